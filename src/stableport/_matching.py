@@ -1,0 +1,45 @@
+"""Deferred acceptance: collision-free ports for a set of claimants."""
+
+from ._errors import RangeExhaustedError
+from ._hashing import probe_sequence
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Collection, Iterator
+
+
+def deferred_acceptance(
+    keys: "Collection[bytes]", low: int, high: int, blocked: "Collection[int]"
+) -> dict[bytes, int]:
+    """Give each key a distinct free port: the claimant-optimal stable matching.
+
+    A contested port keeps the key for which it came earliest in its probe
+    sequence, ties going to the smaller key bytes. The result does not depend
+    on the order in which keys are processed. The caller checks capacity.
+    """
+    sequences: dict[bytes, Iterator[int]] = {}
+    ranks = dict.fromkeys(keys, -1)
+    holders: dict[int, tuple[int, bytes]] = {}
+    pending = list(keys)
+    while pending:
+        key = pending.pop()
+        sequence = sequences.get(key)
+        if sequence is None:
+            sequence = sequences[key] = probe_sequence(key, low, high)
+        rank = ranks[key]
+        for port in sequence:
+            rank += 1
+            if port in blocked:
+                continue
+            held = holders.get(port)
+            if held is None:
+                holders[port] = (rank, key)
+                break
+            if (rank, key) < held:
+                holders[port] = (rank, key)
+                pending.append(held[1])
+                break
+        else:  # pragma: no cover - the caller's capacity check rules this out
+            raise RangeExhaustedError(f"no free port left in {low}-{high}")
+        ranks[key] = rank
+    return {key: port for port, (_, key) in holders.items()}

@@ -1,0 +1,59 @@
+"""Validation and normalization of service and environment names."""
+
+import unicodedata
+
+from ._errors import InvalidNameError, InvalidTypeError
+
+MAX_NAME_LENGTH = 128
+
+# '@' joins service and environment in pins ("billing@prod"); '=' and ','
+# separate entries of the STABLEPORT_PINS override variable.
+RESERVED_CHARACTERS = "@=,"
+
+# Cc: control, Cs: lone surrogates (not encodable), Cn: unassigned. Rejecting
+# unassigned code points keeps casefold() stable across Python's Unicode versions.
+_FORBIDDEN_CATEGORIES = {"Cc": "a control character", "Cs": "a surrogate", "Cn": "unassigned"}
+
+
+def normalize_name(value: object, kind: str = "service name", where: str = "") -> str:
+    """Return the canonical form of a name (NFC, casefolded) or raise naming the value."""
+    origin = f" (from {where})" if where else ""
+    if not isinstance(value, str):
+        raise InvalidTypeError(
+            f"{kind} must be a str, not {type(value).__name__}: {value!r}{origin}"
+        )
+    if len(value) > MAX_NAME_LENGTH:
+        raise InvalidNameError(
+            f"{kind} {_short(value)}{origin} is {len(value)} characters long; "
+            f"at most {MAX_NAME_LENGTH} are allowed"
+        )
+    if not value:
+        raise InvalidNameError(f"{kind} is empty{origin}; give at least one character")
+    if value != value.strip():
+        raise InvalidNameError(
+            f"{kind} {value!r}{origin} has leading or trailing whitespace; remove it"
+        )
+    for char in value:
+        if char in RESERVED_CHARACTERS:
+            raise InvalidNameError(
+                f"{kind} {value!r}{origin} contains {char!r}, which is reserved; "
+                f"names may not contain any of {' '.join(RESERVED_CHARACTERS)}"
+            )
+        category = unicodedata.category(char)
+        if category in _FORBIDDEN_CATEGORIES:
+            raise InvalidNameError(
+                f"{kind} {value!r}{origin} contains U+{ord(char):04X}, "
+                f"{_FORBIDDEN_CATEGORIES[category]}; use printable characters"
+            )
+    # NFC again after casefold: folding can leave a decomposed sequence behind.
+    folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", value).casefold())
+    if len(folded) > MAX_NAME_LENGTH:
+        raise InvalidNameError(
+            f"{kind} {_short(value)}{origin} is {len(folded)} characters long once "
+            f"casefolded; at most {MAX_NAME_LENGTH} are allowed"
+        )
+    return folded
+
+
+def _short(value: str) -> str:
+    return repr(value) if len(value) <= 40 else repr(value[:37] + "...")

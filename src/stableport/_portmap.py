@@ -1,0 +1,346 @@
+"""PortMap: a project's declared services, resolved to collision-free ports."""
+
+from ._defaults import ALGORITHM_VERSION, DEFAULT_ENV, DEFAULT_EXCLUSIONS, DEFAULT_RANGE
+from ._errors import (
+    AlgorithmVersionError,
+    InvalidNameError,
+    InvalidTypeError,
+    PortRangeError,
+    RangeExhaustedError,
+    UnknownServiceError,
+)
+from ._hashing import key_bytes, probe_sequence
+from ._matching import deferred_acceptance
+from ._names import normalize_name
+from ._ports import check_exclusions, check_pins, check_range, format_pin_key
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from ._explain import Explanation
+    from ._ports import PinKey
+
+    Assignments = dict[tuple[str, str], int]
+
+# Distinct (name, env) lookups remembered per map; bounds memory for callers
+# that generate names, while any real project stays entirely cached.
+_LOOKUP_CACHE_SIZE = 4096
+
+
+class PortMap:
+    """Declared services and environments, each (service, env) given a distinct port."""
+
+    __slots__ = (
+        "_base",
+        "_blocked",
+        "_declared_envs",
+        "_default_exclusions",
+        "_env",
+        "_exclude",
+        "_layers",
+        "_lookups",
+        "_pins",
+        "_range",
+        "_services",
+        "_strict",
+    )
+
+    def __init__(
+        self,
+        services: "Iterable[str]" = (),
+        *,
+        envs: "Iterable[str] | None" = None,
+        env: str | None = None,
+        port_range: tuple[int, int] = DEFAULT_RANGE,
+        exclude: "Iterable[int | tuple[int, int]]" = (),
+        pins: "Mapping[str | tuple[str, str], int] | None" = None,
+        strict: bool = False,
+        default_exclusions: bool = True,
+        algorithm: int = ALGORITHM_VERSION,
+    ) -> None:
+        _check_algorithm(algorithm)
+        self._strict = _check_bool(strict, "strict")
+        self._default_exclusions = _check_bool(default_exclusions, "default_exclusions")
+        self._range = check_range(port_range)
+        self._exclude = check_exclusions(exclude)
+        self._pins = check_pins({} if pins is None else pins)
+        self._env = DEFAULT_ENV if env is None else normalize_name(env, "environment name", "env")
+        # No declared environments and an empty list mean the same: each env on its own.
+        self._declared_envs = (
+            None if envs is None else _normalize_all(envs, "environment name", "envs") or None
+        )
+        declared = _normalize_all(services, "service name", "services")
+        self._services = declared | {service for service, _ in self._pins}
+        self._blocked = self._blocked_ports()
+        self._lookups: dict[tuple[object, object], int] = {}
+        self._layers: dict[frozenset[str], Assignments] = {}
+        self._base = self._resolve_layer(self._declared_envs or frozenset(), {})
+        # Resolve the default environment now, so an over-full map fails at once.
+        self._table(self._env)
+
+    # -- public API ---------------------------------------------------------
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        """Declared services (pinned ones included), normalized and sorted."""
+        return tuple(sorted(self._services))
+
+    @property
+    def envs(self) -> tuple[str, ...] | None:
+        """Environments resolved together on one host, or None if none were declared."""
+        return None if self._declared_envs is None else tuple(sorted(self._declared_envs))
+
+    @property
+    def env(self) -> str:
+        """The environment of lookups that name none."""
+        return self._env
+
+    @property
+    def port_range(self) -> tuple[int, int]:
+        """The inclusive range ports are hashed into."""
+        return self._range
+
+    @property
+    def exclude(self) -> tuple[tuple[int, int], ...]:
+        """The map's own exclusions as merged inclusive intervals (defaults not included)."""
+        return self._exclude
+
+    @property
+    def pins(self) -> "dict[PinKey, int]":
+        """Pinned ports by (service, env), env None meaning every environment."""
+        return dict(self._pins)
+
+    @property
+    def strict(self) -> bool:
+        """Whether an undeclared service is an error."""
+        return self._strict
+
+    @property
+    def default_exclusions(self) -> bool:
+        """Whether the frozen default exclusion list applies."""
+        return self._default_exclusions
+
+    def port_for(self, name: str, env: str | None = None) -> int:
+        """The port of service name in env (default: the map's env)."""
+        try:
+            return self._lookups[name, env]
+        except (KeyError, TypeError):  # TypeError: an unhashable name, rejected below
+            pass
+        service, environment = self._normalize_lookup(name, env)
+        port = self._port(service, environment)
+        if len(self._lookups) < _LOOKUP_CACHE_SIZE:
+            self._lookups[name, env] = port
+        return port
+
+    def assignments(self) -> "Assignments":
+        """Every declared (service, env) and its port, sorted by service then env."""
+        envs = self._declared_envs or frozenset((self._env,))
+        table = self._base if self._declared_envs else self._layer(envs)
+        return {pair: table[pair] for pair in sorted(table)}
+
+    def explain(self, name: str, env: str | None = None) -> "Explanation":
+        """Why name has its port in env: every probe, and why it was skipped or taken."""
+        # Deferred: explaining is off the hot path and its module imports typing.
+        from ._explain import Explanation, Probe  # noqa: PLC0415
+
+        service, environment = self._normalize_lookup(name, env)
+        port = self._port(service, environment)
+        declared = service in self._services
+        pin_key = next(
+            (key for key in ((service, environment), (service, None)) if key in self._pins),
+            None,
+        )
+        if declared and pin_key is not None:
+            return Explanation(service, environment, port, "pinned", format_pin_key(pin_key), ())
+        table = self._table(environment)
+        holders = {held: pair for pair, held in table.items() if pair != (service, environment)}
+        key = key_bytes(service, environment)
+        probes = []
+        for rank, candidate in enumerate(probe_sequence(key, *self._range)):
+            if candidate == port:
+                probes.append(Probe(rank, candidate, "taken", "free: taken"))
+                break
+            probes.append(Probe(rank, candidate, *self._skip_reason(candidate, rank, holders)))
+        how = "hashed" if len(probes) == 1 else "probed"
+        return Explanation(service, environment, port, how, key.hex(), tuple(probes))
+
+    def exclusions(self) -> tuple[tuple[int, int, str], ...]:
+        """Every exclusion in force as (low, high, reason): the defaults, then the map's own."""
+        own = tuple((low, high, "in this map's exclude list") for low, high in self._exclude)
+        return (DEFAULT_EXCLUSIONS if self._default_exclusions else ()) + own
+
+    def __repr__(self) -> str:
+        parts = [repr(list(self.services))]
+        if self._declared_envs is not None:
+            parts.append(f"envs={list(self.envs or ())!r}")
+        parts.append(f"env={self._env!r}")
+        parts.append(f"port_range={self._range!r}")
+        if self._exclude:
+            parts.append(f"exclude={list(self._exclude)!r}")
+        if self._pins:
+            pins = {key[0] if key[1] is None else key: port for key, port in self._pins.items()}
+            parts.append(f"pins={pins!r}")
+        if self._strict:
+            parts.append("strict=True")
+        if not self._default_exclusions:
+            parts.append("default_exclusions=False")
+        return f"PortMap({', '.join(parts)})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PortMap):
+            return NotImplemented
+        return self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
+
+    # -- resolution ---------------------------------------------------------
+
+    def _identity(self) -> tuple[object, ...]:
+        return (
+            frozenset(self._services),
+            self._declared_envs,
+            self._env,
+            self._range,
+            self._exclude,
+            frozenset(self._pins.items()),
+            self._strict,
+            self._default_exclusions,
+        )
+
+    def _normalize_lookup(self, name: object, env: object) -> tuple[str, str]:
+        service = normalize_name(name, "service name")
+        environment = self._env if env is None else normalize_name(env, "environment name")
+        if self._strict and service not in self._services:
+            declared = ", ".join(sorted(self._services)) or "none"
+            raise UnknownServiceError(
+                f"service {service!r} is not declared in this strict map (declared: {declared})"
+            )
+        return service, environment
+
+    def _port(self, service: str, env: str) -> int:
+        table = self._table(env)
+        port = table.get((service, env))
+        if port is not None:
+            return port
+        return self._undeclared_port(service, env, table)
+
+    def _table(self, env: str) -> "Assignments":
+        if self._declared_envs is not None and env in self._declared_envs:
+            return self._base
+        return self._layer(frozenset((env,)))
+
+    def _layer(self, envs: frozenset[str]) -> "Assignments":
+        layer = self._layers.get(envs)
+        if layer is None:
+            layer = self._layers[envs] = self._resolve_layer(envs, self._base)
+        return layer
+
+    def _resolve_layer(self, envs: "Iterable[str]", below: "Assignments") -> "Assignments":
+        """Resolve every declared service in envs together, avoiding the ports in below."""
+        table: Assignments = dict(below)
+        claimants: dict[bytes, tuple[str, str]] = {}
+        for env in envs:
+            for service in self._services:
+                pin = self._pin(service, env)
+                if pin is None:
+                    claimants[key_bytes(service, env)] = (service, env)
+                else:
+                    table[service, env] = pin
+        taken = self._blocked.union(below.values())
+        low, high = self._range
+        free = high - low + 1 - sum(1 for port in taken if low <= port <= high)
+        if len(claimants) > free:
+            raise RangeExhaustedError(
+                f"{len(claimants)} (service, env) pairs need a port but range "
+                f"{low}-{high} has only {free} free after exclusions, pins and "
+                f"ports already assigned; widen port_range or declare fewer services"
+            )
+        ports = deferred_acceptance(claimants, low, high, taken)
+        table.update((claimants[key], port) for key, port in ports.items())
+        return table
+
+    def _undeclared_port(self, service: str, env: str, table: "Assignments") -> int:
+        taken = self._blocked.union(table.values())
+        low, high = self._range
+        for port in probe_sequence(key_bytes(service, env), low, high):
+            if port not in taken:
+                return port
+        raise RangeExhaustedError(
+            f"no free port left for {service!r} in range {low}-{high}: every port is "
+            f"excluded, pinned or assigned to a declared service; widen port_range"
+        )
+
+    def _pin(self, service: str, env: str) -> int | None:
+        pin = self._pins.get((service, env))
+        return self._pins.get((service, None)) if pin is None else pin
+
+    def _blocked_ports(self) -> frozenset[int]:
+        low, high = self._range
+        blocked: set[int] = set()
+        for first, last, _ in self.exclusions():
+            blocked.update(range(max(first, low), min(last, high) + 1))
+        if len(blocked) > high - low:
+            raise PortRangeError(
+                f"port_range {low}-{high} has no port left after exclusions; "
+                f"widen it or exclude less"
+            )
+        blocked.update(port for port in self._pins.values() if low <= port <= high)
+        return frozenset(blocked)
+
+    def _skip_reason(
+        self, port: int, rank: int, holders: "dict[int, tuple[str, str]]"
+    ) -> tuple[str, str]:
+        """Why port, at probe number rank, was not taken."""
+        pinned = [
+            format_pin_key(pin) for pin, pinned_port in self._pins.items() if pinned_port == port
+        ]
+        if pinned:
+            return "pinned", f"pinned to {' and '.join(pinned)}"
+        for first, last, reason in self.exclusions():
+            if first <= port <= last:
+                return "excluded", f"excluded: {reason}"
+        service, env = holders[port]
+        holder_key = key_bytes(service, env)
+        holder_rank = next(
+            index
+            for index, candidate in enumerate(probe_sequence(holder_key, *self._range))
+            if candidate == port
+        )
+        if holder_rank == rank:
+            why = f"its probe {holder_rank} too, and its key sorts first"
+        elif holder_rank < rank:
+            why = f"its probe {holder_rank}, earlier than this probe {rank}"
+        else:
+            why = "assigned before this lookup, as a declared service"
+        return "held", f"held by {service}@{env} ({why})"
+
+
+def _normalize_all(values: object, kind: str, where: str) -> frozenset[str]:
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise InvalidTypeError(f"{where} must be a list of names, not {values!r}")
+    seen: dict[str, str] = {}
+    for index, value in enumerate(values):
+        name = normalize_name(value, kind, f"{where}[{index}]")
+        if name in seen:
+            raise InvalidNameError(
+                f"{kind} {value!r} in {where} is declared twice "
+                f"(also as {seen[name]!r}); names are compared casefolded"
+            )
+        seen[name] = value
+    return frozenset(seen)
+
+
+def _check_bool(value: object, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidTypeError(f"{what} must be True or False, not {value!r}")
+    return value
+
+
+def _check_algorithm(value: object) -> None:
+    if isinstance(value, bool) or value != ALGORITHM_VERSION:
+        raise AlgorithmVersionError(
+            f"algorithm {value!r} is not supported; this release implements "
+            f"algorithm {ALGORITHM_VERSION} only"
+        )
