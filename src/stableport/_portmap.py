@@ -154,6 +154,10 @@ class PortMap:
         if declared and pin_key is not None:
             return Explanation(service, environment, port, "pinned", format_pin_key(pin_key), ())
         table = self._table(environment)
+        # Only holders resolved in the same matching as a declared claimant
+        # competed with it; every other holder was there before it asked.
+        together = self._envs_with(environment) if declared else frozenset()
+        rivals = frozenset(pair for pair in table if pair[1] in together)
         holders = {held: pair for pair, held in table.items() if pair != (service, environment)}
         key = key_bytes(service, environment)
         probes = []
@@ -161,7 +165,8 @@ class PortMap:
             if candidate == port:
                 probes.append(Probe(rank, candidate, "taken", "free: taken"))
                 break
-            probes.append(Probe(rank, candidate, *self._skip_reason(candidate, rank, holders)))
+            verdict, reason = self._skip_reason(candidate, rank, holders, rivals)
+            probes.append(Probe(rank, candidate, verdict, reason))
         how = "hashed" if len(probes) == 1 else "probed"
         return Explanation(service, environment, port, how, key.hex(), tuple(probes))
 
@@ -289,8 +294,18 @@ class PortMap:
         blocked.update(port for port in self._pins.values() if low <= port <= high)
         return frozenset(blocked)
 
+    def _envs_with(self, env: str) -> frozenset[str]:
+        """The environments resolved in one matching together with env."""
+        if self._declared_envs is not None and env in self._declared_envs:
+            return self._declared_envs
+        return frozenset((env,))
+
     def _skip_reason(
-        self, port: int, rank: int, holders: "dict[int, tuple[str, str]]"
+        self,
+        port: int,
+        rank: int,
+        holders: "dict[int, tuple[str, str]]",
+        rivals: "frozenset[tuple[str, str]]",
     ) -> tuple[str, str]:
         """Why port, at probe number rank, was not taken."""
         pinned = [
@@ -302,6 +317,8 @@ class PortMap:
             if first <= port <= last:
                 return "excluded", f"excluded: {reason}"
         service, env = holders[port]
+        if (service, env) not in rivals:
+            return "held", f"held by {service}@{env} (assigned before this lookup)"
         holder_key = key_bytes(service, env)
         holder_rank = next(
             index
@@ -310,10 +327,8 @@ class PortMap:
         )
         if holder_rank == rank:
             why = f"its probe {holder_rank} too, and its key sorts first"
-        elif holder_rank < rank:
-            why = f"its probe {holder_rank}, earlier than this probe {rank}"
         else:
-            why = "assigned before this lookup, as a declared service"
+            why = f"its probe {holder_rank}, earlier than this probe {rank}"
         return "held", f"held by {service}@{env} ({why})"
 
 

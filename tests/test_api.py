@@ -1,0 +1,99 @@
+"""The module-level port_for: its default map, STABLEPORT_ENV and reload()."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import stableport
+from stableport import PortMap
+
+
+def test_port_for_is_the_default_map_lookup() -> None:
+    assert stableport.port_for("billing") == PortMap().port_for("billing", env="default")
+    assert stableport.port_for("billing", env="staging") == PortMap().port_for(
+        "billing", env="staging"
+    )
+    assert stableport.port_for("billing") != stableport.port_for("billing", env="staging")
+
+
+def test_the_public_constants() -> None:
+    assert stableport.DEFAULT_RANGE == (20000, 29999)
+    assert stableport.DEFAULT_ENV == "default"
+    assert stableport.ALGORITHM_VERSION == 1
+    assert sorted(stableport.__all__) == sorted(
+        name for name in dir(stableport) if not name.startswith("_") or name == "__version__"
+    )
+
+
+def test_stableport_env_sets_the_default_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STABLEPORT_ENV", "Staging")
+    stableport.reload()
+    assert stableport.port_for("billing") == PortMap().port_for("billing", env="staging")
+
+
+def test_the_environment_is_read_once_until_reload(monkeypatch: pytest.MonkeyPatch) -> None:
+    default = stableport.port_for("billing")
+    monkeypatch.setenv("STABLEPORT_ENV", "staging")
+    assert stableport.port_for("billing") == default
+    stableport.reload()
+    assert stableport.port_for("billing") == stableport.port_for("billing", env="staging")
+
+
+def test_an_invalid_stableport_env_is_an_error_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STABLEPORT_ENV", "prod@eu")
+    with pytest.raises(stableport.InvalidNameError) as caught:
+        stableport.port_for("billing")
+    assert str(caught.value) == (
+        "environment name 'prod@eu' (from STABLEPORT_ENV) contains '@', which is reserved; "
+        "names may not contain any of @ = ,"
+    )
+
+
+def test_an_explicit_env_wins_over_stableport_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STABLEPORT_ENV", "staging")
+    stableport.reload()
+    assert stableport.port_for("billing", env="default") == PortMap().port_for("billing")
+
+
+def test_unhashable_names_raise_type_errors_not_key_errors() -> None:
+    with pytest.raises(stableport.InvalidTypeError):
+        stableport.port_for(["billing"])  # type: ignore[arg-type]
+
+
+def test_ports_agree_across_processes_with_different_hash_seeds() -> None:
+    names = ["billing", "auth", "Straße", "サービス", "x" * 128]
+    script = (
+        "import stableport, json, sys;"
+        "print(json.dumps([stableport.port_for(n, env=e) for n in sys.argv[1:]"
+        " for e in (None, 'prod')]))"
+    )
+    outputs = set()
+    for seed in ("0", "1", "12345", "random"):
+        environment = {**os.environ, "PYTHONHASHSEED": seed}
+        environment.pop("STABLEPORT_ENV", None)
+        result = subprocess.run(
+            [sys.executable, "-c", script, *names],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        outputs.add(result.stdout)
+    expected = [PortMap().port_for(n, env=e) for n in names for e in (None, "prod")]
+    assert outputs == {f"{expected}\n".replace("'", '"')}
+
+
+def test_import_stays_light() -> None:
+    heavy = ["socket", "argparse", "logging", "tomllib", "tomli", "typing", "re", "dataclasses"]
+    script = (
+        "import sys; import stableport; stableport.port_for('billing');"
+        f"print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout == "[]\n"

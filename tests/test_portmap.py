@@ -1,0 +1,350 @@
+"""PortMap behaviour by example: envs, layers, pins, strictness, explain, errors."""
+
+import pytest
+
+import stableport
+from stableport import PortMap
+
+SERVICES = ["billing", "auth", "search"]
+
+
+def shared_host_map(**overrides: object) -> PortMap:
+    arguments: dict[str, object] = {
+        "envs": ["dev", "test"],
+        "env": "dev",
+        "exclude": [25000, (26000, 26099)],
+        "pins": {"billing": 8001},
+    }
+    arguments.update(overrides)
+    return PortMap(SERVICES, **arguments)  # type: ignore[arg-type]
+
+
+def test_the_issue_example_resolves_every_declared_pair_distinctly() -> None:
+    pm = shared_host_map(pins={})
+    ports = pm.assignments()
+    assert set(ports) == {(s, e) for s in SERVICES for e in ("dev", "test")}
+    assert len(set(ports.values())) == len(ports)
+    assert all(20000 <= port <= 29999 for port in ports.values())
+    assert pm.port_for("auth") == ports["auth", "dev"]
+    assert pm.port_for("auth", env="test") == ports["auth", "test"]
+
+
+def test_an_unscoped_pin_applies_to_every_environment() -> None:
+    pm = shared_host_map()
+    assert pm.port_for("billing") == 8001
+    assert pm.port_for("billing", env="test") == 8001
+    assert pm.port_for("billing", env="staging") == 8001
+
+
+def test_a_per_environment_pin_beats_the_unscoped_one() -> None:
+    pm = shared_host_map(pins={"billing": 8001, ("billing", "test"): 8002})
+    assert pm.port_for("billing", env="dev") == 8001
+    assert pm.port_for("billing", env="test") == 8002
+
+
+def test_a_pinned_service_need_not_be_listed() -> None:
+    pm = PortMap(["auth"], pins={"metrics": 9100})
+    assert pm.services == ("auth", "metrics")
+    assert pm.port_for("metrics") == 9100
+
+
+def test_a_pin_inside_the_range_is_never_hashed_to() -> None:
+    free = PortMap(["auth"]).port_for("auth")
+    pm = PortMap(["auth"], pins={"billing": free})
+    assert pm.port_for("billing") == free
+    assert pm.port_for("auth") != free
+
+
+def test_pin_keys_with_an_at_sign_point_to_the_tuple_form() -> None:
+    with pytest.raises(stableport.InvalidNameError) as caught:
+        PortMap(pins={"billing@prod": 8001})
+    assert str(caught.value) == (
+        "pins['billing@prod']: pin keys in Python are a service or a (service, env) pair; "
+        "write ('billing', 'prod') to pin 'billing' in environment 'prod'"
+    )
+
+
+def test_an_undeclared_environment_is_a_layer_that_leaves_declared_ports_alone() -> None:
+    pm = shared_host_map(pins={})
+    before = pm.assignments()
+    staging = {service: pm.port_for(service, env="staging") for service in SERVICES}
+    assert pm.assignments() == before
+    assert len(set(staging.values())) == len(SERVICES)
+    assert not set(staging.values()) & set(before.values())
+
+
+def test_undeclared_environments_resolve_the_same_in_any_map_that_declares_none() -> None:
+    # With no envs declared, each environment stands alone: the default env does not matter.
+    dev = PortMap(SERVICES, env="dev")
+    prod = PortMap(SERVICES, env="prod")
+    for service in SERVICES:
+        assert dev.port_for(service, env="test") == prod.port_for(service, env="test")
+
+
+def test_an_empty_envs_list_means_none_declared() -> None:
+    assert PortMap(SERVICES, envs=[]) == PortMap(SERVICES)
+    assert PortMap(SERVICES, envs=[]).envs is None
+
+
+def test_undeclared_names_avoid_declared_ports() -> None:
+    pm = shared_host_map()
+    declared = set(pm.assignments().values())
+    for index in range(200):
+        assert pm.port_for(f"extra-{index}") not in declared
+        assert pm.port_for(f"extra-{index}", env="staging") not in declared
+
+
+def test_an_undeclared_name_keeps_its_port_when_nothing_is_in_its_way() -> None:
+    assert PortMap(SERVICES).port_for("unrelated") == PortMap().port_for("unrelated")
+
+
+def test_strict_maps_reject_undeclared_services() -> None:
+    pm = shared_host_map(strict=True)
+    with pytest.raises(stableport.UnknownServiceError) as caught:
+        pm.port_for("payments")
+    assert str(caught.value) == (
+        "service 'payments' is not declared in this strict map (declared: auth, billing, search)"
+    )
+    assert pm.port_for("Auth") == pm.port_for("auth")
+
+
+def test_assignments_of_a_map_without_envs_cover_its_default_env() -> None:
+    pm = PortMap(SERVICES, env="dev")
+    assert pm.assignments() == {(s, "dev"): pm.port_for(s) for s in sorted(SERVICES)}
+
+
+def test_assignments_are_sorted_by_service_then_env() -> None:
+    keys = list(shared_host_map().assignments())
+    assert keys == sorted(keys)
+
+
+def test_properties_report_the_normalized_configuration() -> None:
+    pm = PortMap(
+        ["Billing", "auth"],
+        envs=["Test", "dev"],
+        env="DEV",
+        exclude=[26000, (25000, 25010), (25005, 25020)],
+        pins={("Billing", "Prod"): 8001},
+        strict=True,
+        default_exclusions=False,
+    )
+    assert pm.services == ("auth", "billing")
+    assert pm.envs == ("dev", "test")
+    assert pm.env == "dev"
+    assert pm.port_range == stableport.DEFAULT_RANGE
+    assert pm.exclude == ((25000, 25020), (26000, 26000))
+    assert pm.pins == {("billing", "prod"): 8001}
+    assert pm.strict is True
+    assert pm.default_exclusions is False
+
+
+def test_maps_compare_by_their_normalized_configuration() -> None:
+    one = PortMap(["a", "B"], envs=["x", "y"], exclude=[1, (5, 6)], pins={"c": 80})
+    two = PortMap(["b", "A"], envs=["Y", "X"], exclude=[(5, 6), 1], pins={"C": 80})
+    assert one == two
+    assert hash(one) == hash(two)
+    assert one != PortMap(["a", "b"])
+    assert one != "not a map"
+
+
+def test_repr_round_trips() -> None:
+    pm = PortMap(
+        ["b", "a"],
+        envs=["dev"],
+        exclude=[25000],
+        pins={"c": 80, ("a", "dev"): 81},
+        strict=True,
+        default_exclusions=False,
+    )
+    assert eval(repr(pm), {"PortMap": PortMap}) == pm  # noqa: S307 - our own repr
+    assert repr(PortMap()) == "PortMap([], env='default', port_range=(20000, 29999))"
+
+
+def test_the_default_exclusions_apply_unless_switched_off() -> None:
+    # 27017 (MongoDB) is excluded by default: a one-port range there has no port left.
+    with pytest.raises(stableport.PortRangeError) as caught:
+        PortMap(port_range=(27017, 27017))
+    assert str(caught.value) == (
+        "port_range 27017-27017 has no port left after exclusions; widen it or exclude less"
+    )
+    assert PortMap(port_range=(27017, 27017), default_exclusions=False).port_for("x") == 27017
+
+
+def test_excluded_ports_are_skipped() -> None:
+    pm = PortMap(port_range=(20001, 20003), exclude=[20002])
+    ports = {pm.port_for(f"service-{index}") for index in range(50)}
+    assert ports == {20001, 20003}
+
+
+def test_a_full_range_raises_range_exhausted() -> None:
+    with pytest.raises(stableport.RangeExhaustedError) as caught:
+        PortMap(["a", "b", "c"], port_range=(20001, 20003), exclude=[20002])
+    assert str(caught.value) == (
+        "3 (service, env) pairs need a port but range 20001-20003 has only 2 free after "
+        "exclusions, pins and ports already assigned; widen port_range or declare fewer services"
+    )
+
+
+def test_an_undeclared_name_in_a_full_map_raises_range_exhausted() -> None:
+    pm = PortMap(["a", "b"], port_range=(20001, 20002))
+    with pytest.raises(stableport.RangeExhaustedError, match="no free port left for 'c'"):
+        pm.port_for("c")
+
+
+def test_a_nearly_full_range_still_resolves() -> None:
+    names = [f"s{index}" for index in range(999)]
+    pm = PortMap(names, port_range=(21000, 21999), default_exclusions=False)
+    assert len(set(pm.assignments().values())) == 999
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "message"),
+    [
+        (
+            {"port_range": (0, 100)},
+            stableport.PortRangeError,
+            "port_range low end is 0, outside the valid ports 1-65535",
+        ),
+        (
+            {"port_range": (20000, 70000)},
+            stableport.PortRangeError,
+            "port_range high end is 70000, outside the valid ports 1-65535",
+        ),
+        (
+            {"port_range": (30000, 20000)},
+            stableport.PortRangeError,
+            "port_range 30000-20000 is reversed: its low end must not exceed its high end",
+        ),
+        (
+            {"port_range": (1, 2, 3)},
+            stableport.InvalidTypeError,
+            "port_range must be two ints (low, high), inclusive; got (1, 2, 3)",
+        ),
+        (
+            {"port_range": ("1", 2)},
+            stableport.InvalidTypeError,
+            "port_range low end must be an int port, not str: '1'",
+        ),
+        (
+            {"port_range": (True, 2)},
+            stableport.InvalidTypeError,
+            "port_range low end must be an int port, not bool: True",
+        ),
+        (
+            {"exclude": [25000, 0]},
+            stableport.PortRangeError,
+            "exclude[1] is 0, outside the valid ports 1-65535",
+        ),
+        (
+            {"exclude": [(26100, 26000)]},
+            stableport.PortRangeError,
+            "exclude[0] 26100-26000 is reversed: its low end must not exceed its high end",
+        ),
+        (
+            {"exclude": "25000"},
+            stableport.InvalidTypeError,
+            "exclude must be a list of ports and (low, high) ranges; got '25000'",
+        ),
+        (
+            {"pins": {"billing": 70000}},
+            stableport.PinConflictError,
+            "pins['billing'] is 70000, outside the valid ports 1-65535",
+        ),
+        (
+            {"pins": {"billing": 8001, "auth": 8001}},
+            stableport.PinConflictError,
+            "pins['auth'] pins 'auth' to port 8001, which pins['billing'] already pins to "
+            "'billing'; a port can be pinned to one service only",
+        ),
+        (
+            {"pins": {"billing": 8001, "Billing": 8002}},
+            stableport.PinConflictError,
+            "pins['Billing'] pins billing, which is already pinned",
+        ),
+        (
+            {"pins": {("billing", "dev", "x"): 8001}},
+            stableport.InvalidTypeError,
+            "pins[('billing', 'dev', 'x')]: a pin key is a service or a (service, env) pair",
+        ),
+        (
+            {"pins": [("billing", 8001)]},
+            stableport.InvalidTypeError,
+            "pins must be a mapping of service (or (service, env)) to port; "
+            "got [('billing', 8001)]",
+        ),
+        (
+            {"pins": {"billing": "8001"}},
+            stableport.InvalidTypeError,
+            "pins['billing'] must be an int port, not str: '8001'",
+        ),
+        (
+            {"envs": "dev"},
+            stableport.InvalidTypeError,
+            "envs must be a list of names, not 'dev'",
+        ),
+        (
+            {"envs": ["dev", "Dev"]},
+            stableport.InvalidNameError,
+            "environment name 'Dev' in envs is declared twice (also as 'dev'); "
+            "names are compared casefolded",
+        ),
+        (
+            {"env": "a@b"},
+            stableport.InvalidNameError,
+            "environment name 'a@b' (from env) contains '@', which is reserved; "
+            "names may not contain any of @ = ,",
+        ),
+        (
+            {"strict": 1},
+            stableport.InvalidTypeError,
+            "strict must be True or False, not 1",
+        ),
+        (
+            {"default_exclusions": None},
+            stableport.InvalidTypeError,
+            "default_exclusions must be True or False, not None",
+        ),
+        (
+            {"algorithm": 2},
+            stableport.AlgorithmVersionError,
+            "algorithm 2 is not supported; this release implements algorithm 1 only",
+        ),
+    ],
+)
+def test_bad_arguments_raise_clear_errors(
+    arguments: dict[str, object], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error) as caught:
+        PortMap(**arguments)  # type: ignore[arg-type]
+    assert str(caught.value) == message
+
+
+def test_a_single_string_of_services_is_rejected() -> None:
+    with pytest.raises(stableport.InvalidTypeError, match="services must be a list of names"):
+        PortMap("billing")
+
+
+def test_two_services_declared_as_one_name_are_rejected() -> None:
+    with pytest.raises(stableport.InvalidNameError, match="declared twice"):
+        PortMap(["billing", "Billing"])
+
+
+def test_the_same_service_may_keep_one_port_in_several_environments() -> None:
+    pm = PortMap(pins={("billing", "dev"): 8001, ("billing", "test"): 8001})
+    assert pm.port_for("billing", env="dev") == pm.port_for("billing", env="test") == 8001
+
+
+def test_lookups_are_cached_per_map() -> None:
+    pm = PortMap(SERVICES)
+    port = pm.port_for("auth")
+    assert pm._lookups["auth", None] == port
+    pm._lookups["auth", None] = 1  # a cached answer is returned without recomputation
+    assert pm.port_for("auth") == 1
+
+
+def test_the_lookup_cache_is_bounded() -> None:
+    pm = PortMap()
+    for index in range(5000):
+        pm.port_for(f"generated-{index}")
+    assert len(pm._lookups) == 4096
+    assert pm.port_for("generated-4999") == PortMap().port_for("generated-4999")
