@@ -30,9 +30,7 @@ def test_range_exhausted_is_a_port_range_error() -> None:
 
 
 @pytest.mark.parametrize(("error", "builtin"), LEAVES)
-def test_errors_pickle_with_their_message(
-    error: type[Exception], builtin: type[Exception]
-) -> None:
+def test_errors_pickle_with_their_message(error: type[Exception], builtin: type[Exception]) -> None:
     original = error("port 80 is not allowed")
     copy = pickle.loads(pickle.dumps(original))  # noqa: S301 - our own bytes
     assert type(copy) is error

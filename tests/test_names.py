@@ -70,11 +70,13 @@ def test_case_and_unicode_variants_share_a_port() -> None:
         ),
         (
             "a=b",
-            "service name 'a=b' contains '=', which is reserved; names may not contain any of @ = ,",
+            "service name 'a=b' contains '=', which is reserved; "
+            "names may not contain any of @ = ,",
         ),
         (
             "a,b",
-            "service name 'a,b' contains ',', which is reserved; names may not contain any of @ = ,",
+            "service name 'a,b' contains ',', which is reserved; "
+            "names may not contain any of @ = ,",
         ),
         (
             "x" * 129,

@@ -76,8 +76,9 @@ class PortMap:
         self._lookups: dict[tuple[object, object], int] = {}
         self._layers: dict[frozenset[str], Assignments] = {}
         self._base = self._resolve_layer(self._declared_envs or frozenset(), {})
-        # Resolve the default environment now, so an over-full map fails at once.
-        self._table(self._env)
+        if self._declared_envs is None:
+            # Resolve the default environment now, so an over-full map fails at once.
+            self._layer(frozenset((self._env,)))
 
     # -- public API ---------------------------------------------------------
 

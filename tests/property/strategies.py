@@ -1,0 +1,56 @@
+"""Shared hypothesis strategies: valid names, small crowded maps, arbitrary junk."""
+
+from hypothesis import strategies as st
+
+from stableport._names import MAX_NAME_LENGTH, RESERVED_CHARACTERS
+
+# Printable letters, digits, punctuation and symbols from all of Unicode, minus
+# the reserved characters: the alphabet a real service name is drawn from.
+name_characters = st.characters(
+    categories=["L", "M", "N", "P", "S", "Zs"],
+    exclude_characters=RESERVED_CHARACTERS,
+)
+
+valid_names = (
+    st.text(name_characters, min_size=1, max_size=24)
+    .map(str.strip)
+    .filter(lambda name: len(name) > 0 and len(name.casefold()) <= MAX_NAME_LENGTH)
+)
+
+# Short ASCII names collide often after casefolding, so build distinct sets from
+# a case-insensitive view.
+simple_names = st.text("abcdefghijklmnopqrstuvwxyz0123456789-_.", min_size=1, max_size=12)
+
+service_sets = st.lists(simple_names, min_size=1, max_size=30, unique_by=str.casefold)
+env_sets = st.lists(st.sampled_from(["dev", "test", "ci", "stage", "qa"]), unique=True, max_size=3)
+
+
+@st.composite
+def small_ranges(draw: st.DrawFn) -> tuple[int, int]:
+    """A range of 40-400 ports somewhere in the default band: crowded enough to collide."""
+    low = draw(st.integers(20000, 29000))
+    return low, low + draw(st.integers(40, 400))
+
+
+@st.composite
+def exclusions_in(draw: st.DrawFn, port_range: tuple[int, int]) -> list[int | tuple[int, int]]:
+    """A few single ports and short ranges inside port_range."""
+    low, high = port_range
+    singles = draw(st.lists(st.integers(low, high), max_size=4))
+    spans = draw(
+        st.lists(st.integers(low, high - 5).map(lambda start: (start, start + 3)), max_size=2)
+    )
+    return [*singles, *spans]
+
+
+junk = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True),
+    st.text(max_size=200),
+    st.binary(max_size=10),
+    st.lists(st.integers(-5, 70000), max_size=3),
+    st.tuples(st.integers(-5, 70000), st.integers(-5, 70000)),
+    st.dictionaries(st.text(max_size=5), st.integers(-5, 70000), max_size=3),
+)

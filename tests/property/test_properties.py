@@ -1,0 +1,233 @@
+"""Invariants of v1 that hold for all inputs, checked with hypothesis."""
+
+import contextlib
+import random
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import stableport
+from stableport import PortMap
+from stableport._hashing import jump_hash, key_bytes, probe_sequence
+from stableport._matching import deferred_acceptance
+from stableport._names import normalize_name
+
+from .strategies import (
+    env_sets,
+    exclusions_in,
+    junk,
+    service_sets,
+    simple_names,
+    small_ranges,
+    valid_names,
+)
+
+
+@given(valid_names)
+def test_normalization_is_idempotent(name: str) -> None:
+    once = normalize_name(name)
+    assert normalize_name(once) == once
+
+
+@given(valid_names)
+def test_case_variants_are_one_service(name: str) -> None:
+    assume(normalize_name(name.upper()) == normalize_name(name))
+    assert stableport.port_for(name.upper()) == stableport.port_for(name)
+
+
+@given(junk, junk)
+def test_port_for_returns_a_port_or_raises_a_stableport_error(name: object, env: object) -> None:
+    try:
+        port = stableport.port_for(name, env)  # type: ignore[arg-type]
+    except stableport.StableportError:
+        return
+    assert 20000 <= port <= 29999
+
+
+@given(
+    services=junk,
+    envs=junk,
+    env=junk,
+    port_range=junk,
+    exclude=junk,
+    pins=junk,
+    strict=junk,
+)
+def test_portmap_accepts_or_raises_a_stableport_error(**arguments: object) -> None:
+    with contextlib.suppress(stableport.StableportError):
+        PortMap(**arguments)  # type: ignore[arg-type]
+
+
+@st.composite
+def crowded_maps(draw: st.DrawFn) -> dict[str, object]:
+    """Arguments for a map whose services crowd a small range, with envs, exclusions, pins.
+
+    The range holds every declared pair, one undeclared environment's layer and
+    some spare ports, but is small enough that probes collide often.
+    """
+    services = draw(service_sets)
+    envs = draw(env_sets)
+    claimants = len(services) * (len(envs) + 1)
+    low = draw(st.integers(20000, 29000))
+    port_range = (low, low + claimants + 20 + draw(st.integers(0, 3 * claimants)))
+    pinned = draw(st.lists(st.sampled_from(services), unique=True, max_size=3))
+    pin_ports = draw(
+        st.lists(st.integers(*port_range), min_size=len(pinned), max_size=len(pinned), unique=True)
+    )
+    return {
+        "services": services,
+        "envs": envs or None,
+        "port_range": port_range,
+        "exclude": draw(exclusions_in(port_range)),
+        "pins": dict(zip(pinned, pin_ports, strict=True)),
+        "default_exclusions": draw(st.booleans()),
+    }
+
+
+def build(arguments: dict[str, object]) -> PortMap:
+    return PortMap(**arguments)  # type: ignore[arg-type]
+
+
+def blocked_for(pm: PortMap, port: int) -> bool:
+    return any(low <= port <= high for low, high, _ in pm.exclusions())
+
+
+@given(crowded_maps(), st.lists(simple_names, max_size=5), st.sampled_from([None, "dev", "x"]))
+def test_ports_are_in_range_not_excluded_and_not_pinned_to_another(
+    arguments: dict[str, object], visitors: list[str], env: str | None
+) -> None:
+    pm = build(arguments)
+    low, high = pm.port_range
+    pinned = {port: key[0] for key, port in pm.pins.items()}
+    for service in [*pm.services, *visitors]:
+        port = pm.port_for(service, env)
+        if pinned.get(port) == normalize_name(service):
+            continue
+        assert low <= port <= high
+        assert not blocked_for(pm, port)
+        assert port not in pinned
+
+
+@given(crowded_maps())
+def test_declared_pairs_never_collide(arguments: dict[str, object]) -> None:
+    pm = build(arguments)
+    owners: dict[int, str] = {}
+    for (service, _env), port in pm.assignments().items():
+        # Only one service's pin may repeat a port across environments.
+        assert owners.setdefault(port, service) == service
+        if port not in {pin for key, pin in pm.pins.items() if key[0] == service}:
+            assert list(pm.assignments().values()).count(port) == 1
+
+
+@given(crowded_maps(), st.randoms(use_true_random=False))
+def test_declaration_order_changes_nothing(
+    arguments: dict[str, object], shuffler: random.Random
+) -> None:
+    shuffled = dict(arguments)
+    for key in ("services", "envs", "exclude"):
+        if isinstance(arguments[key], list):
+            values = list(arguments[key])  # type: ignore[call-overload]
+            shuffler.shuffle(values)
+            shuffled[key] = values
+    pins = list(arguments["pins"].items())  # type: ignore[attr-defined]
+    shuffler.shuffle(pins)
+    shuffled["pins"] = dict(pins)
+    one, two = build(arguments), build(shuffled)
+    assert one.assignments() == two.assignments()
+    assert one.port_for("visitor", env="other") == two.port_for("visitor", env="other")
+
+
+@given(st.lists(simple_names, min_size=1, max_size=40, unique=True), small_ranges(), st.randoms())
+def test_deferred_acceptance_ignores_processing_order(
+    names: list[str], port_range: tuple[int, int], shuffler: random.Random
+) -> None:
+    keys = [key_bytes(name, "e") for name in names]
+    blocked = {port_range[0] + 1}
+    result = deferred_acceptance(keys, *port_range, blocked)
+    shuffler.shuffle(keys)
+    assert deferred_acceptance(keys, *port_range, blocked) == result
+
+
+def displacement_chain(
+    before: dict[tuple[str, str], int], after: dict[tuple[str, str], int], start: tuple[str, str]
+) -> list[tuple[str, str]]:
+    """Follow who was pushed off whose port, starting from start's new port."""
+    holders = {port: pair for pair, port in before.items()}
+    chain, pair = [], start
+    while (pushed := holders.get(after[pair])) is not None and pushed != pair:
+        chain.append(pushed)
+        pair = pushed
+    return chain
+
+
+@given(crowded_maps(), simple_names)
+def test_adding_a_service_moves_at_most_one_chain(
+    arguments: dict[str, object], newcomer: str
+) -> None:
+    services: list[str] = arguments["services"]  # type: ignore[assignment]
+    assume(newcomer not in services)
+    before = build(arguments).assignments()
+    try:
+        after = build({**arguments, "services": [*services, newcomer]}).assignments()
+    except stableport.RangeExhaustedError:
+        return
+    moved = {pair for pair, port in before.items() if after[pair] != port}
+    chained: set[tuple[str, str]] = set()
+    for pair in after:
+        if pair[0] == newcomer:
+            chained.update(displacement_chain(before, after, pair))
+    assert moved == chained
+    # Each environment of the newcomer starts at most one chain.
+    assert len(moved) <= sum(1 for pair in after if pair not in before) * len(before)
+
+
+@given(crowded_maps(), st.data())
+def test_an_exclusion_moves_only_its_port_and_the_chain_behind_it(
+    arguments: dict[str, object], data: st.DataObject
+) -> None:
+    before = build(arguments).assignments()
+    excluded = data.draw(st.integers(*arguments["port_range"]))  # type: ignore[misc]
+    try:
+        after = build(
+            {**arguments, "exclude": [*arguments["exclude"], excluded]}  # type: ignore[misc]
+        ).assignments()
+    except stableport.PortRangeError:
+        return
+    moved = {pair for pair, port in before.items() if after[pair] != port}
+    evicted = [pair for pair, port in before.items() if port == excluded and after[pair] != port]
+    assert len(evicted) <= 1
+    expected = set(evicted)
+    for pair in evicted:
+        expected.update(displacement_chain(before, after, pair))
+    assert moved == expected
+
+
+@given(st.integers(0, 2**64 - 1), st.integers(1, 70000), st.integers(1, 7000))
+def test_jump_hash_moves_keys_only_into_new_buckets(key: int, buckets: int, growth: int) -> None:
+    old, new = jump_hash(key, buckets), jump_hash(key, buckets + growth)
+    assert 0 <= old < buckets
+    assert new == old or new >= buckets
+
+
+@given(st.binary(min_size=1, max_size=40), st.integers(1, 300), st.integers(1, 65235))
+def test_a_probe_sequence_visits_every_port_once(key: bytes, size: int, low: int) -> None:
+    ports = list(probe_sequence(key, low, low + size - 1))
+    assert sorted(ports) == list(range(low, low + size))
+
+
+@settings(max_examples=30)
+@given(small_ranges(), st.integers(0, 5))
+def test_a_nearly_full_range_resolves_and_an_overfull_one_raises(
+    port_range: tuple[int, int], spare: int
+) -> None:
+    size = port_range[1] - port_range[0] + 1
+    names = [f"s{index}" for index in range(size - spare)]
+    pm = PortMap(names, port_range=port_range, default_exclusions=False)
+    assert len(set(pm.assignments().values())) == len(names)
+    with pytest.raises(stableport.RangeExhaustedError):
+        PortMap(
+            [*names, *(f"t{i}" for i in range(spare + 1))],
+            port_range=port_range,
+            default_exclusions=False,
+        )

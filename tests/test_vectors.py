@@ -1,0 +1,56 @@
+"""Golden vectors: the v1 contract. A landed case is never edited or removed."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stableport import ALGORITHM_VERSION, PortMap
+
+VECTORS = Path(__file__).parent / "vectors" / "v1.json"
+MINIMUM_LOOKUPS = 300
+
+
+def load_cases() -> list[dict[str, Any]]:
+    document = json.loads(VECTORS.read_text(encoding="utf-8"))
+    assert document["algorithm"] == 1
+    cases: list[dict[str, Any]] = document["cases"]
+    return cases
+
+
+def build_map(spec: dict[str, Any]) -> PortMap:
+    """A PortMap from a vector's JSON spec; pins are keyed 'service' or 'service@env'."""
+    pins: dict[str | tuple[str, str], int] = {}
+    for key, port in spec.get("pins", {}).items():
+        service, _, env = key.partition("@")
+        pins[(service, env) if env else service] = port
+    return PortMap(
+        spec.get("services", []),
+        envs=spec.get("envs"),
+        env=spec.get("env"),
+        port_range=tuple(spec.get("range", (20000, 29999))),
+        exclude=[
+            tuple(item) if isinstance(item, list) else item for item in spec.get("exclude", [])
+        ],
+        pins=pins,
+        default_exclusions=spec.get("default_exclusions", True),
+    )
+
+
+CASES = load_cases()
+
+
+def test_the_corpus_is_not_empty() -> None:
+    # Guards against a truncated or emptied file passing vacuously.
+    lookups = sum(len(case["lookups"]) for case in CASES)
+    assert lookups >= MINIMUM_LOOKUPS
+    assert len({case["id"] for case in CASES}) == len(CASES)
+    assert ALGORITHM_VERSION == 1
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+def test_vector(case: dict[str, Any]) -> None:
+    pm = build_map(case["map"])
+    actual = [[service, env, pm.port_for(service, env)] for service, env, _ in case["lookups"]]
+    assert actual == case["lookups"]
