@@ -81,3 +81,21 @@ def test_in_process_main_agrees(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().err == (
         "stableport: error: environment name is empty; give at least one character\n"
     )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["billing", "--env=staging"], ["billing", "--env", "staging"], ["--env=staging", "billing"]],
+)
+def test_every_spelling_of_env_agrees_in_process(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(args) == 0
+    assert capsys.readouterr().out == f"{stableport.port_for('billing', env='staging')}\n"
+
+
+def test_an_extra_argument_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["billing", "auth"])
+    assert caught.value.code == 2
+    assert "unrecognized arguments: auth" in capsys.readouterr().err
