@@ -6,12 +6,17 @@ import pytest
 
 import stableport
 
-STABLEPORT_VARIABLES = ("STABLEPORT_ENV",)
+STABLEPORT_VARIABLES = ("STABLEPORT_ENV", "STABLEPORT_CONFIG", "STABLEPORT_PINS")
 
 
 @pytest.fixture(autouse=True)
-def clean_stableport_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No STABLEPORT_* variable leaks in, and no cached default map leaks out."""
+def clean_stableport_state(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """No STABLEPORT_* variable leaks in, no cached map leaks out, no project file is read."""
+    # An empty directory as the working directory: discovery never finds the
+    # repository's own pyproject.toml.
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
     for variable in STABLEPORT_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
     stableport.reload()

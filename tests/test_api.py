@@ -45,11 +45,11 @@ def test_an_invalid_stableport_env_is_an_error_naming_the_variable(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("STABLEPORT_ENV", "prod@eu")
-    with pytest.raises(stableport.InvalidNameError) as caught:
+    with pytest.raises(stableport.ConfigError) as caught:
         stableport.port_for("billing")
     assert str(caught.value) == (
-        "environment name 'prod@eu' (from STABLEPORT_ENV) contains '@', which is reserved; "
-        "names may not contain any of @ = ,"
+        "STABLEPORT_ENV='prod@eu': environment name 'prod@eu' (from STABLEPORT_ENV) "
+        "contains '@', which is reserved; names may not contain any of @ = ,"
     )
 
 

@@ -1,9 +1,11 @@
 """Stable ports for services: hashed from the name, the same everywhere, forever."""
 
 from ._api import port_for, reload
+from ._config import load
 from ._defaults import ALGORITHM_VERSION, DEFAULT_ENV, DEFAULT_RANGE
 from ._errors import (
     AlgorithmVersionError,
+    ConfigError,
     InvalidNameError,
     InvalidTypeError,
     PinConflictError,
@@ -20,6 +22,7 @@ __all__ = [
     "DEFAULT_ENV",
     "DEFAULT_RANGE",
     "AlgorithmVersionError",
+    "ConfigError",
     "InvalidNameError",
     "InvalidTypeError",
     "PinConflictError",
@@ -29,6 +32,7 @@ __all__ = [
     "StableportError",
     "UnknownServiceError",
     "__version__",
+    "load",
     "port_for",
     "reload",
 ]

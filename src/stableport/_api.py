@@ -1,11 +1,7 @@
 """The module-level port_for and its process-wide default map."""
 
-import os
-
-from ._names import normalize_name
+from ._config import load
 from ._portmap import PortMap
-
-ENV_VARIABLE = "STABLEPORT_ENV"
 
 _LOOKUP_CACHE_SIZE = 4096
 _lookups: dict[tuple[object, object], int] = {}
@@ -13,11 +9,9 @@ _default_map: list[PortMap] = []
 
 
 def default_map() -> PortMap:
-    """The process-wide map, built on first use from the environment."""
+    """The process-wide map: the project's configuration, loaded on first use."""
     if not _default_map:
-        value = os.environ.get(ENV_VARIABLE)
-        env = None if value is None else normalize_name(value, "environment name", ENV_VARIABLE)
-        _default_map.append(PortMap(env=env))
+        _default_map.append(load())
     return _default_map[0]
 
 
@@ -34,6 +28,6 @@ def port_for(name: str, env: str | None = None) -> int:
 
 
 def reload() -> None:
-    """Forget the default map, so the next lookup reads the environment again."""
+    """Forget the default map, so the next lookup reads the configuration and environment again."""
     _default_map.clear()
     _lookups.clear()

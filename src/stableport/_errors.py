@@ -34,3 +34,7 @@ class UnknownServiceError(StableportError, LookupError):
 
 class AlgorithmVersionError(StableportError, ValueError):
     """An algorithm version other than the ones this release implements was requested."""
+
+
+class ConfigError(StableportError, ValueError):
+    """A configuration file or variable is missing, unreadable or invalid."""

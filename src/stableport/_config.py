@@ -1,0 +1,260 @@
+"""Project configuration: find, parse and validate the declared port map."""
+
+import os
+import sys
+
+from ._errors import ConfigError, StableportError
+from ._names import normalize_name
+from ._portmap import PortMap
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+CONFIG_VARIABLE = "STABLEPORT_CONFIG"
+ENV_VARIABLE = "STABLEPORT_ENV"
+PINS_VARIABLE = "STABLEPORT_PINS"
+STANDALONE_NAME = "stableport.toml"
+PYPROJECT_NAME = "pyproject.toml"
+
+# Key -> (PortMap argument, what the value must be).
+KEYS = {
+    "services": ("services", "an array of service names"),
+    "range": ("port_range", "an array of two integers [low, high]"),
+    "env": ("env", "an environment name (a string)"),
+    "envs": ("envs", "an array of environment names"),
+    "exclude": ("exclude", "an array of ports and [low, high] ranges"),
+    "pins": ("pins", "a table of service (or 'service@env') = port"),
+    "strict": ("strict", "true or false"),
+    "default_exclusions": ("default_exclusions", "true or false"),
+    "algorithm": ("algorithm", "the integer 1"),
+}
+
+
+def load(path: "str | os.PathLike[str] | None" = None) -> PortMap:
+    """The project's PortMap: from path, $STABLEPORT_CONFIG or discovery, plus overrides."""
+    environ = os.environ
+    if path is None and environ.get(CONFIG_VARIABLE) is not None:
+        path = _named_by_variable(environ[CONFIG_VARIABLE])
+    if path is not None:
+        found: str | None = os.fspath(path)
+        settings = read_settings(os.fspath(path))
+    else:
+        found, document = discover(os.getcwd())
+        settings = {} if found is None else read_settings(found, document)
+    label = str(found) if found is not None else "the built-in defaults"
+    if environ.get(ENV_VARIABLE) is not None:
+        value = environ[ENV_VARIABLE]
+        try:
+            settings["env"] = normalize_name(value, "environment name", ENV_VARIABLE)
+        except StableportError as error:
+            raise ConfigError(f"{ENV_VARIABLE}={value!r}: {error}") from None
+    if environ.get(PINS_VARIABLE) is not None:
+        pins = dict(settings.get("pins", {}))  # type: ignore[call-overload]
+        pins.update(parse_pin_overrides(environ[PINS_VARIABLE]))
+        settings["pins"] = pins
+        label = f"{label} with {PINS_VARIABLE}"
+    try:
+        return PortMap(**settings)  # type: ignore[arg-type]
+    except ConfigError:  # pragma: no cover - PortMap raises no ConfigError itself
+        raise
+    except StableportError as error:
+        raise ConfigError(f"{label}: {error}") from error
+
+
+def discover(start: str) -> "tuple[str | None, dict[str, object] | None]":
+    """The first stableport.toml, or pyproject.toml with [tool.stableport], from start upward.
+
+    Returns the path and, for a pyproject.toml, its parsed document, so the file
+    is parsed once.
+    """
+    # os.path, not pathlib: pathlib imports re, which would double startup cost.
+    for directory in _upward(start):
+        standalone = os.path.join(directory, STANDALONE_NAME)
+        if os.path.isfile(standalone):
+            return standalone, None
+        pyproject = os.path.join(directory, PYPROJECT_NAME)
+        if os.path.isfile(pyproject):
+            document = _stableport_document(pyproject)
+            if document is not None:
+                return pyproject, document
+    return None, None
+
+
+def _upward(start: str) -> "Iterator[str]":
+    directory = os.path.abspath(start)
+    while True:
+        yield directory
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return
+        directory = parent
+
+
+def read_settings(path: str, document: "dict[str, object] | None" = None) -> dict[str, object]:
+    """PortMap keyword arguments from a stableport.toml or a pyproject.toml's table."""
+    if document is None:
+        document = _parse(path)
+    if os.path.basename(path) == PYPROJECT_NAME:
+        tool = document.get("tool", {})
+        table = tool.get("stableport") if isinstance(tool, dict) else None
+        if table is None:
+            raise ConfigError(f"{path}: no [tool.stableport] table; add one or name another file")
+        where = "[tool.stableport]"
+    else:
+        table, where = document, "the top level"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: {where} must be a table of stableport settings")
+    return _settings(table, path, where)
+
+
+def parse_pin_overrides(value: str) -> "dict[str | tuple[str, str], int]":
+    """Pins from STABLEPORT_PINS: 'billing=8001,auth@test=8002'."""
+    pins: dict[str | tuple[str, str], int] = {}
+    for entry in value.split(","):
+        key, equals, port = (part.strip() for part in entry.partition("="))
+        if not equals or not key or not port.isdigit() or not port.isascii():
+            raise ConfigError(
+                f"{PINS_VARIABLE}={value!r}: entry {entry.strip()!r} is not 'service=port' "
+                f"or 'service@env=port'; separate entries with commas"
+            )
+        pins[_pin_key(key, f"{PINS_VARIABLE}={value!r}")] = int(port)
+    return pins
+
+
+def _settings(table: "Mapping[str, object]", path: str, where: str) -> dict[str, object]:
+    settings: dict[str, object] = {}
+    for key, value in table.items():
+        if key not in KEYS:
+            raise ConfigError(f"{path}: unknown key {key!r} in {where}{_suggestion(key)}")
+        argument, expected = KEYS[key]
+        if not _has_shape(key, value):
+            raise ConfigError(
+                f"{path}: key {key!r} in {where} must be {expected}, not {_toml_repr(value)}"
+            )
+        settings[argument] = _converted(key, value, path, where)
+    return settings
+
+
+def _converted(key: str, value: object, path: str, where: str) -> object:
+    """TOML arrays become the tuples PortMap takes; pin keys are split and normalized."""
+    if key == "pins":
+        return _file_pins(value, path, where)  # type: ignore[arg-type]
+    if key == "exclude":
+        return [tuple(item) if isinstance(item, list) else item for item in value]  # type: ignore[attr-defined]
+    if key == "range":
+        return tuple(value)  # type: ignore[arg-type]
+    return value
+
+
+def _has_shape(key: str, value: object) -> bool:
+    """TOML-level shape only; PortMap checks values and ranges with its own messages."""
+    shapes = {
+        "services": lambda: isinstance(value, list) and all(isinstance(v, str) for v in value),
+        "envs": lambda: isinstance(value, list) and all(isinstance(v, str) for v in value),
+        "range": lambda: isinstance(value, list) and len(value) == 2,
+        "exclude": lambda: (
+            isinstance(value, list)
+            and all(isinstance(v, (int, list)) and not isinstance(v, bool) for v in value)
+        ),
+        "pins": lambda: isinstance(value, dict),
+        "env": lambda: isinstance(value, str),
+        "strict": lambda: isinstance(value, bool),
+        "default_exclusions": lambda: isinstance(value, bool),
+        "algorithm": lambda: isinstance(value, int) and not isinstance(value, bool),
+    }
+    return shapes[key]()
+
+
+def _file_pins(
+    table: "Mapping[str, object]", path: str, where: str
+) -> "dict[str | tuple[str, str], object]":
+    pins: dict[str | tuple[str, str], object] = {}
+    spelled: dict[str | tuple[str, str], str] = {}
+    for text, port in table.items():
+        key = _pin_key(text, f"{path}: pins.{text!r} in {where}")
+        if key in pins:
+            raise ConfigError(
+                f"{path}: pins {spelled[key]!r} and {text!r} in {where} pin the same "
+                f"service and environment; keep one"
+            )
+        pins[key], spelled[key] = port, text
+    return pins
+
+
+def _pin_key(text: str, where: str = PINS_VARIABLE) -> "str | tuple[str, str]":
+    """'service' or 'service@env', normalized, so overrides replace file pins."""
+    service, at, env = text.partition("@")
+    try:
+        service = normalize_name(service, "service name")
+        return (service, normalize_name(env, "environment name")) if at else service
+    except StableportError as error:
+        raise ConfigError(f"{where}: {error}") from None
+
+
+def _suggestion(key: str) -> str:
+    import difflib  # noqa: PLC0415 - only when reporting an unknown key
+
+    close = difflib.get_close_matches(key, KEYS, n=1)
+    allowed = ", ".join(KEYS)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"{hint} (allowed: {allowed})"
+
+
+def _toml_repr(value: object) -> str:
+    kind = {
+        bool: "a boolean",
+        int: "an integer",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }
+    return f"{kind.get(type(value), type(value).__name__)} {value!r}"
+
+
+def _named_by_variable(value: str) -> str:
+    if not value or not os.path.isfile(value):
+        raise ConfigError(
+            f"{CONFIG_VARIABLE}={value!r} names no file; point it at a stableport.toml "
+            f"or a pyproject.toml with a [tool.stableport] table, or unset it"
+        )
+    return value
+
+
+def _stableport_document(pyproject: str) -> "dict[str, object] | None":
+    """The parsed pyproject.toml if it has a [tool.stableport] table, else None."""
+    # A byte check first: most pyproject.toml files never mention stableport,
+    # and skipping them keeps the TOML parser out of the process entirely.
+    data = _read_bytes(pyproject)
+    if b"stableport" not in data:
+        return None
+    document = _parse(pyproject, data)
+    tool = document.get("tool")
+    return document if isinstance(tool, dict) and "stableport" in tool else None
+
+
+def _parse(path: str, data: bytes | None = None) -> dict[str, object]:
+    if data is None:
+        data = _read_bytes(path)
+    if sys.version_info >= (3, 11):
+        import tomllib  # noqa: PLC0415 - only for projects that have a config
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
+    try:
+        text = data.decode()
+        document: dict[str, object] = tomllib.loads(text)
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{path}: not UTF-8 text ({error.reason} at byte {error.start})"
+        ) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML: {error}") from None
+    return document
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        with open(path, "rb") as file:
+            return file.read()
+    except OSError as error:
+        raise ConfigError(f"cannot read {path}: {error.strerror or error}") from None
