@@ -56,8 +56,6 @@ def load(path: "str | os.PathLike[str] | None" = None) -> PortMap:
         label = f"{label} with {PINS_VARIABLE}"
     try:
         return PortMap(**settings)  # type: ignore[arg-type]
-    except ConfigError:  # pragma: no cover - PortMap raises no ConfigError itself
-        raise
     except StableportError as error:
         raise ConfigError(f"{label}: {error}") from error
 
