@@ -348,3 +348,86 @@ def test_the_lookup_cache_is_bounded() -> None:
         pm.port_for(f"generated-{index}")
     assert len(pm._lookups) == 4096
     assert pm.port_for("generated-4999") == PortMap().port_for("generated-4999")
+
+
+def test_an_overlay_resolves_worker_envs_together_above_the_declared_ones() -> None:
+    pm = shared_host_map(pins={})
+    overlaid = pm.overlay(["test-gw0", "test-gw1"])
+    assert overlaid.overlay_envs == ("test-gw0", "test-gw1")
+    assert pm.overlay_envs == ()
+    ports = overlaid.assignments()
+    assert set(ports) == {(s, e) for s in SERVICES for e in ("dev", "test", "test-gw0", "test-gw1")}
+    assert len(set(ports.values())) == len(ports)
+    assert {pair: ports[pair] for pair in pm.assignments()} == pm.assignments()
+    assert overlaid.port_for("auth", env="test-gw1") == ports["auth", "test-gw1"]
+
+
+def test_an_overlay_without_declared_envs_sits_above_the_maps_env() -> None:
+    pm = PortMap(SERVICES, env="test")
+    overlaid = pm.overlay(["test-gw0", "test-gw1"])
+    worker_ports = {port for (_, env), port in overlaid.assignments().items() if env != "test"}
+    assert len(worker_ports) == 2 * len(SERVICES)
+    assert not worker_ports & set(pm.assignments().values())
+    assert overlaid.port_for("auth") == pm.port_for("auth")
+
+
+def test_an_overlay_is_a_layer_of_its_own_not_a_lookup_history() -> None:
+    # The same worker env gets one answer however the map was reached.
+    pm = PortMap(SERVICES)
+    alone = pm.port_for("auth", env="test-gw0")
+    together = pm.overlay(["test-gw0", "test-gw1"]).port_for("auth", env="test-gw0")
+    assert pm.port_for("auth", env="test-gw0") == alone
+    assert (
+        PortMap(SERVICES).overlay(["test-gw1", "test-gw0"]).port_for("auth", env="test-gw0")
+        == together
+    )
+
+
+def test_an_overlay_round_trips_through_repr_and_compares_by_value() -> None:
+    overlaid = PortMap(SERVICES).overlay(["b", "a"])
+    assert repr(overlaid).endswith(".overlay(['a', 'b'])")
+    assert eval(repr(overlaid), {"PortMap": PortMap}) == overlaid  # noqa: S307 - our own repr
+    assert overlaid != PortMap(SERVICES)
+    assert hash(overlaid) == hash(PortMap(SERVICES).overlay(["a", "b"]))
+
+
+def test_undeclared_names_in_an_overlay_avoid_every_workers_declared_ports() -> None:
+    overlaid = PortMap(SERVICES).overlay(["gw0", "gw1"])
+    declared = set(overlaid.assignments().values())
+    assert all(overlaid.port_for(f"adhoc{i}", env="gw1") not in declared for i in range(50))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "overlay", "message"),
+    [
+        (
+            {"envs": ["dev", "test"]},
+            ["gw0", "test"],
+            "overlay environment 'test' is already declared in envs; "
+            "an overlay may only add environments",
+        ),
+        (
+            {"env": "test"},
+            ["Test"],
+            "overlay environment 'test' is already this map's env; "
+            "an overlay may only add environments",
+        ),
+        (
+            {},
+            "gw0",
+            "overlay must be a list of names, not 'gw0'",
+        ),
+    ],
+)
+def test_an_overlay_may_only_add_environments(
+    arguments: dict[str, object], overlay: object, message: str
+) -> None:
+    with pytest.raises(stableport.StableportError) as caught:
+        PortMap(SERVICES, **arguments).overlay(overlay)  # type: ignore[arg-type]
+    assert str(caught.value) == message
+
+
+def test_an_overfull_overlay_fails_when_it_is_made() -> None:
+    pm = PortMap(["a", "b"], port_range=(21000, 21004), default_exclusions=False)
+    with pytest.raises(stableport.RangeExhaustedError):
+        pm.overlay(["gw0", "gw1"])

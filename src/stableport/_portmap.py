@@ -40,6 +40,7 @@ class PortMap:
         "_exclude",
         "_layers",
         "_lookups",
+        "_overlay",
         "_pins",
         "_range",
         "_services",
@@ -75,6 +76,7 @@ class PortMap:
         self._blocked = self._blocked_ports()
         self._lookups: dict[tuple[object, object], int] = {}
         self._layers: dict[frozenset[str], Assignments] = {}
+        self._overlay: frozenset[str] = frozenset()
         self._base = self._resolve_layer(self._declared_envs or frozenset(), {})
         if self._declared_envs is None:
             # Resolve the default environment now, so an over-full map fails at once.
@@ -91,6 +93,11 @@ class PortMap:
     def envs(self) -> tuple[str, ...] | None:
         """Environments resolved together on one host, or None if none were declared."""
         return None if self._declared_envs is None else tuple(sorted(self._declared_envs))
+
+    @property
+    def overlay_envs(self) -> tuple[str, ...]:
+        """Environments resolved together above the declared ones (see overlay()), sorted."""
+        return tuple(sorted(self._overlay))
 
     @property
     def env(self) -> str:
@@ -136,9 +143,34 @@ class PortMap:
 
     def assignments(self) -> "Assignments":
         """Every declared (service, env) and its port, sorted by service then env."""
-        envs = self._declared_envs or frozenset((self._env,))
-        table = self._base if self._declared_envs else self._layer(envs)
+        table = self._layer(self._overlay) if self._overlay else self._home()
         return {pair: table[pair] for pair in sorted(table)}
+
+    def overlay(self, envs: "Iterable[str]") -> "PortMap":
+        """A copy of this map that also resolves envs together, as one layer above it.
+
+        Every declared service gets a distinct port in each of envs, avoiding the
+        ports of this map's declared environments (or of its env, when none are
+        declared), which do not move: parallel test workers, one env each, never
+        share a declared port with each other or with the project.
+        """
+        overlay = _normalize_all(envs, "environment name", "overlay")
+        own = self._declared_envs or frozenset((self._env,))
+        clash = sorted(overlay & own)
+        if clash:
+            where = "declared in envs" if self._declared_envs else "this map's env"
+            raise InvalidNameError(
+                f"overlay environment {clash[0]!r} is already {where}; "
+                f"an overlay may only add environments"
+            )
+        copy = PortMap.__new__(PortMap)
+        state = {slot: getattr(self, slot) for slot in PortMap.__slots__}
+        # Layers below the overlay stay valid; lookups may now land in it.
+        state.update(_overlay=overlay, _lookups={}, _layers=dict(self._layers))
+        for slot, value in state.items():
+            setattr(copy, slot, value)
+        copy.assignments()  # resolve now, so an over-full overlay fails at once
+        return copy
 
     def explain(self, name: str, env: str | None = None) -> "Explanation":
         """Why name has its port in env: every probe, and why it was skipped or taken."""
@@ -191,7 +223,8 @@ class PortMap:
             parts.append("strict=True")
         if not self._default_exclusions:
             parts.append("default_exclusions=False")
-        return f"PortMap({', '.join(parts)})"
+        overlay = f".overlay({list(self.overlay_envs)!r})" if self._overlay else ""
+        return f"PortMap({', '.join(parts)}){overlay}"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, PortMap):
@@ -213,6 +246,7 @@ class PortMap:
             frozenset(self._pins.items()),
             self._strict,
             self._default_exclusions,
+            self._overlay,
         )
 
     def _normalize_lookup(self, name: object, env: object) -> tuple[str, str]:
@@ -233,14 +267,18 @@ class PortMap:
         return self._undeclared_port(service, env, table)
 
     def _table(self, env: str) -> "Assignments":
-        if self._declared_envs is not None and env in self._declared_envs:
-            return self._base
-        return self._layer(frozenset((env,)))
+        together = self._envs_with(env)
+        return self._base if together is self._declared_envs else self._layer(together)
+
+    def _home(self) -> "Assignments":
+        """The map's own declared pairs: its declared envs, else its env alone."""
+        return self._base if self._declared_envs else self._layer(frozenset((self._env,)))
 
     def _layer(self, envs: frozenset[str]) -> "Assignments":
         layer = self._layers.get(envs)
         if layer is None:
-            layer = self._layers[envs] = self._resolve_layer(envs, self._base)
+            below = self._home() if envs == self._overlay else self._base
+            layer = self._layers[envs] = self._resolve_layer(envs, below)
         return layer
 
     def _resolve_layer(self, envs: "Iterable[str]", below: "Assignments") -> "Assignments":
@@ -299,6 +337,8 @@ class PortMap:
         """The environments resolved in one matching together with env."""
         if self._declared_envs is not None and env in self._declared_envs:
             return self._declared_envs
+        if env in self._overlay:
+            return self._overlay
         return frozenset((env,))
 
     def _skip_reason(

@@ -231,3 +231,25 @@ def test_a_nearly_full_range_resolves_and_an_overfull_one_raises(
             port_range=port_range,
             default_exclusions=False,
         )
+
+
+@given(crowded_maps(), st.integers(1, 4))
+def test_an_overlay_gives_each_worker_its_own_ports_and_moves_none_below(
+    arguments: dict[str, object], workers: int
+) -> None:
+    arguments = {**arguments, "port_range": (20000, 29999)}  # room for every worker's layer
+    pm = build(arguments)
+    below = pm.assignments()
+    worker_envs = [f"gw{index}" for index in range(workers)]
+    overlaid = pm.overlay(worker_envs)
+    everything = overlaid.assignments()
+    assert {pair: everything[pair] for pair in below} == below
+    hashed = [
+        port
+        for (service, env), port in everything.items()
+        if env in worker_envs and pm.port_for(service, env) not in pm.pins.values()
+    ]
+    assert len(set(hashed)) == len(hashed)
+    assert not set(hashed) & set(below.values())
+    for (service, env), port in everything.items():
+        assert overlaid.port_for(service, env) == port
