@@ -1,0 +1,129 @@
+"""Live checks: can a port be bound on loopback right now, and who holds it if not."""
+
+import contextlib
+import errno
+import os
+import socket
+import sys
+from pathlib import Path
+from typing import NamedTuple
+
+# Where a listener must be able to bind; ::1 only where the host has IPv6 loopback.
+LOOPBACK_ADDRESSES = (("127.0.0.1", socket.AF_INET), ("::1", socket.AF_INET6))
+
+# /proc/net/tcp* state column: a socket bound to the port, listening or not.
+_BOUND_STATES = {"0A": "listening", "07": "bound"}
+
+
+class Holder(NamedTuple):
+    """A process that holds a port, as far as the OS lets us see."""
+
+    pid: int
+    name: str
+
+    def __str__(self) -> str:
+        return f"pid {self.pid} ({self.name})"
+
+
+class PortStatus(NamedTuple):
+    """Whether a port can be bound on every loopback address, and who holds it."""
+
+    port: int
+    busy_on: tuple[str, ...]  # loopback addresses where binding failed
+    holders: tuple[Holder, ...] | None  # None: the OS does not show holders here
+
+    @property
+    def free(self) -> bool:
+        """True when the port could be bound on every loopback address the host has."""
+        return not self.busy_on
+
+    def describe(self) -> str:
+        """One phrase for messages: 'free', or where it is busy and by whom."""
+        if self.free:
+            return f"port {self.port} is free on loopback"
+        return f"port {self.port} is in use on {' and '.join(self.busy_on)} ({self.holder_text()})"
+
+    def holder_text(self) -> str:
+        """Who holds the port, or why we cannot tell."""
+        if self.holders is None:
+            return "holder unknown: this OS does not show which process holds a port"
+        if not self.holders:
+            return "holder unknown: not visible to this user"
+        return "held by " + ", ".join(str(holder) for holder in self.holders)
+
+
+def port_status(port: int) -> PortStatus:
+    """Try to bind port on each loopback address, then look for its holder if that failed."""
+    busy_on = tuple(
+        address for address, family in LOOPBACK_ADDRESSES if not _can_bind(address, family, port)
+    )
+    holders = find_holders(port) if busy_on else ()
+    return PortStatus(port, busy_on, holders)
+
+
+def _can_bind(address: str, family: socket.AddressFamily, port: int) -> bool:
+    try:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+    except OSError:
+        return True  # no such address family on this host: nothing there to collide with
+    with sock:
+        if os.name != "nt":
+            # As servers do: a port in TIME_WAIT is reusable, only a live socket blocks it.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((address, port))
+        except OSError as error:
+            # An address the host lacks (no IPv6 loopback) is not a busy port.
+            return error.errno in {errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
+    return True
+
+
+def find_holders(port: int, proc: str = "/proc") -> tuple[Holder, ...] | None:
+    """Processes with a TCP socket bound to port, from Linux's /proc; None elsewhere."""
+    root = Path(proc)
+    if not sys.platform.startswith("linux") or not (root / "net").is_dir():
+        return None
+    wanted = {f"socket:[{inode}]" for inode in _socket_inodes(port, root)}
+    if not wanted:
+        return ()
+    holders = (
+        Holder(int(process.name), _process_name(process))
+        for process in root.iterdir()
+        if process.name.isdigit() and wanted & _open_files(process)
+    )
+    return tuple(sorted(holders))
+
+
+def _socket_inodes(port: int, root: Path) -> set[str]:
+    """Inodes of TCP sockets bound (listening or not) to port, IPv4 and IPv6."""
+    lines: list[str] = []
+    for table in ("tcp", "tcp6"):
+        with contextlib.suppress(OSError):  # a host without IPv6 has no tcp6 table
+            lines.extend((root / "net" / table).read_text(encoding="ascii").splitlines()[1:])
+    inodes = set()
+    for line in lines:
+        # Columns: sl, local "ADDR:PORT" in hex, remote, state, ..., inode (the tenth).
+        fields = line.split()
+        local_port = int(fields[1].rsplit(":", 1)[1], 16)
+        if local_port == port and fields[3] in _BOUND_STATES and fields[9] != "0":
+            inodes.add(fields[9])
+    return inodes
+
+
+def _open_files(process: Path) -> set[str]:
+    """What the process's file descriptors point to; empty if we may not look."""
+    targets = set()
+    try:
+        for descriptor in (process / "fd").iterdir():
+            with contextlib.suppress(OSError):  # closed while we looked
+                targets.add(str(descriptor.readlink()))
+    except OSError:
+        pass  # another user's process, or one that just exited
+    return targets
+
+
+def _process_name(process: Path) -> str:
+    try:
+        return (process / "comm").read_text(encoding="utf-8", errors="replace").strip() or "?"
+    except OSError:
+        return "?"

@@ -1,0 +1,148 @@
+"""Live port checks against real sockets, and the /proc reader against a fake /proc."""
+
+import os
+import socket
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from stableport._live import Holder, PortStatus, find_holders, port_status
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+
+def has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    """A real TCP listener on an OS-chosen loopback port, closed after the test."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock
+
+
+def own_name() -> str:
+    return Path(f"/proc/{os.getpid()}/comm").read_text(encoding="utf-8").strip()
+
+
+def test_a_port_held_by_a_listener_is_busy_and_free_once_it_closes(
+    listener: socket.socket,
+) -> None:
+    port = listener.getsockname()[1]
+    status = port_status(port)
+    assert not status.free
+    assert status.busy_on == ("127.0.0.1",)
+    listener.close()
+    assert port_status(port) == PortStatus(port, (), ())
+    assert port_status(port).describe() == f"port {port} is free on loopback"
+
+
+@linux_only
+def test_the_holder_is_this_process_by_pid_and_name(listener: socket.socket) -> None:
+    port = listener.getsockname()[1]
+    status = port_status(port)
+    assert status.holders == (Holder(os.getpid(), own_name()),)
+    assert status.describe() == (
+        f"port {port} is in use on 127.0.0.1 (held by pid {os.getpid()} ({own_name()}))"
+    )
+
+
+@pytest.mark.skipif(not has_ipv6_loopback(), reason="no IPv6 loopback on this host")
+def test_an_ipv6_only_listener_is_seen_on_its_address() -> None:
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind(("::1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        assert port_status(port).busy_on == ("::1",)
+
+
+def test_other_systems_say_the_holder_is_unknown(
+    listener: socket.socket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "platform", "darwin")
+    port = listener.getsockname()[1]
+    status = port_status(port)
+    assert status.holders is None
+    assert status.holder_text() == (
+        "holder unknown: this OS does not show which process holds a port"
+    )
+
+
+def test_an_invisible_holder_is_said_to_be_invisible() -> None:
+    status = PortStatus(20001, ("127.0.0.1", "::1"), ())
+    assert status.describe() == (
+        "port 20001 is in use on 127.0.0.1 and ::1 (holder unknown: not visible to this user)"
+    )
+
+
+HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid ...\n"
+
+
+def socket_line(port: int, state: str, inode: int) -> str:
+    return (
+        f"   0: 0100007F:{port:04X} 00000000:0000 {state} 00000000:00000000 00:00000000 "
+        f"00000000  1000        0 {inode} 1 0000000000000000 100 0 0 10 0\n"
+    )
+
+
+@pytest.fixture
+def fake_proc(tmp_path: Path) -> Path:
+    """A /proc with a listener (pid 10), a connected socket (pid 11) and a hidden pid 12."""
+    (tmp_path / "net").mkdir()
+    (tmp_path / "net" / "tcp").write_text(
+        HEADER
+        + socket_line(20001, "0A", 111)
+        + socket_line(20001, "01", 222)  # an established connection from the port: not bound
+        + socket_line(20002, "07", 333)  # bound, not listening: still blocks a bind
+        + socket_line(20003, "0A", 0)  # inode 0: a socket in teardown
+    )
+    (tmp_path / "net" / "tcp6").write_text(HEADER + socket_line(20004, "0A", 444))
+    for pid, inodes in ((10, [111, 444]), (11, [222, 333])):
+        fd = tmp_path / str(pid) / "fd"
+        fd.mkdir(parents=True)
+        (tmp_path / str(pid) / "comm").write_text(f"server{pid}\n")
+        for number, inode in enumerate(inodes):
+            (fd / str(number)).symlink_to(f"socket:[{inode}]")
+        (fd / "9").symlink_to("/dev/null")
+    (tmp_path / "12").mkdir()  # no fd dir readable: another user's process
+    (tmp_path / "self").mkdir()
+    return tmp_path
+
+
+@linux_only
+@pytest.mark.parametrize(
+    ("port", "expected"),
+    [
+        (20001, (Holder(10, "server10"),)),
+        (20002, (Holder(11, "?"),)),
+        (20003, ()),
+        (20004, (Holder(10, "server10"),)),
+        (20005, ()),
+    ],
+)
+def test_holders_are_read_from_proc(
+    fake_proc: Path, port: int, expected: tuple[Holder, ...]
+) -> None:
+    (fake_proc / "11" / "comm").unlink()  # a process whose name is gone keeps its pid
+    assert find_holders(port, str(fake_proc)) == expected
+
+
+@linux_only
+def test_a_host_without_ipv6_tables_still_reads_ipv4(fake_proc: Path) -> None:
+    (fake_proc / "net" / "tcp6").unlink()
+    assert find_holders(20001, str(fake_proc)) == (Holder(10, "server10"),)
+
+
+def test_a_system_without_proc_net_shows_no_holders(tmp_path: Path) -> None:
+    assert find_holders(20001, str(tmp_path)) is None
