@@ -14,12 +14,15 @@ from stableport._cli import main
 SCRIPT = shutil.which("stableport", path=str(Path(sys.executable).parent))
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real console script, with no STABLEPORT_* variables but those given."""
     assert SCRIPT is not None, "the stableport console script is not installed"
     environment = {k: v for k, v in os.environ.items() if not k.startswith("STABLEPORT_")}
     environment.update(env or {})
     return subprocess.run(
-        [SCRIPT, *args], capture_output=True, text=True, check=False, env=environment
+        [SCRIPT, *args], capture_output=True, text=True, check=False, env=environment, cwd=cwd
     )
 
 
@@ -66,7 +69,9 @@ def test_a_bad_name_is_one_line_on_stderr_and_exit_2() -> None:
 def test_a_missing_name_is_a_usage_error() -> None:
     result = run()
     assert result.returncode == 2
-    assert "the following arguments are required: name" in result.stderr
+    assert result.stderr == (
+        "stableport: error: the following arguments are required: NAME; see 'stableport --help'\n"
+    )
 
 
 def test_version_and_help() -> None:

@@ -14,7 +14,7 @@ def test_a_first_probe_port_is_explained_as_hashed() -> None:
     assert story.source == b"stableport\x00v1\x00default\x00auth".hex()
     assert str(story) == (
         f"auth@default -> {story.port}: its first probe\n"
-        f"  key (hex): {story.source}\n"
+        "  key: b'stableport\\x00v1\\x00default\\x00auth'\n"
         f"  probe   0: {story.port:>5}  free: taken"
     )
 

@@ -1,27 +1,53 @@
-"""The command line: ``stableport NAME [--env ENV]`` prints the port."""
+"""The command line: ``stableport NAME`` prints a port; list, explain, check and export."""
 
 import sys
 
-from ._api import port_for
 from ._errors import StableportError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
+    from typing import NoReturn, TypeVar
+
+    Parser = TypeVar("Parser", bound=argparse.ArgumentParser)
+
+COMMANDS = ("list", "explain", "check", "export")
+
+# Options of the NAME form that take a value, so their value is not the NAME.
+_VALUED_OPTIONS = ("--env", "--config")
 
 
 def main(argv: "Sequence[str] | None" = None) -> int:
     """Run the command line with argv (default: sys.argv[1:]); return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     # The common shapes skip argparse, whose import alone costs more than the answer.
-    parsed = _parse_simple(args)
-    if parsed is None:
-        namespace = _parser().parse_args(args)
-        parsed = namespace.name, namespace.env
-    name, env = parsed
+    simple = _parse_simple(args)
+    if simple is not None:
+        return _print_port(*simple)
+    namespace = _parser(_command_of(args)).parse_args(args)
+    namespace.config = getattr(namespace, "config", None)
     try:
-        port = port_for(name, env)
+        if namespace.command is None:
+            return _print_port(namespace.name, namespace.env, namespace.config)
+        from ._commands import run  # noqa: PLC0415 - commands import json, socket, TOML
+
+        return run(namespace)
+    except StableportError as error:
+        sys.stderr.write(f"stableport: error: {error}\n")
+        return 2
+
+
+def _print_port(name: str, env: str | None, config: str | None = None) -> int:
+    try:
+        if config is None:
+            from ._api import port_for  # noqa: PLC0415 - keeps `--help` free of the config
+
+            port = port_for(name, env)
+        else:
+            from ._config import load  # noqa: PLC0415
+
+            port = load(config).port_for(name, env)
     except StableportError as error:
         sys.stderr.write(f"stableport: error: {error}\n")
         return 2
@@ -30,8 +56,10 @@ def main(argv: "Sequence[str] | None" = None) -> int:
 
 
 def _parse_simple(args: list[str]) -> tuple[str, str | None] | None:
-    """NAME, NAME --env ENV or NAME --env=ENV; None for anything else."""
-    if not args or args[0].startswith("-"):
+    """NAME, NAME --env ENV, NAME --env=ENV or -- NAME; None for anything else."""
+    if len(args) == 2 and args[0] == "--":
+        return args[1], None
+    if not args or args[0].startswith("-") or args[0] in COMMANDS:
         return None
     name, rest = args[0], args[1:]
     if not rest:
@@ -43,16 +71,125 @@ def _parse_simple(args: list[str]) -> tuple[str, str | None] | None:
     return None
 
 
-def _parser() -> "argparse.ArgumentParser":
-    import argparse  # noqa: PLC0415 - only for help, version and usage errors
+def _command_of(args: list[str]) -> str | None:
+    """The command named in args, or None for the NAME form (`--` ends commands)."""
+    for index, arg in enumerate(args):
+        if arg == "--":
+            return None
+        if arg.startswith("-") or (index and args[index - 1] in _VALUED_OPTIONS):
+            continue
+        return arg if arg in COMMANDS else None
+    return None
+
+
+def _parser(command: str | None) -> "argparse.ArgumentParser":
+    """The NAME form's parser, or the parser of one command."""
+    import argparse  # noqa: PLC0415 - only off the fast path
 
     from ._version import __version__  # noqa: PLC0415
 
-    parser = argparse.ArgumentParser(
-        prog="stableport",
-        description="Print the stable port of a service: the same on every machine, forever.",
+    class OneLineErrors(argparse.ArgumentParser):
+        def error(self, message: str) -> "NoReturn":
+            # One line, like every other error: usage is one --help away.
+            self.exit(2, f"{self.prog}: error: {message}; see '{self.prog} --help'\n")
+
+    config = OneLineErrors(add_help=False)
+    config.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,  # so a command's default never hides one given before it
+        help="load this stableport.toml or pyproject.toml instead of discovering one",
     )
-    parser.add_argument("name", help="the service name, e.g. billing")
-    parser.add_argument("--env", help="the environment (default: $STABLEPORT_ENV, else 'default')")
+    parser = OneLineErrors(
+        prog="stableport",
+        usage=(
+            "stableport NAME [--env ENV] [--config PATH]\n"
+            "       stableport {list,explain,check,export} [options]\n"
+            "       stableport --version"
+        ),
+        description="Print the stable port of a service: the same on every machine, forever.",
+        epilog=(
+            "commands (each has --help):\n"
+            "  list     every declared service and its port, and how it got it\n"
+            "  explain  why a service has its port: every probe, skipped or taken\n"
+            "  check    problems in the configuration; --live: is each port free now\n"
+            "  export   ports as BILLING_PORT=20345 lines for .env, JSON or shell\n\n"
+            "exit status: 0 ok, 1 check found problems, 2 usage or configuration error"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[config],
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.set_defaults(command=None)
+    if command is None:
+        parser.add_argument("name", metavar="NAME", help="the service name, e.g. billing")
+        parser.add_argument("--env", help=_ENV_HELP)
+        return parser
+    commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
+    _add_commands(commands, [config])
     return parser
+
+
+_ENV_HELP = "the environment (default: $STABLEPORT_ENV, else the config's env, else 'default')"
+
+
+def _add_commands(commands: "argparse._SubParsersAction[Parser]", parents: "list[Parser]") -> None:
+    listing = commands.add_parser(
+        "list",
+        prog="stableport list",
+        parents=parents,
+        help="every declared service and its port",
+        description="Every declared (service, env), its port, and how it got it.",
+    )
+    scope = listing.add_mutually_exclusive_group()
+    scope.add_argument("--env", help=_ENV_HELP)
+    scope.add_argument(
+        "--all-envs",
+        action="store_true",
+        help="every declared environment (the config's envs), not just one",
+    )
+    listing.add_argument("--json", action="store_true", help="one JSON object, for machines")
+
+    explain = commands.add_parser(
+        "explain",
+        prog="stableport explain",
+        parents=parents,
+        help="why a service has its port",
+        description="The whole story of one port: the hashed key and every probe.",
+    )
+    explain.add_argument("name", metavar="NAME", help="the service name")
+    explain.add_argument("--env", help=_ENV_HELP)
+    explain.add_argument("--json", action="store_true", help="one JSON object, for machines")
+
+    check = commands.add_parser(
+        "check",
+        prog="stableport check",
+        parents=parents,
+        help="problems in the configuration",
+        description=(
+            "Report pins and ranges that will hurt at run time, and overrides from the "
+            "environment. Exit 0: all is well; 1: problems found; 2: usage or config error."
+        ),
+    )
+    check.add_argument(
+        "--live",
+        action="store_true",
+        help="also try to bind every assigned port on loopback, and name who holds it",
+    )
+    check.add_argument("--json", action="store_true", help="one JSON object, for machines")
+
+    export = commands.add_parser(
+        "export",
+        prog="stableport export",
+        parents=parents,
+        help="ports as environment variables",
+        description="Every declared service's port as a variable: billing-api -> BILLING_API_PORT.",
+    )
+    export.add_argument("--env", help=_ENV_HELP)
+    export.add_argument(
+        "--format",
+        choices=("env", "json", "shell"),
+        default="env",
+        help="env: NAME=PORT lines (docker compose .env); json: an object; shell: export lines",
+    )
+    export.add_argument("--prefix", default="", help="put before every variable name, e.g. APP_")

@@ -11,6 +11,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
+    from ._ports import PinKey
+
 CONFIG_VARIABLE = "STABLEPORT_CONFIG"
 ENV_VARIABLE = "STABLEPORT_ENV"
 PINS_VARIABLE = "STABLEPORT_PINS"
@@ -33,6 +35,23 @@ KEYS = {
 
 def load(path: "str | os.PathLike[str] | None" = None) -> PortMap:
     """The project's PortMap: from path, $STABLEPORT_CONFIG or discovery, plus overrides."""
+    return load_with_origin(path)[0]
+
+
+class Origin:
+    """Where a loaded map came from: its file, and what the environment overrode."""
+
+    __slots__ = ("env_override", "path", "pin_overrides", "replaced_pins")
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path  # the configuration file, or None for the built-in defaults
+        self.env_override: str | None = None  # $STABLEPORT_ENV, when set
+        self.pin_overrides: dict[PinKey, int] = {}  # pins from $STABLEPORT_PINS
+        self.replaced_pins: dict[PinKey, int] = {}  # the file's pins those replaced
+
+
+def load_with_origin(path: "str | os.PathLike[str] | None" = None) -> "tuple[PortMap, Origin]":
+    """load(), and where the map came from (for the command line's list and check)."""
     environ = os.environ
     if path is None and environ.get(CONFIG_VARIABLE) is not None:
         path = _named_by_variable(environ[CONFIG_VARIABLE])
@@ -42,20 +61,26 @@ def load(path: "str | os.PathLike[str] | None" = None) -> PortMap:
     else:
         found, document = discover(os.getcwd())
         settings = {} if found is None else read_settings(found, document)
+    origin = Origin(found)
     label = str(found) if found is not None else "the built-in defaults"
     if environ.get(ENV_VARIABLE) is not None:
-        value = environ[ENV_VARIABLE]
+        value = origin.env_override = environ[ENV_VARIABLE]
         try:
             settings["env"] = normalize_name(value, "environment name", ENV_VARIABLE)
         except StableportError as error:
             raise ConfigError(f"{ENV_VARIABLE}={value!r}: {error}") from None
     if environ.get(PINS_VARIABLE) is not None:
         pins = dict(settings.get("pins", {}))  # type: ignore[call-overload]
-        pins.update(parse_pin_overrides(environ[PINS_VARIABLE]))
+        for key, port in parse_pin_overrides(environ[PINS_VARIABLE]).items():
+            pin_key = (key, None) if isinstance(key, str) else key
+            origin.pin_overrides[pin_key] = port
+            if key in pins:
+                origin.replaced_pins[pin_key] = pins[key]
+            pins[key] = port
         settings["pins"] = pins
         label = f"{label} with {PINS_VARIABLE}"
     try:
-        return PortMap(**settings)  # type: ignore[arg-type]
+        return PortMap(**settings), origin  # type: ignore[arg-type]
     except StableportError as error:
         raise ConfigError(f"{label}: {error}") from error
 

@@ -12,9 +12,9 @@ DEFAULT_ENV = "default"
 # range (49152-65535). See docs/algorithm.md for the reasoning and sources.
 DEFAULT_RANGE = (20000, 29999)
 
-_BROWSER_BLOCKED = "blocked by browsers (WHATWG Fetch 'bad port' list)"
+BROWSER_BLOCKED_REASON = "blocked by browsers (WHATWG Fetch 'bad port' list)"
 # fmt: off
-_BROWSER_BLOCKED_PORTS = (
+BROWSER_BLOCKED_PORTS = (
     1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77,
     79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135,
     137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531,
@@ -26,7 +26,7 @@ _BROWSER_BLOCKED_PORTS = (
 
 # (low, high, who uses it). Sources are cited per entry in docs/algorithm.md.
 DEFAULT_EXCLUSIONS: tuple[tuple[int, int, str], ...] = (
-    *((port, port, _BROWSER_BLOCKED) for port in _BROWSER_BLOCKED_PORTS),
+    *((port, port, BROWSER_BLOCKED_REASON) for port in BROWSER_BLOCKED_PORTS),
     # Widely deployed software inside the default range.
     (20000, 20000, "DNP3 (IANA 'dnp') and Usermin"),
     (22000, 22000, "Syncthing sync protocol"),

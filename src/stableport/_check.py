@@ -1,0 +1,118 @@
+"""Configuration checks: ports that will hurt at run time, and overrides to see."""
+
+from pathlib import Path
+from typing import NamedTuple
+
+from ._defaults import BROWSER_BLOCKED_PORTS, DEFAULT_EXCLUSIONS
+from ._ports import format_pin_key
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._config import Origin
+    from ._portmap import PortMap
+
+PROBLEM = "problem"  # makes `stableport check` exit 1
+NOTE = "note"  # shown, but all is well
+
+# (name, low, high, level): where another party hands out ports at run time.
+# Sources: docs/algorithm.md section 8 and shared/reference/ports.md.
+# FreeBSD, Nomad and portpicker overlap the default range on the hosts that run
+# them, an accepted and documented overlap, so they are notes, not problems.
+FOREIGN_RANGES = (
+    ("the Linux ephemeral range", 32768, 60999, PROBLEM),
+    ("the IANA dynamic range (ephemeral on macOS and Windows)", 49152, 65535, PROBLEM),
+    ("Kubernetes NodePorts", 30000, 32767, PROBLEM),
+    ("FreeBSD's ephemeral range", 10000, 65535, NOTE),
+    ("Nomad's dynamic ports", 20000, 32000, NOTE),
+    ("portpicker's fallback pool", 15000, 24999, NOTE),
+)
+
+LINUX_PORT_RANGE_FILE = "/proc/sys/net/ipv4/ip_local_port_range"
+
+
+class Finding(NamedTuple):
+    """One thing check reports: a problem or a note about a subject."""
+
+    level: str  # PROBLEM or NOTE
+    subject: str  # what it is about: "range", "pins['billing']", "STABLEPORT_PINS", ...
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.subject}: {self.message}"
+
+
+def check_map(
+    pm: "PortMap", origin: "Origin", host_range_file: str = LINUX_PORT_RANGE_FILE
+) -> list[Finding]:
+    """Every problem and note for a loaded map, problems first."""
+    foreign = [*FOREIGN_RANGES, *_host_ephemeral_range(host_range_file)]
+    findings = _range_findings(pm, foreign)
+    for key, port in sorted(pm.pins.items(), key=lambda item: (item[1], item[0][0])):
+        spelled = format_pin_key(key)
+        subject = (
+            f"STABLEPORT_PINS {spelled}" if key in origin.pin_overrides else f"pins[{spelled!r}]"
+        )
+        findings.extend(_pin_findings(subject, port, foreign))
+    for key, port in origin.pin_overrides.items():
+        spelled = format_pin_key(key)
+        if key in origin.replaced_pins:
+            message = (
+                f"replaces the file's pin {spelled} = {origin.replaced_pins[key]!r} "
+                f"with {port}; unset the variable to use the file's port"
+            )
+            findings.append(Finding(PROBLEM, "STABLEPORT_PINS", message))
+        else:
+            message = f"pins {spelled} = {port}, which the file does not pin"
+            findings.append(Finding(NOTE, "STABLEPORT_PINS", message))
+    if origin.env_override is not None:
+        message = f"sets the default environment to {pm.env!r}, instead of the file's"
+        findings.append(Finding(NOTE, f"STABLEPORT_ENV={origin.env_override!r}", message))
+    return sorted(findings, key=lambda finding: finding.level != PROBLEM)
+
+
+def _range_findings(pm: "PortMap", foreign: "list[tuple[str, int, int, str]]") -> list[Finding]:
+    low, high = pm.port_range
+    findings = []
+    if low < 1024:
+        message = f"{low}-{high} starts below 1024: binding those ports needs root"
+        findings.append(Finding(PROBLEM, "range", message))
+    for name, first, last, level in foreign:
+        overlap = min(high, last) - max(low, first) + 1
+        if overlap > 0:
+            message = (
+                f"{low}-{high} overlaps {name} {first}-{last} by {overlap} port(s): "
+                f"a listener there can find its port already taken"
+            )
+            findings.append(Finding(level, "range", message))
+    return findings
+
+
+def _pin_findings(
+    subject: str, port: int, foreign: "list[tuple[str, int, int, str]]"
+) -> list[Finding]:
+    findings = []
+    if port in BROWSER_BLOCKED_PORTS:
+        message = f"{port} is blocked by browsers (WHATWG Fetch 'bad port' list): ERR_UNSAFE_PORT"
+        findings.append(Finding(PROBLEM, subject, message))
+    elif port < 1024:
+        message = f"{port} is below 1024: binding it needs root (or CAP_NET_BIND_SERVICE)"
+        findings.append(Finding(PROBLEM, subject, message))
+    else:
+        for first, last, reason in DEFAULT_EXCLUSIONS:
+            if first <= port <= last:
+                findings.append(Finding(NOTE, subject, f"{port} is the usual port of {reason}"))
+    for name, first, last, level in foreign:
+        if first <= port <= last:
+            findings.append(Finding(level, subject, f"{port} is in {name} {first}-{last}"))
+    return findings
+
+
+def _host_ephemeral_range(path: str) -> "list[tuple[str, int, int, str]]":
+    """This host's own ephemeral range, where it differs from Linux's default."""
+    try:
+        low, high = (int(field) for field in Path(path).read_text(encoding="ascii").split())
+    except (OSError, ValueError):
+        return []  # not Linux, or a kernel without the file: the defaults above apply
+    if (low, high) == (32768, 60999):
+        return []
+    return [(f"this host's ephemeral range ({path})", low, high, PROBLEM)]

@@ -1,0 +1,174 @@
+"""The list, explain, check and export commands: text for people, JSON for machines."""
+
+import json
+import sys
+
+from ._check import PROBLEM, Finding, check_map
+from ._config import load_with_origin
+from ._export import render, variables
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+    from ._config import Origin
+    from ._explain import Explanation
+    from ._live import PortStatus
+    from ._portmap import PortMap
+
+
+def run(namespace: "argparse.Namespace") -> int:
+    """Run the command namespace names; return the exit code."""
+    pm, origin = load_with_origin(namespace.config)
+    commands = {"list": _list, "explain": _explain, "check": _check, "export": _export}
+    return commands[namespace.command](namespace, pm, origin)
+
+
+def _list(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> int:
+    if namespace.all_envs:
+        pairs = list(pm.assignments())
+    else:
+        pairs = [(service, namespace.env) for service in pm.services]
+    entries = [_entry(pm.explain(service, env), origin) for service, env in pairs]
+    if namespace.json:
+        _write_json({"config": origin.path, "entries": entries})
+        return 0
+    if not entries:
+        sys.stderr.write(f"stableport: no services declared in {_config_name(origin)}\n")
+        return 0
+    rows = [("SERVICE", "ENV", "PORT", "HOW")]
+    rows.extend(
+        (str(entry["service"]), str(entry["env"]), str(entry["port"]), _how_text(entry))
+        for entry in entries
+    )
+    _write_table(rows)
+    return 0
+
+
+def _entry(story: "Explanation", origin: "Origin") -> dict[str, object]:
+    """A list entry: where the port came from, in the --json schema."""
+    pin = story.source if story.how == "pinned" else None
+    overridden = pin is not None and _pin_key(pin) in origin.pin_overrides
+    return {
+        "service": story.service,
+        "env": story.env,
+        "port": story.port,
+        "how": "overridden" if overridden else story.how,
+        "skipped": max(len(story.probes) - 1, 0),
+        "pin": pin,
+    }
+
+
+def _how_text(entry: "dict[str, object]") -> str:
+    if entry["how"] == "pinned":
+        return f"pinned (pins[{entry['pin']!r}])"
+    if entry["how"] == "overridden":
+        return f"overridden (STABLEPORT_PINS {entry['pin']}={entry['port']})"
+    if entry["how"] == "probed":
+        return f"probed past {entry['skipped']} port(s)"
+    return "hashed"
+
+
+def _explain(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> int:
+    story = pm.explain(namespace.name, namespace.env)
+    declared = story.service in pm.services
+    if namespace.json:
+        document = {
+            "config": origin.path,
+            "declared": declared,
+            **_entry(story, origin),
+            "key": None if story.how == "pinned" else bytes.fromhex(story.source).decode(),
+            "probes": [probe._asdict() for probe in story.probes],
+        }
+        _write_json(document)
+        return 0
+    lines = [str(story)]
+    if story.how == "pinned" and _pin_key(story.source) in origin.pin_overrides:
+        lines.append("  (the pin comes from STABLEPORT_PINS, not the file)")
+    if not declared:
+        lines.append(
+            f"  note: {story.service!r} is not declared in {_config_name(origin)}: its port "
+            f"avoids every declared one, but another undeclared name may share it"
+        )
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+def _check(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> int:
+    findings = check_map(pm, origin)
+    live = _live_statuses(pm) if namespace.live else None
+    for (service, env), status in live or ():
+        if not status.free:
+            findings.append(Finding(PROBLEM, f"{service}@{env} {status.port}", status.describe()))
+    problems = sum(finding.level == PROBLEM for finding in findings)
+    if namespace.json:
+        _write_json(
+            {
+                "config": origin.path,
+                "ok": problems == 0,
+                "findings": [finding._asdict() for finding in findings],
+                "live": None if live is None else [_live_entry(*item) for item in live],
+            }
+        )
+        return 1 if problems else 0
+    lines = [f"config: {_config_name(origin)}"]
+    lines.extend(str(finding) for finding in findings)
+    for (service, env), status in live or ():
+        if status.free:
+            lines.append(f"live: {service}@{env} {status.port}: free")
+    notes = len(findings) - problems
+    lines.append(f"{problems} problem(s), {notes} note(s)" if problems else f"ok ({notes} note(s))")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 1 if problems else 0
+
+
+def _live_statuses(pm: "PortMap") -> "list[tuple[tuple[str, str], PortStatus]]":
+    """Each declared pair with its port's live status; a port shared by pins is tried once."""
+    from ._live import port_status  # noqa: PLC0415 - imports socket, only for --live
+
+    statuses: dict[int, PortStatus] = {}
+    for port in pm.assignments().values():
+        if port not in statuses:
+            statuses[port] = port_status(port)
+    return [(pair, statuses[port]) for pair, port in pm.assignments().items()]
+
+
+def _live_entry(pair: tuple[str, str], status: "PortStatus") -> dict[str, object]:
+    holders = status.holders
+    return {
+        "service": pair[0],
+        "env": pair[1],
+        "port": status.port,
+        "free": status.free,
+        "busy_on": list(status.busy_on),
+        "holders": None if holders is None else [holder._asdict() for holder in holders],
+    }
+
+
+def _export(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> int:
+    ports = {service: pm.port_for(service, namespace.env) for service in pm.services}
+    named = variables(ports, namespace.prefix)
+    if not named:
+        sys.stderr.write(f"stableport: no services declared in {_config_name(origin)}\n")
+    sys.stdout.write(render(named, namespace.format))
+    return 0
+
+
+def _pin_key(spelled: str) -> tuple[str, str | None]:
+    service, _, env = spelled.partition("@")
+    return service, env or None
+
+
+def _config_name(origin: "Origin") -> str:
+    return origin.path or "the built-in defaults (no stableport.toml or [tool.stableport] found)"
+
+
+def _write_json(document: object) -> None:
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+def _write_table(rows: "list[tuple[str, str, str, str]]") -> None:
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    for service, env, port, how in rows:
+        line = f"{service:<{widths[0]}}  {env:<{widths[1]}}  {port:>{widths[2]}}  {how}"
+        sys.stdout.write(line + "\n")

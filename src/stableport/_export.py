@@ -1,0 +1,56 @@
+"""Ports as environment variables: BILLING_PORT=20345 for .env files, shells and JSON."""
+
+import json
+import re
+
+from ._errors import InvalidNameError
+
+FORMATS = ("env", "json", "shell")
+
+_NOT_ALLOWED = re.compile(r"[^A-Z0-9]+")
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def variable_name(service: str, prefix: str = "") -> str:
+    """prefix + the service upper-cased, each run of other characters one '_', + '_PORT'."""
+    if prefix and not _VARIABLE.fullmatch(prefix):
+        raise InvalidNameError(
+            f"--prefix {prefix!r} is not a valid variable name start; "
+            f"use ASCII letters, digits and '_', not starting with a digit"
+        )
+    stem = _NOT_ALLOWED.sub("_", service.upper()).strip("_")
+    if not stem:
+        raise InvalidNameError(
+            f"service {service!r} has no ASCII letter or digit to name a variable after; "
+            f"rename it or export it by hand"
+        )
+    name = f"{prefix}{stem}_PORT"
+    if not _VARIABLE.fullmatch(name):
+        raise InvalidNameError(
+            f"service {service!r} would be exported as {name!r}, which starts with a digit; "
+            f"give a --prefix such as 'APP_'"
+        )
+    return name
+
+
+def variables(ports: "dict[str, int]", prefix: str = "") -> dict[str, int]:
+    """Variable name -> port for service -> port, refusing two services on one name."""
+    named: dict[str, int] = {}
+    owners: dict[str, str] = {}
+    for service in sorted(ports):
+        name = variable_name(service, prefix)
+        if name in owners:
+            raise InvalidNameError(
+                f"services {owners[name]!r} and {service!r} would both be exported as "
+                f"{name}; rename one of them"
+            )
+        named[name], owners[name] = ports[service], service
+    return named
+
+
+def render(named: "dict[str, int]", output_format: str) -> str:
+    """The variables as .env lines, a JSON object or shell export lines."""
+    if output_format == "json":
+        return json.dumps(named, indent=2) + "\n"
+    export = "export " if output_format == "shell" else ""
+    return "".join(f"{export}{name}={port}\n" for name, port in named.items())

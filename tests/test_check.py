@@ -1,0 +1,132 @@
+"""check_map: which pins and ranges are problems, which are notes, and what each says."""
+
+from pathlib import Path
+
+import pytest
+
+from stableport import PortMap
+from stableport._check import NOTE, PROBLEM, Finding, check_map
+from stableport._config import Origin, load_with_origin
+
+NO_HOST_FILE = "/nonexistent/ip_local_port_range"
+
+
+def findings(pm: PortMap, origin: Origin | None = None, host: str = NO_HOST_FILE) -> list[str]:
+    return [str(finding) for finding in check_map(pm, origin or Origin(None), host)]
+
+
+def test_the_default_range_has_only_its_documented_notes() -> None:
+    assert findings(PortMap()) == [
+        "note: range: 20000-29999 overlaps FreeBSD's ephemeral range 10000-65535 by 10000 "
+        "port(s): a listener there can find its port already taken",
+        "note: range: 20000-29999 overlaps Nomad's dynamic ports 20000-32000 by 10000 "
+        "port(s): a listener there can find its port already taken",
+        "note: range: 20000-29999 overlaps portpicker's fallback pool 15000-24999 by 5000 "
+        "port(s): a listener there can find its port already taken",
+    ]
+
+
+# A low custom range overlaps nothing, so only the pin's own findings show.
+QUIET_RANGE = (2000, 2999)
+
+
+@pytest.mark.parametrize(
+    ("port", "expected"),
+    [
+        (
+            6667,
+            [
+                f"{PROBLEM}: pins['irc']: 6667 is blocked by browsers (WHATWG Fetch 'bad port' "
+                "list): ERR_UNSAFE_PORT"
+            ],
+        ),
+        (
+            80,
+            [
+                f"{PROBLEM}: pins['irc']: 80 is below 1024: binding it needs root "
+                "(or CAP_NET_BIND_SERVICE)"
+            ],
+        ),
+        (5432, [f"{NOTE}: pins['irc']: 5432 is the usual port of PostgreSQL"]),
+        (
+            31000,
+            [
+                f"{PROBLEM}: pins['irc']: 31000 is in Kubernetes NodePorts 30000-32767",
+                f"{NOTE}: pins['irc']: 31000 is in FreeBSD's ephemeral range 10000-65535",
+                f"{NOTE}: pins['irc']: 31000 is in Nomad's dynamic ports 20000-32000",
+            ],
+        ),
+        (
+            50000,
+            [
+                f"{PROBLEM}: pins['irc']: 50000 is in the Linux ephemeral range 32768-60999",
+                f"{PROBLEM}: pins['irc']: 50000 is in the IANA dynamic range (ephemeral on "
+                "macOS and Windows) 49152-65535",
+                f"{NOTE}: pins['irc']: 50000 is in FreeBSD's ephemeral range 10000-65535",
+            ],
+        ),
+        (2500, []),
+    ],
+)
+def test_pins_that_will_hurt_are_named(port: int, expected: list[str]) -> None:
+    assert findings(PortMap(pins={"irc": port}, port_range=QUIET_RANGE)) == expected
+
+
+def test_a_per_environment_pin_is_named_by_its_key() -> None:
+    assert findings(PortMap(pins={("irc", "dev"): 80}, port_range=QUIET_RANGE)) == [
+        "problem: pins['irc@dev']: 80 is below 1024: binding it needs root "
+        "(or CAP_NET_BIND_SERVICE)"
+    ]
+
+
+def test_ranges_below_1024_or_in_ephemeral_ports_are_problems() -> None:
+    found = check_map(PortMap(port_range=(1000, 1100)), Origin(None), NO_HOST_FILE)
+    assert found == [
+        Finding(PROBLEM, "range", "1000-1100 starts below 1024: binding those ports needs root")
+    ]
+    found = check_map(PortMap(port_range=(60000, 61000)), Origin(None), NO_HOST_FILE)
+    assert [(f.level, f.message.split(" by ")[0]) for f in found] == [
+        (PROBLEM, "60000-61000 overlaps the Linux ephemeral range 32768-60999"),
+        (
+            PROBLEM,
+            "60000-61000 overlaps the IANA dynamic range (ephemeral on macOS and "
+            "Windows) 49152-65535",
+        ),
+        (NOTE, "60000-61000 overlaps FreeBSD's ephemeral range 10000-65535"),
+    ]
+    assert found[0].message.endswith(
+        "by 1000 port(s): a listener there can find its port already taken"
+    )
+
+
+@pytest.mark.parametrize("content", ["32768\t60999\n", "garbage\n"])
+def test_this_hosts_ephemeral_range_counts_only_when_changed(tmp_path: Path, content: str) -> None:
+    host = tmp_path / "ip_local_port_range"
+    host.write_text(content)
+    assert findings(PortMap(port_range=QUIET_RANGE), host=str(host)) == []
+
+
+def test_a_host_whose_ephemeral_range_was_moved_onto_ours_is_a_problem(tmp_path: Path) -> None:
+    host = tmp_path / "ip_local_port_range"
+    host.write_text("2500\t2600\n")
+    assert findings(PortMap(port_range=QUIET_RANGE), host=str(host)) == [
+        f"problem: range: 2000-2999 overlaps this host's ephemeral range ({host}) 2500-2600 "
+        "by 101 port(s): a listener there can find its port already taken"
+    ]
+
+
+def test_overrides_from_the_environment_are_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "stableport.toml"
+    config.write_text('range = [2000, 2999]\nenv = "dev"\n[pins]\nbilling = 2100\n')
+    monkeypatch.setenv("STABLEPORT_PINS", "billing=2200,auth@test=2300")
+    monkeypatch.setenv("STABLEPORT_ENV", "Prod")
+    pm, origin = load_with_origin(config)
+    assert findings(pm, origin) == [
+        "problem: STABLEPORT_PINS: replaces the file's pin billing = 2100 with 2200; "
+        "unset the variable to use the file's port",
+        "note: STABLEPORT_PINS: pins auth@test = 2300, which the file does not pin",
+        "note: STABLEPORT_ENV='Prod': sets the default environment to 'prod', "
+        "instead of the file's",
+    ]
