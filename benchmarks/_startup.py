@@ -1,0 +1,160 @@
+"""Section 2: import and startup, as whole processes against ``python -c pass``.
+
+Every command runs as a child of this process, interleaved with the others,
+many times; the table reports medians. "Added" is the median of the per-round
+differences from ``python -c pass`` run in the same round. Children write
+bytecode (PYTHONDONTWRITEBYTECODE is dropped) and each command runs twice
+before timing, so imports come from .pyc files.
+"""
+
+import shutil
+import sys
+from pathlib import Path
+
+from _measure import (
+    Command,
+    child_environment,
+    format_ratio,
+    median,
+    process_samples,
+)
+from _peers import Peer
+from _report import Section, table
+
+BASELINE = "python -c pass"
+IMPORT_STABLEPORT = "python -c 'import stableport'"
+CLI_NO_CONFIG = "stableport billing, no config"
+CLI_WITH_CONFIG = "stableport billing, with stableport.toml"
+
+# A project's file: the "with config" runs parse it (and so import tomllib).
+CONFIG = """\
+services = ["billing", "auth", "search", "web", "worker", "cache", "queue", "mail"]
+envs = ["dev", "test"]
+env = "dev"
+exclude = [[21000, 21099]]
+
+[pins]
+mail = 8025
+"""
+
+
+def console_script() -> tuple[list[str], str]:
+    """The stableport command next to this interpreter, or python -m as a fallback."""
+    found = shutil.which("stableport", path=str(Path(sys.executable).parent))
+    if found is None:
+        return [sys.executable, "-m", "stableport"], "python -m stableport"
+    return [found], "stableport"
+
+
+def wrapper_note(script: list[str]) -> str | None:
+    """A warning when the installer's console-script wrapper imports re (older pip)."""
+    if len(script) != 1:
+        return None
+    try:
+        text = Path(script[0]).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if "import re\n" not in text:
+        return None
+    return (
+        f"Note: `{script[0]}` was written by an installer whose wrapper imports `re` "
+        "(older pip), which alone costs a few milliseconds; reinstall with a current pip "
+        "(`python -m pip install -U pip`) for the figures users of a current pip get."
+    )
+
+
+def _importtime_us(stderr: str, module: str) -> float:
+    """The cumulative microseconds -X importtime reports for the import of module."""
+    prefix = "import time:"
+    for line in stderr.splitlines():
+        fields = line.removeprefix(prefix).split("|")
+        if not line.startswith(prefix) or len(fields) != 3:
+            continue
+        cumulative, name = fields[1].strip(), fields[2].strip()
+        if name == module and cumulative.isdigit():
+            return float(cumulative)
+    raise ValueError(f"-X importtime printed no line for {module}")
+
+
+def run(peers: list[Peer], workdir: Path, *, quick: bool) -> Section:
+    """Time processes; figures: median seconds by label, and added seconds of the import."""
+    rounds = 3 if quick else 60
+    empty = workdir / "no-config"
+    project = workdir / "with-config"
+    empty.mkdir()
+    project.mkdir()
+    (project / "stableport.toml").write_text(CONFIG, encoding="utf-8")
+    env = child_environment()
+    python = sys.executable
+    script, script_label = console_script()
+    modules = ["stableport", *(peer.module for peer in peers if peer.call is not None)]
+
+    def command(argv: list[str], cwd: Path = empty, *, stderr: bool = False) -> Command:
+        return Command(tuple(argv), str(cwd), env, capture_stderr=stderr)
+
+    wall = {
+        BASELINE: command([python, "-c", "pass"]),
+        **{
+            f"python -c 'import {module}'": command([python, "-c", f"import {module}"])
+            for module in modules
+        },
+        CLI_NO_CONFIG: command([*script, "billing"]),
+        CLI_WITH_CONFIG: command([*script, "billing"], project),
+    }
+    importtime = {
+        f"-X importtime {module}": command(
+            [python, "-X", "importtime", "-c", f"import {module}"], stderr=True
+        )
+        for module in modules
+    }
+    samples = process_samples({**wall, **importtime}, rounds)
+    base = samples[BASELINE].seconds
+    medians = {label: median(samples[label].seconds) for label in wall}
+    added = {
+        label: median(
+            [run - pass_ for run, pass_ in zip(samples[label].seconds, base, strict=True)]
+        )
+        for label in wall
+    }
+    rows = [
+        [
+            label.replace("stableport billing", f"{script_label} billing"),
+            f"{medians[label] * 1000:.2f}",
+            "—" if label == BASELINE else f"{added[label] * 1000:+.2f}",
+            format_ratio(medians[label] / medians[BASELINE]),
+        ]
+        for label in wall
+    ]
+    import_rows = [
+        [
+            f"import {module}",
+            f"{median([_importtime_us(text, module) for text in samples[label].stderr]):,.0f}",
+        ]
+        for module, label in zip(modules, importtime, strict=True)
+    ]
+    missing = [[f"import {peer.module}", peer.status] for peer in peers if peer.call is None]
+    lines = [
+        *table(
+            ["process", "median ms", "added to `python -c pass`, ms", "ratio to `python -c pass`"],
+            rows,
+        ),
+        "",
+        "`python -X importtime -c 'import X'`: the cumulative time of the top-level import, "
+        "median over the same rounds.",
+        "",
+        *table(["import", "cumulative µs"], [*import_rows, *missing]),
+    ]
+    note = wrapper_note(script)
+    if note is not None:
+        lines.extend(["", note])
+    section = Section(
+        "2. Import and startup",
+        f"Whole processes started from this one with `{python}` and the console script "
+        f"next to it, {rounds} interleaved rounds after 2 warm-up runs each (bytecode "
+        f'written), in an empty directory ("no config") or one holding a '
+        f'`stableport.toml` of 8 services in 2 environments ("with config").',
+        lines,
+    )
+    section.figures.update(medians)
+    section.figures["import stableport added"] = added[IMPORT_STABLEPORT]
+    return section
