@@ -130,3 +130,7 @@ def test_overrides_from_the_environment_are_shown(
         "note: STABLEPORT_ENV='Prod': sets the default environment to 'prod', "
         "instead of the file's",
     ]
+
+
+def test_a_pin_inside_the_range_does_not_repeat_the_ranges_overlaps() -> None:
+    assert findings(PortMap(pins={"db": 25433})) == findings(PortMap())

@@ -47,12 +47,15 @@ def check_map(
     """Every problem and note for a loaded map, problems first."""
     foreign = [*FOREIGN_RANGES, *_host_ephemeral_range(host_range_file)]
     findings = _range_findings(pm, foreign)
+    low, high = pm.port_range
     for key, port in sorted(pm.pins.items(), key=lambda item: (item[1], item[0][0])):
         spelled = format_pin_key(key)
         subject = (
             f"STABLEPORT_PINS {spelled}" if key in origin.pin_overrides else f"pins[{spelled!r}]"
         )
-        findings.extend(_pin_findings(subject, port, foreign))
+        # A pin inside the range shares the range's overlaps, reported once above.
+        outside = [] if low <= port <= high else foreign
+        findings.extend(_pin_findings(subject, port, outside))
     for key, port in origin.pin_overrides.items():
         spelled = format_pin_key(key)
         if key in origin.replaced_pins:
