@@ -25,6 +25,7 @@ BASELINE = "python -c pass"
 IMPORT_STABLEPORT = "python -c 'import stableport'"
 CLI_NO_CONFIG = "stableport billing, no config"
 CLI_WITH_CONFIG = "stableport billing, with stableport.toml"
+MODULE_NO_CONFIG = "python -m stableport billing, no config"
 
 # A project's file: the "with config" runs parse it (and so import tomllib).
 CONFIG = """\
@@ -99,6 +100,7 @@ def run(peers: list[Peer], workdir: Path, *, quick: bool) -> Section:
             for module in modules
         },
         CLI_NO_CONFIG: command([*script, "billing"]),
+        MODULE_NO_CONFIG: command([python, "-m", "stableport", "billing"]),
         CLI_WITH_CONFIG: command([*script, "billing"], project),
     }
     importtime = {
@@ -118,7 +120,9 @@ def run(peers: list[Peer], workdir: Path, *, quick: bool) -> Section:
     }
     rows = [
         [
-            label.replace("stableport billing", f"{script_label} billing"),
+            label.replace("stableport", script_label, 1)
+            if label.startswith("stableport")
+            else label,
             f"{medians[label] * 1000:.2f}",
             "—" if label == BASELINE else f"{added[label] * 1000:+.2f}",
             format_ratio(medians[label] / medians[BASELINE]),
