@@ -134,12 +134,21 @@ _ENV_HELP = "the environment (default: $STABLEPORT_ENV, else the config's env, e
 
 
 def _add_commands(commands: "argparse._SubParsersAction[Parser]", parents: "list[Parser]") -> None:
-    listing = commands.add_parser(
+    from ._export import FORMATS  # noqa: PLC0415 - only when a command is named
+    def add(name: str, summary: str, description: str, *, json: bool = True) -> "Parser":
+        command = commands.add_parser(
+            name, prog=f"stableport {name}", parents=parents, help=summary, description=description
+        )
+        if json:
+            command.add_argument(
+                "--json", action="store_true", help="one JSON object, for machines"
+            )
+        return command
+
+    listing = add(
         "list",
-        prog="stableport list",
-        parents=parents,
-        help="every declared service and its port",
-        description="Every declared (service, env), its port, and how it got it.",
+        "every declared service and its port",
+        "Every declared (service, env), its port, and how it got it.",
     )
     scope = listing.add_mutually_exclusive_group()
     scope.add_argument("--env", help=_ENV_HELP)
@@ -148,47 +157,37 @@ def _add_commands(commands: "argparse._SubParsersAction[Parser]", parents: "list
         action="store_true",
         help="every declared environment (the config's envs), not just one",
     )
-    listing.add_argument("--json", action="store_true", help="one JSON object, for machines")
 
-    explain = commands.add_parser(
+    explain = add(
         "explain",
-        prog="stableport explain",
-        parents=parents,
-        help="why a service has its port",
-        description="The whole story of one port: the hashed key and every probe.",
+        "why a service has its port",
+        "The whole story of one port: the hashed key and every probe.",
     )
     explain.add_argument("name", metavar="NAME", help="the service name")
     explain.add_argument("--env", help=_ENV_HELP)
-    explain.add_argument("--json", action="store_true", help="one JSON object, for machines")
 
-    check = commands.add_parser(
+    check = add(
         "check",
-        prog="stableport check",
-        parents=parents,
-        help="problems in the configuration",
-        description=(
-            "Report pins and ranges that will hurt at run time, and overrides from the "
-            "environment. Exit 0: all is well; 1: problems found; 2: usage or config error."
-        ),
+        "problems in the configuration",
+        "Report pins and ranges that will hurt at run time, and overrides from the "
+        "environment. Exit 0: all is well; 1: problems found; 2: usage or config error.",
     )
     check.add_argument(
         "--live",
         action="store_true",
         help="also try to bind every assigned port on loopback, and name who holds it",
     )
-    check.add_argument("--json", action="store_true", help="one JSON object, for machines")
 
-    export = commands.add_parser(
+    export = add(
         "export",
-        prog="stableport export",
-        parents=parents,
-        help="ports as environment variables",
-        description="Every declared service's port as a variable: billing-api -> BILLING_API_PORT.",
+        "ports as environment variables",
+        "Every declared service's port as a variable: billing-api -> BILLING_API_PORT.",
+        json=False,
     )
     export.add_argument("--env", help=_ENV_HELP)
     export.add_argument(
         "--format",
-        choices=("env", "json", "shell"),
+        choices=FORMATS,
         default="env",
         help="env: NAME=PORT lines (docker compose .env); json: an object; shell: export lines",
     )
