@@ -104,3 +104,15 @@ def test_an_extra_argument_is_a_usage_error(capsys: pytest.CaptureFixture[str]) 
         main(["billing", "auth"])
     assert caught.value.code == 2
     assert "unrecognized arguments: auth" in capsys.readouterr().err
+
+
+def test_the_name_form_imports_nothing_the_answer_does_not_need(tmp_path: Path) -> None:
+    heavy = ["argparse", "json", "socket", "re", "typing", "tomllib", "tomli", "pathlib"]
+    script = (
+        "import sys; from stableport._cli import main; code = main(['billing']);"
+        f"print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert result.stdout == f"{stableport.port_for('billing')}\n[]\n"
