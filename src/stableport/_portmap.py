@@ -324,7 +324,8 @@ class PortMap:
         low, high = self._range
         blocked: set[int] = set()
         for first, last, _ in self.exclusions():
-            blocked.update(range(max(first, low), min(last, high) + 1))
+            if first <= high and last >= low:  # most defaults lie outside any one range
+                blocked.update(range(max(first, low), min(last, high) + 1))
         if len(blocked) > high - low:
             raise PortRangeError(
                 f"port_range {low}-{high} has no port left after exclusions; "
