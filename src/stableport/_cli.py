@@ -135,6 +135,7 @@ _ENV_HELP = "the environment (default: $STABLEPORT_ENV, else the config's env, e
 
 def _add_commands(commands: "argparse._SubParsersAction[Parser]", parents: "list[Parser]") -> None:
     from ._export import FORMATS  # noqa: PLC0415 - only when a command is named
+
     def add(name: str, summary: str, description: str, *, json: bool = True) -> "Parser":
         command = commands.add_parser(
             name, prog=f"stableport {name}", parents=parents, help=summary, description=description
