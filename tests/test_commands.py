@@ -227,6 +227,8 @@ def test_check_live_names_the_holder_and_sees_the_port_freed(
     document = json.loads(out)
     busy = [entry for entry in document["live"] if not entry["free"]]
     assert code == 1
+    assert document["findings"][0]["level"] == "problem"  # live problems sort first too
+    assert busy[0]["denied_on"] == []
     assert [(e["service"], e["env"], e["port"]) for e in busy] == [("billing", "dev", port)]
     assert "127.0.0.1" in busy[0]["busy_on"]
     if sys.platform.startswith("linux"):
@@ -242,7 +244,7 @@ def test_check_live_names_the_holder_and_sees_the_port_freed(
     assert len(document["live"]) == len(stableport.load().assignments())
     code, text, _ = call(capsys, "check", "--live")
     assert code == 0
-    assert f"live: billing@dev {port}: free" in text
+    assert f"live: billing@dev {port}: free on loopback" in text
 
 
 def own_name() -> str:

@@ -1,5 +1,6 @@
 """Live port checks against real sockets, and the /proc reader against a fake /proc."""
 
+import errno
 import os
 import socket
 import sys
@@ -44,7 +45,7 @@ def test_a_port_held_by_a_listener_is_busy_and_free_once_it_closes(
     assert status.busy_on == ("127.0.0.1",)
     listener.close()
     assert port_status(port) == PortStatus(port, (), ())
-    assert port_status(port).describe() == f"port {port} is free on loopback"
+    assert port_status(port).describe() == "free on loopback"
 
 
 @linux_only
@@ -52,9 +53,7 @@ def test_the_holder_is_this_process_by_pid_and_name(listener: socket.socket) -> 
     port = listener.getsockname()[1]
     status = port_status(port)
     assert status.holders == (Holder(os.getpid(), own_name()),)
-    assert status.describe() == (
-        f"port {port} is in use on 127.0.0.1 (held by pid {os.getpid()} ({own_name()}))"
-    )
+    assert status.describe() == f"in use on 127.0.0.1 (held by pid {os.getpid()} ({own_name()}))"
 
 
 @pytest.mark.skipif(not has_ipv6_loopback(), reason="no IPv6 loopback on this host")
@@ -82,8 +81,69 @@ def test_other_systems_say_the_holder_is_unknown(
 def test_an_invisible_holder_is_said_to_be_invisible() -> None:
     status = PortStatus(20001, ("127.0.0.1", "::1"), ())
     assert status.describe() == (
-        "port 20001 is in use on 127.0.0.1 and ::1 (holder unknown: not visible to this user)"
+        "in use on 127.0.0.1 and ::1 (holder unknown: not visible to this user)"
     )
+
+
+class RefusingSocket:
+    """A socket whose bind fails with one errno, as the OS would."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+    def __enter__(self) -> "RefusingSocket":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def setsockopt(self, *args: object) -> None:
+        pass
+
+    def bind(self, _address: tuple[str, int]) -> None:
+        raise OSError(self.code, os.strerror(self.code))
+
+
+@pytest.mark.parametrize(
+    ("code", "port", "expected"),
+    [
+        (
+            errno.EACCES,
+            1023,
+            "not bindable by this user on 127.0.0.1 and ::1 (permission denied: "
+            "ports below 1024 need root or CAP_NET_BIND_SERVICE)",
+        ),
+        (
+            errno.EPERM,
+            50000,
+            "not bindable by this user on 127.0.0.1 and ::1 (permission denied: "
+            "the OS reserves it, e.g. a Windows excluded port range)",
+        ),
+        (errno.EADDRNOTAVAIL, 20001, "free on loopback"),
+        (errno.EADDRINUSE, 20001, None),
+    ],
+)
+def test_a_port_this_user_may_not_bind_is_not_called_busy(
+    monkeypatch: pytest.MonkeyPatch, code: int, port: int, expected: str | None
+) -> None:
+    monkeypatch.setattr(socket, "socket", lambda *_args: RefusingSocket(code))
+    status = port_status(port)
+    if expected is None:
+        assert status.busy_on == ("127.0.0.1", "::1")
+        assert not status.denied_on
+    else:
+        assert status.describe() == expected
+        assert not status.busy_on
+
+
+def test_no_address_family_means_nothing_to_collide_with(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_family(*_args: object) -> None:
+        raise OSError(errno.EAFNOSUPPORT, "Address family not supported")
+
+    monkeypatch.setattr(socket, "socket", no_family)
+    assert port_status(20001).free
 
 
 HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid ...\n"

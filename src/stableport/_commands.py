@@ -97,9 +97,14 @@ def _explain(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -
 def _check(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> int:
     findings = check_map(pm, origin)
     live = _live_statuses(pm) if namespace.live else None
-    for (service, env), status in live or ():
-        if not status.free:
-            findings.append(Finding(PROBLEM, f"{service}@{env} {status.port}", status.describe()))
+    findings.extend(
+        Finding(
+            PROBLEM, f"{service}@{env} {status.port}", f"port {status.port} is {status.describe()}"
+        )
+        for (service, env), status in live or ()
+        if not status.free
+    )
+    findings.sort(key=lambda finding: finding.level != PROBLEM)  # stable: problems first
     problems = sum(finding.level == PROBLEM for finding in findings)
     if namespace.json:
         _write_json(
@@ -113,9 +118,11 @@ def _check(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> 
         return 1 if problems else 0
     lines = [f"config: {_config_name(origin)}"]
     lines.extend(str(finding) for finding in findings)
-    for (service, env), status in live or ():
-        if status.free:
-            lines.append(f"live: {service}@{env} {status.port}: free")
+    lines.extend(
+        f"live: {service}@{env} {status.port}: {status.describe()}"
+        for (service, env), status in live or ()
+        if status.free
+    )
     notes = len(findings) - problems
     lines.append(f"{problems} problem(s), {notes} note(s)" if problems else f"ok ({notes} note(s))")
     sys.stdout.write("\n".join(lines) + "\n")
@@ -126,11 +133,9 @@ def _live_statuses(pm: "PortMap") -> "list[tuple[tuple[str, str], PortStatus]]":
     """Each declared pair with its port's live status; a port shared by pins is tried once."""
     from ._live import port_status  # noqa: PLC0415 - imports socket, only for --live
 
-    statuses: dict[int, PortStatus] = {}
-    for port in pm.assignments().values():
-        if port not in statuses:
-            statuses[port] = port_status(port)
-    return [(pair, statuses[port]) for pair, port in pm.assignments().items()]
+    assignments = pm.assignments()
+    statuses = {port: port_status(port) for port in set(assignments.values())}
+    return [(pair, statuses[port]) for pair, port in assignments.items()]
 
 
 def _live_entry(pair: tuple[str, str], status: "PortStatus") -> dict[str, object]:
@@ -141,6 +146,7 @@ def _live_entry(pair: tuple[str, str], status: "PortStatus") -> dict[str, object
         "port": status.port,
         "free": status.free,
         "busy_on": list(status.busy_on),
+        "denied_on": list(status.denied_on),
         "holders": None if holders is None else [holder._asdict() for holder in holders],
     }
 

@@ -11,8 +11,14 @@ from typing import NamedTuple
 # Where a listener must be able to bind; ::1 only where the host has IPv6 loopback.
 LOOPBACK_ADDRESSES = (("127.0.0.1", socket.AF_INET), ("::1", socket.AF_INET6))
 
-# /proc/net/tcp* state column: a socket bound to the port, listening or not.
-_BOUND_STATES = {"0A": "listening", "07": "bound"}
+# /proc/net/tcp* state column: a socket bound to the port, listening ("0A") or not ("07").
+_BOUND_STATES = frozenset(("0A", "07"))
+
+# bind() errors that say "not here", not "taken": an address family or address
+# the host lacks (no IPv6 loopback), so nothing there can collide.
+_ABSENT = frozenset((errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT))
+# bind() errors that say "not for you": privileged ports, reserved ranges.
+_DENIED = frozenset((errno.EACCES, errno.EPERM))
 
 
 class Holder(NamedTuple):
@@ -29,19 +35,31 @@ class PortStatus(NamedTuple):
     """Whether a port can be bound on every loopback address, and who holds it."""
 
     port: int
-    busy_on: tuple[str, ...]  # loopback addresses where binding failed
+    busy_on: tuple[str, ...]  # loopback addresses where another socket holds the port
     holders: tuple[Holder, ...] | None  # None: the OS does not show holders here
+    denied_on: tuple[str, ...] = ()  # addresses where this user may not bind it at all
 
     @property
     def free(self) -> bool:
         """True when the port could be bound on every loopback address the host has."""
-        return not self.busy_on
+        return not self.busy_on and not self.denied_on
 
     def describe(self) -> str:
-        """One phrase for messages: 'free', or where it is busy and by whom."""
-        if self.free:
-            return f"port {self.port} is free on loopback"
-        return f"port {self.port} is in use on {' and '.join(self.busy_on)} ({self.holder_text()})"
+        """One phrase for messages: free, or in use (by whom), or not bindable (why)."""
+        phrases = []
+        if self.busy_on:
+            phrases.append(f"in use on {' and '.join(self.busy_on)} ({self.holder_text()})")
+        if self.denied_on:
+            why = (
+                "ports below 1024 need root or CAP_NET_BIND_SERVICE"
+                if self.port < 1024
+                else "the OS reserves it, e.g. a Windows excluded port range"
+            )
+            phrases.append(
+                f"not bindable by this user on {' and '.join(self.denied_on)} "
+                f"(permission denied: {why})"
+            )
+        return "; ".join(phrases) or "free on loopback"
 
     def holder_text(self) -> str:
         """Who holds the port, or why we cannot tell."""
@@ -53,19 +71,22 @@ class PortStatus(NamedTuple):
 
 
 def port_status(port: int) -> PortStatus:
-    """Try to bind port on each loopback address, then look for its holder if that failed."""
-    busy_on = tuple(
-        address for address, family in LOOPBACK_ADDRESSES if not _can_bind(address, family, port)
-    )
+    """Try to bind port on each loopback address, then look for its holder if it is taken."""
+    verdicts = [
+        (address, _try_bind(address, family, port)) for address, family in LOOPBACK_ADDRESSES
+    ]
+    busy_on = tuple(address for address, verdict in verdicts if verdict == "busy")
+    denied_on = tuple(address for address, verdict in verdicts if verdict == "denied")
     holders = find_holders(port) if busy_on else ()
-    return PortStatus(port, busy_on, holders)
+    return PortStatus(port, busy_on, holders, denied_on)
 
 
-def _can_bind(address: str, family: socket.AddressFamily, port: int) -> bool:
+def _try_bind(address: str, family: socket.AddressFamily, port: int) -> str:
+    """'free', 'busy' or 'denied': what binding port on address says right now."""
     try:
         sock = socket.socket(family, socket.SOCK_STREAM)
     except OSError:
-        return True  # no such address family on this host: nothing there to collide with
+        return "free"  # no such address family on this host: nothing there to collide with
     with sock:
         if os.name != "nt":
             # As servers do: a port in TIME_WAIT is reusable, only a live socket blocks it.
@@ -73,9 +94,10 @@ def _can_bind(address: str, family: socket.AddressFamily, port: int) -> bool:
         try:
             sock.bind((address, port))
         except OSError as error:
-            # An address the host lacks (no IPv6 loopback) is not a busy port.
-            return error.errno in {errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
-    return True
+            if error.errno in _ABSENT:
+                return "free"
+            return "denied" if error.errno in _DENIED else "busy"
+    return "free"
 
 
 def find_holders(port: int, proc: str = "/proc") -> tuple[Holder, ...] | None:

@@ -79,7 +79,7 @@ class StableportFixture:
         if not status.free:
             pytest.fail(
                 f"stableport: port {port} for service {name!r} (env {self.env!r}) is not "
-                f"free: in use on {' and '.join(status.busy_on)} ({status.holder_text()})",
+                f"free: {status.describe()}",
                 pytrace=False,
             )
 
