@@ -127,10 +127,32 @@ def test_overrides_from_the_environment_are_shown(
         "problem: STABLEPORT_PINS: replaces the file's pin billing = 2100 with 2200; "
         "unset the variable to use the file's port",
         "note: STABLEPORT_PINS: pins auth@test = 2300, which the file does not pin",
-        "note: STABLEPORT_ENV='Prod': sets the default environment to 'prod', "
-        "instead of the file's",
+        "note: STABLEPORT_ENV='Prod': sets the default environment to 'prod'",
     ]
 
 
 def test_a_pin_inside_the_range_does_not_repeat_the_ranges_overlaps() -> None:
     assert findings(PortMap(pins={"db": 25433})) == findings(PortMap())
+
+
+def test_an_override_that_repeats_the_files_pin_is_only_a_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "stableport.toml"
+    config.write_text("range = [2000, 2999]\n[pins]\nbilling = 2100\n")
+    monkeypatch.setenv("STABLEPORT_PINS", "billing=2100")
+    assert findings(*load_with_origin(config)) == [
+        "note: STABLEPORT_PINS: repeats the file's pin billing = 2100; it changes nothing"
+    ]
+
+
+def test_one_pin_for_every_env_of_a_shared_host_is_a_problem() -> None:
+    shared = PortMap(envs=["dev", "test"], pins={"billing": 2100, ("auth", "dev"): 2200})
+    assert [f for f in findings(shared) if "billing" in f] == [
+        "problem: pins['billing']: pins 'billing' to 2100 in every environment, but envs "
+        "dev, test run on one host and would all bind it; pin it per environment "
+        "('billing@ENV') or in one only"
+    ]
+    assert not [f for f in findings(shared) if "auth" in f]
+    alone = PortMap(envs=["dev"], pins={"billing": 2100}, port_range=QUIET_RANGE)
+    assert findings(alone) == []

@@ -3,6 +3,7 @@
 import json
 import os
 import socket
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 import stableport
 from stableport._cli import main
 
-from .test_cli import run
+from .test_cli import SCRIPT, run
 
 CONFIG = """\
 services = ["billing", "auth", "search", "billing-api"]
@@ -201,7 +202,8 @@ def test_check_reports_problems_and_exits_1(
         "problem: STABLEPORT_PINS: replaces the file's pin auth@test = 8002 with 9002; "
         "unset the variable to use the file's port"
     ) in out
-    assert out.splitlines()[-1].startswith("2 problem(s), ")
+    assert "problem: pins['metrics']: pins 'metrics' to 6667 in every environment" in out
+    assert out.splitlines()[-1].startswith("3 problem(s), ")
     code, out, _ = call(capsys, "check", "--json")
     document = json.loads(out)
     assert (code, document["ok"], document["live"]) == (1, False, None)
@@ -339,7 +341,7 @@ def test_every_command_has_help(command: str) -> None:
     [
         (
             ["list", "--config", "missing.toml"],
-            "cannot read missing.toml: No such file or directory",
+            "cannot read 'missing.toml': No such file or directory",
         ),
         (["explain", "a@b"], "service name 'a@b' contains '@', which is reserved; "),
         (["export", "--prefix", "9X"], "--prefix '9X' is not a valid variable name start; "),
@@ -367,3 +369,98 @@ def test_a_service_named_like_a_command_is_reached_after_a_double_dash(
     expected = f"{stableport.port_for('list')}\n"
     assert call(capsys, "--", "list") == (0, expected, "")
     assert call(capsys, "--env", "default", "--", "list") == (0, expected, "")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--env", "x", "list"],
+            "stableport list: error: --env goes after the command: "
+            "stableport list --env ENV; see 'stableport list --help'",
+        ),
+        (
+            ["--bogus"],
+            "stableport: error: unrecognized arguments: --bogus; see 'stableport --help'",
+        ),
+        (
+            ["list", "extra"],
+            "stableport list: error: unrecognized arguments: extra; see 'stableport list --help'",
+        ),
+        (
+            ["list", "--js"],
+            "stableport list: error: unrecognized arguments: --js; see 'stableport list --help'",
+        ),
+        (
+            ["explain"],
+            "stableport explain: error: the following arguments are required: "
+            "NAME; see 'stableport explain --help'",
+        ),
+        (
+            [],
+            "stableport: error: the following arguments are required: NAME; "
+            "see 'stableport --help'",
+        ),
+    ],
+)
+def test_usage_errors_name_the_real_fault_in_one_line(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(args)
+    assert caught.value.code == 2
+    assert capsys.readouterr() == ("", message + "\n")
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> None:
+    names = ", ".join(f'"svc{index}"' for index in range(3000))  # more than a pipe holds
+    (tmp_path / "stableport.toml").write_text(f"services = [{names}]\n")
+    assert SCRIPT is not None
+    with subprocess.Popen(
+        [SCRIPT, "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path
+    ) as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        assert process.stdout.readline().startswith(b"SERVICE")
+        process.stdout.close()
+        assert process.wait() == 141
+        assert process.stderr.read() == b""
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_is_one_line_and_exit_2() -> None:
+    assert SCRIPT is not None
+    with Path("/dev/full").open("w") as full:
+        result = subprocess.run(
+            [SCRIPT, "billing"], stdout=full, stderr=subprocess.PIPE, text=True, check=False
+        )
+    assert (result.returncode, result.stderr) == (
+        2,
+        "stableport: error: cannot write the output: [Errno 28] No space left on device\n",
+    )
+
+
+def test_no_stdout_at_all_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdout", None)
+    assert main(["billing"]) == 2
+    assert capsys.readouterr().err == (
+        "stableport: error: no standard output to write the answer to\n"
+    )
+
+
+def test_an_unencodable_answer_is_one_line_and_exit_2(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / "stableport.toml").write_text('services = ["café"]\n')
+
+    def ascii_only(text: str) -> int:
+        text.encode("ascii")
+        return len(text)
+
+    monkeypatch.setattr(sys.stdout, "write", ascii_only)
+    assert main(["list"]) == 2
+    assert capsys.readouterr().err.startswith(
+        "stableport: error: cannot write the output: 'ascii' codec can't encode"
+    )

@@ -224,6 +224,11 @@ def test_a_pyproject_named_explicitly_needs_the_table(tmp_path: Path) -> None:
         ("billing=80a", "STABLEPORT_PINS='billing=80a': entry 'billing=80a' is not"),
         ("=8001", "STABLEPORT_PINS='=8001': entry '=8001' is not"),
         ("billing@=8001", "STABLEPORT_PINS='billing@=8001': environment name is empty"),
+        (
+            "web=1,Web = 2",
+            "STABLEPORT_PINS='web=1,Web = 2': entries 'web=1' and 'Web = 2' pin the same "
+            "service and environment; keep one",
+        ),
     ],
 )
 def test_malformed_pin_overrides_are_config_errors(
@@ -258,7 +263,7 @@ def test_stableport_config_pointing_nowhere(monkeypatch: pytest.MonkeyPatch) -> 
 def test_an_unreadable_file(tmp_path: Path) -> None:
     directory = tmp_path / "stableport.toml"
     directory.mkdir()
-    with pytest.raises(ConfigError, match=r"cannot read .*stableport\.toml: Is a directory"):
+    with pytest.raises(ConfigError, match=r"cannot read '.*stableport\.toml': Is a directory"):
         stableport.load(directory)
 
 

@@ -56,21 +56,41 @@ def check_map(
         # A pin inside the range shares the range's overlaps, reported once above.
         outside = [] if low <= port <= high else foreign
         findings.extend(_pin_findings(subject, port, outside))
+        shared = len(pm.envs or ()) > 1 and key[1] is None
+        if shared:
+            # Declared envs share one host; one port for all of them collides there.
+            message = (
+                f"pins {key[0]!r} to {port} in every environment, but envs "
+                f"{', '.join(pm.envs or ())} run on one host and would all bind it; "
+                f"pin it per environment ('{key[0]}@ENV') or in one only"
+            )
+            findings.append(Finding(PROBLEM, subject, message))
+    findings.extend(_override_findings(pm, origin))
+    return sorted(findings, key=lambda finding: finding.level != PROBLEM)
+
+
+def _override_findings(pm: "PortMap", origin: "Origin") -> list[Finding]:
+    """What STABLEPORT_PINS and STABLEPORT_ENV change: the operator must see it."""
+    findings = []
     for key, port in origin.pin_overrides.items():
         spelled = format_pin_key(key)
-        if key in origin.replaced_pins:
-            message = (
-                f"replaces the file's pin {spelled} = {origin.replaced_pins[key]!r} "
-                f"with {port}; unset the variable to use the file's port"
-            )
-            findings.append(Finding(PROBLEM, "STABLEPORT_PINS", message))
-        else:
+        replaced = origin.replaced_pins.get(key)
+        if replaced is None:
             message = f"pins {spelled} = {port}, which the file does not pin"
             findings.append(Finding(NOTE, "STABLEPORT_PINS", message))
+        elif replaced == port:
+            message = f"repeats the file's pin {spelled} = {port}; it changes nothing"
+            findings.append(Finding(NOTE, "STABLEPORT_PINS", message))
+        else:
+            message = (
+                f"replaces the file's pin {spelled} = {replaced!r} with {port}; "
+                f"unset the variable to use the file's port"
+            )
+            findings.append(Finding(PROBLEM, "STABLEPORT_PINS", message))
     if origin.env_override is not None:
-        message = f"sets the default environment to {pm.env!r}, instead of the file's"
+        message = f"sets the default environment to {pm.env!r}"
         findings.append(Finding(NOTE, f"STABLEPORT_ENV={origin.env_override!r}", message))
-    return sorted(findings, key=lambda finding: finding.level != PROBLEM)
+    return findings
 
 
 def _range_findings(pm: "PortMap", foreign: "list[tuple[str, int, int, str]]") -> list[Finding]:

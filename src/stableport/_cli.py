@@ -21,38 +21,65 @@ _VALUED_OPTIONS = ("--env", "--config")
 def main(argv: "Sequence[str] | None" = None) -> int:
     """Run the command line with argv (default: sys.argv[1:]); return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if sys.stdout is None:  # started with stdout closed (`>&-`)
+        sys.stderr.write("stableport: error: no standard output to write the answer to\n")
+        return 2
+    try:
+        code = _run(args)
+        sys.stdout.flush()  # a closed or full stdout fails here, not in Python's exit
+    except StableportError as error:
+        sys.stderr.write(f"stableport: error: {error}\n")
+        return 2
+    except BrokenPipeError:
+        # The reader went away (`| head -1`): stop quietly, as a filter killed by
+        # SIGPIPE would, and keep Python from failing again on its final flush.
+        _discard_stdout()
+        return 141
+    except (OSError, UnicodeEncodeError) as error:
+        sys.stderr.write(f"stableport: error: cannot write the output: {error}\n")
+        _discard_stdout()
+        return 2
+    return code
+
+
+def _run(args: list[str]) -> int:
     # The common shapes skip argparse, whose import alone costs more than the answer.
     simple = _parse_simple(args)
     if simple is not None:
         return _print_port(*simple)
-    namespace = _parser(_command_of(args)).parse_args(args)
+    command = _command_of(args)
+    parser, command_parser = _parser(command)
+    if command is not None and _env_before(args, command):
+        command_parser.error(f"--env goes after the command: stableport {command} --env ENV")
+    namespace, extras = parser.parse_known_args(args)
+    if extras:
+        command_parser.error(f"unrecognized arguments: {' '.join(extras)}")
     namespace.config = getattr(namespace, "config", None)
-    try:
-        if namespace.command is None:
-            return _print_port(namespace.name, namespace.env, namespace.config)
-        from ._commands import run  # noqa: PLC0415 - commands import json, socket, TOML
+    if command is None:
+        if namespace.name is None:
+            parser.error("the following arguments are required: NAME")
+        return _print_port(namespace.name, namespace.env, namespace.config)
+    from ._commands import run  # noqa: PLC0415 - commands import json, socket, TOML
 
-        return run(namespace)
-    except StableportError as error:
-        sys.stderr.write(f"stableport: error: {error}\n")
-        return 2
+    return run(namespace)
 
 
 def _print_port(name: str, env: str | None, config: str | None = None) -> int:
-    try:
-        if config is None:
-            from ._api import port_for  # noqa: PLC0415 - keeps `--help` free of the config
+    from ._config import load  # noqa: PLC0415 - keeps `--help` and `--version` free of it
 
-            port = port_for(name, env)
-        else:
-            from ._config import load  # noqa: PLC0415
-
-            port = load(config).port_for(name, env)
-    except StableportError as error:
-        sys.stderr.write(f"stableport: error: {error}\n")
-        return 2
-    sys.stdout.write(f"{port}\n")
+    sys.stdout.write(f"{load(config).port_for(name, env)}\n")
     return 0
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's last flush cannot fail."""
+    import os  # noqa: PLC0415 - only after a failed write
+
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # not a real file (an in-process capture): nothing will flush it
 
 
 def _parse_simple(args: list[str]) -> tuple[str, str | None] | None:
@@ -82,8 +109,14 @@ def _command_of(args: list[str]) -> str | None:
     return None
 
 
-def _parser(command: str | None) -> "argparse.ArgumentParser":
-    """The NAME form's parser, or the parser of one command."""
+def _env_before(args: list[str], command: str) -> bool:
+    """Whether --env comes before the command, where only the NAME form takes it."""
+    before = args[: args.index(command)]
+    return any(arg == "--env" or arg.startswith("--env=") for arg in before)
+
+
+def _parser(command: str | None) -> "tuple[argparse.ArgumentParser, argparse.ArgumentParser]":
+    """The whole parser, and the one that reports errors: the NAME form's or the command's."""
     import argparse  # noqa: PLC0415 - only off the fast path
 
     from ._version import __version__  # noqa: PLC0415
@@ -93,7 +126,7 @@ def _parser(command: str | None) -> "argparse.ArgumentParser":
             # One line, like every other error: usage is one --help away.
             self.exit(2, f"{self.prog}: error: {message}; see '{self.prog} --help'\n")
 
-    config = OneLineErrors(add_help=False)
+    config = OneLineErrors(add_help=False, allow_abbrev=False)
     config.add_argument(
         "--config",
         metavar="PATH",
@@ -118,27 +151,38 @@ def _parser(command: str | None) -> "argparse.ArgumentParser":
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[config],
+        allow_abbrev=False,  # so a new option never changes what an old abbreviation meant
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.set_defaults(command=None)
     if command is None:
-        parser.add_argument("name", metavar="NAME", help="the service name, e.g. billing")
+        # Optional here, required in _run: an unknown option is the better message.
+        parser.add_argument(
+            "name", metavar="NAME", nargs="?", help="the service name, e.g. billing"
+        )
         parser.add_argument("--env", help=_ENV_HELP)
-        return parser
+        return parser, parser
     commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
-    _add_commands(commands, [config])
-    return parser
+    return parser, _add_commands(commands, [config])[command]
 
 
 _ENV_HELP = "the environment (default: $STABLEPORT_ENV, else the config's env, else 'default')"
 
 
-def _add_commands(commands: "argparse._SubParsersAction[Parser]", parents: "list[Parser]") -> None:
+def _add_commands(
+    commands: "argparse._SubParsersAction[Parser]", parents: "list[Parser]"
+) -> "dict[str, Parser]":
+    """Every command's parser, by name."""
     from ._export import FORMATS  # noqa: PLC0415 - only when a command is named
 
     def add(name: str, summary: str, description: str, *, json: bool = True) -> "Parser":
         command = commands.add_parser(
-            name, prog=f"stableport {name}", parents=parents, help=summary, description=description
+            name,
+            prog=f"stableport {name}",
+            parents=parents,
+            help=summary,
+            description=description,
+            allow_abbrev=False,
         )
         if json:
             command.add_argument(
@@ -193,3 +237,4 @@ def _add_commands(commands: "argparse._SubParsersAction[Parser]", parents: "list
         help="env: NAME=PORT lines (docker compose .env); json: an object; shell: export lines",
     )
     export.add_argument("--prefix", default="", help="put before every variable name, e.g. APP_")
+    return {"list": listing, "explain": explain, "check": check, "export": export}

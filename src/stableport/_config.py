@@ -61,7 +61,7 @@ def load_with_origin(path: "str | os.PathLike[str] | None" = None) -> "tuple[Por
     else:
         found, document = discover(os.getcwd())
         settings = {} if found is None else read_settings(found, document)
-    origin = Origin(found)
+    origin = Origin(None if found is None else os.path.abspath(found))
     label = str(found) if found is not None else "the built-in defaults"
     if environ.get(ENV_VARIABLE) is not None:
         value = origin.env_override = environ[ENV_VARIABLE]
@@ -134,6 +134,7 @@ def read_settings(path: str, document: "dict[str, object] | None" = None) -> dic
 def parse_pin_overrides(value: str) -> "dict[str | tuple[str, str], int]":
     """Pins from STABLEPORT_PINS: 'billing=8001,auth@test=8002'."""
     pins: dict[str | tuple[str, str], int] = {}
+    spelled: dict[str | tuple[str, str], str] = {}
     for entry in value.split(","):
         key, equals, port = (part.strip() for part in entry.partition("="))
         if not equals or not key or not port.isdigit() or not port.isascii():
@@ -141,7 +142,14 @@ def parse_pin_overrides(value: str) -> "dict[str | tuple[str, str], int]":
                 f"{PINS_VARIABLE}={value!r}: entry {entry.strip()!r} is not 'service=port' "
                 f"or 'service@env=port'; separate entries with commas"
             )
-        pins[_pin_key(key, f"{PINS_VARIABLE}={value!r}")] = int(port)
+        pin = _pin_key(key, f"{PINS_VARIABLE}={value!r}")
+        if pin in pins:
+            # As in the file: two entries for one pin are a mistake, not "last wins".
+            raise ConfigError(
+                f"{PINS_VARIABLE}={value!r}: entries {spelled[pin]!r} and {entry.strip()!r} "
+                f"pin the same service and environment; keep one"
+            )
+        pins[pin], spelled[pin] = int(port), entry.strip()
     return pins
 
 
@@ -280,4 +288,4 @@ def _read_bytes(path: str) -> bytes:
         with open(path, "rb") as file:
             return file.read()
     except OSError as error:
-        raise ConfigError(f"cannot read {path}: {error.strerror or error}") from None
+        raise ConfigError(f"cannot read {path!r}: {error.strerror or error}") from None

@@ -137,7 +137,7 @@ def pytest_configure(config: pytest.Config) -> None:
             # Every worker computes the same overlay, so their ports are distinct.
             own = normalize_name(f"{env}-{worker}", "environment name")
             names = (f"{env}-gw{index}" for index in range(count or 0))
-            workers = tuple(sorted({own, *(normalize_name(name) for name in names)}))
+            workers = tuple(sorted({own, *(normalize_name(n, "environment name") for n in names)}))
             env = own
     except StableportError as error:
         raise pytest.UsageError(f"stableport: {where}={value!r}: {error}") from None
