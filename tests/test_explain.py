@@ -13,7 +13,7 @@ def test_a_first_probe_port_is_explained_as_hashed() -> None:
     assert [probe.verdict for probe in story.probes] == ["taken"]
     assert story.source == b"stableport\x00v1\x00default\x00auth".hex()
     assert str(story) == (
-        f"auth@default -> {story.port}: its first probe\n"
+        f"auth@default -> {story.port}: hashed (its first probe)\n"
         "  key: b'stableport\\x00v1\\x00default\\x00auth'\n"
         f"  probe   0: {story.port:>5}  free: taken"
     )

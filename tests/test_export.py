@@ -55,7 +55,7 @@ def test_names_that_cannot_be_variables_are_refused(
     service: str, prefix: str, message: str
 ) -> None:
     with pytest.raises(InvalidNameError) as caught:
-        variable_name(service, prefix)
+        variables({service: 20001}, prefix)
     assert str(caught.value) == message
 
 

@@ -27,7 +27,7 @@ class Explanation(NamedTuple):
         if self.how == "pinned":
             return f"{head}: pinned by pins[{self.source!r}]"
         skipped = len(self.probes) - 1
-        summary = "its first probe" if skipped == 0 else f"probed past {skipped} port(s)"
+        summary = "hashed (its first probe)" if skipped == 0 else f"probed past {skipped} port(s)"
         lines = [f"{head}: {summary}", f"  key: {bytes.fromhex(self.source)!r}"]
         lines.extend(
             f"  probe {probe.step:>3}: {probe.port:>5}  {probe.reason}" for probe in self.probes

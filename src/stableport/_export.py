@@ -13,11 +13,6 @@ _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 def variable_name(service: str, prefix: str = "") -> str:
     """prefix + the service upper-cased, each run of other characters one '_', + '_PORT'."""
-    if prefix and not _VARIABLE.fullmatch(prefix):
-        raise InvalidNameError(
-            f"--prefix {prefix!r} is not a valid variable name start; "
-            f"use ASCII letters, digits and '_', not starting with a digit"
-        )
     stem = _NOT_ALLOWED.sub("_", service.upper()).strip("_")
     if not stem:
         raise InvalidNameError(
@@ -35,6 +30,11 @@ def variable_name(service: str, prefix: str = "") -> str:
 
 def variables(ports: "dict[str, int]", prefix: str = "") -> dict[str, int]:
     """Variable name -> port for service -> port, refusing two services on one name."""
+    if prefix and not _VARIABLE.fullmatch(prefix):
+        raise InvalidNameError(
+            f"--prefix {prefix!r} is not a valid variable name start; "
+            f"use ASCII letters, digits and '_', not starting with a digit"
+        )
     named: dict[str, int] = {}
     owners: dict[str, str] = {}
     for service in sorted(ports):
