@@ -1,5 +1,8 @@
 """PortMap behaviour by example: envs, layers, pins, strictness, explain, errors."""
 
+import gc
+from collections.abc import Callable
+
 import pytest
 
 import stableport
@@ -431,3 +434,16 @@ def test_an_overfull_overlay_fails_when_it_is_made() -> None:
     pm = PortMap(["a", "b"], port_range=(21000, 21004), default_exclusions=False)
     with pytest.raises(stableport.RangeExhaustedError):
         pm.overlay(["gw0", "gw1"])
+
+
+@pytest.mark.parametrize("switch", [gc.enable, gc.disable])
+def test_resolution_leaves_the_garbage_collector_as_it_found_it(
+    switch: "Callable[[], None]",
+) -> None:
+    was = gc.isenabled()
+    try:
+        switch()
+        PortMap([f"s{index}" for index in range(50)], port_range=(21000, 21060))
+        assert gc.isenabled() is (switch is gc.enable)
+    finally:
+        (gc.enable if was else gc.disable)()
