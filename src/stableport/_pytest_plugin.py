@@ -10,6 +10,12 @@ import os
 
 import pytest
 
+# Loading this module imports the stableport package anyway (it is inside it),
+# so these cost nothing more; the project's map is still loaded only on demand.
+from ._api import default_map
+from ._errors import StableportError
+from ._names import normalize_name
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ._portmap import PortMap
@@ -45,9 +51,6 @@ class StableportFixture:
     @property
     def map(self) -> "PortMap":
         """The PortMap this fixture's ports come from (see the class docstring)."""
-        from ._api import default_map  # noqa: PLC0415 - nothing is loaded until a test asks
-        from ._errors import StableportError  # noqa: PLC0415
-
         try:
             # The module API's own map: a run without xdist gets exactly what
             # stableport.port_for(name, env=...) gives, reload() included.
@@ -123,9 +126,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Work out this process's environment, and every worker's; load nothing yet."""
-    from ._errors import StableportError  # noqa: PLC0415 - already imported with the package
-    from ._names import normalize_name  # noqa: PLC0415
-
     option = config.getoption("stableport_env")
     where = "--stableport-env" if option is not None else "ini option stableport_env"
     value = config.getini("stableport_env") if option is None else option
