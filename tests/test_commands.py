@@ -464,3 +464,19 @@ def test_an_unencodable_answer_is_one_line_and_exit_2(
     assert capsys.readouterr().err.startswith(
         "stableport: error: cannot write the output: 'ascii' codec can't encode"
     )
+
+
+def test_the_table_aligns_wide_and_combining_characters(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 東京 takes four columns; q\u0301 (no precomposed form survives NFC) one.
+    (project / "stableport.toml").write_text('services = ["東京", "q\\u0301", "a"]\n')
+    lines = call(capsys, "list")[1].splitlines()
+    pm = stableport.load()
+    combined = "q\u0301"
+    assert lines == [
+        "SERVICE  ENV       PORT  HOW",
+        f"a        default  {pm.port_for('a'):>5}  hashed",
+        f"{combined}        default  {pm.port_for(combined):>5}  hashed",
+        f"東京     default  {pm.port_for('東京'):>5}  hashed",
+    ]

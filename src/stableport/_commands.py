@@ -2,6 +2,7 @@
 
 import json
 import sys
+import unicodedata
 
 from ._check import PROBLEM, Finding, check_map
 from ._config import load_with_origin
@@ -174,7 +175,20 @@ def _write_json(document: object) -> None:
 
 
 def _write_table(rows: "list[tuple[str, str, str, str]]") -> None:
-    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    widths = [max(_width(row[column]) for row in rows) for column in range(3)]
     for service, env, port, how in rows:
-        line = f"{service:<{widths[0]}}  {env:<{widths[1]}}  {port:>{widths[2]}}  {how}"
-        sys.stdout.write(line + "\n")
+        cells = (
+            service + " " * (widths[0] - _width(service)),
+            env + " " * (widths[1] - _width(env)),
+            " " * (widths[2] - len(port)) + port,
+            how,
+        )
+        sys.stdout.write("  ".join(cells) + "\n")
+
+
+def _width(text: str) -> int:
+    """Terminal columns: wide East Asian characters take two, combining marks none."""
+    return sum(
+        0 if unicodedata.combining(char) else 2 if unicodedata.east_asian_width(char) in "WF" else 1
+        for char in text
+    )
