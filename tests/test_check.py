@@ -115,35 +115,36 @@ def test_a_host_whose_ephemeral_range_was_moved_onto_ours_is_a_problem(tmp_path:
     ]
 
 
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        (
+            {"STABLEPORT_PINS": "billing=2200,auth@test=2300", "STABLEPORT_ENV": "Prod"},
+            [
+                "problem: STABLEPORT_PINS: replaces the file's pin billing = 2100 with 2200; "
+                "unset the variable to use the file's port",
+                "note: STABLEPORT_PINS: pins auth@test = 2300, which the file does not pin",
+                "note: STABLEPORT_ENV='Prod': sets the default environment to 'prod'",
+            ],
+        ),
+        (
+            {"STABLEPORT_PINS": "billing=2100"},
+            ["note: STABLEPORT_PINS: repeats the file's pin billing = 2100; it changes nothing"],
+        ),
+    ],
+)
 def test_overrides_from_the_environment_are_shown(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], expected: list[str]
 ) -> None:
     config = tmp_path / "stableport.toml"
     config.write_text('range = [2000, 2999]\nenv = "dev"\n[pins]\nbilling = 2100\n')
-    monkeypatch.setenv("STABLEPORT_PINS", "billing=2200,auth@test=2300")
-    monkeypatch.setenv("STABLEPORT_ENV", "Prod")
-    pm, origin = load_with_origin(config)
-    assert findings(pm, origin) == [
-        "problem: STABLEPORT_PINS: replaces the file's pin billing = 2100 with 2200; "
-        "unset the variable to use the file's port",
-        "note: STABLEPORT_PINS: pins auth@test = 2300, which the file does not pin",
-        "note: STABLEPORT_ENV='Prod': sets the default environment to 'prod'",
-    ]
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    assert findings(*load_with_origin(config)) == expected
 
 
 def test_a_pin_inside_the_range_does_not_repeat_the_ranges_overlaps() -> None:
     assert findings(PortMap(pins={"db": 25433})) == findings(PortMap())
-
-
-def test_an_override_that_repeats_the_files_pin_is_only_a_note(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    config = tmp_path / "stableport.toml"
-    config.write_text("range = [2000, 2999]\n[pins]\nbilling = 2100\n")
-    monkeypatch.setenv("STABLEPORT_PINS", "billing=2100")
-    assert findings(*load_with_origin(config)) == [
-        "note: STABLEPORT_PINS: repeats the file's pin billing = 2100; it changes nothing"
-    ]
 
 
 def test_one_pin_for_every_env_of_a_shared_host_is_a_problem() -> None:

@@ -12,6 +12,7 @@ def test_a_first_probe_port_is_explained_as_hashed() -> None:
     assert story.how == "hashed"
     assert [probe.verdict for probe in story.probes] == ["taken"]
     assert story.source == b"stableport\x00v1\x00default\x00auth".hex()
+    assert (story.key, story.skipped) == (b"stableport\x00v1\x00default\x00auth", 0)
     assert str(story) == (
         f"auth@default -> {story.port}: hashed (its first probe)\n"
         "  key: b'stableport\\x00v1\\x00default\\x00auth'\n"
@@ -22,6 +23,7 @@ def test_a_first_probe_port_is_explained_as_hashed() -> None:
 def test_a_pinned_service_is_explained_by_its_pin() -> None:
     pm = PortMap(pins={"billing": 8001, ("billing", "prod"): 8002})
     assert str(pm.explain("billing")) == "billing@default -> 8001: pinned by pins['billing']"
+    assert (pm.explain("billing").key, pm.explain("billing").skipped) == (None, 0)
     assert str(pm.explain("Billing", env="Prod")) == (
         "billing@prod -> 8002: pinned by pins['billing@prod']"
     )

@@ -7,6 +7,7 @@ import unicodedata
 from ._check import PROBLEM, Finding, check_map
 from ._config import load_with_origin
 from ._export import render, variables
+from ._ports import format_pin_key
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -49,13 +50,13 @@ def _list(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> i
 def _entry(story: "Explanation", origin: "Origin") -> dict[str, object]:
     """A list entry: where the port came from, in the --json schema."""
     pin = story.source if story.how == "pinned" else None
-    overridden = pin is not None and _pin_key(pin) in origin.pin_overrides
+    overridden = pin is not None and pin in _overridden(origin)
     return {
         "service": story.service,
         "env": story.env,
         "port": story.port,
         "how": "overridden" if overridden else story.how,
-        "skipped": max(len(story.probes) - 1, 0),
+        "skipped": story.skipped,
         "pin": pin,
     }
 
@@ -78,13 +79,13 @@ def _explain(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -
             "config": origin.path,
             "declared": declared,
             **_entry(story, origin),
-            "key": None if story.how == "pinned" else bytes.fromhex(story.source).decode(),
+            "key": None if story.key is None else story.key.decode(),
             "probes": [probe._asdict() for probe in story.probes],
         }
         _write_json(document)
         return 0
     lines = [str(story)]
-    if story.how == "pinned" and _pin_key(story.source) in origin.pin_overrides:
+    if story.how == "pinned" and story.source in _overridden(origin):
         lines.append("  (the pin comes from STABLEPORT_PINS, not the file)")
     if not declared:
         lines.append(
@@ -161,9 +162,9 @@ def _export(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") ->
     return 0
 
 
-def _pin_key(spelled: str) -> tuple[str, str | None]:
-    service, _, env = spelled.partition("@")
-    return service, env or None
+def _overridden(origin: "Origin") -> set[str]:
+    """The pins STABLEPORT_PINS set, spelled as Explanation.source spells a pin."""
+    return {format_pin_key(key) for key in origin.pin_overrides}
 
 
 def _config_name(origin: "Origin") -> str:
