@@ -39,7 +39,8 @@ def quick_report() -> str:
         "## 2. Import and startup",
         "## 3. Scale",
         "## 4. Stability",
-        "## 5. Targets",
+        "## 5. pytest plugin",
+        "## 6. Targets",
     ],
 )
 def test_quick_mode_prints_every_section(quick_report: str, heading: str) -> None:
@@ -71,7 +72,14 @@ def test_quick_mode_prints_every_section(quick_report: str, heading: str) -> Non
         "| grow range by 10% (top) | 100 |",
         "| exclude 1 held port | 10 |",
         "| exclude 1 random port | 100 |",
-        # 5. Targets, each with a verdict.
+        # 5. pytest plugin.
+        "| bytecode written |",
+        "| no bytecode |",
+        "| without stableport |",
+        "| stableport in every session |",
+        "| stableport in inner sessions only, as with -p no:stableport |",
+        # 6. Targets, each with a verdict.
+        "| pytest plugin adds ≤ 1 ms to a session, bytecode written |",
         "| warm `port_for` ≤ 2x the floor |",
         "| `import stableport` adds < 3 ms |",
         "| 5,000 services resolve in < 100 ms | — | not measured |",
