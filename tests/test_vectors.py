@@ -20,15 +20,19 @@ def load_cases() -> list[dict[str, Any]]:
 
 
 def build_map(spec: dict[str, Any]) -> PortMap:
-    """A PortMap from a vector's JSON spec; pins are keyed 'service' or 'service@env'."""
+    """A PortMap from a vector's JSON spec; pins are keyed 'service' or 'service@env'.
+
+    An optional "overlay" (a list of environments) builds the map's overlay(envs).
+    """
     pins: dict[str | tuple[str, str], int] = {}
     for key, port in spec.get("pins", {}).items():
         service, _, env = key.partition("@")
         pins[(service, env) if env else service] = port
-    return PortMap(
+    pm = PortMap(
         spec.get("services", []),
         envs=spec.get("envs"),
         env=spec.get("env"),
+        namespace=spec.get("namespace"),
         port_range=tuple(spec.get("range", (20000, 29999))),
         exclude=[
             tuple(item) if isinstance(item, list) else item for item in spec.get("exclude", [])
@@ -36,6 +40,7 @@ def build_map(spec: dict[str, Any]) -> PortMap:
         pins=pins,
         default_exclusions=spec.get("default_exclusions", True),
     )
+    return pm.overlay(spec["overlay"]) if "overlay" in spec else pm
 
 
 CASES = load_cases()
