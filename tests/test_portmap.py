@@ -141,6 +141,25 @@ def test_properties_report_the_normalized_configuration() -> None:
     assert pm.default_exclusions is False
 
 
+def test_exclude_is_the_maps_own_and_exclusions_in_force_adds_the_defaults() -> None:
+    pm = PortMap(exclude=[(25000, 25010), 26000])
+    own = (
+        (25000, 25010, "in this map's exclude list"),
+        (26000, 26000, "in this map's exclude list"),
+    )
+    assert pm.exclude == ((25000, 25010), (26000, 26000))
+    assert pm.exclusions_in_force()[-2:] == own
+    assert (27017, 27019, "MongoDB") in pm.exclusions_in_force()
+    opted_out = PortMap(exclude=[(25000, 25010), 26000], default_exclusions=False)
+    assert opted_out.exclusions_in_force() == own
+
+
+def test_exclusions_is_a_deprecated_alias_of_exclusions_in_force() -> None:
+    pm = PortMap(exclude=[25000])
+    with pytest.warns(DeprecationWarning, match=r"use PortMap\.exclusions_in_force\(\)"):
+        assert pm.exclusions() == pm.exclusions_in_force()
+
+
 def test_maps_compare_by_their_normalized_configuration() -> None:
     one = PortMap(["a", "B"], envs=["x", "y"], exclude=[1, (5, 6)], pins={"c": 80})
     two = PortMap(["b", "A"], envs=["Y", "X"], exclude=[(5, 6), 1], pins={"C": 80})
