@@ -13,7 +13,7 @@ ALGORITHM = Path(__file__).parent.parent / "docs" / "algorithm.md"
 
 def test_the_check_values_are_the_ones_the_spec_states() -> None:
     spec = " ".join(ALGORITHM.read_text(encoding="utf-8").split())
-    assert _hashing.CHECK_KEY == _hashing.key_bytes("billing", "default")
+    assert _hashing.key_bytes("billing", "default") == _hashing.CHECK_KEY
     assert "for the key of `billing` in `default`" in spec
     for seed, digest in _hashing.CHECK_DIGESTS:
         assert f"seed {seed}: `{digest:#018x}`" in spec
@@ -28,7 +28,7 @@ def test_a_hash_that_differs_from_the_spec_stops_the_first_map(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(_hashing, "_verified", False)
-    monkeypatch.setattr(_hashing, "xxh3_64_intdigest", lambda key, seed: 0x1234)
+    monkeypatch.setattr(_hashing, "xxh3_64_intdigest", lambda _key, _seed: 0x1234)
     with pytest.raises(stableport.HashFunctionError) as caught:
         PortMap(["billing"])
     message = str(caught.value)
