@@ -9,7 +9,7 @@ from ._errors import (
     RangeExhaustedError,
     UnknownServiceError,
 )
-from ._hashing import key_bytes, probe_sequence
+from ._hashing import key_bytes, probe_sequence, verify_hash
 from ._matching import deferred_acceptance
 from ._names import normalize_name
 from ._ports import check_exclusions, check_pins, check_range, format_pin_key
@@ -61,6 +61,7 @@ class PortMap:
         algorithm: int = ALGORITHM_VERSION,
     ) -> None:
         _check_algorithm(algorithm)
+        verify_hash()  # before any port is computed with a hash that may differ
         self._strict = _check_bool(strict, "strict")
         self._default_exclusions = _check_bool(default_exclusions, "default_exclusions")
         self._range = check_range(port_range)
@@ -273,6 +274,11 @@ class PortMap:
         return service, environment
 
     def _port(self, service: str, env: str) -> int:
+        # A pinned pair answers before any layer resolves: it claims nothing, so
+        # an over-full layer of other services cannot make it fail.
+        pin = self._pin(service, env)
+        if pin is not None:
+            return pin
         table = self._table(env)
         port = table.get((service, env))
         if port is not None:
