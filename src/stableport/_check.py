@@ -17,7 +17,11 @@ NOTE: Level = "note"  # shown, but all is well
 
 # (name, low, high, level): where another party hands out ports at run time.
 Foreign = tuple[str, int, int, Level]
-# Sources: docs/algorithm.md section 8 and shared/reference/ports.md.
+# Sources, linked in docs/algorithm.md section 8: the Linux kernel's
+# ip_local_port_range (docs.kernel.org/networking/ip-sysctl.html), RFC 6335
+# section 6 (IANA dynamic range; macOS XNU in_pcb.c, Microsoft KB 929851),
+# Kubernetes' --service-node-port-range, FreeBSD sys/netinet/in.h, Nomad
+# nomad/structs/network.go, portpicker src/portserver.py.
 # FreeBSD, Nomad and portpicker overlap the default range on the hosts that run
 # them, an accepted and documented overlap, so they are notes, not problems.
 FOREIGN_RANGES: tuple[Foreign, ...] = (
