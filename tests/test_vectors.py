@@ -21,7 +21,10 @@ def load_cases() -> list[dict[str, Any]]:
 
 
 def build_map(spec: dict[str, Any]) -> PortMap:
-    """A PortMap from a vector's JSON spec; pins are keyed 'service' or 'service@env'."""
+    """A PortMap from a vector's JSON spec; pins are keyed 'service' or 'service@env'.
+
+    An optional "overlay" (a list of environments) builds the map's overlay(envs).
+    """
     pins: dict[str | tuple[str, str], int] = {}
     for key, port in spec.get("pins", {}).items():
         service, at, env = key.partition("@")
@@ -30,6 +33,7 @@ def build_map(spec: dict[str, Any]) -> PortMap:
         spec.get("services", []),
         envs=spec.get("envs"),
         env=spec.get("env"),
+        namespace=spec.get("namespace"),
         port_range=tuple(spec.get("range", (20000, 29999))),
         exclude=[
             tuple(item) if isinstance(item, list) else item for item in spec.get("exclude", [])
@@ -39,8 +43,7 @@ def build_map(spec: dict[str, Any]) -> PortMap:
         default_exclusions=spec.get("default_exclusions", True),
         algorithm=spec.get("algorithm", ALGORITHM_VERSION),
     )
-    overlay = spec.get("overlay")
-    return pm if overlay is None else pm.overlay(overlay)
+    return pm.overlay(spec["overlay"]) if "overlay" in spec else pm
 
 
 def lookup(pm: PortMap, service: str, env: str | None) -> int | str:

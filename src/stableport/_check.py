@@ -17,7 +17,11 @@ NOTE: Level = "note"  # shown, but all is well
 
 # (name, low, high, level): where another party hands out ports at run time.
 Foreign = tuple[str, int, int, Level]
-# Sources: docs/algorithm.md section 8 and shared/reference/ports.md.
+# Sources, linked in docs/algorithm.md section 8: the Linux kernel's
+# ip_local_port_range (docs.kernel.org/networking/ip-sysctl.html), RFC 6335
+# section 6 (IANA dynamic range; macOS XNU in_pcb.c, Microsoft KB 929851),
+# Kubernetes' --service-node-port-range, FreeBSD sys/netinet/in.h, Nomad
+# nomad/structs/network.go, portpicker src/portserver.py.
 # FreeBSD, Nomad and portpicker overlap the default range on the hosts that run
 # them, an accepted and documented overlap, so they are notes, not problems.
 FOREIGN_RANGES: tuple[Foreign, ...] = (
@@ -68,6 +72,7 @@ def check_map(
             )
             findings.append(Finding(PROBLEM, subject, message))
     findings.extend(_override_findings(pm, origin))
+    findings.extend(_namespace_findings(pm, origin))
     return sorted(findings, key=lambda finding: finding.level != PROBLEM)
 
 
@@ -89,10 +94,36 @@ def _override_findings(pm: "PortMap", origin: "Origin") -> list[Finding]:
                 f"unset the variable to use the file's port"
             )
             findings.append(Finding(PROBLEM, "STABLEPORT_PINS", message))
+    if origin.namespace_override is not None:
+        message = f"sets the namespace to {pm.namespace!r}"
+        findings.append(
+            Finding(NOTE, f"STABLEPORT_NAMESPACE={origin.namespace_override!r}", message)
+        )
     if origin.env_override is not None:
         message = f"sets the default environment to {pm.env!r}"
         findings.append(Finding(NOTE, f"STABLEPORT_ENV={origin.env_override!r}", message))
     return findings
+
+
+def _namespace_findings(pm: "PortMap", origin: "Origin") -> list[Finding]:
+    """A map that hashes declared services in the shared namespace: its names can collide."""
+    pinned_everywhere = {service for service, env in pm.pins if env is None}
+    hashed = [service for service in pm.services if service not in pinned_everywhere]
+    if pm.namespace is not None or not hashed:
+        return []
+    where = (
+        "[tool.stableport]"
+        if origin.path is not None and Path(origin.path).name == "pyproject.toml"
+        else "the configuration"
+    )
+    names = ", ".join(repr(service) for service in hashed[:3])
+    more = ", ..." if len(hashed) > 3 else ""
+    message = (
+        f"none is set, so every other project on this host that declares {names}{more} without "
+        f'one gets the same ports for them; add namespace = "<project name>" '
+        f"to {where} (it moves every hashed port once, then never again)"
+    )
+    return [Finding(NOTE, "namespace", message)]
 
 
 def _range_findings(pm: "PortMap", foreign: "list[Foreign]") -> list[Finding]:
