@@ -71,7 +71,9 @@ def test_every_case_expects_lookups_or_one_error_kind() -> None:
     assert len(LOOKUP_CASES) + len(ERROR_CASES) == len(CASES)
     assert not [case["id"] for case in CASES if "lookups" in case and "error" in case]
     kinds = {case["error"] for case in ERROR_CASES} | {
-        expected for case in LOOKUP_CASES for *_, expected in case["lookups"]
+        expected
+        for case in LOOKUP_CASES
+        for *_, expected in case["lookups"]
         if isinstance(expected, str)
     }
     assert kinds
