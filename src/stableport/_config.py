@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 CONFIG_VARIABLE = "STABLEPORT_CONFIG"
 ENV_VARIABLE = "STABLEPORT_ENV"
+NAMESPACE_VARIABLE = "STABLEPORT_NAMESPACE"
 PINS_VARIABLE = "STABLEPORT_PINS"
 STANDALONE_NAME = "stableport.toml"
 PYPROJECT_NAME = "pyproject.toml"
@@ -24,6 +25,7 @@ KEYS = {
     "services": ("services", "an array of service names"),
     "range": ("port_range", "an array of two integers [low, high]"),
     "env": ("env", "an environment name (a string)"),
+    "namespace": ("namespace", "a namespace name (a string)"),
     "envs": ("envs", "an array of environment names"),
     "exclude": ("exclude", "an array of ports and [low, high] ranges"),
     "pins": ("pins", "a table of service (or 'service@env') = port"),
@@ -41,17 +43,24 @@ def load(path: "str | os.PathLike[str] | None" = None) -> PortMap:
 class Origin:
     """Where a loaded map came from: its file, and what the environment overrode."""
 
-    __slots__ = ("env_override", "path", "pin_overrides", "replaced_pins")
+    __slots__ = ("env_override", "namespace_override", "path", "pin_overrides", "replaced_pins")
 
     def __init__(self, path: str | None) -> None:
         self.path = path  # the configuration file, or None for the built-in defaults
         self.env_override: str | None = None  # $STABLEPORT_ENV, when set
+        self.namespace_override: str | None = None  # $STABLEPORT_NAMESPACE, when set
         self.pin_overrides: dict[PinKey, int] = {}  # pins from $STABLEPORT_PINS
         self.replaced_pins: dict[PinKey, int] = {}  # the file's pins those replaced
 
 
-def load_with_origin(path: "str | os.PathLike[str] | None" = None) -> "tuple[PortMap, Origin]":
-    """load(), and where the map came from (for the command line's list and check)."""
+def load_with_origin(
+    path: "str | os.PathLike[str] | None" = None, namespace: str | None = None
+) -> "tuple[PortMap, Origin]":
+    """load(), and where the map came from (for the command line's list and check).
+
+    namespace is the command line's --namespace: it wins over $STABLEPORT_NAMESPACE,
+    which wins over the file's key, as --env and $STABLEPORT_ENV do for env.
+    """
     environ = os.environ
     if path is None and environ.get(CONFIG_VARIABLE) is not None:
         path = _named_by_variable(environ[CONFIG_VARIABLE])
@@ -69,6 +78,11 @@ def load_with_origin(path: "str | os.PathLike[str] | None" = None) -> "tuple[Por
             settings["env"] = normalize_name(value, "environment name", ENV_VARIABLE)
         except StableportError as error:
             raise ConfigError(f"{ENV_VARIABLE}={value!r}: {error}") from None
+    if namespace is not None:
+        settings["namespace"] = _namespace(namespace, "--namespace")
+    elif environ.get(NAMESPACE_VARIABLE) is not None:
+        value = origin.namespace_override = environ[NAMESPACE_VARIABLE]
+        settings["namespace"] = _namespace(value, NAMESPACE_VARIABLE)
     if environ.get(PINS_VARIABLE) is not None:
         pins = dict(settings.get("pins", {}))  # type: ignore[call-overload]
         for key, port in parse_pin_overrides(environ[PINS_VARIABLE]).items():
@@ -167,6 +181,11 @@ def _settings(table: "Mapping[str, object]", path: str, where: str) -> dict[str,
     return settings
 
 
+def _namespace(value: str, source: str) -> str:
+    """A namespace normalized as a name; InvalidNameError names the value and source."""
+    return normalize_name(value, "namespace", source)
+
+
 def _converted(key: str, value: object, path: str, where: str) -> object:
     """TOML arrays become the tuples PortMap takes; pin keys are split and normalized."""
     if key == "pins":
@@ -175,6 +194,8 @@ def _converted(key: str, value: object, path: str, where: str) -> object:
         return [tuple(item) if isinstance(item, list) else item for item in value]  # type: ignore[attr-defined]
     if key == "range":
         return tuple(value)  # type: ignore[arg-type]
+    if key == "namespace":
+        return _namespace(value, f"key 'namespace' in {where} of {path}")  # type: ignore[arg-type]
     return value
 
 
@@ -190,6 +211,7 @@ def _has_shape(key: str, value: object) -> bool:
         ),
         "pins": lambda: isinstance(value, dict),
         "env": lambda: isinstance(value, str),
+        "namespace": lambda: isinstance(value, str),
         "strict": lambda: isinstance(value, bool),
         "default_exclusions": lambda: isinstance(value, bool),
         "algorithm": lambda: isinstance(value, int) and not isinstance(value, bool),

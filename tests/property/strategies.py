@@ -23,6 +23,9 @@ valid_names = (
 simple_names = st.text("abcdefghijklmnopqrstuvwxyz0123456789-_.", min_size=1, max_size=12)
 
 service_sets = st.lists(simple_names, min_size=1, max_size=30, unique_by=str.casefold)
+# A map's namespace: absent (the shared key space) or a name.
+namespaces = st.one_of(st.none(), simple_names)
+
 env_sets = st.lists(st.sampled_from(["dev", "test", "ci", "stage", "qa"]), unique=True, max_size=3)
 
 
@@ -80,6 +83,7 @@ def crowded_maps(draw: st.DrawFn) -> dict[str, object]:
         "exclude": draw(exclusions_in(port_range)),
         "pins": dict(zip(pinned, pin_ports, strict=True)),
         "default_exclusions": draw(st.booleans()),
+        "namespace": draw(namespaces),
     }
 
 
