@@ -10,6 +10,8 @@ import pytest
 import stableport
 from stableport import ConfigError, PortMap
 
+from .util import clean_environment, imported_by
+
 EXAMPLE = """\
 services = ["billing", "auth", "search"]
 range = [20000, 29999]
@@ -277,23 +279,16 @@ def test_non_utf8_files_are_rejected(tmp_path: Path) -> None:
 
 def test_no_toml_parser_is_imported_without_a_config(tmp_path: Path) -> None:
     write(tmp_path / "pyproject.toml", '[project]\nname = "plain"\n')
-    script = (
-        "import sys, stableport; stableport.port_for('billing');"
-        "print([m for m in ('tomllib', 'tomli', 're') if m in sys.modules])"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True
-    )
-    assert result.stdout == "[]\n"
+    _, imported = imported_by("import stableport; stableport.port_for('billing')", cwd=tmp_path)
+    assert sorted(imported & {"tomllib", "tomli", "re"}) == []
 
 
 def test_the_cli_reads_the_project_config(tmp_path: Path) -> None:
     write(tmp_path / "stableport.toml", EXAMPLE)
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("STABLEPORT_")}
     result = subprocess.run(
         [sys.executable, "-m", "stableport", "auth", "--env", "test"],
         cwd=tmp_path,
-        env=environment,
+        env=clean_environment(),
         capture_output=True,
         text=True,
         check=True,

@@ -13,7 +13,7 @@ from stableport._cli import main
 from stableport._config import load_with_origin
 from stableport._hashing import jump_hash
 
-from .test_cli import run
+from .util import run
 
 SERVICES = ["api", "web", "worker", "db", "redis"]
 
