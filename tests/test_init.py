@@ -8,7 +8,7 @@ import pytest
 from stableport import PortMap
 from stableport._cli import main
 
-from .test_cli import run
+from .util import run
 
 # A pyproject.toml as people write them: comments, odd spacing, no final newline.
 PYPROJECT = (
