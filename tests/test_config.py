@@ -164,7 +164,7 @@ def test_reload_picks_up_an_edited_file(tmp_path: Path) -> None:
         ),
         (
             "range = [30000, 20000]\n",
-            "port_range 30000-20000 is reversed: its low end must not exceed its high end",
+            "range 30000-20000 is reversed: its low end must not exceed its high end",
         ),
         ("strict = 1\n", "key 'strict' in the top level must be true or false, not an integer 1"),
         (
@@ -183,7 +183,7 @@ def test_reload_picks_up_an_edited_file(tmp_path: Path) -> None:
         ),
         (
             "pins = { A = 8001, a = 8002 }\n",
-            "pins 'A' and 'a' in the top level pin the same service and environment; keep one",
+            "pins['A'] and pins['a'] pin the same service and environment; keep one",
         ),
         ("services = [\n", "invalid TOML: "),
     ],
@@ -218,15 +218,18 @@ def test_a_pyproject_named_explicitly_needs_the_table(tmp_path: Path) -> None:
     [
         (
             "billing",
-            "STABLEPORT_PINS='billing': entry 'billing' is not 'service=port' or "
+            "STABLEPORT_PINS entry 'billing' is not 'service=port' or "
             "'service@env=port'; separate entries with commas",
         ),
-        ("billing=80a", "STABLEPORT_PINS='billing=80a': entry 'billing=80a' is not"),
-        ("=8001", "STABLEPORT_PINS='=8001': entry '=8001' is not"),
-        ("billing@=8001", "STABLEPORT_PINS='billing@=8001': environment name is empty"),
+        ("billing=80a", "STABLEPORT_PINS entry 'billing=80a' is not"),
+        ("=8001", "STABLEPORT_PINS entry '=8001' is not"),
+        (
+            "billing@=8001",
+            "environment name is empty (from STABLEPORT_PINS entry 'billing@=8001')",
+        ),
         (
             "web=1,Web = 2",
-            "STABLEPORT_PINS='web=1,Web = 2': entries 'web=1' and 'Web = 2' pin the same "
+            "STABLEPORT_PINS entry 'web=1' and STABLEPORT_PINS entry 'Web = 2' pin the same "
             "service and environment; keep one",
         ),
     ],
@@ -247,7 +250,11 @@ def test_an_override_that_collides_with_a_file_pin_names_both(
     monkeypatch.setenv("STABLEPORT_PINS", "auth=8001")
     with pytest.raises(ConfigError) as caught:
         stableport.load(path)
-    assert str(caught.value).startswith(f"{path} with STABLEPORT_PINS: pins[")
+    assert str(caught.value) == (
+        f"{path} with STABLEPORT_PINS: STABLEPORT_PINS entry 'auth=8001' pins 'auth' to port "
+        f"8001, which pins['billing'] already pins to 'billing'; a port can be pinned to one "
+        f"service only"
+    )
 
 
 def test_stableport_config_pointing_nowhere(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -263,7 +270,10 @@ def test_stableport_config_pointing_nowhere(monkeypatch: pytest.MonkeyPatch) -> 
 def test_an_unreadable_file(tmp_path: Path) -> None:
     directory = tmp_path / "stableport.toml"
     directory.mkdir()
-    with pytest.raises(ConfigError, match=r"cannot read '.*stableport\.toml': Is a directory"):
+    with pytest.raises(
+        ConfigError,
+        match=r"cannot read '.*stableport\.toml': it is a directory, not a regular file",
+    ):
         stableport.load(directory)
 
 

@@ -168,7 +168,7 @@ def test_the_default_exclusions_apply_unless_switched_off() -> None:
     with pytest.raises(stableport.PortRangeError) as caught:
         PortMap(port_range=(27017, 27017))
     assert str(caught.value) == (
-        "port_range 27017-27017 has no port left after exclusions; widen it or exclude less"
+        "port range 27017-27017 has no port left after exclusions; widen it or exclude less"
     )
     assert PortMap(port_range=(27017, 27017), default_exclusions=False).port_for("x") == 27017
 
@@ -184,7 +184,8 @@ def test_a_full_range_raises_range_exhausted() -> None:
         PortMap(["a", "b", "c"], port_range=(20001, 20003), exclude=[20002])
     assert str(caught.value) == (
         "3 (service, env) pairs need a port but range 20001-20003 has only 2 free after "
-        "exclusions, pins and ports already assigned; widen port_range or declare fewer services"
+        "exclusions, pins and ports already assigned; widen the port range or declare fewer "
+        "services"
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from stableport import ALGORITHM_VERSION, PortMap
+from stableport._config import settings
 
 VECTORS = Path(__file__).parent / "vectors" / "v1.json"
 MINIMUM_LOOKUPS = 300
@@ -19,23 +20,9 @@ def load_cases() -> list[dict[str, Any]]:
     return cases
 
 
-def build_map(spec: dict[str, Any]) -> PortMap:
-    """A PortMap from a vector's JSON spec; pins are keyed 'service' or 'service@env'."""
-    pins: dict[str | tuple[str, str], int] = {}
-    for key, port in spec.get("pins", {}).items():
-        service, _, env = key.partition("@")
-        pins[(service, env) if env else service] = port
-    return PortMap(
-        spec.get("services", []),
-        envs=spec.get("envs"),
-        env=spec.get("env"),
-        port_range=tuple(spec.get("range", (20000, 29999))),
-        exclude=[
-            tuple(item) if isinstance(item, list) else item for item in spec.get("exclude", [])
-        ],
-        pins=pins,
-        default_exclusions=spec.get("default_exclusions", True),
-    )
+def build_map(spec: dict[str, Any], case_id: str = "vector") -> PortMap:
+    """A PortMap from a vector's spec, read exactly as a configuration file's table is."""
+    return PortMap(**settings(spec, case_id, "its map"))
 
 
 CASES = load_cases()
@@ -51,6 +38,6 @@ def test_the_corpus_is_not_empty() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
 def test_vector(case: dict[str, Any]) -> None:
-    pm = build_map(case["map"])
+    pm = build_map(case["map"], case["id"])
     actual = [[service, env, pm.port_for(service, env)] for service, env, _ in case["lookups"]]
     assert actual == case["lookups"]
