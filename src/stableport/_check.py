@@ -1,7 +1,7 @@
 """Configuration checks: ports that will hurt at run time, and overrides to see."""
 
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from ._defaults import BROWSER_BLOCKED_PORTS, DEFAULT_EXCLUSIONS
 from ._ports import format_pin_key
@@ -11,14 +11,20 @@ if TYPE_CHECKING:
     from ._config import Origin
     from ._portmap import PortMap
 
-PROBLEM = "problem"  # makes `stableport check` exit 1
-NOTE = "note"  # shown, but all is well
+Level = Literal["problem", "note"]
+PROBLEM: Level = "problem"  # makes `stableport check` exit 1
+NOTE: Level = "note"  # shown, but all is well
 
 # (name, low, high, level): where another party hands out ports at run time.
-# Sources: docs/algorithm.md section 8 and shared/reference/ports.md.
+Foreign = tuple[str, int, int, Level]
+# Sources, linked in docs/algorithm.md section 8: the Linux kernel's
+# ip_local_port_range (docs.kernel.org/networking/ip-sysctl.html), RFC 6335
+# section 6 (IANA dynamic range; macOS XNU in_pcb.c, Microsoft KB 929851),
+# Kubernetes' --service-node-port-range, FreeBSD sys/netinet/in.h, Nomad
+# nomad/structs/network.go, portpicker src/portserver.py.
 # FreeBSD, Nomad and portpicker overlap the default range on the hosts that run
 # them, an accepted and documented overlap, so they are notes, not problems.
-FOREIGN_RANGES = (
+FOREIGN_RANGES: tuple[Foreign, ...] = (
     ("the Linux ephemeral range", 32768, 60999, PROBLEM),
     ("the IANA dynamic range (ephemeral on macOS and Windows)", 49152, 65535, PROBLEM),
     ("Kubernetes NodePorts", 30000, 32767, PROBLEM),
@@ -33,7 +39,7 @@ LINUX_PORT_RANGE_FILE = "/proc/sys/net/ipv4/ip_local_port_range"
 class Finding(NamedTuple):
     """One thing check reports: a problem or a note about a subject."""
 
-    level: str  # PROBLEM or NOTE
+    level: Level
     subject: str  # what it is about: "range", "pins['billing']", "STABLEPORT_PINS", ...
     message: str
 
@@ -93,7 +99,7 @@ def _override_findings(pm: "PortMap", origin: "Origin") -> list[Finding]:
     return findings
 
 
-def _range_findings(pm: "PortMap", foreign: "list[tuple[str, int, int, str]]") -> list[Finding]:
+def _range_findings(pm: "PortMap", foreign: "list[Foreign]") -> list[Finding]:
     low, high = pm.port_range
     findings = []
     if low < 1024:
@@ -110,9 +116,7 @@ def _range_findings(pm: "PortMap", foreign: "list[tuple[str, int, int, str]]") -
     return findings
 
 
-def _pin_findings(
-    subject: str, port: int, foreign: "list[tuple[str, int, int, str]]"
-) -> list[Finding]:
+def _pin_findings(subject: str, port: int, foreign: "list[Foreign]") -> list[Finding]:
     findings = []
     if port in BROWSER_BLOCKED_PORTS:
         message = f"{port} is blocked by browsers (WHATWG Fetch 'bad port' list): ERR_UNSAFE_PORT"
@@ -130,7 +134,7 @@ def _pin_findings(
     return findings
 
 
-def _host_ephemeral_range(path: str) -> "list[tuple[str, int, int, str]]":
+def _host_ephemeral_range(path: str) -> "list[Foreign]":
     """This host's own ephemeral range, where it differs from Linux's default."""
     try:
         low, high = (int(field) for field in Path(path).read_text(encoding="ascii").split())

@@ -49,15 +49,14 @@ def _list(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> i
 
 def _entry(story: "Explanation", origin: "Origin") -> dict[str, object]:
     """A list entry: where the port came from, in the --json schema."""
-    pin = story.source if story.how == "pinned" else None
-    overridden = pin is not None and pin in _overridden(origin)
+    overridden = story.pin is not None and story.pin in _overridden(origin)
     return {
         "service": story.service,
         "env": story.env,
         "port": story.port,
         "how": "overridden" if overridden else story.how,
         "skipped": story.skipped,
-        "pin": pin,
+        "pin": story.pin,
     }
 
 
@@ -85,7 +84,7 @@ def _explain(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -
         _write_json(document)
         return 0
     lines = [str(story)]
-    if story.how == "pinned" and story.source in _overridden(origin):
+    if story.pin is not None and story.pin in _overridden(origin):
         lines.append("  (the pin comes from STABLEPORT_PINS, not the file)")
     if not declared:
         lines.append(
@@ -163,7 +162,7 @@ def _export(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") ->
 
 
 def _overridden(origin: "Origin") -> set[str]:
-    """The pins STABLEPORT_PINS set, spelled as Explanation.source spells a pin."""
+    """The pins STABLEPORT_PINS set, spelled as Explanation.pin spells a pin."""
     return {format_pin_key(key) for key in origin.pin_overrides}
 
 

@@ -13,6 +13,8 @@ DEFAULT_ENV = "default"
 DEFAULT_RANGE = (20000, 29999)
 
 BROWSER_BLOCKED_REASON = "blocked by browsers (WHATWG Fetch 'bad port' list)"
+# The Fetch standard's bad ports (https://fetch.spec.whatwg.org/#port-blocking)
+# from 1 up: port 0 is never handed out anyway.
 # fmt: off
 BROWSER_BLOCKED_PORTS = (
     1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77,

@@ -36,5 +36,9 @@ class AlgorithmVersionError(StableportError, ValueError):
     """An algorithm version other than the ones this release implements was requested."""
 
 
+class HashFunctionError(StableportError, RuntimeError):
+    """The installed xxhash computes xxh3_64 differently from the v1 spec."""
+
+
 class ConfigError(StableportError, ValueError):
     """A configuration file or variable is missing, unreadable or invalid."""

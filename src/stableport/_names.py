@@ -13,7 +13,16 @@ RESERVED_CHARACTERS = "@=,"
 
 # Cc: control, Cs: lone surrogates (not encodable), Cn: unassigned. Rejecting
 # unassigned code points keeps casefold() stable across Python's Unicode versions.
-_FORBIDDEN_CATEGORIES = {"Cc": "a control character", "Cs": "a surrogate", "Cn": "unassigned"}
+# Cf (zero-width, bidirectional controls, U+FEFF), Zl and Zp are invisible or
+# break lines: they would make names that look alike but hash apart (Trojan Source).
+_FORBIDDEN_CATEGORIES = {
+    "Cc": "a control character",
+    "Cf": "an invisible format character",
+    "Cs": "a surrogate",
+    "Cn": "unassigned",
+    "Zl": "a line separator",
+    "Zp": "a paragraph separator",
+}
 
 
 def normalize_name(value: object, kind: str = "service name", where: str = "") -> str:

@@ -9,7 +9,7 @@ from ._errors import (
     RangeExhaustedError,
     UnknownServiceError,
 )
-from ._hashing import key_bytes, probe_sequence
+from ._hashing import key_bytes, probe_sequence, verify_hash
 from ._matching import deferred_acceptance
 from ._names import normalize_name
 from ._ports import check_exclusions, check_pins, check_range, format_pin_key
@@ -19,7 +19,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from ._explain import Explanation
+    from ._explain import Explanation, How, Verdict
     from ._ports import PinKey
 
     Assignments = dict[tuple[str, str], int]
@@ -62,6 +62,7 @@ class PortMap:
         algorithm: int = ALGORITHM_VERSION,
     ) -> None:
         _check_algorithm(algorithm)
+        verify_hash()  # before any port is computed with a hash that may differ
         self._strict = _check_bool(strict, "strict")
         self._default_exclusions = _check_bool(default_exclusions, "default_exclusions")
         self._range = check_range(port_range)
@@ -186,7 +187,8 @@ class PortMap:
             None,
         )
         if declared and pin_key is not None:
-            return Explanation(service, environment, port, "pinned", format_pin_key(pin_key), ())
+            pin = format_pin_key(pin_key)
+            return Explanation(service, environment, port, "pinned", pin, None, ())
         table = self._table(environment)
         # Only holders resolved in the same matching as a declared claimant
         # competed with it; every other holder was there before it asked.
@@ -201,13 +203,25 @@ class PortMap:
                 break
             verdict, reason = self._skip_reason(candidate, rank, holders, rivals)
             probes.append(Probe(rank, candidate, verdict, reason))
-        how = "hashed" if len(probes) == 1 else "probed"
-        return Explanation(service, environment, port, how, key.hex(), tuple(probes))
+        how: How = "hashed" if len(probes) == 1 else "probed"
+        return Explanation(service, environment, port, how, None, key, tuple(probes))
 
-    def exclusions(self) -> tuple[tuple[int, int, str], ...]:
+    def exclusions_in_force(self) -> tuple[tuple[int, int, str], ...]:
         """Every exclusion in force as (low, high, reason): the defaults, then the map's own."""
         own = tuple((low, high, "in this map's exclude list") for low, high in self._exclude)
         return (DEFAULT_EXCLUSIONS if self._default_exclusions else ()) + own
+
+    def exclusions(self) -> tuple[tuple[int, int, str], ...]:
+        """Deprecated alias of exclusions_in_force(), named apart from the exclude property."""
+        import warnings  # noqa: PLC0415 - only a deprecated call pays for the import
+
+        warnings.warn(
+            "PortMap.exclusions() is deprecated; use PortMap.exclusions_in_force() "
+            "(every exclusion, defaults included), or PortMap.exclude (the map's own)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.exclusions_in_force()
 
     def __repr__(self) -> str:
         parts = [repr(list(self.services))]
@@ -261,6 +275,11 @@ class PortMap:
         return service, environment
 
     def _port(self, service: str, env: str) -> int:
+        # A pinned pair answers before any layer resolves: it claims nothing, so
+        # an over-full layer of other services cannot make it fail.
+        pin = self._pin(service, env)
+        if pin is not None:
+            return pin
         table = self._table(env)
         port = table.get((service, env))
         if port is not None:
@@ -324,7 +343,7 @@ class PortMap:
     def _blocked_ports(self) -> frozenset[int]:
         low, high = self._range
         blocked: set[int] = set()
-        for first, last, _ in self.exclusions():
+        for first, last, _ in self.exclusions_in_force():
             if first <= high and last >= low:  # most defaults lie outside any one range
                 blocked.update(range(max(first, low), min(last, high) + 1))
         if len(blocked) > high - low:
@@ -349,14 +368,14 @@ class PortMap:
         rank: int,
         holders: "dict[int, tuple[str, str]]",
         rivals: "frozenset[tuple[str, str]]",
-    ) -> tuple[str, str]:
+    ) -> "tuple[Verdict, str]":
         """Why port, at probe number rank, was not taken."""
         pinned = [
             format_pin_key(pin) for pin, pinned_port in self._pins.items() if pinned_port == port
         ]
         if pinned:
             return "pinned", f"pinned to {' and '.join(pinned)}"
-        for first, last, reason in self.exclusions():
+        for first, last, reason in self.exclusions_in_force():
             if first <= port <= last:
                 return "excluded", f"excluded: {reason}"
         service, env = holders[port]

@@ -90,7 +90,7 @@ def build(arguments: dict[str, object]) -> PortMap:
 
 
 def blocked_for(pm: PortMap, port: int) -> bool:
-    return any(low <= port <= high for low, high, _ in pm.exclusions())
+    return any(low <= port <= high for low, high, _ in pm.exclusions_in_force())
 
 
 @given(crowded_maps(), st.lists(simple_names, max_size=5), st.sampled_from([None, "dev", "x"]))
