@@ -2,6 +2,7 @@
 
 import gc
 from collections.abc import Callable
+from fractions import Fraction
 
 import pytest
 
@@ -346,6 +347,27 @@ def test_a_nearly_full_range_still_resolves() -> None:
             {"algorithm": 2},
             stableport.AlgorithmVersionError,
             "algorithm 2 is not supported; this release implements algorithm 1 only",
+        ),
+        (
+            {"algorithm": 1.0},
+            stableport.AlgorithmVersionError,
+            "algorithm 1.0 is not supported; this release implements algorithm 1 only",
+        ),
+        (
+            {"algorithm": Fraction(1)},
+            stableport.AlgorithmVersionError,
+            "algorithm Fraction(1, 1) is not supported; this release implements algorithm 1 only",
+        ),
+        (
+            {"algorithm": True},
+            stableport.AlgorithmVersionError,
+            "algorithm True is not supported; this release implements algorithm 1 only",
+        ),
+        (
+            {"port_range": (10**5000, 1)},
+            stableport.PortRangeError,
+            "port_range low end is <an integer of about 5001 digits>, outside the valid "
+            "ports 1-65535",
         ),
     ],
 )

@@ -7,7 +7,7 @@ import sys
 from ._errors import ConfigError, InvalidTypeError, StableportError
 from ._names import normalize_name
 from ._portmap import PortMap
-from ._ports import check_exclusions, check_pins, check_range, format_pin_key
+from ._ports import MAX_PORT, MIN_PORT, check_exclusions, check_pins, check_range, format_pin_key
 from ._quote import excerpt, shown
 
 TYPE_CHECKING = False
@@ -289,9 +289,10 @@ def parse_pin_overrides(value: str) -> "dict[PinKey, tuple[int, str]]":
             raise ConfigError(
                 f"{label} is not 'service=port' or 'service@env=port'; separate entries with commas"
             )
-        # int() of thousands of digits is slow, and over 4,300 an error: no port is that long.
-        number = int(port) if len(port.lstrip("0")) <= 5 else sys.maxsize
-        entries.append((key, number, label))
+        if len(port.lstrip("0")) > len(str(MAX_PORT)):
+            # No port is that long; int() of thousands of digits is slow, or an error.
+            raise ConfigError(f"{label} is outside the valid ports {MIN_PORT}-{MAX_PORT}")
+        entries.append((key, int(port), label))
     try:
         return pin_table(entries)
     except StableportError as error:
@@ -433,8 +434,8 @@ def _read_bytes(path: str) -> bytes:
         os.close(descriptor)
     if len(data) > MAX_CONFIG_BYTES:
         raise ConfigError(
-            f"cannot read {shown(path, quoted=True)}: it is larger than {MAX_CONFIG_BYTES:,} bytes, "
-            f"the most stableport reads of a configuration file"
+            f"cannot read {shown(path, quoted=True)}: it is larger than "
+            f"{MAX_CONFIG_BYTES:,} bytes, the most stableport reads of a configuration file"
         )
     return data
 
