@@ -151,7 +151,8 @@ def test_reload_picks_up_an_edited_file(tmp_path: Path) -> None:
         (
             'servics = ["a"]\n',
             "unknown key 'servics' in the top level; did you mean 'services'? (allowed: "
-            "services, range, env, envs, exclude, pins, strict, default_exclusions, algorithm)",
+            "services, range, env, namespace, envs, exclude, pins, strict, default_exclusions, "
+            "algorithm)",
         ),
         (
             'services = "billing"\n',

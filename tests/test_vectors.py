@@ -21,8 +21,13 @@ def load_cases() -> list[dict[str, Any]]:
 
 
 def build_map(spec: dict[str, Any], case_id: str = "vector") -> PortMap:
-    """A PortMap from a vector's spec, read exactly as a configuration file's table is."""
-    return PortMap(**settings(spec, case_id, "its map"))
+    """A PortMap from a vector's spec, read exactly as a configuration file's table is.
+
+    An optional "overlay" (a list of environments) builds the map's overlay(envs).
+    """
+    table = {key: value for key, value in spec.items() if key != "overlay"}
+    pm = PortMap(**settings(table, case_id, "its map"))
+    return pm.overlay(spec["overlay"]) if "overlay" in spec else pm
 
 
 CASES = load_cases()

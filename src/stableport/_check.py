@@ -72,6 +72,7 @@ def check_map(
             )
             findings.append(Finding(PROBLEM, subject, message))
     findings.extend(_override_findings(pm, origin))
+    findings.extend(_namespace_findings(pm, origin))
     return sorted(findings, key=lambda finding: finding.level != PROBLEM)
 
 
@@ -93,10 +94,36 @@ def _override_findings(pm: "PortMap", origin: "Origin") -> list[Finding]:
                 f"unset the variable to use the file's port"
             )
             findings.append(Finding(PROBLEM, "STABLEPORT_PINS", message))
+    if origin.namespace_override is not None:
+        message = f"sets the namespace to {pm.namespace!r}"
+        findings.append(
+            Finding(NOTE, f"STABLEPORT_NAMESPACE={origin.namespace_override!r}", message)
+        )
     if origin.env_override is not None:
         message = f"sets the default environment to {pm.env!r}"
         findings.append(Finding(NOTE, f"STABLEPORT_ENV={origin.env_override!r}", message))
     return findings
+
+
+def _namespace_findings(pm: "PortMap", origin: "Origin") -> list[Finding]:
+    """A map that hashes declared services in the shared namespace: its names can collide."""
+    pinned_everywhere = {service for service, env in pm.pins if env is None}
+    hashed = [service for service in pm.services if service not in pinned_everywhere]
+    if pm.namespace is not None or not hashed:
+        return []
+    where = (
+        "[tool.stableport]"
+        if origin.path is not None and Path(origin.path).name == "pyproject.toml"
+        else "the configuration"
+    )
+    names = ", ".join(repr(service) for service in hashed[:3])
+    more = ", ..." if len(hashed) > 3 else ""
+    message = (
+        f"none is set, so every other project on this host that declares {names}{more} without "
+        f'one gets the same ports for them; add namespace = "<project name>" '
+        f"to {where} (it moves every hashed port once, then never again)"
+    )
+    return [Finding(NOTE, "namespace", message)]
 
 
 def _range_findings(pm: "PortMap", foreign: "list[Foreign]") -> list[Finding]:

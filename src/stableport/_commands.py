@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 def run(namespace: "argparse.Namespace") -> int:
     """Run the command namespace names; return the exit code."""
-    pm, origin = load_with_origin(namespace.config)
+    # check takes no --namespace: it checks the map as configured.
+    pm, origin = load_with_origin(namespace.config, getattr(namespace, "namespace", None))
     commands = {"list": _list, "explain": _explain, "check": _check, "export": _export}
     return commands[namespace.command](namespace, pm, origin)
 
@@ -33,11 +34,13 @@ def _list(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> i
         pairs = [(service, namespace.env) for service in pm.services]
     entries = [_entry(pm.explain(service, env), origin) for service, env in pairs]
     if namespace.json:
-        _write_json({"config": origin.path, "entries": entries})
+        _write_json({"config": origin.path, "namespace": pm.namespace, "entries": entries})
         return 0
     if not entries:
         sys.stderr.write(f"stableport: no services declared in {_config_name(origin)}\n")
         return 0
+    if pm.namespace is not None:
+        sys.stdout.write(f"namespace: {pm.namespace}\n")
     rows = [("SERVICE", "ENV", "PORT", "HOW")]
     rows.extend(
         (str(entry["service"]), str(entry["env"]), str(entry["port"]), _how_text(entry))
@@ -76,6 +79,7 @@ def _explain(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -
     if namespace.json:
         document = {
             "config": origin.path,
+            "namespace": pm.namespace,
             "declared": declared,
             **_entry(story, origin),
             "key": None if story.key is None else story.key.decode(),
@@ -111,6 +115,7 @@ def _check(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> 
         _write_json(
             {
                 "config": origin.path,
+                "namespace": pm.namespace,
                 "ok": problems == 0,
                 "findings": [finding._asdict() for finding in findings],
                 "live": None if live is None else [_live_entry(*item) for item in live],
@@ -157,7 +162,7 @@ def _export(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") ->
     named = variables(ports, namespace.prefix)
     if not named:
         sys.stderr.write(f"stableport: no services declared in {_config_name(origin)}\n")
-    sys.stdout.write(render(named, namespace.format))
+    sys.stdout.write(render(named, namespace.format, pm.namespace))
     return 0
 
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         services: list[str]
         envs: list[str]
         env: str
+        namespace: str
         port_range: tuple[int, int]
         exclude: tuple[tuple[int, int], ...]
         pins: dict[str | tuple[str, str], int]
@@ -41,6 +42,7 @@ else:
 
 CONFIG_VARIABLE = "STABLEPORT_CONFIG"
 ENV_VARIABLE = "STABLEPORT_ENV"
+NAMESPACE_VARIABLE = "STABLEPORT_NAMESPACE"
 PINS_VARIABLE = "STABLEPORT_PINS"
 STANDALONE_NAME = "stableport.toml"
 PYPROJECT_NAME = "pyproject.toml"
@@ -63,6 +65,11 @@ def _strings(value: object, _key: str) -> object:
 
 def _string(value: object, _key: str) -> object:
     return value if isinstance(value, str) else _WRONG_SHAPE
+
+
+def _namespace(value: object, key: str) -> object:
+    """A namespace normalized as a name, as STABLEPORT_NAMESPACE and --namespace are."""
+    return normalize_name(value, "namespace", key) if isinstance(value, str) else _WRONG_SHAPE
 
 
 def _boolean(value: object, _key: str) -> object:
@@ -101,6 +108,7 @@ KEYS: "dict[str, tuple[str, str, Callable[[object, str], object]]]" = {
     "services": ("services", "an array of service names", _strings),
     "range": ("port_range", "an array of two integers [low, high]", _range),
     "env": ("env", "an environment name (a string)", _string),
+    "namespace": ("namespace", "a namespace name (a string)", _namespace),
     "envs": ("envs", "an array of environment names", _strings),
     "exclude": ("exclude", "an array of ports and [low, high] ranges", _exclusions),
     "pins": ("pins", "a table of service (or 'service@env') = port", _pins),
@@ -176,19 +184,25 @@ def load(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes] | None" = No
 class Origin:
     """Where a loaded map came from: its file, and what the environment overrode."""
 
-    __slots__ = ("env_override", "path", "pin_overrides", "replaced_pins")
+    __slots__ = ("env_override", "namespace_override", "path", "pin_overrides", "replaced_pins")
 
     def __init__(self, path: str | None) -> None:
         self.path = path  # the configuration file, or None for the built-in defaults
         self.env_override: str | None = None  # $STABLEPORT_ENV, when set
+        self.namespace_override: str | None = None  # $STABLEPORT_NAMESPACE, when set
         self.pin_overrides: dict[PinKey, int] = {}  # pins from $STABLEPORT_PINS
         self.replaced_pins: dict[PinKey, int] = {}  # the file's pins those replaced
 
 
 def load_with_origin(
     path: "str | bytes | os.PathLike[str] | os.PathLike[bytes] | None" = None,
+    namespace: str | None = None,
 ) -> "tuple[PortMap, Origin]":
-    """load(), and where the map came from (for the command line's list and check)."""
+    """load(), and where the map came from (for the command line's list and check).
+
+    namespace is the command line's --namespace: it wins over $STABLEPORT_NAMESPACE,
+    which wins over the file's key, as --env and $STABLEPORT_ENV do for env.
+    """
     environ = os.environ
     found: str | None
     config: Settings
@@ -208,6 +222,13 @@ def load_with_origin(
             config["env"] = normalize_name(origin.env_override, "environment name", ENV_VARIABLE)
         except StableportError as error:
             raise ConfigError(str(error)) from None
+    if namespace is not None:
+        config["namespace"] = normalize_name(namespace, "namespace", "--namespace")
+    elif environ.get(NAMESPACE_VARIABLE) is not None:
+        origin.namespace_override = environ[NAMESPACE_VARIABLE]
+        config["namespace"] = normalize_name(
+            origin.namespace_override, "namespace", NAMESPACE_VARIABLE
+        )
     if environ.get(PINS_VARIABLE) is not None:
         overrides = parse_pin_overrides(environ[PINS_VARIABLE])
         file_pins = check_pins(config.get("pins", {}))

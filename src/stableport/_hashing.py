@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 # half-full range almost never reaches the walk, few enough to bound the work.
 HASHED_PROBES = 16
 
-_KEY_PREFIX = b"stableport\x00v1\x00"
+KEY_PREFIX = b"stableport\x00v1\x00"
 _MASK64 = (1 << 64) - 1
 _JUMP_MULTIPLIER = 2862933555777941757
 
@@ -45,10 +45,18 @@ def verify_hash() -> None:
     _verified = True
 
 
-def key_bytes(service: str, env: str) -> bytes:
-    """The bytes a (normalized service, normalized env) pair hashes as."""
+def key_prefix(namespace: str | None) -> bytes:
+    """The bytes every key of a map starts with: its normalized namespace joins them."""
+    # Without a namespace the prefix is the one v1 always had, so no landed port
+    # moves; with one the key holds four NULs instead of three, so a namespaced
+    # key never equals an unnamespaced one.
+    return KEY_PREFIX if namespace is None else KEY_PREFIX + namespace.encode() + b"\x00"
+
+
+def key_bytes(service: str, env: str, prefix: bytes = KEY_PREFIX) -> bytes:
+    """The bytes a (normalized service, normalized env) pair hashes as, after prefix."""
     # NUL cannot occur in a valid name, so the encoding is unambiguous.
-    return _KEY_PREFIX + env.encode() + b"\x00" + service.encode()
+    return prefix + env.encode() + b"\x00" + service.encode()
 
 
 def jump_hash(key: int, buckets: int) -> int:

@@ -9,7 +9,7 @@ from ._errors import (
     RangeExhaustedError,
     UnknownServiceError,
 )
-from ._hashing import key_bytes, probe_sequence, verify_hash
+from ._hashing import key_bytes, key_prefix, probe_sequence, verify_hash
 from ._matching import deferred_acceptance
 from ._names import normalize_name
 from ._ports import check_exclusions, check_pins, check_range, format_pin_key
@@ -41,8 +41,10 @@ class PortMap:
         "_exclude",
         "_layers",
         "_lookups",
+        "_namespace",
         "_overlay",
         "_pins",
+        "_prefix",
         "_range",
         "_services",
         "_strict",
@@ -54,6 +56,7 @@ class PortMap:
         *,
         envs: "Iterable[str] | None" = None,
         env: str | None = None,
+        namespace: str | None = None,
         port_range: tuple[int, int] = DEFAULT_RANGE,
         exclude: "Iterable[int | tuple[int, int]]" = (),
         pins: "Mapping[str | tuple[str, str], int] | None" = None,
@@ -69,6 +72,11 @@ class PortMap:
         self._exclude = check_exclusions(exclude)
         self._pins = check_pins({} if pins is None else pins)
         self._env = DEFAULT_ENV if env is None else normalize_name(env, "environment name", "env")
+        self._namespace = (
+            None if namespace is None else normalize_name(namespace, "namespace", "namespace")
+        )
+        # Computed once: every key of this map starts with it (see key_prefix).
+        self._prefix = key_prefix(self._namespace)
         # No declared environments and an empty list mean the same: each env on its own.
         self._declared_envs = (
             None if envs is None else _normalize_all(envs, "environment name", "envs") or None
@@ -105,6 +113,11 @@ class PortMap:
     def env(self) -> str:
         """The environment of lookups that name none."""
         return self._env
+
+    @property
+    def namespace(self) -> str | None:
+        """The namespace every key of this map is hashed in, or None for the shared one."""
+        return self._namespace
 
     @property
     def port_range(self) -> tuple[int, int]:
@@ -195,7 +208,7 @@ class PortMap:
         together = self._envs_with(environment) if declared else frozenset()
         rivals = frozenset(pair for pair in table if pair[1] in together)
         holders = {held: pair for pair, held in table.items() if pair != (service, environment)}
-        key = key_bytes(service, environment)
+        key = key_bytes(service, environment, self._prefix)
         probes = []
         for rank, candidate in enumerate(probe_sequence(key, *self._range)):
             if candidate == port:
@@ -228,6 +241,8 @@ class PortMap:
         if self._declared_envs is not None:
             parts.append(f"envs={list(self.envs or ())!r}")
         parts.append(f"env={self._env!r}")
+        if self._namespace is not None:
+            parts.append(f"namespace={self._namespace!r}")
         parts.append(f"port_range={self._range!r}")
         if self._exclude:
             parts.append(f"exclude={list(self._exclude)!r}")
@@ -256,6 +271,7 @@ class PortMap:
             frozenset(self._services),
             self._declared_envs,
             self._env,
+            self._namespace,
             self._range,
             self._exclude,
             frozenset(self._pins.items()),
@@ -309,7 +325,7 @@ class PortMap:
             for service in self._services:
                 pin = self._pin(service, env)
                 if pin is None:
-                    claimants[key_bytes(service, env)] = (service, env)
+                    claimants[key_bytes(service, env, self._prefix)] = (service, env)
                 else:
                     table[service, env] = pin
         taken = self._blocked.union(below.values())
@@ -328,7 +344,7 @@ class PortMap:
     def _undeclared_port(self, service: str, env: str, table: "Assignments") -> int:
         taken = self._blocked.union(table.values())
         low, high = self._range
-        for port in probe_sequence(key_bytes(service, env), low, high):
+        for port in probe_sequence(key_bytes(service, env, self._prefix), low, high):
             if port not in taken:
                 return port
         raise RangeExhaustedError(
@@ -381,7 +397,7 @@ class PortMap:
         service, env = holders[port]
         if (service, env) not in rivals:
             return "held", f"held by {service}@{env} (assigned before this lookup)"
-        holder_key = key_bytes(service, env)
+        holder_key = key_bytes(service, env, self._prefix)
         holder_rank = next(
             index
             for index, candidate in enumerate(probe_sequence(holder_key, *self._range))

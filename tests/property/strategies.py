@@ -22,6 +22,9 @@ valid_names = (
 simple_names = st.text("abcdefghijklmnopqrstuvwxyz0123456789-_.", min_size=1, max_size=12)
 
 service_sets = st.lists(simple_names, min_size=1, max_size=30, unique_by=str.casefold)
+# A map's namespace: absent (the shared key space) or a name.
+namespaces = st.one_of(st.none(), simple_names)
+
 env_sets = st.lists(st.sampled_from(["dev", "test", "ci", "stage", "qa"]), unique=True, max_size=3)
 
 

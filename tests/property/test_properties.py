@@ -17,6 +17,7 @@ from .strategies import (
     env_sets,
     exclusions_in,
     junk,
+    namespaces,
     service_sets,
     simple_names,
     small_ranges,
@@ -82,6 +83,7 @@ def crowded_maps(draw: st.DrawFn) -> dict[str, object]:
         "exclude": draw(exclusions_in(port_range)),
         "pins": dict(zip(pinned, pin_ports, strict=True)),
         "default_exclusions": draw(st.booleans()),
+        "namespace": draw(namespaces),
     }
 
 
