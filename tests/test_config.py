@@ -11,6 +11,8 @@ import stableport
 from stableport import ConfigError, PortMap
 from stableport._config import MAX_CONFIG_BYTES
 
+from .util import clean_environment, imported_by
+
 EXAMPLE = """\
 services = ["billing", "auth", "search"]
 range = [20000, 29999]
@@ -151,8 +153,8 @@ def test_reload_picks_up_an_edited_file(tmp_path: Path) -> None:
         (
             'servics = ["a"]\n',
             "unknown key 'servics' in the top level; did you mean 'services'? (allowed: "
-            "services, range, env, namespace, envs, exclude, pins, strict, default_exclusions, "
-            "algorithm)",
+            "algorithm, default_exclusions, env, envs, exclude, namespace, pins, range, services, "
+            "strict)",
         ),
         (
             'services = "billing"\n',
@@ -288,23 +290,16 @@ def test_non_utf8_files_are_rejected(tmp_path: Path) -> None:
 
 def test_no_toml_parser_is_imported_without_a_config(tmp_path: Path) -> None:
     write(tmp_path / "pyproject.toml", '[project]\nname = "plain"\n')
-    script = (
-        "import sys, stableport; stableport.port_for('billing');"
-        "print([m for m in ('tomllib', 'tomli', 're') if m in sys.modules])"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True
-    )
-    assert result.stdout == "[]\n"
+    _, imported = imported_by("import stableport; stableport.port_for('billing')", cwd=tmp_path)
+    assert sorted(imported & {"tomllib", "tomli", "re"}) == []
 
 
 def test_the_cli_reads_the_project_config(tmp_path: Path) -> None:
     write(tmp_path / "stableport.toml", EXAMPLE)
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("STABLEPORT_")}
     result = subprocess.run(
         [sys.executable, "-m", "stableport", "auth", "--env", "test"],
         cwd=tmp_path,
-        env=environment,
+        env=clean_environment(),
         capture_output=True,
         text=True,
         check=True,
@@ -543,3 +538,16 @@ def test_a_megabyte_pins_variable_is_not_echoed(monkeypatch: pytest.MonkeyPatch)
         "STABLEPORT_PINS entry 'web=99999999999999999999999...9999999999999999999999999999' "
         "is outside the valid ports 1-65535"
     )
+
+
+def test_a_file_with_several_mistakes_reports_the_one_portmap_would(tmp_path: Path) -> None:
+    # The file's order does not matter: algorithm is checked before range, as in PortMap.
+    path = write(tmp_path / "stableport.toml", "range = [0, 100]\nalgorithm = 2\n")
+    with pytest.raises(ConfigError) as caught:
+        stableport.load(path)
+    assert str(caught.value) == (
+        f"{path}: algorithm 2 is not supported; this release implements algorithm 1 only"
+    )
+    assert isinstance(caught.value.__cause__, stableport.AlgorithmVersionError)
+    with pytest.raises(stableport.AlgorithmVersionError):
+        PortMap(port_range=(0, 100), algorithm=2)

@@ -11,7 +11,7 @@ from stableport import ConfigError, InvalidNameError, InvalidTypeError, PortMap
 from stableport._config import load_with_origin
 from stableport._hashing import jump_hash
 
-from .test_cli import run
+from .util import run
 
 SERVICES = ["api", "web", "worker", "db", "redis"]
 

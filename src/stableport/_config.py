@@ -4,9 +4,9 @@ import os
 import stat
 import sys
 
-from ._errors import ConfigError, InvalidTypeError, StableportError
+from ._errors import ConfigError, InvalidTypeError, PinConflictError, StableportError
 from ._names import normalize_name
-from ._portmap import PortMap
+from ._portmap import PortMap, check_algorithm
 from ._ports import MAX_PORT, MIN_PORT, check_exclusions, check_pins, check_range, format_pin_key
 from ._quote import excerpt, shown
 
@@ -67,17 +67,15 @@ def _string(value: object, _key: str) -> object:
     return value if isinstance(value, str) else _WRONG_SHAPE
 
 
-def _namespace(value: object, key: str) -> object:
-    """A namespace normalized as a name, as STABLEPORT_NAMESPACE and --namespace are."""
-    return normalize_name(value, "namespace", key) if isinstance(value, str) else _WRONG_SHAPE
-
-
 def _boolean(value: object, _key: str) -> object:
     return value if isinstance(value, bool) else _WRONG_SHAPE
 
 
-def _integer(value: object, _key: str) -> object:
-    return value if type(value) is int else _WRONG_SHAPE
+def _algorithm(value: object, _key: str) -> object:
+    if type(value) is not int:
+        return _WRONG_SHAPE
+    check_algorithm(value)
+    return value
 
 
 def _range(value: object, key: str) -> object:
@@ -103,18 +101,22 @@ def _pins(value: object, key: str) -> object:
 
 # Every key of a configuration, once: key -> (its PortMap argument, what its
 # value must be, and the conversion that returns the argument's value or
-# _WRONG_SHAPE). A conversion's own errors name the key as the file spells it.
+# _WRONG_SHAPE). A conversion's own errors name the key as the file spells it;
+# those whose PortMap check would name it otherwise (range, pins) or would come
+# too late (algorithm, exclude) check here. In the order PortMap checks its
+# arguments, so a table with several mistakes reports the one PortMap would,
+# whatever the order of the file.
 KEYS: "dict[str, tuple[str, str, Callable[[object, str], object]]]" = {
-    "services": ("services", "an array of service names", _strings),
-    "range": ("port_range", "an array of two integers [low, high]", _range),
-    "env": ("env", "an environment name (a string)", _string),
-    "namespace": ("namespace", "a namespace name (a string)", _namespace),
-    "envs": ("envs", "an array of environment names", _strings),
-    "exclude": ("exclude", "an array of ports and [low, high] ranges", _exclusions),
-    "pins": ("pins", "a table of service (or 'service@env') = port", _pins),
+    "algorithm": ("algorithm", "the integer 1", _algorithm),
     "strict": ("strict", "true or false", _boolean),
     "default_exclusions": ("default_exclusions", "true or false", _boolean),
-    "algorithm": ("algorithm", "the integer 1", _integer),
+    "range": ("port_range", "an array of two integers [low, high]", _range),
+    "exclude": ("exclude", "an array of ports and [low, high] ranges", _exclusions),
+    "pins": ("pins", "a table of service (or 'service@env') = port", _pins),
+    "env": ("env", "an environment name (a string)", _string),
+    "namespace": ("namespace", "a namespace name (a string)", _string),
+    "envs": ("envs", "an array of environment names", _strings),
+    "services": ("services", "an array of service names", _strings),
 }
 
 
@@ -124,15 +126,21 @@ def settings(table: "Mapping[str, object]", source: str, where: str) -> "Setting
     source names the table's origin in messages (a file's path); where, the
     table within it ("[tool.stableport]", "the top level").
     """
+    unknown = next((key for key in table if key not in KEYS), None)
+    if unknown is not None:
+        raise ConfigError(
+            f"{source}: unknown key {excerpt(unknown)} in {where}{_suggestion(unknown)}"
+        )
     arguments: dict[str, object] = {}
-    for key, value in table.items():
-        if key not in KEYS:
-            raise ConfigError(f"{source}: unknown key {excerpt(key)} in {where}{_suggestion(key)}")
-        argument, expected, convert = KEYS[key]
+    for key, (argument, expected, convert) in KEYS.items():
+        if key not in table:
+            continue
+        value = table[key]
         try:
             converted = convert(value, key)
         except StableportError as error:
-            raise ConfigError(f"{source}: {error}") from None
+            # Caused by PortMap's own kind of error: a bad range is a PortRangeError too.
+            raise ConfigError(f"{source}: {error}") from error
         if converted is _WRONG_SHAPE:
             raise ConfigError(
                 f"{source}: key {key!r} in {where} must be {expected}, not {_toml_repr(value)}"
@@ -156,7 +164,7 @@ def pin_table(entries: "Iterable[tuple[str, Port, str]]") -> "dict[PinKey, tuple
         )
         if key in pins:
             # Two entries for one pin are a mistake, not "last wins".
-            raise ConfigError(
+            raise PinConflictError(
                 f"{pins[key][1]} and {label} pin the same service and environment; keep one"
             )
         pins[key] = (port, label)
@@ -317,7 +325,7 @@ def parse_pin_overrides(value: str) -> "dict[PinKey, tuple[int, str]]":
     try:
         return pin_table(entries)
     except StableportError as error:
-        raise ConfigError(str(error)) from None
+        raise ConfigError(str(error)) from error
 
 
 def _path_argument(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes]") -> str:
@@ -353,7 +361,7 @@ def _suggestion(key: str) -> str:
     import difflib  # noqa: PLC0415 - only when reporting an unknown key
 
     close = difflib.get_close_matches(key, KEYS, n=1)
-    allowed = ", ".join(KEYS)
+    allowed = ", ".join(sorted(KEYS))
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return f"{hint} (allowed: {allowed})"
 

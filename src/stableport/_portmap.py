@@ -64,7 +64,7 @@ class PortMap:
         default_exclusions: bool = True,
         algorithm: int = ALGORITHM_VERSION,
     ) -> None:
-        _check_algorithm(algorithm)
+        check_algorithm(algorithm)
         verify_hash()  # before any port is computed with a hash that may differ
         self._strict = _check_bool(strict, "strict")
         self._default_exclusions = _check_bool(default_exclusions, "default_exclusions")
@@ -431,7 +431,8 @@ def _check_bool(value: object, what: str) -> bool:
     return value
 
 
-def _check_algorithm(value: object) -> None:
+def check_algorithm(value: object) -> None:
+    """Raise AlgorithmVersionError unless value is the algorithm this release implements."""
     # Only the int itself: 1.0 and Fraction(1) equal it, but no float is a version.
     if type(value) is not int or value != ALGORITHM_VERSION:
         raise AlgorithmVersionError(
