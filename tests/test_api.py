@@ -51,7 +51,7 @@ def test_an_invalid_stableport_env_is_an_error_naming_the_variable(
     with pytest.raises(stableport.ConfigError) as caught:
         stableport.port_for("billing")
     assert str(caught.value) == (
-        "STABLEPORT_ENV='prod@eu': environment name 'prod@eu' (from STABLEPORT_ENV) "
+        "environment name 'prod@eu' (from STABLEPORT_ENV) "
         "contains '@', which is reserved; names may not contain any of @ = ,"
     )
 
