@@ -13,7 +13,7 @@ import pytest
 import stableport
 from stableport._cli import main
 
-from .test_cli import SCRIPT, run
+from .util import SCRIPT, run
 
 CONFIG = """\
 services = ["billing", "auth", "search", "billing-api"]

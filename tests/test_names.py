@@ -115,13 +115,13 @@ def test_case_and_unicode_variants_share_a_port() -> None:
         ),
         (
             "x" * 129,
-            "service name 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' is 129 characters long; "
-            "at most 128 are allowed",
+            "service name 'xxxxxxxxxxxxxxxxxxxxxxxxxxx...xxxxxxxxxxxxxxxxxxxxxxxxxxxx' "
+            "is 129 characters long; at most 128 are allowed",
         ),
         (
             "ß" * 65,
-            "service name 'ßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßß...' is 130 characters long "
-            "once casefolded; at most 128 are allowed",
+            "service name 'ßßßßßßßßßßßßßßßßßßßßßßßßßßß...ßßßßßßßßßßßßßßßßßßßßßßßßßßßß' "
+            "is 130 characters long once casefolded; at most 128 are allowed",
         ),
     ],
 )

@@ -11,7 +11,7 @@ from stableport import ConfigError, InvalidNameError, InvalidTypeError, PortMap
 from stableport._config import load_with_origin
 from stableport._hashing import jump_hash
 
-from .test_cli import run
+from .util import run
 
 SERVICES = ["api", "web", "worker", "db", "redis"]
 
@@ -152,8 +152,7 @@ def test_the_module_level_port_for_uses_the_variable(monkeypatch: pytest.MonkeyP
     [
         (
             "file",
-            "namespace 'shop@eu' (from key 'namespace' in [tool.stableport] of {path}) "
-            "contains '@', which is reserved",
+            "{path}: namespace 'shop@eu' (from namespace) contains '@', which is reserved",
         ),
         ("variable", "namespace 'shop@eu' (from STABLEPORT_NAMESPACE) contains '@'"),
         ("flag", "namespace 'shop@eu' (from --namespace) contains '@'"),

@@ -2,6 +2,7 @@
 
 import gc
 from collections.abc import Callable
+from fractions import Fraction
 
 import pytest
 
@@ -202,7 +203,7 @@ def test_the_default_exclusions_apply_unless_switched_off() -> None:
     with pytest.raises(stableport.PortRangeError) as caught:
         PortMap(port_range=(27017, 27017))
     assert str(caught.value) == (
-        "port_range 27017-27017 has no port left after exclusions; widen it or exclude less"
+        "port range 27017-27017 has no port left after exclusions; widen it or exclude less"
     )
     assert PortMap(port_range=(27017, 27017), default_exclusions=False).port_for("x") == 27017
 
@@ -218,7 +219,8 @@ def test_a_full_range_raises_range_exhausted() -> None:
         PortMap(["a", "b", "c"], port_range=(20001, 20003), exclude=[20002])
     assert str(caught.value) == (
         "3 (service, env) pairs need a port but range 20001-20003 has only 2 free after "
-        "exclusions, pins and ports already assigned; widen port_range or declare fewer services"
+        "exclusions, pins and ports already assigned; widen the port range or declare fewer "
+        "services"
     )
 
 
@@ -345,6 +347,27 @@ def test_a_nearly_full_range_still_resolves() -> None:
             {"algorithm": 2},
             stableport.AlgorithmVersionError,
             "algorithm 2 is not supported; this release implements algorithm 1 only",
+        ),
+        (
+            {"algorithm": 1.0},
+            stableport.AlgorithmVersionError,
+            "algorithm 1.0 is not supported; this release implements algorithm 1 only",
+        ),
+        (
+            {"algorithm": Fraction(1)},
+            stableport.AlgorithmVersionError,
+            "algorithm Fraction(1, 1) is not supported; this release implements algorithm 1 only",
+        ),
+        (
+            {"algorithm": True},
+            stableport.AlgorithmVersionError,
+            "algorithm True is not supported; this release implements algorithm 1 only",
+        ),
+        (
+            {"port_range": (10**5000, 1)},
+            stableport.PortRangeError,
+            "port_range low end is <an integer of about 5001 digits>, outside the valid "
+            "ports 1-65535",
         ),
     ],
 )

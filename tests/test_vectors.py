@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 import stableport
-from stableport import ALGORITHM_VERSION, PortMap, StableportError
+from stableport import ALGORITHM_VERSION, ConfigError, PortMap, StableportError
+from stableport._config import settings
 
 VECTORS = Path(__file__).parent / "vectors" / "v1.json"
 MINIMUM_LOOKUPS = 300
@@ -20,29 +21,13 @@ def load_cases() -> list[dict[str, Any]]:
     return cases
 
 
-def build_map(spec: dict[str, Any]) -> PortMap:
-    """A PortMap from a vector's JSON spec; pins are keyed 'service' or 'service@env'.
+def build_map(spec: dict[str, Any], case_id: str = "vector") -> PortMap:
+    """A PortMap from a vector's spec, read exactly as a configuration file's table is.
 
     An optional "overlay" (a list of environments) builds the map's overlay(envs).
     """
-    pins: dict[str | tuple[str, str], int] = {}
-    for key, port in spec.get("pins", {}).items():
-        service, at, env = key.partition("@")
-        pins[(service, env) if at else service] = port
-    pm = PortMap(
-        spec.get("services", []),
-        envs=spec.get("envs"),
-        env=spec.get("env"),
-        namespace=spec.get("namespace"),
-        port_range=tuple(spec.get("range", (20000, 29999))),
-        exclude=[
-            tuple(item) if isinstance(item, list) else item for item in spec.get("exclude", [])
-        ],
-        pins=pins,
-        strict=spec.get("strict", False),
-        default_exclusions=spec.get("default_exclusions", True),
-        algorithm=spec.get("algorithm", ALGORITHM_VERSION),
-    )
+    table = {key: value for key, value in spec.items() if key != "overlay"}
+    pm = PortMap(**settings(table, case_id, "its map"))
     return pm.overlay(spec["overlay"]) if "overlay" in spec else pm
 
 
@@ -83,7 +68,7 @@ def test_every_case_expects_lookups_or_one_error_kind() -> None:
 
 @pytest.mark.parametrize("case", LOOKUP_CASES, ids=[case["id"] for case in LOOKUP_CASES])
 def test_vector(case: dict[str, Any]) -> None:
-    pm = build_map(case["map"])
+    pm = build_map(case["map"], case["id"])
     actual = [[service, env, lookup(pm, service, env)] for service, env, _ in case["lookups"]]
     assert actual == case["lookups"]
 
@@ -91,6 +76,12 @@ def test_vector(case: dict[str, Any]) -> None:
 @pytest.mark.parametrize("case", ERROR_CASES, ids=[case["id"] for case in ERROR_CASES])
 def test_error_vector(case: dict[str, Any]) -> None:
     with pytest.raises(StableportError) as caught:
-        build_map(case["map"])
+        build_map(case["map"], case["id"])
+    # A map read as a configuration reports a ConfigError caused by the kind
+    # PortMap raises; that kind is the contract.
+    error = caught.value
+    if isinstance(error, ConfigError):
+        assert isinstance(error.__cause__, StableportError)
+        error = error.__cause__
     # The exact kind: a RangeExhaustedError does not pass for a PortRangeError.
-    assert type(caught.value).__name__ == case["error"]
+    assert type(error).__name__ == case["error"]

@@ -13,6 +13,7 @@ from ._hashing import key_bytes, key_prefix, probe_sequence, verify_hash
 from ._matching import deferred_acceptance
 from ._names import normalize_name
 from ._ports import check_exclusions, check_pins, check_range, format_pin_key
+from ._quote import excerpt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ class PortMap:
         default_exclusions: bool = True,
         algorithm: int = ALGORITHM_VERSION,
     ) -> None:
-        _check_algorithm(algorithm)
+        check_algorithm(algorithm)
         verify_hash()  # before any port is computed with a hash that may differ
         self._strict = _check_bool(strict, "strict")
         self._default_exclusions = _check_bool(default_exclusions, "default_exclusions")
@@ -334,7 +335,7 @@ class PortMap:
             raise RangeExhaustedError(
                 f"{len(claimants)} (service, env) pairs need a port but range "
                 f"{low}-{high} has only {free} free after exclusions, pins and "
-                f"ports already assigned; widen port_range or declare fewer services"
+                f"ports already assigned; widen the port range or declare fewer services"
             )
         ports = deferred_acceptance(claimants, low, high, taken)
         table.update((claimants[key], port) for key, port in ports.items())
@@ -348,7 +349,7 @@ class PortMap:
                 return port
         raise RangeExhaustedError(
             f"no free port left for {service!r} in range {low}-{high}: every port is "
-            f"excluded, pinned or assigned to a declared service; widen port_range"
+            f"excluded, pinned or assigned to a declared service; widen the port range"
         )
 
     def _pin(self, service: str, env: str) -> int | None:
@@ -363,7 +364,7 @@ class PortMap:
                 blocked.update(range(max(first, low), min(last, high) + 1))
         if len(blocked) > high - low:
             raise PortRangeError(
-                f"port_range {low}-{high} has no port left after exclusions; "
+                f"port range {low}-{high} has no port left after exclusions; "
                 f"widen it or exclude less"
             )
         blocked.update(port for port in self._pins.values() if low <= port <= high)
@@ -411,14 +412,14 @@ class PortMap:
 
 def _normalize_all(values: object, kind: str, where: str) -> frozenset[str]:
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise InvalidTypeError(f"{where} must be a list of names, not {values!r}")
+        raise InvalidTypeError(f"{where} must be a list of names, not {excerpt(values)}")
     seen: dict[str, str] = {}
     for index, value in enumerate(values):
         name = normalize_name(value, kind, f"{where}[{index}]")
         if name in seen:
             raise InvalidNameError(
-                f"{kind} {value!r} in {where} is declared twice "
-                f"(also as {seen[name]!r}); names are compared casefolded"
+                f"{kind} {excerpt(value)} in {where} is declared twice "
+                f"(also as {excerpt(seen[name])}); names are compared casefolded"
             )
         seen[name] = value
     return frozenset(seen)
@@ -426,13 +427,15 @@ def _normalize_all(values: object, kind: str, where: str) -> frozenset[str]:
 
 def _check_bool(value: object, what: str) -> bool:
     if not isinstance(value, bool):
-        raise InvalidTypeError(f"{what} must be True or False, not {value!r}")
+        raise InvalidTypeError(f"{what} must be True or False, not {excerpt(value)}")
     return value
 
 
-def _check_algorithm(value: object) -> None:
-    if isinstance(value, bool) or value != ALGORITHM_VERSION:
+def check_algorithm(value: object) -> None:
+    """Raise AlgorithmVersionError unless value is the algorithm this release implements."""
+    # Only the int itself: 1.0 and Fraction(1) equal it, but no float is a version.
+    if type(value) is not int or value != ALGORITHM_VERSION:
         raise AlgorithmVersionError(
-            f"algorithm {value!r} is not supported; this release implements "
+            f"algorithm {excerpt(value)} is not supported; this release implements "
             f"algorithm {ALGORITHM_VERSION} only"
         )
