@@ -73,7 +73,9 @@ def test_pins_that_will_hurt_are_named(port: int, expected: list[str]) -> None:
 
 
 def test_a_per_environment_pin_is_named_by_its_key() -> None:
-    assert findings(PortMap(pins={("irc", "dev"): 80}, port_range=QUIET_RANGE)) == [
+    # A namespace, so irc hashed outside dev brings no note about sharing names.
+    pm = PortMap(pins={("irc", "dev"): 80}, port_range=QUIET_RANGE, namespace="chat")
+    assert findings(pm) == [
         "problem: pins['irc@dev']: 80 is below 1024: binding it needs root "
         "(or CAP_NET_BIND_SERVICE)"
     ]
@@ -137,7 +139,9 @@ def test_overrides_from_the_environment_are_shown(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], expected: list[str]
 ) -> None:
     config = tmp_path / "stableport.toml"
-    config.write_text('range = [2000, 2999]\nenv = "dev"\n[pins]\nbilling = 2100\n')
+    config.write_text(
+        'namespace = "shop"\nrange = [2000, 2999]\nenv = "dev"\n[pins]\nbilling = 2100\n'
+    )
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
     assert findings(*load_with_origin(config)) == expected
@@ -148,7 +152,9 @@ def test_a_pin_inside_the_range_does_not_repeat_the_ranges_overlaps() -> None:
 
 
 def test_one_pin_for_every_env_of_a_shared_host_is_a_problem() -> None:
-    shared = PortMap(envs=["dev", "test"], pins={"billing": 2100, ("auth", "dev"): 2200})
+    shared = PortMap(
+        envs=["dev", "test"], pins={"billing": 2100, ("auth", "dev"): 2200}, namespace="shop"
+    )
     assert [f for f in findings(shared) if "billing" in f] == [
         "problem: pins['billing']: pins 'billing' to 2100 in every environment, but envs "
         "dev, test run on one host and would all bind it; pin it per environment "

@@ -1,7 +1,5 @@
 """The smallest command line, run as a real console script and as python -m."""
 
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,19 +9,7 @@ import pytest
 import stableport
 from stableport._cli import main
 
-SCRIPT = shutil.which("stableport", path=str(Path(sys.executable).parent))
-
-
-def run(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    """The real console script, with no STABLEPORT_* variables but those given."""
-    assert SCRIPT is not None, "the stableport console script is not installed"
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("STABLEPORT_")}
-    environment.update(env or {})
-    return subprocess.run(
-        [SCRIPT, *args], capture_output=True, text=True, check=False, env=environment, cwd=cwd
-    )
+from .util import imported_by, run
 
 
 def test_the_console_script_prints_the_port_alone() -> None:
@@ -107,12 +93,9 @@ def test_an_extra_argument_is_a_usage_error(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_the_name_form_imports_nothing_the_answer_does_not_need(tmp_path: Path) -> None:
-    heavy = ["argparse", "json", "socket", "re", "typing", "tomllib", "tomli", "pathlib"]
-    script = (
-        "import sys; from stableport._cli import main; code = main(['billing']);"
-        f"print([m for m in {heavy!r} if m in sys.modules])"
+    heavy = {"argparse", "json", "socket", "re", "typing", "tomllib", "tomli", "pathlib"}
+    printed, imported = imported_by(
+        "from stableport._cli import main; main(['billing'])", cwd=tmp_path
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path
-    )
-    assert result.stdout == f"{stableport.port_for('billing')}\n[]\n"
+    assert printed == f"{stableport.port_for('billing')}\n"
+    assert sorted(imported & heavy) == []

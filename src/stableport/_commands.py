@@ -21,7 +21,10 @@ if TYPE_CHECKING:
 
 def run(namespace: "argparse.Namespace") -> int:
     """Run the command namespace names; return the exit code."""
-    pm, origin = load_with_origin(namespace.config)
+    if namespace.command == "init":
+        return _init(namespace)
+    # check takes no --namespace: it checks the map as configured.
+    pm, origin = load_with_origin(namespace.config, getattr(namespace, "namespace", None))
     commands = {"list": _list, "explain": _explain, "check": _check, "export": _export}
     return commands[namespace.command](namespace, pm, origin)
 
@@ -33,31 +36,55 @@ def _list(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> i
         pairs = [(service, namespace.env) for service in pm.services]
     entries = [_entry(pm.explain(service, env), origin) for service, env in pairs]
     if namespace.json:
-        _write_json({"config": origin.path, "entries": entries})
+        _write_json({"config": origin.path, "namespace": pm.namespace, "entries": entries})
         return 0
     if not entries:
         sys.stderr.write(f"stableport: no services declared in {_config_name(origin)}\n")
         return 0
+    _write_listing(pm, entries)
+    return 0
+
+
+def _write_listing(pm: "PortMap", entries: "list[dict[str, object]]") -> None:
+    """list's human output: the namespace, if any, then the table of entries."""
+    if pm.namespace is not None:
+        sys.stdout.write(f"namespace: {pm.namespace}\n")
     rows = [("SERVICE", "ENV", "PORT", "HOW")]
     rows.extend(
         (str(entry["service"]), str(entry["env"]), str(entry["port"]), _how_text(entry))
         for entry in entries
     )
     _write_table(rows)
+
+
+def _init(namespace: "argparse.Namespace") -> int:
+    """Write a first configuration, then show it and the ports it gives, as list would."""
+    from pathlib import Path  # noqa: PLC0415 - init is rare; the other commands skip pathlib
+
+    from ._init import init  # noqa: PLC0415
+
+    written = init(Path.cwd(), namespace.services, namespace.config, namespace.namespace)
+    verb = "created" if written.created else "appended to"
+    sys.stdout.write(f"{verb} {written.path}:\n\n{written.text}\n")
+    sys.stdout.write(f"(namespace from {written.namespace_source})\n\n")
+    pm, origin = load_with_origin(written.path)
+    if not pm.services:
+        sys.stdout.write("no services yet: list them in services, then run stableport list\n")
+        return 0
+    _write_listing(pm, [_entry(pm.explain(service), origin) for service in pm.services])
     return 0
 
 
 def _entry(story: "Explanation", origin: "Origin") -> dict[str, object]:
     """A list entry: where the port came from, in the --json schema."""
-    pin = story.source if story.how == "pinned" else None
-    overridden = pin is not None and pin in _overridden(origin)
+    overridden = story.pin is not None and story.pin in _overridden(origin)
     return {
         "service": story.service,
         "env": story.env,
         "port": story.port,
         "how": "overridden" if overridden else story.how,
         "skipped": story.skipped,
-        "pin": pin,
+        "pin": story.pin,
     }
 
 
@@ -77,6 +104,7 @@ def _explain(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -
     if namespace.json:
         document = {
             "config": origin.path,
+            "namespace": pm.namespace,
             "declared": declared,
             **_entry(story, origin),
             "key": None if story.key is None else story.key.decode(),
@@ -85,7 +113,7 @@ def _explain(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -
         _write_json(document)
         return 0
     lines = [str(story)]
-    if story.how == "pinned" and story.source in _overridden(origin):
+    if story.pin is not None and story.pin in _overridden(origin):
         lines.append("  (the pin comes from STABLEPORT_PINS, not the file)")
     if not declared:
         lines.append(
@@ -112,6 +140,7 @@ def _check(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> 
         _write_json(
             {
                 "config": origin.path,
+                "namespace": pm.namespace,
                 "ok": problems == 0,
                 "findings": [finding._asdict() for finding in findings],
                 "live": None if live is None else [_live_entry(*item) for item in live],
@@ -158,12 +187,12 @@ def _export(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") ->
     named = variables(ports, namespace.prefix)
     if not named:
         sys.stderr.write(f"stableport: no services declared in {_config_name(origin)}\n")
-    sys.stdout.write(render(named, namespace.format))
+    sys.stdout.write(render(named, namespace.format, pm.namespace))
     return 0
 
 
 def _overridden(origin: "Origin") -> set[str]:
-    """The pins STABLEPORT_PINS set, spelled as Explanation.source spells a pin."""
+    """The pins STABLEPORT_PINS set, spelled as Explanation.pin spells a pin."""
     return {format_pin_key(key) for key in origin.pin_overrides}
 
 

@@ -2,6 +2,7 @@
 
 from hypothesis import strategies as st
 
+from stableport import PortMap
 from stableport._names import MAX_NAME_LENGTH, RESERVED_CHARACTERS
 
 # Printable letters, digits, punctuation and symbols from all of Unicode, minus
@@ -22,6 +23,9 @@ valid_names = (
 simple_names = st.text("abcdefghijklmnopqrstuvwxyz0123456789-_.", min_size=1, max_size=12)
 
 service_sets = st.lists(simple_names, min_size=1, max_size=30, unique_by=str.casefold)
+# A map's namespace: absent (the shared key space) or a name.
+namespaces = st.one_of(st.none(), simple_names)
+
 env_sets = st.lists(st.sampled_from(["dev", "test", "ci", "stage", "qa"]), unique=True, max_size=3)
 
 
@@ -54,3 +58,35 @@ junk = st.one_of(
     st.tuples(st.integers(-5, 70000), st.integers(-5, 70000)),
     st.dictionaries(st.text(max_size=5), st.integers(-5, 70000), max_size=3),
 )
+
+
+@st.composite
+def crowded_maps(draw: st.DrawFn) -> dict[str, object]:
+    """Arguments for a map whose services crowd a small range, with envs, exclusions, pins.
+
+    The range holds every declared pair, one undeclared environment's layer and
+    some spare ports, but is small enough that probes collide often.
+    """
+    services = draw(service_sets)
+    envs = draw(env_sets)
+    claimants = len(services) * (len(envs) + 1)
+    low = draw(st.integers(20000, 29000))
+    port_range = (low, low + claimants + 20 + draw(st.integers(0, 3 * claimants)))
+    pinned = draw(st.lists(st.sampled_from(services), unique=True, max_size=3))
+    pin_ports = draw(
+        st.lists(st.integers(*port_range), min_size=len(pinned), max_size=len(pinned), unique=True)
+    )
+    return {
+        "services": services,
+        "envs": envs or None,
+        "port_range": port_range,
+        "exclude": draw(exclusions_in(port_range)),
+        "pins": dict(zip(pinned, pin_ports, strict=True)),
+        "default_exclusions": draw(st.booleans()),
+        "namespace": draw(namespaces),
+    }
+
+
+def build(arguments: dict[str, object]) -> PortMap:
+    """The map a crowded_maps() draw describes."""
+    return PortMap(**arguments)  # type: ignore[arg-type]
