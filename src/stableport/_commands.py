@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 def run(namespace: "argparse.Namespace") -> int:
     """Run the command namespace names; return the exit code."""
+    if namespace.command == "init":
+        return _init(namespace)
     # check takes no --namespace: it checks the map as configured.
     pm, origin = load_with_origin(namespace.config, getattr(namespace, "namespace", None))
     commands = {"list": _list, "explain": _explain, "check": _check, "export": _export}
@@ -39,6 +41,12 @@ def _list(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> i
     if not entries:
         sys.stderr.write(f"stableport: no services declared in {_config_name(origin)}\n")
         return 0
+    _write_listing(pm, entries)
+    return 0
+
+
+def _write_listing(pm: "PortMap", entries: "list[dict[str, object]]") -> None:
+    """list's human output: the namespace, if any, then the table of entries."""
     if pm.namespace is not None:
         sys.stdout.write(f"namespace: {pm.namespace}\n")
     rows = [("SERVICE", "ENV", "PORT", "HOW")]
@@ -47,6 +55,23 @@ def _list(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> i
         for entry in entries
     )
     _write_table(rows)
+
+
+def _init(namespace: "argparse.Namespace") -> int:
+    """Write a first configuration, then show it and the ports it gives, as list would."""
+    from pathlib import Path  # noqa: PLC0415 - init is rare; the other commands skip pathlib
+
+    from ._init import init  # noqa: PLC0415
+
+    written = init(Path.cwd(), namespace.services, namespace.config, namespace.namespace)
+    verb = "created" if written.created else "appended to"
+    sys.stdout.write(f"{verb} {written.path}:\n\n{written.text}\n")
+    sys.stdout.write(f"(namespace from {written.namespace_source})\n\n")
+    pm, origin = load_with_origin(written.path)
+    if not pm.services:
+        sys.stdout.write("no services yet: list them in services, then run stableport list\n")
+        return 0
+    _write_listing(pm, [_entry(pm.explain(service), origin) for service in pm.services])
     return 0
 
 
