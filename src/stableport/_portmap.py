@@ -15,6 +15,10 @@ from ._names import normalize_name
 from ._ports import check_exclusions, check_pins, check_range, format_pin_key
 from ._quote import excerpt
 
+# As in every module on the import path: names only the type checker needs are
+# imported under this flag (not typing.TYPE_CHECKING, which imports typing) and
+# annotations using them are quoted. `from __future__ import annotations` would
+# spare the quotes but imports __future__: about 160 µs per process, measured.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
