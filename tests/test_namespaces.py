@@ -8,6 +8,8 @@ from xxhash import xxh3_64_intdigest
 
 import stableport
 from stableport import ConfigError, InvalidNameError, InvalidTypeError, PortMap
+from stableport._check import Finding, check_map
+from stableport._cli import main
 from stableport._config import load_with_origin
 from stableport._hashing import jump_hash
 
@@ -270,3 +272,42 @@ def test_a_namespaced_port_follows_from_the_key_bytes_alone() -> None:
     key = b"stableport" + b"\x00" + b"v1" + b"\x00" + b"shop" + b"\x00" + b"default" + b"\x00api"
     first_probe = 20000 + jump_hash(xxh3_64_intdigest(key, 0), 10000)
     assert PortMap(namespace="shop").port_for("api") == first_probe
+
+
+def test_check_map_notes_the_variable_and_the_missing_namespace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "stableport.toml"
+    config.write_text('services = ["api"]\n')
+    subjects = [finding.subject for finding in check_map(*load_with_origin(config))]
+    assert "namespace" in subjects
+    monkeypatch.setenv("STABLEPORT_NAMESPACE", "Shop")
+    findings = check_map(*load_with_origin(config))
+    assert "namespace" not in [finding.subject for finding in findings]
+    assert (
+        Finding("note", "STABLEPORT_NAMESPACE='Shop'", "sets the namespace to 'shop'") in findings
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["api", "--namespace", "shop", "--env", "dev"],
+        ["api", "--env=dev", "--namespace=Shop"],
+        ["--namespace", "shop", "--env", "dev", "--", "api"],
+    ],
+)
+def test_the_name_form_takes_both_options_in_any_order(
+    capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    assert main(args) == 0
+    assert capsys.readouterr().out == f"{PortMap(namespace='shop').port_for('api', 'dev')}\n"
+
+
+def test_a_namespace_option_without_its_value_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["api", "--namespace"]) == 2
+    assert capsys.readouterr().err == (
+        "stableport: error: argument --namespace: expected one argument; see 'stableport --help'\n"
+    )

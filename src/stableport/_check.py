@@ -17,7 +17,7 @@ NOTE: Level = "note"  # shown, but all is well
 
 # (name, low, high, level): where another party hands out ports at run time.
 Foreign = tuple[str, int, int, Level]
-# Sources, linked in docs/algorithm.md section 8: the Linux kernel's
+# Sources, linked in docs/design.md ("The default range"): the Linux kernel's
 # ip_local_port_range (docs.kernel.org/networking/ip-sysctl.html), RFC 6335
 # section 6 (IANA dynamic range; macOS XNU in_pcb.c, Microsoft KB 929851),
 # Kubernetes' --service-node-port-range, FreeBSD sys/netinet/in.h, Nomad

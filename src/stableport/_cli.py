@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
     Parser = TypeVar("Parser", bound=argparse.ArgumentParser)
 
-COMMANDS = ("list", "explain", "check", "export")
+COMMANDS = ("list", "explain", "check", "export", "init")
 
 # Options of the NAME form that take a value, so their value is not the NAME.
 _VALUED_OPTIONS = ("--env", "--namespace", "--config")
@@ -256,7 +256,7 @@ def _parser(command: str | None) -> "tuple[argparse.ArgumentParser, argparse.Arg
         prog="stableport",
         usage=(
             "stableport NAME [--env ENV] [--namespace NS] [--config PATH]\n"
-            "       stableport {list,explain,check,export} [options]\n"
+            "       stableport {list,explain,check,export,init} [options]\n"
             "       stableport --version"
         ),
         description="Print the stable port of a service: the same on every machine, forever.",
@@ -265,7 +265,8 @@ def _parser(command: str | None) -> "tuple[argparse.ArgumentParser, argparse.Arg
             "  list     every declared service and its port, and how it got it\n"
             "  explain  why a service has its port: every probe, skipped or taken\n"
             "  check    problems in the configuration; --live: is each port free now\n"
-            "  export   ports as BILLING_PORT=20345 lines for .env, JSON or shell\n\n"
+            "  export   ports as BILLING_PORT=20345 lines for .env, JSON or shell\n"
+            "  init     start a configuration: append [tool.stableport] to pyproject.toml\n\n"
             "exit status: 0 ok, 1 check found problems, 2 usage or configuration error"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -297,13 +298,17 @@ def _add_commands(
     commands: "argparse._SubParsersAction[Parser]", parents: "list[Parser]"
 ) -> "dict[str, Parser]":
     """Every command's parser, by name."""
+    import argparse  # noqa: PLC0415 - already imported by _parser, the one caller
+
     from ._export import FORMATS  # noqa: PLC0415 - only when a command is named
 
-    def add(name: str, summary: str, description: str, *, json: bool = True) -> "Parser":
+    def add(
+        name: str, summary: str, description: str, *, json: bool = True, reads: bool = True
+    ) -> "Parser":
         command = commands.add_parser(
             name,
             prog=f"stableport {name}",
-            parents=parents,
+            parents=parents if reads else [],
             help=summary,
             description=description,
             allow_abbrev=False,
@@ -364,4 +369,33 @@ def _add_commands(
         help="env: NAME=PORT lines (docker compose .env); json: an object; shell: export lines",
     )
     export.add_argument("--prefix", default="", help="put before every variable name, e.g. APP_")
-    return {"list": listing, "explain": explain, "check": check, "export": export}
+    init = add(
+        "init",
+        "start a configuration",
+        "Append a [tool.stableport] table to ./pyproject.toml (or create ./stableport.toml "
+        "where there is none) with a namespace and the services given, then print their "
+        "ports. Never rewrites a byte already there; refuses if stableport is configured.",
+        json=False,
+        reads=False,
+    )
+    init.add_argument("services", metavar="SERVICE", nargs="*", help="a service to declare")
+    init.add_argument(
+        "--namespace",
+        metavar="NS",
+        help="the namespace (default: [project].name of the pyproject.toml, else the "
+        "directory's name)",
+    )
+    init.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,  # as the other commands' --config, given before or after
+        help="write here instead: a pyproject.toml gets [tool.stableport] appended, any "
+        "other name is created as a stableport.toml-style file",
+    )
+    return {
+        "list": listing,
+        "explain": explain,
+        "check": check,
+        "export": export,
+        "init": init,
+    }

@@ -27,6 +27,8 @@ def run(namespace: "argparse.Namespace") -> "Result":
     Nothing is written here: the caller writes the whole output at once, so a
     command that fails half way leaves stdout empty.
     """
+    if namespace.command == "init":
+        return _init(namespace)
     # check takes no --namespace: it checks the map as configured.
     pm, origin = load_with_origin(namespace.config, getattr(namespace, "namespace", None))
     commands = {"list": _list, "explain": _explain, "check": _check, "export": _export}
@@ -45,13 +47,37 @@ def _list(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "
     if not entries:
         say(f"stableport: no services declared in {_config_name(origin)}")
         return 0, ""
+    return 0, _listing(pm, entries)
+
+
+def _listing(pm: "PortMap", entries: "list[dict[str, object]]") -> str:
+    """list's human output: the namespace, if any, then the table of entries."""
     head = "" if pm.namespace is None else f"namespace: {pm.namespace}\n"
     rows = [("SERVICE", "ENV", "PORT", "HOW")]
     rows.extend(
         (str(entry["service"]), str(entry["env"]), str(entry["port"]), _how_text(entry))
         for entry in entries
     )
-    return 0, head + _table(rows)
+    return head + _table(rows)
+
+
+def _init(namespace: "argparse.Namespace") -> "Result":
+    """Write a first configuration, then show it and the ports it gives, as list would."""
+    from pathlib import Path  # noqa: PLC0415 - init is rare; the other commands skip pathlib
+
+    from ._init import init  # noqa: PLC0415
+
+    written = init(Path.cwd(), namespace.services, namespace.config, namespace.namespace)
+    verb = "created" if written.created else "appended to"
+    head = (
+        f"{verb} {written.path}:\n\n{written.text}\n(namespace from {written.namespace_source})\n\n"
+    )
+    pm, origin = load_with_origin(written.path)
+    if not pm.services:
+        return 0, head + "no services yet: list them in services, then run stableport list\n"
+    overridden = _overridden(origin)
+    entries = [_entry(pm.explain(service), overridden) for service in pm.services]
+    return 0, head + _listing(pm, entries)
 
 
 def _entry(story: "Explanation", overridden: "set[str]") -> dict[str, object]:

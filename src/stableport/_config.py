@@ -185,7 +185,40 @@ def portmap_pins(pins: "PinTable") -> "dict[str | tuple[str, str], int]":
 
 
 def load(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes] | None" = None) -> PortMap:
-    """The project's PortMap: from path, $STABLEPORT_CONFIG or discovery, plus overrides."""
+    """The project's PortMap: from path, $STABLEPORT_CONFIG or discovery, plus overrides.
+
+    Reads the keys of a ``stableport.toml`` (at its top level) or of a
+    ``pyproject.toml``'s ``[tool.stableport]`` table, then applies
+    $STABLEPORT_ENV, $STABLEPORT_NAMESPACE and $STABLEPORT_PINS on top.
+    Without path or $STABLEPORT_CONFIG, the first such file from the working
+    directory upward is used; with none found, the built-in defaults.
+
+    Args:
+        path: The configuration file to read, instead of $STABLEPORT_CONFIG
+            and discovery.
+
+    Returns:
+        A new PortMap each call; stableport.port_for() keeps the first.
+
+    Raises:
+        ConfigError: The file is missing, unreadable, not UTF-8 or not TOML,
+            holds an unknown key or a value of the wrong shape, or a
+            STABLEPORT_* variable is invalid. The message names the file (or
+            variable), the key and what is allowed.
+        StableportError: Any error PortMap raises for the values read, such as
+            PinConflictError.
+
+    Example:
+        In a project whose ``stableport.toml`` declares
+        ``services = ["billing", "auth"]`` and ``env = "dev"``:
+
+        >>> import stableport
+        >>> pm = stableport.load()
+        >>> pm.services, pm.env
+        (('auth', 'billing'), 'dev')
+        >>> pm.port_for("billing") == stableport.load("stableport.toml").port_for("billing")
+        True
+    """
     return load_with_origin(path)[0]
 
 

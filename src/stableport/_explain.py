@@ -18,7 +18,19 @@ class Probe(NamedTuple):
 
 
 class Explanation(NamedTuple):
-    """Why a (service, env) has its port."""
+    """Why a (service, env) has its port, as PortMap.explain() tells it.
+
+    A pinned port has its pin's key in pin, and key is None; a hashed one has
+    the key bytes that were hashed in key, and pin is None.
+
+    Example:
+        >>> from stableport import PortMap
+        >>> pm = PortMap(["billing", "auth"], pins={"billing": 8001})
+        >>> pm.explain("billing").pin, pm.explain("billing").key
+        ('billing', None)
+        >>> pm.explain("auth").pin, pm.explain("auth").key
+        (None, b'stableport\\x00v1\\x00default\\x00auth')
+    """
 
     service: str
     env: str

@@ -15,6 +15,10 @@ from ._names import normalize_name
 from ._ports import check_exclusions, check_pins, check_range, format_pin_key
 from ._quote import excerpt
 
+# As in every module on the import path: names only the type checker needs are
+# imported under this flag (not typing.TYPE_CHECKING, which imports typing) and
+# annotations using them are quoted. `from __future__ import annotations` would
+# spare the quotes but imports __future__: about 160 µs per process, measured.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -30,7 +34,65 @@ _LOOKUP_CACHE_SIZE = 4096
 
 
 class PortMap:
-    """Declared services and environments, each (service, env) given a distinct port."""
+    """Declared services and environments, each (service, env) given a distinct port.
+
+    The declared services are resolved together in each declared environment (or
+    in env, when none are declared): no two share a port, and the same arguments
+    give the same ports on every machine. A lookup of anything else, an
+    undeclared service or environment, is hashed too and avoids every declared
+    port. Names are casefolded (``"Billing"`` is ``"billing"``). A map never
+    changes; maps with equal arguments, once normalized, are equal.
+
+    Args:
+        services: Service names resolved together, never sharing a port. Pinned
+            services are declared too.
+        envs: Environments that run on one host: each declared service gets a
+            distinct port in each of them. None or empty: each environment is
+            resolved on its own.
+        env: The environment of lookups that name none; None means ``"default"``.
+        namespace: A key space of the map's own: the same service hashes to
+            another port in another namespace. None: the shared key space.
+        port_range: The inclusive ``(low, high)`` range ports are hashed into.
+        exclude: The map's own ports and inclusive ``(low, high)`` ranges that are
+            never handed out, on top of the default exclusions (see the
+            ``exclude`` property and ``exclusions_in_force()``).
+        pins: Fixed ports: ``{"billing": 8001}`` in every environment,
+            ``{("billing", "dev"): 8001}`` in one.
+        strict: If True, a lookup of an undeclared service raises
+            UnknownServiceError instead of hashing it.
+        default_exclusions: If False, the frozen default exclusion list
+            (browser-blocked ports, ports of widely deployed software) does not
+            apply.
+        algorithm: The algorithm version; this release implements 1 only.
+
+    Raises:
+        InvalidTypeError: An argument has the wrong type.
+        InvalidNameError: A name is empty, too long, holds a reserved character,
+            or is declared twice.
+        PortRangeError: port_range or exclude lies outside 1-65535, is reversed,
+            or leaves no port.
+        RangeExhaustedError: More (service, env) pairs need a port than the range
+            has free ports.
+        PinConflictError: Two services are pinned to one port, or a pin lies
+            outside 1-65535.
+        AlgorithmVersionError: algorithm is not 1.
+
+    Example:
+        >>> from stableport import PortMap
+        >>> pm = PortMap(
+        ...     ["billing", "auth", "search"],
+        ...     envs=["dev", "test"],
+        ...     env="dev",
+        ...     exclude=[25000, (26000, 26099)],
+        ...     pins={"billing": 8001, ("auth", "test"): 8002},
+        ... )
+        >>> pm.port_for("billing")
+        8001
+        >>> pm.port_for("auth", env="test")
+        8002
+        >>> pm.port_for("search")
+        29740
+    """
 
     __slots__ = (
         "_base",
@@ -126,7 +188,7 @@ class PortMap:
 
     @property
     def exclude(self) -> tuple[tuple[int, int], ...]:
-        """The map's own exclusions as merged inclusive intervals (defaults not included)."""
+        """The map's own exclude argument, as merged inclusive intervals (no defaults)."""
         return self._exclude
 
     @property
@@ -145,7 +207,31 @@ class PortMap:
         return self._default_exclusions
 
     def port_for(self, name: str, env: str | None = None) -> int:
-        """The port of service name in env (default: the map's env)."""
+        """The port of service name in env (default: the map's env).
+
+        Args:
+            name: A service name. An undeclared one gets a port too (unless the
+                map is strict), hashed the same way, avoiding every declared port.
+            env: An environment name; None means the map's env.
+
+        Returns:
+            The port: the same for the same map, name and env, on every machine.
+
+        Raises:
+            InvalidTypeError: name or env is not a str.
+            InvalidNameError: name or env is empty, too long or holds a reserved
+                character.
+            UnknownServiceError: The map is strict and name is not declared.
+            RangeExhaustedError: No port of the range is left for this lookup.
+
+        Example:
+            >>> from stableport import PortMap
+            >>> pm = PortMap(["billing", "auth"], pins={("auth", "prod"): 8002})
+            >>> pm.port_for("Billing")
+            20695
+            >>> pm.port_for("auth", env="prod")
+            8002
+        """
         try:
             return self._lookups[name, env]
         except (KeyError, TypeError):  # TypeError: an unhashable name, rejected below
@@ -157,7 +243,23 @@ class PortMap:
         return port
 
     def assignments(self) -> "Assignments":
-        """Every declared (service, env) and its port, sorted by service then env."""
+        """Every declared (service, env) and its port, sorted by service then env.
+
+        Returns:
+            A new dict from (service, env) to port, for every declared service in
+            every declared environment (or in the map's env, when none are
+            declared), and in each overlay environment.
+
+        Example:
+            >>> from stableport import PortMap
+            >>> pm = PortMap(["billing", "auth"], envs=["dev", "test"], pins={"billing": 8001})
+            >>> for (service, env), port in pm.assignments().items():
+            ...     print(service, env, port)
+            auth dev 25542
+            auth test 23479
+            billing dev 8001
+            billing test 8001
+        """
         table = self._layer(self._overlay) if self._overlay else self._home()
         return {pair: table[pair] for pair in sorted(table)}
 
@@ -168,6 +270,32 @@ class PortMap:
         ports of this map's declared environments (or of its env, when none are
         declared), which do not move: parallel test workers, one env each, never
         share a declared port with each other or with the project.
+
+        Args:
+            envs: Environment names to resolve together, above this map's own.
+
+        Returns:
+            A new map; this one is unchanged.
+
+        Raises:
+            InvalidTypeError: envs is not a list of names.
+            InvalidNameError: A name in envs is invalid, given twice, or already
+                one of this map's environments.
+            RangeExhaustedError: The range has too few free ports for the overlay.
+
+        Example:
+            >>> from stableport import PortMap
+            >>> pm = PortMap(["billing", "auth"], envs=["dev"])
+            >>> pm.assignments()
+            {('auth', 'dev'): 25542, ('billing', 'dev'): 21863}
+            >>> for (service, env), port in pm.overlay(["gw0", "gw1"]).assignments().items():
+            ...     print(service, env, port)
+            auth dev 25542
+            auth gw0 21360
+            auth gw1 27892
+            billing dev 21863
+            billing gw0 22363
+            billing gw1 24957
         """
         overlay = _normalize_all(envs, "environment name", "overlay")
         own = self._declared_envs or frozenset((self._env,))
@@ -188,7 +316,32 @@ class PortMap:
         return copy
 
     def explain(self, name: str, env: str | None = None) -> "Explanation":
-        """Why name has its port in env: every probe, and why it was skipped or taken."""
+        """Why name has its port in env: every probe, and why it was skipped or taken.
+
+        Args:
+            name: A service name, declared or not.
+            env: An environment name; None means the map's env.
+
+        Returns:
+            An Explanation (a named tuple): service, env, port, how (``"pinned"``,
+            ``"hashed"`` or ``"probed"``), pin (the pin's key when pinned), key
+            (the hashed key bytes otherwise) and probes, each with its step,
+            port, verdict and reason. ``str()`` of it is the text
+            ``stableport explain`` prints.
+
+        Raises:
+            The errors port_for() raises, for the same reasons.
+
+        Example:
+            >>> from stableport import PortMap
+            >>> story = PortMap(["billing", "auth"], pins={"billing": 8001}).explain("auth")
+            >>> (story.port, story.how, story.skipped)
+            (24835, 'hashed', 0)
+            >>> print(story)
+            auth@default -> 24835: hashed (its first probe)
+              key: b'stableport\\x00v1\\x00default\\x00auth'
+              probe   0: 24835  free: taken
+        """
         # Deferred: explaining is off the hot path and its module imports typing.
         from ._explain import Explanation, Probe  # noqa: PLC0415
 
@@ -220,7 +373,27 @@ class PortMap:
         return Explanation(service, environment, port, how, None, key, tuple(probes))
 
     def exclusions_in_force(self) -> tuple[tuple[int, int, str], ...]:
-        """Every exclusion in force as (low, high, reason): the defaults, then the map's own."""
+        """Every exclusion in force as (low, high, reason): the defaults, then the map's own.
+
+        Unlike the exclude property, which holds only the intervals this map was
+        given, this is everything no port is handed out from: the frozen default
+        list (unless default_exclusions is False), then the map's own.
+
+        Returns:
+            Inclusive (low, high, reason) triples, the defaults first.
+
+        Example:
+            >>> from stableport import PortMap
+            >>> pm = PortMap(exclude=[25000, (26000, 26099)])
+            >>> pm.exclude
+            ((25000, 25000), (26000, 26099))
+            >>> for low, high, reason in pm.exclusions_in_force()[-2:]:
+            ...     print(low, high, reason)
+            25000 25000 in this map's exclude list
+            26000 26099 in this map's exclude list
+            >>> (27017, 27019, "MongoDB") in pm.exclusions_in_force()
+            True
+        """
         own = tuple((low, high, "in this map's exclude list") for low, high in self._exclude)
         return (DEFAULT_EXCLUSIONS if self._default_exclusions else ()) + own
 
