@@ -41,6 +41,7 @@ def _list(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> i
     if not entries:
         sys.stderr.write(f"stableport: no services declared in {_config_name(origin)}\n")
         return 0
+    sys.stdout.write(f"config: {_config_name(origin)}\n")
     _write_listing(pm, entries)
     return 0
 
@@ -112,7 +113,7 @@ def _explain(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -
         }
         _write_json(document)
         return 0
-    lines = [str(story)]
+    lines = [f"config: {_config_name(origin)}", str(story)]
     if story.pin is not None and story.pin in _overridden(origin):
         lines.append("  (the pin comes from STABLEPORT_PINS, not the file)")
     if not declared:
