@@ -344,6 +344,13 @@ def test_the_cli_reads_the_project_config(tmp_path: Path) -> None:
 # -- hardening (issue 12): each reproducer, with real files -------------------
 
 
+def load_error(path: "str | Path | None" = None) -> str:
+    """The message of the ConfigError that load(path) raises."""
+    with pytest.raises(ConfigError) as caught:
+        stableport.load(path)
+    return str(caught.value)
+
+
 def deeply_nested_pyproject(depth: int) -> str:
     """A pyproject.toml that names stableport only as a dependency, then nests depth arrays."""
     nested = "[" * depth + "]" * depth
@@ -357,9 +364,7 @@ def test_deep_nesting_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         stableport.port_for("web")
     assert str(caught.value) == message
-    with pytest.raises(ConfigError) as caught:
-        stableport.load()
-    assert str(caught.value) == message
+    assert load_error() == message
 
 
 def test_an_integer_too_long_to_convert_is_invalid_toml(tmp_path: Path) -> None:
@@ -374,9 +379,7 @@ def test_a_character_device_is_refused_at_once(
 ) -> None:
     if loader == "variable":
         monkeypatch.setenv("STABLEPORT_CONFIG", "/dev/zero")
-    with pytest.raises(ConfigError) as caught:
-        stableport.load("/dev/zero" if loader == "argument" else None)
-    assert str(caught.value) == (
+    assert load_error("/dev/zero" if loader == "argument" else None) == (
         "cannot read '/dev/zero': it is a character device, not a regular file"
     )
 
@@ -384,9 +387,7 @@ def test_a_character_device_is_refused_at_once(
 def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
     fifo = tmp_path / "stableport.toml"
     os.mkfifo(fifo)
-    with pytest.raises(ConfigError) as caught:
-        stableport.load(fifo)
-    assert str(caught.value) == (
+    assert load_error(fifo) == (
         f"cannot read {str(fifo)!r}: it is a FIFO (named pipe), not a regular file"
     )
 
@@ -394,9 +395,7 @@ def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
 def test_a_file_over_the_limit_is_refused_naming_the_limit(tmp_path: Path) -> None:
     path = tmp_path / "stableport.toml"
     path.write_bytes(b"# " + b"x" * MAX_CONFIG_BYTES + b"\n")
-    with pytest.raises(ConfigError) as caught:
-        stableport.load(path)
-    assert str(caught.value) == (
+    assert load_error(path) == (
         f"cannot read {str(path)!r}: it is larger than {MAX_CONFIG_BYTES:,} bytes, "
         f"the most stableport reads of a configuration file"
     )
@@ -476,9 +475,7 @@ def test_a_deleted_working_directory_is_a_config_error(tmp_path: Path) -> None:
     gone.mkdir()
     os.chdir(gone)
     gone.rmdir()
-    with pytest.raises(ConfigError) as caught:
-        stableport.load()
-    assert str(caught.value) == (
+    assert load_error() == (
         "cannot look for a configuration from the working directory: No such file or "
         "directory (was it deleted?); change to an existing directory or name a file "
         "with STABLEPORT_CONFIG"
@@ -495,9 +492,7 @@ def test_a_path_that_is_not_a_path_is_a_type_error() -> None:
 
 
 def test_a_path_with_a_nul_is_a_config_error() -> None:
-    with pytest.raises(ConfigError) as caught:
-        stableport.load("a\0b")
-    assert str(caught.value) == ("cannot read 'a\\x00b': not a valid path (embedded null byte)")
+    assert load_error("a\0b") == ("cannot read 'a\\x00b': not a valid path (embedded null byte)")
 
 
 def test_a_bytes_path_is_read_as_the_str_path(tmp_path: Path) -> None:
@@ -556,9 +551,7 @@ def test_a_long_pins_variable_is_quoted_by_its_bad_entry_only(
 ) -> None:
     entries = [f"s{index}={30000 + index}" for index in range(20000)]
     monkeypatch.setenv("STABLEPORT_PINS", ",".join([*entries, "s1=99"]))
-    with pytest.raises(ConfigError) as caught:
-        stableport.load()
-    assert str(caught.value) == (
+    assert load_error() == (
         "STABLEPORT_PINS entry 's1=30001' and STABLEPORT_PINS entry 's1=99' pin the same "
         "service and environment; keep one"
     )
@@ -566,9 +559,7 @@ def test_a_long_pins_variable_is_quoted_by_its_bad_entry_only(
 
 def test_a_megabyte_pins_variable_is_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STABLEPORT_PINS", "web=" + "9" * 1_000_000)
-    with pytest.raises(ConfigError) as caught:
-        stableport.load()
-    assert str(caught.value) == (
+    assert load_error() == (
         "STABLEPORT_PINS entry 'web=99999999999999999999999...9999999999999999999999999999' "
         "is outside the valid ports 1-65535"
     )

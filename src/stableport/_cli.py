@@ -8,7 +8,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
-    from typing import NoReturn, TypeVar
+    from typing import NoReturn, TextIO, TypeVar
 
     Parser = TypeVar("Parser", bound=argparse.ArgumentParser)
 
@@ -22,36 +22,118 @@ _VALUED_OPTIONS = ("--env", "--namespace", "--config")
 _COMMAND_OPTIONS = {"--env": "ENV", "--namespace": "NS"}
 
 
+class Exit(Exception):  # noqa: N818 - an exit, not an error: like SystemExit
+    """A finished run: its exit status and what stdout gets, rendered but not yet written."""
+
+    def __init__(self, code: int, output: "str | bytes" = "") -> None:
+        super().__init__(code, output)
+        self.code = code
+        self.output = output
+
+
 def main(argv: "Sequence[str] | None" = None) -> int:
     """Run the command line with argv (default: sys.argv[1:]); return the exit code."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        # Ctrl-C: one line and the shell's 128 + SIGINT, not a traceback.
+        say("stableport: interrupted")
+        return 130
+
+
+def say(line: str) -> None:
+    """Write one line to stderr, if there is a stderr that takes it: errors never crash."""
+    try:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):  # closed (`2>&-`), full, or detached
+        pass
+
+
+def _main(args: list[str]) -> int:
     if sys.stdout is None:  # started with stdout closed (`>&-`)
-        sys.stderr.write("stableport: error: no standard output to write the answer to\n")
+        say("stableport: error: no standard output to write the answer to")
         return 2
     try:
-        code = _run(args)
-        sys.stdout.flush()  # a closed or full stdout fails here, not in Python's exit
+        code, output = _run(args)
     except StableportError as error:
-        sys.stderr.write(f"stableport: error: {error}\n")
+        say(f"stableport: error: {error}")
         return 2
+    except Exit as done:  # --help, --version and usage errors, from argparse
+        code, output = done.code, done.output
+    # Rendered whole before a byte is written: a failure leaves stdout empty.
+    return _write(output, code)
+
+
+def _write(output: "str | bytes", code: int) -> int:
+    """Write output to stdout at once; a failure is exit 2 (141 for a closed pipe)."""
+    if not output:
+        return code
+    stdout = sys.stdout
+    try:
+        data = output if isinstance(output, bytes) else _encoded(output)
+    except UnicodeEncodeError as error:
+        say(f"stableport: error: {_unshowable(error)}")
+        return 2
+    try:
+        stdout.flush()
+        _write_all(stdout, data)
     except BrokenPipeError:
         # The reader went away (`| head -1`): stop quietly, as a filter killed by
         # SIGPIPE would, and keep Python from failing again on its final flush.
         _discard_stdout()
         return 141
-    except (OSError, UnicodeEncodeError) as error:
-        sys.stderr.write(f"stableport: error: cannot write the output: {error}\n")
+    except (OSError, ValueError) as error:  # ValueError: a closed file
+        say(f"stableport: error: cannot write the output: {error}")
         _discard_stdout()
         return 2
     return code
 
 
-def _run(args: list[str]) -> int:
+def _write_all(stdout: "TextIO", data: bytes) -> None:
+    """Every byte of data to stdout's file, or an OSError."""
+    try:
+        descriptor = stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # an in-process capture, not a file
+        stdout.buffer.write(data)
+        stdout.buffer.flush()
+        return
+    import os  # noqa: PLC0415 - loaded at startup anyway; kept off the module's top
+
+    # os.write, not the buffer: a pipe whose reader closes after reading part of
+    # the output reports the part as written, and only the next write fails.
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]
+
+
+def _encoded(text: str) -> bytes:
+    """text in stdout's encoding; a path's undecodable bytes go out as they came in."""
+    errors = getattr(sys.stdout, "errors", None) or "strict"
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    # As pwd and ls do, a directory name that is not UTF-8 is written back as its bytes.
+    return text.encode(encoding, "surrogateescape" if errors == "strict" else errors)
+
+
+def _unshowable(error: UnicodeEncodeError) -> str:
+    from ._quote import excerpt  # noqa: PLC0415 - only for this error
+
+    text = error.object
+    line = text[text.rfind("\n", 0, error.start) + 1 : text.find("\n", error.start)]
+    char = text[error.start]
+    return (
+        f"standard output's encoding ({error.encoding}) cannot show U+{ord(char):04X} "
+        f"({char!r}) in {excerpt(line.strip())}; use a UTF-8 locale or "
+        f"PYTHONIOENCODING=utf-8, or --json, which is always UTF-8"
+    )
+
+
+def _run(args: list[str]) -> "tuple[int, str | bytes]":
     # The common shapes skip argparse, whose import alone costs more than the answer.
     simple = _parse_simple(args)
     if simple is not None:
         name, env, namespace_name = simple
-        return _print_port(name, env, None, namespace_name)
+        return 0, _port_line(name, env, None, namespace_name)
     command = _command_of(args)
     parser, command_parser = _parser(command)
     misplaced = None if command is None else _option_before(args, command)
@@ -67,20 +149,19 @@ def _run(args: list[str]) -> int:
     if command is None:
         if namespace.name is None:
             parser.error("the following arguments are required: NAME")
-        return _print_port(namespace.name, namespace.env, namespace.config, namespace.namespace)
+        return 0, _port_line(namespace.name, namespace.env, namespace.config, namespace.namespace)
     from ._commands import run  # noqa: PLC0415 - commands import json, socket, TOML
 
     return run(namespace)
 
 
-def _print_port(
+def _port_line(
     name: str, env: str | None, config: str | None = None, namespace: str | None = None
-) -> int:
+) -> str:
     # Deferred: keeps `--help` and `--version` free of the configuration loader.
     from ._config import load_with_origin  # noqa: PLC0415
 
-    sys.stdout.write(f"{load_with_origin(config, namespace)[0].port_for(name, env)}\n")
-    return 0
+    return f"{load_with_origin(config, namespace)[0].port_for(name, env)}\n"
 
 
 def _discard_stdout() -> None:
@@ -90,7 +171,7 @@ def _discard_stdout() -> None:
     try:
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, sys.stdout.fileno())
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):
         pass  # not a real file (an in-process capture): nothing will flush it
 
 
@@ -144,10 +225,25 @@ def _parser(command: str | None) -> "tuple[argparse.ArgumentParser, argparse.Arg
 
     from ._version import __version__  # noqa: PLC0415
 
+    printed: list[str] = []  # what --help or --version print, for main to write
+
     class OneLineErrors(argparse.ArgumentParser):
         def error(self, message: str) -> "NoReturn":
             # One line, like every other error: usage is one --help away.
             self.exit(2, f"{self.prog}: error: {message}; see '{self.prog} --help'\n")
+
+        def exit(self, status: int = 0, message: str | None = None) -> "NoReturn":
+            if message:
+                say(message.rstrip("\n"))
+            raise Exit(status, "".join(printed))
+
+        def _print_message(self, message: str, file: object = None) -> None:
+            # argparse ignores a failed write (`--version > /dev/full` would exit 0):
+            # keep the text, and main writes it as it writes every answer.
+            if message and file is sys.stderr:
+                say(message.rstrip("\n"))
+            elif message:
+                printed.append(message)
 
     config = OneLineErrors(add_help=False, allow_abbrev=False)
     config.add_argument(
