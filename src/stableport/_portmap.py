@@ -621,8 +621,13 @@ class PortMap:
         service, env = holders[port]
         if env not in rivals:
             return "held", f"held by {service}@{env} (assigned before this lookup)"
-        # The holder's trail ends at the port it holds; its rank there is the last.
-        holder_rank = len(self._trails[service, env]) - 1
+        trail = self._trails.get((service, env))
+        if trail is not None:  # the holder's trail ends at the port it holds
+            holder_rank = len(trail) - 1
+        else:
+            holder_key = key_bytes(service, env, self._prefix)
+            sequence = probe_sequence(holder_key, *self._range)
+            holder_rank = next(index for index, held in enumerate(sequence) if held == port)
         if holder_rank == rank:
             why = f"its probe {holder_rank} too, and its key sorts first"
         else:

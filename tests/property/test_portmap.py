@@ -177,3 +177,18 @@ def test_an_overlay_gives_each_worker_its_own_ports_and_moves_none_below(
     assert not set(hashed) & set(below.values())
     for (service, env), port in everything.items():
         assert overlaid.port_for(service, env) == port
+
+
+@settings(max_examples=40)
+@given(crowded_maps())
+def test_explain_tells_the_same_story_from_the_matchings_trails_as_from_the_hash(
+    arguments: dict[str, object],
+) -> None:
+    # list explains every service from the probes the matching kept; a map that
+    # kept none hashes each key again. Both must tell every probe alike.
+    pm, rehashed = build(arguments), build(arguments)
+    rehashed._trails.clear()
+    for service, env in pm.assignments():
+        story = pm.explain(service, env)
+        assert story == rehashed.explain(service, env)
+    assert rehashed._trails == {}
