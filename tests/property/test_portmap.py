@@ -11,7 +11,7 @@ import stableport
 from stableport import PortMap
 from stableport._names import normalize_name
 
-from .strategies import build, crowded_maps, junk, simple_names, small_ranges
+from .strategies import build, crowded_maps, junk, service_sets, simple_names, small_ranges
 
 
 @given(junk, junk)
@@ -177,6 +177,26 @@ def test_an_overlay_gives_each_worker_its_own_ports_and_moves_none_below(
     assert not set(hashed) & set(below.values())
     for (service, env), port in everything.items():
         assert overlaid.port_for(service, env) == port
+
+
+@given(service_sets.filter(lambda names: len(names) >= 2), st.data())
+def test_a_pinned_pair_answers_however_full_its_layer(
+    services: list[str], data: st.DataObject
+) -> None:
+    pinned, *claimants = services
+    spare = data.draw(st.integers(0, len(claimants) - 1))
+    low = data.draw(st.integers(20000, 29000))
+    # Room for dev's claimants and fewer spare ports than prod's layer needs.
+    pm = PortMap(
+        services,
+        envs=["dev"],
+        port_range=(low, low + len(claimants) + spare - 1),
+        pins={pinned: data.draw(st.integers(30000, 65535))},
+        default_exclusions=False,
+    )
+    assert pm.port_for(pinned, "prod") == pm.pins[normalize_name(pinned), None]
+    with pytest.raises(stableport.RangeExhaustedError):
+        pm.port_for(claimants[0], "prod")
 
 
 @settings(max_examples=40)
