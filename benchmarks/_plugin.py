@@ -1,4 +1,4 @@
-"""Section 5: what the pytest plugin costs a session, pytest inside pytest, and a lease.
+"""Section 6: what the pytest plugin costs a session, pytest inside pytest, and a lease.
 
 Per session: ``python -m pytest --co -q`` on a one-test file with the plugin
 loaded by its entry point, against ``-p no:stableport``, interleaved, once with
@@ -211,7 +211,7 @@ def run(workdir: Path, *, quick: bool) -> Section:
     lease = median(_lease_seconds(5 if quick else 25))
 
     section = Section(
-        "5. pytest plugin",
+        "6. pytest plugin",
         f"Per session: `python -m pytest --co -q -p no:cacheprovider` on a one-test file, "
         f"{rounds} interleaved rounds after a warm-up run each, timed by the child's CPU "
         f"time (user + system, from `os.wait4`: on a loaded machine wall time mostly "

@@ -50,7 +50,7 @@ def available_ports(port_range: tuple[int, int]) -> int:
     """Ports of the range left after the default exclusions."""
     low, high = port_range
     excluded: set[int] = set()
-    for first, last, _ in PortMap(port_range=port_range).exclusions():
+    for first, last, _ in PortMap(port_range=port_range).exclusions_in_force():
         excluded.update(range(max(first, low), min(last, high) + 1))
     return high - low + 1 - len(excluded)
 

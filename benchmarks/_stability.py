@@ -56,7 +56,7 @@ def add_one_random_exclusion(rng: random.Random, size: int) -> int:
 
 
 # The first three in this order, on one generator from SEED, are the figures
-# docs/algorithm.md quotes; new experiments go at the end so those stay exact.
+# docs/design.md quotes; new experiments go at the end so those stay exact.
 EXPERIMENTS: tuple[tuple[str, Callable[[random.Random, int], int]], ...] = (
     ("add 1 service", add_one_service),
     ("grow range by 10% (top)", grow_range),

@@ -6,7 +6,12 @@ import pytest
 
 import stableport
 
-STABLEPORT_VARIABLES = ("STABLEPORT_ENV", "STABLEPORT_CONFIG", "STABLEPORT_PINS")
+STABLEPORT_VARIABLES = (
+    "STABLEPORT_ENV",
+    "STABLEPORT_CONFIG",
+    "STABLEPORT_PINS",
+    "STABLEPORT_NAMESPACE",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -1,29 +1,19 @@
 """The smallest command line, run as a real console script and as python -m."""
 
+import json
 import os
-import shutil
+import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 import pytest
 
 import stableport
 from stableport._cli import main
 
-SCRIPT = shutil.which("stableport", path=str(Path(sys.executable).parent))
-
-
-def run(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    """The real console script, with no STABLEPORT_* variables but those given."""
-    assert SCRIPT is not None, "the stableport console script is not installed"
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("STABLEPORT_")}
-    environment.update(env or {})
-    return subprocess.run(
-        [SCRIPT, *args], capture_output=True, text=True, check=False, env=environment, cwd=cwd
-    )
+from .util import SCRIPT, clean_environment, imported_by, run
 
 
 def test_the_console_script_prints_the_port_alone() -> None:
@@ -100,19 +90,144 @@ def test_every_spelling_of_env_agrees_in_process(
 
 
 def test_an_extra_argument_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as caught:
-        main(["billing", "auth"])
-    assert caught.value.code == 2
+    assert main(["billing", "auth"]) == 2
     assert "unrecognized arguments: auth" in capsys.readouterr().err
 
 
 def test_the_name_form_imports_nothing_the_answer_does_not_need(tmp_path: Path) -> None:
-    heavy = ["argparse", "json", "socket", "re", "typing", "tomllib", "tomli", "pathlib"]
-    script = (
-        "import sys; from stableport._cli import main; code = main(['billing']);"
-        f"print([m for m in {heavy!r} if m in sys.modules])"
+    heavy = {"argparse", "json", "socket", "re", "typing", "tomllib", "tomli", "pathlib"}
+    printed, imported = imported_by(
+        "from stableport._cli import main; main(['billing'])", cwd=tmp_path
     )
+    assert printed == f"{stableport.port_for('billing')}\n"
+    assert sorted(imported & heavy) == []
+
+
+# -- hardening (issue 12): streams, signals and directories, with real processes
+
+
+def run_bytes(
+    args: list[str],
+    *,
+    cwd: Path | None = None,
+    stdout: int | IO[bytes] = subprocess.PIPE,
+    **env: str,
+) -> subprocess.CompletedProcess[bytes]:
+    """The console script with byte streams, stdout piped unless given, env added."""
+    assert SCRIPT is not None
+    return subprocess.run(
+        [SCRIPT, *args],
+        cwd=cwd,
+        env=clean_environment(env),
+        check=False,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+    )
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["list", "--help"]])
+def test_version_and_help_report_a_failed_write(args: list[str]) -> None:
+    with Path("/dev/full").open("wb") as full:
+        result = run_bytes(args, stdout=full)
+    assert result.returncode == 2
+    assert result.stderr == (
+        b"stableport: error: cannot write the output: [Errno 28] No space left on device\n"
+    )
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["billing"], ["explain", "web"]])
+def test_a_reader_gone_before_the_first_byte_is_141(args: list[str]) -> None:
+    # The read end is closed before the process starts: its first write fails.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = run_bytes(args, stdout=write_end)
+    finally:
+        os.close(write_end)
+    assert (result.returncode, result.stderr) == (141, b"")
+
+
+@pytest.mark.parametrize(
+    "args", [["bad@name"], ["list", "--config", "missing.toml"], ["list", "--bogus"]]
+)
+@pytest.mark.parametrize("closed", ["2>&-", ">&- 2>&-"])
+def test_with_stderr_closed_an_error_still_exits_2(args: list[str], closed: str) -> None:
+    assert SCRIPT is not None
+    command = " ".join(shlex.quote(arg) for arg in [SCRIPT, *args])
     result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path
+        ["sh", "-c", f"{command} {closed}; echo $?"],
+        capture_output=True,
+        text=True,
+        env=clean_environment(),
+        check=False,
     )
-    assert result.stdout == f"{stableport.port_for('billing')}\n[]\n"
+    assert result.stdout == "2\n"
+
+
+def test_ctrl_c_is_one_line_and_exit_130(tmp_path: Path) -> None:
+    # A real SIGINT, delivered while the command is loading the configuration.
+    script = (
+        "import os, signal, sys\n"
+        "import stableport._config as config\n"
+        "from stableport._cli import main\n"
+        "def interrupted(start):\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    return (None, None)\n"
+        "config.discover = interrupted\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    for args in (["web"], ["list"]):
+        result = subprocess.run(
+            [sys.executable, "-c", script, *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=clean_environment(),
+            check=False,
+        )
+        assert (result.returncode, result.stdout, result.stderr) == (
+            130,
+            "",
+            "stableport: interrupted\n",
+        )
+
+
+def test_a_deleted_working_directory_names_the_cause(tmp_path: Path) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    assert SCRIPT is not None
+    command = f"cd {shlex.quote(str(gone))} && rmdir {shlex.quote(str(gone))} && "
+    for args in ("web", "list"):
+        result = subprocess.run(
+            ["sh", "-c", command + f"{shlex.quote(SCRIPT)} {args}"],
+            capture_output=True,
+            text=True,
+            env=clean_environment(),
+            check=False,
+        )
+        gone.mkdir()
+        assert (result.returncode, result.stdout) == (2, "")
+        assert result.stderr == (
+            "stableport: error: cannot look for a configuration from the working directory: "
+            "No such file or directory (was it deleted?); change to an existing directory or "
+            "name a file with STABLEPORT_CONFIG\n"
+        )
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="names are bytes on Linux only")
+def test_a_directory_name_that_is_not_utf8(tmp_path: Path) -> None:
+    directory = os.fsencode(tmp_path) + b"/caf\xe9-\xff"
+    project = Path(os.fsdecode(directory))
+    project.mkdir()
+    (project / "stableport.toml").write_text('services = ["web", "zz-café"]\n', encoding="utf-8")
+    for args in (["list", "--json"], ["check", "--json"], ["explain", "web", "--json"]):
+        result = run_bytes(args, cwd=project, PYTHONIOENCODING="utf-8:strict")
+        assert result.returncode == 0, result.stderr
+        document = json.loads(result.stdout.decode("utf-8"))  # strict UTF-8: no raw 0xFF
+        assert os.fsencode(document["config"]) == directory + b"/stableport.toml"
+    for args in (["list"], ["check"]):
+        result = run_bytes(args, cwd=project, PYTHONIOENCODING="utf-8:strict")
+        assert (result.returncode, result.stderr) == (0, b"")
+    # Text output gives the name back as its bytes, as pwd does.
+    assert directory + b"/stableport.toml" in result.stdout

@@ -13,7 +13,7 @@ import pytest
 import stableport
 from stableport._cli import main
 
-from .test_cli import SCRIPT, run
+from .util import SCRIPT, run
 
 CONFIG = """\
 services = ["billing", "auth", "search", "billing-api"]
@@ -52,6 +52,7 @@ def test_list_prints_an_aligned_table_of_the_default_env(project: Path) -> None:
     pm = stableport.load()
     assert (code, err) == (0, "")
     assert out.splitlines() == [
+        f"config: {project / 'stableport.toml'}",
         "SERVICE      ENV   PORT  HOW",
         f"auth         dev  {pm.port_for('auth'):>5}  hashed",
         f"billing      dev  {pm.port_for('billing'):>5}  hashed",
@@ -86,7 +87,7 @@ def test_list_tells_pinned_overridden_and_probed_apart(
     )
     monkeypatch.setenv("STABLEPORT_PINS", "c=27021")
     code, out, _ = call(capsys, "list")
-    rows = {line.split()[0]: line for line in out.splitlines()[1:]}
+    rows = {line.split()[0]: line for line in out.splitlines()[2:]}
     pm = stableport.load()
     assert code == 0
     assert rows["c"].endswith("27021  overridden (STABLEPORT_PINS c=27021)")
@@ -105,7 +106,7 @@ def test_list_of_one_env_and_of_an_undeclared_env(capsys: pytest.CaptureFixture[
     assert [e["env"] for e in entries] == ["test"] * 4
     assert entries[0]["how"] == "pinned"
     code, out, _ = call(capsys, "list", "--env", "Staging")
-    assert {line.split()[1] for line in out.splitlines()[1:]} == {"staging"}
+    assert {line.split()[1] for line in out.splitlines()[2:]} == {"staging"}
 
 
 def test_list_without_services_says_so_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
@@ -118,9 +119,7 @@ def test_list_without_services_says_so_on_stderr(capsys: pytest.CaptureFixture[s
 
 
 def test_all_envs_and_env_exclude_each_other(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as caught:
-        main(["list", "--all-envs", "--env", "dev"])
-    assert caught.value.code == 2
+    assert main(["list", "--all-envs", "--env", "dev"]) == 2
     assert capsys.readouterr().err == (
         "stableport list: error: argument --env: not allowed with argument --all-envs; "
         "see 'stableport list --help'\n"
@@ -133,8 +132,8 @@ def test_all_envs_and_env_exclude_each_other(capsys: pytest.CaptureFixture[str])
 def test_explain_prints_the_story_of_the_port(project: Path) -> None:
     code, out, err = run_in(project, "explain", "search")
     story = stableport.load().explain("search")
-    assert (code, out, err) == (0, f"{story}\n", "")
-    assert out.startswith(f"search@dev -> {story.port}: ")
+    assert (code, out, err) == (0, f"config: {project / 'stableport.toml'}\n{story}\n", "")
+    assert out.splitlines()[1].startswith(f"search@dev -> {story.port}: ")
     assert "  key: b'stableport\\x00v1\\x00dev\\x00search'\n" in out
 
 
@@ -151,16 +150,16 @@ def test_explain_json_has_the_key_and_every_probe(capsys: pytest.CaptureFixture[
     assert document["probes"][-1]["verdict"] == "taken"
 
 
-@pytest.mark.usefixtures("project")
 def test_explain_of_a_pin_says_where_it_comes_from(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    config = f"config: {project / 'stableport.toml'}\n"
     assert call(capsys, "explain", "auth", "--env", "test")[1] == (
-        "auth@test -> 8002: pinned by pins['auth@test']\n"
+        f"{config}auth@test -> 8002: pinned by pins['auth@test']\n"
     )
     monkeypatch.setenv("STABLEPORT_PINS", "auth@test=9002")
     assert call(capsys, "explain", "auth", "--env", "test")[1] == (
-        "auth@test -> 9002: pinned by pins['auth@test']\n"
+        f"{config}auth@test -> 9002: pinned by pins['auth@test']\n"
         "  (the pin comes from STABLEPORT_PINS, not the file)\n"
     )
     document = json.loads(call(capsys, "explain", "auth", "--env", "test", "--json")[1])
@@ -186,7 +185,9 @@ def test_check_of_a_sound_config_exits_0_with_notes(project: Path) -> None:
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert lines[0] == f"config: {project / 'stableport.toml'}"
-    assert all(line.startswith("note: range: 20000-29999 overlaps ") for line in lines[1:-1])
+    # The fixture's configuration declares services without a namespace.
+    assert all(line.startswith("note: range: 20000-29999 overlaps ") for line in lines[1:-2])
+    assert lines[-2].startswith("note: namespace: none is set, so every other project")
     assert lines[-1] == f"ok ({len(lines) - 2} note(s))"
 
 
@@ -351,10 +352,7 @@ def test_every_command_has_help(command: str) -> None:
 def test_mistakes_are_one_line_and_exit_2(
     capsys: pytest.CaptureFixture[str], args: list[str], message: str | None
 ) -> None:
-    try:
-        code = main(args)
-    except SystemExit as exit_:
-        code = exit_.code  # type: ignore[assignment]
+    code = main(args)
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1
@@ -406,9 +404,7 @@ def test_a_service_named_like_a_command_is_reached_after_a_double_dash(
 def test_usage_errors_name_the_real_fault_in_one_line(
     capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
-    with pytest.raises(SystemExit) as caught:
-        main(args)
-    assert caught.value.code == 2
+    assert main(args) == 2
     assert capsys.readouterr() == ("", message + "\n")
 
 
@@ -421,7 +417,7 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> Non
     ) as process:
         assert process.stdout is not None
         assert process.stderr is not None
-        assert process.stdout.readline().startswith(b"SERVICE")
+        assert process.stdout.readline().startswith(b"config: ")
         process.stdout.close()
         assert process.wait() == 141
         assert process.stderr.read() == b""
@@ -450,20 +446,30 @@ def test_no_stdout_at_all_is_one_line_and_exit_2(
     )
 
 
-def test_an_unencodable_answer_is_one_line_and_exit_2(
-    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    "environment",
+    [{"PYTHONIOENCODING": "ascii"}, {"PYTHONUTF8": "0", "LC_ALL": "C", "PYTHONIOENCODING": ""}],
+)
+def test_a_name_the_encoding_cannot_show_is_one_line_and_nothing_on_stdout(
+    tmp_path: Path, environment: dict[str, str]
 ) -> None:
-    (project / "stableport.toml").write_text('services = ["café"]\n')
-
-    def ascii_only(text: str) -> int:
-        text.encode("ascii")
-        return len(text)
-
-    monkeypatch.setattr(sys.stdout, "write", ascii_only)
-    assert main(["list"]) == 2
-    assert capsys.readouterr().err.startswith(
-        "stableport: error: cannot write the output: 'ascii' codec can't encode"
+    # Rows before the unshowable one are not written either: rendered first, written once.
+    (tmp_path / "stableport.toml").write_text('services = ["aa", "zz-café"]\n', encoding="utf-8")
+    result = run("list", env=environment, cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (2, "")
+    port = stableport.PortMap(["aa", "zz-café"]).port_for("zz-café")
+    # stderr cannot show it either: Python escapes it there.
+    assert result.stderr == (
+        "stableport: error: standard output's encoding (ascii) cannot show U+00E9 ('\\xe9') "
+        f"in 'zz-caf\\xe9  default  {port}  hashed'; use a UTF-8 locale or "
+        "PYTHONIOENCODING=utf-8, or --json, which is always UTF-8\n"
     )
+    as_json = run("list", "--json", env=environment, cwd=tmp_path)
+    assert as_json.returncode == 0
+    assert [entry["service"] for entry in json.loads(as_json.stdout)["entries"]] == [
+        "aa",
+        "zz-café",
+    ]
 
 
 def test_the_table_aligns_wide_and_combining_characters(
@@ -471,7 +477,7 @@ def test_the_table_aligns_wide_and_combining_characters(
 ) -> None:
     # 東京 takes four columns; q\u0301 (no precomposed form survives NFC) one.
     (project / "stableport.toml").write_text('services = ["東京", "q\\u0301", "a"]\n')
-    lines = call(capsys, "list")[1].splitlines()
+    lines = call(capsys, "list")[1].splitlines()[1:]
     pm = stableport.load()
     combined = "q\u0301"
     assert lines == [

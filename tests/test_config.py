@@ -9,6 +9,9 @@ import pytest
 
 import stableport
 from stableport import ConfigError, PortMap
+from stableport._config import MAX_CONFIG_BYTES
+
+from .util import clean_environment, imported_by
 
 EXAMPLE = """\
 services = ["billing", "auth", "search"]
@@ -91,6 +94,40 @@ def test_no_file_means_the_built_in_defaults(tmp_path: Path) -> None:
     assert stableport.load() == PortMap()
 
 
+def test_a_map_knows_the_file_it_was_read_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    standalone = write(tmp_path / "stableport.toml", EXAMPLE)
+    (tmp_path / "sub").mkdir()
+    os.chdir(tmp_path / "sub")
+    assert stableport.load().config_path == standalone
+    # A relative path is made absolute against the working directory of the call.
+    assert stableport.load("../stableport.toml").config_path == standalone
+    other = write(tmp_path / "ports.toml", EXAMPLE)
+    monkeypatch.setenv("STABLEPORT_CONFIG", str(other))
+    assert stableport.load().config_path == other
+    # Provenance, not identity: equal maps from two files are equal, and an
+    # overlay (as the pytest fixture makes) remembers its file.
+    assert stableport.load() == stableport.load(standalone)
+    assert stableport.load().overlay(["gw0"]).config_path == other
+
+
+def test_a_map_from_code_or_the_defaults_has_no_config_path(tmp_path: Path) -> None:
+    os.chdir(tmp_path)
+    assert stableport.load().config_path is None
+    assert EXPECTED.config_path is None
+    write(tmp_path / "pyproject.toml", pyproject_text(EXAMPLE))
+    assert stableport.load().config_path == tmp_path / "pyproject.toml"
+
+
+def test_stableport_toml_wins_over_pyproject_in_one_directory(tmp_path: Path) -> None:
+    os.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", pyproject_text('services = ["other"]\n'))
+    write(tmp_path / "stableport.toml", EXAMPLE)
+    assert stableport.load().config_path == tmp_path / "stableport.toml"
+    assert stableport.load() == EXPECTED
+
+
 def test_stableport_config_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path / "ports.toml", EXAMPLE)
     monkeypatch.setenv("STABLEPORT_CONFIG", str(path))
@@ -150,7 +187,8 @@ def test_reload_picks_up_an_edited_file(tmp_path: Path) -> None:
         (
             'servics = ["a"]\n',
             "unknown key 'servics' in the top level; did you mean 'services'? (allowed: "
-            "services, range, env, envs, exclude, pins, strict, default_exclusions, algorithm)",
+            "algorithm, default_exclusions, env, envs, exclude, namespace, pins, range, services, "
+            "strict)",
         ),
         (
             'services = "billing"\n',
@@ -164,7 +202,7 @@ def test_reload_picks_up_an_edited_file(tmp_path: Path) -> None:
         ),
         (
             "range = [30000, 20000]\n",
-            "port_range 30000-20000 is reversed: its low end must not exceed its high end",
+            "range 30000-20000 is reversed: its low end must not exceed its high end",
         ),
         ("strict = 1\n", "key 'strict' in the top level must be true or false, not an integer 1"),
         (
@@ -183,7 +221,7 @@ def test_reload_picks_up_an_edited_file(tmp_path: Path) -> None:
         ),
         (
             "pins = { A = 8001, a = 8002 }\n",
-            "pins 'A' and 'a' in the top level pin the same service and environment; keep one",
+            "pins['A'] and pins['a'] pin the same service and environment; keep one",
         ),
         ("services = [\n", "invalid TOML: "),
     ],
@@ -218,15 +256,18 @@ def test_a_pyproject_named_explicitly_needs_the_table(tmp_path: Path) -> None:
     [
         (
             "billing",
-            "STABLEPORT_PINS='billing': entry 'billing' is not 'service=port' or "
+            "STABLEPORT_PINS entry 'billing' is not 'service=port' or "
             "'service@env=port'; separate entries with commas",
         ),
-        ("billing=80a", "STABLEPORT_PINS='billing=80a': entry 'billing=80a' is not"),
-        ("=8001", "STABLEPORT_PINS='=8001': entry '=8001' is not"),
-        ("billing@=8001", "STABLEPORT_PINS='billing@=8001': environment name is empty"),
+        ("billing=80a", "STABLEPORT_PINS entry 'billing=80a' is not"),
+        ("=8001", "STABLEPORT_PINS entry '=8001' is not"),
+        (
+            "billing@=8001",
+            "environment name is empty (from STABLEPORT_PINS entry 'billing@=8001')",
+        ),
         (
             "web=1,Web = 2",
-            "STABLEPORT_PINS='web=1,Web = 2': entries 'web=1' and 'Web = 2' pin the same "
+            "STABLEPORT_PINS entry 'web=1' and STABLEPORT_PINS entry 'Web = 2' pin the same "
             "service and environment; keep one",
         ),
     ],
@@ -247,7 +288,11 @@ def test_an_override_that_collides_with_a_file_pin_names_both(
     monkeypatch.setenv("STABLEPORT_PINS", "auth=8001")
     with pytest.raises(ConfigError) as caught:
         stableport.load(path)
-    assert str(caught.value).startswith(f"{path} with STABLEPORT_PINS: pins[")
+    assert str(caught.value) == (
+        f"{path} with STABLEPORT_PINS: STABLEPORT_PINS entry 'auth=8001' pins 'auth' to port "
+        f"8001, which pins['billing'] already pins to 'billing'; a port can be pinned to one "
+        f"service only"
+    )
 
 
 def test_stableport_config_pointing_nowhere(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -263,7 +308,10 @@ def test_stableport_config_pointing_nowhere(monkeypatch: pytest.MonkeyPatch) -> 
 def test_an_unreadable_file(tmp_path: Path) -> None:
     directory = tmp_path / "stableport.toml"
     directory.mkdir()
-    with pytest.raises(ConfigError, match=r"cannot read '.*stableport\.toml': Is a directory"):
+    with pytest.raises(
+        ConfigError,
+        match=r"cannot read '.*stableport\.toml': it is a directory, not a regular file",
+    ):
         stableport.load(directory)
 
 
@@ -276,25 +324,255 @@ def test_non_utf8_files_are_rejected(tmp_path: Path) -> None:
 
 def test_no_toml_parser_is_imported_without_a_config(tmp_path: Path) -> None:
     write(tmp_path / "pyproject.toml", '[project]\nname = "plain"\n')
-    script = (
-        "import sys, stableport; stableport.port_for('billing');"
-        "print([m for m in ('tomllib', 'tomli', 're') if m in sys.modules])"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True
-    )
-    assert result.stdout == "[]\n"
+    _, imported = imported_by("import stableport; stableport.port_for('billing')", cwd=tmp_path)
+    assert sorted(imported & {"tomllib", "tomli", "re"}) == []
 
 
 def test_the_cli_reads_the_project_config(tmp_path: Path) -> None:
     write(tmp_path / "stableport.toml", EXAMPLE)
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("STABLEPORT_")}
     result = subprocess.run(
         [sys.executable, "-m", "stableport", "auth", "--env", "test"],
         cwd=tmp_path,
-        env=environment,
+        env=clean_environment(),
         capture_output=True,
         text=True,
         check=True,
     )
     assert result.stdout == "8002\n"
+
+
+# -- hardening (issue 12): each reproducer, with real files -------------------
+
+
+def load_error(path: "str | Path | None" = None) -> str:
+    """The message of the ConfigError that load(path) raises."""
+    with pytest.raises(ConfigError) as caught:
+        stableport.load(path)
+    return str(caught.value)
+
+
+def deeply_nested_pyproject(depth: int) -> str:
+    """A pyproject.toml that names stableport only as a dependency, then nests depth arrays."""
+    nested = "[" * depth + "]" * depth
+    return f'[project]\ndependencies = ["stableport"]\n[tool.other]\nx = {nested}\n'
+
+
+def test_deep_nesting_is_a_config_error(tmp_path: Path) -> None:
+    path = write(tmp_path / "pyproject.toml", deeply_nested_pyproject(500))
+    os.chdir(tmp_path)
+    message = f"{path}: arrays or inline tables are nested too deeply to parse"
+    with pytest.raises(ConfigError) as caught:
+        stableport.port_for("web")
+    assert str(caught.value) == message
+    assert load_error() == message
+
+
+def test_an_integer_too_long_to_convert_is_invalid_toml(tmp_path: Path) -> None:
+    path = write(tmp_path / "stableport.toml", f"pins = {{ web = {'9' * 5000} }}\n")
+    with pytest.raises(ConfigError, match=r"invalid TOML: Exceeds the limit \(4300 digits\)"):
+        stableport.load(path)
+
+
+@pytest.mark.parametrize("loader", ["argument", "variable"])
+def test_a_character_device_is_refused_at_once(
+    monkeypatch: pytest.MonkeyPatch, loader: str
+) -> None:
+    if loader == "variable":
+        monkeypatch.setenv("STABLEPORT_CONFIG", "/dev/zero")
+    assert load_error("/dev/zero" if loader == "argument" else None) == (
+        "cannot read '/dev/zero': it is a character device, not a regular file"
+    )
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "stableport.toml"
+    os.mkfifo(fifo)
+    assert load_error(fifo) == (
+        f"cannot read {str(fifo)!r}: it is a FIFO (named pipe), not a regular file"
+    )
+
+
+def test_a_file_over_the_limit_is_refused_naming_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "stableport.toml"
+    path.write_bytes(b"# " + b"x" * MAX_CONFIG_BYTES + b"\n")
+    assert load_error(path) == (
+        f"cannot read {str(path)!r}: it is larger than {MAX_CONFIG_BYTES:,} bytes, "
+        f"the most stableport reads of a configuration file"
+    )
+    path.write_bytes(b"# " + b"x" * (MAX_CONFIG_BYTES - 20) + b'\nservices = ["a"]\n')
+    assert stableport.load(path).services == ("a",)
+
+
+def broken_candidate(path: Path, kind: str) -> str:
+    """Make path a candidate that exists but is no readable file; return what the error says."""
+    if kind == "dangling symlink":
+        path.symlink_to(path.parent / "missing.toml")
+        return "No such file or directory"
+    if kind == "symlink loop":
+        path.symlink_to(path)
+        return "Too many levels of symbolic links"
+    if kind == "fifo":
+        os.mkfifo(path)
+        return "it is a FIFO (named pipe), not a regular file"
+    path.mkdir()
+    return "it is a directory, not a regular file"
+
+
+@pytest.mark.parametrize("name", ["stableport.toml", "pyproject.toml"])
+@pytest.mark.parametrize("kind", ["dangling symlink", "symlink loop", "fifo", "directory"])
+def test_a_broken_candidate_is_an_error_not_passed_over(
+    tmp_path: Path, name: str, kind: str
+) -> None:
+    write(tmp_path / "stableport.toml", "pins = { web = 8001 }\n")
+    app = tmp_path / "app"
+    app.mkdir()
+    reason = broken_candidate(app / name, kind)
+    os.chdir(app)
+    with pytest.raises(ConfigError) as caught:
+        stableport.port_for("web")
+    assert str(caught.value) == f"cannot read {str(app / name)!r}: {reason}"
+
+
+def test_the_cli_reports_a_dangling_candidate_instead_of_the_parents_pin(tmp_path: Path) -> None:
+    write(tmp_path / "stableport.toml", "pins = { web = 8001 }\n")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "stableport.toml").symlink_to(app / "gone.toml")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("STABLEPORT_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "stableport", "web"],
+        cwd=app,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"stableport: error: cannot read {str(app / 'stableport.toml')!r}: "
+        f"No such file or directory\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        '[tool."\\u0073tableport".pins]',
+        "[tool.'stableport'.pins]",
+        '[tool."st\\u0061bleport".pins]',
+        '[tool."\\U00000073tableport".pins]',
+        '[tool . "\\u0073tableport" . pins]',
+    ],
+)
+def test_an_escaped_table_name_is_the_table(tmp_path: Path, header: str) -> None:
+    write(tmp_path / "pyproject.toml", f'[project]\nname = "demo"\n\n{header}\nweb = 8001\n')
+    os.chdir(tmp_path)
+    assert stableport.port_for("web") == 8001
+
+
+def test_a_deleted_working_directory_is_a_config_error(tmp_path: Path) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    os.chdir(gone)
+    gone.rmdir()
+    assert load_error() == (
+        "cannot look for a configuration from the working directory: No such file or "
+        "directory (was it deleted?); change to an existing directory or name a file "
+        "with STABLEPORT_CONFIG"
+    )
+
+
+def test_a_path_that_is_not_a_path_is_a_type_error() -> None:
+    with pytest.raises(stableport.InvalidTypeError) as caught:
+        stableport.load(3)  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        "the configuration path must be a str, bytes or os.PathLike, not int: 3"
+    )
+    assert isinstance(caught.value, TypeError)
+
+
+def test_a_path_with_a_nul_is_a_config_error() -> None:
+    assert load_error("a\0b") == ("cannot read 'a\\x00b': not a valid path (embedded null byte)")
+
+
+def test_a_bytes_path_is_read_as_the_str_path(tmp_path: Path) -> None:
+    path = write(tmp_path / "pyproject.toml", pyproject_text(EXAMPLE))
+    assert stableport.load(os.fsencode(path)) == EXPECTED
+
+
+def test_a_path_with_a_newline_gives_a_one_line_message(tmp_path: Path) -> None:
+    directory = tmp_path / "two\nlines"
+    directory.mkdir()
+    path = write(directory / "stableport.toml", "strict = 1\n")
+    with pytest.raises(ConfigError) as caught:
+        stableport.load(path)
+    assert "\n" not in str(caught.value)
+    assert str(caught.value) == (
+        f"{str(path)!r}: key 'strict' in the top level must be true or false, not an integer 1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            'pins = { "auth@test" = 8001, "Web@Test" = 8001 }\n',
+            "pins['Web@Test'] pins 'web' to port 8001, which pins['auth@test'] already pins "
+            "to 'auth'; a port can be pinned to one service only",
+        ),
+        (
+            'pins = { "auth@test" = "8001" }\n',
+            "pins['auth@test'] must be an int port, not str: '8001'",
+        ),
+        ("range = [1, 70000]\n", "range high end is 70000, outside the valid ports 1-65535"),
+        ("exclude = [[2, 1]]\n", "exclude[0] 2-1 is reversed"),
+        (
+            f"services = [{'[' * 100}{']' * 100}]\n",
+            "key 'services' in the top level must be an array of service names, "
+            "not an array [[[[[[[...]]]]]]]",
+        ),
+        (
+            f'env = "{"e" * 5000}"\n',
+            f"environment name '{'e' * 27}...{'e' * 28}' (from env) is 5000 characters long",
+        ),
+    ],
+)
+def test_messages_name_keys_as_the_file_writes_them(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = write(tmp_path / "stableport.toml", text)
+    with pytest.raises(ConfigError) as caught:
+        stableport.load(path)
+    assert str(caught.value).startswith(f"{path}: {message}")
+
+
+def test_a_long_pins_variable_is_quoted_by_its_bad_entry_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    entries = [f"s{index}={30000 + index}" for index in range(20000)]
+    monkeypatch.setenv("STABLEPORT_PINS", ",".join([*entries, "s1=99"]))
+    assert load_error() == (
+        "STABLEPORT_PINS entry 's1=30001' and STABLEPORT_PINS entry 's1=99' pin the same "
+        "service and environment; keep one"
+    )
+
+
+def test_a_megabyte_pins_variable_is_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STABLEPORT_PINS", "web=" + "9" * 1_000_000)
+    assert load_error() == (
+        "STABLEPORT_PINS entry 'web=99999999999999999999999...9999999999999999999999999999' "
+        "is outside the valid ports 1-65535"
+    )
+
+
+def test_a_file_with_several_mistakes_reports_the_one_portmap_would(tmp_path: Path) -> None:
+    # The file's order does not matter: algorithm is checked before range, as in PortMap.
+    path = write(tmp_path / "stableport.toml", "range = [0, 100]\nalgorithm = 2\n")
+    with pytest.raises(ConfigError) as caught:
+        stableport.load(path)
+    assert str(caught.value) == (
+        f"{path}: algorithm 2 is not supported; this release implements algorithm 1 only"
+    )
+    assert isinstance(caught.value.__cause__, stableport.AlgorithmVersionError)
+    with pytest.raises(stableport.AlgorithmVersionError):
+        PortMap(port_range=(0, 100), algorithm=2)

@@ -14,6 +14,7 @@ LEAVES = [
     (stableport.PinConflictError, ValueError),
     (stableport.UnknownServiceError, LookupError),
     (stableport.AlgorithmVersionError, ValueError),
+    (stableport.HashFunctionError, RuntimeError),
 ]
 
 

@@ -11,8 +11,11 @@ def test_a_first_probe_port_is_explained_as_hashed() -> None:
     assert story.port == pm.port_for("auth")
     assert story.how == "hashed"
     assert [probe.verdict for probe in story.probes] == ["taken"]
-    assert story.source == b"stableport\x00v1\x00default\x00auth".hex()
-    assert (story.key, story.skipped) == (b"stableport\x00v1\x00default\x00auth", 0)
+    assert (story.pin, story.key, story.skipped) == (
+        None,
+        b"stableport\x00v1\x00default\x00auth",
+        0,
+    )
     assert str(story) == (
         f"auth@default -> {story.port}: hashed (its first probe)\n"
         "  key: b'stableport\\x00v1\\x00default\\x00auth'\n"
@@ -23,7 +26,9 @@ def test_a_first_probe_port_is_explained_as_hashed() -> None:
 def test_a_pinned_service_is_explained_by_its_pin() -> None:
     pm = PortMap(pins={"billing": 8001, ("billing", "prod"): 8002})
     assert str(pm.explain("billing")) == "billing@default -> 8001: pinned by pins['billing']"
-    assert (pm.explain("billing").key, pm.explain("billing").skipped) == (None, 0)
+    story = pm.explain("billing")
+    assert (story.how, story.pin, story.key, story.skipped) == ("pinned", "billing", None, 0)
+    assert pm.explain("billing", env="prod").pin == "billing@prod"
     assert str(pm.explain("Billing", env="Prod")) == (
         "billing@prod -> 8002: pinned by pins['billing@prod']"
     )
@@ -81,3 +86,11 @@ def test_undeclared_names_are_explained_against_the_declared_holders() -> None:
     for probe in story.probes[:-1]:
         assert probe.verdict == "held"
         assert probe.reason.endswith("(assigned before this lookup)")
+
+
+def test_source_is_deprecated_and_still_gives_the_pin_or_the_hex_key() -> None:
+    pm = PortMap(["auth"], pins={"billing": 8001})
+    with pytest.warns(DeprecationWarning, match=r"use Explanation\.pin .* or Explanation\.key"):
+        assert pm.explain("billing").source == "billing"
+    with pytest.warns(DeprecationWarning, match="Explanation.source is deprecated"):
+        assert pm.explain("auth").source == b"stableport\x00v1\x00default\x00auth".hex()

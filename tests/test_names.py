@@ -64,6 +64,41 @@ def test_case_and_unicode_variants_share_a_port() -> None:
             "service name 'bill\\u0378ing' contains U+0378, unassigned; use printable characters",
         ),
         (
+            "billing\u200b",
+            "service name 'billing\\u200b' contains U+200B, an invisible format character; "
+            "use printable characters",
+        ),
+        (
+            "\ufeffbilling",
+            "service name '\\ufeffbilling' contains U+FEFF, an invisible format character; "
+            "use printable characters",
+        ),
+        (
+            "bill\u00ading",
+            "service name 'bill\\xading' contains U+00AD, an invisible format character; "
+            "use printable characters",
+        ),
+        (
+            "\u202ebilling",
+            "service name '\\u202ebilling' contains U+202E, an invisible format character; "
+            "use printable characters",
+        ),
+        (
+            "bill\u2066ing",
+            "service name 'bill\\u2066ing' contains U+2066, an invisible format character; "
+            "use printable characters",
+        ),
+        (
+            "bill\u2028ing",
+            "service name 'bill\\u2028ing' contains U+2028, a line separator; "
+            "use printable characters",
+        ),
+        (
+            "bill\u2029ing",
+            "service name 'bill\\u2029ing' contains U+2029, a paragraph separator; "
+            "use printable characters",
+        ),
+        (
             "billing@prod",
             "service name 'billing@prod' contains '@', which is reserved; "
             "names may not contain any of @ = ,",
@@ -80,13 +115,13 @@ def test_case_and_unicode_variants_share_a_port() -> None:
         ),
         (
             "x" * 129,
-            "service name 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' is 129 characters long; "
-            "at most 128 are allowed",
+            "service name 'xxxxxxxxxxxxxxxxxxxxxxxxxxx...xxxxxxxxxxxxxxxxxxxxxxxxxxxx' "
+            "is 129 characters long; at most 128 are allowed",
         ),
         (
             "ß" * 65,
-            "service name 'ßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßßß...' is 130 characters long "
-            "once casefolded; at most 128 are allowed",
+            "service name 'ßßßßßßßßßßßßßßßßßßßßßßßßßßß...ßßßßßßßßßßßßßßßßßßßßßßßßßßßß' "
+            "is 130 characters long once casefolded; at most 128 are allowed",
         ),
     ],
 )

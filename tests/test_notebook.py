@@ -2,7 +2,6 @@
 
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -10,8 +9,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from .util import output_of
+
 NOTEBOOK = Path(__file__).resolve().parents[1] / "docs" / "notebooks" / "ports.ipynb"
-SCRIPT = shutil.which("stableport", path=str(Path(sys.executable).parent))
 KERNEL = "stableport-test"
 
 PROJECT = 'services = ["dashboard", "api", "worker"]\n'
@@ -72,17 +72,11 @@ def run_notebook(path: Path) -> list[str]:
     return [printed(cell) for cell in notebook.cells if cell["cell_type"] == "code"]
 
 
-def cli(*args: str, cwd: Path) -> str:
-    assert SCRIPT is not None, "the stableport console script is not installed"
-    result = subprocess.run([SCRIPT, *args], capture_output=True, text=True, check=True, cwd=cwd)
-    return result.stdout
-
-
 @pytest.mark.usefixtures("jupyter")
 def test_two_fresh_kernels_print_the_port_the_cli_prints(project: Path) -> None:
     first = run_notebook(project / NOTEBOOK.name)
     second = run_notebook(project / NOTEBOOK.name)
-    expected = cli("dashboard", cwd=project)
+    expected = output_of("dashboard", cwd=project)
     assert first == second == [expected, expected]
     assert expected.strip().isdigit()
 
@@ -92,7 +86,7 @@ def test_reload_picks_up_an_edited_config_in_the_same_kernel(project: Path) -> N
     notebook = read(project / NOTEBOOK.name)
     lookup, reload = (cell for cell in notebook.cells if cell["cell_type"] == "code")
     where = nbformat.v4.new_code_cell("import sys; print(sys.executable)")  # type: ignore[no-untyped-call]
-    before = cli("dashboard", cwd=project)
+    before = output_of("dashboard", cwd=project)
     client = client_for(notebook, project)
     with client.setup_kernel():
         client.execute_cell(where, 0)
@@ -103,6 +97,6 @@ def test_reload_picks_up_an_edited_config_in_the_same_kernel(project: Path) -> N
         client.execute_cell(lookup, 1)
         assert printed(lookup) == before  # the loaded map is kept until reload()
         client.execute_cell(reload, 3)
-        assert printed(reload) == "8050\n" == cli("dashboard", cwd=project)
+        assert printed(reload) == "8050\n" == output_of("dashboard", cwd=project)
     # The kernel ran this very interpreter, the one the CLI came with.
     assert Path(printed(where).strip()) == Path(sys.executable)

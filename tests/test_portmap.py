@@ -2,6 +2,7 @@
 
 import gc
 from collections.abc import Callable
+from fractions import Fraction
 
 import pytest
 
@@ -49,6 +50,21 @@ def test_a_pinned_service_need_not_be_listed() -> None:
     pm = PortMap(["auth"], pins={"metrics": 9100})
     assert pm.services == ("auth", "metrics")
     assert pm.port_for("metrics") == 9100
+
+
+def test_a_pinned_pair_answers_even_when_its_layer_is_over_full() -> None:
+    # Issue 11's reproducer: prod's layer cannot hold a and b, but c is pinned.
+    pm = PortMap(
+        ["a", "b", "c"],
+        envs=["dev"],
+        port_range=(100, 102),
+        pins={"c": 8000},
+        default_exclusions=False,
+    )
+    assert pm.port_for("c", "prod") == 8000
+    assert pm.explain("c", "prod").how == "pinned"
+    with pytest.raises(stableport.RangeExhaustedError):
+        pm.port_for("a", "prod")
 
 
 def test_a_pin_inside_the_range_is_never_hashed_to() -> None:
@@ -141,6 +157,25 @@ def test_properties_report_the_normalized_configuration() -> None:
     assert pm.default_exclusions is False
 
 
+def test_exclude_is_the_maps_own_and_exclusions_in_force_adds_the_defaults() -> None:
+    pm = PortMap(exclude=[(25000, 25010), 26000])
+    own = (
+        (25000, 25010, "in this map's exclude list"),
+        (26000, 26000, "in this map's exclude list"),
+    )
+    assert pm.exclude == ((25000, 25010), (26000, 26000))
+    assert pm.exclusions_in_force()[-2:] == own
+    assert (27017, 27019, "MongoDB") in pm.exclusions_in_force()
+    opted_out = PortMap(exclude=[(25000, 25010), 26000], default_exclusions=False)
+    assert opted_out.exclusions_in_force() == own
+
+
+def test_exclusions_is_a_deprecated_alias_of_exclusions_in_force() -> None:
+    pm = PortMap(exclude=[25000])
+    with pytest.warns(DeprecationWarning, match=r"use PortMap\.exclusions_in_force\(\)"):
+        assert pm.exclusions() == pm.exclusions_in_force()
+
+
 def test_maps_compare_by_their_normalized_configuration() -> None:
     one = PortMap(["a", "B"], envs=["x", "y"], exclude=[1, (5, 6)], pins={"c": 80})
     two = PortMap(["b", "A"], envs=["Y", "X"], exclude=[(5, 6), 1], pins={"C": 80})
@@ -168,7 +203,7 @@ def test_the_default_exclusions_apply_unless_switched_off() -> None:
     with pytest.raises(stableport.PortRangeError) as caught:
         PortMap(port_range=(27017, 27017))
     assert str(caught.value) == (
-        "port_range 27017-27017 has no port left after exclusions; widen it or exclude less"
+        "port range 27017-27017 has no port left after exclusions; widen it or exclude less"
     )
     assert PortMap(port_range=(27017, 27017), default_exclusions=False).port_for("x") == 27017
 
@@ -184,7 +219,8 @@ def test_a_full_range_raises_range_exhausted() -> None:
         PortMap(["a", "b", "c"], port_range=(20001, 20003), exclude=[20002])
     assert str(caught.value) == (
         "3 (service, env) pairs need a port but range 20001-20003 has only 2 free after "
-        "exclusions, pins and ports already assigned; widen port_range or declare fewer services"
+        "exclusions, pins and ports already assigned; widen the port range or declare fewer "
+        "services"
     )
 
 
@@ -312,6 +348,27 @@ def test_a_nearly_full_range_still_resolves() -> None:
             stableport.AlgorithmVersionError,
             "algorithm 2 is not supported; this release implements algorithm 1 only",
         ),
+        (
+            {"algorithm": 1.0},
+            stableport.AlgorithmVersionError,
+            "algorithm 1.0 is not supported; this release implements algorithm 1 only",
+        ),
+        (
+            {"algorithm": Fraction(1)},
+            stableport.AlgorithmVersionError,
+            "algorithm Fraction(1, 1) is not supported; this release implements algorithm 1 only",
+        ),
+        (
+            {"algorithm": True},
+            stableport.AlgorithmVersionError,
+            "algorithm True is not supported; this release implements algorithm 1 only",
+        ),
+        (
+            {"port_range": (10**5000, 1)},
+            stableport.PortRangeError,
+            "port_range low end is <an integer of about 5001 digits>, outside the valid "
+            "ports 1-65535",
+        ),
     ],
 )
 def test_bad_arguments_raise_clear_errors(
@@ -398,6 +455,20 @@ def test_undeclared_names_in_an_overlay_avoid_every_workers_declared_ports() -> 
     overlaid = PortMap(SERVICES).overlay(["gw0", "gw1"])
     declared = set(overlaid.assignments().values())
     assert all(overlaid.port_for(f"adhoc{i}", env="gw1") not in declared for i in range(50))
+
+
+def test_undeclared_names_in_an_overlay_avoid_the_default_envs_ports_too() -> None:
+    # No declared envs: the overlay sits above the default env's layer, and an
+    # undeclared name in it avoids both (issue 11, item 3).
+    pm = PortMap(["s"], port_range=(100, 109), default_exclusions=False)
+    overlaid = pm.overlay(["w0"])
+    held = {pm.port_for("s"), overlaid.port_for("s", "w0")}
+    ports = {overlaid.port_for(f"x{index}", "w0") for index in range(40)}
+    assert len(held) == 2
+    assert ports.isdisjoint(held)
+    # x13 probes the overlay's port, then the default env's, before a free one.
+    skipped = [probe.port for probe in overlaid.explain("x13", "w0").probes[:-1]]
+    assert sorted(skipped) == sorted(held)
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,10 @@ import pytest
 
 import stableport
 
+from .util import imported_by, output_of
+
 pytest_plugins = ["pytester"]
 
-SCRIPT = shutil.which("stableport", path=str(Path(sys.executable).parent))
 SERVICES = ("billing", "auth", "search", "db")
 XDIST_VARIABLES = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT")
 
@@ -78,12 +79,6 @@ def records(directory: Path) -> Records:
     return by_worker
 
 
-def cli(*args: str, cwd: Path) -> str:
-    assert SCRIPT is not None, "the stableport console script is not installed"
-    result = subprocess.run([SCRIPT, *args], capture_output=True, text=True, check=True, cwd=cwd)
-    return result.stdout.strip()
-
-
 # -- without xdist -------------------------------------------------------------
 
 
@@ -94,7 +89,7 @@ def test_a_plain_run_gets_the_module_api_and_the_cli_ports(
     recorded = records(project)
     assert list(recorded) == ["main"]
     assert recorded["main"]["env"] == "test"
-    expected = {name: int(cli(name, "--env", "test", cwd=project)) for name in SERVICES}
+    expected = {name: int(output_of(name, "--env", "test", cwd=project)) for name in SERVICES}
     assert recorded["main"]["ports"] == expected
     assert expected == {name: stableport.port_for(name, env="test") for name in SERVICES}
 
@@ -104,7 +99,7 @@ def test_a_run_with_xdist_disabled_is_a_plain_run(project: Path, pytester: pytes
     recorded = records(project)
     assert recorded["main"]["env"] == "test"
     assert recorded["main"]["ports"] == {
-        name: int(cli(name, "--env", "test", cwd=project)) for name in SERVICES
+        name: int(output_of(name, "--env", "test", cwd=project)) for name in SERVICES
     }
 
 
@@ -389,15 +384,8 @@ def test_a_suite_that_never_uses_the_fixture_loads_and_leaves_nothing(
 
 
 def test_registering_the_plugin_imports_only_the_plugin_module() -> None:
-    code = (
-        "import sys; import pytest; before = set(sys.modules)\n"
-        "import _stableport_pytest\n"
-        "print(' '.join(sorted(set(sys.modules) - before)))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.split() == ["_stableport_pytest"]
+    _, added = imported_by("import _stableport_pytest", setup="import pytest")
+    assert added == {"_stableport_pytest"}
 
 
 def test_the_plugin_and_the_package_agree_on_the_longest_name() -> None:

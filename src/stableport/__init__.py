@@ -6,6 +6,7 @@ from ._defaults import ALGORITHM_VERSION, DEFAULT_ENV, DEFAULT_RANGE
 from ._errors import (
     AlgorithmVersionError,
     ConfigError,
+    HashFunctionError,
     InvalidNameError,
     InvalidTypeError,
     PinConflictError,
@@ -23,6 +24,7 @@ __all__ = [
     "DEFAULT_RANGE",
     "AlgorithmVersionError",
     "ConfigError",
+    "HashFunctionError",
     "InvalidNameError",
     "InvalidTypeError",
     "PinConflictError",

@@ -16,7 +16,38 @@ def default_map() -> PortMap:
 
 
 def port_for(name: str, env: str | None = None) -> int:
-    """The stable port of service name in env (default: $STABLEPORT_ENV, else 'default')."""
+    """The stable port of service name in env (default: $STABLEPORT_ENV, else 'default').
+
+    The first call loads the project's map with load(): the configuration file
+    found from the working directory upward (or named by $STABLEPORT_CONFIG)
+    and the STABLEPORT_* variables. Later calls answer from memory and touch no
+    file, socket or clock; reload() makes the next call load again.
+
+    Args:
+        name: A service name; names are casefolded (``"Billing"`` is
+            ``"billing"``).
+        env: An environment name; None means the project's default environment.
+
+    Returns:
+        The port: the same on every machine, in every process, for the same
+        project configuration.
+
+    Raises:
+        ConfigError: The project's configuration file or a STABLEPORT_*
+            variable is invalid.
+        InvalidTypeError: name or env is not a str.
+        InvalidNameError: name or env is empty, too long or holds a reserved
+            character.
+        UnknownServiceError: The project's map is strict and name is not
+            declared.
+
+    Example:
+        >>> import stableport
+        >>> stableport.port_for("billing")
+        20695
+        >>> stableport.port_for("billing", env="staging")
+        22659
+    """
     try:
         return _lookups[name, env]
     except (KeyError, TypeError):  # TypeError: an unhashable name, rejected below
@@ -28,6 +59,22 @@ def port_for(name: str, env: str | None = None) -> int:
 
 
 def reload() -> None:
-    """Forget the default map, so the next lookup reads the configuration and environment again."""
+    """Forget the default map, so the next lookup reads the configuration and environment again.
+
+    For a long-lived process (a notebook kernel, a REPL) whose configuration
+    file or STABLEPORT_* variables changed; maps made with PortMap or load()
+    are not affected.
+
+    Example:
+        >>> import os, stableport
+        >>> stableport.port_for("billing")
+        20695
+        >>> os.environ["STABLEPORT_ENV"] = "staging"
+        >>> stableport.port_for("billing")  # the map loaded before: env "default"
+        20695
+        >>> stableport.reload()
+        >>> stableport.port_for("billing")
+        22659
+    """
     _default_map.clear()
     _lookups.clear()

@@ -1,7 +1,7 @@
 """Configuration checks: ports that will hurt at run time, and overrides to see."""
 
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from ._defaults import BROWSER_BLOCKED_PORTS, DEFAULT_EXCLUSIONS
 from ._ports import format_pin_key
@@ -11,14 +11,20 @@ if TYPE_CHECKING:
     from ._config import Origin
     from ._portmap import PortMap
 
-PROBLEM = "problem"  # makes `stableport check` exit 1
-NOTE = "note"  # shown, but all is well
+Level = Literal["problem", "note"]
+PROBLEM: Level = "problem"  # makes `stableport check` exit 1
+NOTE: Level = "note"  # shown, but all is well
 
 # (name, low, high, level): where another party hands out ports at run time.
-# Sources: docs/algorithm.md section 8 and shared/reference/ports.md.
+Foreign = tuple[str, int, int, Level]
+# Sources, linked in docs/design.md ("The default range"): the Linux kernel's
+# ip_local_port_range (docs.kernel.org/networking/ip-sysctl.html), RFC 6335
+# section 6 (IANA dynamic range; macOS XNU in_pcb.c, Microsoft KB 929851),
+# Kubernetes' --service-node-port-range, FreeBSD sys/netinet/in.h, Nomad
+# nomad/structs/network.go, portpicker src/portserver.py.
 # FreeBSD, Nomad and portpicker overlap the default range on the hosts that run
 # them, an accepted and documented overlap, so they are notes, not problems.
-FOREIGN_RANGES = (
+FOREIGN_RANGES: tuple[Foreign, ...] = (
     ("the Linux ephemeral range", 32768, 60999, PROBLEM),
     ("the IANA dynamic range (ephemeral on macOS and Windows)", 49152, 65535, PROBLEM),
     ("Kubernetes NodePorts", 30000, 32767, PROBLEM),
@@ -33,7 +39,7 @@ LINUX_PORT_RANGE_FILE = "/proc/sys/net/ipv4/ip_local_port_range"
 class Finding(NamedTuple):
     """One thing check reports: a problem or a note about a subject."""
 
-    level: str  # PROBLEM or NOTE
+    level: Level
     subject: str  # what it is about: "range", "pins['billing']", "STABLEPORT_PINS", ...
     message: str
 
@@ -56,6 +62,19 @@ def check_map(
         # A pin inside the range shares the range's overlaps, reported once above.
         outside = [] if low <= port <= high else foreign
         findings.extend(_pin_findings(subject, port, outside))
+        excluded = next(
+            ((first, last) for first, last in pm.exclude if first <= port <= last), None
+        )
+        if excluded is not None:
+            # A pin wins over an exclusion, so the port the map was told to avoid is handed out.
+            spans = (
+                f"{excluded[0]}" if excluded[0] == excluded[1] else f"{excluded[0]}-{excluded[1]}"
+            )
+            message = (
+                f"{port} is in this map's own exclude list ({spans}), yet the pin hands it "
+                f"out; drop the pin or the exclusion"
+            )
+            findings.append(Finding(PROBLEM, subject, message))
         shared = len(pm.envs or ()) > 1 and key[1] is None
         if shared:
             # Declared envs share one host; one port for all of them collides there.
@@ -66,6 +85,7 @@ def check_map(
             )
             findings.append(Finding(PROBLEM, subject, message))
     findings.extend(_override_findings(pm, origin))
+    findings.extend(_namespace_findings(pm, origin))
     return sorted(findings, key=lambda finding: finding.level != PROBLEM)
 
 
@@ -87,13 +107,37 @@ def _override_findings(pm: "PortMap", origin: "Origin") -> list[Finding]:
                 f"unset the variable to use the file's port"
             )
             findings.append(Finding(PROBLEM, "STABLEPORT_PINS", message))
+    if origin.namespace_override is not None:
+        message = f"sets the namespace to {pm.namespace!r}"
+        findings.append(
+            Finding(NOTE, f"STABLEPORT_NAMESPACE={origin.namespace_override!r}", message)
+        )
     if origin.env_override is not None:
         message = f"sets the default environment to {pm.env!r}"
         findings.append(Finding(NOTE, f"STABLEPORT_ENV={origin.env_override!r}", message))
     return findings
 
 
-def _range_findings(pm: "PortMap", foreign: "list[tuple[str, int, int, str]]") -> list[Finding]:
+def _namespace_findings(pm: "PortMap", origin: "Origin") -> list[Finding]:
+    """A map that hashes declared services in the shared namespace: its names can collide."""
+    pinned_everywhere = {service for service, env in pm.pins if env is None}
+    hashed = [service for service in pm.services if service not in pinned_everywhere]
+    if pm.namespace is not None or not hashed:
+        return []
+    # A map built in code, or from STABLEPORT_PINS alone, has no file to name.
+    name = "the configuration" if origin.path is None else Path(origin.path).name
+    where = "[tool.stableport]" if name == "pyproject.toml" else name
+    names = ", ".join(repr(service) for service in hashed[:3])
+    more = ", ..." if len(hashed) > 3 else ""
+    message = (
+        f"none is set, so every other project on this host that declares {names}{more} without "
+        f'one gets the same ports for them; add namespace = "<project name>" '
+        f"to {where} (it moves every hashed port once, then never again)"
+    )
+    return [Finding(NOTE, "namespace", message)]
+
+
+def _range_findings(pm: "PortMap", foreign: "list[Foreign]") -> list[Finding]:
     low, high = pm.port_range
     findings = []
     if low < 1024:
@@ -110,9 +154,7 @@ def _range_findings(pm: "PortMap", foreign: "list[tuple[str, int, int, str]]") -
     return findings
 
 
-def _pin_findings(
-    subject: str, port: int, foreign: "list[tuple[str, int, int, str]]"
-) -> list[Finding]:
+def _pin_findings(subject: str, port: int, foreign: "list[Foreign]") -> list[Finding]:
     findings = []
     if port in BROWSER_BLOCKED_PORTS:
         message = f"{port} is blocked by browsers (WHATWG Fetch 'bad port' list): ERR_UNSAFE_PORT"
@@ -130,7 +172,7 @@ def _pin_findings(
     return findings
 
 
-def _host_ephemeral_range(path: str) -> "list[tuple[str, int, int, str]]":
+def _host_ephemeral_range(path: str) -> "list[Foreign]":
     """This host's own ephemeral range, where it differs from Linux's default."""
     try:
         low, high = (int(field) for field in Path(path).read_text(encoding="ascii").split())

@@ -8,49 +8,140 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
-    from typing import NoReturn, TypeVar
+    from typing import NoReturn, TextIO, TypeVar
 
     Parser = TypeVar("Parser", bound=argparse.ArgumentParser)
 
-COMMANDS = ("list", "explain", "check", "export")
+COMMANDS = ("list", "explain", "check", "export", "init")
 
 # Options of the NAME form that take a value, so their value is not the NAME.
-_VALUED_OPTIONS = ("--env", "--config")
+_VALUED_OPTIONS = ("--env", "--namespace", "--config")
+
+# Options a command takes after its name (with their metavar); before it, they
+# would belong to the NAME form.
+_COMMAND_OPTIONS = {"--env": "ENV", "--namespace": "NS"}
+
+
+class Exit(Exception):  # noqa: N818 - an exit, not an error: like SystemExit
+    """A finished run: its exit status and what stdout gets, rendered but not yet written."""
+
+    def __init__(self, code: int, output: "str | bytes" = "") -> None:
+        super().__init__(code, output)
+        self.code = code
+        self.output = output
 
 
 def main(argv: "Sequence[str] | None" = None) -> int:
     """Run the command line with argv (default: sys.argv[1:]); return the exit code."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        # Ctrl-C: one line and the shell's 128 + SIGINT, not a traceback.
+        say("stableport: interrupted")
+        return 130
+
+
+def say(line: str) -> None:
+    """Write one line to stderr, if there is a stderr that takes it: errors never crash."""
+    try:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):  # closed (`2>&-`), full, or detached
+        pass
+
+
+def _main(args: list[str]) -> int:
     if sys.stdout is None:  # started with stdout closed (`>&-`)
-        sys.stderr.write("stableport: error: no standard output to write the answer to\n")
+        say("stableport: error: no standard output to write the answer to")
         return 2
     try:
-        code = _run(args)
-        sys.stdout.flush()  # a closed or full stdout fails here, not in Python's exit
+        code, output = _run(args)
     except StableportError as error:
-        sys.stderr.write(f"stableport: error: {error}\n")
+        say(f"stableport: error: {error}")
         return 2
+    except Exit as done:  # --help, --version and usage errors, from argparse
+        code, output = done.code, done.output
+    # Rendered whole before a byte is written: a failure leaves stdout empty.
+    return _write(output, code)
+
+
+def _write(output: "str | bytes", code: int) -> int:
+    """Write output to stdout at once; a failure is exit 2 (141 for a closed pipe)."""
+    if not output:
+        return code
+    stdout = sys.stdout
+    try:
+        data = output if isinstance(output, bytes) else _encoded(output)
+    except UnicodeEncodeError as error:
+        say(f"stableport: error: {_unshowable(error)}")
+        return 2
+    try:
+        stdout.flush()
+        _write_all(stdout, data)
     except BrokenPipeError:
         # The reader went away (`| head -1`): stop quietly, as a filter killed by
         # SIGPIPE would, and keep Python from failing again on its final flush.
         _discard_stdout()
         return 141
-    except (OSError, UnicodeEncodeError) as error:
-        sys.stderr.write(f"stableport: error: cannot write the output: {error}\n")
+    except (OSError, ValueError) as error:  # ValueError: a closed file
+        say(f"stableport: error: cannot write the output: {error}")
         _discard_stdout()
         return 2
     return code
 
 
-def _run(args: list[str]) -> int:
+def _write_all(stdout: "TextIO", data: bytes) -> None:
+    """Every byte of data to stdout's file, or an OSError."""
+    try:
+        descriptor = stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # an in-process capture, not a file
+        stdout.buffer.write(data)
+        stdout.buffer.flush()
+        return
+    import os  # noqa: PLC0415 - loaded at startup anyway; kept off the module's top
+
+    # os.write, not the buffer: a pipe whose reader closes after reading part of
+    # the output reports the part as written, and only the next write fails.
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]
+
+
+def _encoded(text: str) -> bytes:
+    """text in stdout's encoding; a path's undecodable bytes go out as they came in."""
+    errors = getattr(sys.stdout, "errors", None) or "strict"
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    # As pwd and ls do, a directory name that is not UTF-8 is written back as its bytes.
+    return text.encode(encoding, "surrogateescape" if errors == "strict" else errors)
+
+
+def _unshowable(error: UnicodeEncodeError) -> str:
+    from ._quote import excerpt  # noqa: PLC0415 - only for this error
+
+    text = error.object
+    line = text[text.rfind("\n", 0, error.start) + 1 : text.find("\n", error.start)]
+    char = text[error.start]
+    return (
+        f"standard output's encoding ({error.encoding}) cannot show U+{ord(char):04X} "
+        f"({char!r}) in {excerpt(line.strip())}; use a UTF-8 locale or "
+        f"PYTHONIOENCODING=utf-8, or --json, which is always UTF-8"
+    )
+
+
+def _run(args: list[str]) -> "tuple[int, str | bytes]":
     # The common shapes skip argparse, whose import alone costs more than the answer.
     simple = _parse_simple(args)
     if simple is not None:
-        return _print_port(*simple)
+        name, env, namespace_name = simple
+        return 0, _port_line(name, env, None, namespace_name)
     command = _command_of(args)
     parser, command_parser = _parser(command)
-    if command is not None and _env_before(args, command):
-        command_parser.error(f"--env goes after the command: stableport {command} --env ENV")
+    misplaced = None if command is None else _option_before(args, command)
+    if misplaced is not None:
+        command_parser.error(
+            f"{misplaced} goes after the command: "
+            f"stableport {command} {misplaced} {_COMMAND_OPTIONS[misplaced]}"
+        )
     namespace, extras = parser.parse_known_args(args)
     if extras:
         command_parser.error(f"unrecognized arguments: {' '.join(extras)}")
@@ -58,17 +149,19 @@ def _run(args: list[str]) -> int:
     if command is None:
         if namespace.name is None:
             parser.error("the following arguments are required: NAME")
-        return _print_port(namespace.name, namespace.env, namespace.config)
+        return 0, _port_line(namespace.name, namespace.env, namespace.config, namespace.namespace)
     from ._commands import run  # noqa: PLC0415 - commands import json, socket, TOML
 
     return run(namespace)
 
 
-def _print_port(name: str, env: str | None, config: str | None = None) -> int:
-    from ._config import load  # noqa: PLC0415 - keeps `--help` and `--version` free of it
+def _port_line(
+    name: str, env: str | None, config: str | None = None, namespace: str | None = None
+) -> str:
+    # Deferred: keeps `--help` and `--version` free of the configuration loader.
+    from ._config import load_with_origin  # noqa: PLC0415
 
-    sys.stdout.write(f"{load(config).port_for(name, env)}\n")
-    return 0
+    return f"{load_with_origin(config, namespace)[0].port_for(name, env)}\n"
 
 
 def _discard_stdout() -> None:
@@ -78,24 +171,32 @@ def _discard_stdout() -> None:
     try:
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, sys.stdout.fileno())
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):
         pass  # not a real file (an in-process capture): nothing will flush it
 
 
-def _parse_simple(args: list[str]) -> tuple[str, str | None] | None:
-    """NAME, NAME --env ENV, NAME --env=ENV or -- NAME; None for anything else."""
+def _parse_simple(args: list[str]) -> tuple[str, str | None, str | None] | None:
+    """NAME or -- NAME, then at most one each of --env and --namespace (X or =X).
+
+    Returns (name, env, namespace); None for anything else, which argparse reads.
+    """
     if len(args) == 2 and args[0] == "--":
-        return args[1], None
+        return args[1], None, None
     if not args or args[0].startswith("-") or args[0] in COMMANDS:
         return None
-    name, rest = args[0], args[1:]
-    if not rest:
-        return name, None
-    if len(rest) == 2 and rest[0] == "--env":
-        return name, rest[1]
-    if len(rest) == 1 and rest[0].startswith("--env="):
-        return name, rest[0][len("--env=") :]
-    return None
+    values: dict[str, str] = {}
+    rest = args[1:]
+    while rest:
+        option, equals, value = rest[0].partition("=")
+        if option not in _COMMAND_OPTIONS or option in values:
+            return None
+        if not equals:
+            if len(rest) == 1:  # the option's value is missing: argparse says so
+                return None
+            value = rest[1]
+        values[option] = value
+        rest = rest[1 if equals else 2 :]
+    return args[0], values.get("--env"), values.get("--namespace")
 
 
 def _command_of(args: list[str]) -> str | None:
@@ -109,10 +210,13 @@ def _command_of(args: list[str]) -> str | None:
     return None
 
 
-def _env_before(args: list[str], command: str) -> bool:
-    """Whether --env comes before the command, where only the NAME form takes it."""
-    before = args[: args.index(command)]
-    return any(arg == "--env" or arg.startswith("--env=") for arg in before)
+def _option_before(args: list[str], command: str) -> str | None:
+    """The --env or --namespace before the command, where only the NAME form takes it."""
+    for arg in args[: args.index(command)]:
+        option = arg.partition("=")[0]
+        if option in _COMMAND_OPTIONS:
+            return option
+    return None
 
 
 def _parser(command: str | None) -> "tuple[argparse.ArgumentParser, argparse.ArgumentParser]":
@@ -121,10 +225,25 @@ def _parser(command: str | None) -> "tuple[argparse.ArgumentParser, argparse.Arg
 
     from ._version import __version__  # noqa: PLC0415
 
+    printed: list[str] = []  # what --help or --version print, for main to write
+
     class OneLineErrors(argparse.ArgumentParser):
         def error(self, message: str) -> "NoReturn":
             # One line, like every other error: usage is one --help away.
             self.exit(2, f"{self.prog}: error: {message}; see '{self.prog} --help'\n")
+
+        def exit(self, status: int = 0, message: str | None = None) -> "NoReturn":
+            if message:
+                say(message.rstrip("\n"))
+            raise Exit(status, "".join(printed))
+
+        def _print_message(self, message: str, file: object = None) -> None:
+            # argparse ignores a failed write (`--version > /dev/full` would exit 0):
+            # keep the text, and main writes it as it writes every answer.
+            if message and file is sys.stderr:
+                say(message.rstrip("\n"))
+            elif message:
+                printed.append(message)
 
     config = OneLineErrors(add_help=False, allow_abbrev=False)
     config.add_argument(
@@ -136,8 +255,8 @@ def _parser(command: str | None) -> "tuple[argparse.ArgumentParser, argparse.Arg
     parser = OneLineErrors(
         prog="stableport",
         usage=(
-            "stableport NAME [--env ENV] [--config PATH]\n"
-            "       stableport {list,explain,check,export} [options]\n"
+            "stableport NAME [--env ENV] [--namespace NS] [--config PATH]\n"
+            "       stableport {list,explain,check,export,init} [options]\n"
             "       stableport --version"
         ),
         description="Print the stable port of a service: the same on every machine, forever.",
@@ -146,7 +265,8 @@ def _parser(command: str | None) -> "tuple[argparse.ArgumentParser, argparse.Arg
             "  list     every declared service and its port, and how it got it\n"
             "  explain  why a service has its port: every probe, skipped or taken\n"
             "  check    problems in the configuration; --live: is each port free now\n"
-            "  export   ports as BILLING_PORT=20345 lines for .env, JSON or shell\n\n"
+            "  export   ports as BILLING_PORT=20345 lines for .env, JSON or shell\n"
+            "  init     start a configuration: append [tool.stableport] to pyproject.toml\n\n"
             "exit status: 0 ok, 1 check found problems, 2 usage or configuration error"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -161,25 +281,34 @@ def _parser(command: str | None) -> "tuple[argparse.ArgumentParser, argparse.Arg
             "name", metavar="NAME", nargs="?", help="the service name, e.g. billing"
         )
         parser.add_argument("--env", help=_ENV_HELP)
+        parser.add_argument("--namespace", metavar="NS", help=_NAMESPACE_HELP)
         return parser, parser
     commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
     return parser, _add_commands(commands, [config])[command]
 
 
 _ENV_HELP = "the environment (default: $STABLEPORT_ENV, else the config's env, else 'default')"
+_NAMESPACE_HELP = (
+    "the namespace keys are hashed in (default: $STABLEPORT_NAMESPACE, else the config's "
+    "namespace, else none)"
+)
 
 
 def _add_commands(
     commands: "argparse._SubParsersAction[Parser]", parents: "list[Parser]"
 ) -> "dict[str, Parser]":
     """Every command's parser, by name."""
+    import argparse  # noqa: PLC0415 - already imported by _parser, the one caller
+
     from ._export import FORMATS  # noqa: PLC0415 - only when a command is named
 
-    def add(name: str, summary: str, description: str, *, json: bool = True) -> "Parser":
+    def add(
+        name: str, summary: str, description: str, *, json: bool = True, reads: bool = True
+    ) -> "Parser":
         command = commands.add_parser(
             name,
             prog=f"stableport {name}",
-            parents=parents,
+            parents=parents if reads else [],
             help=summary,
             description=description,
             allow_abbrev=False,
@@ -197,6 +326,7 @@ def _add_commands(
     )
     scope = listing.add_mutually_exclusive_group()
     scope.add_argument("--env", help=_ENV_HELP)
+    listing.add_argument("--namespace", metavar="NS", help=_NAMESPACE_HELP)
     scope.add_argument(
         "--all-envs",
         action="store_true",
@@ -210,6 +340,7 @@ def _add_commands(
     )
     explain.add_argument("name", metavar="NAME", help="the service name")
     explain.add_argument("--env", help=_ENV_HELP)
+    explain.add_argument("--namespace", metavar="NS", help=_NAMESPACE_HELP)
 
     check = add(
         "check",
@@ -230,6 +361,7 @@ def _add_commands(
         json=False,
     )
     export.add_argument("--env", help=_ENV_HELP)
+    export.add_argument("--namespace", metavar="NS", help=_NAMESPACE_HELP)
     export.add_argument(
         "--format",
         choices=FORMATS,
@@ -237,4 +369,33 @@ def _add_commands(
         help="env: NAME=PORT lines (docker compose .env); json: an object; shell: export lines",
     )
     export.add_argument("--prefix", default="", help="put before every variable name, e.g. APP_")
-    return {"list": listing, "explain": explain, "check": check, "export": export}
+    init = add(
+        "init",
+        "start a configuration",
+        "Append a [tool.stableport] table to ./pyproject.toml (or create ./stableport.toml "
+        "where there is none) with a namespace and the services given, then print their "
+        "ports. Never rewrites a byte already there; refuses if stableport is configured.",
+        json=False,
+        reads=False,
+    )
+    init.add_argument("services", metavar="SERVICE", nargs="*", help="a service to declare")
+    init.add_argument(
+        "--namespace",
+        metavar="NS",
+        help="the namespace (default: [project].name of the pyproject.toml, else the "
+        "directory's name)",
+    )
+    init.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,  # as the other commands' --config, given before or after
+        help="write here instead: a pyproject.toml gets [tool.stableport] appended, any "
+        "other name is created as a stableport.toml-style file",
+    )
+    return {
+        "list": listing,
+        "explain": explain,
+        "check": check,
+        "export": export,
+        "init": init,
+    }

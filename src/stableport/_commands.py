@@ -1,10 +1,10 @@
 """The list, explain, check and export commands: text for people, JSON for machines."""
 
 import json
-import sys
 import unicodedata
 
 from ._check import PROBLEM, Finding, check_map
+from ._cli import say
 from ._config import load_with_origin
 from ._export import render, variables
 from ._ports import format_pin_key
@@ -18,46 +18,88 @@ if TYPE_CHECKING:
     from ._live import PortStatus
     from ._portmap import PortMap
 
+    Result = tuple[int, str | bytes]  # the exit code, and what stdout gets
 
-def run(namespace: "argparse.Namespace") -> int:
-    """Run the command namespace names; return the exit code."""
-    pm, origin = load_with_origin(namespace.config)
+
+def run(namespace: "argparse.Namespace") -> "Result":
+    """Run the command namespace names; return the exit code and what stdout gets.
+
+    Nothing is written here: the caller writes the whole output at once, so a
+    command that fails half way leaves stdout empty.
+    """
+    if namespace.command == "init":
+        return _init(namespace)
+    # check takes no --namespace: it checks the map as configured.
+    pm, origin = load_with_origin(namespace.config, getattr(namespace, "namespace", None))
     commands = {"list": _list, "explain": _explain, "check": _check, "export": _export}
     return commands[namespace.command](namespace, pm, origin)
 
 
-def _list(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> int:
+def _list(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
     if namespace.all_envs:
         pairs = list(pm.assignments())
     else:
         pairs = [(service, namespace.env) for service in pm.services]
-    entries = [_entry(pm.explain(service, env), origin) for service, env in pairs]
+    overridden = _overridden(origin)
+    entries = [_entry(pm.explain(service, env), overridden) for service, env in pairs]
     if namespace.json:
-        _write_json({"config": origin.path, "entries": entries})
-        return 0
+        return 0, _json({"config": origin.path, "namespace": pm.namespace, "entries": entries})
     if not entries:
-        sys.stderr.write(f"stableport: no services declared in {_config_name(origin)}\n")
-        return 0
+        say(f"stableport: no services declared in {_config_name(origin)}")
+        return 0, ""
+    return 0, f"config: {_config_name(origin)}\n" + _listing(pm, entries)
+
+
+def _listing(pm: "PortMap", entries: "list[dict[str, object]]") -> str:
+    """list's human output: the namespace, if any, then the table of entries."""
+    head = "" if pm.namespace is None else f"namespace: {pm.namespace}\n"
     rows = [("SERVICE", "ENV", "PORT", "HOW")]
     rows.extend(
         (str(entry["service"]), str(entry["env"]), str(entry["port"]), _how_text(entry))
         for entry in entries
     )
-    _write_table(rows)
-    return 0
+    return head + _table(rows)
 
 
-def _entry(story: "Explanation", origin: "Origin") -> dict[str, object]:
+def _init(namespace: "argparse.Namespace") -> "Result":
+    """Write a first configuration, then show it and the ports it gives, as list would."""
+    from pathlib import Path  # noqa: PLC0415 - init is rare; the other commands skip pathlib
+
+    from ._init import init  # noqa: PLC0415
+
+    written = init(Path.cwd(), namespace.services, namespace.config, namespace.namespace)
+    verb = "created" if written.created else "appended to"
+    head = (
+        f"{verb} {written.path}:\n\n{written.text}\n(namespace from {written.namespace_source})\n"
+    )
+    if not written.discovered:
+        head += (
+            "(discovery looks for stableport.toml and pyproject.toml only: "
+            "name this file with --config or STABLEPORT_CONFIG)\n"
+        )
+    elif written.replaced is not None:
+        head += (
+            f"({written.path.parent} used {written.replaced} until now; "
+            f"this file takes its place there)\n"
+        )
+    head += "\n"
+    pm, origin = load_with_origin(written.path)
+    if not pm.services:
+        return 0, head + "no services yet: list them in services, then run stableport list\n"
+    overridden = _overridden(origin)
+    entries = [_entry(pm.explain(service), overridden) for service in pm.services]
+    return 0, head + _listing(pm, entries)
+
+
+def _entry(story: "Explanation", overridden: "set[str]") -> dict[str, object]:
     """A list entry: where the port came from, in the --json schema."""
-    pin = story.source if story.how == "pinned" else None
-    overridden = pin is not None and pin in _overridden(origin)
     return {
         "service": story.service,
         "env": story.env,
         "port": story.port,
-        "how": "overridden" if overridden else story.how,
+        "how": "overridden" if story.pin in overridden else story.how,
         "skipped": story.skipped,
-        "pin": pin,
+        "pin": story.pin,
     }
 
 
@@ -71,32 +113,31 @@ def _how_text(entry: "dict[str, object]") -> str:
     return "hashed"
 
 
-def _explain(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> int:
+def _explain(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
     story = pm.explain(namespace.name, namespace.env)
     declared = story.service in pm.services
     if namespace.json:
         document = {
             "config": origin.path,
+            "namespace": pm.namespace,
             "declared": declared,
-            **_entry(story, origin),
+            **_entry(story, _overridden(origin)),
             "key": None if story.key is None else story.key.decode(),
             "probes": [probe._asdict() for probe in story.probes],
         }
-        _write_json(document)
-        return 0
-    lines = [str(story)]
-    if story.how == "pinned" and story.source in _overridden(origin):
+        return 0, _json(document)
+    lines = [f"config: {_config_name(origin)}", str(story)]
+    if story.pin is not None and story.pin in _overridden(origin):
         lines.append("  (the pin comes from STABLEPORT_PINS, not the file)")
     if not declared:
         lines.append(
             f"  note: {story.service!r} is not declared in {_config_name(origin)}: its port "
             f"avoids every declared one, but another undeclared name may share it"
         )
-    sys.stdout.write("\n".join(lines) + "\n")
-    return 0
+    return 0, "\n".join(lines) + "\n"
 
 
-def _check(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> int:
+def _check(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
     findings = check_map(pm, origin)
     live = _live_statuses(pm) if namespace.live else None
     findings.extend(
@@ -108,16 +149,17 @@ def _check(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> 
     )
     findings.sort(key=lambda finding: finding.level != PROBLEM)  # stable: problems first
     problems = sum(finding.level == PROBLEM for finding in findings)
+    code = 1 if problems else 0
     if namespace.json:
-        _write_json(
+        return code, _json(
             {
                 "config": origin.path,
+                "namespace": pm.namespace,
                 "ok": problems == 0,
                 "findings": [finding._asdict() for finding in findings],
                 "live": None if live is None else [_live_entry(*item) for item in live],
             }
         )
-        return 1 if problems else 0
     lines = [f"config: {_config_name(origin)}"]
     lines.extend(str(finding) for finding in findings)
     lines.extend(
@@ -127,8 +169,7 @@ def _check(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> 
     )
     notes = len(findings) - problems
     lines.append(f"{problems} problem(s), {notes} note(s)" if problems else f"ok ({notes} note(s))")
-    sys.stdout.write("\n".join(lines) + "\n")
-    return 1 if problems else 0
+    return code, "\n".join(lines) + "\n"
 
 
 def _live_statuses(pm: "PortMap") -> "list[tuple[tuple[str, str], PortStatus]]":
@@ -153,17 +194,17 @@ def _live_entry(pair: tuple[str, str], status: "PortStatus") -> dict[str, object
     }
 
 
-def _export(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> int:
+def _export(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
     ports = {service: pm.port_for(service, namespace.env) for service in pm.services}
     named = variables(ports, namespace.prefix)
+    output = render(named, namespace.format, pm.namespace)
     if not named:
-        sys.stderr.write(f"stableport: no services declared in {_config_name(origin)}\n")
-    sys.stdout.write(render(named, namespace.format))
-    return 0
+        say(f"stableport: no services declared in {_config_name(origin)}")
+    return 0, output
 
 
 def _overridden(origin: "Origin") -> set[str]:
-    """The pins STABLEPORT_PINS set, spelled as Explanation.source spells a pin."""
+    """The pins STABLEPORT_PINS set, spelled as Explanation.pin spells a pin."""
     return {format_pin_key(key) for key in origin.pin_overrides}
 
 
@@ -171,12 +212,18 @@ def _config_name(origin: "Origin") -> str:
     return origin.path or "the built-in defaults (no stableport.toml or [tool.stableport] found)"
 
 
-def _write_json(document: object) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+def _json(document: object) -> bytes:
+    """document as UTF-8 JSON, whatever stdout's encoding: JSON is UTF-8 (RFC 8259)."""
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    # A path that is not UTF-8 holds lone surrogates (os.fsdecode's spelling of
+    # its bytes): they go out as \udcXX escapes, ASCII, so the output is valid
+    # UTF-8 and json.loads then os.fsencode give the bytes back.
+    return text.encode("utf-8", "backslashreplace")
 
 
-def _write_table(rows: "list[tuple[str, str, str, str]]") -> None:
+def _table(rows: "list[tuple[str, str, str, str]]") -> str:
     widths = [max(_width(row[column]) for row in rows) for column in range(3)]
+    lines = []
     for service, env, port, how in rows:
         cells = (
             service + " " * (widths[0] - _width(service)),
@@ -184,11 +231,14 @@ def _write_table(rows: "list[tuple[str, str, str, str]]") -> None:
             " " * (widths[2] - len(port)) + port,
             how,
         )
-        sys.stdout.write("  ".join(cells) + "\n")
+        lines.append("  ".join(cells) + "\n")
+    return "".join(lines)
 
 
 def _width(text: str) -> int:
     """Terminal columns: wide East Asian characters take two, combining marks none."""
+    if text.isascii():  # one column each; the common case, without a lookup per character
+        return len(text)
     return sum(
         0 if unicodedata.combining(char) else 2 if unicodedata.east_asian_width(char) in "WF" else 1
         for char in text

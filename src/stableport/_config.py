@@ -1,86 +1,293 @@
 """Project configuration: find, parse and validate the declared port map."""
 
 import os
+import stat
 import sys
 
-from ._errors import ConfigError, StableportError
+from ._errors import ConfigError, InvalidTypeError, PinConflictError, StableportError
 from ._names import normalize_name
-from ._portmap import PortMap
+from ._portmap import PortMap, check_algorithm, loaded_from
+from ._ports import MAX_PORT, MIN_PORT, check_exclusions, check_pins, check_range, format_pin_key
+from ._quote import excerpt, shown
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Callable, Iterable, Iterator, Mapping
+    from typing import TypedDict, TypeVar, cast
 
     from ._ports import PinKey
 
+    Port = TypeVar("Port")
+    PinTable = dict[PinKey, tuple[object, str]]  # each pin's port, and how its source names it
+
+    class Settings(TypedDict, total=False):
+        """PortMap's keyword arguments, as a configuration gives them."""
+
+        services: list[str]
+        envs: list[str]
+        env: str
+        namespace: str
+        port_range: tuple[int, int]
+        exclude: tuple[tuple[int, int], ...]
+        pins: dict[str | tuple[str, str], int]
+        strict: bool
+        default_exclusions: bool
+        algorithm: int
+
+else:
+
+    def cast(_kind, value):  # typing stays unimported at run time: it costs startup
+        return value
+
+
 CONFIG_VARIABLE = "STABLEPORT_CONFIG"
 ENV_VARIABLE = "STABLEPORT_ENV"
+NAMESPACE_VARIABLE = "STABLEPORT_NAMESPACE"
 PINS_VARIABLE = "STABLEPORT_PINS"
 STANDALONE_NAME = "stableport.toml"
 PYPROJECT_NAME = "pyproject.toml"
 
-# Key -> (PortMap argument, what the value must be).
-KEYS = {
-    "services": ("services", "an array of service names"),
-    "range": ("port_range", "an array of two integers [low, high]"),
-    "env": ("env", "an environment name (a string)"),
-    "envs": ("envs", "an array of environment names"),
-    "exclude": ("exclude", "an array of ports and [low, high] ranges"),
-    "pins": ("pins", "a table of service (or 'service@env') = port"),
-    "strict": ("strict", "true or false"),
-    "default_exclusions": ("default_exclusions", "true or false"),
-    "algorithm": ("algorithm", "the integer 1"),
+# Far above any real configuration (a few kilobytes), far below trouble: a
+# path to a huge or endless file fails at once instead of filling memory.
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+
+# A value of another TOML type than the key takes: reported with the key's
+# expected shape, from KEYS.
+_WRONG_SHAPE = object()
+
+
+def _strings(value: object, _key: str) -> object:
+    """An array of names: PortMap normalizes each, naming it key[index] as the file does."""
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value
+    return _WRONG_SHAPE
+
+
+def _string(value: object, _key: str) -> object:
+    return value if isinstance(value, str) else _WRONG_SHAPE
+
+
+def _boolean(value: object, _key: str) -> object:
+    return value if isinstance(value, bool) else _WRONG_SHAPE
+
+
+def _algorithm(value: object, _key: str) -> object:
+    if type(value) is not int:
+        return _WRONG_SHAPE
+    check_algorithm(value)
+    return value
+
+
+def _range(value: object, key: str) -> object:
+    """[low, high], checked here so its errors say range, not PortMap's port_range."""
+    if isinstance(value, list) and len(value) == 2:
+        return check_range(value, key)
+    return _WRONG_SHAPE
+
+
+def _exclusions(value: object, key: str) -> object:
+    if isinstance(value, list) and all(type(item) in (int, list) for item in value):
+        return check_exclusions(value, key)
+    return _WRONG_SHAPE
+
+
+def _pins(value: object, key: str) -> object:
+    """A table of 'service' or 'service@env' = port, each pin named as the file writes it."""
+    if not isinstance(value, dict):
+        return _WRONG_SHAPE
+    entries = ((text, port, f"{key}[{excerpt(text)}]") for text, port in value.items())
+    return portmap_pins(pin_table(entries))
+
+
+# Every key of a configuration, once: key -> (its PortMap argument, what its
+# value must be, and the conversion that returns the argument's value or
+# _WRONG_SHAPE). A conversion's own errors name the key as the file spells it;
+# those whose PortMap check would name it otherwise (range, pins) or would come
+# too late (algorithm, exclude) check here. In the order PortMap checks its
+# arguments, so a table with several mistakes reports the one PortMap would,
+# whatever the order of the file.
+KEYS: "dict[str, tuple[str, str, Callable[[object, str], object]]]" = {
+    "algorithm": ("algorithm", "the integer 1", _algorithm),
+    "strict": ("strict", "true or false", _boolean),
+    "default_exclusions": ("default_exclusions", "true or false", _boolean),
+    "range": ("port_range", "an array of two integers [low, high]", _range),
+    "exclude": ("exclude", "an array of ports and [low, high] ranges", _exclusions),
+    "pins": ("pins", "a table of service (or 'service@env') = port", _pins),
+    "env": ("env", "an environment name (a string)", _string),
+    "namespace": ("namespace", "a namespace name (a string)", _string),
+    "envs": ("envs", "an array of environment names", _strings),
+    "services": ("services", "an array of service names", _strings),
 }
 
 
-def load(path: "str | os.PathLike[str] | None" = None) -> PortMap:
-    """The project's PortMap: from path, $STABLEPORT_CONFIG or discovery, plus overrides."""
+def settings(table: "Mapping[str, object]", source: str, where: str) -> "Settings":
+    """PortMap keyword arguments from a table of configuration keys.
+
+    source names the table's origin in messages (a file's path); where, the
+    table within it ("[tool.stableport]", "the top level").
+    """
+    unknown = next((key for key in table if key not in KEYS), None)
+    if unknown is not None:
+        raise ConfigError(
+            f"{source}: unknown key {excerpt(unknown)} in {where}{_suggestion(unknown)}"
+        )
+    arguments: dict[str, object] = {}
+    for key, (argument, expected, convert) in KEYS.items():
+        if key not in table:
+            continue
+        value = table[key]
+        try:
+            converted = convert(value, key)
+        except StableportError as error:
+            # Caused by PortMap's own kind of error: a bad range is a PortRangeError too.
+            raise ConfigError(f"{source}: {error}") from error
+        if converted is _WRONG_SHAPE:
+            raise ConfigError(
+                f"{source}: key {key!r} in {where} must be {expected}, not {_toml_repr(value)}"
+            )
+        arguments[argument] = converted
+    return cast("Settings", arguments)
+
+
+def pin_table(entries: "Iterable[tuple[str, Port, str]]") -> "dict[PinKey, tuple[Port, str]]":
+    """(text, port, label) entries as pins by (service, env); two for one pin are an error.
+
+    text is 'service' or 'service@env' as written, label how a message names
+    the entry. File pins and STABLEPORT_PINS both come through here.
+    """
+    pins: dict[PinKey, tuple[Port, str]] = {}
+    for text, port, label in entries:
+        service, at, env = text.partition("@")
+        key = (
+            normalize_name(service, "service name", label),
+            normalize_name(env, "environment name", label) if at else None,
+        )
+        if key in pins:
+            # Two entries for one pin are a mistake, not "last wins".
+            raise PinConflictError(
+                f"{pins[key][1]} and {label} pin the same service and environment; keep one"
+            )
+        pins[key] = (port, label)
+    return pins
+
+
+def portmap_pins(pins: "PinTable") -> "dict[str | tuple[str, str], int]":
+    """PortMap's pins argument from a pin table, checked with each pin named by its label."""
+    argument: dict[str | tuple[str, str], object] = {}
+    labels: dict[object, str] = {}
+    for (service, env), (port, label) in pins.items():
+        key = service if env is None else (service, env)
+        argument[key], labels[key] = port, label
+    checked = check_pins(argument, labels=labels)
+    return {
+        service if env is None else (service, env): port for (service, env), port in checked.items()
+    }
+
+
+def load(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes] | None" = None) -> PortMap:
+    """The project's PortMap: from path, $STABLEPORT_CONFIG or discovery, plus overrides.
+
+    Reads the keys of a ``stableport.toml`` (at its top level) or of a
+    ``pyproject.toml``'s ``[tool.stableport]`` table, then applies
+    $STABLEPORT_ENV, $STABLEPORT_NAMESPACE and $STABLEPORT_PINS on top.
+    Without path or $STABLEPORT_CONFIG, the first such file from the working
+    directory upward is used; with none found, the built-in defaults.
+
+    Args:
+        path: The configuration file to read, instead of $STABLEPORT_CONFIG
+            and discovery.
+
+    Returns:
+        A new PortMap each call; stableport.port_for() keeps the first.
+
+    Raises:
+        ConfigError: The file is missing, unreadable, not UTF-8 or not TOML,
+            holds an unknown key or a value of the wrong shape, or a
+            STABLEPORT_* variable is invalid. The message names the file (or
+            variable), the key and what is allowed.
+        StableportError: Any error PortMap raises for the values read, such as
+            PinConflictError.
+
+    Example:
+        In a project whose ``stableport.toml`` declares
+        ``services = ["billing", "auth"]`` and ``env = "dev"``:
+
+        >>> import stableport
+        >>> pm = stableport.load()
+        >>> pm.services, pm.env
+        (('auth', 'billing'), 'dev')
+        >>> pm.port_for("billing") == stableport.load("stableport.toml").port_for("billing")
+        True
+    """
     return load_with_origin(path)[0]
 
 
 class Origin:
     """Where a loaded map came from: its file, and what the environment overrode."""
 
-    __slots__ = ("env_override", "path", "pin_overrides", "replaced_pins")
+    __slots__ = ("env_override", "namespace_override", "path", "pin_overrides", "replaced_pins")
 
     def __init__(self, path: str | None) -> None:
         self.path = path  # the configuration file, or None for the built-in defaults
         self.env_override: str | None = None  # $STABLEPORT_ENV, when set
+        self.namespace_override: str | None = None  # $STABLEPORT_NAMESPACE, when set
         self.pin_overrides: dict[PinKey, int] = {}  # pins from $STABLEPORT_PINS
         self.replaced_pins: dict[PinKey, int] = {}  # the file's pins those replaced
 
 
-def load_with_origin(path: "str | os.PathLike[str] | None" = None) -> "tuple[PortMap, Origin]":
-    """load(), and where the map came from (for the command line's list and check)."""
+def load_with_origin(
+    path: "str | bytes | os.PathLike[str] | os.PathLike[bytes] | None" = None,
+    namespace: str | None = None,
+) -> "tuple[PortMap, Origin]":
+    """load(), and where the map came from (for the command line's list and check).
+
+    namespace is the command line's --namespace: it wins over $STABLEPORT_NAMESPACE,
+    which wins over the file's key, as --env and $STABLEPORT_ENV do for env.
+    """
     environ = os.environ
+    found: str | None
+    config: Settings
     if path is None and environ.get(CONFIG_VARIABLE) is not None:
         path = _named_by_variable(environ[CONFIG_VARIABLE])
     if path is not None:
-        found: str | None = os.fspath(path)
-        settings = read_settings(os.fspath(path))
+        found = _path_argument(path)
+        config = read_settings(found)
     else:
-        found, document = discover(os.getcwd())
-        settings = {} if found is None else read_settings(found, document)
-    origin = Origin(None if found is None else os.path.abspath(found))
-    label = str(found) if found is not None else "the built-in defaults"
+        found, document = discover(_working_directory())
+        config = {} if found is None else read_settings(found, document)
+    origin = Origin(None if found is None else _absolute(found))
+    label = "the built-in defaults" if found is None else shown(found)
     if environ.get(ENV_VARIABLE) is not None:
-        value = origin.env_override = environ[ENV_VARIABLE]
+        origin.env_override = environ[ENV_VARIABLE]
         try:
-            settings["env"] = normalize_name(value, "environment name", ENV_VARIABLE)
+            config["env"] = normalize_name(origin.env_override, "environment name", ENV_VARIABLE)
         except StableportError as error:
-            raise ConfigError(f"{ENV_VARIABLE}={value!r}: {error}") from None
+            raise ConfigError(str(error)) from None
+    if namespace is not None:
+        config["namespace"] = normalize_name(namespace, "namespace", "--namespace")
+    elif environ.get(NAMESPACE_VARIABLE) is not None:
+        origin.namespace_override = environ[NAMESPACE_VARIABLE]
+        config["namespace"] = normalize_name(
+            origin.namespace_override, "namespace", NAMESPACE_VARIABLE
+        )
     if environ.get(PINS_VARIABLE) is not None:
-        pins = dict(settings.get("pins", {}))  # type: ignore[call-overload]
-        for key, port in parse_pin_overrides(environ[PINS_VARIABLE]).items():
-            pin_key = (key, None) if isinstance(key, str) else key
-            origin.pin_overrides[pin_key] = port
-            if key in pins:
-                origin.replaced_pins[pin_key] = pins[key]
-            pins[key] = port
-        settings["pins"] = pins
+        overrides = parse_pin_overrides(environ[PINS_VARIABLE])
+        file_pins = check_pins(config.get("pins", {}))
+        pins: PinTable = {
+            key: (port, f"pins[{format_pin_key(key)!r}]") for key, port in file_pins.items()
+        }
+        for key, (port, _) in overrides.items():
+            origin.pin_overrides[key] = port
+            if key in file_pins:
+                origin.replaced_pins[key] = file_pins[key]
+        pins.update(overrides)
         label = f"{label} with {PINS_VARIABLE}"
+        try:
+            config["pins"] = portmap_pins(pins)
+        except StableportError as error:
+            raise ConfigError(f"{label}: {error}") from None
     try:
-        return PortMap(**settings), origin  # type: ignore[arg-type]
+        return loaded_from(PortMap(**config), origin.path), origin
     except StableportError as error:
         raise ConfigError(f"{label}: {error}") from error
 
@@ -89,15 +296,16 @@ def discover(start: str) -> "tuple[str | None, dict[str, object] | None]":
     """The first stableport.toml, or pyproject.toml with [tool.stableport], from start upward.
 
     Returns the path and, for a pyproject.toml, its parsed document, so the file
-    is parsed once.
+    is parsed once. A candidate that exists but is no readable file (a directory,
+    a FIFO, a dangling symbolic link) is an error, never passed over.
     """
     # os.path, not pathlib: pathlib imports re, which would double startup cost.
     for directory in _upward(start):
         standalone = os.path.join(directory, STANDALONE_NAME)
-        if os.path.isfile(standalone):
+        if os.path.lexists(standalone):
             return standalone, None
         pyproject = os.path.join(directory, PYPROJECT_NAME)
-        if os.path.isfile(pyproject):
+        if os.path.lexists(pyproject):
             document = _stableport_document(pyproject)
             if document is not None:
                 return pyproject, document
@@ -114,7 +322,7 @@ def _upward(start: str) -> "Iterator[str]":
         directory = parent
 
 
-def read_settings(path: str, document: "dict[str, object] | None" = None) -> dict[str, object]:
+def read_settings(path: str, document: "dict[str, object] | None" = None) -> "Settings":
     """PortMap keyword arguments from a stableport.toml or a pyproject.toml's table."""
     if document is None:
         document = _parse(path)
@@ -122,112 +330,71 @@ def read_settings(path: str, document: "dict[str, object] | None" = None) -> dic
         tool = document.get("tool", {})
         table = tool.get("stableport") if isinstance(tool, dict) else None
         if table is None:
-            raise ConfigError(f"{path}: no [tool.stableport] table; add one or name another file")
+            raise ConfigError(
+                f"{shown(path)}: no [tool.stableport] table; add one or name another file"
+            )
         where = "[tool.stableport]"
     else:
         table, where = document, "the top level"
     if not isinstance(table, dict):
-        raise ConfigError(f"{path}: {where} must be a table of stableport settings")
-    return _settings(table, path, where)
+        raise ConfigError(f"{shown(path)}: {where} must be a table of stableport settings")
+    return settings(table, shown(path), where)
 
 
-def parse_pin_overrides(value: str) -> "dict[str | tuple[str, str], int]":
+def parse_pin_overrides(value: str) -> "dict[PinKey, tuple[int, str]]":
     """Pins from STABLEPORT_PINS: 'billing=8001,auth@test=8002'."""
-    pins: dict[str | tuple[str, str], int] = {}
-    spelled: dict[str | tuple[str, str], str] = {}
+    entries = []
     for entry in value.split(","):
+        label = f"{PINS_VARIABLE} entry {excerpt(entry.strip())}"
         key, equals, port = (part.strip() for part in entry.partition("="))
         if not equals or not key or not port.isdigit() or not port.isascii():
             raise ConfigError(
-                f"{PINS_VARIABLE}={value!r}: entry {entry.strip()!r} is not 'service=port' "
-                f"or 'service@env=port'; separate entries with commas"
+                f"{label} is not 'service=port' or 'service@env=port'; separate entries with commas"
             )
-        pin = _pin_key(key, f"{PINS_VARIABLE}={value!r}")
-        if pin in pins:
-            # As in the file: two entries for one pin are a mistake, not "last wins".
-            raise ConfigError(
-                f"{PINS_VARIABLE}={value!r}: entries {spelled[pin]!r} and {entry.strip()!r} "
-                f"pin the same service and environment; keep one"
-            )
-        pins[pin], spelled[pin] = int(port), entry.strip()
-    return pins
-
-
-def _settings(table: "Mapping[str, object]", path: str, where: str) -> dict[str, object]:
-    settings: dict[str, object] = {}
-    for key, value in table.items():
-        if key not in KEYS:
-            raise ConfigError(f"{path}: unknown key {key!r} in {where}{_suggestion(key)}")
-        argument, expected = KEYS[key]
-        if not _has_shape(key, value):
-            raise ConfigError(
-                f"{path}: key {key!r} in {where} must be {expected}, not {_toml_repr(value)}"
-            )
-        settings[argument] = _converted(key, value, path, where)
-    return settings
-
-
-def _converted(key: str, value: object, path: str, where: str) -> object:
-    """TOML arrays become the tuples PortMap takes; pin keys are split and normalized."""
-    if key == "pins":
-        return _file_pins(value, path, where)  # type: ignore[arg-type]
-    if key == "exclude":
-        return [tuple(item) if isinstance(item, list) else item for item in value]  # type: ignore[attr-defined]
-    if key == "range":
-        return tuple(value)  # type: ignore[arg-type]
-    return value
-
-
-def _has_shape(key: str, value: object) -> bool:
-    """TOML-level shape only; PortMap checks values and ranges with its own messages."""
-    shapes = {
-        "services": lambda: isinstance(value, list) and all(isinstance(v, str) for v in value),
-        "envs": lambda: isinstance(value, list) and all(isinstance(v, str) for v in value),
-        "range": lambda: isinstance(value, list) and len(value) == 2,
-        "exclude": lambda: (
-            isinstance(value, list)
-            and all(isinstance(v, (int, list)) and not isinstance(v, bool) for v in value)
-        ),
-        "pins": lambda: isinstance(value, dict),
-        "env": lambda: isinstance(value, str),
-        "strict": lambda: isinstance(value, bool),
-        "default_exclusions": lambda: isinstance(value, bool),
-        "algorithm": lambda: isinstance(value, int) and not isinstance(value, bool),
-    }
-    return shapes[key]()
-
-
-def _file_pins(
-    table: "Mapping[str, object]", path: str, where: str
-) -> "dict[str | tuple[str, str], object]":
-    pins: dict[str | tuple[str, str], object] = {}
-    spelled: dict[str | tuple[str, str], str] = {}
-    for text, port in table.items():
-        key = _pin_key(text, f"{path}: pins.{text!r} in {where}")
-        if key in pins:
-            raise ConfigError(
-                f"{path}: pins {spelled[key]!r} and {text!r} in {where} pin the same "
-                f"service and environment; keep one"
-            )
-        pins[key], spelled[key] = port, text
-    return pins
-
-
-def _pin_key(text: str, where: str = PINS_VARIABLE) -> "str | tuple[str, str]":
-    """'service' or 'service@env', normalized, so overrides replace file pins."""
-    service, at, env = text.partition("@")
+        if len(port.lstrip("0")) > len(str(MAX_PORT)):
+            # No port is that long; int() of thousands of digits is slow, or an error.
+            raise ConfigError(f"{label} is outside the valid ports {MIN_PORT}-{MAX_PORT}")
+        entries.append((key, int(port), label))
     try:
-        service = normalize_name(service, "service name")
-        return (service, normalize_name(env, "environment name")) if at else service
+        return pin_table(entries)
     except StableportError as error:
-        raise ConfigError(f"{where}: {error}") from None
+        raise ConfigError(str(error)) from error
+
+
+def _path_argument(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes]") -> str:
+    """A path given to load() or by a variable, as a str (bytes decoded as os does)."""
+    try:
+        return os.fsdecode(path)
+    except TypeError:
+        raise InvalidTypeError(
+            f"the configuration path must be a str, bytes or os.PathLike, "
+            f"not {type(path).__name__}: {excerpt(path)}"
+        ) from None
+
+
+def _working_directory() -> str:
+    try:
+        return os.getcwd()
+    except OSError as error:
+        raise ConfigError(
+            f"cannot look for a configuration from the working directory: {error.strerror} "
+            f"(was it deleted?); change to an existing directory or name a file "
+            f"with {CONFIG_VARIABLE}"
+        ) from None
+
+
+def _absolute(path: str) -> str:
+    try:
+        return os.path.abspath(path)
+    except OSError:  # a relative path under a deleted working directory, already read
+        return path
 
 
 def _suggestion(key: str) -> str:
     import difflib  # noqa: PLC0415 - only when reporting an unknown key
 
     close = difflib.get_close_matches(key, KEYS, n=1)
-    allowed = ", ".join(KEYS)
+    allowed = ", ".join(sorted(KEYS))
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return f"{hint} (allowed: {allowed})"
 
@@ -236,28 +403,38 @@ def _toml_repr(value: object) -> str:
     kind = {
         bool: "a boolean",
         int: "an integer",
+        float: "a float",
         str: "a string",
         list: "an array",
         dict: "a table",
     }
-    return f"{kind.get(type(value), type(value).__name__)} {value!r}"
+    return f"{kind.get(type(value), type(value).__name__)} {excerpt(value)}"
 
 
 def _named_by_variable(value: str) -> str:
-    if not value or not os.path.isfile(value):
+    if not value or not os.path.lexists(value):
         raise ConfigError(
-            f"{CONFIG_VARIABLE}={value!r} names no file; point it at a stableport.toml "
+            f"{CONFIG_VARIABLE}={excerpt(value)} names no file; point it at a stableport.toml "
             f"or a pyproject.toml with a [tool.stableport] table, or unset it"
         )
     return value
 
 
+def may_hold_table(data: bytes) -> bool:
+    """False only if no TOML parser could find a [tool.stableport] table in data.
+
+    A quick byte check before parsing: most pyproject.toml files never mention
+    stableport, and skipping them keeps the TOML parser out of the process. A key
+    spelled with an escape ("\\u0073tableport") holds no such bytes, so any
+    escape that can spell a letter makes the file worth parsing.
+    """
+    return b"stableport" in data or b"\\u" in data or b"\\U" in data or b"\\x" in data
+
+
 def _stableport_document(pyproject: str) -> "dict[str, object] | None":
     """The parsed pyproject.toml if it has a [tool.stableport] table, else None."""
-    # A byte check first: most pyproject.toml files never mention stableport,
-    # and skipping them keeps the TOML parser out of the process entirely.
     data = _read_bytes(pyproject)
-    if b"stableport" not in data:
+    if not may_hold_table(data):
         return None
     document = _parse(pyproject, data)
     tool = document.get("tool")
@@ -270,22 +447,67 @@ def _parse(path: str, data: bytes | None = None) -> dict[str, object]:
     if sys.version_info >= (3, 11):
         import tomllib  # noqa: PLC0415 - only for projects that have a config
     else:  # pragma: no cover - exercised on Python 3.10 only
-        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
+        import tomli as tomllib  # noqa: PLC0415
     try:
         text = data.decode()
         document: dict[str, object] = tomllib.loads(text)
     except UnicodeDecodeError as error:
         raise ConfigError(
-            f"{path}: not UTF-8 text ({error.reason} at byte {error.start})"
+            f"{shown(path)}: not UTF-8 text ({error.reason} at byte {error.start})"
         ) from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: invalid TOML: {error}") from None
+    except ValueError as error:  # TOMLDecodeError, or an integer too long to convert
+        raise ConfigError(f"{shown(path)}: invalid TOML: {error}") from None
+    except RecursionError:
+        # The parser recurses once per level of arrays and inline tables.
+        raise ConfigError(
+            f"{shown(path)}: arrays or inline tables are nested too deeply to parse"
+        ) from None
     return document
 
 
 def _read_bytes(path: str) -> bytes:
+    """The file's bytes: only a regular file, and at most MAX_CONFIG_BYTES of it."""
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
     try:
-        with open(path, "rb") as file:
-            return file.read()
+        descriptor = os.open(path, flags)
     except OSError as error:
-        raise ConfigError(f"cannot read {path!r}: {error.strerror or error}") from None
+        raise ConfigError(
+            f"cannot read {shown(path, quoted=True)}: {error.strerror or error}"
+        ) from None
+    except ValueError as error:  # a NUL or an unencodable character in the path
+        raise ConfigError(
+            f"cannot read {shown(path, quoted=True)}: not a valid path ({error})"
+        ) from None
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise ConfigError(
+                f"cannot read {shown(path, quoted=True)}: it is {_file_kind(mode)}, "
+                f"not a regular file"
+            )
+        with open(descriptor, "rb", closefd=False) as file:
+            data = file.read(MAX_CONFIG_BYTES + 1)
+    except OSError as error:
+        raise ConfigError(
+            f"cannot read {shown(path, quoted=True)}: {error.strerror or error}"
+        ) from None
+    finally:
+        os.close(descriptor)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"cannot read {shown(path, quoted=True)}: it is larger than "
+            f"{MAX_CONFIG_BYTES:,} bytes, the most stableport reads of a configuration file"
+        )
+    return data
+
+
+def _file_kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((kind for test, kind in kinds if test(mode)), "no regular file")

@@ -9,10 +9,12 @@ DEFAULT_ENV = "default"
 
 # Above 1023 (no privileges needed), below Kubernetes NodePorts (30000-32767),
 # Linux's ephemeral ports (32768-60999) and the IANA/macOS/Windows dynamic
-# range (49152-65535). See docs/algorithm.md for the reasoning and sources.
+# range (49152-65535). See docs/design.md for the reasoning and sources.
 DEFAULT_RANGE = (20000, 29999)
 
 BROWSER_BLOCKED_REASON = "blocked by browsers (WHATWG Fetch 'bad port' list)"
+# The Fetch standard's bad ports (https://fetch.spec.whatwg.org/#port-blocking)
+# from 1 up: port 0 is never handed out anyway.
 # fmt: off
 BROWSER_BLOCKED_PORTS = (
     1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77,
@@ -24,7 +26,7 @@ BROWSER_BLOCKED_PORTS = (
 )
 # fmt: on
 
-# (low, high, who uses it). Sources are cited per entry in docs/algorithm.md.
+# (low, high, who uses it). Sources are cited per entry in docs/design.md.
 DEFAULT_EXCLUSIONS: tuple[tuple[int, int, str], ...] = (
     *((port, port, BROWSER_BLOCKED_REASON) for port in BROWSER_BLOCKED_PORTS),
     # Widely deployed software inside the default range.

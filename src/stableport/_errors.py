@@ -5,36 +5,150 @@
 
 
 class StableportError(Exception):
-    """Base class of every error stableport raises."""
+    """Base class of every error stableport raises.
+
+    Every message is one line that names the value, where it came from (an
+    argument, a file and key, a variable or an option) and what is allowed.
+    Each subclass is also the builtin exception it resembles, so code that
+    catches ValueError or TypeError keeps working.
+
+    Example:
+        >>> import stableport
+        >>> try:
+        ...     stableport.PortMap(["billing"], strict=True).port_for("auth")
+        ... except stableport.StableportError as error:
+        ...     print(type(error).__name__)
+        UnknownServiceError
+    """
 
 
 class InvalidTypeError(StableportError, TypeError):
-    """An argument has the wrong type (a name that is not a str, a port that is not an int)."""
+    """An argument has the wrong type (a name that is not a str, a port that is not an int).
+
+    Also a TypeError.
+
+    Example:
+        >>> import stableport
+        >>> try:
+        ...     stableport.port_for(8001)
+        ... except TypeError as error:
+        ...     print(type(error).__name__)
+        InvalidTypeError
+    """
 
 
 class InvalidNameError(StableportError, ValueError):
-    """A service or environment name is empty, too long or holds a forbidden character."""
+    """A service or environment name is empty, too long or holds a forbidden character.
+
+    Also a ValueError; raised too for a name declared twice (names are
+    compared casefolded).
+
+    Example:
+        >>> import stableport
+        >>> try:
+        ...     stableport.port_for("")
+        ... except ValueError as error:
+        ...     print(type(error).__name__)
+        InvalidNameError
+    """
 
 
 class PortRangeError(StableportError, ValueError):
-    """A port range or exclusion lies outside 1-65535, is reversed, or leaves no port."""
+    """A port range or exclusion lies outside 1-65535, is reversed, or leaves no port.
+
+    Also a ValueError.
+
+    Example:
+        >>> import stableport
+        >>> try:
+        ...     stableport.PortMap(port_range=(30000, 20000))
+        ... except ValueError as error:
+        ...     print(type(error).__name__)
+        PortRangeError
+    """
 
 
 class RangeExhaustedError(PortRangeError):
-    """More services claim ports than the range has free ports."""
+    """More services claim ports than the range has free ports.
+
+    A PortRangeError (so also a ValueError): widen port_range, or declare fewer
+    services or environments.
+
+    Example:
+        >>> import stableport
+        >>> try:
+        ...     stableport.PortMap(["a", "b"], port_range=(20001, 20001))
+        ... except stableport.PortRangeError as error:
+        ...     print(type(error).__name__)
+        RangeExhaustedError
+    """
 
 
 class PinConflictError(StableportError, ValueError):
-    """Two services are pinned to one port, or a pin lies outside 1-65535."""
+    """Two services are pinned to one port, or a pin lies outside 1-65535.
+
+    Also a ValueError.
+
+    Example:
+        >>> import stableport
+        >>> try:
+        ...     stableport.PortMap(pins={"billing": 8001, "auth": 8001})
+        ... except ValueError as error:
+        ...     print(type(error).__name__)
+        PinConflictError
+    """
 
 
 class UnknownServiceError(StableportError, LookupError):
-    """A strict map was asked for a service it does not declare."""
+    """A strict map was asked for a service it does not declare.
+
+    Also a LookupError.
+
+    Example:
+        >>> import stableport
+        >>> try:
+        ...     stableport.PortMap(["billing"], strict=True).port_for("auth")
+        ... except LookupError as error:
+        ...     print(type(error).__name__)
+        UnknownServiceError
+    """
 
 
 class AlgorithmVersionError(StableportError, ValueError):
-    """An algorithm version other than the ones this release implements was requested."""
+    """An algorithm version other than the ones this release implements was requested.
+
+    Also a ValueError.
+
+    Example:
+        >>> import stableport
+        >>> try:
+        ...     stableport.PortMap(algorithm=2)
+        ... except ValueError as error:
+        ...     print(type(error).__name__)
+        AlgorithmVersionError
+    """
+
+
+class HashFunctionError(StableportError, RuntimeError):
+    """The installed xxhash computes xxh3_64 differently from the v1 spec.
+
+    Also a RuntimeError. Raised by the first map a process builds, before any
+    port is computed: ports from such a build would differ from everyone
+    else's. Install an xxhash release that passes the spec's check values.
+    """
 
 
 class ConfigError(StableportError, ValueError):
-    """A configuration file or variable is missing, unreadable or invalid."""
+    """A configuration file or variable is missing, unreadable or invalid.
+
+    Also a ValueError. The message names the file or variable, the key and what
+    is allowed.
+
+    Example:
+        >>> import stableport
+        >>> try:
+        ...     stableport.load("no-such-stableport.toml")
+        ... except ValueError as error:
+        ...     print(type(error).__name__)
+        ConfigError
+    """

@@ -1,6 +1,11 @@
 """The story of one port: each probe, and why it was skipped or taken."""
 
-from typing import NamedTuple
+from typing import Literal, NamedTuple
+
+# How a port was found: its pin, its first probe, or a later probe.
+How = Literal["pinned", "hashed", "probed"]
+# What a probe found at its port: free (taken by this service), or why not.
+Verdict = Literal["taken", "excluded", "pinned", "held"]
 
 
 class Probe(NamedTuple):
@@ -8,18 +13,31 @@ class Probe(NamedTuple):
 
     step: int  # the position in the probe sequence, from 0
     port: int
-    verdict: str  # "taken", "excluded", "pinned" or "held"
+    verdict: Verdict
     reason: str
 
 
 class Explanation(NamedTuple):
-    """Why a (service, env) has its port."""
+    """Why a (service, env) has its port, as PortMap.explain() tells it.
+
+    A pinned port has its pin's key in pin, and key is None; a hashed one has
+    the key bytes that were hashed in key, and pin is None.
+
+    Example:
+        >>> from stableport import PortMap
+        >>> pm = PortMap(["billing", "auth"], pins={"billing": 8001})
+        >>> pm.explain("billing").pin, pm.explain("billing").key
+        ('billing', None)
+        >>> pm.explain("auth").pin, pm.explain("auth").key
+        (None, b'stableport\\x00v1\\x00default\\x00auth')
+    """
 
     service: str
     env: str
     port: int
-    how: str  # "pinned", "hashed" (first probe) or "probed" (a later one)
-    source: str  # the pin's key when pinned, else the hex key bytes that were hashed
+    how: How
+    pin: str | None  # the pin's key, 'service' or 'service@env', when pinned; else None
+    key: bytes | None  # the key bytes that were hashed; None when pinned
     probes: tuple[Probe, ...]
 
     @property
@@ -28,14 +46,22 @@ class Explanation(NamedTuple):
         return max(len(self.probes) - 1, 0)
 
     @property
-    def key(self) -> bytes | None:
-        """The key bytes that were hashed; None when pinned."""
-        return None if self.how == "pinned" else bytes.fromhex(self.source)
+    def source(self) -> str:
+        """Deprecated: the pin's key when pinned, else the hex key; use pin or key."""
+        import warnings  # noqa: PLC0415 - only a deprecated call pays for the import
+
+        warnings.warn(
+            "Explanation.source is deprecated; use Explanation.pin (the pin's key) "
+            "or Explanation.key (the hashed key bytes)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return str(self.pin) if self.key is None else self.key.hex()
 
     def __str__(self) -> str:
         head = f"{self.service}@{self.env} -> {self.port}"
-        if self.how == "pinned":
-            return f"{head}: pinned by pins[{self.source!r}]"
+        if self.pin is not None:
+            return f"{head}: pinned by pins[{self.pin!r}]"
         skipped = self.skipped
         summary = "hashed (its first probe)" if skipped == 0 else f"probed past {skipped} port(s)"
         lines = [f"{head}: {summary}", f"  key: {self.key!r}"]

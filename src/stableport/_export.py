@@ -3,6 +3,7 @@
 import json
 import re
 
+from ._config import NAMESPACE_VARIABLE
 from ._errors import InvalidNameError
 
 FORMATS = ("env", "json", "shell")
@@ -48,9 +49,15 @@ def variables(ports: "dict[str, int]", prefix: str = "") -> dict[str, int]:
     return named
 
 
-def render(named: "dict[str, int]", output_format: str) -> str:
-    """The variables as .env lines, a JSON object or shell export lines."""
+def render(named: "dict[str, int]", output_format: str, namespace: str | None = None) -> str:
+    """The variables as .env lines, a JSON object or shell export lines.
+
+    JSON also carries the map's namespace, as the variable that selects it, so a
+    reader knows which project the ports belong to; .env and shell lines do not,
+    since sourcing them would move every later lookup in that shell to it.
+    """
     if output_format == "json":
-        return json.dumps(named, indent=2) + "\n"
+        carried = {} if namespace is None else {NAMESPACE_VARIABLE: namespace}
+        return json.dumps({**carried, **named}, indent=2) + "\n"
     export = "export " if output_format == "shell" else ""
     return "".join(f"{export}{name}={port}\n" for name, port in named.items())

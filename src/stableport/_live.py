@@ -6,7 +6,10 @@ import os
 import socket
 import sys
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal, NamedTuple
+
+# What binding a port on one address says right now.
+Bind = Literal["free", "busy", "denied"]
 
 # Where a listener must be able to bind; ::1 only where the host has IPv6 loopback.
 LOOPBACK_ADDRESSES = (("127.0.0.1", socket.AF_INET), ("::1", socket.AF_INET6))
@@ -81,7 +84,7 @@ def port_status(port: int) -> PortStatus:
     return PortStatus(port, busy_on, holders, denied_on)
 
 
-def _try_bind(address: str, family: socket.AddressFamily, port: int) -> str:
+def _try_bind(address: str, family: socket.AddressFamily, port: int) -> Bind:
     """'free', 'busy' or 'denied': what binding port on address says right now."""
     try:
         sock = socket.socket(family, socket.SOCK_STREAM)

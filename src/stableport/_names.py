@@ -3,6 +3,7 @@
 import unicodedata
 
 from ._errors import InvalidNameError, InvalidTypeError
+from ._quote import excerpt
 
 MAX_NAME_LENGTH = 128
 
@@ -12,7 +13,16 @@ RESERVED_CHARACTERS = "@=,"
 
 # Cc: control, Cs: lone surrogates (not encodable), Cn: unassigned. Rejecting
 # unassigned code points keeps casefold() stable across Python's Unicode versions.
-_FORBIDDEN_CATEGORIES = {"Cc": "a control character", "Cs": "a surrogate", "Cn": "unassigned"}
+# Cf (zero-width, bidirectional controls, U+FEFF), Zl and Zp are invisible or
+# break lines: they would make names that look alike but hash apart (Trojan Source).
+_FORBIDDEN_CATEGORIES = {
+    "Cc": "a control character",
+    "Cf": "an invisible format character",
+    "Cs": "a surrogate",
+    "Cn": "unassigned",
+    "Zl": "a line separator",
+    "Zp": "a paragraph separator",
+}
 
 
 def normalize_name(value: object, kind: str = "service name", where: str = "") -> str:
@@ -20,11 +30,11 @@ def normalize_name(value: object, kind: str = "service name", where: str = "") -
     origin = f" (from {where})" if where else ""
     if not isinstance(value, str):
         raise InvalidTypeError(
-            f"{kind} must be a str, not {type(value).__name__}: {value!r}{origin}"
+            f"{kind} must be a str, not {type(value).__name__}: {excerpt(value)}{origin}"
         )
     if len(value) > MAX_NAME_LENGTH:
         raise InvalidNameError(
-            f"{kind} {_short(value)}{origin} is {len(value)} characters long; "
+            f"{kind} {excerpt(value)}{origin} is {len(value)} characters long; "
             f"at most {MAX_NAME_LENGTH} are allowed"
         )
     if not value:
@@ -49,11 +59,7 @@ def normalize_name(value: object, kind: str = "service name", where: str = "") -
     folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", value).casefold())
     if len(folded) > MAX_NAME_LENGTH:
         raise InvalidNameError(
-            f"{kind} {_short(value)}{origin} is {len(folded)} characters long once "
+            f"{kind} {excerpt(value)}{origin} is {len(folded)} characters long once "
             f"casefolded; at most {MAX_NAME_LENGTH} are allowed"
         )
     return folded
-
-
-def _short(value: str) -> str:
-    return repr(value) if len(value) <= 40 else repr(value[:37] + "...")

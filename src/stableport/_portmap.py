@@ -9,16 +9,22 @@ from ._errors import (
     RangeExhaustedError,
     UnknownServiceError,
 )
-from ._hashing import key_bytes, probe_sequence
+from ._hashing import key_bytes, key_prefix, probe_sequence, verify_hash
 from ._matching import deferred_acceptance
 from ._names import normalize_name
 from ._ports import check_exclusions, check_pins, check_range, format_pin_key
+from ._quote import excerpt
 
+# As in every module on the import path: names only the type checker needs are
+# imported under this flag (not typing.TYPE_CHECKING, which imports typing) and
+# annotations using them are quoted. `from __future__ import annotations` would
+# spare the quotes but imports __future__: about 160 µs per process, measured.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
+    from pathlib import Path
 
-    from ._explain import Explanation
+    from ._explain import Explanation, How, Verdict
     from ._ports import PinKey
 
     Assignments = dict[tuple[str, str], int]
@@ -29,22 +35,86 @@ _LOOKUP_CACHE_SIZE = 4096
 
 
 class PortMap:
-    """Declared services and environments, each (service, env) given a distinct port."""
+    """Declared services and environments, each (service, env) given a distinct port.
+
+    The declared services are resolved together in each declared environment (or
+    in env, when none are declared): no two share a port, and the same arguments
+    give the same ports on every machine. A lookup of anything else, an
+    undeclared service or environment, is hashed too and avoids every declared
+    port. Names are casefolded (``"Billing"`` is ``"billing"``). A map never
+    changes; maps with equal arguments, once normalized, are equal.
+
+    Args:
+        services: Service names resolved together, never sharing a port. Pinned
+            services are declared too.
+        envs: Environments that run on one host: each declared service gets a
+            distinct port in each of them. None or empty: each environment is
+            resolved on its own.
+        env: The environment of lookups that name none; None means ``"default"``.
+        namespace: A key space of the map's own: the same service hashes to
+            another port in another namespace. None: the shared key space.
+        port_range: The inclusive ``(low, high)`` range ports are hashed into.
+        exclude: The map's own ports and inclusive ``(low, high)`` ranges that are
+            never handed out, on top of the default exclusions (see the
+            ``exclude`` property and ``exclusions_in_force()``).
+        pins: Fixed ports: ``{"billing": 8001}`` in every environment,
+            ``{("billing", "dev"): 8001}`` in one.
+        strict: If True, a lookup of an undeclared service raises
+            UnknownServiceError instead of hashing it.
+        default_exclusions: If False, the frozen default exclusion list
+            (browser-blocked ports, ports of widely deployed software) does not
+            apply.
+        algorithm: The algorithm version; this release implements 1 only.
+
+    Raises:
+        InvalidTypeError: An argument has the wrong type.
+        InvalidNameError: A name is empty, too long, holds a reserved character,
+            or is declared twice.
+        PortRangeError: port_range or exclude lies outside 1-65535, is reversed,
+            or leaves no port.
+        RangeExhaustedError: More (service, env) pairs need a port than the range
+            has free ports.
+        PinConflictError: Two services are pinned to one port, or a pin lies
+            outside 1-65535.
+        AlgorithmVersionError: algorithm is not 1.
+
+    Example:
+        >>> from stableport import PortMap
+        >>> pm = PortMap(
+        ...     ["billing", "auth", "search"],
+        ...     envs=["dev", "test"],
+        ...     env="dev",
+        ...     exclude=[25000, (26000, 26099)],
+        ...     pins={"billing": 8001, ("auth", "test"): 8002},
+        ... )
+        >>> pm.port_for("billing")
+        8001
+        >>> pm.port_for("auth", env="test")
+        8002
+        >>> pm.port_for("search")
+        29740
+    """
 
     __slots__ = (
         "_base",
         "_blocked",
+        "_config_path",
         "_declared_envs",
         "_default_exclusions",
         "_env",
         "_exclude",
+        "_holders",
         "_layers",
         "_lookups",
+        "_namespace",
         "_overlay",
         "_pins",
+        "_prefix",
         "_range",
         "_services",
+        "_skipped_at",
         "_strict",
+        "_trails",
     )
 
     def __init__(
@@ -53,6 +123,7 @@ class PortMap:
         *,
         envs: "Iterable[str] | None" = None,
         env: str | None = None,
+        namespace: str | None = None,
         port_range: tuple[int, int] = DEFAULT_RANGE,
         exclude: "Iterable[int | tuple[int, int]]" = (),
         pins: "Mapping[str | tuple[str, str], int] | None" = None,
@@ -60,13 +131,20 @@ class PortMap:
         default_exclusions: bool = True,
         algorithm: int = ALGORITHM_VERSION,
     ) -> None:
-        _check_algorithm(algorithm)
+        check_algorithm(algorithm)
+        verify_hash()  # before any port is computed with a hash that may differ
         self._strict = _check_bool(strict, "strict")
+        self._config_path: str | None = None  # set by load(); a map built in code has none
         self._default_exclusions = _check_bool(default_exclusions, "default_exclusions")
         self._range = check_range(port_range)
         self._exclude = check_exclusions(exclude)
         self._pins = check_pins({} if pins is None else pins)
         self._env = DEFAULT_ENV if env is None else normalize_name(env, "environment name", "env")
+        self._namespace = (
+            None if namespace is None else normalize_name(namespace, "namespace", "namespace")
+        )
+        # Computed once: every key of this map starts with it (see key_prefix).
+        self._prefix = key_prefix(self._namespace)
         # No declared environments and an empty list mean the same: each env on its own.
         self._declared_envs = (
             None if envs is None else _normalize_all(envs, "environment name", "envs") or None
@@ -75,6 +153,14 @@ class PortMap:
         self._services = declared | {service for service, _ in self._pins}
         self._blocked = self._blocked_ports()
         self._lookups: dict[tuple[object, object], int] = {}
+        # Each resolved pair's probes up to its port, kept from the matching so
+        # that explaining it never hashes its key again.
+        self._trails: dict[tuple[str, str], list[int]] = {}
+        # For explain(), built on first use: why a pinned or excluded port is
+        # skipped, and who holds each port in each matching, so explaining every
+        # service costs no more per service than explaining one.
+        self._skipped_at: dict[int, tuple[Verdict, str]] | None = None
+        self._holders: dict[frozenset[str], dict[int, tuple[str, str]]] = {}
         self._layers: dict[frozenset[str], Assignments] = {}
         self._overlay: frozenset[str] = frozenset()
         self._base = self._resolve_layer(self._declared_envs or frozenset(), {})
@@ -105,19 +191,44 @@ class PortMap:
         return self._env
 
     @property
+    def namespace(self) -> str | None:
+        """The namespace every key of this map is hashed in, or None for the shared one."""
+        return self._namespace
+
+    @property
     def port_range(self) -> tuple[int, int]:
         """The inclusive range ports are hashed into."""
         return self._range
 
     @property
     def exclude(self) -> tuple[tuple[int, int], ...]:
-        """The map's own exclusions as merged inclusive intervals (defaults not included)."""
+        """The map's own exclude argument, as merged inclusive intervals (no defaults)."""
         return self._exclude
 
     @property
     def pins(self) -> "dict[PinKey, int]":
         """Pinned ports by (service, env), env None meaning every environment."""
         return dict(self._pins)
+
+    @property
+    def config_path(self) -> "Path | None":
+        """The configuration file load() read this map from, as an absolute Path.
+
+        None for a map built in code, and for one load() made from the built-in
+        defaults because it found no file. It is where the map came from, not
+        part of what it is: maps with equal arguments are equal wherever they
+        were read, and overlay() keeps it.
+
+        Example:
+            >>> import stableport
+            >>> print(stableport.PortMap(["billing"]).config_path)
+            None
+        """
+        if self._config_path is None:
+            return None
+        from pathlib import Path  # noqa: PLC0415 - pathlib imports re: not on the lookup path
+
+        return Path(self._config_path)
 
     @property
     def strict(self) -> bool:
@@ -130,7 +241,31 @@ class PortMap:
         return self._default_exclusions
 
     def port_for(self, name: str, env: str | None = None) -> int:
-        """The port of service name in env (default: the map's env)."""
+        """The port of service name in env (default: the map's env).
+
+        Args:
+            name: A service name. An undeclared one gets a port too (unless the
+                map is strict), hashed the same way, avoiding every declared port.
+            env: An environment name; None means the map's env.
+
+        Returns:
+            The port: the same for the same map, name and env, on every machine.
+
+        Raises:
+            InvalidTypeError: name or env is not a str.
+            InvalidNameError: name or env is empty, too long or holds a reserved
+                character.
+            UnknownServiceError: The map is strict and name is not declared.
+            RangeExhaustedError: No port of the range is left for this lookup.
+
+        Example:
+            >>> from stableport import PortMap
+            >>> pm = PortMap(["billing", "auth"], pins={("auth", "prod"): 8002})
+            >>> pm.port_for("Billing")
+            20695
+            >>> pm.port_for("auth", env="prod")
+            8002
+        """
         try:
             return self._lookups[name, env]
         except (KeyError, TypeError):  # TypeError: an unhashable name, rejected below
@@ -142,7 +277,23 @@ class PortMap:
         return port
 
     def assignments(self) -> "Assignments":
-        """Every declared (service, env) and its port, sorted by service then env."""
+        """Every declared (service, env) and its port, sorted by service then env.
+
+        Returns:
+            A new dict from (service, env) to port, for every declared service in
+            every declared environment (or in the map's env, when none are
+            declared), and in each overlay environment.
+
+        Example:
+            >>> from stableport import PortMap
+            >>> pm = PortMap(["billing", "auth"], envs=["dev", "test"], pins={"billing": 8001})
+            >>> for (service, env), port in pm.assignments().items():
+            ...     print(service, env, port)
+            auth dev 25542
+            auth test 23479
+            billing dev 8001
+            billing test 8001
+        """
         table = self._layer(self._overlay) if self._overlay else self._home()
         return {pair: table[pair] for pair in sorted(table)}
 
@@ -153,6 +304,32 @@ class PortMap:
         ports of this map's declared environments (or of its env, when none are
         declared), which do not move: parallel test workers, one env each, never
         share a declared port with each other or with the project.
+
+        Args:
+            envs: Environment names to resolve together, above this map's own.
+
+        Returns:
+            A new map; this one is unchanged.
+
+        Raises:
+            InvalidTypeError: envs is not a list of names.
+            InvalidNameError: A name in envs is invalid, given twice, or already
+                one of this map's environments.
+            RangeExhaustedError: The range has too few free ports for the overlay.
+
+        Example:
+            >>> from stableport import PortMap
+            >>> pm = PortMap(["billing", "auth"], envs=["dev"])
+            >>> pm.assignments()
+            {('auth', 'dev'): 25542, ('billing', 'dev'): 21863}
+            >>> for (service, env), port in pm.overlay(["gw0", "gw1"]).assignments().items():
+            ...     print(service, env, port)
+            auth dev 25542
+            auth gw0 21360
+            auth gw1 27892
+            billing dev 21863
+            billing gw0 22363
+            billing gw1 24957
         """
         overlay = _normalize_all(envs, "environment name", "overlay")
         own = self._declared_envs or frozenset((self._env,))
@@ -166,14 +343,45 @@ class PortMap:
         copy = PortMap.__new__(PortMap)
         state = {slot: getattr(self, slot) for slot in PortMap.__slots__}
         # Layers below the overlay stay valid; lookups may now land in it.
-        state.update(_overlay=overlay, _lookups={}, _layers=dict(self._layers))
+        state.update(
+            _overlay=overlay,
+            _lookups={},
+            _layers=dict(self._layers),
+            _holders={},
+            _trails=dict(self._trails),
+        )
         for slot, value in state.items():
             setattr(copy, slot, value)
         copy.assignments()  # resolve now, so an over-full overlay fails at once
         return copy
 
     def explain(self, name: str, env: str | None = None) -> "Explanation":
-        """Why name has its port in env: every probe, and why it was skipped or taken."""
+        """Why name has its port in env: every probe, and why it was skipped or taken.
+
+        Args:
+            name: A service name, declared or not.
+            env: An environment name; None means the map's env.
+
+        Returns:
+            An Explanation (a named tuple): service, env, port, how (``"pinned"``,
+            ``"hashed"`` or ``"probed"``), pin (the pin's key when pinned), key
+            (the hashed key bytes otherwise) and probes, each with its step,
+            port, verdict and reason. ``str()`` of it is the text
+            ``stableport explain`` prints.
+
+        Raises:
+            The errors port_for() raises, for the same reasons.
+
+        Example:
+            >>> from stableport import PortMap
+            >>> story = PortMap(["billing", "auth"], pins={"billing": 8001}).explain("auth")
+            >>> (story.port, story.how, story.skipped)
+            (24835, 'hashed', 0)
+            >>> print(story)
+            auth@default -> 24835: hashed (its first probe)
+              key: b'stableport\\x00v1\\x00default\\x00auth'
+              probe   0: 24835  free: taken
+        """
         # Deferred: explaining is off the hot path and its module imports typing.
         from ._explain import Explanation, Probe  # noqa: PLC0415
 
@@ -185,34 +393,73 @@ class PortMap:
             None,
         )
         if declared and pin_key is not None:
-            return Explanation(service, environment, port, "pinned", format_pin_key(pin_key), ())
-        table = self._table(environment)
+            pin = format_pin_key(pin_key)
+            return Explanation(service, environment, port, "pinned", pin, None, ())
+        matching = self._envs_with(environment)
+        holders = self._holders.get(matching)
+        if holders is None:
+            table = self._table(environment)
+            holders = self._holders[matching] = {held: pair for pair, held in table.items()}
         # Only holders resolved in the same matching as a declared claimant
         # competed with it; every other holder was there before it asked.
-        together = self._envs_with(environment) if declared else frozenset()
-        rivals = frozenset(pair for pair in table if pair[1] in together)
-        holders = {held: pair for pair, held in table.items() if pair != (service, environment)}
-        key = key_bytes(service, environment)
+        rivals = matching if declared else frozenset()
+        key = key_bytes(service, environment, self._prefix)
+        trail = self._trails.get((service, environment)) if declared else None
         probes = []
-        for rank, candidate in enumerate(probe_sequence(key, *self._range)):
+        candidates = probe_sequence(key, *self._range) if trail is None else trail
+        for rank, candidate in enumerate(candidates):
             if candidate == port:
                 probes.append(Probe(rank, candidate, "taken", "free: taken"))
                 break
             verdict, reason = self._skip_reason(candidate, rank, holders, rivals)
             probes.append(Probe(rank, candidate, verdict, reason))
-        how = "hashed" if len(probes) == 1 else "probed"
-        return Explanation(service, environment, port, how, key.hex(), tuple(probes))
+        how: How = "hashed" if len(probes) == 1 else "probed"
+        return Explanation(service, environment, port, how, None, key, tuple(probes))
 
-    def exclusions(self) -> tuple[tuple[int, int, str], ...]:
-        """Every exclusion in force as (low, high, reason): the defaults, then the map's own."""
+    def exclusions_in_force(self) -> tuple[tuple[int, int, str], ...]:
+        """Every exclusion in force as (low, high, reason): the defaults, then the map's own.
+
+        Unlike the exclude property, which holds only the intervals this map was
+        given, this is everything no port is handed out from: the frozen default
+        list (unless default_exclusions is False), then the map's own.
+
+        Returns:
+            Inclusive (low, high, reason) triples, the defaults first.
+
+        Example:
+            >>> from stableport import PortMap
+            >>> pm = PortMap(exclude=[25000, (26000, 26099)])
+            >>> pm.exclude
+            ((25000, 25000), (26000, 26099))
+            >>> for low, high, reason in pm.exclusions_in_force()[-2:]:
+            ...     print(low, high, reason)
+            25000 25000 in this map's exclude list
+            26000 26099 in this map's exclude list
+            >>> (27017, 27019, "MongoDB") in pm.exclusions_in_force()
+            True
+        """
         own = tuple((low, high, "in this map's exclude list") for low, high in self._exclude)
         return (DEFAULT_EXCLUSIONS if self._default_exclusions else ()) + own
+
+    def exclusions(self) -> tuple[tuple[int, int, str], ...]:
+        """Deprecated alias of exclusions_in_force(), named apart from the exclude property."""
+        import warnings  # noqa: PLC0415 - only a deprecated call pays for the import
+
+        warnings.warn(
+            "PortMap.exclusions() is deprecated; use PortMap.exclusions_in_force() "
+            "(every exclusion, defaults included), or PortMap.exclude (the map's own)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.exclusions_in_force()
 
     def __repr__(self) -> str:
         parts = [repr(list(self.services))]
         if self._declared_envs is not None:
             parts.append(f"envs={list(self.envs or ())!r}")
         parts.append(f"env={self._env!r}")
+        if self._namespace is not None:
+            parts.append(f"namespace={self._namespace!r}")
         parts.append(f"port_range={self._range!r}")
         if self._exclude:
             parts.append(f"exclude={list(self._exclude)!r}")
@@ -241,6 +488,7 @@ class PortMap:
             frozenset(self._services),
             self._declared_envs,
             self._env,
+            self._namespace,
             self._range,
             self._exclude,
             frozenset(self._pins.items()),
@@ -250,8 +498,18 @@ class PortMap:
         )
 
     def _normalize_lookup(self, name: object, env: object) -> tuple[str, str]:
-        service = normalize_name(name, "service name")
-        environment = self._env if env is None else normalize_name(env, "environment name")
+        # A declared name is already normalized (normalizing is idempotent): list
+        # and explain ask with those, and skip the per-character checks.
+        if type(name) is str and name in self._services:
+            service = name
+        else:
+            service = normalize_name(name, "service name")
+        if env is None:
+            environment = self._env
+        elif type(env) is str and (env == self._env or env in (self._declared_envs or ())):
+            environment = env
+        else:
+            environment = normalize_name(env, "environment name")
         if self._strict and service not in self._services:
             declared = ", ".join(sorted(self._services)) or "none"
             raise UnknownServiceError(
@@ -260,6 +518,11 @@ class PortMap:
         return service, environment
 
     def _port(self, service: str, env: str) -> int:
+        # A pinned pair answers before any layer resolves: it claims nothing, so
+        # an over-full layer of other services cannot make it fail.
+        pin = self._pin(service, env)
+        if pin is not None:
+            return pin
         table = self._table(env)
         port = table.get((service, env))
         if port is not None:
@@ -289,7 +552,7 @@ class PortMap:
             for service in self._services:
                 pin = self._pin(service, env)
                 if pin is None:
-                    claimants[key_bytes(service, env)] = (service, env)
+                    claimants[key_bytes(service, env, self._prefix)] = (service, env)
                 else:
                     table[service, env] = pin
         taken = self._blocked.union(below.values())
@@ -299,21 +562,23 @@ class PortMap:
             raise RangeExhaustedError(
                 f"{len(claimants)} (service, env) pairs need a port but range "
                 f"{low}-{high} has only {free} free after exclusions, pins and "
-                f"ports already assigned; widen port_range or declare fewer services"
+                f"ports already assigned; widen the port range or declare fewer services"
             )
-        ports = deferred_acceptance(claimants, low, high, taken)
+        trails: dict[bytes, list[int]] = {}
+        ports = deferred_acceptance(claimants, low, high, taken, trails)
         table.update((claimants[key], port) for key, port in ports.items())
+        self._trails.update((claimants[key], trail) for key, trail in trails.items())
         return table
 
     def _undeclared_port(self, service: str, env: str, table: "Assignments") -> int:
         taken = self._blocked.union(table.values())
         low, high = self._range
-        for port in probe_sequence(key_bytes(service, env), low, high):
+        for port in probe_sequence(key_bytes(service, env, self._prefix), low, high):
             if port not in taken:
                 return port
         raise RangeExhaustedError(
             f"no free port left for {service!r} in range {low}-{high}: every port is "
-            f"excluded, pinned or assigned to a declared service; widen port_range"
+            f"excluded, pinned or assigned to a declared service; widen the port range"
         )
 
     def _pin(self, service: str, env: str) -> int | None:
@@ -323,12 +588,12 @@ class PortMap:
     def _blocked_ports(self) -> frozenset[int]:
         low, high = self._range
         blocked: set[int] = set()
-        for first, last, _ in self.exclusions():
+        for first, last, _ in self.exclusions_in_force():
             if first <= high and last >= low:  # most defaults lie outside any one range
                 blocked.update(range(max(first, low), min(last, high) + 1))
         if len(blocked) > high - low:
             raise PortRangeError(
-                f"port_range {low}-{high} has no port left after exclusions; "
+                f"port range {low}-{high} has no port left after exclusions; "
                 f"widen it or exclude less"
             )
         blocked.update(port for port in self._pins.values() if low <= port <= high)
@@ -342,31 +607,50 @@ class PortMap:
             return self._overlay
         return frozenset((env,))
 
+    def _skip_reasons(self) -> "dict[int, tuple[Verdict, str]]":
+        """Why each pinned or excluded port of the range is skipped; a pin before an exclusion."""
+        low, high = self._range
+        pinned: dict[int, list[str]] = {}
+        for pin, port in self._pins.items():
+            if low <= port <= high:
+                pinned.setdefault(port, []).append(format_pin_key(pin))
+        reasons: dict[int, tuple[Verdict, str]] = {
+            port: ("pinned", f"pinned to {' and '.join(keys)}") for port, keys in pinned.items()
+        }
+        for first, last, reason in self.exclusions_in_force():
+            for port in range(max(first, low), min(last, high) + 1):
+                reasons.setdefault(port, ("excluded", f"excluded: {reason}"))
+        return reasons
+
     def _skip_reason(
         self,
         port: int,
         rank: int,
         holders: "dict[int, tuple[str, str]]",
-        rivals: "frozenset[tuple[str, str]]",
-    ) -> tuple[str, str]:
-        """Why port, at probe number rank, was not taken."""
-        pinned = [
-            format_pin_key(pin) for pin, pinned_port in self._pins.items() if pinned_port == port
-        ]
-        if pinned:
-            return "pinned", f"pinned to {' and '.join(pinned)}"
-        for first, last, reason in self.exclusions():
-            if first <= port <= last:
-                return "excluded", f"excluded: {reason}"
+        rivals: "frozenset[str]",
+    ) -> "tuple[Verdict, str]":
+        """Why port, at probe number rank, was not taken.
+
+        holders: who holds each port in the lookup's matching; rivals: the
+        environments resolved in the same matching as the one explained.
+        """
+        if self._skipped_at is None:
+            self._skipped_at = self._skip_reasons()
+        skipped = self._skipped_at.get(port)
+        if skipped is not None:
+            return skipped
+        # Not pinned nor excluded: held by exactly one pair (the lookup's own port
+        # ended the probes before this one).
         service, env = holders[port]
-        if (service, env) not in rivals:
+        if env not in rivals:
             return "held", f"held by {service}@{env} (assigned before this lookup)"
-        holder_key = key_bytes(service, env)
-        holder_rank = next(
-            index
-            for index, candidate in enumerate(probe_sequence(holder_key, *self._range))
-            if candidate == port
-        )
+        trail = self._trails.get((service, env))
+        if trail is not None:  # the holder's trail ends at the port it holds
+            holder_rank = len(trail) - 1
+        else:
+            holder_key = key_bytes(service, env, self._prefix)
+            sequence = probe_sequence(holder_key, *self._range)
+            holder_rank = next(index for index, held in enumerate(sequence) if held == port)
         if holder_rank == rank:
             why = f"its probe {holder_rank} too, and its key sorts first"
         else:
@@ -376,14 +660,14 @@ class PortMap:
 
 def _normalize_all(values: object, kind: str, where: str) -> frozenset[str]:
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise InvalidTypeError(f"{where} must be a list of names, not {values!r}")
+        raise InvalidTypeError(f"{where} must be a list of names, not {excerpt(values)}")
     seen: dict[str, str] = {}
     for index, value in enumerate(values):
         name = normalize_name(value, kind, f"{where}[{index}]")
         if name in seen:
             raise InvalidNameError(
-                f"{kind} {value!r} in {where} is declared twice "
-                f"(also as {seen[name]!r}); names are compared casefolded"
+                f"{kind} {excerpt(value)} in {where} is declared twice "
+                f"(also as {excerpt(seen[name])}); names are compared casefolded"
             )
         seen[name] = value
     return frozenset(seen)
@@ -391,13 +675,21 @@ def _normalize_all(values: object, kind: str, where: str) -> frozenset[str]:
 
 def _check_bool(value: object, what: str) -> bool:
     if not isinstance(value, bool):
-        raise InvalidTypeError(f"{what} must be True or False, not {value!r}")
+        raise InvalidTypeError(f"{what} must be True or False, not {excerpt(value)}")
     return value
 
 
-def _check_algorithm(value: object) -> None:
-    if isinstance(value, bool) or value != ALGORITHM_VERSION:
+def check_algorithm(value: object) -> None:
+    """Raise AlgorithmVersionError unless value is the algorithm this release implements."""
+    # Only the int itself: 1.0 and Fraction(1) equal it, but no float is a version.
+    if type(value) is not int or value != ALGORITHM_VERSION:
         raise AlgorithmVersionError(
-            f"algorithm {value!r} is not supported; this release implements "
+            f"algorithm {excerpt(value)} is not supported; this release implements "
             f"algorithm {ALGORITHM_VERSION} only"
         )
+
+
+def loaded_from(pm: PortMap, path: str | None) -> PortMap:
+    """pm, marked as read from path: load() records where a map came from this way."""
+    pm._config_path = path  # noqa: SLF001 - set once, before anyone else sees the map
+    return pm

@@ -2,10 +2,11 @@
 
 from ._errors import InvalidNameError, InvalidTypeError, PinConflictError, PortRangeError
 from ._names import normalize_name
+from ._quote import excerpt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
     PinKey = tuple[str, str | None]
 
@@ -17,16 +18,20 @@ def check_port(value: object, what: str, error: type[ValueError] = PortRangeErro
     """Return value if it is an int port in 1-65535; raise naming what it is otherwise."""
     # bool is an int subclass, but True as a port is always a mistake.
     if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidTypeError(f"{what} must be an int port, not {type(value).__name__}: {value!r}")
+        raise InvalidTypeError(
+            f"{what} must be an int port, not {type(value).__name__}: {excerpt(value)}"
+        )
     if not MIN_PORT <= value <= MAX_PORT:
-        raise error(f"{what} is {value}, outside the valid ports {MIN_PORT}-{MAX_PORT}")
+        raise error(f"{what} is {excerpt(value)}, outside the valid ports {MIN_PORT}-{MAX_PORT}")
     return value
 
 
 def check_range(value: object, what: str = "port_range") -> tuple[int, int]:
     """Return an inclusive (low, high) range; raise naming the bad part otherwise."""
     if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise InvalidTypeError(f"{what} must be two ints (low, high), inclusive; got {value!r}")
+        raise InvalidTypeError(
+            f"{what} must be two ints (low, high), inclusive; got {excerpt(value)}"
+        )
     low = check_port(value[0], f"{what} low end")
     high = check_port(value[1], f"{what} high end")
     if low > high:
@@ -40,7 +45,7 @@ def check_exclusions(value: object, what: str = "exclude") -> tuple[tuple[int, i
     """Return exclusions as sorted, merged inclusive (low, high) intervals."""
     if isinstance(value, (str, bytes)) or not _is_iterable(value):
         raise InvalidTypeError(
-            f"{what} must be a list of ports and (low, high) ranges; got {value!r}"
+            f"{what} must be a list of ports and (low, high) ranges; got {excerpt(value)}"
         )
     intervals = []
     items: Iterable[object] = value  # type: ignore[assignment]  # iterability checked above
@@ -64,17 +69,23 @@ def merge_intervals(intervals: "Iterable[tuple[int, int]]") -> tuple[tuple[int, 
     return tuple(merged)
 
 
-def check_pins(value: object, what: str = "pins") -> "dict[PinKey, int]":
-    """Return pins keyed by (service, env or None); raise on a bad key, port or conflict."""
+def check_pins(
+    value: object, what: str = "pins", labels: "Mapping[object, str] | None" = None
+) -> "dict[PinKey, int]":
+    """Return pins keyed by (service, env or None); raise on a bad key, port or conflict.
+
+    labels names each key as its source wrote it (a file's 'auth@test'); by
+    default a key is named as Python spells it, pins[('auth', 'test')].
+    """
     items = getattr(value, "items", None)
     if items is None:
         raise InvalidTypeError(
-            f"{what} must be a mapping of service (or (service, env)) to port; got {value!r}"
+            f"{what} must be a mapping of service (or (service, env)) to port; got {excerpt(value)}"
         )
     pins: dict[PinKey, int] = {}
     owners: dict[int, tuple[str, str]] = {}
     for raw_key, raw_port in items():
-        label = f"{what}[{raw_key!r}]"
+        label = labels[raw_key] if labels else f"{what}[{excerpt(raw_key)}]"
         key = _pin_key(raw_key, label)
         port = check_port(raw_port, label, PinConflictError)
         if key in pins:

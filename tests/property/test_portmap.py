@@ -1,4 +1,4 @@
-"""Invariants of v1 that hold for all inputs, checked with hypothesis."""
+"""PortMap, for all inputs: bad arguments raise our errors; crowded maps keep every invariant."""
 
 import contextlib
 import random
@@ -9,31 +9,9 @@ from hypothesis import strategies as st
 
 import stableport
 from stableport import PortMap
-from stableport._hashing import jump_hash, key_bytes, probe_sequence
-from stableport._matching import deferred_acceptance
 from stableport._names import normalize_name
 
-from .strategies import (
-    env_sets,
-    exclusions_in,
-    junk,
-    service_sets,
-    simple_names,
-    small_ranges,
-    valid_names,
-)
-
-
-@given(valid_names)
-def test_normalization_is_idempotent(name: str) -> None:
-    once = normalize_name(name)
-    assert normalize_name(once) == once
-
-
-@given(valid_names)
-def test_case_variants_are_one_service(name: str) -> None:
-    assume(normalize_name(name.upper()) == normalize_name(name))
-    assert stableport.port_for(name.upper()) == stableport.port_for(name)
+from .strategies import build, crowded_maps, junk, service_sets, simple_names, small_ranges
 
 
 @given(junk, junk)
@@ -59,38 +37,8 @@ def test_portmap_accepts_or_raises_a_stableport_error(**arguments: object) -> No
         PortMap(**arguments)  # type: ignore[arg-type]
 
 
-@st.composite
-def crowded_maps(draw: st.DrawFn) -> dict[str, object]:
-    """Arguments for a map whose services crowd a small range, with envs, exclusions, pins.
-
-    The range holds every declared pair, one undeclared environment's layer and
-    some spare ports, but is small enough that probes collide often.
-    """
-    services = draw(service_sets)
-    envs = draw(env_sets)
-    claimants = len(services) * (len(envs) + 1)
-    low = draw(st.integers(20000, 29000))
-    port_range = (low, low + claimants + 20 + draw(st.integers(0, 3 * claimants)))
-    pinned = draw(st.lists(st.sampled_from(services), unique=True, max_size=3))
-    pin_ports = draw(
-        st.lists(st.integers(*port_range), min_size=len(pinned), max_size=len(pinned), unique=True)
-    )
-    return {
-        "services": services,
-        "envs": envs or None,
-        "port_range": port_range,
-        "exclude": draw(exclusions_in(port_range)),
-        "pins": dict(zip(pinned, pin_ports, strict=True)),
-        "default_exclusions": draw(st.booleans()),
-    }
-
-
-def build(arguments: dict[str, object]) -> PortMap:
-    return PortMap(**arguments)  # type: ignore[arg-type]
-
-
 def blocked_for(pm: PortMap, port: int) -> bool:
-    return any(low <= port <= high for low, high, _ in pm.exclusions())
+    return any(low <= port <= high for low, high, _ in pm.exclusions_in_force())
 
 
 @given(crowded_maps(), st.lists(simple_names, max_size=5), st.sampled_from([None, "dev", "x"]))
@@ -136,17 +84,6 @@ def test_declaration_order_changes_nothing(
     one, two = build(arguments), build(shuffled)
     assert one.assignments() == two.assignments()
     assert one.port_for("visitor", env="other") == two.port_for("visitor", env="other")
-
-
-@given(st.lists(simple_names, min_size=1, max_size=40, unique=True), small_ranges(), st.randoms())
-def test_deferred_acceptance_ignores_processing_order(
-    names: list[str], port_range: tuple[int, int], shuffler: random.Random
-) -> None:
-    keys = [key_bytes(name, "e") for name in names]
-    blocked = {port_range[0] + 1}
-    result = deferred_acceptance(keys, *port_range, blocked)
-    shuffler.shuffle(keys)
-    assert deferred_acceptance(keys, *port_range, blocked) == result
 
 
 def displacement_chain(
@@ -203,19 +140,6 @@ def test_an_exclusion_moves_only_its_port_and_the_chain_behind_it(
     assert moved == expected
 
 
-@given(st.integers(0, 2**64 - 1), st.integers(1, 70000), st.integers(1, 7000))
-def test_jump_hash_moves_keys_only_into_new_buckets(key: int, buckets: int, growth: int) -> None:
-    old, new = jump_hash(key, buckets), jump_hash(key, buckets + growth)
-    assert 0 <= old < buckets
-    assert new == old or new >= buckets
-
-
-@given(st.binary(min_size=1, max_size=40), st.integers(1, 300), st.integers(1, 65235))
-def test_a_probe_sequence_visits_every_port_once(key: bytes, size: int, low: int) -> None:
-    ports = list(probe_sequence(key, low, low + size - 1))
-    assert sorted(ports) == list(range(low, low + size))
-
-
 @settings(max_examples=30)
 @given(small_ranges(), st.integers(0, 5))
 def test_a_nearly_full_range_resolves_and_an_overfull_one_raises(
@@ -253,3 +177,38 @@ def test_an_overlay_gives_each_worker_its_own_ports_and_moves_none_below(
     assert not set(hashed) & set(below.values())
     for (service, env), port in everything.items():
         assert overlaid.port_for(service, env) == port
+
+
+@given(service_sets.filter(lambda names: len(names) >= 2), st.data())
+def test_a_pinned_pair_answers_however_full_its_layer(
+    services: list[str], data: st.DataObject
+) -> None:
+    pinned, *claimants = services
+    spare = data.draw(st.integers(0, len(claimants) - 1))
+    low = data.draw(st.integers(20000, 29000))
+    # Room for dev's claimants and fewer spare ports than prod's layer needs.
+    pm = PortMap(
+        services,
+        envs=["dev"],
+        port_range=(low, low + len(claimants) + spare - 1),
+        pins={pinned: data.draw(st.integers(30000, 65535))},
+        default_exclusions=False,
+    )
+    assert pm.port_for(pinned, "prod") == pm.pins[normalize_name(pinned), None]
+    with pytest.raises(stableport.RangeExhaustedError):
+        pm.port_for(claimants[0], "prod")
+
+
+@settings(max_examples=40)
+@given(crowded_maps())
+def test_explain_tells_the_same_story_from_the_matchings_trails_as_from_the_hash(
+    arguments: dict[str, object],
+) -> None:
+    # list explains every service from the probes the matching kept; a map that
+    # kept none hashes each key again. Both must tell every probe alike.
+    pm, rehashed = build(arguments), build(arguments)
+    rehashed._trails.clear()
+    for service, env in pm.assignments():
+        story = pm.explain(service, env)
+        assert story == rehashed.explain(service, env)
+    assert rehashed._trails == {}

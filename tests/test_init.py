@@ -1,0 +1,301 @@
+"""stableport init: real files, real console-script runs; nothing before the table changes."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from stableport import PortMap
+from stableport._cli import main
+
+from .util import run
+
+# A pyproject.toml as people write them: comments, odd spacing, no final newline.
+PYPROJECT = (
+    b"# The shop's web services.\n"
+    b'[project]\nname = "Shop"   # as on PyPI\nversion = "1.0"\n'
+    b"dependencies = [\n  'stableport',  # ports\n]\n\n"
+    b"[tool.ruff]\nline-length = 99"
+)
+
+TABLE = (
+    "[tool.stableport]\n"
+    "# Part of every port's hash: keep it when the project is renamed.\n"
+    'namespace = "shop"\n'
+    'services = ["api", "web"]\n'
+)
+
+
+def init(directory: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = run("init", *args, env=env, cwd=directory)
+    return result.returncode, result.stdout, result.stderr
+
+
+def test_init_appends_to_pyproject_and_keeps_every_byte_before(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_bytes(PYPROJECT)
+    code, out, err = init(tmp_path, "api", "web")
+    assert (code, err) == (0, "")
+    written = pyproject.read_bytes()
+    assert written[: len(PYPROJECT)] == PYPROJECT
+    # The file had no final newline: one ends its last line, one blank line follows.
+    assert written[len(PYPROJECT) :] == b"\n\n" + TABLE.encode()
+    shop = PortMap(["api", "web"], namespace="shop")
+    assert out == (
+        f"appended to {pyproject}:\n\n{TABLE}\n"
+        f"(namespace from [project].name in {pyproject})\n\n"
+        "namespace: shop\n"
+        "SERVICE  ENV       PORT  HOW\n"
+        f"api      default  {shop.port_for('api')}  hashed\n"
+        f"web      default  {shop.port_for('web')}  hashed\n"
+    )
+    # What init printed is what the commands now read.
+    listed = json.loads(run("list", "--json", cwd=tmp_path).stdout)
+    assert listed["namespace"] == "shop"
+    assert [entry["port"] for entry in listed["entries"]] == [
+        shop.port_for("api"),
+        shop.port_for("web"),
+    ]
+
+
+def test_init_keeps_crlf_line_endings_and_adds_no_extra_blank_line(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    original = b'[project]\r\nname = "crlf-app"\r\n\r\n'
+    pyproject.write_bytes(original)
+    assert init(tmp_path, "db")[0] == 0
+    assert pyproject.read_bytes() == original + (
+        b"[tool.stableport]\r\n"
+        b"# Part of every port's hash: keep it when the project is renamed.\r\n"
+        b'namespace = "crlf-app"\r\n'
+        b'services = ["db"]\r\n'
+    )
+
+
+def test_init_refuses_a_project_that_already_has_a_stableport_table(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_bytes(PYPROJECT)
+    assert init(tmp_path, "api")[0] == 0
+    before = pyproject.read_bytes()
+    code, out, err = init(tmp_path, "worker")
+    assert (code, out) == (2, "")
+    assert err == (
+        f"stableport: error: {pyproject} already has a [tool.stableport] table; "
+        "init never rewrites one: edit it by hand\n"
+    )
+    assert pyproject.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        "[tool.stableport.pins]\ndb = 5432\n",
+        "[tool]\nstableport = { services = ['api'] }\n",
+        "tool.stableport.services = ['api']\n",
+    ],
+)
+def test_any_spelling_of_the_table_is_refused(tmp_path: Path, table: str) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    # First in the file, so a dotted key is at the top level.
+    pyproject.write_text(f'{table}[project]\nname = "shop"\n')
+    code, _, err = init(tmp_path, "api")
+    assert code == 2
+    assert "already has a [tool.stableport] table" in err
+    assert pyproject.read_text() == f'{table}[project]\nname = "shop"\n'
+
+
+def test_init_refuses_beside_an_existing_stableport_toml(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(PYPROJECT)
+    (tmp_path / "stableport.toml").write_text('services = ["old"]\n')
+    code, out, err = init(tmp_path, "api")
+    assert (code, out) == (2, "")
+    assert err == (
+        f"stableport: error: {tmp_path / 'stableport.toml'} already exists; init never "
+        "overwrites a file: edit it, or remove it and run init again\n"
+    )
+    assert (tmp_path / "pyproject.toml").read_bytes() == PYPROJECT
+    assert (tmp_path / "stableport.toml").read_text() == 'services = ["old"]\n'
+
+
+def test_a_project_without_a_project_table_is_named_after_its_directory(tmp_path: Path) -> None:
+    directory = tmp_path / "Billing-Service"
+    directory.mkdir()
+    pyproject = directory / "pyproject.toml"
+    original = b'[build-system]\nrequires = ["hatchling"]\n'
+    pyproject.write_bytes(original)
+    code, out, _ = init(directory, "api")
+    assert code == 0
+    assert pyproject.read_bytes() == original + b"\n" + (
+        b"[tool.stableport]\n"
+        b"# Part of every port's hash: keep it when the project is renamed.\n"
+        b'namespace = "billing-service"\n'
+        b'services = ["api"]\n'
+    )
+    assert f"(namespace from the name of the directory {directory})" in out
+
+
+def test_without_a_pyproject_init_creates_stableport_toml(tmp_path: Path) -> None:
+    directory = tmp_path / "tools"
+    directory.mkdir()
+    code, out, _ = init(directory)
+    standalone = directory / "stableport.toml"
+    assert code == 0
+    assert standalone.read_text() == (
+        "# Part of every port's hash: keep it when the project is renamed.\n"
+        'namespace = "tools"\n'
+        "services = []\n"
+    )
+    assert out.startswith(f"created {standalone}:\n")
+    assert out.endswith("no services yet: list them in services, then run stableport list\n")
+
+
+def test_config_asks_for_a_standalone_file_beside_a_pyproject(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(PYPROJECT)
+    code, _, _ = init(tmp_path, "api", "--config", "stableport.toml", "--namespace", "Shop-Dev")
+    assert code == 0
+    assert (tmp_path / "pyproject.toml").read_bytes() == PYPROJECT
+    assert (tmp_path / "stableport.toml").read_text().splitlines()[1:] == [
+        'namespace = "shop-dev"',
+        'services = ["api"]',
+    ]
+    # Discovery prefers stableport.toml, so this is the map every command reads now.
+    assert run("api", cwd=tmp_path).stdout == f"{PortMap(namespace='shop-dev').port_for('api')}\n"
+
+
+def test_names_that_need_escaping_survive_the_round_trip(tmp_path: Path) -> None:
+    code, _, err = init(tmp_path, 'say "hi"', "back\\slash", "--namespace", "Café")
+    assert (code, err) == (0, "")
+    listed = json.loads(run("list", "--json", cwd=tmp_path).stdout)
+    assert listed["namespace"] == "café"
+    assert [entry["service"] for entry in listed["entries"]] == ["back\\slash", 'say "hi"']
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["api", "API"], "service 'API' is given twice (also as 'api'); names are compared"),
+        (["a@b"], "service name 'a@b' (from SERVICE argument 1) contains '@', which is reserved"),
+        (["api", "--namespace", "x,y"], "namespace 'x,y' (from --namespace) contains ','"),
+    ],
+)
+def test_bad_names_are_refused_and_nothing_is_written(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_bytes(PYPROJECT)
+    code, out, err = init(tmp_path, *args)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"stableport: error: {message}")
+    assert pyproject.read_bytes() == PYPROJECT
+
+
+def test_a_directory_name_that_is_no_name_asks_for_namespace(tmp_path: Path) -> None:
+    directory = tmp_path / "a=b"
+    directory.mkdir()
+    code, _, err = init(directory, "api")
+    assert code == 2
+    assert err == (
+        f"stableport: error: namespace 'a=b' (from the name of the directory {directory}) "
+        "contains '=', which is reserved; names may not contain any of @ = ,; "
+        "give one with --namespace NS\n"
+    )
+    assert list(directory.iterdir()) == []
+
+
+def test_a_pyproject_that_cannot_take_the_table_is_left_alone(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text("tool = { black = { line-length = 99 } }\n")
+    code, _, err = init(tmp_path, "api")
+    assert code == 2
+    assert err.startswith(
+        f"stableport: error: {pyproject}: appending [tool.stableport] would not be valid TOML "
+        "(invalid TOML: "
+    )
+    assert err.endswith("; add the table by hand\n")
+    assert pyproject.read_text() == "tool = { black = { line-length = 99 } }\n"
+
+
+def test_an_invalid_pyproject_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text("[project\n")
+    code, _, err = init(tmp_path, "api")
+    assert code == 2
+    assert err.startswith(f"stableport: error: {pyproject}: invalid TOML: ")
+    assert pyproject.read_text() == "[project\n"
+    assert not (tmp_path / "stableport.toml").exists()
+
+
+def test_a_service_named_init_is_still_reachable_after_double_dash(tmp_path: Path) -> None:
+    result = run("--", "init", cwd=tmp_path)
+    assert result.stdout == f"{PortMap().port_for('init')}\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+SCENARIOS = {
+    "append": ({"pyproject.toml": PYPROJECT}, ["api", "web"]),
+    "no project table": ({"pyproject.toml": b"[build-system]\nrequires = []\n"}, ["db"]),
+    "standalone": ({}, []),
+    "asked for standalone": (
+        {"pyproject.toml": PYPROJECT},
+        ["--config", "ports.toml", "x", "--namespace", "Shop-Dev"],
+    ),
+    "refused": ({"stableport.toml": b"services = []\n"}, ["api"]),
+    "already has the table": ({"pyproject.toml": b"[tool.stableport]\n"}, ["api"]),
+    "cannot take the table": ({"pyproject.toml": b"tool = {}\n"}, ["api"]),
+    "bad toml": ({"pyproject.toml": b"tool = 1\n"}, ["api"]),
+    "duplicate": ({}, ["api", "Api"]),
+}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_main_in_process_does_what_the_console_script_does(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    scenario: str,
+) -> None:
+    files, args = SCENARIOS[scenario]
+    results = []
+    for where in ("subprocess", "in-process"):
+        directory = tmp_path / where / "shop"
+        directory.mkdir(parents=True)
+        for name, content in files.items():
+            (directory / name).write_bytes(content)
+        if where == "subprocess":
+            code, out, err = init(directory, *args)
+        else:
+            monkeypatch.chdir(directory)
+            code = main(["init", *args])
+            out, err = capsys.readouterr()
+        written = {path.name: path.read_bytes() for path in sorted(directory.iterdir())}
+        results.append(
+            (code, out.replace(str(directory), "DIR"), err.replace(str(directory), "DIR"), written)
+        )
+    assert results[0] == results[1]
+
+
+def test_init_below_a_configured_directory_says_which_file_it_replaces(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.stableport]\nservices = ["api"]\n')
+    package = tmp_path / "pkg"
+    package.mkdir()
+    before = run("api", cwd=package).stdout
+    code, out, _ = init(package, "api")
+    assert code == 0
+    assert (
+        f"({package} used {tmp_path / 'pyproject.toml'} until now; "
+        "this file takes its place there)\n"
+    ) in out
+    # It does: the lookup moved to the new file's namespace.
+    assert run("api", cwd=package).stdout == f"{PortMap(namespace='pkg').port_for('api')}\n"
+    assert before == f"{PortMap(['api']).port_for('api')}\n"
+
+
+def test_a_file_discovery_does_not_look_for_is_said_to_need_naming(tmp_path: Path) -> None:
+    code, out, _ = init(tmp_path, "api", "--config", "ports.toml", "--namespace", "shop")
+    assert code == 0
+    assert (
+        "(discovery looks for stableport.toml and pyproject.toml only: "
+        "name this file with --config or STABLEPORT_CONFIG)\n"
+    ) in out
+    assert "until now" not in out
+    result = run("api", env={"STABLEPORT_CONFIG": str(tmp_path / "ports.toml")}, cwd=tmp_path)
+    assert result.stdout == f"{PortMap(namespace='shop').port_for('api')}\n"
