@@ -175,7 +175,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     settings = session.config.stash.get(SETTINGS, None)
     workeroutput = getattr(session.config, "workeroutput", None)
     if settings is not None and settings.fixture is not None and workeroutput is not None:
-        workeroutput["stableport"] = settings.fixture.describe()
+        line = settings.fixture.describe(verbose=session.config.option.verbose > 0)
+        if line is not None:
+            workeroutput["stableport"] = line
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -188,13 +190,14 @@ def pytest_testnodedown(node: object, error: object) -> None:  # noqa: ARG001 - 
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Which lease and environment gave this run its ports, when the fixture was used."""
+    """Which lease gave this run its ports, when not the one a run alone gets (or with -v)."""
     settings = terminalreporter.config.stash.get(SETTINGS, None)
     if settings is None:
         return
     lines = sorted(settings.workers_seen)
     if settings.fixture is not None:
-        lines.insert(0, settings.fixture.describe())
+        line = settings.fixture.describe(verbose=terminalreporter.config.option.verbose > 0)
+        lines[:0] = [line] if line is not None else []
     for line in lines:
         terminalreporter.write_line(f"stableport: {line}")
 

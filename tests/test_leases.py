@@ -233,8 +233,9 @@ def test_a_run_alone_gets_lease_0_and_exactly_the_cli_ports(pytester: pytest.Pyt
     assert record["ports"] == {
         name: stableport.port_for(name, env="test") for name in DECLARED + UNDECLARED
     }
-    result = pytester.runpytest("-k", "records")
-    result.stdout.fnmatch_lines(["stableport: lease 0, env 'test'"])
+    # Only -v says so: it is what a run alone gets.
+    assert "stableport:" not in pytester.runpytest().stdout.str()
+    pytester.runpytest("-v").stdout.fnmatch_lines(["stableport: lease 0, env 'test'"])
     # The lease ended with the session: the next run gets it again.
     assert probe(pytester) == record
 
@@ -247,6 +248,8 @@ def test_a_held_lease_is_passed_over_for_the_lowest_free_one(
     record = probe(pytester)
     assert record["lease"] == 1
     assert record["env"] == "test-gw0"
+    # Not what a run alone gets: the summary says so without -v.
+    pytester.runpytest().stdout.fnmatch_lines(["stableport: lease 1, env 'test-gw0'"])
     overlay = stableport.load(project / "stableport.toml").overlay(
         f"test-gw{index}" for index in range(64)
     )
@@ -274,7 +277,7 @@ def test_a_port_another_run_holds_is_passed_over(
     assert moved["ports"]["cache"] == next(
         port for port in order if port != taken and port not in declared
     )
-    result = pytester.runpytest("-k", "records")
+    result = pytester.runpytest()
     result.stdout.fnmatch_lines(
         [f"stableport: lease 0, env 'test'; moved off ports held by other runs: cache {taken} -> *"]
     )
@@ -293,7 +296,7 @@ def test_leases_can_be_turned_off(
     args: list[str],
 ) -> None:
     assert held.take(lease_file("test", 0))  # ignored: no lease is taken at all
-    nowhere = pytester.path.parent / "never-created"
+    nowhere = pytester.path / "never-created"
     monkeypatch.setenv("STABLEPORT_LEASE_DIR", str(nowhere))
     if ini:
         pytester.makeini(ini)
@@ -304,7 +307,7 @@ def test_leases_can_be_turned_off(
         name: stableport.port_for(name, env="test") for name in DECLARED + UNDECLARED
     }
     assert not nowhere.exists()
-    pytester.runpytest(*args).stdout.fnmatch_lines(["stableport: leases off, env 'test'"])
+    pytester.runpytest("-v", *args).stdout.fnmatch_lines(["stableport: leases off, env 'test'"])
 
 
 @pytest.mark.usefixtures("project")
@@ -337,7 +340,7 @@ def test_leases_live_in_the_runtime_directory_else_a_private_temporary_one(
 def test_an_unusable_lease_directory_fails_the_test_with_one_line(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, make: "object", message: str
 ) -> None:
-    where = pytester.path.parent / "unusable-leases"
+    where = pytester.path / "unusable-leases"
     make(where)  # type: ignore[operator]
     monkeypatch.setenv("STABLEPORT_LEASE_DIR", str(where))
     pytester.makepyfile(test_probe="def test_port(stableport):\n    stableport('billing')\n")

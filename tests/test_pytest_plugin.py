@@ -115,9 +115,10 @@ def lease_envs(env: str, count: int = 64) -> list[str]:
 def test_xdist_workers_never_share_a_port_and_keep_theirs_across_runs(
     project: Path, pytester: pytest.Pytester, workers: int
 ) -> None:
-    result = pytester.runpytest_subprocess("-n", str(workers))
+    result = pytester.runpytest_subprocess("-n", str(workers), "-v")
     result.assert_outcomes(passed=16)
-    # Worker gwN holds lease N+1, and the summary says so.
+    # Worker gwN holds lease N+1, and the summary says so (with -v: it is
+    # what a run alone gets).
     result.stdout.fnmatch_lines_random(
         [
             f"stableport: gw{index}: lease {index + 1}, env 'test-gw{index}'"

@@ -44,7 +44,7 @@ def overlay_envs(project: "PortMap", env: str) -> tuple[str, ...]:
         return ()
     low, high = project.port_range
     taken = set(project.assignments().values())
-    for first, last, _ in project.exclusions():
+    for first, last, _ in project.exclusions_in_force():
         taken.update(range(max(first, low), min(last, high) + 1))
     free = high - low + 1 - sum(1 for port in taken if low <= port <= high)
     count = min(MAX_OVERLAY, free // (2 * services))
@@ -97,6 +97,7 @@ class StableportFixture:
         self._locks = locks
         self._overlaid: tuple[PortMap, PortMap] | None = None  # (project map, its overlay)
         self._given: dict[str, int] = {}
+        self._alone = True  # holds the lease a run alone gets
         self.moved: list[str] = []
 
     @classmethod
@@ -123,6 +124,7 @@ class StableportFixture:
             locks=locks,
         )
         fixture._base_env = settings.env
+        fixture._alone = number == preferred
         return fixture
 
     @property
@@ -167,7 +169,7 @@ class StableportFixture:
         # skipping what the map hands out or excludes, as an undeclared name does.
         low, high = port_map.port_range
         skip = set(port_map.assignments().values())
-        for first, last, _ in port_map.exclusions():
+        for first, last, _ in port_map.exclusions_in_force():
             skip.update(range(max(first, low), min(last, high) + 1))
         key = key_bytes(normalize_name(name), normalize_name(self.env, "environment name"))
         for candidate in probe_sequence(key, low, high):
@@ -192,8 +194,13 @@ class StableportFixture:
                 pytrace=False,
             )
 
-    def describe(self) -> str:
-        """One line for pytest's summary: the lease, the environment, any port moved."""
+    def describe(self, *, verbose: bool = False) -> str | None:
+        """One line for pytest's summary: the lease, the environment, any port moved.
+
+        None when this process got what a run alone gets, unless verbose.
+        """
+        if self._alone and not self.moved and not verbose:
+            return None
         who = f"{self.worker}: " if self.worker else ""
         lease = "leases off" if self.lease is None else f"lease {self.lease}"
         moved = f"; moved off ports held by other runs: {', '.join(self.moved)}" * bool(self.moved)
