@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import stableport
+from stableport._fixture import _take_lease, check_worker_count, overlay_envs
 from stableport._hashing import key_bytes, probe_sequence
 from stableport._leases import Locks
 
@@ -444,3 +445,58 @@ def test_a_session_killed_with_sigkill_frees_its_lease(
             holder.wait()
     assert holder.returncode == -signal.SIGKILL
     assert probe(pytester)["lease"] == 0
+
+
+# -- the pieces, in this process -------------------------------------------------------
+
+
+def test_a_lock_is_held_by_one_holder_until_released(lease_dir: Path) -> None:
+    first, second = Locks(lease_dir), Locks(lease_dir)
+    assert first.take("lease-x-0")
+    assert first.take("lease-x-0")  # already its own
+    assert not second.take("lease-x-0")
+    first.release()
+    assert second.take("lease-x-0")
+    second.release()
+
+
+def test_when_every_lease_is_held_the_fixture_says_so(lease_dir: Path, held: Locks) -> None:
+    assert all(held.take(lease_file("ci", number)) for number in range(256))
+    with pytest.raises(pytest.fail.Exception, match="all 256 leases of env 'ci' are held"):
+        _take_lease(Locks(lease_dir), "ci", 0)
+
+
+@pytest.mark.usefixtures("project")
+def test_when_every_port_is_held_the_test_fails_naming_the_service(
+    pytester: pytest.Pytester, held: Locks
+) -> None:
+    pytester.makefile(".toml", stableport="range = [20001, 20003]")
+    assert all(held.take(f"port-{port}") for port in (20001, 20002, 20003))
+    pytester.makepyfile(test_probe="def test_port(stableport):\n    stableport('cache')\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "stableport: no port left for 'cache' in range 20001-20003: every free port is "
+            "held by another live test run"
+        ]
+    )
+
+
+def test_a_map_without_services_needs_no_overlay() -> None:
+    assert overlay_envs(stableport.PortMap(), "test") == ()
+    assert len(overlay_envs(stableport.PortMap(["a"]), "test")) == 64
+
+
+def test_the_worker_count_check_fails_once_and_leaves_a_broken_config_to_the_tests(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "stableport.toml").write_text("servics = 1")
+    os.chdir(tmp_path)  # the clean_stableport_state fixture restores it
+    stableport.reload()
+    check_worker_count(1000, "test")  # no UsageError: the tests report the config
+    (tmp_path / "stableport.toml").write_text('services = ["a"]\nrange = [20001, 20010]')
+    stableport.reload()
+    check_worker_count(4, "test")
+    with pytest.raises(pytest.UsageError, match="-n 5: range 20001-20010 holds the 1 declared"):
+        check_worker_count(5, "test")

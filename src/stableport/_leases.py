@@ -74,10 +74,6 @@ class Locks:
         self._held[name] = fd
         return True
 
-    def holds(self, name: str) -> bool:
-        """Whether this session holds the lock on file name."""
-        return name in self._held
-
     def release(self) -> None:
         """Release every lock (closing a descriptor drops its lock)."""
         for fd in self._held.values():
