@@ -226,6 +226,8 @@ def _table(rows: "list[tuple[str, str, str, str]]") -> str:
 
 def _width(text: str) -> int:
     """Terminal columns: wide East Asian characters take two, combining marks none."""
+    if text.isascii():  # one column each; the common case, without a lookup per character
+        return len(text)
     return sum(
         0 if unicodedata.combining(char) else 2 if unicodedata.east_asian_width(char) in "WF" else 1
         for char in text
