@@ -266,3 +266,13 @@ def test_honcho_runs_two_servers_on_their_stableport_ports(project: Path) -> Non
         process.send_signal(signal.SIGTERM)  # honcho stops every process it started
         process.wait(timeout=DEADLINE)
     assert not any(listening(port) for port in ports.values())
+
+
+def test_expand_replaces_only_the_placeholders_run_sets() -> None:
+    settings = {"PORT": 28439, "WEB_PORT": 28439, "DB_PORT": 26613}
+    assert _run.expand("--bind=127.0.0.1:{PORT},{DB_PORT}", settings, 3) == (
+        "--bind=127.0.0.1:28439,26613"
+    )
+    assert _run.expand("{} {port} {PORTS} {x_PORT}", settings, 1) == "{} {port} {PORTS} {x_PORT}"
+    with pytest.raises(stableport.StableportError, match=r"argument 2 '\{API_PORT\}' names"):
+        _run.expand("{API_PORT}", settings, 2)
