@@ -264,7 +264,17 @@ def test_check_has_no_namespace_note_for_pins_only_or_no_services(tmp_path: Path
     result = run("check", "--json", cwd=tmp_path)
     checked = json.loads(result.stdout)
     assert (result.returncode, checked["ok"], checked["namespace"]) == (0, True, None)
-    assert [f["level"] for f in checked["findings"] if f["subject"] == "namespace"] == ["note"]
+    assert [
+        (f["level"], f["message"].split("; ")[1])
+        for f in checked["findings"]
+        if f["subject"] == "namespace"
+    ] == [
+        (
+            "note",
+            'add namespace = "<project name>" to stableport.toml (it moves every hashed port '
+            "once, then never again)",
+        )
+    ]
 
 
 def test_a_namespaced_port_follows_from_the_key_bytes_alone() -> None:

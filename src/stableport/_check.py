@@ -111,11 +111,9 @@ def _namespace_findings(pm: "PortMap", origin: "Origin") -> list[Finding]:
     hashed = [service for service in pm.services if service not in pinned_everywhere]
     if pm.namespace is not None or not hashed:
         return []
-    where = (
-        "[tool.stableport]"
-        if origin.path is not None and Path(origin.path).name == "pyproject.toml"
-        else "the configuration"
-    )
+    # A map built in code, or from STABLEPORT_PINS alone, has no file to name.
+    name = "the configuration" if origin.path is None else Path(origin.path).name
+    where = "[tool.stableport]" if name == "pyproject.toml" else name
     names = ", ".join(repr(service) for service in hashed[:3])
     more = ", ..." if len(hashed) > 3 else ""
     message = (
