@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import doctest
+import io
 import os
 import re
 import shutil
@@ -26,12 +27,14 @@ import signal
 import subprocess
 import sys
 import tempfile
+import unittest
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sybil import Document, Example, Region, Sybil
 from sybil.evaluators.doctest import DocTestEvaluator, DocTestRunner, OutputChecker
+from sybil.evaluators.python import PythonEvaluator
 from sybil.parsers.markdown import CodeBlockParser, PythonCodeBlockParser, SkipParser
 from sybil.parsers.markdown.lexers import FencedCodeBlockLexer
 
@@ -68,8 +71,11 @@ class RecordingChecker(OutputChecker):
 
     def __init__(self) -> None:
         self.comparisons: list[Comparison] = []
+        self.root: str | None = None  # the running document's directory
 
     def check_output(self, want: str, got: str, optionflags: int) -> bool:
+        if self.root is not None:
+            got = got.replace(self.root, SHOWN_ROOT)
         self.comparisons.append(Comparison(want, got, optionflags))
         return super().check_output(want, got, optionflags)
 
@@ -107,6 +113,8 @@ class Workspace:
     groups: list[int] = field(default_factory=list)
     # The files or the directory changed since Python last looked.
     stale: bool = True
+    # With run_document(rewrite=True): (where, shown, printed) of each drifted transcript.
+    rewrites: list[tuple[int, str, str]] | None = None
 
     @property
     def environment(self) -> dict[str, str]:
@@ -186,14 +194,58 @@ def transcript(source: str) -> list[tuple[str, str]]:
 def run_transcript(example: Example) -> str | None:
     """Each command's output is the output shown below it, or the failure says how not."""
     space = workspace(example)
+    rewritten: list[str] = []
+    failure = None
     for command, shown in transcript(example.parsed):
         # Blank lines closing the output are not shown (pytest ends with one).
         printed = space.shell(command).rstrip("\n")
         printed = printed + "\n" if printed else ""
-        if not CHECKER.check_output(shown, printed, FLAGS):
+        rewritten.append(f"{PROMPT}{command}\n{printed}")
+        if failure is None and not CHECKER.check_output(shown, printed, FLAGS):
             want = doctest.Example(command, shown)
-            return f"$ {command}\n" + CHECKER.output_difference(want, printed, FLAGS)
-    return None
+            failure = f"{PROMPT}{command}\n" + CHECKER.output_difference(want, printed, FLAGS)
+    if failure is not None and space.rewrites is not None:
+        space.rewrites.append((example.region.start, example.parsed, "".join(rewritten)))
+        return None
+    return failure
+
+
+def run_document(path: Path, directory: Path, *, rewrite: bool = False) -> list[Comparison]:
+    """Run every example of one document in order, in directory; the comparisons made.
+
+    With rewrite, a transcript that prints something else is rewritten in the
+    document with what it printed (for a change that moves shown output:
+    review the diff), instead of failing.
+    """
+    document = parse(path)
+    space = Workspace(root=directory.resolve(), cwd=directory.resolve())
+    space.rewrites = [] if rewrite else None
+    document.namespace["workspace"] = space
+    CHECKER.comparisons.clear()
+    CHECKER.root = str(space.root)
+    try:
+        for example in document.examples():
+            # A block marked <!-- skip: next "why" --> raises SkipTest: on to the next.
+            with contextlib.suppress(unittest.SkipTest):
+                example.evaluate()
+    finally:
+        space.close()
+    if space.rewrites:
+        text = document.text
+        for start, old, new in reversed(space.rewrites):
+            at = text.index(old, start)
+            text = text[:at] + new + text[at + len(old) :]
+        path.write_text(text)
+    return list(CHECKER.comparisons)
+
+
+def main(paths: list[str]) -> None:
+    """python -m tests.docs_examples FILE.md ...: rewrite the transcripts that drifted."""
+    here = Path.cwd()
+    for name in paths:
+        with tempfile.TemporaryDirectory() as directory:
+            run_document(here / name, Path(directory), rewrite=True)
+            os.chdir(here)  # Python examples ran in the directory about to go
 
 
 def write_file(example: Example) -> None:
@@ -220,6 +272,19 @@ def in_workspace(evaluate: Callable[[Example], str | None]) -> Callable[[Example
     return evaluate_there
 
 
+def printing_nothing(evaluate: Callable[[Example], None]) -> Callable[[Example], str | None]:
+    """A code block shows no output, so it must print none: what it prints would go unchecked."""
+
+    def evaluate_silently(example: Example) -> str | None:
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            evaluate(example)
+        if out.getvalue():
+            return f"this block printed {out.getvalue()!r}: show it as a doctest (>>>)"
+        return None
+
+    return evaluate_silently
+
+
 def file_header(source: str) -> str | None:
     match = FILE_HEADER.match(source)
     return match["name"] if match else None
@@ -238,6 +303,8 @@ class PythonParser(PythonCodeBlockParser):
             if isinstance(region.parsed, str) and name is not None:
                 region.parsed = (name, str(region.parsed))
                 region.evaluator = write_file
+            elif isinstance(region.evaluator, PythonEvaluator):
+                region.evaluator = in_workspace(printing_nothing(region.evaluator))
             elif region.evaluator is not None:
                 region.evaluator = in_workspace(region.evaluator)
             yield region
@@ -270,3 +337,7 @@ SYBIL = Sybil(
 
 def parse(path: Path) -> Document:
     return SYBIL.parse(path)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

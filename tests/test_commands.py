@@ -52,6 +52,7 @@ def test_list_prints_an_aligned_table_of_the_default_env(project: Path) -> None:
     pm = stableport.load()
     assert (code, err) == (0, "")
     assert out.splitlines() == [
+        f"config: {project / 'stableport.toml'}",
         "SERVICE      ENV   PORT  HOW",
         f"auth         dev  {pm.port_for('auth'):>5}  hashed",
         f"billing      dev  {pm.port_for('billing'):>5}  hashed",
@@ -86,7 +87,7 @@ def test_list_tells_pinned_overridden_and_probed_apart(
     )
     monkeypatch.setenv("STABLEPORT_PINS", "c=27021")
     code, out, _ = call(capsys, "list")
-    rows = {line.split()[0]: line for line in out.splitlines()[1:]}
+    rows = {line.split()[0]: line for line in out.splitlines()[2:]}
     pm = stableport.load()
     assert code == 0
     assert rows["c"].endswith("27021  overridden (STABLEPORT_PINS c=27021)")
@@ -105,7 +106,7 @@ def test_list_of_one_env_and_of_an_undeclared_env(capsys: pytest.CaptureFixture[
     assert [e["env"] for e in entries] == ["test"] * 4
     assert entries[0]["how"] == "pinned"
     code, out, _ = call(capsys, "list", "--env", "Staging")
-    assert {line.split()[1] for line in out.splitlines()[1:]} == {"staging"}
+    assert {line.split()[1] for line in out.splitlines()[2:]} == {"staging"}
 
 
 def test_list_without_services_says_so_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
@@ -131,8 +132,8 @@ def test_all_envs_and_env_exclude_each_other(capsys: pytest.CaptureFixture[str])
 def test_explain_prints_the_story_of_the_port(project: Path) -> None:
     code, out, err = run_in(project, "explain", "search")
     story = stableport.load().explain("search")
-    assert (code, out, err) == (0, f"{story}\n", "")
-    assert out.startswith(f"search@dev -> {story.port}: ")
+    assert (code, out, err) == (0, f"config: {project / 'stableport.toml'}\n{story}\n", "")
+    assert out.splitlines()[1].startswith(f"search@dev -> {story.port}: ")
     assert "  key: b'stableport\\x00v1\\x00dev\\x00search'\n" in out
 
 
@@ -149,16 +150,16 @@ def test_explain_json_has_the_key_and_every_probe(capsys: pytest.CaptureFixture[
     assert document["probes"][-1]["verdict"] == "taken"
 
 
-@pytest.mark.usefixtures("project")
 def test_explain_of_a_pin_says_where_it_comes_from(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    config = f"config: {project / 'stableport.toml'}\n"
     assert call(capsys, "explain", "auth", "--env", "test")[1] == (
-        "auth@test -> 8002: pinned by pins['auth@test']\n"
+        f"{config}auth@test -> 8002: pinned by pins['auth@test']\n"
     )
     monkeypatch.setenv("STABLEPORT_PINS", "auth@test=9002")
     assert call(capsys, "explain", "auth", "--env", "test")[1] == (
-        "auth@test -> 9002: pinned by pins['auth@test']\n"
+        f"{config}auth@test -> 9002: pinned by pins['auth@test']\n"
         "  (the pin comes from STABLEPORT_PINS, not the file)\n"
     )
     document = json.loads(call(capsys, "explain", "auth", "--env", "test", "--json")[1])
@@ -416,7 +417,7 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> Non
     ) as process:
         assert process.stdout is not None
         assert process.stderr is not None
-        assert process.stdout.readline().startswith(b"SERVICE")
+        assert process.stdout.readline().startswith(b"config: ")
         process.stdout.close()
         assert process.wait() == 141
         assert process.stderr.read() == b""
@@ -476,7 +477,7 @@ def test_the_table_aligns_wide_and_combining_characters(
 ) -> None:
     # 東京 takes four columns; q\u0301 (no precomposed form survives NFC) one.
     (project / "stableport.toml").write_text('services = ["東京", "q\\u0301", "a"]\n')
-    lines = call(capsys, "list")[1].splitlines()
+    lines = call(capsys, "list")[1].splitlines()[1:]
     pm = stableport.load()
     combined = "q\u0301"
     assert lines == [

