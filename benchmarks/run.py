@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import _commands
 import _lookup
 import _scale
 import _stability
@@ -26,7 +27,7 @@ from _peers import Peer, load_peers
 from _report import Section, machine, table
 from stableport import DEFAULT_RANGE
 
-SECTIONS = ("lookup", "startup", "scale", "stability")
+SECTIONS = ("lookup", "startup", "scale", "stability", "commands")
 
 # "Flat" allows this much spread in time per service: at half fill the v1 probe
 # sequence alone computes about 1.35x the hashes per service it does at low fill
@@ -116,12 +117,31 @@ def _flat(port_range: tuple[int, int]) -> Check:
     return check
 
 
+def _commands_within(size: int) -> Check:
+    def check(figures: dict[str, float]) -> tuple[str, bool] | None:
+        ratios = {
+            command: figures.get(_commands.ratio_key(size, command))
+            for command in _commands.COMMANDS[1:]
+        }
+        if None in ratios.values():
+            return None
+        worst = max(ratios, key=lambda command: ratios[command] or 0.0)
+        measured = ", ".join(
+            f"{command} {format_ratio(ratio or 0.0)}" for command, ratio in ratios.items()
+        )
+        return f"{measured} (export {format_seconds(figures[_commands.key(size, 'export')])})", (
+            ratios[worst] or 0.0
+        ) <= _commands.LIMIT
+
+    return check
+
+
 def _range(port_range: tuple[int, int]) -> str:
     return f"{port_range[0]}-{port_range[1]}"
 
 
-def targets(peers: list[Peer]) -> list[Target]:
-    """The issue's targets, in its order."""
+def targets(peers: list[Peer], *, quick: bool = False) -> list[Target]:
+    """The issues' targets, in their order."""
     return [
         Target("warm `port_for` ≤ 2x the floor", _ratio_target(2.0)),
         Target(f"≥ 20x faster than {_lookup.BIND}", _faster_than(_lookup.BIND, 20)),
@@ -148,13 +168,21 @@ def targets(peers: list[Peer]) -> list[Target]:
             f"time per service flat up to half fill (≤ {FLAT_LIMIT}x), {_range(_scale.WIDE_RANGE)}",
             _flat(_scale.WIDE_RANGE),
         ),
+        *(
+            Target(
+                f"list, list --json and explain ≤ {_commands.LIMIT:g}x export, "
+                f"{size:,} services in {_range(span)}",
+                _commands_within(size),
+            )
+            for size, span in _commands.cases(quick=quick)
+        ),
     ]
 
 
 def targets_section(peers: list[Peer], figures: dict[str, float], *, quick: bool) -> Section:
     """Every target, met or missed, with the figure that decides it."""
     rows = []
-    for target in targets(peers):
+    for target in targets(peers, quick=quick):
         outcome = target.check(figures)
         if outcome is None:
             rows.append([target.claim, "—", target.unmeasured])
@@ -164,7 +192,7 @@ def targets_section(peers: list[Peer], figures: dict[str, float], *, quick: bool
     method = "Each claim of the issue, checked against the figures above."
     if quick:
         method += " A --quick run measures too little to judge: treat these as a smoke test."
-    return Section("5. Targets", method, table(["target", "measured", "verdict"], rows, left=3))
+    return Section("6. Targets", method, table(["target", "measured", "verdict"], rows, left=3))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -224,6 +252,8 @@ def _run_section(name: str, peers: list[Peer], workdir: Path, args: argparse.Nam
         return _startup.run(peers, workdir, quick=quick)
     if name == "scale":
         return _scale.run(quick=quick)
+    if name == "commands":
+        return _commands.run(workdir, quick=quick)
     trials: int = args.trials
     return _stability.run(quick=quick, trials=trials)
 

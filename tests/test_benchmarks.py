@@ -39,7 +39,8 @@ def quick_report() -> str:
         "## 2. Import and startup",
         "## 3. Scale",
         "## 4. Stability",
-        "## 5. Targets",
+        "## 5. Commands at scale",
+        "## 6. Targets",
     ],
 )
 def test_quick_mode_prints_every_section(quick_report: str, heading: str) -> None:
@@ -71,10 +72,16 @@ def test_quick_mode_prints_every_section(quick_report: str, heading: str) -> Non
         "| grow range by 10% (top) | 100 |",
         "| exclude 1 held port | 10 |",
         "| exclude 1 random port | 100 |",
-        # 5. Targets, each with a verdict.
+        # 5. Commands at scale: every command on every quick case.
+        "| export | 50 | 20000-29999 |",
+        "| list | 50 | 20000-29999 |",
+        "| list --json | 300 | 20000-20999 |",
+        "| explain | 300 | 20000-20999 |",
+        # 6. Targets, each with a verdict.
         "| warm `port_for` ≤ 2x the floor |",
         "| `import stableport` adds < 3 ms |",
         "| 5,000 services resolve in < 100 ms | — | not measured |",
+        "| list, list --json and explain ≤ 2x export, 300 services in 20000-20999 |",
     ],
 )
 def test_quick_mode_prints_every_table_row(quick_report: str, row: str) -> None:

@@ -8,6 +8,8 @@ from stableport import PortMap
 from stableport._check import NOTE, PROBLEM, Finding, check_map
 from stableport._config import Origin, load_with_origin
 
+from .util import run
+
 NO_HOST_FILE = "/nonexistent/ip_local_port_range"
 
 
@@ -163,3 +165,34 @@ def test_one_pin_for_every_env_of_a_shared_host_is_a_problem() -> None:
     assert not [f for f in findings(shared) if "auth" in f]
     alone = PortMap(envs=["dev"], pins={"billing": 2100}, port_range=QUIET_RANGE)
     assert findings(alone) == []
+
+
+@pytest.mark.parametrize(
+    ("exclude", "spans"), [([2500], "2500"), ([(2400, 2600), 2700], "2400-2600")]
+)
+def test_a_pin_on_the_maps_own_excluded_port_is_a_problem(
+    exclude: list[int | tuple[int, int]], spans: str
+) -> None:
+    pm = PortMap(["web"], port_range=QUIET_RANGE, exclude=exclude, pins={"web": 2500})
+    assert pm.port_for("web") == 2500  # the pin wins: the excluded port is handed out
+    assert findings(pm) == [
+        f"{PROBLEM}: pins['web']: 2500 is in this map's own exclude list ({spans}), yet the "
+        "pin hands it out; drop the pin or the exclusion"
+    ]
+
+
+def test_a_pin_beside_the_maps_exclusions_is_fine() -> None:
+    pm = PortMap(["web"], port_range=QUIET_RANGE, exclude=[2499, 2501], pins={"web": 2500})
+    assert findings(pm) == []
+
+
+def test_check_exits_1_for_a_pin_on_an_excluded_port(tmp_path: Path) -> None:
+    (tmp_path / "stableport.toml").write_text(
+        'range = [2000, 2999]\nexclude = [2500]\n[pins]\n"web@dev" = 2500\n'
+    )
+    result = run("check", cwd=tmp_path)
+    assert result.returncode == 1
+    assert (
+        "problem: pins['web@dev']: 2500 is in this map's own exclude list (2500), yet the pin "
+        "hands it out; drop the pin or the exclusion\n"
+    ) in result.stdout

@@ -271,3 +271,31 @@ def test_main_in_process_does_what_the_console_script_does(
             (code, out.replace(str(directory), "DIR"), err.replace(str(directory), "DIR"), written)
         )
     assert results[0] == results[1]
+
+
+def test_init_below_a_configured_directory_says_which_file_it_replaces(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.stableport]\nservices = ["api"]\n')
+    package = tmp_path / "pkg"
+    package.mkdir()
+    before = run("api", cwd=package).stdout
+    code, out, _ = init(package, "api")
+    assert code == 0
+    assert (
+        f"({package} used {tmp_path / 'pyproject.toml'} until now; "
+        "this file takes its place there)\n"
+    ) in out
+    # It does: the lookup moved to the new file's namespace.
+    assert run("api", cwd=package).stdout == f"{PortMap(namespace='pkg').port_for('api')}\n"
+    assert before == f"{PortMap(['api']).port_for('api')}\n"
+
+
+def test_a_file_discovery_does_not_look_for_is_said_to_need_naming(tmp_path: Path) -> None:
+    code, out, _ = init(tmp_path, "api", "--config", "ports.toml", "--namespace", "shop")
+    assert code == 0
+    assert (
+        "(discovery looks for stableport.toml and pyproject.toml only: "
+        "name this file with --config or STABLEPORT_CONFIG)\n"
+    ) in out
+    assert "until now" not in out
+    result = run("api", env={"STABLEPORT_CONFIG": str(tmp_path / "ports.toml")}, cwd=tmp_path)
+    assert result.stdout == f"{PortMap(namespace='shop').port_for('api')}\n"

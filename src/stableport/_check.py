@@ -62,6 +62,19 @@ def check_map(
         # A pin inside the range shares the range's overlaps, reported once above.
         outside = [] if low <= port <= high else foreign
         findings.extend(_pin_findings(subject, port, outside))
+        excluded = next(
+            ((first, last) for first, last in pm.exclude if first <= port <= last), None
+        )
+        if excluded is not None:
+            # A pin wins over an exclusion, so the port the map was told to avoid is handed out.
+            spans = (
+                f"{excluded[0]}" if excluded[0] == excluded[1] else f"{excluded[0]}-{excluded[1]}"
+            )
+            message = (
+                f"{port} is in this map's own exclude list ({spans}), yet the pin hands it "
+                f"out; drop the pin or the exclusion"
+            )
+            findings.append(Finding(PROBLEM, subject, message))
         shared = len(pm.envs or ()) > 1 and key[1] is None
         if shared:
             # Declared envs share one host; one port for all of them collides there.

@@ -70,8 +70,19 @@ def _init(namespace: "argparse.Namespace") -> "Result":
     written = init(Path.cwd(), namespace.services, namespace.config, namespace.namespace)
     verb = "created" if written.created else "appended to"
     head = (
-        f"{verb} {written.path}:\n\n{written.text}\n(namespace from {written.namespace_source})\n\n"
+        f"{verb} {written.path}:\n\n{written.text}\n(namespace from {written.namespace_source})\n"
     )
+    if not written.discovered:
+        head += (
+            "(discovery looks for stableport.toml and pyproject.toml only: "
+            "name this file with --config or STABLEPORT_CONFIG)\n"
+        )
+    elif written.replaced is not None:
+        head += (
+            f"({written.path.parent} used {written.replaced} until now; "
+            f"this file takes its place there)\n"
+        )
+    head += "\n"
     pm, origin = load_with_origin(written.path)
     if not pm.services:
         return 0, head + "no services yet: list them in services, then run stableport list\n"
@@ -226,6 +237,8 @@ def _table(rows: "list[tuple[str, str, str, str]]") -> str:
 
 def _width(text: str) -> int:
     """Terminal columns: wide East Asian characters take two, combining marks none."""
+    if text.isascii():  # one column each; the common case, without a lookup per character
+        return len(text)
     return sum(
         0 if unicodedata.combining(char) else 2 if unicodedata.east_asian_width(char) in "WF" else 1
         for char in text

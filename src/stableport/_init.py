@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import NamedTuple
 
-from ._config import PYPROJECT_NAME, STANDALONE_NAME, _parse, _read_bytes
+from ._config import PYPROJECT_NAME, STANDALONE_NAME, _parse, _read_bytes, discover
 from ._errors import ConfigError, InvalidNameError
 from ._names import normalize_name
 
@@ -22,6 +22,8 @@ class Written(NamedTuple):
     created: bool  # a new file, rather than a table appended to a pyproject.toml
     text: str
     namespace_source: str
+    discovered: bool  # whether discovery finds the file (its name is one it looks for)
+    replaced: Path | None  # the configuration the file's directory used until now
 
 
 def init(
@@ -52,12 +54,30 @@ def init(
         namespace, source = _derived_namespace(home, document)
     in_pyproject = target.name == PYPROJECT_NAME
     table = _table(namespace, services, in_pyproject=in_pyproject)
+    discovered = target.name in (PYPROJECT_NAME, STANDALONE_NAME)
+    replaced = _in_force(home) if discovered else None
     created = not (in_pyproject and target.is_file())
     if created:
         _create(target, table)
     else:
         _append(target, table)
-    return Written(target, created=created, text=table, namespace_source=source)
+    return Written(
+        target,
+        created=created,
+        text=table,
+        namespace_source=source,
+        discovered=discovered,
+        replaced=replaced,
+    )
+
+
+def _in_force(home: Path) -> Path | None:
+    """The configuration discovery finds from home before init writes one, if any."""
+    try:
+        found, _ = discover(str(home))
+    except ConfigError:
+        return None  # a broken candidate above home: the new file now ends the search first
+    return None if found is None else Path(found)
 
 
 def _refuse_configured(home: Path, target: Path) -> "dict[str, object] | None":

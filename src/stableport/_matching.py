@@ -11,13 +11,20 @@ if TYPE_CHECKING:
 
 
 def deferred_acceptance(
-    keys: "Collection[bytes]", low: int, high: int, blocked: "Collection[int]"
+    keys: "Collection[bytes]",
+    low: int,
+    high: int,
+    blocked: "Collection[int]",
+    trails: "dict[bytes, list[int]] | None" = None,
 ) -> dict[bytes, int]:
     """Give each key a distinct free port: the claimant-optimal stable matching.
 
     A contested port keeps the key for which it came earliest in its probe
     sequence, ties going to the smaller key bytes. The result does not depend
     on the order in which keys are processed. The caller checks capacity.
+
+    trails, if given, receives each key's probes in order up to the port it
+    keeps: what explaining that key would otherwise hash again.
     """
     # Every claimant keeps a probe generator alive until the matching ends, and
     # none of them is part of a cycle: reference counting frees them all. A
@@ -27,14 +34,18 @@ def deferred_acceptance(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _match(keys, low, high, blocked)
+        return _match(keys, low, high, blocked, trails)
     finally:
         if collecting:
             gc.enable()
 
 
 def _match(
-    keys: "Collection[bytes]", low: int, high: int, blocked: "Collection[int]"
+    keys: "Collection[bytes]",
+    low: int,
+    high: int,
+    blocked: "Collection[int]",
+    trails: "dict[bytes, list[int]] | None",
 ) -> dict[bytes, int]:
     sequences: dict[bytes, Iterator[int]] = {}
     ranks = dict.fromkeys(keys, -1)
@@ -46,8 +57,11 @@ def _match(
         if sequence is None:
             sequence = sequences[key] = probe_sequence(key, low, high)
         rank = ranks[key]
+        trail = None if trails is None else trails.setdefault(key, [])
         for port in sequence:
             rank += 1
+            if trail is not None:
+                trail.append(port)
             if port in blocked:
                 continue
             held = holders.get(port)

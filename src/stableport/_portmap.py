@@ -103,6 +103,7 @@ class PortMap:
         "_default_exclusions",
         "_env",
         "_exclude",
+        "_holders",
         "_layers",
         "_lookups",
         "_namespace",
@@ -111,7 +112,9 @@ class PortMap:
         "_prefix",
         "_range",
         "_services",
+        "_skipped_at",
         "_strict",
+        "_trails",
     )
 
     def __init__(
@@ -150,6 +153,14 @@ class PortMap:
         self._services = declared | {service for service, _ in self._pins}
         self._blocked = self._blocked_ports()
         self._lookups: dict[tuple[object, object], int] = {}
+        # Each resolved pair's probes up to its port, kept from the matching so
+        # that explaining it never hashes its key again.
+        self._trails: dict[tuple[str, str], list[int]] = {}
+        # For explain(), built on first use: why a pinned or excluded port is
+        # skipped, and who holds each port in each matching, so explaining every
+        # service costs no more per service than explaining one.
+        self._skipped_at: dict[int, tuple[Verdict, str]] | None = None
+        self._holders: dict[frozenset[str], dict[int, tuple[str, str]]] = {}
         self._layers: dict[frozenset[str], Assignments] = {}
         self._overlay: frozenset[str] = frozenset()
         self._base = self._resolve_layer(self._declared_envs or frozenset(), {})
@@ -332,7 +343,13 @@ class PortMap:
         copy = PortMap.__new__(PortMap)
         state = {slot: getattr(self, slot) for slot in PortMap.__slots__}
         # Layers below the overlay stay valid; lookups may now land in it.
-        state.update(_overlay=overlay, _lookups={}, _layers=dict(self._layers))
+        state.update(
+            _overlay=overlay,
+            _lookups={},
+            _layers=dict(self._layers),
+            _holders={},
+            _trails=dict(self._trails),
+        )
         for slot, value in state.items():
             setattr(copy, slot, value)
         copy.assignments()  # resolve now, so an over-full overlay fails at once
@@ -378,15 +395,19 @@ class PortMap:
         if declared and pin_key is not None:
             pin = format_pin_key(pin_key)
             return Explanation(service, environment, port, "pinned", pin, None, ())
-        table = self._table(environment)
+        matching = self._envs_with(environment)
+        holders = self._holders.get(matching)
+        if holders is None:
+            table = self._table(environment)
+            holders = self._holders[matching] = {held: pair for pair, held in table.items()}
         # Only holders resolved in the same matching as a declared claimant
         # competed with it; every other holder was there before it asked.
-        together = self._envs_with(environment) if declared else frozenset()
-        rivals = frozenset(pair for pair in table if pair[1] in together)
-        holders = {held: pair for pair, held in table.items() if pair != (service, environment)}
+        rivals = matching if declared else frozenset()
         key = key_bytes(service, environment, self._prefix)
+        trail = self._trails.get((service, environment)) if declared else None
         probes = []
-        for rank, candidate in enumerate(probe_sequence(key, *self._range)):
+        candidates = probe_sequence(key, *self._range) if trail is None else trail
+        for rank, candidate in enumerate(candidates):
             if candidate == port:
                 probes.append(Probe(rank, candidate, "taken", "free: taken"))
                 break
@@ -477,8 +498,18 @@ class PortMap:
         )
 
     def _normalize_lookup(self, name: object, env: object) -> tuple[str, str]:
-        service = normalize_name(name, "service name")
-        environment = self._env if env is None else normalize_name(env, "environment name")
+        # A declared name is already normalized (normalizing is idempotent): list
+        # and explain ask with those, and skip the per-character checks.
+        if type(name) is str and name in self._services:
+            service = name
+        else:
+            service = normalize_name(name, "service name")
+        if env is None:
+            environment = self._env
+        elif type(env) is str and (env == self._env or env in (self._declared_envs or ())):
+            environment = env
+        else:
+            environment = normalize_name(env, "environment name")
         if self._strict and service not in self._services:
             declared = ", ".join(sorted(self._services)) or "none"
             raise UnknownServiceError(
@@ -533,8 +564,10 @@ class PortMap:
                 f"{low}-{high} has only {free} free after exclusions, pins and "
                 f"ports already assigned; widen the port range or declare fewer services"
             )
-        ports = deferred_acceptance(claimants, low, high, taken)
+        trails: dict[bytes, list[int]] = {}
+        ports = deferred_acceptance(claimants, low, high, taken, trails)
         table.update((claimants[key], port) for key, port in ports.items())
+        self._trails.update((claimants[key], trail) for key, trail in trails.items())
         return table
 
     def _undeclared_port(self, service: str, env: str, table: "Assignments") -> int:
@@ -574,31 +607,50 @@ class PortMap:
             return self._overlay
         return frozenset((env,))
 
+    def _skip_reasons(self) -> "dict[int, tuple[Verdict, str]]":
+        """Why each pinned or excluded port of the range is skipped; a pin before an exclusion."""
+        low, high = self._range
+        pinned: dict[int, list[str]] = {}
+        for pin, port in self._pins.items():
+            if low <= port <= high:
+                pinned.setdefault(port, []).append(format_pin_key(pin))
+        reasons: dict[int, tuple[Verdict, str]] = {
+            port: ("pinned", f"pinned to {' and '.join(keys)}") for port, keys in pinned.items()
+        }
+        for first, last, reason in self.exclusions_in_force():
+            for port in range(max(first, low), min(last, high) + 1):
+                reasons.setdefault(port, ("excluded", f"excluded: {reason}"))
+        return reasons
+
     def _skip_reason(
         self,
         port: int,
         rank: int,
         holders: "dict[int, tuple[str, str]]",
-        rivals: "frozenset[tuple[str, str]]",
+        rivals: "frozenset[str]",
     ) -> "tuple[Verdict, str]":
-        """Why port, at probe number rank, was not taken."""
-        pinned = [
-            format_pin_key(pin) for pin, pinned_port in self._pins.items() if pinned_port == port
-        ]
-        if pinned:
-            return "pinned", f"pinned to {' and '.join(pinned)}"
-        for first, last, reason in self.exclusions_in_force():
-            if first <= port <= last:
-                return "excluded", f"excluded: {reason}"
+        """Why port, at probe number rank, was not taken.
+
+        holders: who holds each port in the lookup's matching; rivals: the
+        environments resolved in the same matching as the one explained.
+        """
+        if self._skipped_at is None:
+            self._skipped_at = self._skip_reasons()
+        skipped = self._skipped_at.get(port)
+        if skipped is not None:
+            return skipped
+        # Not pinned nor excluded: held by exactly one pair (the lookup's own port
+        # ended the probes before this one).
         service, env = holders[port]
-        if (service, env) not in rivals:
+        if env not in rivals:
             return "held", f"held by {service}@{env} (assigned before this lookup)"
-        holder_key = key_bytes(service, env, self._prefix)
-        holder_rank = next(
-            index
-            for index, candidate in enumerate(probe_sequence(holder_key, *self._range))
-            if candidate == port
-        )
+        trail = self._trails.get((service, env))
+        if trail is not None:  # the holder's trail ends at the port it holds
+            holder_rank = len(trail) - 1
+        else:
+            holder_key = key_bytes(service, env, self._prefix)
+            sequence = probe_sequence(holder_key, *self._range)
+            holder_rank = next(index for index, held in enumerate(sequence) if held == port)
         if holder_rank == rank:
             why = f"its probe {holder_rank} too, and its key sorts first"
         else:

@@ -90,3 +90,103 @@ def crowded_maps(draw: st.DrawFn) -> dict[str, object]:
 def build(arguments: dict[str, object]) -> PortMap:
     """The map a crowded_maps() draw describes."""
     return PortMap(**arguments)  # type: ignore[arg-type]
+
+
+# -- odd inputs for the loader and the constructor (issue 12) -------------------
+
+
+def nested(depth: int, leaf: object = 1) -> object:
+    """leaf inside depth lists, built without recursion: [[[...leaf...]]]."""
+    value = leaf
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+# Scalars of every kind a caller or a decoder can produce, including the odd
+# ones: huge integers, NaN, lone surrogates, NUL, bytes, exact numbers equal to 1.
+odd_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**5000), 10**5000),
+    st.integers(-5, 70000),
+    st.floats(allow_nan=True),
+    st.text(max_size=30),
+    st.sampled_from(["", " ", "\ud800", "a\udcff", "a\x00b", "@", "=", "a,b", "x" * 300]),
+    st.binary(max_size=10),
+    st.fractions(max_denominator=3),
+    st.decimals(allow_nan=True),
+    st.complex_numbers(allow_nan=True),
+)
+
+# Scalars inside lists, tuples and tables, a few levels deep, or one lone value
+# buried hundreds to thousands of levels down.
+odd_values = st.one_of(
+    st.recursive(
+        odd_scalars,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=4),
+            st.tuples(inner, inner),
+            st.dictionaries(st.text(max_size=8), inner, max_size=4),
+        ),
+        max_leaves=12,
+    ),
+    st.integers(0, 3000).map(nested),
+)
+
+# A table's keys: every key the loader knows, and some it does not.
+config_keys = st.one_of(
+    st.sampled_from(
+        [
+            "services",
+            "range",
+            "env",
+            "envs",
+            "namespace",
+            "exclude",
+            "pins",
+            "strict",
+            "default_exclusions",
+            "algorithm",
+        ]
+    ),
+    st.text(max_size=12),
+)
+
+
+def _toml_value(depth: int, leaf: str) -> str:
+    """A TOML value nested depth levels deep, arrays and inline tables alternating."""
+    opening = "".join("[" if level % 2 else "{a = " for level in range(depth))
+    closing = "".join("]" if level % 2 else "}" for level in reversed(range(depth)))
+    return opening + leaf + closing
+
+
+toml_leaves = st.sampled_from(
+    ['"web"', "8001", "1", "true", "[20000, 29999]", "[[1, 2]]", "{ web = 8001 }", "1.5", "''"]
+)
+
+
+@st.composite
+def toml_documents(draw: st.DrawFn) -> bytes:
+    """Bytes a configuration file could hold: TOML-like lines, odd nesting and odd bytes."""
+    lines = []
+    for _ in range(draw(st.integers(0, 6))):
+        kind = draw(st.sampled_from(["pair", "header", "deep", "raw"]))
+        if kind == "pair":
+            key = draw(config_keys.map(lambda key: f'"{key}"' if key else '""'))
+            lines.append(f"{key} = {draw(toml_leaves)}")
+        elif kind == "header":
+            lines.append(
+                draw(st.sampled_from(["[tool.stableport]", "[pins]", "[tool.other]", "[[x]]"]))
+            )
+        elif kind == "deep":
+            depth = draw(st.one_of(st.integers(0, 40), st.integers(200, 2000)))
+            lines.append(
+                f"{draw(config_keys.filter(str.isidentifier) | st.just('x'))} = "
+                f"{_toml_value(depth, draw(toml_leaves))}"
+            )
+        else:
+            lines.append(draw(st.text(max_size=40)))
+    data = "\n".join(lines).encode("utf-8", "surrogatepass")
+    prefix = draw(st.sampled_from([b"", b"\xef\xbb\xbf", b"\xff", b"\x00", b"stableport\n"]))
+    return prefix + data + draw(st.binary(max_size=8))

@@ -197,3 +197,18 @@ def test_a_pinned_pair_answers_however_full_its_layer(
     assert pm.port_for(pinned, "prod") == pm.pins[normalize_name(pinned), None]
     with pytest.raises(stableport.RangeExhaustedError):
         pm.port_for(claimants[0], "prod")
+
+
+@settings(max_examples=40)
+@given(crowded_maps())
+def test_explain_tells_the_same_story_from_the_matchings_trails_as_from_the_hash(
+    arguments: dict[str, object],
+) -> None:
+    # list explains every service from the probes the matching kept; a map that
+    # kept none hashes each key again. Both must tell every probe alike.
+    pm, rehashed = build(arguments), build(arguments)
+    rehashed._trails.clear()
+    for service, env in pm.assignments():
+        story = pm.explain(service, env)
+        assert story == rehashed.explain(service, env)
+    assert rehashed._trails == {}
