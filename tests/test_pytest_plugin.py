@@ -483,3 +483,20 @@ def test_explain_and_assignments_through_the_map(pytester: pytest.Pytester) -> N
         """
     )
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_deeply_nested_pyproject_fails_the_test_in_one_line(pytester: pytest.Pytester) -> None:
+    # Issue 12: stableport only as a dependency, ~500 nested arrays in another tool's table.
+    nested = "[" * 500 + "]" * 500
+    pytester.makefile(
+        ".toml", pyproject=f'[project]\ndependencies = ["stableport"]\n[tool.other]\nx = {nested}\n'
+    )
+    pytester.makepyfile("def test_port(stableport):\n    stableport('web')\n")
+    # An explicit ini file: pytest's own TOML parser would fail on that pyproject.toml.
+    ini = pytester.makeini("[pytest]\n")
+    result = pytester.runpytest("-c", str(ini))
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*stableport: */pyproject.toml: arrays or inline tables are nested too deeply to parse"]
+    )
+    assert "RecursionError" not in result.stdout.str()
