@@ -198,7 +198,8 @@ def load(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes] | None" = No
             and discovery.
 
     Returns:
-        A new PortMap each call; stableport.port_for() keeps the first.
+        A new PortMap each call (stableport.port_for() keeps the first); its
+        config_path is the file read, or None for the built-in defaults.
 
     Raises:
         ConfigError: The file is missing, not a regular file, larger than
@@ -217,8 +218,8 @@ def load(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes] | None" = No
 
         >>> import stableport
         >>> pm = stableport.load()
-        >>> pm.services, pm.env
-        (('auth', 'billing'), 'dev')
+        >>> pm.services, pm.env, pm.config_path.name
+        (('auth', 'billing'), 'dev', 'stableport.toml')
         >>> pm.port_for("billing") == stableport.load("stableport.toml").port_for("billing")
         True
     """
