@@ -77,7 +77,12 @@ def _write(output: "str | bytes", code: int) -> int:
         return 2
     try:
         stdout.flush()
-        _write_all(stdout, data)
+        if sys.platform == "win32" and isinstance(output, str):  # pragma: no cover
+            # The text layer: a console wants its own encoding, and \n as \r\n.
+            stdout.write(output)
+            stdout.flush()
+        else:
+            _write_all(stdout, data)
     except BrokenPipeError:
         # The reader went away (`| head -1`): stop quietly, as a filter killed by
         # SIGPIPE would, and keep Python from failing again on its final flush.
