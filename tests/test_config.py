@@ -11,7 +11,7 @@ import stableport
 from stableport import ConfigError, PortMap
 from stableport._config import MAX_CONFIG_BYTES
 
-from .util import clean_environment, imported_by
+from .util import clean_environment, imported_by, run
 
 EXAMPLE = """\
 services = ["billing", "auth", "search"]
@@ -576,3 +576,21 @@ def test_a_file_with_several_mistakes_reports_the_one_portmap_would(tmp_path: Pa
     assert isinstance(caught.value.__cause__, stableport.AlgorithmVersionError)
     with pytest.raises(stableport.AlgorithmVersionError):
         PortMap(port_range=(0, 100), algorithm=2)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["web"], "{path}: arrays or inline tables are nested too deeply to parse"),
+        (["list"], "{path}: arrays or inline tables are nested too deeply to parse"),
+        (
+            ["list", "--config", "/dev/zero"],
+            "cannot read '/dev/zero': it is a character device, not a regular file",
+        ),
+    ],
+)
+def test_the_cli_gives_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    path = write(tmp_path / "pyproject.toml", deeply_nested_pyproject(500))
+    result = run(*args, cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == f"stableport: error: {message.format(path=path)}\n"

@@ -609,3 +609,20 @@ def test_in_process_sessions_leave_no_copy_of_stableport_alive(
     result.assert_outcomes(passed=19)
     # The count itself, so a failure shows what stayed alive.
     result.stdout.fnmatch_lines(["*copies * sessions 1*"])
+
+
+def test_a_deeply_nested_pyproject_fails_the_test_in_one_line(pytester: pytest.Pytester) -> None:
+    # Issue 12: stableport only as a dependency, ~500 nested arrays in another tool's table.
+    nested = "[" * 500 + "]" * 500
+    pytester.makefile(
+        ".toml", pyproject=f'[project]\ndependencies = ["stableport"]\n[tool.other]\nx = {nested}\n'
+    )
+    pytester.makepyfile("def test_port(stableport):\n    stableport('web')\n")
+    # An explicit ini file: pytest's own TOML parser would fail on that pyproject.toml.
+    ini = pytester.makeini("[pytest]\n")
+    result = pytester.runpytest("-c", str(ini))
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*stableport: */pyproject.toml: arrays or inline tables are nested too deeply to parse"]
+    )
+    assert "RecursionError" not in result.stdout.str()

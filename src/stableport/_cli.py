@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
     Parser = TypeVar("Parser", bound=argparse.ArgumentParser)
 
-COMMANDS = ("list", "explain", "check", "export", "init")
+COMMANDS = ("list", "explain", "check", "export", "init", "run")
 
 # Options of the NAME form that take a value, so their value is not the NAME.
 _VALUED_OPTIONS = ("--env", "--namespace", "--config")
@@ -77,7 +77,12 @@ def _write(output: "str | bytes", code: int) -> int:
         return 2
     try:
         stdout.flush()
-        _write_all(stdout, data)
+        if sys.platform == "win32" and isinstance(output, str):  # pragma: no cover
+            # The text layer: a console wants its own encoding, and \n as \r\n.
+            stdout.write(output)
+            stdout.flush()
+        else:
+            _write_all(stdout, data)
     except BrokenPipeError:
         # The reader went away (`| head -1`): stop quietly, as a filter killed by
         # SIGPIPE would, and keep Python from failing again on its final flush.
@@ -135,6 +140,9 @@ def _run(args: list[str]) -> "tuple[int, str | bytes]":
         name, env, namespace_name = simple
         return 0, _port_line(name, env, None, namespace_name)
     command = _command_of(args)
+    argv: list[str] = []
+    if command == "run":  # what follows -- is the command's, never run's options
+        args, argv = _split_at_dashes(args)
     parser, command_parser = _parser(command)
     misplaced = None if command is None else _option_before(args, command)
     if misplaced is not None:
@@ -143,9 +151,16 @@ def _run(args: list[str]) -> "tuple[int, str | bytes]":
             f"stableport {command} {misplaced} {_COMMAND_OPTIONS[misplaced]}"
         )
     namespace, extras = parser.parse_known_args(args)
+    if command == "run" and not argv:
+        command_parser.error("give the command after --: stableport run NAME -- COMMAND")
     if extras:
         command_parser.error(f"unrecognized arguments: {' '.join(extras)}")
     namespace.config = getattr(namespace, "config", None)
+    if command == "run":
+        from ._run import run as run_command  # noqa: PLC0415 - only for run
+
+        namespace.argv = argv
+        return run_command(namespace), ""
     if command is None:
         if namespace.name is None:
             parser.error("the following arguments are required: NAME")
@@ -197,6 +212,14 @@ def _parse_simple(args: list[str]) -> tuple[str, str | None, str | None] | None:
         values[option] = value
         rest = rest[1 if equals else 2 :]
     return args[0], values.get("--env"), values.get("--namespace")
+
+
+def _split_at_dashes(args: list[str]) -> tuple[list[str], list[str]]:
+    """run's own arguments, and the command after the first --."""
+    if "--" not in args:
+        return args, []
+    index = args.index("--")
+    return args[:index], args[index + 1 :]
 
 
 def _command_of(args: list[str]) -> str | None:
@@ -257,6 +280,7 @@ def _parser(command: str | None) -> "tuple[argparse.ArgumentParser, argparse.Arg
         usage=(
             "stableport NAME [--env ENV] [--namespace NS] [--config PATH]\n"
             "       stableport {list,explain,check,export,init} [options]\n"
+            "       stableport run NAME [--env ENV] [--namespace NS] -- COMMAND [ARG ...]\n"
             "       stableport --version"
         ),
         description="Print the stable port of a service: the same on every machine, forever.",
@@ -266,7 +290,8 @@ def _parser(command: str | None) -> "tuple[argparse.ArgumentParser, argparse.Arg
             "  explain  why a service has its port: every probe, skipped or taken\n"
             "  check    problems in the configuration; --live: is each port free now\n"
             "  export   ports as BILLING_PORT=20345 lines for .env, JSON or shell\n"
-            "  init     start a configuration: append [tool.stableport] to pyproject.toml\n\n"
+            "  init     start a configuration: append [tool.stableport] to pyproject.toml\n"
+            "  run      start a command with PORT and every declared port set\n\n"
             "exit status: 0 ok, 1 check found problems, 2 usage or configuration error"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -392,10 +417,28 @@ def _add_commands(
         help="write here instead: a pyproject.toml gets [tool.stableport] appended, any "
         "other name is created as a stableport.toml-style file",
     )
+    run = add(
+        "run",
+        "start a command on a service's port",
+        "Run COMMAND with PORT set to NAME's port (replacing any PORT it had) and every "
+        "declared service's port in the variables export writes (WEB_PORT=...). In COMMAND's "
+        "arguments, {PORT} and {WEB_PORT} (braces, no $: no shell expands them first) become "
+        "the ports. On POSIX the command replaces stableport, so signals and the exit status "
+        "are its own. A command not found exits 127.",
+        json=False,
+    )
+    run.usage = "stableport run NAME [--env ENV] [--namespace NS] [--prefix P] -- COMMAND [ARG ...]"
+    run.add_argument("name", metavar="NAME", help="the service whose port is PORT")
+    run.add_argument("--env", help=_ENV_HELP)
+    run.add_argument("--namespace", metavar="NS", help=_NAMESPACE_HELP)
+    run.add_argument(
+        "--prefix", metavar="P", default="", help="put before every X_PORT variable, as in export"
+    )
     return {
         "list": listing,
         "explain": explain,
         "check": check,
         "export": export,
         "init": init,
+        "run": run,
     }

@@ -93,7 +93,7 @@ def _exclusions(value: object, key: str) -> object:
 
 def _pins(value: object, key: str) -> object:
     """A table of 'service' or 'service@env' = port, each pin named as the file writes it."""
-    if not isinstance(value, dict):
+    if not isinstance(value, dict) or not all(isinstance(text, str) for text in value):
         return _WRONG_SHAPE
     entries = ((text, port, f"{key}[{excerpt(text)}]") for text, port in value.items())
     return portmap_pins(pin_table(entries))
@@ -198,15 +198,19 @@ def load(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes] | None" = No
             and discovery.
 
     Returns:
-        A new PortMap each call; stableport.port_for() keeps the first.
+        A new PortMap each call (stableport.port_for() keeps the first); its
+        config_path is the file read, or None for the built-in defaults.
 
     Raises:
-        ConfigError: The file is missing, unreadable, not UTF-8 or not TOML,
-            holds an unknown key or a value of the wrong shape, or a
-            STABLEPORT_* variable is invalid. The message names the file (or
-            variable), the key and what is allowed.
-        StableportError: Any error PortMap raises for the values read, such as
-            PinConflictError.
+        ConfigError: The file is missing, not a regular file, larger than
+            MAX_CONFIG_BYTES, not UTF-8 or not TOML (or nested too deeply to
+            parse), holds an unknown key, a value of the wrong shape or one
+            PortMap refuses (then the error's ``__cause__`` is PortMap's own,
+            such as PortRangeError), or a STABLEPORT_* variable is invalid. The
+            message names the file (or variable), the key as written there and
+            what is allowed.
+        InvalidTypeError: path is not a str, bytes or os.PathLike.
+        InvalidNameError: $STABLEPORT_NAMESPACE is not a valid name.
 
     Example:
         In a project whose ``stableport.toml`` declares
@@ -214,8 +218,8 @@ def load(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes] | None" = No
 
         >>> import stableport
         >>> pm = stableport.load()
-        >>> pm.services, pm.env
-        (('auth', 'billing'), 'dev')
+        >>> pm.services, pm.env, pm.config_path.name
+        (('auth', 'billing'), 'dev', 'stableport.toml')
         >>> pm.port_for("billing") == stableport.load("stableport.toml").port_for("billing")
         True
     """
@@ -285,7 +289,7 @@ def load_with_origin(
         try:
             config["pins"] = portmap_pins(pins)
         except StableportError as error:
-            raise ConfigError(f"{label}: {error}") from None
+            raise ConfigError(f"{label}: {error}") from error
     try:
         return loaded_from(PortMap(**config), origin.path), origin
     except StableportError as error:

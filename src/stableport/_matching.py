@@ -23,8 +23,11 @@ def deferred_acceptance(
     sequence, ties going to the smaller key bytes. The result does not depend
     on the order in which keys are processed. The caller checks capacity.
 
-    trails, if given, receives each key's probes in order up to the port it
-    keeps: what explaining that key would otherwise hash again.
+    trails, if given, receives for each key that probed more than once the
+    ports it passed over (blocked, held by a stronger claim, or lost to one), in
+    probe order: with the port it keeps, its probe sequence up to that port,
+    which explaining it would otherwise hash again. A key that kept its first
+    probe gets no entry, so the common path records nothing.
     """
     # Every claimant keeps a probe generator alive until the matching ends, and
     # none of them is part of a cycle: reference counting frees them all. A
@@ -57,12 +60,11 @@ def _match(
         if sequence is None:
             sequence = sequences[key] = probe_sequence(key, low, high)
         rank = ranks[key]
-        trail = None if trails is None else trails.setdefault(key, [])
         for port in sequence:
             rank += 1
-            if trail is not None:
-                trail.append(port)
             if port in blocked:
+                if trails is not None:
+                    _passed(trails, key, port)
                 continue
             held = holders.get(port)
             if held is None:
@@ -71,8 +73,21 @@ def _match(
             if (rank, key) < held:
                 holders[port] = (rank, key)
                 pending.append(held[1])
+                if trails is not None:
+                    _passed(trails, held[1], port)
                 break
+            if trails is not None:
+                _passed(trails, key, port)
         else:  # pragma: no cover - the caller's capacity check rules this out
             raise RangeExhaustedError(f"no free port left in {low}-{high}")
         ranks[key] = rank
     return {key: port for port, (_, key) in holders.items()}
+
+
+def _passed(trails: "dict[bytes, list[int]]", key: bytes, port: int) -> None:
+    """Record that key's probe of port did not end with the port (only off the common path)."""
+    trail = trails.get(key)
+    if trail is None:
+        trails[key] = [port]
+    else:
+        trail.append(port)

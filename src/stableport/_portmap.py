@@ -153,8 +153,8 @@ class PortMap:
         self._services = declared | {service for service, _ in self._pins}
         self._blocked = self._blocked_ports()
         self._lookups: dict[tuple[object, object], int] = {}
-        # Each resolved pair's probes up to its port, kept from the matching so
-        # that explaining it never hashes its key again.
+        # The ports each resolved pair passed over before its own (none: its
+        # first probe), kept from the matching so explaining it never hashes again.
         self._trails: dict[tuple[str, str], list[int]] = {}
         # For explain(), built on first use: why a pinned or excluded port is
         # skipped, and who holds each port in each matching, so explaining every
@@ -370,7 +370,11 @@ class PortMap:
             ``stableport explain`` prints.
 
         Raises:
-            The errors port_for() raises, for the same reasons.
+            InvalidTypeError: name or env is not a str.
+            InvalidNameError: name or env is empty, too long or holds a reserved
+                character.
+            UnknownServiceError: The map is strict and name is not declared.
+            RangeExhaustedError: No port of the range is left for this lookup.
 
         Example:
             >>> from stableport import PortMap
@@ -404,9 +408,13 @@ class PortMap:
         # competed with it; every other holder was there before it asked.
         rivals = matching if declared else frozenset()
         key = key_bytes(service, environment, self._prefix)
-        trail = self._trails.get((service, environment)) if declared else None
         probes = []
-        candidates = probe_sequence(key, *self._range) if trail is None else trail
+        # A declared pair was resolved by a matching, which kept what it passed over.
+        candidates = (
+            [*self._trails.get((service, environment), ()), port]
+            if declared
+            else probe_sequence(key, *self._range)
+        )
         for rank, candidate in enumerate(candidates):
             if candidate == port:
                 probes.append(Probe(rank, candidate, "taken", "free: taken"))
@@ -644,13 +652,8 @@ class PortMap:
         service, env = holders[port]
         if env not in rivals:
             return "held", f"held by {service}@{env} (assigned before this lookup)"
-        trail = self._trails.get((service, env))
-        if trail is not None:  # the holder's trail ends at the port it holds
-            holder_rank = len(trail) - 1
-        else:
-            holder_key = key_bytes(service, env, self._prefix)
-            sequence = probe_sequence(holder_key, *self._range)
-            holder_rank = next(index for index, held in enumerate(sequence) if held == port)
+        # The holder reached the port it holds after the ports it passed over.
+        holder_rank = len(self._trails.get((service, env), ()))
         if holder_rank == rank:
             why = f"its probe {holder_rank} too, and its key sorts first"
         else:

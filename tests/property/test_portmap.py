@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 import stableport
 from stableport import PortMap
+from stableport._hashing import key_bytes, key_prefix, probe_sequence
 from stableport._names import normalize_name
 
 from .strategies import build, crowded_maps, junk, service_sets, simple_names, small_ranges
@@ -199,16 +200,32 @@ def test_a_pinned_pair_answers_however_full_its_layer(
         pm.port_for(claimants[0], "prod")
 
 
+def _sequence_to(service: str, env: str, pm: PortMap, port: int) -> list[int]:
+    """The pair's probe sequence, hashed afresh, up to and including port."""
+    key = key_bytes(service, env, key_prefix(pm.namespace))
+    ports = []
+    for candidate in probe_sequence(key, *pm.port_range):
+        ports.append(candidate)
+        if candidate == port:
+            return ports
+    raise AssertionError(port)  # pragma: no cover - every port of the range comes up
+
+
 @settings(max_examples=40)
 @given(crowded_maps())
-def test_explain_tells_the_same_story_from_the_matchings_trails_as_from_the_hash(
+def test_explain_from_the_matchings_trails_tells_the_hashed_story(
     arguments: dict[str, object],
 ) -> None:
-    # list explains every service from the probes the matching kept; a map that
-    # kept none hashes each key again. Both must tell every probe alike.
-    pm, rehashed = build(arguments), build(arguments)
-    rehashed._trails.clear()
-    for service, env in pm.assignments():
+    # explain reads what the matching passed over instead of hashing again:
+    # the probes it tells, and each holder's probe number, are the hash's.
+    pm = build(arguments)
+    for (service, env), port in pm.assignments().items():
         story = pm.explain(service, env)
-        assert story == rehashed.explain(service, env)
-    assert rehashed._trails == {}
+        assert [probe.port for probe in story.probes] in ([], _sequence_to(service, env, pm, port))
+        for probe in story.probes:
+            if probe.verdict != "held" or "its probe" not in probe.reason:
+                continue
+            holder = probe.reason.removeprefix("held by ").partition(" (")[0]
+            holder_service, _, holder_env = holder.partition("@")
+            rank = len(_sequence_to(holder_service, holder_env, pm, probe.port)) - 1
+            assert f"(its probe {rank}" in probe.reason
