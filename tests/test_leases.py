@@ -414,7 +414,8 @@ from pathlib import Path
 
 def test_holds_its_lease(stableport):
     record = {"lease": stableport.lease, "port": stableport("billing")}
-    Path("holder.json").write_text(json.dumps(record))
+    Path("holder.tmp").write_text(json.dumps(record))
+    Path("holder.tmp").replace("holder.json")  # whole, or not yet there
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # until killed
         time.sleep(0.05)
@@ -445,6 +446,57 @@ def test_a_session_killed_with_sigkill_frees_its_lease(
             holder.wait()
     assert holder.returncode == -signal.SIGKILL
     assert probe(pytester)["lease"] == 0
+
+
+# -- xdist's hand-off, in this process: a worker's lease reaches the controller's summary ----
+
+
+def test_a_worker_hands_its_lease_to_the_controller(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw0")
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "1")
+    pytester.makeconftest(
+        """
+        import json
+        from pathlib import Path
+
+        import pytest
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_configure(config):
+            config.workeroutput = {}  # what xdist gives a worker, sent home at its end
+
+        def pytest_unconfigure(config):
+            Path("workeroutput.json").write_text(json.dumps(config.workeroutput))
+        """
+    )
+    probe(pytester)  # what a run alone gets: nothing to say without -v
+    assert json.loads((pytester.path / "workeroutput.json").read_text()) == {}
+    pytester.runpytest("-v", "test_probe.py").assert_outcomes(passed=1)
+    assert json.loads((pytester.path / "workeroutput.json").read_text()) == {
+        "stableport": "gw0: lease 1, env 'test-gw0'"
+    }
+
+
+def test_the_controller_prints_every_worker_s_line(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        from types import SimpleNamespace
+
+        def pytest_sessionfinish(session):
+            for line in ("gw1: lease 4, env 'test-gw3'", "gw0: lease 3, env 'test-gw2'"):
+                worker = SimpleNamespace(workeroutput={"stableport": line}, config=session.config)
+                session.config.hook.pytest_testnodedown(node=worker, error=None)
+            quiet = SimpleNamespace(workeroutput={}, config=session.config)
+            session.config.hook.pytest_testnodedown(node=quiet, error=None)
+        """
+    )
+    pytester.makepyfile(test_nothing="def test_nothing():\n    pass\n")
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines(
+        ["stableport: gw0: lease 3, env 'test-gw2'", "stableport: gw1: lease 4, env 'test-gw3'"]
+    )
 
 
 # -- the pieces, in this process -------------------------------------------------------
