@@ -370,7 +370,11 @@ class PortMap:
             ``stableport explain`` prints.
 
         Raises:
-            The errors port_for() raises, for the same reasons.
+            InvalidTypeError: name or env is not a str.
+            InvalidNameError: name or env is empty, too long or holds a reserved
+                character.
+            UnknownServiceError: The map is strict and name is not declared.
+            RangeExhaustedError: No port of the range is left for this lookup.
 
         Example:
             >>> from stableport import PortMap
