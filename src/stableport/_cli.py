@@ -2,7 +2,7 @@
 
 import sys
 
-from ._errors import StableportError
+from ._errors import StableportError, excerpt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -121,7 +121,6 @@ def _encoded(text: str) -> bytes:
 
 
 def _unshowable(error: UnicodeEncodeError) -> str:
-    from ._quote import excerpt  # noqa: PLC0415 - only for this error
 
     text = error.object
     line = text[text.rfind("\n", 0, error.start) + 1 : text.find("\n", error.start)]
