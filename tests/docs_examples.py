@@ -13,6 +13,12 @@ Each document runs top to bottom in a fresh directory of its own:
 
 Shown output may use ``...`` for what differs between runs (a pid, a
 duration), as in doctest. The document's directory shows as ``/tmp/demo``.
+
+Why Sybil: it lexes Markdown fences and HTML-comment directives and runs
+doctests itself, and takes a parser per language, so transcripts need only an
+evaluator. pytest-examples checks Python blocks only (output as ``#>``
+comments, a different style from doctest), and pytest-markdown-docs runs
+Python fences without comparing any output; neither reads a console block.
 """
 
 from __future__ import annotations

@@ -4,11 +4,17 @@ import os
 import stat
 import sys
 
-from ._errors import ConfigError, InvalidTypeError, PinConflictError, StableportError
+from ._errors import (
+    ConfigError,
+    InvalidTypeError,
+    PinConflictError,
+    StableportError,
+    excerpt,
+    shown,
+)
 from ._names import normalize_name
 from ._portmap import PortMap, check_algorithm, loaded_from
 from ._ports import MAX_PORT, MIN_PORT, check_exclusions, check_pins, check_range, format_pin_key
-from ._quote import excerpt, shown
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -2,8 +2,7 @@
 
 import unicodedata
 
-from ._errors import InvalidNameError, InvalidTypeError
-from ._quote import excerpt
+from ._errors import InvalidNameError, InvalidTypeError, excerpt
 
 MAX_NAME_LENGTH = 128
 

@@ -8,12 +8,12 @@ from ._errors import (
     PortRangeError,
     RangeExhaustedError,
     UnknownServiceError,
+    excerpt,
 )
 from ._hashing import key_bytes, key_prefix, probe_sequence, verify_hash
 from ._matching import deferred_acceptance
 from ._names import normalize_name
 from ._ports import check_exclusions, check_pins, check_range, format_pin_key
-from ._quote import excerpt
 
 # As in every module on the import path: names only the type checker needs are
 # imported under this flag (not typing.TYPE_CHECKING, which imports typing) and

@@ -1,8 +1,7 @@
 """Validation of port numbers, ranges, exclusions and pins."""
 
-from ._errors import InvalidNameError, InvalidTypeError, PinConflictError, PortRangeError
+from ._errors import InvalidNameError, InvalidTypeError, PinConflictError, PortRangeError, excerpt
 from ._names import normalize_name
-from ._quote import excerpt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
