@@ -38,23 +38,17 @@ WORKER_COUNT_VARIABLE = "PYTEST_XDIST_WORKER_COUNT"
 # Leases 1, 2, ... use the environments ENV-gw0, ENV-gw1, ...; the highest
 # lease bounds how long ENV may be (checked once, before any worker starts).
 MAX_LEASES = 256
-LONGEST_SUFFIX = f"-gw{MAX_LEASES - 2}"
-MAX_NAME_LENGTH = 128  # stableport._names.MAX_NAME_LENGTH, checked by a test
 
 
 class Settings:
     """What the options say for this session, worked out at configure time."""
 
-    __slots__ = ("check_free", "count", "env", "fixture", "leases", "worker", "workers_seen")
+    __slots__ = ("count", "env", "fixture", "worker", "workers_seen")
 
-    def __init__(
-        self, env: str, *, worker: str | None, count: int | None, check_free: bool, leases: bool
-    ) -> None:
+    def __init__(self, env: str, *, worker: str | None, count: int | None) -> None:
         self.env = env
         self.worker = worker
         self.count = count
-        self.check_free = check_free
-        self.leases = leases
         self.fixture: StableportFixture | None = None
         self.workers_seen: list[str] = []  # the xdist workers' leases, on the controller
 
@@ -113,19 +107,13 @@ def pytest_configure(config: pytest.Config) -> None:
     option = config.getoption("stableport_env")
     where = "--stableport-env" if option is not None else "ini option stableport_env"
     value = config.getini("stableport_env") if option is None else option
-    env = value if value == DEFAULT_TEST_ENV else _checked_env(value, where)
+    env = value
+    if value != DEFAULT_TEST_ENV:  # the default is known good: no import for it
+        from stableport._fixture import checked_env  # noqa: PLC0415
+
+        env = checked_env(value, where)
     worker, count = _xdist_worker(config)
-    check_free = config.getoption("stableport_check_free")
-    if check_free is None:
-        check_free = config.getini("stableport_check_free")
-    leases = config.getoption("stableport_leases")
-    config.stash[SETTINGS] = Settings(
-        env,
-        worker=worker,
-        count=count,
-        check_free=bool(check_free),
-        leases=bool(config.getini("stableport_leases")) if leases is None else leases == "on",
-    )
+    config.stash[SETTINGS] = Settings(env, worker=worker, count=count)
     workers = getattr(config.option, "numprocesses", None)  # xdist's -n, once it is resolved
     most = getattr(config.option, "maxprocesses", None)  # xdist's --maxprocesses
     if isinstance(workers, int) and isinstance(most, int) and most > 0:
@@ -136,25 +124,6 @@ def pytest_configure(config: pytest.Config) -> None:
         from stableport._fixture import check_worker_count  # noqa: PLC0415
 
         check_worker_count(workers, env)
-
-
-def _checked_env(value: object, where: str) -> str:
-    """The normalized test environment, or a usage error naming the option."""
-    from stableport import StableportError  # noqa: PLC0415
-    from stableport._names import normalize_name  # noqa: PLC0415 - only for a non-default env
-
-    try:
-        env = normalize_name(value, "environment name")
-    except StableportError as error:
-        raise pytest.UsageError(f"stableport: {where}={value!r}: {error}") from None
-    if len(env) + len(LONGEST_SUFFIX) > MAX_NAME_LENGTH:
-        raise pytest.UsageError(
-            f"stableport: {where}={value!r}: environment name is {len(env)} characters long; "
-            f"xdist workers and concurrent runs add up to {len(LONGEST_SUFFIX)} "
-            f"({env[:20]}...{LONGEST_SUFFIX}), so at most "
-            f"{MAX_NAME_LENGTH - len(LONGEST_SUFFIX)} are allowed"
-        )
-    return env
 
 
 def _xdist_worker(config: pytest.Config) -> tuple[str | None, int | None]:

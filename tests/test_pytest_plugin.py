@@ -389,13 +389,6 @@ def test_registering_the_plugin_imports_only_the_plugin_module() -> None:
     assert added == {"_stableport_pytest"}
 
 
-def test_the_plugin_and_the_package_agree_on_the_longest_name() -> None:
-    import _stableport_pytest  # noqa: PLC0415 - the outer suite runs with -p no:stableport
-    from stableport._names import MAX_NAME_LENGTH  # noqa: PLC0415
-
-    assert _stableport_pytest.MAX_NAME_LENGTH == MAX_NAME_LENGTH
-
-
 def test_a_broken_config_fails_the_test_with_its_message_only(pytester: pytest.Pytester) -> None:
     pytester.makefile(".toml", stableport="servics = 1")
     pytester.makepyfile("def test_port(stableport):\n    stableport('billing')\n")

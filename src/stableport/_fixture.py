@@ -23,7 +23,7 @@ from . import _leases
 from ._api import default_map
 from ._errors import StableportError
 from ._hashing import key_bytes, probe_sequence
-from ._names import normalize_name
+from ._names import MAX_NAME_LENGTH, normalize_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,6 +35,23 @@ if TYPE_CHECKING:
 # processes than that) are hashed like undeclared names and kept apart by the
 # port locks alone. Keeps the overlay cheap: 64 environments per declared service.
 MAX_OVERLAY = 64
+LONGEST_SUFFIX = f"-gw{MAX_LEASES - 2}"
+
+
+def checked_env(value: object, where: str) -> str:
+    """The normalized test environment, or a usage error naming the option (once, at start)."""
+    try:
+        env = normalize_name(value, "environment name")
+    except StableportError as error:
+        raise pytest.UsageError(f"stableport: {where}={value!r}: {error}") from None
+    if len(env) + len(LONGEST_SUFFIX) > MAX_NAME_LENGTH:
+        raise pytest.UsageError(
+            f"stableport: {where}={value!r}: environment name is {len(env)} characters long; "
+            f"xdist workers and concurrent runs add up to {len(LONGEST_SUFFIX)} "
+            f"({env[:20]}...{LONGEST_SUFFIX}), so at most "
+            f"{MAX_NAME_LENGTH - len(LONGEST_SUFFIX)} are allowed"
+        )
+    return env
 
 
 def overlay_envs(project: "PortMap", env: str) -> tuple[str, ...]:
@@ -106,7 +123,13 @@ class StableportFixture:
         preferred = _preferred_lease(settings.worker)
         locks = None
         lease: int | None = preferred
-        if settings.leases and _leases.AVAILABLE:
+        leasing = config.getoption("stableport_leases")
+        if leasing is None:
+            leasing = "on" if config.getini("stableport_leases") else "off"
+        check_free = config.getoption("stableport_check_free")
+        if check_free is None:
+            check_free = config.getini("stableport_check_free")
+        if leasing == "on" and _leases.AVAILABLE:
             try:
                 locks = _leases.Locks(_leases.lease_directory())
             except StableportError as error:
@@ -120,7 +143,7 @@ class StableportFixture:
             worker=settings.worker,
             lease=lease if locks is not None else None,
             overlay=number > 0,
-            check_free=settings.check_free,
+            check_free=bool(check_free),
             locks=locks,
         )
         fixture._base_env = settings.env
