@@ -284,6 +284,18 @@ def test_a_port_another_run_holds_is_passed_over(
     )
 
 
+def test_a_pin_another_live_run_holds_is_passed_over_too(
+    pytester: pytest.Pytester, held: Locks
+) -> None:
+    pytester.makefile(".toml", stableport='services = ["billing"]\n[pins]\nbilling = 8001')
+    assert probe(pytester)["ports"]["billing"] == 8001  # type: ignore[index]
+    assert held.take("port-8001")
+    moved = probe(pytester)["ports"]["billing"]  # type: ignore[index]
+    home = stableport.load(pytester.path / "stableport.toml")
+    order = probe_sequence(key_bytes("billing", "test"), *home.port_range)
+    assert moved == next(port for port in order if port not in home.assignments().values())
+
+
 @pytest.mark.parametrize(
     ("ini", "args"),
     [("", ["--stableport-leases=off"]), ("[pytest]\nstableport_leases = false\n", [])],

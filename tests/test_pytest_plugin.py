@@ -251,11 +251,11 @@ def test_pinned_services_keep_their_pin_on_every_worker(
     pytester.makepyfile(
         """
         def test_pins(stableport):
-            assert stableport("billing") == 8001  # a pin for every env: workers share it
+            assert stableport("billing") == 8001  # a pin for every env: each worker's
             assert stableport("auth") != 8002  # pinned in the project's env only
         """
     )
-    for worker in ("gw0", "gw1"):
+    for worker in ("gw0", "gw1"):  # one after the other (tests/test_leases.py: at once)
         monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
         pytester.runpytest().assert_outcomes(passed=1)
 
