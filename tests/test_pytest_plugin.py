@@ -545,6 +545,12 @@ def test_explain_and_assignments_through_the_map(pytester: pytest.Pytester) -> N
 # Hypothesis's plugin is off: hypothesis leaks inner sessions of its own (a
 # union with one of its classes, in typing's cache, pins each fresh copy).
 NO_HYPOTHESIS = ["-p", "no:hypothesispytest"]
+# Every module the fixture can load: the map, leases, explain, the free check.
+USES_EVERYTHING = """
+def test_port(stableport):
+    port = stableport("billing", check_free=True)
+    assert stableport.map.explain("billing", stableport.env).port == port
+"""
 INNER_SESSIONS = """
 import gc
 
@@ -552,6 +558,7 @@ import pytest
 
 pytest_plugins = "pytester"
 INNER = {inner!r}
+USES_EVERYTHING = {uses_everything!r}
 
 
 @pytest.mark.parametrize("index", range(12))
@@ -562,7 +569,7 @@ def test_configured_only(pytester, index):
 @pytest.mark.parametrize("index", range(6))
 def test_using_the_fixture(pytester, index):
     pytester.makefile(".toml", stableport='services = ["billing"]')
-    pytester.makepyfile("def test_port(stableport):\\n    assert stableport('billing') > 0\\n")
+    pytester.makepyfile(USES_EVERYTHING)
     outcome = "passed" if "no:stableport" not in INNER else "errors"
     pytester.runpytest(*INNER).assert_outcomes(**{{outcome: 1}})
 
@@ -597,7 +604,9 @@ def test_in_process_sessions_leave_no_copy_of_stableport_alive(
     pytester: pytest.Pytester, outer: list[str], inner: list[str]
 ) -> None:
     inner = [*NO_HYPOTHESIS, *inner]
-    pytester.makepyfile(test_inner_sessions=INNER_SESSIONS.format(inner=inner))
+    pytester.makepyfile(
+        test_inner_sessions=INNER_SESSIONS.format(inner=inner, uses_everything=USES_EVERYTHING)
+    )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s", *NO_HYPOTHESIS, *outer)
     result.assert_outcomes(passed=19)
     # The count itself, so a failure shows what stayed alive.
