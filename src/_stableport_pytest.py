@@ -1,4 +1,4 @@
-"""stableport's pytest plugin as pytest registers it: options, hooks and a fixture, nothing else.
+"""stableport's pytest plugin as pytest registers it: options, two hooks and a fixture.
 
 Every pytest session of every environment where stableport is installed loads
 this module (the ``pytest11`` entry point ``stableport``), including the suites
@@ -7,7 +7,8 @@ of projects that never use it. So it lives outside the ``stableport`` package
 load all of it, xxhash included) and imports only ``os`` and pytest. The
 fixture loads ``stableport._fixture`` the first time a test asks for it: a
 session that never does reads no configuration and creates no file, lock,
-socket or thread. It never imports xdist: a worker is recognised by
+socket or thread; what reports leases in pytest's summary is registered then
+(or on an xdist controller). It never imports xdist: a worker is recognised by
 ``config.workerinput`` (set by xdist on its workers) or ``PYTEST_XDIST_WORKER``.
 
 Nothing here may outlive its session (pytester runs many sessions in one
@@ -43,14 +44,13 @@ MAX_LEASES = 256
 class Settings:
     """What the options say for this session, worked out at configure time."""
 
-    __slots__ = ("count", "env", "fixture", "worker", "workers_seen")
+    __slots__ = ("count", "env", "fixture", "worker")
 
     def __init__(self, env: str, *, worker: str | None, count: int | None) -> None:
         self.env = env
         self.worker = worker
         self.count = count
         self.fixture: StableportFixture | None = None
-        self.workers_seen: list[str] = []  # the xdist workers' leases, on the controller
 
 
 # Unsubscripted on purpose (see the module docstring); the string annotation is
@@ -119,11 +119,12 @@ def pytest_configure(config: pytest.Config) -> None:
     if isinstance(workers, int) and isinstance(most, int) and most > 0:
         workers = min(workers, most)
     if worker is None and isinstance(workers, int) and workers > 0:
-        # The controller, once, before any worker starts: loads the project's
-        # map, which an xdist run's startup dwarfs.
-        from stableport._fixture import check_worker_count  # noqa: PLC0415
+        # The xdist controller, once, before any worker starts: checks the
+        # worker count against the project's map (which an xdist run's startup
+        # dwarfs) and collects the workers' leases for the summary.
+        from stableport._fixture import start_controller  # noqa: PLC0415
 
-        check_worker_count(workers, env)
+        start_controller(config, workers, env)
 
 
 def _xdist_worker(config: pytest.Config) -> tuple[str | None, int | None]:
@@ -137,38 +138,6 @@ def _xdist_worker(config: pytest.Config) -> tuple[str | None, int | None]:
         return str(worker), int(str(count))
     except ValueError:  # no count (or a garbled one)
         return str(worker), None
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """On an xdist worker, hand this worker's lease to the controller's summary."""
-    settings = session.config.stash.get(SETTINGS, None)
-    workeroutput = getattr(session.config, "workeroutput", None)
-    if settings is not None and settings.fixture is not None and workeroutput is not None:
-        line = settings.fixture.describe(verbose=session.config.option.verbose > 0)
-        if line is not None:
-            workeroutput["stableport"] = line
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node: object, error: object) -> None:  # noqa: ARG001 - xdist's signature
-    """On the xdist controller: collect what each worker's fixture said about its lease."""
-    output = getattr(node, "workeroutput", None) or {}
-    config = getattr(node, "config", None)
-    if "stableport" in output and config is not None:
-        config.stash[SETTINGS].workers_seen.append(str(output["stableport"]))
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Which lease gave this run its ports, when not the one a run alone gets (or with -v)."""
-    settings = terminalreporter.config.stash.get(SETTINGS, None)
-    if settings is None:
-        return
-    lines = sorted(settings.workers_seen)
-    if settings.fixture is not None:
-        line = settings.fixture.describe(verbose=terminalreporter.config.option.verbose > 0)
-        lines[:0] = [line] if line is not None else []
-    for line in lines:
-        terminalreporter.write_line(f"stableport: {line}")
 
 
 @pytest.fixture(scope="session")

@@ -10,11 +10,12 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 import stableport
-from stableport._fixture import _take_lease, check_worker_count, overlay_envs
+from stableport._fixture import Reporter, _take_lease, check_worker_count, overlay_envs
 from stableport._hashing import key_bytes, probe_sequence
 from stableport._leases import Locks
 
@@ -491,24 +492,18 @@ def test_a_worker_hands_its_lease_to_the_controller(
     }
 
 
-def test_the_controller_prints_every_worker_s_line(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest(
-        """
-        from types import SimpleNamespace
-
-        def pytest_sessionfinish(session):
-            for line in ("gw1: lease 4, env 'test-gw3'", "gw0: lease 3, env 'test-gw2'"):
-                worker = SimpleNamespace(workeroutput={"stableport": line}, config=session.config)
-                session.config.hook.pytest_testnodedown(node=worker, error=None)
-            quiet = SimpleNamespace(workeroutput={}, config=session.config)
-            session.config.hook.pytest_testnodedown(node=quiet, error=None)
-        """
-    )
-    pytester.makepyfile(test_nothing="def test_nothing():\n    pass\n")
-    result = pytester.runpytest()
-    result.stdout.fnmatch_lines(
-        ["stableport: gw0: lease 3, env 'test-gw2'", "stableport: gw1: lease 4, env 'test-gw3'"]
-    )
+def test_the_controller_prints_every_worker_s_line() -> None:
+    reporter = Reporter(None)  # what the controller registers
+    for line in ("gw1: lease 4, env 'test-gw3'", "gw0: lease 3, env 'test-gw2'"):
+        reporter.pytest_testnodedown(SimpleNamespace(workeroutput={"stableport": line}), None)
+    reporter.pytest_testnodedown(SimpleNamespace(workeroutput={}), None)  # nothing to say
+    printed: list[str] = []
+    terminal = SimpleNamespace(write_line=printed.append, config=SimpleNamespace())
+    reporter.pytest_terminal_summary(terminal)  # type: ignore[arg-type]
+    assert printed == [
+        "stableport: gw0: lease 3, env 'test-gw2'",
+        "stableport: gw1: lease 4, env 'test-gw3'",
+    ]
 
 
 # -- the pieces, in this process -------------------------------------------------------

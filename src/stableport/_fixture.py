@@ -68,6 +68,49 @@ def overlay_envs(project: "PortMap", env: str) -> tuple[str, ...]:
     return tuple(f"{env}-gw{index}" for index in range(count))
 
 
+def start_controller(config: pytest.Config, workers: int, env: str) -> None:
+    """On the xdist controller, before any worker starts: check the count, collect leases."""
+    check_worker_count(workers, env)
+    config.pluginmanager.register(Reporter(None), "stableport-reporter")
+
+
+class Reporter:
+    """pytest's summary lines about leases: this process's, and on a controller its workers'.
+
+    A plugin registered only by sessions that use the fixture (and by xdist
+    controllers), so that sessions that never do run none of it.
+    """
+
+    def __init__(self, fixture: "StableportFixture | None") -> None:
+        self.fixture = fixture
+        self.workers: list[str] = []
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """On an xdist worker, hand this worker's lease to the controller."""
+        workeroutput = getattr(session.config, "workeroutput", None)
+        line = self._line(session.config)
+        if workeroutput is not None and line is not None:
+            workeroutput["stableport"] = line
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: object, error: object) -> None:  # noqa: ARG002 - xdist's
+        """On the xdist controller: what a worker said about its lease, if anything."""
+        output = getattr(node, "workeroutput", None) or {}
+        if "stableport" in output:
+            self.workers.append(str(output["stableport"]))
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        """The lines, when a lease is not the one a run alone gets (or with -v)."""
+        line = self._line(terminalreporter.config)
+        for text in ([line] if line is not None else []) + sorted(self.workers):
+            terminalreporter.write_line(f"stableport: {text}")
+
+    def _line(self, config: pytest.Config) -> str | None:
+        if self.fixture is None:
+            return None
+        return self.fixture.describe(verbose=config.option.verbose > 0)
+
+
 def check_worker_count(workers: int, env: str) -> None:
     """On the xdist controller: fail once, before tests start, if the range cannot hold workers."""
     try:
@@ -148,6 +191,7 @@ class StableportFixture:
         )
         fixture._base_env = settings.env
         fixture._alone = number == preferred
+        config.pluginmanager.register(Reporter(fixture), "stableport-reporter")
         return fixture
 
     @property
