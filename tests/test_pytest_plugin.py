@@ -545,10 +545,13 @@ def test_explain_and_assignments_through_the_map(pytester: pytest.Pytester) -> N
 # Hypothesis's plugin is off: hypothesis leaks inner sessions of its own (a
 # union with one of its classes, in typing's cache, pins each fresh copy).
 NO_HYPOTHESIS = ["-p", "no:hypothesispytest"]
-# Every module the fixture can load: the map, leases, explain, the free check.
+# Every module the fixture can load: the map, leases, explain, the free check
+# (imported, not run: binding billing's port could meet another run's server).
 USES_EVERYTHING = """
+import stableport._live
+
 def test_port(stableport):
-    port = stableport("billing", check_free=True)
+    port = stableport("billing")
     assert stableport.map.explain("billing", stableport.env).port == port
 """
 INNER_SESSIONS = """
