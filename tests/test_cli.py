@@ -74,7 +74,7 @@ def test_in_process_main_agrees(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out == f"{stableport.port_for('billing', env='staging')}\n"
     assert main(["billing", "--env", ""]) == 2
     assert capsys.readouterr().err == (
-        "stableport: error: environment name is empty; give at least one character\n"
+        "stableport: error: environment name is empty (from --env); give at least one character\n"
     )
 
 

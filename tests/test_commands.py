@@ -486,3 +486,15 @@ def test_the_table_aligns_wide_and_combining_characters(
         f"{combined}        default  {pm.port_for(combined):>5}  hashed",
         f"東京     default  {pm.port_for('東京'):>5}  hashed",
     ]
+
+
+@pytest.mark.parametrize(
+    "args", [["web", "--env", "a@b"], ["list", "--env", "a@b"], ["explain", "web", "--env", "a@b"]]
+)
+def test_a_bad_env_option_is_named_as_the_option(tmp_path: Path, args: list[str]) -> None:
+    result = run(*args, cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "stableport: error: environment name 'a@b' (from --env) contains '@', which is "
+        "reserved; names may not contain any of @ = ,\n"
+    )

@@ -175,7 +175,14 @@ def _port_line(
     # Deferred: keeps `--help` and `--version` free of the configuration loader.
     from ._config import load_with_origin  # noqa: PLC0415
 
-    return f"{load_with_origin(config, namespace)[0].port_for(name, env)}\n"
+    return f"{load_with_origin(config, namespace)[0].port_for(name, env_option(env))}\n"
+
+
+def env_option(env: str | None) -> str | None:
+    """--env's value normalized, so a bad one is named as the option the user typed."""
+    from ._names import normalize_name  # noqa: PLC0415 - loaded by then; kept off the top
+
+    return None if env is None else normalize_name(env, "environment name", "--env")
 
 
 def _discard_stdout() -> None:

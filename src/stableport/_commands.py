@@ -4,7 +4,7 @@ import json
 import unicodedata
 
 from ._check import PROBLEM, Finding, check_map
-from ._cli import say
+from ._cli import env_option, say
 from ._config import load_with_origin
 from ._export import render, variables
 from ._ports import format_pin_key
@@ -29,6 +29,8 @@ def run(namespace: "argparse.Namespace") -> "Result":
     """
     if namespace.command == "init":
         return _init(namespace)
+    if getattr(namespace, "env", None) is not None:
+        namespace.env = env_option(namespace.env)
     # check takes no --namespace: it checks the map as configured.
     pm, origin = load_with_origin(namespace.config, getattr(namespace, "namespace", None))
     commands = {"list": _list, "explain": _explain, "check": _check, "export": _export}
