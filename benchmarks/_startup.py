@@ -64,7 +64,7 @@ def wrapper_note(script: list[str]) -> str | None:
     )
 
 
-def _importtime_us(stderr: str, module: str) -> float:
+def importtime_us(stderr: str, module: str) -> float:
     """The cumulative microseconds -X importtime reports for the import of module."""
     prefix = "import time:"
     for line in stderr.splitlines():
@@ -132,7 +132,7 @@ def run(peers: list[Peer], workdir: Path, *, quick: bool) -> Section:
     import_rows = [
         [
             f"import {module}",
-            f"{median([_importtime_us(text, module) for text in samples[label].stderr]):,.0f}",
+            f"{median([importtime_us(text, module) for text in samples[label].stderr]):,.0f}",
         ]
         for module, label in zip(modules, importtime, strict=True)
     ]

@@ -24,6 +24,10 @@ def clean_stableport_state(
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
     for variable in STABLEPORT_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
+    # The fixture's leases in a directory of this test's own (subprocesses
+    # inherit it): the user-wide default would let any other pytest run on
+    # this host, this suite's own runs in other checkouts included, move ports.
+    monkeypatch.setenv("STABLEPORT_LEASE_DIR", str(tmp_path_factory.mktemp("leases")))
     stableport.reload()
     yield
     stableport.reload()

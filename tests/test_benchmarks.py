@@ -40,7 +40,8 @@ def quick_report() -> str:
         "## 3. Scale",
         "## 4. Stability",
         "## 5. Commands at scale",
-        "## 6. Targets",
+        "## 6. pytest plugin",
+        "## 7. Targets",
     ],
 )
 def test_quick_mode_prints_every_section(quick_report: str, heading: str) -> None:
@@ -77,7 +78,14 @@ def test_quick_mode_prints_every_section(quick_report: str, heading: str) -> Non
         "| list | 50 | 20000-29999 |",
         "| list --json | 300 | 20000-20999 |",
         "| explain | 300 | 20000-20999 |",
-        # 6. Targets, each with a verdict.
+        # 6. pytest plugin.
+        "| bytecode written |",
+        "| no bytecode |",
+        "| without stableport |",
+        "| stableport in every session |",
+        "| stableport in inner sessions only, as with -p no:stableport |",
+        # 7. Targets, each with a verdict.
+        "| pytest plugin adds ≤ 1 ms to a session, bytecode written |",
         "| warm `port_for` ≤ 2x the floor |",
         "| `import stableport` adds < 3 ms |",
         "| 5,000 services resolve in < 100 ms | — | not measured |",

@@ -106,11 +106,25 @@ def test_a_run_with_xdist_disabled_is_a_plain_run(project: Path, pytester: pytes
 # -- under real xdist ------------------------------------------------------------
 
 
+def lease_envs(env: str, count: int = 64) -> list[str]:
+    """The environments of leases 1..count: what every worker and concurrent run resolves."""
+    return [f"{env}-gw{index}" for index in range(count)]
+
+
 @pytest.mark.parametrize("workers", [2, 4])
 def test_xdist_workers_never_share_a_port_and_keep_theirs_across_runs(
     project: Path, pytester: pytest.Pytester, workers: int
 ) -> None:
-    pytester.runpytest_subprocess("-n", str(workers)).assert_outcomes(passed=16)
+    result = pytester.runpytest_subprocess("-n", str(workers), "-v")
+    result.assert_outcomes(passed=16)
+    # Worker gwN holds lease N+1, and the summary says so (with -v: it is
+    # what a run alone gets).
+    result.stdout.fnmatch_lines_random(
+        [
+            f"stableport: gw{index}: lease {index + 1}, env 'test-gw{index}'"
+            for index in range(workers)
+        ]
+    )
     first = records(project)
     assert sorted(first) == [f"gw{index}" for index in range(workers)]
     assert {worker: record["env"] for worker, record in first.items()} == {
@@ -119,11 +133,13 @@ def test_xdist_workers_never_share_a_port_and_keep_theirs_across_runs(
     ports = [port for record in first.values() for port in record["ports"].values()]  # type: ignore[attr-defined]
     assert len(set(ports)) == len(ports) == workers * len(SERVICES)
 
-    # Nothing the project declared moves, and no worker lands on it.
+    # Nothing the project declared moves, and no worker lands on it. Every
+    # worker resolves the same overlay whatever the worker count: 4 services in
+    # the default range hold 64 leases apart.
     home = stableport.load(project / "stableport.toml")
     assert home == stableport.load()
     assert not set(ports) & set(home.assignments().values())
-    overlay = home.overlay(f"test-gw{index}" for index in range(workers))
+    overlay = home.overlay(lease_envs("test"))
     assert all(
         record["ports"] == {name: overlay.port_for(name, record["env"]) for name in SERVICES}  # type: ignore[arg-type]
         for record in first.values()
@@ -133,11 +149,11 @@ def test_xdist_workers_never_share_a_port_and_keep_theirs_across_runs(
     assert records(project) == first
 
 
-def test_each_worker_overlays_all_workers_found_by_environment_variables(
+def test_each_worker_overlays_all_leases_found_by_environment_variables(
     project: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The fallback when config.workerinput is missing: PYTEST_XDIST_WORKER(_COUNT)."""
-    overlay = stableport.load().overlay(["ci-gw0", "ci-gw1", "ci-gw2"])
+    overlay = stableport.load().overlay(lease_envs("ci"))
     for worker in ("gw0", "gw1", "gw2"):
         monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
         monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "3")
@@ -150,36 +166,41 @@ def test_each_worker_overlays_all_workers_found_by_environment_variables(
 
 
 @pytest.mark.parametrize(
-    ("worker", "count", "overlay"),
+    ("worker", "count", "lease"),
     [
         # A worker that replaced a crashed one has an id past the count.
-        ("gw5", "3", ["test-gw0", "test-gw1", "test-gw2", "test-gw5"]),
-        ("gw1", None, ["test-gw1"]),
-        ("gw1", "three", ["test-gw1"]),
+        ("gw5", "3", 6),
+        ("gw1", None, 2),
+        ("gw1", "three", 2),
+        # Not an xdist id: the lowest lease above 0.
+        ("node7", "2", 1),
     ],
 )
-def test_an_unusual_worker_still_gets_an_overlay_with_its_own_env(
+def test_every_worker_gets_a_lease_of_its_own(
     pytester: pytest.Pytester,
     monkeypatch: pytest.MonkeyPatch,
     worker: str,
     count: str | None,
-    overlay: list[str],
+    lease: int,
 ) -> None:
     monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
     if count is not None:
         monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", count)
+    pytester.makefile(".toml", stableport='services = ["billing"]')
+    env = f"test-gw{lease - 1}"
     pytester.makepyfile(
         f"""
         import stableport as sp
 
         def test_overlay(stableport):
-            assert stableport.env == "test-{worker}"
-            assert stableport.map.overlay_envs == tuple({overlay!r})
+            assert stableport.env == {env!r}
+            assert stableport.lease == {lease}
+            assert stableport.map.overlay_envs == tuple(sorted({lease_envs("test")!r}))
             assert stableport("billing") == (
-                sp.load().overlay({overlay!r}).port_for("billing", "test-{worker}")
+                sp.load().overlay({lease_envs("test")!r}).port_for("billing", {env!r})
             )
             assert repr(stableport) == (
-                "StableportFixture(env='test-{worker}', worker='{worker}', workers={overlay!r})"
+                "StableportFixture(env={env!r}, worker={worker!r}, lease={lease})"
             )
         """
     )
@@ -207,7 +228,7 @@ def test_the_overlay_follows_a_reloaded_project_map(
             sp.reload()
             assert stableport.map.services == ("auth", "billing")
             assert stableport("auth") == (
-                sp.load().overlay(["test-gw0", "test-gw1"]).port_for("auth", "test-gw0")
+                sp.load().overlay(f"test-gw{i}" for i in range(64)).port_for("auth", "test-gw0")
             )
         """
     )
@@ -307,8 +328,10 @@ def test_the_options_are_listed_in_help(pytester: pytest.Pytester) -> None:
             "stableport: stable ports for services:",
             "*--stableport-env=ENV*",
             "*--stableport-check-free*",
+            "*--stableport-leases={on,off}*",
             "*stableport_env (string):*",
             "*stableport_check_free (bool):*",
+            "*stableport_leases (bool):*",
         ]
     )
 
@@ -316,27 +339,61 @@ def test_the_options_are_listed_in_help(pytester: pytest.Pytester) -> None:
 # -- a suite that never asks ----------------------------------------------------------
 
 
-def test_a_suite_that_never_uses_the_fixture_loads_nothing(pytester: pytest.Pytester) -> None:
-    # A broken config would fail any lookup: it is never read.
-    pytester.makefile(".toml", stableport="servics = 1")
-    pytester.makepyfile(
-        """
-        import sys
+NEVER_ASKS = """
+import os
+import sys
+import threading
 
-        import stableport as sp
+def test_untouched():
+    loaded = [name for name in sys.modules if name.split(".")[0] == "stableport"]
+    assert loaded == []
+    assert "xxhash" not in sys.modules
+    if "PYTEST_XDIST_WORKER" not in os.environ:  # execnet runs a thread of its own
+        assert threading.active_count() == 1
+"""
 
-        def test_untouched():
-            assert sp._api._default_map == []
-            assert "stableport._live" not in sys.modules
-        """
+
+def project_files(directory: Path) -> list[str]:
+    """Every file under directory but pytester's and Python's own (captured output, bytecode)."""
+    return sorted(
+        str(path.relative_to(directory))
+        for path in directory.rglob("*")
+        if not any(
+            part in {"__pycache__", "stdout", "stderr"} or part.startswith("runpytest-")
+            for part in path.relative_to(directory).parts
+        )
     )
-    pytester.runpytest_subprocess("-p", "no:xdist").assert_outcomes(passed=1)
 
 
-def test_importing_the_plugin_adds_only_the_package_itself() -> None:
-    _, added = imported_by("import stableport._pytest_plugin", setup="import pytest")
-    assert "stableport._pytest_plugin" in added
-    assert [name for name in added if name.split(".")[0] not in {"stableport", "xxhash"}] == []
+@pytest.mark.parametrize("args", [[], ["-n", "2"]])
+def test_a_suite_that_never_uses_the_fixture_loads_and_leaves_nothing(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, args: list[str]
+) -> None:
+    # A broken config would fail any lookup: no test process reads it (the
+    # xdist controller does, to check the worker count, and leaves a broken one
+    # for the tests that ask for a port to report).
+    pytester.makefile(".toml", stableport="servics = 1")
+    pytester.makepyfile(NEVER_ASKS)
+    leases = tmp_path / "never-created"
+    monkeypatch.setenv("STABLEPORT_LEASE_DIR", str(leases))
+    before = project_files(pytester.path)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+    result.assert_outcomes(passed=1)
+    assert not leases.exists()
+    assert project_files(pytester.path) == before
+    assert "stableport:" not in result.stdout.str()
+
+
+def test_registering_the_plugin_imports_only_the_plugin_module() -> None:
+    _, added = imported_by("import _stableport_pytest", setup="import pytest")
+    assert added == {"_stableport_pytest"}
+
+
+def test_the_plugin_and_the_package_agree_on_the_longest_name() -> None:
+    import _stableport_pytest  # noqa: PLC0415 - the outer suite runs with -p no:stableport
+    from stableport._names import MAX_NAME_LENGTH  # noqa: PLC0415
+
+    assert _stableport_pytest.MAX_NAME_LENGTH == MAX_NAME_LENGTH
 
 
 def test_a_broken_config_fails_the_test_with_its_message_only(pytester: pytest.Pytester) -> None:
@@ -347,7 +404,7 @@ def test_a_broken_config_fails_the_test_with_its_message_only(pytester: pytest.P
     result.stdout.fnmatch_lines(
         ["*stableport: */stableport.toml: unknown key 'servics' in the top level; did you mean*"]
     )
-    assert "_pytest_plugin.py" not in result.stdout.str()
+    assert "_fixture.py" not in result.stdout.str()
 
 
 def test_an_overlay_env_the_project_declares_fails_cleanly(
@@ -421,7 +478,7 @@ def test_the_free_check_names_port_service_env_and_holder(
         f"in use on 127.0.0.1 ({who})"
     )
     assert message in result.stdout.lines
-    assert "_pytest_plugin.py" not in result.stdout.str()
+    assert "_fixture.py" not in result.stdout.str()
 
 
 def test_the_free_check_is_off_by_default_and_per_call_either_way(
@@ -483,6 +540,75 @@ def test_explain_and_assignments_through_the_map(pytester: pytest.Pytester) -> N
         """
     )
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+# -- pytest inside pytest: no copy of stableport outlives its session -----------------
+
+# Run as a whole pytest session in a subprocess (the outer suite has stableport
+# imported already, so its inner sessions would reuse that copy). pytester
+# restores sys.modules after each test, so each inner session imports fresh
+# copies of whatever stableport modules it uses; the last test counts, after
+# garbage collection, the copies still alive and the pytest sessions they hold.
+# Hypothesis's plugin is off: hypothesis leaks inner sessions of its own (a
+# union with one of its classes, in typing's cache, pins each fresh copy).
+NO_HYPOTHESIS = ["-p", "no:hypothesispytest"]
+INNER_SESSIONS = """
+import gc
+
+import pytest
+
+pytest_plugins = "pytester"
+INNER = {inner!r}
+
+
+@pytest.mark.parametrize("index", range(12))
+def test_configured_only(pytester, index):
+    pytester.parseconfigure(*INNER)
+
+
+@pytest.mark.parametrize("index", range(6))
+def test_using_the_fixture(pytester, index):
+    pytester.makefile(".toml", stableport='services = ["billing"]')
+    pytester.makepyfile("def test_port(stableport):\\n    assert stableport('billing') > 0\\n")
+    outcome = "passed" if "no:stableport" not in INNER else "errors"
+    pytester.runpytest(*INNER).assert_outcomes(**{{outcome: 1}})
+
+
+def test_zz_no_copy_outlives_its_session():
+    gc.collect()
+    # A module's namespace can outlive the module object (a function's
+    # __globals__ keeps it), and it is what holds the loader: count namespaces.
+    copies = {{}}
+    for thing in gc.get_objects():
+        if isinstance(thing, dict) and "__spec__" in thing and "__name__" in thing:
+            name = thing["__name__"]
+            top = name.split(".")[0] if isinstance(name, str) else ""
+            if top in {{"stableport", "_stableport_pytest"}}:
+                copies[name] = copies.get(name, 0) + 1
+    sessions = sum(isinstance(thing, pytest.Config) for thing in gc.get_objects())
+    print("copies", sorted(copies.items()), "sessions", sessions)
+    assert all(count == 1 for count in copies.values()), copies
+    assert sessions == 1  # this one
+"""
+
+
+@pytest.mark.parametrize(
+    ("outer", "inner"),
+    [
+        ([], []),
+        (["-p", "no:stableport"], []),
+        (["-p", "no:stableport"], ["-p", "no:stableport"]),
+    ],
+)
+def test_in_process_sessions_leave_no_copy_of_stableport_alive(
+    pytester: pytest.Pytester, outer: list[str], inner: list[str]
+) -> None:
+    inner = [*NO_HYPOTHESIS, *inner]
+    pytester.makepyfile(test_inner_sessions=INNER_SESSIONS.format(inner=inner))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s", *NO_HYPOTHESIS, *outer)
+    result.assert_outcomes(passed=19)
+    # The count itself, so a failure shows what stayed alive.
+    result.stdout.fnmatch_lines(["*copies * sessions 1*"])
 
 
 def test_a_deeply_nested_pyproject_fails_the_test_in_one_line(pytester: pytest.Pytester) -> None:

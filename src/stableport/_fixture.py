@@ -1,0 +1,235 @@
+"""The ``stableport`` fixture: this process's ports, kept apart from every other test run's.
+
+Loaded by the plugin (``_stableport_pytest``) only when a test first asks for
+the fixture. Each test process takes a *lease*, a number: lease 0 is the plain
+test environment (a run alone gets exactly ``stableport NAME --env test``),
+lease k >= 1 the environment ``ENV-gw{k-1}``, resolved together with every other
+lease's in one overlay above the project's map, so declared services never
+share a port across leases. xdist worker ``gwN`` asks for lease N+1 and a plain
+run for lease 0; a lease held by another live run is passed over for the lowest
+free one. Every port handed out is also locked, user-wide: a port another live
+test process holds (an undeclared name hashed onto it, another project's run)
+is passed over for the next in the name's probe order, so no two live test
+processes are ever handed the same port.
+"""
+
+import hashlib
+
+import pytest
+
+from _stableport_pytest import MAX_LEASES  # loaded already: it imports this module
+
+from . import _leases
+from ._api import default_map
+from ._errors import StableportError
+from ._hashing import key_bytes, probe_sequence
+from ._names import normalize_name
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from _stableport_pytest import Settings
+
+    from ._portmap import PortMap
+
+# Leases 1..MAX_OVERLAY are resolved together; higher ones (more live test
+# processes than that) are hashed like undeclared names and kept apart by the
+# port locks alone. Keeps the overlay cheap: 64 environments per declared service.
+MAX_OVERLAY = 64
+
+
+def overlay_envs(project: "PortMap", env: str) -> tuple[str, ...]:
+    """The environments of leases 1, 2, ... that the range can hold apart (at most half full)."""
+    services = len(project.services)
+    if not services:
+        return ()
+    low, high = project.port_range
+    taken = set(project.assignments().values())
+    for first, last, _ in project.exclusions_in_force():
+        taken.update(range(max(first, low), min(last, high) + 1))
+    free = high - low + 1 - sum(1 for port in taken if low <= port <= high)
+    count = min(MAX_OVERLAY, free // (2 * services))
+    return tuple(f"{env}-gw{index}" for index in range(count))
+
+
+def check_worker_count(workers: int, env: str) -> None:
+    """On the xdist controller: fail once, before tests start, if the range cannot hold workers."""
+    try:
+        project = default_map()
+    except StableportError:
+        return  # each test that asks for a port fails with the message instead
+    held = len(overlay_envs(project, env))
+    if project.services and workers > held:
+        low, high = project.port_range
+        raise pytest.UsageError(
+            f"stableport: -n {workers}: range {low}-{high} holds the "
+            f"{len(project.services)} declared services of at most {held} workers apart "
+            f"(keeping it at most half full); use at most {held} workers, widen range or "
+            f"declare fewer services"
+        )
+
+
+class StableportFixture:
+    """What the ``stableport`` fixture returns: call it with a service name for its port.
+
+    ``env`` is the environment of this process's ports: the test environment
+    for lease 0, ``ENV-gw{k-1}`` for lease k. ``map`` is the PortMap they come
+    from: the project's map, or for lease k >= 1 that map with every lease's
+    environment resolved together as one overlay above it. ``lease`` is None
+    when leasing is off or unavailable.
+    """
+
+    def __init__(
+        self,
+        env: str,
+        *,
+        worker: str | None = None,
+        lease: int | None = None,
+        overlay: bool = False,
+        check_free: bool = False,
+        locks: "_leases.Locks | None" = None,
+    ) -> None:
+        self.env = env
+        self.worker = worker
+        self.lease = lease
+        self.check_free = check_free
+        self._base_env = env
+        self._overlay = overlay
+        self._locks = locks
+        self._overlaid: tuple[PortMap, PortMap] | None = None  # (project map, its overlay)
+        self._given: dict[str, int] = {}
+        self._alone = True  # holds the lease a run alone gets
+        self.moved: list[str] = []
+
+    @classmethod
+    def start(cls, config: pytest.Config, settings: "Settings") -> "StableportFixture":
+        """This session's fixture: take a lease (when on), released when the session ends."""
+        preferred = _preferred_lease(settings.worker)
+        locks = None
+        lease: int | None = preferred
+        if settings.leases and _leases.AVAILABLE:
+            try:
+                locks = _leases.Locks(_leases.lease_directory())
+            except StableportError as error:
+                pytest.fail(f"stableport: {error}", pytrace=False)
+            config.add_cleanup(locks.release)
+            lease = _take_lease(locks, settings.env, preferred)
+        number = preferred if lease is None else lease
+        env = settings.env if number == 0 else f"{settings.env}-gw{number - 1}"
+        fixture = cls(
+            env,
+            worker=settings.worker,
+            lease=lease if locks is not None else None,
+            overlay=number > 0,
+            check_free=settings.check_free,
+            locks=locks,
+        )
+        fixture._base_env = settings.env
+        fixture._alone = number == preferred
+        return fixture
+
+    @property
+    def map(self) -> "PortMap":
+        """The PortMap this fixture's ports come from (see the class docstring)."""
+        try:
+            # The module API's own map: lease 0 gets exactly what
+            # stableport.port_for(name, env=...) gives, reload() included.
+            project = default_map()
+            if not self._overlay:
+                return project
+            if self._overlaid is None or self._overlaid[0] is not project:
+                envs = overlay_envs(project, self._base_env)
+                self._overlaid = project, project.overlay(envs) if envs else project
+        except StableportError as error:
+            pytest.fail(f"stableport: {error}", pytrace=False)
+        return self._overlaid[1]
+
+    def __call__(self, name: str, *, check_free: bool | None = None) -> int:
+        """The port of service name in this process's test environment.
+
+        With check_free (default: --stableport-check-free or the
+        stableport_check_free ini option), fail the test unless the port can
+        be bound on loopback right now.
+        """
+        port_map = self.map
+        port = self._locked(port_map, name, port_map.port_for(name, self.env))
+        if self.check_free if check_free is None else check_free:
+            self._require_free(name, port)
+        return port
+
+    def _locked(self, port_map: "PortMap", name: str, port: int) -> int:
+        """port, locked for this session; if another live run holds it, the next free one.
+
+        Without leases: port as it is.
+        """
+        locks = self._locks
+        if locks is None or self._given.get(name) == port or locks.take(f"port-{port}"):
+            self._given[name] = port
+            return port
+        # Rare: another live test process holds it. The name's own probe order,
+        # skipping what the map hands out or excludes, as an undeclared name does.
+        low, high = port_map.port_range
+        skip = set(port_map.assignments().values())
+        for first, last, _ in port_map.exclusions_in_force():
+            skip.update(range(max(first, low), min(last, high) + 1))
+        key = key_bytes(normalize_name(name), normalize_name(self.env, "environment name"))
+        for candidate in probe_sequence(key, low, high):
+            if candidate not in skip and locks.take(f"port-{candidate}"):
+                self.moved.append(f"{name} {port} -> {candidate}")
+                self._given[name] = candidate
+                return candidate
+        pytest.fail(
+            f"stableport: no port left for {name!r} in range {low}-{high}: every free port is "
+            f"held by another live test run",
+            pytrace=False,
+        )
+
+    def _require_free(self, name: str, port: int) -> None:
+        from ._live import port_status  # noqa: PLC0415 - sockets only for the opt-in check
+
+        status = port_status(port)
+        if not status.free:
+            pytest.fail(
+                f"stableport: port {port} for service {name!r} (env {self.env!r}) is not "
+                f"free: {status.describe()}",
+                pytrace=False,
+            )
+
+    def describe(self, *, verbose: bool = False) -> str | None:
+        """One line for pytest's summary: the lease, the environment, any port moved.
+
+        None when this process got what a run alone gets, unless verbose.
+        """
+        if self._alone and not self.moved and not verbose:
+            return None
+        who = f"{self.worker}: " if self.worker else ""
+        lease = "leases off" if self.lease is None else f"lease {self.lease}"
+        moved = f"; moved off ports held by other runs: {', '.join(self.moved)}" * bool(self.moved)
+        return f"{who}{lease}, env {self.env!r}{moved}"
+
+    def __repr__(self) -> str:
+        worker = f", worker={self.worker!r}" if self.worker else ""
+        return f"StableportFixture(env={self.env!r}{worker}, lease={self.lease!r})"
+
+
+def _preferred_lease(worker: str | None) -> int:
+    """Lease 0 for a plain run; N+1 for xdist worker gwN, so a lone run's workers never move."""
+    if worker is None:
+        return 0
+    number = worker.removeprefix("gw")
+    return int(number) + 1 if number.isdigit() and number.isascii() else 1
+
+
+def _take_lease(locks: "_leases.Locks", env: str, preferred: int) -> int:
+    """The preferred lease if free, else the lowest free one above 0."""
+    # Per user and test environment, shared by every project: two worktrees
+    # of one project (same services, same ports) are two runs like any other.
+    family = hashlib.sha256(env.encode()).hexdigest()[:16]
+    candidates: list[int] = [preferred, *range(1, MAX_LEASES)]
+    for number in candidates:
+        if number < MAX_LEASES and locks.take(f"lease-{family}-{number}"):
+            return number
+    pytest.fail(
+        f"stableport: all {MAX_LEASES} leases of env {env!r} are held by live test runs; "
+        f"run fewer at once or with --stableport-leases=off",
+        pytrace=False,
+    )

@@ -1,0 +1,554 @@
+"""Leases: concurrent pytest runs of one project never hand two live processes one port."""
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import stableport
+from stableport._fixture import _take_lease, check_worker_count, overlay_envs
+from stableport._hashing import key_bytes, probe_sequence
+from stableport._leases import Locks
+
+pytest_plugins = ["pytester"]
+
+DECLARED = ("billing", "auth", "search", "db")
+UNDECLARED = ("cache", "mail")  # hashed per environment, kept apart by the port locks
+PROJECT = """
+services = ["billing", "auth", "search", "db"]
+envs = ["dev", "test"]
+env = "dev"
+"""
+
+# One test per process (every xdist worker runs it under --dist each). Between
+# barriers, every test process of every session is alive at once: all take
+# their lease and ports together, bind a listening socket on each port for
+# the whole test, and ask each port who answers.
+SERVERS = """
+import json
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+NAMES = {names!r}
+SHARED = Path(os.environ["ROUND_DIR"])
+PROCESSES = int(os.environ["ROUND_PROCESSES"])
+
+
+def barrier(stage):
+    (SHARED / f"{{stage}}-{{os.getpid()}}").touch()
+    deadline = time.monotonic() + 120
+    while len(list(SHARED.glob(f"{{stage}}-*"))) < PROCESSES:
+        if time.monotonic() > deadline:
+            pytest.fail(f"barrier {{stage}}: not every process arrived")
+        time.sleep(0.005)
+
+
+def serve(server):
+    while True:
+        try:
+            connection, _ = server.accept()
+        except OSError:  # closed: the test is over
+            return
+        with connection:
+            connection.sendall(str(os.getpid()).encode())
+            connection.recv(1)  # the client closes first: no TIME_WAIT on the port
+
+
+def test_serves_on_its_own_ports(stableport):
+    barrier("start")
+    ports = {{name: stableport(name) for name in NAMES}}
+    servers, refused = [], {{}}
+    for name, port in ports.items():
+        server = socket.socket()
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            server.bind(("127.0.0.1", port))
+            server.listen()
+        except OSError as error:
+            refused[name] = error.errno
+            server.close()
+            continue
+        servers.append(server)
+        threading.Thread(target=serve, args=(server,), daemon=True).start()
+    barrier("bound")
+    answers = {{}}
+    for name, port in ports.items():
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+            answers[name] = int(client.recv(32))
+    barrier("asked")
+    for server in servers:
+        server.close()
+    record = {{
+        "pid": os.getpid(), "lease": stableport.lease, "env": stableport.env,
+        "ports": ports, "refused": refused, "answers": answers,
+    }}
+    (SHARED / f"record-{{os.getpid()}}.json").write_text(json.dumps(record))
+    assert refused == {{}}
+    assert set(answers.values()) == {{os.getpid()}}
+"""
+
+Record = dict[str, object]
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> Path:
+    """A project directory with a declared map."""
+    pytester.makefile(".toml", stableport=PROJECT)
+    return pytester.path
+
+
+def session_argv(kind: str) -> list[str]:
+    """A whole pytest session: plain, or under xdist with every worker running the test once."""
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    if kind == "plain":
+        return [*argv, "-p", "no:xdist"]
+    return [*argv, "-n", kind.removeprefix("-n"), "--dist", "each"]
+
+
+def processes(kind: str) -> int:
+    return 1 if kind == "plain" else int(kind.removeprefix("-n"))
+
+
+def run_round(project: Path, kinds: list[str], round_dir: Path) -> list[Record]:
+    """Start every session at once; their test processes meet at the barriers."""
+    round_dir.mkdir()
+    env = {
+        **os.environ,
+        "ROUND_DIR": str(round_dir),
+        "ROUND_PROCESSES": str(sum(processes(kind) for kind in kinds)),
+    }
+    running = [
+        subprocess.Popen(
+            session_argv(kind), cwd=project, env=env, stdout=subprocess.PIPE, text=True
+        )
+        for kind in kinds
+    ]
+    outputs = [proc.communicate(timeout=240)[0] for proc in running]
+    for proc, output in zip(running, outputs, strict=True):
+        assert proc.returncode == 0, output
+    return [json.loads(path.read_text()) for path in sorted(round_dir.glob("record-*.json"))]
+
+
+# Two and three sessions at once, each kind twice: about 80 s on two busy cores.
+ROUNDS = [
+    ["plain", "plain"],
+    ["-n2", "-n2"],
+    ["-n2", "-n4"],
+    ["plain", "plain", "plain"],
+]
+
+
+@pytest.mark.parametrize("repeat", [1, 2])
+@pytest.mark.parametrize("kinds", ROUNDS, ids=["+".join(kinds) for kinds in ROUNDS])
+def test_concurrent_sessions_never_share_a_port(
+    project: Path, tmp_path: Path, kinds: list[str], repeat: int
+) -> None:
+    (project / "test_servers.py").write_text(SERVERS.format(names=DECLARED + UNDECLARED))
+    records = run_round(project, kinds, tmp_path / f"round-{repeat}")
+    assert len(records) == sum(processes(kind) for kind in kinds)
+    # Zero EADDRINUSE, and every port answered by the process it was handed to.
+    assert [record["refused"] for record in records] == [{}] * len(records)
+    assert all(set(record["answers"].values()) == {record["pid"]} for record in records)  # type: ignore[attr-defined]
+    # No port is handed to two live processes, declared service or not.
+    ports = [port for record in records for port in record["ports"].values()]  # type: ignore[attr-defined]
+    assert len(set(ports)) == len(ports)
+    # Each process has a lease of its own; a lease's ports are a function of it.
+    leases = sorted(record["lease"] for record in records)  # type: ignore[type-var]
+    assert len(set(leases)) == len(leases)
+    home = stableport.load(project / "stableport.toml")
+    overlay = home.overlay(f"test-gw{index}" for index in range(64))
+    dev = {port for (_, env), port in home.assignments().items() if env == "dev"}
+    for record in records:
+        lease, env = record["lease"], record["env"]
+        assert isinstance(lease, int)
+        assert env == ("test" if lease == 0 else f"test-gw{lease - 1}")
+        expected = home if lease == 0 else overlay
+        assert record["ports"] == {
+            name: expected.port_for(name, env) for name in DECLARED + UNDECLARED
+        }
+        # Never a port of the project's own other environments.
+        assert not set(record["ports"].values()) & dev
+
+
+# -- one run at a time -----------------------------------------------------------------
+
+PROBE = """
+import json
+from pathlib import Path
+
+NAMES = {names!r}
+
+
+def test_records(stableport):
+    record = {{
+        "lease": stableport.lease, "env": stableport.env,
+        "ports": {{name: stableport(name) for name in NAMES}},
+    }}
+    Path("probe.json").write_text(json.dumps(record))
+"""
+
+
+def probe(pytester: pytest.Pytester, *args: str) -> Record:
+    """What the fixture gives a run in this project (in-process)."""
+    pytester.makepyfile(test_probe=PROBE.format(names=DECLARED + UNDECLARED))
+    pytester.runpytest(*args).assert_outcomes(passed=1)
+    record: Record = json.loads((pytester.path / "probe.json").read_text())
+    return record
+
+
+@pytest.fixture
+def lease_dir() -> Path:
+    return Path(os.environ["STABLEPORT_LEASE_DIR"])
+
+
+@pytest.fixture
+def held(lease_dir: Path) -> Iterator[Locks]:
+    """Locks this process holds, as another run of the project would."""
+    locks = Locks(lease_dir)
+    yield locks
+    locks.release()
+
+
+def lease_file(env: str, number: int) -> str:
+    return f"lease-{hashlib.sha256(env.encode()).hexdigest()[:16]}-{number}"
+
+
+@pytest.mark.usefixtures("project")
+def test_a_run_alone_gets_lease_0_and_exactly_the_cli_ports(pytester: pytest.Pytester) -> None:
+    record = probe(pytester)
+    assert record["lease"] == 0
+    assert record["env"] == "test"
+    assert record["ports"] == {
+        name: stableport.port_for(name, env="test") for name in DECLARED + UNDECLARED
+    }
+    # Only -v says so: it is what a run alone gets.
+    assert "stableport:" not in pytester.runpytest().stdout.str()
+    pytester.runpytest("-v").stdout.fnmatch_lines(["stableport: lease 0, env 'test'"])
+    # The lease ended with the session: the next run gets it again.
+    assert probe(pytester) == record
+
+
+def test_a_held_lease_is_passed_over_for_the_lowest_free_one(
+    project: Path, pytester: pytest.Pytester, held: Locks
+) -> None:
+    assert held.take(lease_file("test", 0))
+    assert held.take(lease_file("test", 2))
+    record = probe(pytester)
+    assert record["lease"] == 1
+    assert record["env"] == "test-gw0"
+    # Not what a run alone gets: the summary says so without -v.
+    pytester.runpytest().stdout.fnmatch_lines(["stableport: lease 1, env 'test-gw0'"])
+    overlay = stableport.load(project / "stableport.toml").overlay(
+        f"test-gw{index}" for index in range(64)
+    )
+    assert record["ports"] == {
+        name: overlay.port_for(name, "test-gw0") for name in DECLARED + UNDECLARED
+    }
+
+
+def test_a_port_another_run_holds_is_passed_over(
+    project: Path, pytester: pytest.Pytester, held: Locks
+) -> None:
+    alone = probe(pytester)["ports"]
+    assert isinstance(alone, dict)
+    taken = alone["cache"]
+    assert held.take(f"port-{taken}")
+    moved = probe(pytester)
+    assert isinstance(moved["ports"], dict)
+    assert {name: port for name, port in moved["ports"].items() if name != "cache"} == {
+        name: port for name, port in alone.items() if name != "cache"
+    }
+    # The next port of cache's own probe order that the map does not hand out.
+    home = stableport.load(project / "stableport.toml")
+    declared = set(home.assignments().values())
+    order = probe_sequence(key_bytes("cache", "test"), *home.port_range)
+    assert moved["ports"]["cache"] == next(
+        port for port in order if port != taken and port not in declared
+    )
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines(
+        [f"stableport: lease 0, env 'test'; moved off ports held by other runs: cache {taken} -> *"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("ini", "args"),
+    [("", ["--stableport-leases=off"]), ("[pytest]\nstableport_leases = false\n", [])],
+)
+@pytest.mark.usefixtures("project")
+def test_leases_can_be_turned_off(
+    pytester: pytest.Pytester,
+    held: Locks,
+    monkeypatch: pytest.MonkeyPatch,
+    ini: str,
+    args: list[str],
+) -> None:
+    assert held.take(lease_file("test", 0))  # ignored: no lease is taken at all
+    nowhere = pytester.path / "never-created"
+    monkeypatch.setenv("STABLEPORT_LEASE_DIR", str(nowhere))
+    if ini:
+        pytester.makeini(ini)
+    record = probe(pytester, *args)
+    assert record["lease"] is None
+    assert record["env"] == "test"
+    assert record["ports"] == {
+        name: stableport.port_for(name, env="test") for name in DECLARED + UNDECLARED
+    }
+    assert not nowhere.exists()
+    pytester.runpytest("-v", *args).stdout.fnmatch_lines(["stableport: leases off, env 'test'"])
+
+
+@pytest.mark.usefixtures("project")
+def test_leases_live_in_the_runtime_directory_else_a_private_temporary_one(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("STABLEPORT_LEASE_DIR")
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    probe(pytester)
+    assert (runtime / "stableport" / lease_file("test", 0)).is_file()
+
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # what TMPDIR would set
+    probe(pytester)
+    private = tmp_path / f"stableport-{os.getuid()}"
+    assert (private / lease_file("test", 0)).is_file()
+    assert private.stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda path: path.write_text(""), "cannot be created: File exists"),
+        (lambda path: path.mkdir(mode=0o777) or path.chmod(0o777), "is not a directory private"),
+    ],
+)
+@pytest.mark.usefixtures("project")
+def test_an_unusable_lease_directory_fails_the_test_with_one_line(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, make: "object", message: str
+) -> None:
+    where = pytester.path / "unusable-leases"
+    make(where)  # type: ignore[operator]
+    monkeypatch.setenv("STABLEPORT_LEASE_DIR", str(where))
+    pytester.makepyfile(test_probe="def test_port(stableport):\n    stableport('billing')\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [f"stableport: lease directory '{where}' (from STABLEPORT_LEASE_DIR) {message}*"]
+    )
+
+
+# -- before any test: the controller checks once ------------------------------------
+
+
+def test_a_worker_count_beyond_what_the_range_holds_fails_once_before_tests(
+    pytester: pytest.Pytester,
+) -> None:
+    # 4 services in dev and test: 8 of 41 ports, one excluded (20000, DNP3);
+    # 32 left hold 4 workers apart at most half full.
+    pytester.makefile(
+        ".toml",
+        stableport="""
+        services = ["a", "b", "c", "d"]
+        envs = ["dev", "test"]
+        range = [20000, 20040]
+        """,
+    )
+    pytester.makepyfile(test_probe="def test_port(stableport):\n    stableport('a')\n")
+    pytester.runpytest_subprocess("-n", "4").assert_outcomes(passed=1)
+    result = pytester.runpytest_subprocess("-n", "5")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    message = (
+        "ERROR: stableport: -n 5: range 20000-20040 holds the 4 declared services of at most "
+        "4 workers apart (keeping it at most half full); use at most 4 workers, widen range "
+        "or declare fewer services"
+    )
+    assert result.stderr.lines.count(message) == 1
+    assert "Traceback" not in result.stderr.str()
+    assert "node down" not in result.stdout.str() + result.stderr.str()
+
+
+@pytest.mark.parametrize(
+    ("length", "outcome"), [(122, "passes"), (123, "refused"), (125, "refused")]
+)
+def test_a_long_env_is_checked_once_for_what_workers_derive(
+    pytester: pytest.Pytester, length: int, outcome: str
+) -> None:
+    env = "e" * length
+    pytester.makepyfile(test_probe="def test_port(stableport):\n    stableport('billing')\n")
+    result = pytester.runpytest_subprocess("-n", "2", "--stableport-env", env)
+    if outcome == "passes":
+        result.assert_outcomes(passed=1)
+        return
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    message = (
+        f"ERROR: stableport: --stableport-env={env!r}: environment name is {length} characters "
+        f"long; xdist workers and concurrent runs add up to 6 (eeeeeeeeeeeeeeeeeeee...-gw254), "
+        f"so at most 122 are allowed"
+    )
+    assert [line for line in result.stderr.lines if line] == [message]
+    assert "node down" not in result.stdout.str()
+
+
+# -- SIGKILL ------------------------------------------------------------------------------
+
+HOLDER = """
+import json
+import time
+from pathlib import Path
+
+
+def test_holds_its_lease(stableport):
+    record = {"lease": stableport.lease, "port": stableport("billing")}
+    Path("holder.tmp").write_text(json.dumps(record))
+    Path("holder.tmp").replace("holder.json")  # whole, or not yet there
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # until killed
+        time.sleep(0.05)
+"""
+
+
+@pytest.mark.usefixtures("project")
+def test_a_session_killed_with_sigkill_frees_its_lease(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    # Another checkout of the project: leases are per user and environment.
+    elsewhere = tmp_path / "holder"
+    elsewhere.mkdir()
+    (elsewhere / "stableport.toml").write_text(PROJECT)
+    (elsewhere / "test_holder.py").write_text(HOLDER)
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"]
+    with subprocess.Popen(argv, cwd=elsewhere, stdout=subprocess.DEVNULL) as holder:
+        try:
+            record = elsewhere / "holder.json"
+            deadline = time.monotonic() + 120
+            while not record.exists() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert json.loads(record.read_text())["lease"] == 0
+            # Meanwhile, another run of the project gets the next lease.
+            assert probe(pytester)["lease"] == 1
+        finally:
+            holder.send_signal(signal.SIGKILL)
+            holder.wait()
+    assert holder.returncode == -signal.SIGKILL
+    assert probe(pytester)["lease"] == 0
+
+
+# -- xdist's hand-off, in this process: a worker's lease reaches the controller's summary ----
+
+
+def test_a_worker_hands_its_lease_to_the_controller(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw0")
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "1")
+    pytester.makeconftest(
+        """
+        import json
+        from pathlib import Path
+
+        import pytest
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_configure(config):
+            config.workeroutput = {}  # what xdist gives a worker, sent home at its end
+
+        def pytest_unconfigure(config):
+            Path("workeroutput.json").write_text(json.dumps(config.workeroutput))
+        """
+    )
+    probe(pytester)  # what a run alone gets: nothing to say without -v
+    assert json.loads((pytester.path / "workeroutput.json").read_text()) == {}
+    pytester.runpytest("-v", "test_probe.py").assert_outcomes(passed=1)
+    assert json.loads((pytester.path / "workeroutput.json").read_text()) == {
+        "stableport": "gw0: lease 1, env 'test-gw0'"
+    }
+
+
+def test_the_controller_prints_every_worker_s_line(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        from types import SimpleNamespace
+
+        def pytest_sessionfinish(session):
+            for line in ("gw1: lease 4, env 'test-gw3'", "gw0: lease 3, env 'test-gw2'"):
+                worker = SimpleNamespace(workeroutput={"stableport": line}, config=session.config)
+                session.config.hook.pytest_testnodedown(node=worker, error=None)
+            quiet = SimpleNamespace(workeroutput={}, config=session.config)
+            session.config.hook.pytest_testnodedown(node=quiet, error=None)
+        """
+    )
+    pytester.makepyfile(test_nothing="def test_nothing():\n    pass\n")
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines(
+        ["stableport: gw0: lease 3, env 'test-gw2'", "stableport: gw1: lease 4, env 'test-gw3'"]
+    )
+
+
+# -- the pieces, in this process -------------------------------------------------------
+
+
+def test_a_lock_is_held_by_one_holder_until_released(lease_dir: Path) -> None:
+    first, second = Locks(lease_dir), Locks(lease_dir)
+    assert first.take("lease-x-0")
+    assert first.take("lease-x-0")  # already its own
+    assert not second.take("lease-x-0")
+    first.release()
+    assert second.take("lease-x-0")
+    second.release()
+
+
+def test_when_every_lease_is_held_the_fixture_says_so(lease_dir: Path, held: Locks) -> None:
+    assert all(held.take(lease_file("ci", number)) for number in range(256))
+    with pytest.raises(pytest.fail.Exception, match="all 256 leases of env 'ci' are held"):
+        _take_lease(Locks(lease_dir), "ci", 0)
+
+
+@pytest.mark.usefixtures("project")
+def test_when_every_port_is_held_the_test_fails_naming_the_service(
+    pytester: pytest.Pytester, held: Locks
+) -> None:
+    pytester.makefile(".toml", stableport="range = [20001, 20003]")
+    assert all(held.take(f"port-{port}") for port in (20001, 20002, 20003))
+    pytester.makepyfile(test_probe="def test_port(stableport):\n    stableport('cache')\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "stableport: no port left for 'cache' in range 20001-20003: every free port is "
+            "held by another live test run"
+        ]
+    )
+
+
+def test_a_map_without_services_needs_no_overlay() -> None:
+    assert overlay_envs(stableport.PortMap(), "test") == ()
+    assert len(overlay_envs(stableport.PortMap(["a"]), "test")) == 64
+
+
+def test_the_worker_count_check_fails_once_and_leaves_a_broken_config_to_the_tests(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "stableport.toml").write_text("servics = 1")
+    os.chdir(tmp_path)  # the clean_stableport_state fixture restores it
+    stableport.reload()
+    check_worker_count(1000, "test")  # no UsageError: the tests report the config
+    (tmp_path / "stableport.toml").write_text('services = ["a"]\nrange = [20001, 20010]')
+    stableport.reload()
+    check_worker_count(4, "test")
+    with pytest.raises(pytest.UsageError, match="-n 5: range 20001-20010 holds the 1 declared"):
+        check_worker_count(5, "test")
