@@ -276,3 +276,23 @@ def test_expand_replaces_only_the_placeholders_run_sets() -> None:
     assert _run.expand("{} {port} {PORTS} {x_PORT}", settings, 1) == "{} {port} {PORTS} {x_PORT}"
     with pytest.raises(stableport.StableportError, match=r"argument 2 '\{API_PORT\}' names"):
         _run.expand("{API_PORT}", settings, 2)
+
+
+def test_config_and_namespace_given_to_run_are_passed_on(project: Path) -> None:
+    code = (
+        "import json, os; "
+        "print(json.dumps({k: v for k, v in os.environ.items() if k.startswith('STABLEPORT_')}))"
+    )
+    args = ["--config", "stableport.toml", "--namespace", "Shop"]
+    result = run("run", "web", *args, "--", sys.executable, "-c", code, cwd=project)
+    # The file as an absolute path: the command may change its directory.
+    assert json.loads(result.stdout) == {
+        "STABLEPORT_CONFIG": str(project / "stableport.toml"),
+        "STABLEPORT_NAMESPACE": "Shop",
+    }
+
+
+def test_without_a_configuration_only_port_is_set(tmp_path: Path) -> None:
+    code = "import os; print(sorted(k for k in os.environ if k.endswith('PORT')))"
+    result = run("run", "web", "--", sys.executable, "-c", code, env={"PORT": "5000"}, cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "['PORT']\n")
