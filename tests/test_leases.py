@@ -365,7 +365,10 @@ def test_leases_live_in_the_runtime_directory_else_a_private_temporary_one(
 )
 @pytest.mark.usefixtures("project")
 def test_an_unusable_lease_directory_fails_the_test_with_one_line(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, make: "object", message: str
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    make: "Callable[[Path], object]",
+    message: str,
 ) -> None:
     where = pytester.path / "unusable-leases"
     make(where)
