@@ -9,7 +9,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 # Generated, not kept in docs/: a page of bare ::: directives reads as nothing on
-# its own. Every public name, in the order of stableport.__all__; the constants
+# its own. Every public name of the package (private ones filtered); the constants
 # (DEFAULT_RANGE and the others) have no docstring of their own but are shown.
 API_PAGE = """\
 # Python API
