@@ -1,4 +1,4 @@
-"""stableport's pytest plugin as pytest registers it: options, hooks and a fixture, nothing else.
+"""stableport's pytest plugin as pytest registers it: options, two hooks and a fixture.
 
 Every pytest session of every environment where stableport is installed loads
 this module (the ``pytest11`` entry point ``stableport``), including the suites
@@ -7,7 +7,8 @@ of projects that never use it. So it lives outside the ``stableport`` package
 load all of it, xxhash included) and imports only ``os`` and pytest. The
 fixture loads ``stableport._fixture`` the first time a test asks for it: a
 session that never does reads no configuration and creates no file, lock,
-socket or thread. It never imports xdist: a worker is recognised by
+socket or thread; what reports leases in pytest's summary is registered then
+(or on an xdist controller). It never imports xdist: a worker is recognised by
 ``config.workerinput`` (set by xdist on its workers) or ``PYTEST_XDIST_WORKER``.
 
 Nothing here may outlive its session (pytester runs many sessions in one
@@ -38,25 +39,18 @@ WORKER_COUNT_VARIABLE = "PYTEST_XDIST_WORKER_COUNT"
 # Leases 1, 2, ... use the environments ENV-gw0, ENV-gw1, ...; the highest
 # lease bounds how long ENV may be (checked once, before any worker starts).
 MAX_LEASES = 256
-LONGEST_SUFFIX = f"-gw{MAX_LEASES - 2}"
-MAX_NAME_LENGTH = 128  # stableport._names.MAX_NAME_LENGTH, checked by a test
 
 
 class Settings:
     """What the options say for this session, worked out at configure time."""
 
-    __slots__ = ("check_free", "count", "env", "fixture", "leases", "worker", "workers_seen")
+    __slots__ = ("count", "env", "fixture", "worker")
 
-    def __init__(
-        self, env: str, *, worker: str | None, count: int | None, check_free: bool, leases: bool
-    ) -> None:
+    def __init__(self, env: str, *, worker: str | None, count: int | None) -> None:
         self.env = env
         self.worker = worker
         self.count = count
-        self.check_free = check_free
-        self.leases = leases
         self.fixture: StableportFixture | None = None
-        self.workers_seen: list[str] = []  # the xdist workers' leases, on the controller
 
 
 # Unsubscripted on purpose (see the module docstring); the string annotation is
@@ -113,48 +107,24 @@ def pytest_configure(config: pytest.Config) -> None:
     option = config.getoption("stableport_env")
     where = "--stableport-env" if option is not None else "ini option stableport_env"
     value = config.getini("stableport_env") if option is None else option
-    env = value if value == DEFAULT_TEST_ENV else _checked_env(value, where)
+    env = value
+    if value != DEFAULT_TEST_ENV:  # the default is known good: no import for it
+        from stableport._fixture import checked_env  # noqa: PLC0415
+
+        env = checked_env(value, where)
     worker, count = _xdist_worker(config)
-    check_free = config.getoption("stableport_check_free")
-    if check_free is None:
-        check_free = config.getini("stableport_check_free")
-    leases = config.getoption("stableport_leases")
-    config.stash[SETTINGS] = Settings(
-        env,
-        worker=worker,
-        count=count,
-        check_free=bool(check_free),
-        leases=bool(config.getini("stableport_leases")) if leases is None else leases == "on",
-    )
+    config.stash[SETTINGS] = Settings(env, worker=worker, count=count)
     workers = getattr(config.option, "numprocesses", None)  # xdist's -n, once it is resolved
     most = getattr(config.option, "maxprocesses", None)  # xdist's --maxprocesses
     if isinstance(workers, int) and isinstance(most, int) and most > 0:
         workers = min(workers, most)
     if worker is None and isinstance(workers, int) and workers > 0:
-        # The controller, once, before any worker starts: loads the project's
-        # map, which an xdist run's startup dwarfs.
-        from stableport._fixture import check_worker_count  # noqa: PLC0415
+        # The xdist controller, once, before any worker starts: checks the
+        # worker count against the project's map (which an xdist run's startup
+        # dwarfs) and collects the workers' leases for the summary.
+        from stableport._fixture import start_controller  # noqa: PLC0415
 
-        check_worker_count(workers, env)
-
-
-def _checked_env(value: object, where: str) -> str:
-    """The normalized test environment, or a usage error naming the option."""
-    from stableport import StableportError  # noqa: PLC0415
-    from stableport._names import normalize_name  # noqa: PLC0415 - only for a non-default env
-
-    try:
-        env = normalize_name(value, "environment name")
-    except StableportError as error:
-        raise pytest.UsageError(f"stableport: {where}={value!r}: {error}") from None
-    if len(env) + len(LONGEST_SUFFIX) > MAX_NAME_LENGTH:
-        raise pytest.UsageError(
-            f"stableport: {where}={value!r}: environment name is {len(env)} characters long; "
-            f"xdist workers and concurrent runs add up to {len(LONGEST_SUFFIX)} "
-            f"({env[:20]}...{LONGEST_SUFFIX}), so at most "
-            f"{MAX_NAME_LENGTH - len(LONGEST_SUFFIX)} are allowed"
-        )
-    return env
+        start_controller(config, workers, env)
 
 
 def _xdist_worker(config: pytest.Config) -> tuple[str | None, int | None]:
@@ -168,38 +138,6 @@ def _xdist_worker(config: pytest.Config) -> tuple[str | None, int | None]:
         return str(worker), int(str(count))
     except ValueError:  # no count (or a garbled one)
         return str(worker), None
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """On an xdist worker, hand this worker's lease to the controller's summary."""
-    settings = session.config.stash.get(SETTINGS, None)
-    workeroutput = getattr(session.config, "workeroutput", None)
-    if settings is not None and settings.fixture is not None and workeroutput is not None:
-        line = settings.fixture.describe(verbose=session.config.option.verbose > 0)
-        if line is not None:
-            workeroutput["stableport"] = line
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node: object, error: object) -> None:  # noqa: ARG001 - xdist's signature
-    """On the xdist controller: collect what each worker's fixture said about its lease."""
-    output = getattr(node, "workeroutput", None) or {}
-    config = getattr(node, "config", None)
-    if "stableport" in output and config is not None:
-        config.stash[SETTINGS].workers_seen.append(str(output["stableport"]))
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Which lease gave this run its ports, when not the one a run alone gets (or with -v)."""
-    settings = terminalreporter.config.stash.get(SETTINGS, None)
-    if settings is None:
-        return
-    lines = sorted(settings.workers_seen)
-    if settings.fixture is not None:
-        line = settings.fixture.describe(verbose=terminalreporter.config.option.verbose > 0)
-        lines[:0] = [line] if line is not None else []
-    for line in lines:
-        terminalreporter.write_line(f"stableport: {line}")
 
 
 @pytest.fixture(scope="session")

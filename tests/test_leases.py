@@ -8,13 +8,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 
 import stableport
-from stableport._fixture import _take_lease, check_worker_count, overlay_envs
+from stableport._fixture import Reporter, _take_lease, check_worker_count, overlay_envs
 from stableport._hashing import key_bytes, probe_sequence
 from stableport._leases import Locks
 
@@ -93,14 +95,14 @@ def test_serves_on_its_own_ports(stableport):
         server.close()
     record = {{
         "pid": os.getpid(), "lease": stableport.lease, "env": stableport.env,
-        "ports": ports, "refused": refused, "answers": answers,
+        "ports": ports, "refused": refused, "answers": answers, "moved": stableport.moved,
     }}
     (SHARED / f"record-{{os.getpid()}}.json").write_text(json.dumps(record))
     assert refused == {{}}
     assert set(answers.values()) == {{os.getpid()}}
 """
 
-Record = dict[str, object]
+Record = dict[str, Any]  # parsed JSON
 
 
 @pytest.fixture
@@ -110,9 +112,12 @@ def project(pytester: pytest.Pytester) -> Path:
     return pytester.path
 
 
+PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+
+
 def session_argv(kind: str) -> list[str]:
     """A whole pytest session: plain, or under xdist with every worker running the test once."""
-    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    argv = [*PYTEST, "--stableport-env", "proof"]
     if kind == "plain":
         return [*argv, "-p", "no:xdist"]
     return [*argv, "-n", kind.removeprefix("-n"), "--dist", "each"]
@@ -125,8 +130,12 @@ def processes(kind: str) -> int:
 def run_round(project: Path, kinds: list[str], round_dir: Path) -> list[Record]:
     """Start every session at once; their test processes meet at the barriers."""
     round_dir.mkdir()
+    # The user's own lease directory, not this test's: these sessions bind
+    # real ports, so they must keep apart from every other run on the host
+    # that does (this suite's, in other checkouts, included). Their own test
+    # environment keeps them off the ports other suites' fixtures hand out.
     env = {
-        **os.environ,
+        **{key: value for key, value in os.environ.items() if key != "STABLEPORT_LEASE_DIR"},
         "ROUND_DIR": str(round_dir),
         "ROUND_PROCESSES": str(sum(processes(kind) for kind in kinds)),
     }
@@ -161,23 +170,28 @@ def test_concurrent_sessions_never_share_a_port(
     assert len(records) == sum(processes(kind) for kind in kinds)
     # Zero EADDRINUSE, and every port answered by the process it was handed to.
     assert [record["refused"] for record in records] == [{}] * len(records)
-    assert all(set(record["answers"].values()) == {record["pid"]} for record in records)  # type: ignore[attr-defined]
+    assert all(set(record["answers"].values()) == {record["pid"]} for record in records)
     # No port is handed to two live processes, declared service or not.
-    ports = [port for record in records for port in record["ports"].values()]  # type: ignore[attr-defined]
+    ports = [port for record in records for port in record["ports"].values()]
     assert len(set(ports)) == len(ports)
     # Each process has a lease of its own; a lease's ports are a function of it.
-    leases = sorted(record["lease"] for record in records)  # type: ignore[type-var]
+    leases = sorted(record["lease"] for record in records)
     assert len(set(leases)) == len(leases)
     home = stableport.load(project / "stableport.toml")
-    overlay = home.overlay(f"test-gw{index}" for index in range(64))
+    overlay = home.overlay(f"proof-gw{index}" for index in range(64))
     dev = {port for (_, env), port in home.assignments().items() if env == "dev"}
     for record in records:
         lease, env = record["lease"], record["env"]
         assert isinstance(lease, int)
-        assert env == ("test" if lease == 0 else f"test-gw{lease - 1}")
+        assert env == ("proof" if lease == 0 else f"proof-gw{lease - 1}")
         expected = home if lease == 0 else overlay
-        assert record["ports"] == {
-            name: expected.port_for(name, env) for name in DECLARED + UNDECLARED
+        # A port another live process held (another run on this host) moves,
+        # and the fixture says so.
+        moved = {line.split()[0] for line in record["moved"]}
+        assert {name: port for name, port in record["ports"].items() if name not in moved} == {
+            name: expected.port_for(name, env)
+            for name in DECLARED + UNDECLARED
+            if name not in moved
         }
         # Never a port of the project's own other environments.
         assert not set(record["ports"].values()) & dev
@@ -284,6 +298,18 @@ def test_a_port_another_run_holds_is_passed_over(
     )
 
 
+def test_a_pin_another_live_run_holds_is_passed_over_too(
+    pytester: pytest.Pytester, held: Locks
+) -> None:
+    pytester.makefile(".toml", stableport='services = ["billing"]\n[pins]\nbilling = 8001')
+    assert probe(pytester)["ports"]["billing"] == 8001
+    assert held.take("port-8001")
+    moved = probe(pytester)["ports"]["billing"]
+    home = stableport.load(pytester.path / "stableport.toml")
+    order = probe_sequence(key_bytes("billing", "test"), *home.port_range)
+    assert moved == next(port for port in order if port not in home.assignments().values())
+
+
 @pytest.mark.parametrize(
     ("ini", "args"),
     [("", ["--stableport-leases=off"]), ("[pytest]\nstableport_leases = false\n", [])],
@@ -339,10 +365,13 @@ def test_leases_live_in_the_runtime_directory_else_a_private_temporary_one(
 )
 @pytest.mark.usefixtures("project")
 def test_an_unusable_lease_directory_fails_the_test_with_one_line(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, make: "object", message: str
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    make: "Callable[[Path], object]",
+    message: str,
 ) -> None:
     where = pytester.path / "unusable-leases"
-    make(where)  # type: ignore[operator]
+    make(where)
     monkeypatch.setenv("STABLEPORT_LEASE_DIR", str(where))
     pytester.makepyfile(test_probe="def test_port(stableport):\n    stableport('billing')\n")
     result = pytester.runpytest()
@@ -431,8 +460,9 @@ def test_a_session_killed_with_sigkill_frees_its_lease(
     elsewhere.mkdir()
     (elsewhere / "stableport.toml").write_text(PROJECT)
     (elsewhere / "test_holder.py").write_text(HOLDER)
-    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"]
-    with subprocess.Popen(argv, cwd=elsewhere, stdout=subprocess.DEVNULL) as holder:
+    with subprocess.Popen(
+        [*PYTEST, "-p", "no:xdist"], cwd=elsewhere, stdout=subprocess.DEVNULL
+    ) as holder:
         try:
             record = elsewhere / "holder.json"
             deadline = time.monotonic() + 120
@@ -479,24 +509,18 @@ def test_a_worker_hands_its_lease_to_the_controller(
     }
 
 
-def test_the_controller_prints_every_worker_s_line(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest(
-        """
-        from types import SimpleNamespace
-
-        def pytest_sessionfinish(session):
-            for line in ("gw1: lease 4, env 'test-gw3'", "gw0: lease 3, env 'test-gw2'"):
-                worker = SimpleNamespace(workeroutput={"stableport": line}, config=session.config)
-                session.config.hook.pytest_testnodedown(node=worker, error=None)
-            quiet = SimpleNamespace(workeroutput={}, config=session.config)
-            session.config.hook.pytest_testnodedown(node=quiet, error=None)
-        """
-    )
-    pytester.makepyfile(test_nothing="def test_nothing():\n    pass\n")
-    result = pytester.runpytest()
-    result.stdout.fnmatch_lines(
-        ["stableport: gw0: lease 3, env 'test-gw2'", "stableport: gw1: lease 4, env 'test-gw3'"]
-    )
+def test_the_controller_prints_every_worker_s_line() -> None:
+    reporter = Reporter(None)  # what the controller registers
+    for line in ("gw1: lease 4, env 'test-gw3'", "gw0: lease 3, env 'test-gw2'"):
+        reporter.pytest_testnodedown(SimpleNamespace(workeroutput={"stableport": line}), None)
+    reporter.pytest_testnodedown(SimpleNamespace(workeroutput={}), None)  # nothing to say
+    printed: list[str] = []
+    terminal = SimpleNamespace(write_line=printed.append, config=SimpleNamespace())
+    reporter.pytest_terminal_summary(cast("pytest.TerminalReporter", terminal))
+    assert printed == [
+        "stableport: gw0: lease 3, env 'test-gw2'",
+        "stableport: gw1: lease 4, env 'test-gw3'",
+    ]
 
 
 # -- the pieces, in this process -------------------------------------------------------

@@ -251,11 +251,11 @@ def test_pinned_services_keep_their_pin_on_every_worker(
     pytester.makepyfile(
         """
         def test_pins(stableport):
-            assert stableport("billing") == 8001  # a pin for every env: workers share it
+            assert stableport("billing") == 8001  # a pin for every env: each worker's
             assert stableport("auth") != 8002  # pinned in the project's env only
         """
     )
-    for worker in ("gw0", "gw1"):
+    for worker in ("gw0", "gw1"):  # one after the other (tests/test_leases.py: at once)
         monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
         pytester.runpytest().assert_outcomes(passed=1)
 
@@ -387,13 +387,6 @@ def test_a_suite_that_never_uses_the_fixture_loads_and_leaves_nothing(
 def test_registering_the_plugin_imports_only_the_plugin_module() -> None:
     _, added = imported_by("import _stableport_pytest", setup="import pytest")
     assert added == {"_stableport_pytest"}
-
-
-def test_the_plugin_and_the_package_agree_on_the_longest_name() -> None:
-    import _stableport_pytest  # noqa: PLC0415 - the outer suite runs with -p no:stableport
-    from stableport._names import MAX_NAME_LENGTH  # noqa: PLC0415
-
-    assert _stableport_pytest.MAX_NAME_LENGTH == MAX_NAME_LENGTH
 
 
 def test_a_broken_config_fails_the_test_with_its_message_only(pytester: pytest.Pytester) -> None:
@@ -552,6 +545,15 @@ def test_explain_and_assignments_through_the_map(pytester: pytest.Pytester) -> N
 # Hypothesis's plugin is off: hypothesis leaks inner sessions of its own (a
 # union with one of its classes, in typing's cache, pins each fresh copy).
 NO_HYPOTHESIS = ["-p", "no:hypothesispytest"]
+# Every module the fixture can load: the map, leases, explain, the free check
+# (imported, not run: binding billing's port could meet another run's server).
+USES_EVERYTHING = """
+import stableport._live
+
+def test_port(stableport):
+    port = stableport("billing")
+    assert stableport.map.explain("billing", stableport.env).port == port
+"""
 INNER_SESSIONS = """
 import gc
 
@@ -559,6 +561,7 @@ import pytest
 
 pytest_plugins = "pytester"
 INNER = {inner!r}
+USES_EVERYTHING = {uses_everything!r}
 
 
 @pytest.mark.parametrize("index", range(12))
@@ -569,7 +572,7 @@ def test_configured_only(pytester, index):
 @pytest.mark.parametrize("index", range(6))
 def test_using_the_fixture(pytester, index):
     pytester.makefile(".toml", stableport='services = ["billing"]')
-    pytester.makepyfile("def test_port(stableport):\\n    assert stableport('billing') > 0\\n")
+    pytester.makepyfile(USES_EVERYTHING)
     outcome = "passed" if "no:stableport" not in INNER else "errors"
     pytester.runpytest(*INNER).assert_outcomes(**{{outcome: 1}})
 
@@ -604,7 +607,9 @@ def test_in_process_sessions_leave_no_copy_of_stableport_alive(
     pytester: pytest.Pytester, outer: list[str], inner: list[str]
 ) -> None:
     inner = [*NO_HYPOTHESIS, *inner]
-    pytester.makepyfile(test_inner_sessions=INNER_SESSIONS.format(inner=inner))
+    pytester.makepyfile(
+        test_inner_sessions=INNER_SESSIONS.format(inner=inner, uses_everything=USES_EVERYTHING)
+    )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s", *NO_HYPOTHESIS, *outer)
     result.assert_outcomes(passed=19)
     # The count itself, so a failure shows what stayed alive.

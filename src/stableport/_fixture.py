@@ -23,7 +23,7 @@ from . import _leases
 from ._api import default_map
 from ._errors import StableportError
 from ._hashing import key_bytes, probe_sequence
-from ._names import normalize_name
+from ._names import MAX_NAME_LENGTH, normalize_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,6 +35,23 @@ if TYPE_CHECKING:
 # processes than that) are hashed like undeclared names and kept apart by the
 # port locks alone. Keeps the overlay cheap: 64 environments per declared service.
 MAX_OVERLAY = 64
+LONGEST_SUFFIX = f"-gw{MAX_LEASES - 2}"
+
+
+def checked_env(value: object, where: str) -> str:
+    """The normalized test environment, or a usage error naming the option (once, at start)."""
+    try:
+        env = normalize_name(value, "environment name")
+    except StableportError as error:
+        raise pytest.UsageError(f"stableport: {where}={value!r}: {error}") from None
+    if len(env) + len(LONGEST_SUFFIX) > MAX_NAME_LENGTH:
+        raise pytest.UsageError(
+            f"stableport: {where}={value!r}: environment name is {len(env)} characters long; "
+            f"xdist workers and concurrent runs add up to {len(LONGEST_SUFFIX)} "
+            f"({env[:20]}...{LONGEST_SUFFIX}), so at most "
+            f"{MAX_NAME_LENGTH - len(LONGEST_SUFFIX)} are allowed"
+        )
+    return env
 
 
 def overlay_envs(project: "PortMap", env: str) -> tuple[str, ...]:
@@ -49,6 +66,49 @@ def overlay_envs(project: "PortMap", env: str) -> tuple[str, ...]:
     free = high - low + 1 - sum(1 for port in taken if low <= port <= high)
     count = min(MAX_OVERLAY, free // (2 * services))
     return tuple(f"{env}-gw{index}" for index in range(count))
+
+
+def start_controller(config: pytest.Config, workers: int, env: str) -> None:
+    """On the xdist controller, before any worker starts: check the count, collect leases."""
+    check_worker_count(workers, env)
+    config.pluginmanager.register(Reporter(None), "stableport-reporter")
+
+
+class Reporter:
+    """pytest's summary lines about leases: this process's, and on a controller its workers'.
+
+    A plugin registered only by sessions that use the fixture (and by xdist
+    controllers), so that sessions that never do run none of it.
+    """
+
+    def __init__(self, fixture: "StableportFixture | None") -> None:
+        self.fixture = fixture
+        self.workers: list[str] = []
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """On an xdist worker, hand this worker's lease to the controller."""
+        workeroutput = getattr(session.config, "workeroutput", None)
+        line = self._line(session.config)
+        if workeroutput is not None and line is not None:
+            workeroutput["stableport"] = line
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: object, error: object) -> None:  # noqa: ARG002 - xdist's
+        """On the xdist controller: what a worker said about its lease, if anything."""
+        output = getattr(node, "workeroutput", None) or {}
+        if "stableport" in output:
+            self.workers.append(str(output["stableport"]))
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        """The lines, when a lease is not the one a run alone gets (or with -v)."""
+        line = self._line(terminalreporter.config)
+        for text in ([line] if line is not None else []) + sorted(self.workers):
+            terminalreporter.write_line(f"stableport: {text}")
+
+    def _line(self, config: pytest.Config) -> str | None:
+        if self.fixture is None:
+            return None
+        return self.fixture.describe(verbose=config.option.verbose > 0)
 
 
 def check_worker_count(workers: int, env: str) -> None:
@@ -106,7 +166,13 @@ class StableportFixture:
         preferred = _preferred_lease(settings.worker)
         locks = None
         lease: int | None = preferred
-        if settings.leases and _leases.AVAILABLE:
+        leasing = config.getoption("stableport_leases")
+        if leasing is None:
+            leasing = "on" if config.getini("stableport_leases") else "off"
+        check_free = config.getoption("stableport_check_free")
+        if check_free is None:
+            check_free = config.getini("stableport_check_free")
+        if leasing == "on" and _leases.AVAILABLE:
             try:
                 locks = _leases.Locks(_leases.lease_directory())
             except StableportError as error:
@@ -120,11 +186,12 @@ class StableportFixture:
             worker=settings.worker,
             lease=lease if locks is not None else None,
             overlay=number > 0,
-            check_free=settings.check_free,
+            check_free=bool(check_free),
             locks=locks,
         )
         fixture._base_env = settings.env
         fixture._alone = number == preferred
+        config.pluginmanager.register(Reporter(fixture), "stableport-reporter")
         return fixture
 
     @property
