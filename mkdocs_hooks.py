@@ -9,7 +9,8 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 # Generated, not kept in docs/: a page of bare ::: directives reads as nothing on
-# its own. Every public name, in the order of stableport.__all__.
+# its own. Every public name of the package (private ones filtered); the constants
+# (DEFAULT_RANGE and the others) have no docstring of their own but are shown.
 API_PAGE = """\
 # Python API
 
@@ -19,7 +20,8 @@ examples in them run in the test suite (`tests/test_docstrings.py`).
 ::: stableport
     options:
       show_root_heading: false
-      members: true
+      filters: ["!^_"]
+      show_if_no_docstring: true
 """
 
 # A relative Markdown link (or image) whose target is outside docs/.

@@ -71,7 +71,7 @@ def _seconds(argv: list[str]) -> float:
 def run(workdir: Path, *, quick: bool) -> Section:
     """Time every command on every case, interleaved; figures: medians and ratios to export."""
     cases = QUICK_CASES if quick else FULL_CASES
-    rounds = 3 if quick else 7
+    rounds = 3 if quick else 11
     rng = random.Random(20261126)
     runs: dict[str, list[str]] = {}
     sizes: dict[str, int] = {}

@@ -407,7 +407,9 @@ def broken_candidate(path: Path, kind: str) -> str:
     """Make path a candidate that exists but is no readable file; return what the error says."""
     if kind == "dangling symlink":
         path.symlink_to(path.parent / "missing.toml")
-        return "No such file or directory"
+        return (
+            f"it is a symbolic link to {str(path.parent / 'missing.toml')!r}, which does not exist"
+        )
     if kind == "symlink loop":
         path.symlink_to(path)
         return "Too many levels of symbolic links"
@@ -449,8 +451,8 @@ def test_the_cli_reports_a_dangling_candidate_instead_of_the_parents_pin(tmp_pat
     )
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (
-        f"stableport: error: cannot read {str(app / 'stableport.toml')!r}: "
-        f"No such file or directory\n"
+        f"stableport: error: cannot read {str(app / 'stableport.toml')!r}: it is a symbolic "
+        f"link to {str(app / 'gone.toml')!r}, which does not exist\n"
     )
 
 

@@ -481,6 +481,12 @@ def _read_bytes(path: str) -> bytes:
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
     try:
         descriptor = os.open(path, flags)
+    except FileNotFoundError as error:
+        reason = error.strerror
+        if os.path.islink(path):  # found by name, yet no file: a link to nowhere
+            target = shown(os.readlink(path), quoted=True)
+            reason = f"it is a symbolic link to {target}, which does not exist"
+        raise ConfigError(f"cannot read {shown(path, quoted=True)}: {reason}") from None
     except OSError as error:
         raise ConfigError(
             f"cannot read {shown(path, quoted=True)}: {error.strerror or error}"

@@ -392,11 +392,10 @@ class PortMap:
         service, environment = self._normalize_lookup(name, env)
         port = self._port(service, environment)
         declared = service in self._services
-        pin_key = next(
-            (key for key in ((service, environment), (service, None)) if key in self._pins),
-            None,
+        pin_key = (
+            (service, environment) if (service, environment) in self._pins else (service, None)
         )
-        if declared and pin_key is not None:
+        if declared and pin_key in self._pins:
             pin = format_pin_key(pin_key)
             return Explanation(service, environment, port, "pinned", pin, None, ())
         matching = self._envs_with(environment)
