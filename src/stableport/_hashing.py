@@ -70,16 +70,27 @@ def jump_hash(key: int, buckets: int) -> int:
     return bucket
 
 
+def first_probe(key: bytes, low: int, high: int) -> int:
+    """The port key prefers most in [low, high]: the first of its probe sequence."""
+    return low + jump_hash(xxh3_64_intdigest(key, 0), high - low + 1)
+
+
 def probe_sequence(key: bytes, low: int, high: int) -> "Iterator[int]":
     """Every port of [low, high] exactly once, in this key's order of preference."""
+    first = first_probe(key, low, high)
+    yield first
+    yield from later_probes(key, low, high, first)
+
+
+def later_probes(key: bytes, low: int, high: int, first: int) -> "Iterator[int]":
+    """key's probe sequence after its first probe, which is first (see first_probe)."""
+    # A separate generator so that the matching makes one only for a claimant
+    # turned away from its first probe: most keep theirs and never need it.
     size = high - low + 1
-    seen: set[int] = set()
-    start = 0
-    for seed in range(HASHED_PROBES):
-        bucket = jump_hash(xxh3_64_intdigest(key, seed), size)
-        if seed == 0:
-            start = bucket
-        port = low + bucket
+    start = first - low
+    seen = {first}
+    for seed in range(1, HASHED_PROBES):
+        port = low + jump_hash(xxh3_64_intdigest(key, seed), size)
         if port not in seen:
             seen.add(port)
             yield port

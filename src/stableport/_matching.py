@@ -3,7 +3,7 @@
 import gc
 
 from ._errors import RangeExhaustedError
-from ._hashing import probe_sequence
+from ._hashing import first_probe, later_probes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -16,8 +16,8 @@ def deferred_acceptance(
     high: int,
     blocked: "Collection[int]",
     trails: "dict[bytes, list[int]] | None" = None,
-) -> dict[bytes, int]:
-    """Give each key a distinct free port: the claimant-optimal stable matching.
+) -> dict[int, bytes]:
+    """Give each key a distinct free port, as {port: key}: the claimant-optimal stable matching.
 
     A contested port keeps the key for which it came earliest in its probe
     sequence, ties going to the smaller key bytes. The result does not depend
@@ -29,10 +29,11 @@ def deferred_acceptance(
     which explaining it would otherwise hash again. A key that kept its first
     probe gets no entry, so the common path records nothing.
     """
-    # Every claimant keeps a probe generator alive until the matching ends, and
-    # none of them is part of a cycle: reference counting frees them all. A
-    # cyclic collection meanwhile would only walk them in vain, over and over
-    # as they pile up (a tenth of the time of a 30,000-service map), so the
+    # Every claimant turned away from its first probe keeps a probe generator
+    # alive until the matching ends, and none of them is part of a cycle:
+    # reference counting frees them all. A cyclic collection meanwhile would
+    # only walk them in vain, over and over as they pile up (a tenth of the
+    # time of a 30,000-service map when every claimant had one), so the
     # collector pauses here and resumes as the caller had it.
     collecting = gc.isenabled()
     gc.disable()
@@ -49,45 +50,55 @@ def _match(
     high: int,
     blocked: "Collection[int]",
     trails: "dict[bytes, list[int]] | None",
-) -> dict[bytes, int]:
+) -> dict[int, bytes]:
+    # A claimant's trail holds every port it passed over, so its length is the
+    # probe number of the port it asks for or holds: no ranks to keep apart.
+    passed: dict[bytes, list[int]] = {} if trails is None else trails
+    # Only a claimant turned away from its first probe gets a trail and a
+    # generator of its later probes; most keep their first and get neither.
+    holders: dict[int, bytes] = {}
     sequences: dict[bytes, Iterator[int]] = {}
-    ranks = dict.fromkeys(keys, -1)
-    holders: dict[int, tuple[int, bytes]] = {}
-    pending = list(keys)
+    pending: list[bytes] = []
+    # Round one: every key asks for its first probe; of two, the smaller key
+    # keeps it. Most keys end here, so this round allocates nothing for them.
+    for key in keys:
+        port = first_probe(key, low, high)
+        if port in blocked:
+            loser = key
+        else:
+            held = holders.get(port)
+            if held is None:
+                holders[port] = key
+                continue
+            if key < held:
+                holders[port] = key
+                loser = held
+            else:
+                loser = key
+        sequences[loser] = later_probes(loser, low, high, port)
+        passed[loser] = [port]
+        pending.append(loser)
+    # Later rounds ask at probe 1 or later, so they never displace a holder of
+    # its first probe (one without a trail).
     while pending:
         key = pending.pop()
-        sequence = sequences.get(key)
-        if sequence is None:
-            sequence = sequences[key] = probe_sequence(key, low, high)
-        rank = ranks[key]
-        for port in sequence:
-            rank += 1
+        trail = passed[key]
+        for port in sequences[key]:
             if port in blocked:
-                if trails is not None:
-                    _passed(trails, key, port)
+                trail.append(port)
                 continue
             held = holders.get(port)
             if held is None:
-                holders[port] = (rank, key)
+                holders[port] = key
                 break
-            if (rank, key) < held:
-                holders[port] = (rank, key)
-                pending.append(held[1])
-                if trails is not None:
-                    _passed(trails, held[1], port)
+            rank = len(trail)
+            rival = passed.get(held)
+            if rival is not None and (rank < len(rival) or (rank == len(rival) and key < held)):
+                holders[port] = key
+                rival.append(port)
+                pending.append(held)
                 break
-            if trails is not None:
-                _passed(trails, key, port)
+            trail.append(port)
         else:  # pragma: no cover - the caller's capacity check rules this out
             raise RangeExhaustedError(f"no free port left in {low}-{high}")
-        ranks[key] = rank
-    return {key: port for port, (_, key) in holders.items()}
-
-
-def _passed(trails: "dict[bytes, list[int]]", key: bytes, port: int) -> None:
-    """Record that key's probe of port did not end with the port (only off the common path)."""
-    trail = trails.get(key)
-    if trail is None:
-        trails[key] = [port]
-    else:
-        trail.append(port)
+    return holders

@@ -150,7 +150,11 @@ class PortMap:
             None if envs is None else _normalize_all(envs, "environment name", "envs") or None
         )
         declared = _normalize_all(services, "service name", "services")
-        self._services = declared | {service for service, _ in self._pins}
+        # Pinned services are declared too (a union only when there are pins: a
+        # copy of the declared set costs a large map a fresh table).
+        self._services = (
+            declared | {service for service, _ in self._pins} if self._pins else declared
+        )
         self._blocked = self._blocked_ports()
         self._lookups: dict[tuple[object, object], int] = {}
         # The ports each resolved pair passed over before its own (none: its
@@ -573,7 +577,7 @@ class PortMap:
             )
         trails: dict[bytes, list[int]] = {}
         ports = deferred_acceptance(claimants, low, high, taken, trails)
-        table.update((claimants[key], port) for key, port in ports.items())
+        table.update((claimants[key], port) for port, key in ports.items())
         self._trails.update((claimants[key], trail) for key, trail in trails.items())
         return table
 
