@@ -1,10 +1,12 @@
 """The error hierarchy: one base, builtin parents, and pickling across processes."""
 
 import pickle
+from pathlib import Path
 
 import pytest
 
 import stableport
+from stableport._errors import PATH_LENGTH
 
 LEAVES = [
     (stableport.InvalidTypeError, TypeError),
@@ -44,3 +46,17 @@ def test_a_raised_error_pickles() -> None:
         stableport.port_for("bad@name")
     copy = pickle.loads(pickle.dumps(caught.value))  # noqa: S301 - our own bytes
     assert str(copy) == str(caught.value)
+
+
+def test_a_long_path_is_shown_by_its_two_ends(tmp_path: Path) -> None:
+    # Longer than a message shows whole (PATH_LENGTH): its start and its end, elided between.
+    directory = tmp_path / ("d" * 100) / ("e" * 100)
+    directory.mkdir(parents=True)
+    path = directory / "stableport.toml"
+    path.write_text("services = [\n")
+    with pytest.raises(stableport.ConfigError) as raised:
+        stableport.load(path)
+    whole = str(path)
+    assert len(whole) > PATH_LENGTH
+    half = PATH_LENGTH // 2
+    assert str(raised.value).startswith(f"{whole[:half]!r}...{whole[-half:]!r}: invalid TOML: ")

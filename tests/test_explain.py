@@ -94,3 +94,14 @@ def test_source_is_deprecated_and_still_gives_the_pin_or_the_hex_key() -> None:
         assert pm.explain("billing").source == "billing"
     with pytest.warns(DeprecationWarning, match="Explanation.source is deprecated"):
         assert pm.explain("auth").source == b"stableport\x00v1\x00default\x00auth".hex()
+
+
+def test_a_pin_outside_the_range_is_never_a_reason() -> None:
+    # The same crowded range, with a second pin far below it: no probe can meet it.
+    pm = PortMap(["s"], port_range=(27015, 27021), pins={"db": 27016, "far": 8001})
+    reasons = {
+        probe.reason for service in ("s", "visitor") for probe in pm.explain(service).probes[:-1]
+    }
+    assert "pinned to db" in reasons
+    assert not [reason for reason in reasons if "far" in reason]
+    assert pm.explain("far").how == "pinned"
