@@ -248,11 +248,14 @@ class Origin:
 def load_with_origin(
     path: "str | bytes | os.PathLike[str] | os.PathLike[bytes] | None" = None,
     namespace: str | None = None,
+    *,
+    variables: bool = True,
 ) -> "tuple[PortMap, Origin]":
     """load(), and where the map came from (for the command line's list and check).
 
     namespace is the command line's --namespace: it wins over $STABLEPORT_NAMESPACE,
     which wins over the file's key, as --env and $STABLEPORT_ENV do for env.
+    variables=False reads the file alone: no $STABLEPORT_ENV, _NAMESPACE or _PINS.
     """
     environ = os.environ
     found: str | None
@@ -267,6 +270,25 @@ def load_with_origin(
         config = {} if found is None else read_settings(found, document)
     origin = Origin(None if found is None else _absolute(found))
     label = "the built-in defaults" if found is None else shown(found)
+    if variables:
+        label = apply_variables(config, origin, label, namespace)
+    elif namespace is not None:
+        config["namespace"] = normalize_name(namespace, "namespace", "--namespace")
+    try:
+        return loaded_from(PortMap(**config), origin.path), origin
+    except StableportError as error:
+        raise ConfigError(f"{label}: {error}") from error
+
+
+def apply_variables(
+    config: "Settings", origin: Origin, label: str, namespace: str | None = None
+) -> str:
+    """Put $STABLEPORT_ENV, --namespace (else $STABLEPORT_NAMESPACE) and $STABLEPORT_PINS in config.
+
+    Records them in origin; returns label, the configuration's name in messages,
+    extended when the pins come from the variable too.
+    """
+    environ = os.environ
     if environ.get(ENV_VARIABLE) is not None:
         origin.env_override = environ[ENV_VARIABLE]
         try:
@@ -296,10 +318,7 @@ def load_with_origin(
             config["pins"] = portmap_pins(pins)
         except StableportError as error:
             raise ConfigError(f"{label}: {error}") from error
-    try:
-        return loaded_from(PortMap(**config), origin.path), origin
-    except StableportError as error:
-        raise ConfigError(f"{label}: {error}") from error
+    return label
 
 
 def discover(start: str) -> "tuple[str | None, dict[str, object] | None]":
