@@ -208,8 +208,7 @@ def test_a_file_that_cannot_be_created_is_named_as_a_path_not_a_python_object(
         ),
         (
             {"STABLEPORT_PINS": "api=0"},
-            "{file} with STABLEPORT_PINS: STABLEPORT_PINS entry 'api=0' is 0, outside the "
-            "valid ports 1-65535",
+            "STABLEPORT_PINS entry 'api=0' is 0, outside the valid ports 1-65535",
         ),
         (
             {"STABLEPORT_NAMESPACE": "a@b"},
@@ -228,7 +227,7 @@ def test_a_bad_variable_is_refused_before_anything_is_written(
     pyproject.write_bytes(PYPROJECT)
     code, out, err = init(tmp_path, "api", env=variables)
     assert (code, out) == (2, "")
-    assert err.startswith(f"stableport: error: {message.format(file=pyproject)}")
+    assert err.startswith(f"stableport: error: {message}")
     assert pyproject.read_bytes() == PYPROJECT
 
 
