@@ -75,15 +75,29 @@ def test_an_undeclared_name_gets_its_hashed_port(project: Path) -> None:
 def test_braces_in_arguments_become_ports(project: Path) -> None:
     pm = stableport.load(project / "stableport.toml")
     args = ["--port={PORT}", "{API_PORT}", "{}", '{"a": 1}', "{port}"]
+    escaped = ["{{PORT}}", "--bind=:{{WEB_PORT}}", "{{WEBB_PORT}}", "{{{PORT}}}", "{{port}}"]
     code = "import json, sys; print(json.dumps(sys.argv[1:]))"
-    result = run("run", "web", "--", sys.executable, "-c", code, *args, cwd=project)
+    result = run("run", "web", "--", sys.executable, "-c", code, *args, *escaped, cwd=project)
     assert json.loads(result.stdout) == [
         f"--port={pm.port_for('web')}",
         str(pm.port_for("api")),
         "{}",
         '{"a": 1}',
         "{port}",  # only upper-case names ending in PORT are placeholders
+        # Doubled braces are the escape: a literal placeholder, never looked up.
+        "{PORT}",
+        "--bind=:{WEB_PORT}",
+        "{WEBB_PORT}",  # escaped, so no error
+        "{{PORT}}",  # the doubled pair inside is the escape; the outer braces stay
+        "{{port}}",  # no placeholder name: untouched
     ]
+
+
+def test_a_sh_c_script_gets_the_escape_as_a_literal_placeholder(project: Path) -> None:
+    pm = stableport.load(project / "stableport.toml")
+    # A sh -c script is an argument too: the escape reaches the shell as {PORT}.
+    script = run("run", "web", "--", "sh", "-c", "echo {{PORT}} is $PORT", cwd=project)
+    assert script.stdout == f"{{PORT}} is {pm.port_for('web')}\n"
 
 
 def test_an_unknown_placeholder_is_an_error_naming_it(project: Path) -> None:
@@ -119,6 +133,11 @@ def test_a_file_that_cannot_be_executed_exits_126(project: Path) -> None:
             ["run", "bad@name", "--", "true"],
             "stableport: error: service name 'bad@name' contains '@', which is reserved; "
             "names may not contain any of @ = ,",
+        ),
+        (
+            ["run", "web", "--env", "a@b", "--", "true"],
+            "stableport: error: environment name 'a@b' (from --env) contains '@', which is "
+            "reserved; names may not contain any of @ = ,",
         ),
         (
             ["run", "web", "true"],
@@ -237,14 +256,11 @@ def listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.mark.skipif(
-    shutil.which("honcho", path=str(Path(sys.executable).parent)) is None,
-    reason="honcho comes with the test extra",
-)
 def test_honcho_runs_two_servers_on_their_stableport_ports(project: Path) -> None:
     """A real Procfile runner: each process binds its stableport port, not honcho's PORT."""
+    # honcho is in the test extra: missing, the test fails rather than skips.
     honcho = shutil.which("honcho", path=str(Path(sys.executable).parent))
-    assert honcho is not None
+    assert honcho is not None, "honcho comes with the test extra: pip install -e '.[test]'"
     (project / "Procfile").write_text(
         "web: stableport run web -- python -m http.server {PORT} --bind 127.0.0.1\n"
         "api: stableport run api -- python -m http.server {API_PORT} --bind 127.0.0.1\n"

@@ -3,8 +3,16 @@
 from pathlib import Path
 from typing import NamedTuple
 
-from ._config import PYPROJECT_NAME, STANDALONE_NAME, _parse, _read_bytes, discover
-from ._errors import ConfigError, InvalidNameError
+from ._config import (
+    PYPROJECT_NAME,
+    STANDALONE_NAME,
+    Origin,
+    _parse,
+    _read_bytes,
+    apply_variables,
+    discover,
+)
+from ._errors import ConfigError, InvalidNameError, shown
 from ._names import normalize_name
 
 TYPE_CHECKING = False
@@ -57,6 +65,9 @@ def init(
     discovered = target.name in (PYPROJECT_NAME, STANDALONE_NAME)
     replaced = _in_force(home) if discovered else None
     created = not (in_pyproject and target.is_file())
+    # Every later command applies the STABLEPORT_* variables: a bad one is refused
+    # now, while nothing is written, rather than by the first command after.
+    apply_variables({}, Origin(None), shown(str(target)))
     if created:
         _create(target, table)
     else:
@@ -168,7 +179,9 @@ def _append(path: Path, table: str) -> None:
         with path.open("ab") as file:
             file.write(addition)
     except OSError as error:
-        raise ConfigError(f"cannot write {path!r}: {error.strerror or error}") from None
+        raise ConfigError(
+            f"cannot write {shown(str(path), quoted=True)}: {error.strerror or error}"
+        ) from None
 
 
 def _create(path: Path, table: str) -> None:
@@ -177,4 +190,6 @@ def _create(path: Path, table: str) -> None:
         with path.open("x", encoding="utf-8", newline="\n") as file:
             file.write(table)
     except OSError as error:
-        raise ConfigError(f"cannot create {path!r}: {error.strerror or error}") from None
+        raise ConfigError(
+            f"cannot create {shown(str(path), quoted=True)}: {error.strerror or error}"
+        ) from None
