@@ -198,7 +198,7 @@ def test_a_deleted_working_directory_names_the_cause(tmp_path: Path) -> None:
     gone.mkdir()
     assert SCRIPT is not None
     command = f"cd {shlex.quote(str(gone))} && rmdir {shlex.quote(str(gone))} && "
-    for args in ("web", "list"):
+    for args in ("web", "list", "init web"):
         result = subprocess.run(
             ["sh", "-c", command + f"{shlex.quote(SCRIPT)} {args}"],
             capture_output=True,

@@ -224,6 +224,26 @@ def test_reload_picks_up_an_edited_file(tmp_path: Path) -> None:
             "pins['A'] and pins['a'] pin the same service and environment; keep one",
         ),
         ("services = [\n", "invalid TOML: "),
+        (
+            'pins = { "auth@test" = 8001, "Web@Test" = 8001 }\n',
+            "pins['Web@Test'] pins 'web' to port 8001, which pins['auth@test'] already pins "
+            "to 'auth'; a port can be pinned to one service only",
+        ),
+        (
+            'pins = { "auth@test" = "8001" }\n',
+            "pins['auth@test'] must be an int port, not str: '8001'",
+        ),
+        ("range = [1, 70000]\n", "range high end is 70000, outside the valid ports 1-65535"),
+        ("exclude = [[2, 1]]\n", "exclude[0] 2-1 is reversed"),
+        (
+            f"services = [{'[' * 100}{']' * 100}]\n",
+            "key 'services' in the top level must be an array of service names, "
+            "not an array [[[[[[[...]]]]]]]",
+        ),
+        (
+            f'env = "{"e" * 5000}"\n',
+            f"environment name '{'e' * 27}...{'e' * 28}' (from env) is 5000 characters long",
+        ),
     ],
 )
 def test_bad_files_raise_config_error_naming_file_and_key(
@@ -512,40 +532,6 @@ def test_a_path_with_a_newline_gives_a_one_line_message(tmp_path: Path) -> None:
     assert str(caught.value) == (
         f"{str(path)!r}: key 'strict' in the top level must be true or false, not an integer 1"
     )
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        (
-            'pins = { "auth@test" = 8001, "Web@Test" = 8001 }\n',
-            "pins['Web@Test'] pins 'web' to port 8001, which pins['auth@test'] already pins "
-            "to 'auth'; a port can be pinned to one service only",
-        ),
-        (
-            'pins = { "auth@test" = "8001" }\n',
-            "pins['auth@test'] must be an int port, not str: '8001'",
-        ),
-        ("range = [1, 70000]\n", "range high end is 70000, outside the valid ports 1-65535"),
-        ("exclude = [[2, 1]]\n", "exclude[0] 2-1 is reversed"),
-        (
-            f"services = [{'[' * 100}{']' * 100}]\n",
-            "key 'services' in the top level must be an array of service names, "
-            "not an array [[[[[[[...]]]]]]]",
-        ),
-        (
-            f'env = "{"e" * 5000}"\n',
-            f"environment name '{'e' * 27}...{'e' * 28}' (from env) is 5000 characters long",
-        ),
-    ],
-)
-def test_messages_name_keys_as_the_file_writes_them(
-    tmp_path: Path, text: str, message: str
-) -> None:
-    path = write(tmp_path / "stableport.toml", text)
-    with pytest.raises(ConfigError) as caught:
-        stableport.load(path)
-    assert str(caught.value).startswith(f"{path}: {message}")
 
 
 def test_a_long_pins_variable_is_quoted_by_its_bad_entry_only(

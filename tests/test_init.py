@@ -188,6 +188,17 @@ def test_bad_names_are_refused_and_nothing_is_written(
     assert pyproject.read_bytes() == PYPROJECT
 
 
+def test_a_file_that_cannot_be_created_is_named_as_a_path_not_a_python_object(
+    tmp_path: Path,
+) -> None:
+    # /proc takes no new files: the error names the path as every message does.
+    code, out, err = init(tmp_path, "web", "--config", "/proc/stableport-init.toml")
+    assert (code, out) == (2, "")
+    assert err == (
+        "stableport: error: cannot create '/proc/stableport-init.toml': No such file or directory\n"
+    )
+
+
 def test_a_directory_name_that_is_no_name_asks_for_namespace(tmp_path: Path) -> None:
     directory = tmp_path / "a=b"
     directory.mkdir()

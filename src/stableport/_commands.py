@@ -5,7 +5,7 @@ import unicodedata
 
 from ._check import PROBLEM, Finding, check_map
 from ._cli import env_option, say
-from ._config import load_with_origin
+from ._config import load_with_origin, working_directory
 from ._export import render, variables
 from ._ports import format_pin_key
 
@@ -69,7 +69,10 @@ def _init(namespace: "argparse.Namespace") -> "Result":
 
     from ._init import init  # noqa: PLC0415
 
-    written = init(Path.cwd(), namespace.services, namespace.config, namespace.namespace)
+    # The loader's own helper: a deleted working directory is a one-line ConfigError.
+    written = init(
+        Path(working_directory()), namespace.services, namespace.config, namespace.namespace
+    )
     verb = "created" if written.created else "appended to"
     head = (
         f"{verb} {written.path}:\n\n{written.text}\n(namespace from {written.namespace_source})\n"

@@ -263,7 +263,7 @@ def load_with_origin(
         found = _path_argument(path)
         config = read_settings(found)
     else:
-        found, document = discover(_working_directory())
+        found, document = discover(working_directory())
         config = {} if found is None else read_settings(found, document)
     origin = Origin(None if found is None else _absolute(found))
     label = "the built-in defaults" if found is None else shown(found)
@@ -382,7 +382,8 @@ def _path_argument(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes]") 
         ) from None
 
 
-def _working_directory() -> str:
+def working_directory() -> str:
+    """The working directory; one that was deleted is a ConfigError, not a traceback."""
     try:
         return os.getcwd()
     except OSError as error:

@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ._config import PYPROJECT_NAME, STANDALONE_NAME, _parse, _read_bytes, discover
-from ._errors import ConfigError, InvalidNameError
+from ._errors import ConfigError, InvalidNameError, shown
 from ._names import normalize_name
 
 TYPE_CHECKING = False
@@ -168,7 +168,9 @@ def _append(path: Path, table: str) -> None:
         with path.open("ab") as file:
             file.write(addition)
     except OSError as error:
-        raise ConfigError(f"cannot write {path!r}: {error.strerror or error}") from None
+        raise ConfigError(
+            f"cannot write {shown(str(path), quoted=True)}: {error.strerror or error}"
+        ) from None
 
 
 def _create(path: Path, table: str) -> None:
@@ -177,4 +179,6 @@ def _create(path: Path, table: str) -> None:
         with path.open("x", encoding="utf-8", newline="\n") as file:
             file.write(table)
     except OSError as error:
-        raise ConfigError(f"cannot create {path!r}: {error.strerror or error}") from None
+        raise ConfigError(
+            f"cannot create {shown(str(path), quoted=True)}: {error.strerror or error}"
+        ) from None

@@ -5,6 +5,7 @@ import os
 import re
 import sys
 
+from ._cli import env_option
 from ._config import CONFIG_VARIABLE, ENV_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
 from ._errors import StableportError
 from ._export import variables
@@ -29,6 +30,7 @@ NOT_FOUND = 127
 
 def run(namespace: "argparse.Namespace") -> int:
     """Run namespace.argv with PORT and every declared service's variable set."""
+    namespace.env = env_option(namespace.env)  # as every command: errors say (from --env)
     pm, origin = load_with_origin(namespace.config, namespace.namespace)
     port = pm.port_for(namespace.name, namespace.env)
     ports = {service: pm.port_for(service, namespace.env) for service in pm.services}
