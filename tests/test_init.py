@@ -199,6 +199,67 @@ def test_a_file_that_cannot_be_created_is_named_as_a_path_not_a_python_object(
     )
 
 
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        (
+            {"STABLEPORT_PINS": "x"},
+            "STABLEPORT_PINS entry 'x' is not 'service=port' or 'service@env=port'",
+        ),
+        (
+            {"STABLEPORT_PINS": "api=0"},
+            "STABLEPORT_PINS entry 'api=0' is 0, outside the valid ports 1-65535",
+        ),
+        (
+            {"STABLEPORT_NAMESPACE": "a@b"},
+            "namespace 'a@b' (from STABLEPORT_NAMESPACE) contains '@', which is reserved",
+        ),
+        (
+            {"STABLEPORT_ENV": ""},
+            "environment name is empty (from STABLEPORT_ENV)",
+        ),
+    ],
+)
+def test_a_bad_variable_is_refused_before_anything_is_written(
+    tmp_path: Path, variables: dict[str, str], message: str
+) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_bytes(PYPROJECT)
+    code, out, err = init(tmp_path, "api", env=variables)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"stableport: error: {message}")
+    assert pyproject.read_bytes() == PYPROJECT
+
+
+def test_the_ports_shown_are_those_of_the_file_written_not_of_the_variables(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(PYPROJECT)
+    variables = {
+        "STABLEPORT_NAMESPACE": "other",
+        "STABLEPORT_ENV": "test",
+        "STABLEPORT_PINS": "api=9000",
+    }
+    code, out, _ = init(tmp_path, "api", "web", env=variables)
+    written = PortMap(["api", "web"], namespace="shop")
+    assert code == 0
+    assert out.endswith(
+        "(STABLEPORT_ENV, STABLEPORT_NAMESPACE, STABLEPORT_PINS set: not applied below, where "
+        "the ports are the file's own; stableport list applies them)\n\n"
+        "namespace: shop\n"
+        "SERVICE  ENV       PORT  HOW\n"
+        f"api      default  {written.port_for('api')}  hashed\n"
+        f"web      default  {written.port_for('web')}  hashed\n"
+    )
+    # What list shows from then on: the same file, with the variables applied.
+    listed = json.loads(run("list", "--json", env=variables, cwd=tmp_path).stdout)
+    overridden = PortMap(["api", "web"], namespace="other", env="test", pins={"api": 9000})
+    assert {entry["service"]: entry["port"] for entry in listed["entries"]} == {
+        "api": 9000,
+        "web": overridden.port_for("web"),
+    }
+
+
 def test_a_directory_name_that_is_no_name_asks_for_namespace(tmp_path: Path) -> None:
     directory = tmp_path / "a=b"
     directory.mkdir()

@@ -298,7 +298,7 @@ def test_a_nearly_full_range_still_resolves() -> None:
         (
             {"pins": {"billing": 8001, "Billing": 8002}},
             stableport.PinConflictError,
-            "pins['Billing'] pins billing, which is already pinned",
+            "pins['billing'] and pins['Billing'] pin the same service and environment; keep one",
         ),
         (
             {"pins": {("billing", "dev", "x"): 8001}},

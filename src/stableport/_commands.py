@@ -1,13 +1,23 @@
 """The list, explain, check and export commands: text for people, JSON for machines."""
 
 import json
+import os
 import unicodedata
 
 from ._check import PROBLEM, Finding, check_map
 from ._cli import env_option, say
-from ._config import load_with_origin, working_directory
+from ._config import (
+    ENV_VARIABLE,
+    NAMESPACE_VARIABLE,
+    PINS_VARIABLE,
+    load_with_origin,
+    working_directory,
+)
 from ._export import render, variables
 from ._ports import format_pin_key
+
+# What init checks before writing but leaves out of the ports it prints.
+OVERRIDE_VARIABLES = (ENV_VARIABLE, NAMESPACE_VARIABLE, PINS_VARIABLE)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -87,12 +97,18 @@ def _init(namespace: "argparse.Namespace") -> "Result":
             f"({written.path.parent} used {written.replaced} until now; "
             f"this file takes its place there)\n"
         )
+    # The ports of what was written: the variables were checked, not applied.
+    pm, _ = load_with_origin(written.path, variables=False)
+    overriding = [name for name in OVERRIDE_VARIABLES if os.environ.get(name) is not None]
+    if overriding and pm.services:
+        head += (
+            f"({', '.join(overriding)} set: not applied below, where the ports are "
+            f"the file's own; stableport list applies them)\n"
+        )
     head += "\n"
-    pm, origin = load_with_origin(written.path)
     if not pm.services:
         return 0, head + "no services yet: list them in services, then run stableport list\n"
-    overridden = _overridden(origin)
-    entries = [_entry(pm.explain(service), overridden) for service in pm.services]
+    entries = [_entry(pm.explain(service), set()) for service in pm.services]
     return 0, head + _listing(pm, entries)
 
 

@@ -7,24 +7,30 @@ import sys
 from ._errors import (
     ConfigError,
     InvalidTypeError,
-    PinConflictError,
     StableportError,
     excerpt,
     shown,
 )
 from ._names import normalize_name
 from ._portmap import PortMap, check_algorithm, loaded_from
-from ._ports import MAX_PORT, MIN_PORT, check_exclusions, check_pins, check_range, format_pin_key
+from ._ports import (
+    MAX_PORT,
+    MIN_PORT,
+    check_exclusions,
+    check_pins,
+    check_range,
+    checked_pins,
+    format_pin_key,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
-    from typing import TypedDict, TypeVar, cast
+    from typing import TypedDict, cast
 
     from ._ports import PinKey
 
-    Port = TypeVar("Port")
-    PinTable = dict[PinKey, tuple[object, str]]  # each pin's port, and how its source names it
+    PinTable = dict[PinKey, tuple[int, str]]  # each pin's port, and how its source names it
 
     class Settings(TypedDict, total=False):
         """PortMap's keyword arguments, as a configuration gives them."""
@@ -102,7 +108,10 @@ def _pins(value: object, key: str) -> object:
     if not isinstance(value, dict) or not all(isinstance(text, str) for text in value):
         return _WRONG_SHAPE
     entries = ((text, port, f"{key}[{excerpt(text)}]") for text, port in value.items())
-    return portmap_pins(pin_table(entries))
+    return {
+        service if env is None else (service, env): port
+        for (service, env), (port, _) in pin_table(entries).items()
+    }
 
 
 # Every key of a configuration, once: key -> (its PortMap argument, what its
@@ -155,26 +164,24 @@ def settings(table: "Mapping[str, object]", source: str, where: str) -> "Setting
     return cast("Settings", arguments)
 
 
-def pin_table(entries: "Iterable[tuple[str, Port, str]]") -> "dict[PinKey, tuple[Port, str]]":
-    """(text, port, label) entries as pins by (service, env); two for one pin are an error.
+def pin_table(entries: "Iterable[tuple[str, object, str]]") -> "PinTable":
+    """(text, port, label) entries as pins by (service, env), each checked in turn as PortMap does.
 
     text is 'service' or 'service@env' as written, label how a message names
     the entry. File pins and STABLEPORT_PINS both come through here.
     """
-    pins: dict[PinKey, tuple[Port, str]] = {}
-    for text, port, label in entries:
-        service, at, env = text.partition("@")
-        key = (
-            normalize_name(service, "service name", label),
-            normalize_name(env, "environment name", label) if at else None,
-        )
-        if key in pins:
-            # Two entries for one pin are a mistake, not "last wins".
-            raise PinConflictError(
-                f"{pins[key][1]} and {label} pin the same service and environment; keep one"
+
+    def keyed() -> "Iterator[tuple[PinKey, object, str]]":
+        # A generator: each entry's names are checked just before its port (spec section 7).
+        for text, port, label in entries:
+            service, at, env = text.partition("@")
+            key = (
+                normalize_name(service, "service name", label),
+                normalize_name(env, "environment name", label) if at else None,
             )
-        pins[key] = (port, label)
-    return pins
+            yield key, port, label
+
+    return checked_pins(keyed())
 
 
 def portmap_pins(pins: "PinTable") -> "dict[str | tuple[str, str], int]":
@@ -248,11 +255,14 @@ class Origin:
 def load_with_origin(
     path: "str | bytes | os.PathLike[str] | os.PathLike[bytes] | None" = None,
     namespace: str | None = None,
+    *,
+    variables: bool = True,
 ) -> "tuple[PortMap, Origin]":
     """load(), and where the map came from (for the command line's list and check).
 
     namespace is the command line's --namespace: it wins over $STABLEPORT_NAMESPACE,
     which wins over the file's key, as --env and $STABLEPORT_ENV do for env.
+    variables=False reads the file alone: no $STABLEPORT_ENV, _NAMESPACE or _PINS.
     """
     environ = os.environ
     found: str | None
@@ -267,6 +277,25 @@ def load_with_origin(
         config = {} if found is None else read_settings(found, document)
     origin = Origin(None if found is None else _absolute(found))
     label = "the built-in defaults" if found is None else shown(found)
+    if variables:
+        label = apply_variables(config, origin, label, namespace)
+    elif namespace is not None:
+        config["namespace"] = normalize_name(namespace, "namespace", "--namespace")
+    try:
+        return loaded_from(PortMap(**config), origin.path), origin
+    except StableportError as error:
+        raise ConfigError(f"{label}: {error}") from error
+
+
+def apply_variables(
+    config: "Settings", origin: Origin, label: str, namespace: str | None = None
+) -> str:
+    """Put $STABLEPORT_ENV, --namespace (else $STABLEPORT_NAMESPACE) and $STABLEPORT_PINS in config.
+
+    Records them in origin; returns label, the configuration's name in messages,
+    extended when the pins come from the variable too.
+    """
+    environ = os.environ
     if environ.get(ENV_VARIABLE) is not None:
         origin.env_override = environ[ENV_VARIABLE]
         try:
@@ -296,10 +325,7 @@ def load_with_origin(
             config["pins"] = portmap_pins(pins)
         except StableportError as error:
             raise ConfigError(f"{label}: {error}") from error
-    try:
-        return loaded_from(PortMap(**config), origin.path), origin
-    except StableportError as error:
-        raise ConfigError(f"{label}: {error}") from error
+    return label
 
 
 def discover(start: str) -> "tuple[str | None, dict[str, object] | None]":

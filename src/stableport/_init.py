@@ -3,7 +3,15 @@
 from pathlib import Path
 from typing import NamedTuple
 
-from ._config import PYPROJECT_NAME, STANDALONE_NAME, _parse, _read_bytes, discover
+from ._config import (
+    PYPROJECT_NAME,
+    STANDALONE_NAME,
+    Origin,
+    _parse,
+    _read_bytes,
+    apply_variables,
+    discover,
+)
 from ._errors import ConfigError, InvalidNameError, shown
 from ._names import normalize_name
 
@@ -57,6 +65,9 @@ def init(
     discovered = target.name in (PYPROJECT_NAME, STANDALONE_NAME)
     replaced = _in_force(home) if discovered else None
     created = not (in_pyproject and target.is_file())
+    # Every later command applies the STABLEPORT_* variables: a bad one is refused
+    # now, while nothing is written, rather than by the first command after.
+    apply_variables({}, Origin(None), shown(str(target)))
     if created:
         _create(target, table)
     else:

@@ -5,7 +5,7 @@ from ._names import normalize_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
 
     PinKey = tuple[str, str | None]
 
@@ -81,21 +81,42 @@ def check_pins(
         raise InvalidTypeError(
             f"{what} must be a mapping of service (or (service, env)) to port; got {excerpt(value)}"
         )
-    pins: dict[PinKey, int] = {}
+
+    def keyed() -> "Iterator[tuple[PinKey, object, str]]":
+        # A generator: each key is normalized just before its port is checked.
+        for raw_key, raw_port in items():
+            label = labels[raw_key] if labels else f"{what}[{excerpt(raw_key)}]"
+            yield _pin_key(raw_key, label), raw_port, label
+
+    return {key: port for key, (port, _) in checked_pins(keyed()).items()}
+
+
+def checked_pins(
+    entries: "Iterable[tuple[PinKey, object, str]]",
+) -> "dict[PinKey, tuple[int, str]]":
+    """Pins from (key, port, label) entries, each checked in turn; keyed by pin, with labels.
+
+    For each entry: its port, whether its key is already pinned, then whether its
+    port is pinned to another service (one service may have one port in several
+    environments). PortMap and the configuration loader both check pins here, so
+    pins with several mistakes raise the same error from either.
+    """
+    pins: dict[PinKey, tuple[int, str]] = {}
     owners: dict[int, tuple[str, str]] = {}
-    for raw_key, raw_port in items():
-        label = labels[raw_key] if labels else f"{what}[{excerpt(raw_key)}]"
-        key = _pin_key(raw_key, label)
+    for key, raw_port, label in entries:
         port = check_port(raw_port, label, PinConflictError)
         if key in pins:
-            raise PinConflictError(f"{label} pins {format_pin_key(key)}, which is already pinned")
+            # Two entries for one pin are a mistake, not "last wins".
+            raise PinConflictError(
+                f"{pins[key][1]} and {label} pin the same service and environment; keep one"
+            )
         owner = owners.get(port)
         if owner is not None and owner[0] != key[0]:
             raise PinConflictError(
                 f"{label} pins {key[0]!r} to port {port}, which {owner[1]} already "
                 f"pins to {owner[0]!r}; a port can be pinned to one service only"
             )
-        pins[key] = port
+        pins[key] = (port, label)
         owners.setdefault(port, (key[0], label))
     return pins
 

@@ -190,3 +190,22 @@ def toml_documents(draw: st.DrawFn) -> bytes:
     data = "\n".join(lines).encode("utf-8", "surrogatepass")
     prefix = draw(st.sampled_from([b"", b"\xef\xbb\xbf", b"\xff", b"\x00", b"stableport\n"]))
     return prefix + data + draw(st.binary(max_size=8))
+
+
+# Pin keys as a file writes them ('service' or 'service@env'), good and bad:
+# names that normalize alike, empty parts, an invisible character, two '@'.
+pin_texts = st.one_of(
+    st.sampled_from(
+        ["a", "A", "b", "b@dev", "B@Dev", "@dev", "b@", "a@b@c", "b\u200b", "c@te\u00ad"]
+    ),
+    simple_names,
+    st.builds("{}@{}".format, simple_names, st.sampled_from(["dev", "test", "DEV"])),
+)
+# Ports that are taken twice, out of range, or no int at all.
+pin_ports = st.one_of(
+    st.sampled_from([8001, 8002, 0, 70000, -1]),
+    st.integers(1, 65535),
+    st.sampled_from(["8001", 8001.0, True, None]),
+)
+# Several entries, so a later entry's mistake can follow an earlier one's.
+pin_tables = st.dictionaries(pin_texts, pin_ports, min_size=1, max_size=5)

@@ -4,7 +4,9 @@ import contextlib
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,7 +16,7 @@ from stableport import PortMap, StableportError
 from stableport._config import may_hold_table
 from stableport._config import settings as config_settings
 
-from .strategies import config_keys, odd_values, toml_documents
+from .strategies import config_keys, odd_values, pin_tables, toml_documents
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -124,3 +126,30 @@ def test_the_byte_check_passes_every_document_the_parser_finds_the_table_in(text
     assert isinstance(tool, dict)
     assert "stableport" in tool
     assert may_hold_table(text.encode())
+
+
+def _kind_or_pins(build: "Callable[[], PortMap]") -> object:
+    """The map's pins, or the kind of error building it raises (PortMap's own kind)."""
+    try:
+        return build().pins
+    except StableportError as error:
+        # The loader wraps PortMap's kind of error in a ConfigError caused by it.
+        cause = error.__cause__ if isinstance(error, stableport.ConfigError) else error
+        return type(cause).__name__
+
+
+@FUZZ
+@given(pin_tables)
+def test_the_loader_and_the_constructor_raise_the_same_kind_for_the_same_pins(
+    table: dict[str, object],
+) -> None:
+    """Entry by entry, as spec section 7 step 5 orders it: the first mistake decides the kind."""
+    argument: dict[Any, Any] = {}
+    for text, port in table.items():
+        service, at, env = text.partition("@")
+        argument[(service, env) if at else service] = port
+    constructed = _kind_or_pins(lambda: PortMap(pins=argument))
+    loaded = _kind_or_pins(
+        lambda: PortMap(**config_settings({"pins": table}, "fuzz.toml", "the top level"))
+    )
+    assert constructed == loaded
