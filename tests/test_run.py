@@ -86,6 +86,23 @@ def test_braces_in_arguments_become_ports(project: Path) -> None:
     ]
 
 
+def test_doubled_braces_give_a_literal_placeholder(project: Path) -> None:
+    pm = stableport.load(project / "stableport.toml")
+    args = ["{{PORT}}", "--bind=:{{WEB_PORT}}", "{{WEBB_PORT}}", "{{{PORT}}}", "{{port}}"]
+    code = "import json, sys; print(json.dumps(sys.argv[1:]))"
+    result = run("run", "web", "--", sys.executable, "-c", code, *args, cwd=project)
+    assert json.loads(result.stdout) == [
+        "{PORT}",
+        "--bind=:{WEB_PORT}",
+        "{WEBB_PORT}",  # escaped, so never looked up: no error
+        "{{PORT}}",  # the doubled pair inside is the escape; the outer braces stay
+        "{{port}}",  # no placeholder name: untouched
+    ]
+    # A sh -c script is an argument too: the escape reaches the shell as {PORT}.
+    script = run("run", "web", "--", "sh", "-c", "echo {{PORT}} is $PORT", cwd=project)
+    assert script.stdout == f"{{PORT}} is {pm.port_for('web')}\n"
+
+
 def test_an_unknown_placeholder_is_an_error_naming_it(project: Path) -> None:
     result = run("run", "web", "--", "echo", "{WEBB_PORT}", cwd=project)
     assert (result.returncode, result.stdout) == (2, "")

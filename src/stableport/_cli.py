@@ -429,8 +429,8 @@ def _add_commands(
         "Run COMMAND with PORT set to NAME's port (replacing any PORT it had) and every "
         "declared service's port in the variables export writes (WEB_PORT=...). In COMMAND's "
         "arguments, {PORT} and {WEB_PORT} (braces, no $: no shell expands them first) become "
-        "the ports. On POSIX the command replaces stableport, so signals and the exit status "
-        "are its own. A command not found exits 127.",
+        "the ports; {{PORT}} is a literal {PORT}. On POSIX the command replaces stableport, "
+        "so signals and the exit status are its own. A command not found exits 127.",
         json=False,
     )
     run.usage = "stableport run NAME [--env ENV] [--namespace NS] [--prefix P] -- COMMAND [ARG ...]"

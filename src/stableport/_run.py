@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 
 # {PORT}, {WEB_PORT}: shells and Procfile runners pass braces through untouched,
 # where they would expand $PORT to their own port before run ever saw it.
-_PLACEHOLDER = re.compile(r"\{([A-Z0-9_]*PORT)\}")
+# {{PORT}} is the escape, a literal {PORT}: every argument is expanded, a
+# `sh -c` script too, so no quoting can hide a placeholder from run.
+_PLACEHOLDER = re.compile(r"\{\{(?P<escaped>[A-Z0-9_]*PORT)\}\}|\{(?P<name>[A-Z0-9_]*PORT)\}")
 
 # Where the OS can replace this process, signals and the exit status are the
 # command's own with nothing in between; elsewhere run waits on a child.
@@ -50,10 +52,15 @@ def run(namespace: "argparse.Namespace") -> int:
 
 
 def expand(arg: str, settings: "Mapping[str, int]", index: int) -> str:
-    """arg with each {PORT} or {NAME_PORT} replaced by its port; an unknown one is an error."""
+    """arg with each {PORT} or {NAME_PORT} replaced by its port, each {{PORT}} by {PORT}.
+
+    An unknown placeholder is an error; an escaped one is never looked up.
+    """
 
     def port(match: "re.Match[str]") -> str:
-        name = match[1]
+        if match["escaped"] is not None:
+            return f"{{{match['escaped']}}}"
+        name = match["name"]
         if name not in settings:
             known = ", ".join(f"{{{known}}}" for known in sorted(settings))
             raise StableportError(
