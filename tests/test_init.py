@@ -170,19 +170,40 @@ def test_names_that_need_escaping_survive_the_round_trip(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "variables", "message"),
     [
-        (["api", "API"], "service 'API' is given twice (also as 'api'); names are compared"),
-        (["a@b"], "service name 'a@b' (from SERVICE argument 1) contains '@', which is reserved"),
-        (["api", "--namespace", "x,y"], "namespace 'x,y' (from --namespace) contains ','"),
+        (["api", "API"], {}, "service 'API' is given twice (also as 'api'); names are compared"),
+        (
+            ["a@b"],
+            {},
+            "service name 'a@b' (from SERVICE argument 1) contains '@', which is reserved",
+        ),
+        (["api", "--namespace", "x,y"], {}, "namespace 'x,y' (from --namespace) contains ','"),
+        # Every later command would refuse these: init refuses them before writing.
+        (
+            ["api"],
+            {"STABLEPORT_PINS": "x"},
+            "STABLEPORT_PINS entry 'x' is not 'service=port' or 'service@env=port'",
+        ),
+        (
+            ["api"],
+            {"STABLEPORT_PINS": "api=0"},
+            "STABLEPORT_PINS entry 'api=0' is 0, outside the valid ports 1-65535",
+        ),
+        (
+            ["api"],
+            {"STABLEPORT_NAMESPACE": "a@b"},
+            "namespace 'a@b' (from STABLEPORT_NAMESPACE) contains '@', which is reserved",
+        ),
+        (["api"], {"STABLEPORT_ENV": ""}, "environment name is empty (from STABLEPORT_ENV)"),
     ],
 )
-def test_bad_names_are_refused_and_nothing_is_written(
-    tmp_path: Path, args: list[str], message: str
+def test_bad_names_and_variables_are_refused_and_nothing_is_written(
+    tmp_path: Path, args: list[str], variables: dict[str, str], message: str
 ) -> None:
     pyproject = tmp_path / "pyproject.toml"
     pyproject.write_bytes(PYPROJECT)
-    code, out, err = init(tmp_path, *args)
+    code, out, err = init(tmp_path, *args, env=variables)
     assert (code, out) == (2, "")
     assert err.startswith(f"stableport: error: {message}")
     assert pyproject.read_bytes() == PYPROJECT
@@ -197,38 +218,6 @@ def test_a_file_that_cannot_be_created_is_named_as_a_path_not_a_python_object(
     assert err == (
         "stableport: error: cannot create '/proc/stableport-init.toml': No such file or directory\n"
     )
-
-
-@pytest.mark.parametrize(
-    ("variables", "message"),
-    [
-        (
-            {"STABLEPORT_PINS": "x"},
-            "STABLEPORT_PINS entry 'x' is not 'service=port' or 'service@env=port'",
-        ),
-        (
-            {"STABLEPORT_PINS": "api=0"},
-            "STABLEPORT_PINS entry 'api=0' is 0, outside the valid ports 1-65535",
-        ),
-        (
-            {"STABLEPORT_NAMESPACE": "a@b"},
-            "namespace 'a@b' (from STABLEPORT_NAMESPACE) contains '@', which is reserved",
-        ),
-        (
-            {"STABLEPORT_ENV": ""},
-            "environment name is empty (from STABLEPORT_ENV)",
-        ),
-    ],
-)
-def test_a_bad_variable_is_refused_before_anything_is_written(
-    tmp_path: Path, variables: dict[str, str], message: str
-) -> None:
-    pyproject = tmp_path / "pyproject.toml"
-    pyproject.write_bytes(PYPROJECT)
-    code, out, err = init(tmp_path, "api", env=variables)
-    assert (code, out) == (2, "")
-    assert err.startswith(f"stableport: error: {message}")
-    assert pyproject.read_bytes() == PYPROJECT
 
 
 def test_the_ports_shown_are_those_of_the_file_written_not_of_the_variables(

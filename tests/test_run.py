@@ -75,29 +75,26 @@ def test_an_undeclared_name_gets_its_hashed_port(project: Path) -> None:
 def test_braces_in_arguments_become_ports(project: Path) -> None:
     pm = stableport.load(project / "stableport.toml")
     args = ["--port={PORT}", "{API_PORT}", "{}", '{"a": 1}', "{port}"]
+    escaped = ["{{PORT}}", "--bind=:{{WEB_PORT}}", "{{WEBB_PORT}}", "{{{PORT}}}", "{{port}}"]
     code = "import json, sys; print(json.dumps(sys.argv[1:]))"
-    result = run("run", "web", "--", sys.executable, "-c", code, *args, cwd=project)
+    result = run("run", "web", "--", sys.executable, "-c", code, *args, *escaped, cwd=project)
     assert json.loads(result.stdout) == [
         f"--port={pm.port_for('web')}",
         str(pm.port_for("api")),
         "{}",
         '{"a": 1}',
         "{port}",  # only upper-case names ending in PORT are placeholders
-    ]
-
-
-def test_doubled_braces_give_a_literal_placeholder(project: Path) -> None:
-    pm = stableport.load(project / "stableport.toml")
-    args = ["{{PORT}}", "--bind=:{{WEB_PORT}}", "{{WEBB_PORT}}", "{{{PORT}}}", "{{port}}"]
-    code = "import json, sys; print(json.dumps(sys.argv[1:]))"
-    result = run("run", "web", "--", sys.executable, "-c", code, *args, cwd=project)
-    assert json.loads(result.stdout) == [
+        # Doubled braces are the escape: a literal placeholder, never looked up.
         "{PORT}",
         "--bind=:{WEB_PORT}",
-        "{WEBB_PORT}",  # escaped, so never looked up: no error
+        "{WEBB_PORT}",  # escaped, so no error
         "{{PORT}}",  # the doubled pair inside is the escape; the outer braces stay
         "{{port}}",  # no placeholder name: untouched
     ]
+
+
+def test_a_sh_c_script_gets_the_escape_as_a_literal_placeholder(project: Path) -> None:
+    pm = stableport.load(project / "stableport.toml")
     # A sh -c script is an argument too: the escape reaches the shell as {PORT}.
     script = run("run", "web", "--", "sh", "-c", "echo {{PORT}} is $PORT", cwd=project)
     assert script.stdout == f"{{PORT}} is {pm.port_for('web')}\n"
