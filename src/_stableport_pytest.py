@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 DEFAULT_TEST_ENV = "test"
 WORKER_VARIABLE = "PYTEST_XDIST_WORKER"
-WORKER_COUNT_VARIABLE = "PYTEST_XDIST_WORKER_COUNT"
 # Leases 1, 2, ... use the environments ENV-gw0, ENV-gw1, ...; the highest
 # lease bounds how long ENV may be (checked once, before any worker starts).
 MAX_LEASES = 256
@@ -44,12 +43,11 @@ MAX_LEASES = 256
 class Settings:
     """What the options say for this session, worked out at configure time."""
 
-    __slots__ = ("count", "env", "fixture", "worker")
+    __slots__ = ("env", "fixture", "worker")
 
-    def __init__(self, env: str, *, worker: str | None, count: int | None) -> None:
+    def __init__(self, env: str, *, worker: str | None) -> None:
         self.env = env
         self.worker = worker
-        self.count = count
         self.fixture: StableportFixture | None = None
 
 
@@ -112,8 +110,8 @@ def pytest_configure(config: pytest.Config) -> None:
         from stableport._fixture import checked_env  # noqa: PLC0415
 
         env = checked_env(value, where)
-    worker, count = _xdist_worker(config)
-    config.stash[SETTINGS] = Settings(env, worker=worker, count=count)
+    worker = _xdist_worker(config)
+    config.stash[SETTINGS] = Settings(env, worker=worker)
     workers = getattr(config.option, "numprocesses", None)  # xdist's -n, once it is resolved
     most = getattr(config.option, "maxprocesses", None)  # xdist's --maxprocesses
     if isinstance(workers, int) and isinstance(most, int) and most > 0:
@@ -127,17 +125,11 @@ def pytest_configure(config: pytest.Config) -> None:
         start_controller(config, workers, env)
 
 
-def _xdist_worker(config: pytest.Config) -> tuple[str | None, int | None]:
-    """This process's xdist worker id and the worker count; (None, None) outside a worker."""
+def _xdist_worker(config: pytest.Config) -> str | None:
+    """This process's xdist worker id; None outside a worker."""
     workerinput: dict[str, object] = getattr(config, "workerinput", None) or {}
     worker = workerinput.get("workerid") or os.environ.get(WORKER_VARIABLE) or None
-    count = workerinput.get("workercount") or os.environ.get(WORKER_COUNT_VARIABLE)
-    if worker is None:
-        return None, None
-    try:
-        return str(worker), int(str(count))
-    except ValueError:  # no count (or a garbled one)
-        return str(worker), None
+    return None if worker is None else str(worker)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """Leases: concurrent pytest runs of one project never hand two live processes one port."""
 
-import hashlib
+import contextlib
 import json
 import os
 import signal
@@ -16,7 +16,13 @@ from typing import Any, cast
 import pytest
 
 import stableport
-from stableport._fixture import Reporter, _take_lease, check_worker_count, overlay_envs
+from stableport._fixture import (
+    Reporter,
+    _take_lease,
+    check_worker_count,
+    lease_family,
+    overlay_envs,
+)
 from stableport._hashing import key_bytes, probe_sequence
 from stableport._leases import Locks
 
@@ -202,6 +208,39 @@ def test_concurrent_sessions_never_share_a_port(
         assert not set(record["ports"].values()) & dev
 
 
+# Without envs, in a tight range: the overlay holds 4 leases apart (4 services,
+# 41 ports, at most half full), so two -n 3 sessions (leases 1-6) take two
+# leases beyond it; one undeclared name keeps the range from filling up.
+TIGHT = """
+services = ["billing", "auth", "search", "db"]
+env = "dev"
+range = [30000, 30040]
+"""
+TIGHT_NAMES = (*DECLARED, "cache")
+
+
+@pytest.mark.parametrize("repeat", [1, 2])
+def test_concurrent_sessions_without_envs_in_a_tight_range_never_share_a_port(
+    project: Path, tmp_path: Path, repeat: int
+) -> None:
+    (project / "stableport.toml").write_text(TIGHT)
+    (project / "test_servers.py").write_text(SERVERS.format(names=TIGHT_NAMES))
+    home = stableport.load(project / "stableport.toml")
+    assert len(overlay_envs(home, "proof")) == 4
+    records = run_round(project, ["-n3", "-n3"], tmp_path / f"round-{repeat}")
+    assert len(records) == 6
+    assert [record["refused"] for record in records] == [{}] * 6
+    assert all(set(record["answers"].values()) == {record["pid"]} for record in records)
+    ports = [port for record in records for port in record["ports"].values()]
+    assert len(set(ports)) == len(ports)
+    # Other checkouts of this suite share the lease family: distinct, not 1-6.
+    leases = {record["lease"] for record in records}
+    assert len(leases) == 6
+    assert min(leases) >= 1
+    # Leases past the overlay too: never a port of the project's own map.
+    assert not set(ports) & set(home.assignments().values())
+
+
 # -- one run at a time -----------------------------------------------------------------
 
 PROBE = """
@@ -242,7 +281,8 @@ def held(lease_dir: Path) -> Iterator[Locks]:
 
 
 def lease_file(env: str, number: int) -> str:
-    return f"lease-{hashlib.sha256(env.encode()).hexdigest()[:16]}-{number}"
+    """The lease file of the project in the working directory (pytester's)."""
+    return f"lease-{lease_family(stableport.load(), env)}-{number}"
 
 
 @pytest.mark.usefixtures("project")
@@ -313,6 +353,54 @@ def test_a_pin_another_live_run_holds_is_passed_over_too(
     home = stableport.load(pytester.path / "stableport.toml")
     order = probe_sequence(key_bytes("billing", "test"), *home.port_range)
     assert moved == next(port for port in order if port not in home.assignments().values())
+
+
+def test_a_lease_beyond_the_overlay_never_gets_a_port_of_the_project(
+    pytester: pytest.Pytester, held: Locks
+) -> None:
+    # 4 services, no envs, 41 ports: the overlay holds leases 1-4 apart.
+    pytester.makefile(".toml", stableport=TIGHT.replace("30000, 30040", "20000, 20040"))
+    home = stableport.load()
+    assert overlay_envs(home, "test") == tuple(f"test-gw{index}" for index in range(4))
+    assert all(held.take(lease_file("test", number)) for number in range(6))
+    record = probe(pytester)
+    assert record["lease"] == 6
+    assert record["env"] == "test-gw5"
+    ports = list(record["ports"].values())
+    assert len(set(ports)) == len(ports)
+    assert not set(ports) & set(home.assignments().values())
+    # Each name as an undeclared one is hashed: its first port in its own probe
+    # order that the map (with the overlay) does not hand out or exclude, and
+    # that no name asked for before it got.
+    overlay = home.overlay(overlay_envs(home, "test"))
+    skip = set(overlay.assignments().values()) | {20000}  # 20000: excluded (DNP3)
+    for name in DECLARED + UNDECLARED:
+        order = probe_sequence(key_bytes(name, "test-gw5"), 20000, 20040)
+        assert record["ports"][name] == next(port for port in order if port not in skip)
+        skip.add(record["ports"][name])
+
+
+@pytest.mark.parametrize("kind", ["lease", "port"])
+@pytest.mark.usefixtures("project")
+def test_a_lock_file_that_cannot_be_opened_fails_naming_the_lease_directory(
+    pytester: pytest.Pytester, lease_dir: Path, kind: str
+) -> None:
+    name = (
+        lease_file("test", 0)
+        if kind == "lease"
+        else f"port-{stableport.port_for('db', env='test')}"
+    )
+    (lease_dir / name).symlink_to(lease_dir / "elsewhere")  # O_NOFOLLOW: ELOOP
+    pytester.makepyfile(test_probe="def test_port(stableport):\n    stableport('db')\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(**({"errors": 1} if kind == "lease" else {"failed": 1}))
+    result.stdout.fnmatch_lines(
+        [
+            f"*stableport: lease file '{name}' in lease directory '{lease_dir}' cannot be "
+            f"opened: Too many levels of symbolic links (holding * leases and ports); *"
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()
 
 
 @pytest.mark.parametrize(
@@ -445,9 +533,11 @@ import json
 import time
 from pathlib import Path
 
+NAMES = {names!r}
+
 
 def test_holds_its_lease(stableport):
-    record = {"lease": stableport.lease, "port": stableport("billing")}
+    record = {{"lease": stableport.lease, "ports": [stableport(name) for name in NAMES]}}
     Path("holder.tmp").write_text(json.dumps(record))
     Path("holder.tmp").replace("holder.json")  # whole, or not yet there
     deadline = time.monotonic() + 120
@@ -456,31 +546,53 @@ def test_holds_its_lease(stableport):
 """
 
 
-@pytest.mark.usefixtures("project")
-def test_a_session_killed_with_sigkill_frees_its_lease(
-    pytester: pytest.Pytester, tmp_path: Path
-) -> None:
-    # Another checkout of the project: leases are per user and environment.
-    elsewhere = tmp_path / "holder"
-    elsewhere.mkdir()
-    (elsewhere / "stableport.toml").write_text(PROJECT)
-    (elsewhere / "test_holder.py").write_text(HOLDER)
+@contextlib.contextmanager
+def live_run(directory: Path, config: str) -> Iterator[Record]:
+    """A plain pytest session of the project config, alive in its test until SIGKILL at the end."""
+    directory.mkdir()
+    (directory / "stableport.toml").write_text(config)
+    (directory / "test_holder.py").write_text(HOLDER.format(names=DECLARED + UNDECLARED))
     with subprocess.Popen(
-        [*PYTEST, "-p", "no:xdist"], cwd=elsewhere, stdout=subprocess.DEVNULL
+        [*PYTEST, "-p", "no:xdist"], cwd=directory, stdout=subprocess.DEVNULL
     ) as holder:
         try:
-            record = elsewhere / "holder.json"
+            record = directory / "holder.json"
             deadline = time.monotonic() + 120
             while not record.exists() and time.monotonic() < deadline:
                 time.sleep(0.02)
-            assert json.loads(record.read_text())["lease"] == 0
-            # Meanwhile, another run of the project gets the next lease.
-            assert probe(pytester)["lease"] == 1
+            yield json.loads(record.read_text())
         finally:
             holder.send_signal(signal.SIGKILL)
             holder.wait()
     assert holder.returncode == -signal.SIGKILL
+
+
+@pytest.mark.usefixtures("project")
+def test_a_session_killed_with_sigkill_frees_its_lease(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    # Another checkout of the project: the same configuration, the same leases.
+    with live_run(tmp_path / "holder", PROJECT) as holder:
+        assert holder["lease"] == 0
+        # Meanwhile, another run of the project gets the next lease.
+        assert probe(pytester)["lease"] == 1
     assert probe(pytester)["lease"] == 0
+
+
+@pytest.mark.usefixtures("project")
+def test_two_projects_running_at_once_each_get_lease_0(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    # Another project, whose test ports land on some of this one's.
+    with live_run(tmp_path / "other", 'services = ["cache", "billing"]\nenv = "dev"\n') as theirs:
+        assert theirs["lease"] == 0
+        ours = probe(pytester)
+    assert ours["lease"] == 0
+    assert ours["env"] == "test"
+    # The port locks keep the two projects' live runs apart all the same.
+    assert not set(ours["ports"].values()) & set(theirs["ports"])
+    alone = {stableport.port_for(name, env="test") for name in DECLARED + UNDECLARED}
+    assert alone & set(theirs["ports"])  # without the locks, the two would have collided
 
 
 # -- xdist's hand-off, in this process: a worker's lease reaches the controller's summary ----
@@ -534,7 +646,7 @@ def test_the_controller_prints_every_worker_s_line() -> None:
 def test_a_lock_is_held_by_one_holder_until_released(lease_dir: Path) -> None:
     first, second = Locks(lease_dir), Locks(lease_dir)
     assert first.take("lease-x-0")
-    assert first.take("lease-x-0")  # already its own
+    assert not first.take("lease-x-0")  # already its own: never handed out twice
     assert not second.take("lease-x-0")
     first.release()
     assert second.take("lease-x-0")
@@ -542,9 +654,9 @@ def test_a_lock_is_held_by_one_holder_until_released(lease_dir: Path) -> None:
 
 
 def test_when_every_lease_is_held_the_fixture_says_so(lease_dir: Path, held: Locks) -> None:
-    assert all(held.take(lease_file("ci", number)) for number in range(256))
+    assert all(held.take(f"lease-family-{number}") for number in range(256))
     with pytest.raises(pytest.fail.Exception, match="all 256 leases of env 'ci' are held"):
-        _take_lease(Locks(lease_dir), "ci", 0)
+        _take_lease(Locks(lease_dir), "family", "ci", 0)
 
 
 @pytest.mark.usefixtures("project")

@@ -22,8 +22,9 @@ from _stableport_pytest import MAX_LEASES  # loaded already: it imports this mod
 from . import _leases
 from ._api import default_map
 from ._errors import StableportError
-from ._hashing import key_bytes, probe_sequence
+from ._hashing import key_bytes, key_prefix, probe_sequence
 from ._names import MAX_NAME_LENGTH, normalize_name
+from ._portmap import blocked_ports
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,9 +32,11 @@ if TYPE_CHECKING:
 
     from ._portmap import PortMap
 
-# Leases 1..MAX_OVERLAY are resolved together; higher ones (more live test
-# processes than that) are hashed like undeclared names and kept apart by the
-# port locks alone. Keeps the overlay cheap: 64 environments per declared service.
+# Leases 1..MAX_OVERLAY (fewer in a tight range) are resolved together; a
+# higher one (more live test processes than that) hands out every name as an
+# undeclared name is hashed, skipping every port the map hands out, and is kept
+# apart from other processes by the port locks. Keeps the overlay cheap: 64
+# environments per declared service.
 MAX_OVERLAY = 64
 LONGEST_SUFFIX = f"-gw{MAX_LEASES - 2}"
 
@@ -60,9 +63,7 @@ def overlay_envs(project: "PortMap", env: str) -> tuple[str, ...]:
     if not services:
         return ()
     low, high = project.port_range
-    taken = set(project.assignments().values())
-    for first, last, _ in project.exclusions_in_force():
-        taken.update(range(max(first, low), min(last, high) + 1))
+    taken = blocked_ports(project).union(project.assignments().values())
     free = high - low + 1 - sum(1 for port in taken if low <= port <= high)
     count = min(MAX_OVERLAY, free // (2 * services))
     return tuple(f"{env}-gw{index}" for index in range(count))
@@ -156,7 +157,9 @@ class StableportFixture:
         self._overlay = overlay
         self._locks = locks
         self._overlaid: tuple[PortMap, PortMap] | None = None  # (project map, its overlay)
-        self._given: dict[str, int] = {}
+        self._beyond = False  # a lease past the overlay: every name hashed as undeclared
+        self._given: dict[str, int] = {}  # name: the port this process handed it
+        self._asked: dict[str, int] = {}  # name: the map's port for it, when last handed out
         self._alone = True  # holds the lease a run alone gets
         self.moved: list[str] = []
 
@@ -174,11 +177,15 @@ class StableportFixture:
             check_free = config.getini("stableport_check_free")
         if leasing == "on" and _leases.AVAILABLE:
             try:
+                project: PortMap | None = default_map()
+            except StableportError:
+                project = None  # each lookup fails the test with the message instead
+            try:
                 locks = _leases.Locks(_leases.lease_directory())
             except StableportError as error:
                 pytest.fail(f"stableport: {error}", pytrace=False)
             config.add_cleanup(locks.release)
-            lease = _take_lease(locks, settings.env, preferred)
+            lease = _take_lease(locks, lease_family(project, settings.env), settings.env, preferred)
         number = preferred if lease is None else lease
         env = settings.env if number == 0 else f"{settings.env}-gw{number - 1}"
         fixture = cls(
@@ -205,6 +212,7 @@ class StableportFixture:
                 return project
             if self._overlaid is None or self._overlaid[0] is not project:
                 envs = overlay_envs(project, self._base_env)
+                self._beyond = self.env not in envs
                 self._overlaid = project, project.overlay(envs) if envs else project
         except StableportError as error:
             pytest.fail(f"stableport: {error}", pytrace=False)
@@ -218,7 +226,10 @@ class StableportFixture:
         be bound on loopback right now.
         """
         port_map = self.map
-        port = self._locked(port_map, name, port_map.port_for(name, self.env))
+        if self._beyond:
+            port = self._given.get(name) or self._hashed(port_map, name, set(), moved=False)
+        else:
+            port = self._locked(port_map, name, port_map.port_for(name, self.env))
         if self.check_free if check_free is None else check_free:
             self._require_free(name, port)
         return port
@@ -228,27 +239,64 @@ class StableportFixture:
 
         Without leases: port as it is.
         """
-        locks = self._locks
-        if locks is None or self._given.get(name) == port or locks.take(f"port-{port}"):
+        if self._asked.get(name) == port:  # asked before: the same answer, moved or not
+            return self._given[name]
+        self._asked[name] = port
+        # Another name of this process may hold it too (two undeclared names
+        # hashed onto one port): take() is False for a lock we hold already.
+        if self._locks is None or (port not in self._given.values() and self._take(port)):
             self._given[name] = port
             return port
-        # Rare: another live test process holds it. The name's own probe order,
-        # skipping what the map hands out or excludes, as an undeclared name does.
+        # Rare: another live test process (or name) holds it. Skip the ports of
+        # this environment's declared services too: they are theirs.
+        own = {port_map.port_for(service, self.env) for service in port_map.services}
+        return self._hashed(port_map, name, own, moved=True, passed=port)
+
+    def _hashed(
+        self,
+        port_map: "PortMap",
+        name: str,
+        skip: set[int],
+        *,
+        moved: bool,
+        passed: int | None = None,
+    ) -> int:
+        """name's first port in its own probe order, as an undeclared name's, that is free here.
+
+        Skips what the map hands out or excludes, skip, ports this process
+        gave, and ports another live test run holds.
+        """
         low, high = port_map.port_range
-        skip = set(port_map.assignments().values())
-        for first, last, _ in port_map.exclusions_in_force():
-            skip.update(range(max(first, low), min(last, high) + 1))
-        key = key_bytes(normalize_name(name), normalize_name(self.env, "environment name"))
+        skip.update(blocked_ports(port_map), port_map.assignments().values(), self._given.values())
+        key = key_bytes(
+            normalize_name(name),
+            normalize_name(self.env, "environment name"),
+            key_prefix(port_map.namespace),
+        )
         for candidate in probe_sequence(key, low, high):
-            if candidate not in skip and locks.take(f"port-{candidate}"):
-                self.moved.append(f"{name} {port} -> {candidate}")
+            if candidate in skip:
+                continue
+            if self._locks is None or self._take(candidate):
+                if moved:
+                    self.moved.append(f"{name} {passed} -> {candidate}")
                 self._given[name] = candidate
                 return candidate
+            if passed is None:
+                passed, moved = candidate, True
         pytest.fail(
             f"stableport: no port left for {name!r} in range {low}-{high}: every free port is "
             f"held by another live test run",
             pytrace=False,
         )
+
+    def _take(self, port: int) -> bool:
+        """Lock port for this session: False if any holder has it, this process included."""
+        if self._locks is None:
+            return True
+        try:
+            return self._locks.take(f"port-{port}")
+        except StableportError as error:
+            pytest.fail(f"stableport: {error}", pytrace=False)
 
     def _require_free(self, name: str, port: int) -> None:
         from ._live import port_status  # noqa: PLC0415 - sockets only for the opt-in check
@@ -286,17 +334,28 @@ def _preferred_lease(worker: str | None) -> int:
     return int(number) + 1 if number.isdigit() and number.isascii() else 1
 
 
-def _take_lease(locks: "_leases.Locks", env: str, preferred: int) -> int:
+def lease_family(project: "PortMap | None", env: str) -> str:
+    """The name of the project's lease files in env: runs of other projects never share it."""
+    # Keyed by everything its ports depend on (namespace, services, envs,
+    # range, exclusions, pins: repr shows them all), not by its path: two
+    # worktrees of one project share it and take distinct leases, while
+    # another project's run never pushes this one off lease 0 (the port
+    # locks keep the two projects' ports apart). None: a configuration that
+    # does not load, whose lookups all fail anyway.
+    return hashlib.sha256(f"{env}\x00{project!r}".encode()).hexdigest()[:16]
+
+
+def _take_lease(locks: "_leases.Locks", family: str, env: str, preferred: int) -> int:
     """The preferred lease if free, else the lowest free one above 0."""
-    # Per user and test environment, shared by every project: two worktrees
-    # of one project (same services, same ports) are two runs like any other.
-    family = hashlib.sha256(env.encode()).hexdigest()[:16]
     candidates: list[int] = [preferred, *range(1, MAX_LEASES)]
-    for number in candidates:
-        if number < MAX_LEASES and locks.take(f"lease-{family}-{number}"):
-            return number
+    try:
+        for number in candidates:
+            if number < MAX_LEASES and locks.take(f"lease-{family}-{number}"):
+                return number
+    except StableportError as error:
+        pytest.fail(f"stableport: {error}", pytrace=False)
     pytest.fail(
-        f"stableport: all {MAX_LEASES} leases of env {env!r} are held by live test runs; "
-        f"run fewer at once or with --stableport-leases=off",
+        f"stableport: all {MAX_LEASES} leases of env {env!r} are held by live test runs "
+        f"of this project; run fewer at once or with --stableport-leases=off",
         pytrace=False,
     )

@@ -62,12 +62,25 @@ class Locks:
         self._held: dict[str, int] = {}
 
     def take(self, name: str) -> bool:
-        """Lock the file name now, without waiting; False if another holder has it."""
+        """Lock the file name now, without waiting; False if any holder has it, we included.
+
+        Raises:
+            ConfigError: The lock file cannot be opened (too many open files, a
+                full disk, a link in its place); names the lease directory.
+        """
         if name in self._held:
-            return True
+            return False
         path = self.directory / name
         # Never inherited by children (PEP 446), so only this process can hold it.
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except OSError as error:
+            raise ConfigError(
+                f"lease file {name!r} in lease directory {str(self.directory)!r} cannot be "
+                f"opened: {error.strerror} (holding {len(self._held)} leases and ports); "
+                f"free descriptors or disk space, remove what is in its place, or run with "
+                f"--stableport-leases=off"
+            ) from None
         if not _try_lock(fd):
             os.close(fd)
             return False

@@ -695,6 +695,11 @@ def check_algorithm(value: object) -> None:
         )
 
 
+def blocked_ports(pm: PortMap) -> frozenset[int]:
+    """The ports of pm's range it never hands out by hashing: exclusions in force and pins."""
+    return pm._blocked  # noqa: SLF001 - the package's one copy of the exclusion loop
+
+
 def loaded_from(pm: PortMap, path: str | None) -> PortMap:
     """pm, marked as read from path: load() records where a map came from this way."""
     pm._config_path = path  # noqa: SLF001 - set once, before anyone else sees the map

@@ -1,0 +1,82 @@
+"""The fixture's port locks: within one process, distinct names never share a port."""
+
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from stableport import PortMap
+from stableport._errors import StableportError
+from stableport._fixture import StableportFixture
+from stableport._leases import Locks
+from stableport._names import normalize_name
+
+from .strategies import build, crowded_maps, service_sets
+
+
+@given(
+    arguments=crowded_maps(),
+    env=st.sampled_from(["test", "test-gw0"]),
+    undeclared=service_sets,
+    held_share=st.integers(0, 60),
+    data=st.data(),
+)
+def test_within_one_process_distinct_names_never_share_a_port(
+    arguments: dict[str, object],
+    env: str,
+    undeclared: list[str],
+    held_share: int,
+    data: st.DataObject,
+) -> None:
+    try:
+        port_map = build(arguments)
+        if env != "test":  # a worker's lease: its environment in the overlay
+            port_map = port_map.overlay([env])
+        port_map.assignments()
+    except StableportError:
+        assume(False)
+        raise  # unreachable: assume(False) stops the example
+    low, high = port_map.port_range
+    # Another live run holds some of the range (up to held_share percent).
+    others = data.draw(st.sets(st.integers(low, high), max_size=(high - low) * held_share // 100))
+    names = list(dict.fromkeys(normalize_name(name) for name in [*port_map.services, *undeclared]))
+    with tempfile.TemporaryDirectory() as directory:
+        other, mine = Locks(Path(directory)), Locks(Path(directory))
+        try:
+            assert all(other.take(f"port-{port}") for port in others)
+            fixture = StableportFixture(env, lease=0, locks=mine)
+            given_ports: dict[str, int] = {}
+            for name in names:
+                try:
+                    port = fixture._locked(port_map, name, port_map.port_for(name, env))
+                except pytest.fail.Exception:  # every port left is held: said, and stops
+                    break
+                given_ports[name] = port
+                assert fixture._locked(port_map, name, port_map.port_for(name, env)) == port
+        finally:
+            other.release()
+            mine.release()
+    ports = list(given_ports.values())
+    assert len(set(ports)) == len(ports)
+    assert not set(ports) & others
+
+
+def test_a_declared_service_keeps_its_port_when_an_undeclared_one_moved_first() -> None:
+    """The fallback skips the ports of the environment's declared services."""
+    port_map = PortMap(["billing"], port_range=(20001, 20041))
+    billing = port_map.port_for("billing", "test")
+    with tempfile.TemporaryDirectory() as directory:
+        other, mine = Locks(Path(directory)), Locks(Path(directory))
+        fixture = StableportFixture("test", lease=0, locks=mine)
+        # Every port but billing's is held by another run: the undeclared name
+        # finds nothing rather than taking billing's.
+        for port in range(20001, 20042):
+            if port != billing:
+                assert other.take(f"port-{port}")
+        with pytest.raises(pytest.fail.Exception, match="no port left for 'cache'"):
+            fixture._locked(port_map, "cache", port_map.port_for("cache", "test"))
+        assert fixture._locked(port_map, "billing", billing) == billing
+        other.release()
+        mine.release()
