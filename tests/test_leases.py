@@ -89,8 +89,9 @@ def test_serves_on_its_own_ports(stableport):
             refused[name] = error.errno
             server.close()
             continue
-        servers.append(server)
-        threading.Thread(target=serve, args=(server,), daemon=True).start()
+        thread = threading.Thread(target=serve, args=(server,), daemon=True)
+        thread.start()
+        servers.append((server, thread))
     barrier("bound")
     answers = {{}}
     for name, port in ports.items():
@@ -98,7 +99,13 @@ def test_serves_on_its_own_ports(stableport):
             answer = client.recv(32)
             answers[name] = int(answer) if answer else None  # None: closed unanswered
     barrier("asked")
-    for server in servers:
+    for server, thread in servers:
+        # close() alone leaves a socket that a thread is blocked in accept() on
+        # listening until the process exits, after its locks are released: a
+        # concurrent run's next session would find the port taken. shutdown()
+        # wakes accept() (Linux), so the port is free before the locks are.
+        server.shutdown(socket.SHUT_RDWR)
+        thread.join()
         server.close()
     record = {{
         "pid": os.getpid(), "lease": stableport.lease, "env": stableport.env,
