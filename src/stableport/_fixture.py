@@ -24,7 +24,7 @@ from ._api import default_map
 from ._errors import StableportError
 from ._hashing import key_bytes, key_prefix, probe_sequence
 from ._names import MAX_NAME_LENGTH, normalize_name
-from ._portmap import blocked_ports
+from ._portmap import blocked_ports, held_ports
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -63,7 +63,8 @@ def overlay_envs(project: "PortMap", env: str) -> tuple[str, ...]:
     if not services:
         return ()
     low, high = project.port_range
-    taken = blocked_ports(project).union(project.assignments().values())
+    # Every instance's lanes too: a test run never takes an instance's port.
+    taken = blocked_ports(project).union(held_ports(project))
     free = high - low + 1 - sum(1 for port in taken if low <= port <= high)
     count = min(MAX_OVERLAY, free // (2 * services))
     return tuple(f"{env}-gw{index}" for index in range(count))
@@ -267,7 +268,7 @@ class StableportFixture:
         gave, and ports another live test run holds.
         """
         low, high = port_map.port_range
-        skip.update(blocked_ports(port_map), port_map.assignments().values(), self._given.values())
+        skip.update(blocked_ports(port_map), held_ports(port_map), self._given.values())
         key = key_bytes(
             normalize_name(name),
             normalize_name(self.env, "environment name"),

@@ -3,6 +3,7 @@
 from ._defaults import ALGORITHM_VERSION, DEFAULT_ENV, DEFAULT_EXCLUSIONS, DEFAULT_RANGE
 from ._errors import (
     AlgorithmVersionError,
+    InstanceError,
     InvalidNameError,
     InvalidTypeError,
     PortRangeError,
@@ -32,6 +33,14 @@ if TYPE_CHECKING:
 # Distinct (name, env) lookups remembered per map; bounds memory for callers
 # that generate names, while any real project stays entirely cached.
 _LOOKUP_CACHE_SIZE = 4096
+
+# The most instances a map may declare room for: far more checkouts than anyone
+# runs side by side, and few enough that the lanes stay cheap to list.
+MAX_INSTANCES = 1000
+
+# Joins an environment and an instance into the environment of a lane (see
+# lane_env). NUL is in no valid name, so a lane's key never equals a name's.
+_LANE = "\x00"
 
 
 class PortMap:
@@ -65,6 +74,12 @@ class PortMap:
             (browser-blocked ports, ports of widely deployed software) does not
             apply.
         algorithm: The algorithm version; this release implements 1 only.
+        instances: Room for this many instances (checkouts side by side), each
+            with its own ports in every declared environment, apart from each
+            other's and from the plain map's. 0: none; the plain map does not
+            move either way.
+        instance: Which instance this map is, 1 to instances; 0 is the plain
+            map.
 
     Raises:
         InvalidTypeError: An argument has the wrong type.
@@ -77,6 +92,7 @@ class PortMap:
         PinConflictError: Two services are pinned to one port, or a pin lies
             outside 1-65535.
         AlgorithmVersionError: algorithm is not 1.
+        InstanceError: instances or instance is out of bounds.
 
     Example:
         >>> from stableport import PortMap
@@ -104,6 +120,9 @@ class PortMap:
         "_env",
         "_exclude",
         "_holders",
+        "_instance",
+        "_instances",
+        "_lane_envs",
         "_layers",
         "_lookups",
         "_namespace",
@@ -130,6 +149,8 @@ class PortMap:
         strict: bool = False,
         default_exclusions: bool = True,
         algorithm: int = ALGORITHM_VERSION,
+        instances: int = 0,
+        instance: int = 0,
     ) -> None:
         check_algorithm(algorithm)
         verify_hash()  # before any port is computed with a hash that may differ
@@ -145,6 +166,19 @@ class PortMap:
         )
         # Computed once: every key of this map starts with it (see key_prefix).
         self._prefix = key_prefix(self._namespace)
+        self._instances = _check_count(instances, "instances", MAX_INSTANCES)
+        self._instance = _check_count(instance, "instance", MAX_INSTANCES)
+        if self._instance > self._instances:
+            room = (
+                "it declares no instances"
+                if not self._instances
+                else f"instances are 1 to {self._instances}"
+            )
+            raise InstanceError(
+                f"instance {self._instance} is beyond this map's instances = {self._instances} "
+                f"({room}; 0 is the plain map); raise instances or pick an instance within it"
+            )
+        self._lane_envs: frozenset[str] | None = None  # every instance's lanes, on first use
         # No declared environments and an empty list mean the same: each env on its own.
         self._declared_envs = (
             None if envs is None else _normalize_all(envs, "environment name", "envs") or None
@@ -171,6 +205,10 @@ class PortMap:
         if self._declared_envs is None:
             # Resolve the default environment now, so an over-full map fails at once.
             self._layer(frozenset((self._env,)))
+        if self._instances:
+            # Only counted now: the matching of every lane waits for a lookup that
+            # needs it, so a plain checkout never pays for its siblings' ports.
+            self._check_room(self._lane_claimants(), self._home(), "instances")
 
     # -- public API ---------------------------------------------------------
 
@@ -187,7 +225,17 @@ class PortMap:
     @property
     def overlay_envs(self) -> tuple[str, ...]:
         """Environments resolved together above the declared ones (see overlay()), sorted."""
-        return tuple(sorted(self._overlay))
+        return tuple(sorted(env.partition(_LANE)[0] for env in self._overlay))
+
+    @property
+    def instances(self) -> int:
+        """How many instances (checkouts side by side) the map holds apart; 0: none."""
+        return self._instances
+
+    @property
+    def instance(self) -> int:
+        """Which instance this map is, 1 to instances; 0 is the plain map."""
+        return self._instance
 
     @property
     def env(self) -> str:
@@ -298,6 +346,14 @@ class PortMap:
             billing dev 8001
             billing test 8001
         """
+        if self._instances:
+            # The tables below hold every lane too: ask for this map's own pairs.
+            envs = (self._declared_envs or frozenset((self._env,))).union(self.overlay_envs)
+            return {
+                (service, env): self._port(service, env)
+                for service in sorted(self._services)
+                for env in sorted(envs)
+            }
         table = self._layer(self._overlay) if self._overlay else self._home()
         return {pair: table[pair] for pair in sorted(table)}
 
@@ -344,6 +400,8 @@ class PortMap:
                 f"overlay environment {clash[0]!r} is already {where}; "
                 f"an overlay may only add environments"
             )
+        if self._instance:  # an instance's overlay is its own, in its lanes
+            overlay = frozenset(self._lane_env(env) for env in overlay)
         copy = PortMap.__new__(PortMap)
         state = {slot: getattr(self, slot) for slot in PortMap.__slots__}
         # Layers below the overlay stay valid; lookups may now land in it.
@@ -402,6 +460,8 @@ class PortMap:
         if declared and pin_key in self._pins:
             pin = format_pin_key(pin_key)
             return Explanation(service, environment, port, "pinned", pin, None, ())
+        if self._instance:  # hashed, matched and held in its lane
+            environment = self._lane_env(environment)
         matching = self._envs_with(environment)
         holders = self._holders.get(matching)
         if holders is None:
@@ -425,7 +485,8 @@ class PortMap:
             verdict, reason = self._skip_reason(candidate, rank, holders, rivals)
             probes.append(Probe(rank, candidate, verdict, reason))
         how: How = "hashed" if len(probes) == 1 else "probed"
-        return Explanation(service, environment, port, how, None, key, tuple(probes))
+        shown_env = environment.partition(_LANE)[0]
+        return Explanation(service, shown_env, port, how, None, key, tuple(probes))
 
     def exclusions_in_force(self) -> tuple[tuple[int, int, str], ...]:
         """Every exclusion in force as (low, high, reason): the defaults, then the map's own.
@@ -481,6 +542,10 @@ class PortMap:
             parts.append("strict=True")
         if not self._default_exclusions:
             parts.append("default_exclusions=False")
+        if self._instances:
+            parts.append(f"instances={self._instances}")
+        if self._instance:
+            parts.append(f"instance={self._instance}")
         overlay = f".overlay({list(self.overlay_envs)!r})" if self._overlay else ""
         return f"PortMap({', '.join(parts)}){overlay}"
 
@@ -506,6 +571,8 @@ class PortMap:
             self._strict,
             self._default_exclusions,
             self._overlay,
+            self._instances,
+            self._instance,
         )
 
     def _normalize_lookup(self, name: object, env: object) -> tuple[str, str]:
@@ -534,6 +601,8 @@ class PortMap:
         pin = self._pin(service, env)
         if pin is not None:
             return pin
+        if self._instance:
+            env = self._lane_env(env)
         table = self._table(env)
         port = table.get((service, env))
         if port is not None:
@@ -551,35 +620,81 @@ class PortMap:
     def _layer(self, envs: frozenset[str]) -> "Assignments":
         layer = self._layers.get(envs)
         if layer is None:
-            below = self._home() if envs == self._overlay else self._base
-            layer = self._layers[envs] = self._resolve_layer(envs, below)
+            layer = self._layers[envs] = self._resolve_layer(envs, self._below(envs))
         return layer
+
+    def _below(self, envs: frozenset[str]) -> "Assignments":
+        """The table the matching of envs is resolved above."""
+        if self._declared_envs is None and envs == frozenset((self._env,)):
+            return self._base  # envs is the home itself, above nothing
+        if self._instances:
+            # Every lane above the home, and everything else above every lane:
+            # no test run nor undeclared environment lands on an instance's port.
+            lanes = self._lanes()
+            return self._home() if envs == lanes else self._layer(lanes)
+        return self._home() if envs == self._overlay else self._base
+
+    def _lane_env(self, env: str) -> str:
+        """The environment of env's lane in this map's instance."""
+        return f"{env}{_LANE}{self._instance}"
+
+    def _lanes(self) -> frozenset[str]:
+        """The lane of every home environment in every instance, resolved together."""
+        if self._lane_envs is None:
+            home = self._declared_envs or frozenset((self._env,))
+            self._lane_envs = frozenset(
+                f"{env}{_LANE}{number}" for env in home for number in range(1, self._instances + 1)
+            )
+        return self._lane_envs
+
+    def _lane_claimants(self) -> int:
+        """How many (service, env, instance) the lanes give a port by matching."""
+        home = self._declared_envs or frozenset((self._env,))
+        pairs = sum(
+            1 for env in home for service in self._services if self._pin(service, env) is None
+        )
+        return pairs * self._instances
 
     def _resolve_layer(self, envs: "Iterable[str]", below: "Assignments") -> "Assignments":
         """Resolve every declared service in envs together, avoiding the ports in below."""
         table: Assignments = dict(below)
         claimants: dict[bytes, tuple[str, str]] = {}
         for env in envs:
+            pinned_in = env.partition(_LANE)[0]  # a lane keeps its environment's pins
             for service in self._services:
-                pin = self._pin(service, env)
+                pin = self._pin(service, pinned_in)
                 if pin is None:
                     claimants[key_bytes(service, env, self._prefix)] = (service, env)
                 else:
                     table[service, env] = pin
-        taken = self._blocked.union(below.values())
+        taken = self._check_room(len(claimants), below)
         low, high = self._range
-        free = high - low + 1 - sum(1 for port in taken if low <= port <= high)
-        if len(claimants) > free:
-            raise RangeExhaustedError(
-                f"{len(claimants)} (service, env) pairs need a port but range "
-                f"{low}-{high} has only {free} free after exclusions, pins and "
-                f"ports already assigned; widen the port range or declare fewer services"
-            )
         trails: dict[bytes, list[int]] = {}
         ports = deferred_acceptance(claimants, low, high, taken, trails)
         table.update((claimants[key], port) for port, key in ports.items())
         self._trails.update((claimants[key], trail) for key, trail in trails.items())
         return table
+
+    def _check_room(self, claimants: int, below: "Assignments", what: str = "") -> set[int]:
+        """The ports claimants may not take; RangeExhaustedError if too few are left."""
+        taken = self._blocked.union(below.values())
+        low, high = self._range
+        free = high - low + 1 - sum(1 for port in taken if low <= port <= high)
+        if claimants > free:
+            if what == "instances":
+                per = claimants // self._instances
+                raise RangeExhaustedError(
+                    f"instances = {self._instances} of {per} (service, env) pairs need "
+                    f"{claimants} ports but range {low}-{high} has only {free} free after "
+                    f"exclusions, pins and the plain map's ports; declare at most "
+                    f"{free // per} instances or widen the port range"
+                )
+            raise RangeExhaustedError(
+                f"{claimants} (service, env) pairs need a port but range "
+                f"{low}-{high} has only {free} free after exclusions, pins and "
+                f"ports already assigned; widen the port range or declare fewer services"
+            )
+        return taken
 
     def _undeclared_port(self, service: str, env: str, table: "Assignments") -> int:
         taken = self._blocked.union(table.values())
@@ -616,6 +731,10 @@ class PortMap:
             return self._declared_envs
         if env in self._overlay:
             return self._overlay
+        if self._instance and env.partition(_LANE)[0] in (
+            self._declared_envs or frozenset((self._env,))
+        ):
+            return self._lanes()
         return frozenset((env,))
 
     def _skip_reasons(self) -> "dict[int, tuple[Verdict, str]]":
@@ -653,15 +772,17 @@ class PortMap:
         # Not pinned nor excluded: held by exactly one pair (the lookup's own port
         # ended the probes before this one).
         service, env = holders[port]
+        name, _, number = env.partition(_LANE)
+        holder = f"{service}@{name}" + (f" of instance {number}" if number else "")
         if env not in rivals:
-            return "held", f"held by {service}@{env} (assigned before this lookup)"
+            return "held", f"held by {holder} (assigned before this lookup)"
         # The holder reached the port it holds after the ports it passed over.
         holder_rank = len(self._trails.get((service, env), ()))
         if holder_rank == rank:
             why = f"its probe {holder_rank} too, and its key sorts first"
         else:
             why = f"its probe {holder_rank}, earlier than this probe {rank}"
-        return "held", f"held by {service}@{env} ({why})"
+        return "held", f"held by {holder} ({why})"
 
 
 def _normalize_all(values: object, kind: str, where: str) -> frozenset[str]:
@@ -677,6 +798,14 @@ def _normalize_all(values: object, kind: str, where: str) -> frozenset[str]:
             )
         seen[name] = value
     return frozenset(seen)
+
+
+def _check_count(value: object, what: str, most: int) -> int:
+    if type(value) is not int:  # not a bool, nor a float that equals an integer
+        raise InvalidTypeError(f"{what} must be an integer, not {excerpt(value)}")
+    if not 0 <= value <= most:
+        raise InstanceError(f"{what} {value} is outside 0-{most}")
+    return value
 
 
 def _check_bool(value: object, what: str) -> bool:
@@ -698,6 +827,18 @@ def check_algorithm(value: object) -> None:
 def blocked_ports(pm: PortMap) -> frozenset[int]:
     """The ports of pm's range it never hands out by hashing: exclusions in force and pins."""
     return pm._blocked  # noqa: SLF001 - the package's one copy of the exclusion loop
+
+
+def held_ports(pm: PortMap) -> frozenset[int]:
+    """Every port pm hands a declared pair: its home's, its overlay's, every instance's lanes'."""
+    # The fixture sizes and skips with it; an overlay's table holds all below it.
+    if pm._overlay:  # noqa: SLF001
+        top = pm._layer(pm._overlay)  # noqa: SLF001
+    elif pm._instances:  # noqa: SLF001
+        top = pm._layer(pm._lanes())  # noqa: SLF001
+    else:
+        top = pm._home()  # noqa: SLF001
+    return frozenset(top.values())
 
 
 def loaded_from(pm: PortMap, path: str | None) -> PortMap:
