@@ -675,7 +675,7 @@ class PortMap:
         self._trails.update((claimants[key], trail) for key, trail in trails.items())
         return table
 
-    def _check_room(self, claimants: int, below: "Assignments", what: str = "") -> set[int]:
+    def _check_room(self, claimants: int, below: "Assignments", what: str = "") -> frozenset[int]:
         """The ports claimants may not take; RangeExhaustedError if too few are left."""
         taken = self._blocked.union(below.values())
         low, high = self._range

@@ -6,7 +6,13 @@ import re
 import sys
 
 from ._cli import env_option
-from ._config import CONFIG_VARIABLE, ENV_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
+from ._config import (
+    CONFIG_VARIABLE,
+    ENV_VARIABLE,
+    INSTANCE_VARIABLE,
+    NAMESPACE_VARIABLE,
+    load_with_origin,
+)
 from ._errors import StableportError
 from ._export import variables
 
@@ -33,7 +39,9 @@ NOT_FOUND = 127
 def run(namespace: "argparse.Namespace") -> int:
     """Run namespace.argv with PORT and every declared service's variable set."""
     namespace.env = env_option(namespace.env)  # as every command: errors say (from --env)
-    pm, origin = load_with_origin(namespace.config, namespace.namespace)
+    pm, origin = load_with_origin(
+        namespace.config, namespace.namespace, instance=namespace.instance
+    )
     port = pm.port_for(namespace.name, namespace.env)
     ports = {service: pm.port_for(service, namespace.env) for service in pm.services}
     settings = {**variables(ports, namespace.prefix), "PORT": port}
@@ -43,6 +51,7 @@ def run(namespace: "argparse.Namespace") -> int:
         CONFIG_VARIABLE: None if namespace.config is None else origin.path,
         ENV_VARIABLE: namespace.env,
         NAMESPACE_VARIABLE: namespace.namespace,
+        INSTANCE_VARIABLE: None if namespace.instance is None else str(pm.instance),
     }
     environment = dict(os.environ)
     environment.update({key: value for key, value in chosen.items() if value is not None})
