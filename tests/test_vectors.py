@@ -24,10 +24,12 @@ def load_cases() -> list[dict[str, Any]]:
 def build_map(spec: dict[str, Any], case_id: str = "vector") -> PortMap:
     """A PortMap from a vector's spec, read exactly as a configuration file's table is.
 
-    An optional "overlay" (a list of environments) builds the map's overlay(envs).
+    An optional "overlay" (a list of environments) builds the map's overlay(envs);
+    an optional "instance" is the instance (never a configuration key: a
+    checkout's identity is not committed).
     """
-    table = {key: value for key, value in spec.items() if key != "overlay"}
-    pm = PortMap(**settings(table, case_id, "its map"))
+    table = {key: value for key, value in spec.items() if key not in ("overlay", "instance")}
+    pm = PortMap(**settings(table, case_id, "its map"), instance=spec.get("instance", 0))
     return pm.overlay(spec["overlay"]) if "overlay" in spec else pm
 
 

@@ -12,7 +12,7 @@ from ._errors import (
     shown,
 )
 from ._names import normalize_name
-from ._portmap import MAX_INSTANCES, PortMap, check_algorithm, loaded_from
+from ._portmap import MAX_INSTANCES, PortMap, check_algorithm, check_count, loaded_from
 from ._ports import (
     MAX_PORT,
     MIN_PORT,
@@ -96,8 +96,10 @@ def _algorithm(value: object, _key: str) -> object:
     return value
 
 
-def _instances(value: object, _key: str) -> object:
-    return value if type(value) is int and 0 <= value <= MAX_INSTANCES else _WRONG_SHAPE
+def _instances(value: object, key: str) -> object:
+    if type(value) is not int:
+        return _WRONG_SHAPE
+    return check_count(value, key, MAX_INSTANCES)
 
 
 def _range(value: object, key: str) -> object:

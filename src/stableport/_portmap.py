@@ -166,8 +166,8 @@ class PortMap:
         )
         # Computed once: every key of this map starts with it (see key_prefix).
         self._prefix = key_prefix(self._namespace)
-        self._instances = _check_count(instances, "instances", MAX_INSTANCES)
-        self._instance = _check_count(instance, "instance", MAX_INSTANCES)
+        self._instances = check_count(instances, "instances", MAX_INSTANCES)
+        self._instance = check_count(instance, "instance", MAX_INSTANCES)
         if self._instance > self._instances:
             room = (
                 "it declares no instances"
@@ -800,7 +800,7 @@ def _normalize_all(values: object, kind: str, where: str) -> frozenset[str]:
     return frozenset(seen)
 
 
-def _check_count(value: object, what: str, most: int) -> int:
+def check_count(value: object, what: str, most: int) -> int:
     if type(value) is not int:  # not a bool, nor a float that equals an integer
         raise InvalidTypeError(f"{what} must be an integer, not {excerpt(value)}")
     if not 0 <= value <= most:
