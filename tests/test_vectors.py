@@ -29,7 +29,9 @@ def build_map(spec: dict[str, Any], case_id: str = "vector") -> PortMap:
     checkout's identity is not committed).
     """
     table = {key: value for key, value in spec.items() if key not in ("overlay", "instance")}
-    pm = PortMap(**settings(table, case_id, "its map"), instance=spec.get("instance", 0))
+    arguments = settings(table, case_id, "its map")
+    arguments["instance"] = spec.get("instance", 0)
+    pm = PortMap(**arguments)
     return pm.overlay(spec["overlay"]) if "overlay" in spec else pm
 
 
