@@ -331,3 +331,89 @@ def test_run_export_explain_and_python_see_the_checkouts_instance(repo: Path) ->
     # --instance given to run reaches the command's own lookups.
     result = run("run", "web", "--instance", "2", "--", sys.executable, "-c", code, cwd=tree)
     assert json.loads(result.stdout)[0] == (_shop(2)).port_for("api")
+
+
+# -- the same, in this process (coverage sees it) ---------------------------------
+
+
+def in_process(
+    cwd: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    from stableport._cli import main  # noqa: PLC0415
+
+    monkeypatch.chdir(cwd)
+    stableport.reload()
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_instance_new_in_process(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = worktree(repo, "a")
+    code, out, err = in_process(tree, monkeypatch, capsys, "instance", "new")
+    assert (code, err) == (0, "")
+    assert out.startswith(f"instance 1 of 3: wrote {tree / '.stableport-instance'}\n")
+    assert "(git ignores .stableport-instance now: added to " in out
+    assert "instance: 1 of 3 (from " in out
+    code, out, _ = in_process(tree, monkeypatch, capsys, "instance", "new")
+    assert out.startswith("instance 1 of 3: kept")
+    assert "git ignores" not in out  # already ignored: info/exclude is not appended again
+    code, out, _ = in_process(tree, monkeypatch, capsys, "instance")
+    assert "instance: 1 of 3" in out
+    code, out, _ = in_process(tree, monkeypatch, capsys, "instance", "--json")
+    assert json.loads(out)["instance"] == 1
+    code, out, _ = in_process(tree, monkeypatch, capsys, "check", "--json")
+    assert json.loads(out)["instance_from"] == str(tree / ".stableport-instance")
+    (repo / "stableport.toml").write_text('services = ["web"]\n')
+    code, out, _ = in_process(repo, monkeypatch, capsys, "instance")
+    assert "the configuration declares no instances" in out
+    # Everyone's file is read as it is: a sibling's unreadable one holds no instance.
+    (tree / ".stableport-instance").write_bytes(b"\xff")
+    (repo / "stableport.toml").write_text(CONFIG)
+    other = worktree(repo, "b")
+    code, out, _ = in_process(other, monkeypatch, capsys, "instance", "new")
+    assert out.startswith("instance 1 of 3: wrote")
+
+
+def test_instance_new_in_process_errors(
+    repo: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    tree = worktree(repo, "a")
+    # git missing from PATH: the way out is to write the file by hand.
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    code, _, err = in_process(tree, monkeypatch, capsys, "instance", "new")
+    assert code == 2
+    assert "cannot run git" in err
+    assert f"echo 1 > {tree / '.stableport-instance'}" in err
+    monkeypatch.undo()
+    # A directory where the file goes: nothing half-written is left behind.
+    (tree / ".stableport-instance").mkdir()
+    code, _, err = in_process(tree, monkeypatch, capsys, "instance", "new")
+    assert code == 2
+    assert "cannot write" in err
+    assert sorted(path.name for path in tree.iterdir() if "stableport-instance" in path.name) == [
+        ".stableport-instance"
+    ]
+    (tree / ".stableport-instance").rmdir()
+    # An info/exclude that cannot be written: the file is, and the error says how to ignore it.
+    exclude = Path(
+        git("rev-parse", "--path-format=absolute", "--git-path", "info/exclude", cwd=tree).strip()
+    )
+    exclude.unlink()
+    exclude.mkdir()
+    code, _, err = in_process(tree, monkeypatch, capsys, "instance", "new")
+    assert code == 2
+    assert "add .stableport-instance to .gitignore" in err
+    # The lock's file cannot be made: named.
+    exclude.rmdir()
+    lock = Path(git("rev-parse", "--path-format=absolute", "--git-common-dir", cwd=tree).strip())
+    (lock / "stableport-instance.lock").unlink()
+    (lock / "stableport-instance.lock").mkdir()
+    code, _, err = in_process(tree, monkeypatch, capsys, "instance", "new")
+    assert code == 2
+    assert "cannot lock" in err
