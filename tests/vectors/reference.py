@@ -53,8 +53,10 @@ def name(request: dict[str, Any]) -> dict[str, Any]:
 
 def build_map(spec: dict[str, Any]) -> PortMap:
     """A PortMap from a vector's map, read as a configuration file's table is."""
-    table = {key: value for key, value in spec.items() if key != "overlay"}
-    pm = PortMap(**settings(table, "vector", "its map"))
+    table = {key: value for key, value in spec.items() if key not in ("overlay", "instance")}
+    arguments = settings(table, "vector", "its map")
+    arguments["instance"] = spec.get("instance", 0)  # a checkout's identity: no config key
+    pm = PortMap(**arguments)
     return pm.overlay(spec["overlay"]) if "overlay" in spec else pm
 
 
