@@ -278,10 +278,15 @@ def test_worktrees_set_up_at_the_same_instant_get_distinct_instances(repo: Path)
         ("committed", ".stableport-instance is committed to git, so every checkout shares it"),
     ],
 )
-def test_instance_new_refuses_with_the_way_out(
-    tmp_path: Path, repo: Path, setup: str, message: str
+def test_instance_new_refuses_with_the_way_out(  # noqa: PLR0917 - pytest passes fixtures so
+    tmp_path: Path,
+    repo: Path,
+    setup: str,
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    cwd, env = repo, None
+    cwd = repo
     if setup == "no-config":
         cwd = tmp_path / "empty"
         cwd.mkdir()
@@ -292,14 +297,14 @@ def test_instance_new_refuses_with_the_way_out(
         cwd.mkdir()
         (cwd / "stableport.toml").write_text(CONFIG)
     elif setup == "variable":
-        env = {"STABLEPORT_INSTANCE": "2"}
+        monkeypatch.setenv("STABLEPORT_INSTANCE", "2")
     else:
         (repo / ".stableport-instance").write_text("1\n")
         git("add", "-f", ".stableport-instance", cwd=repo)
-    result = run("instance", "new", cwd=cwd, env=env)
-    assert result.returncode == 2
-    assert message in result.stderr
-    assert result.stdout == ""
+    code, out, err = in_process(cwd, monkeypatch, capsys, "instance", "new")
+    assert code == 2
+    assert message in err
+    assert out == ""
 
 
 def test_a_pyproject_is_told_where_instances_goes(repo: Path) -> None:
@@ -417,3 +422,52 @@ def test_instance_new_in_process_errors(
     code, _, err = in_process(tree, monkeypatch, capsys, "instance", "new")
     assert code == 2
     assert "cannot lock" in err
+
+
+def test_every_instance_taken_and_a_copied_one_in_process(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trees = [worktree(repo, name) for name in ("a", "b", "c")]
+    for tree in trees:
+        assert in_process(tree, monkeypatch, capsys, "instance", "new")[0] == 0
+    (trees[2] / ".stableport-instance").write_text("1\n")  # copied from a
+    code, out, _ = in_process(trees[2], monkeypatch, capsys, "instance", "new", "--json")
+    document = json.loads(out)
+    assert (code, document["instance"], document["kept"]) == (0, 3, False)
+    code, _, err = in_process(worktree(repo, "d"), monkeypatch, capsys, "instance", "new")
+    assert code == 2
+    assert f"all 3 instances are taken by other worktrees (1: {trees[0]}, 2: {trees[1]}" in err
+    # The main checkout, plain, with room for 3.
+    code, out, _ = in_process(repo, monkeypatch, capsys, "instance")
+    assert "instance: none (the plain map; room for 3: stableport instance new" in out
+    # explain and export name the instance in this process too.
+    code, out, _ = in_process(trees[0], monkeypatch, capsys, "explain", "web")
+    assert out.splitlines()[1] == f"instance: 1 of 3 (from {trees[0] / '.stableport-instance'})"
+    code, out, _ = in_process(trees[0], monkeypatch, capsys, "export", "--format", "json")
+    assert json.loads(out)["STABLEPORT_INSTANCE"] == "1"
+    monkeypatch.setenv("STABLEPORT_INSTANCE", "2")
+    code, out, _ = in_process(trees[0], monkeypatch, capsys, "list", "--json")
+    assert (json.loads(out)["instance"], json.loads(out)["instance_from"]) == (
+        2,
+        "STABLEPORT_INSTANCE",
+    )
+    monkeypatch.setenv("STABLEPORT_INSTANCE", "1001")
+    code, _, err = in_process(trees[0], monkeypatch, capsys, "web")
+    assert (code, err) == (
+        2,
+        "stableport: error: instance 1001 (from STABLEPORT_INSTANCE) is above 1000, "
+        "the most there are\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('"4"', "key 'instances' in the top level must be an integer from 0 to 1000, not a string"),
+        ("1001", "instances 1001 is outside 0-1000"),
+    ],
+)
+def test_instances_in_a_file_in_process(tmp_path: Path, value: str, message: str) -> None:
+    (tmp_path / "stableport.toml").write_text(f"instances = {value}\n")
+    with pytest.raises(ConfigError, match=message):
+        stableport.load(tmp_path / "stableport.toml")
