@@ -2,6 +2,7 @@
 
 import sys
 
+from ._common import env_option, say
 from ._errors import StableportError, excerpt
 
 TYPE_CHECKING = False
@@ -39,15 +40,6 @@ def main(argv: "Sequence[str] | None" = None) -> int:
         # Ctrl-C: one line and the shell's 128 + SIGINT, not a traceback.
         say("stableport: interrupted")
         return 130
-
-
-def say(line: str) -> None:
-    """Write one line to stderr, if there is a stderr that takes it: errors never crash."""
-    try:
-        sys.stderr.write(line + "\n")
-        sys.stderr.flush()
-    except (AttributeError, OSError, ValueError):  # closed (`2>&-`), full, or detached
-        pass
 
 
 def _main(args: list[str]) -> int:
@@ -176,13 +168,6 @@ def _port_line(
     from ._config import load_with_origin  # noqa: PLC0415
 
     return f"{load_with_origin(config, namespace)[0].port_for(name, env_option(env))}\n"
-
-
-def env_option(env: str | None) -> str | None:
-    """--env's value normalized, so a bad one is named as the option the user typed."""
-    from ._names import normalize_name  # noqa: PLC0415 - loaded by then; kept off the top
-
-    return None if env is None else normalize_name(env, "environment name", "--env")
 
 
 def _discard_stdout() -> None:
