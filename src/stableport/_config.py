@@ -281,6 +281,7 @@ def load_with_origin(
     *,
     variables: bool = True,
     instance: str | None = None,
+    start: str | None = None,
 ) -> "tuple[PortMap, Origin]":
     """load(), and where the map came from (for the command line's list and check).
 
@@ -290,6 +291,8 @@ def load_with_origin(
     which wins over the checkout's .stableport-instance file.
     variables=False reads the file alone: no $STABLEPORT_ENV, _NAMESPACE, _PINS,
     _INSTANCE nor identity file.
+    start is where discovery begins instead of the working directory (the
+    pytest fixture's: its session's root directory).
     """
     environ = os.environ
     found: str | None
@@ -300,7 +303,7 @@ def load_with_origin(
         found = _path_argument(path)
         config = read_settings(found)
     else:
-        found, document = discover(working_directory())
+        found, document = discover(working_directory() if start is None else start)
         config = {} if found is None else read_settings(found, document)
     origin = Origin(None if found is None else _absolute(found))
     label = "the built-in defaults" if found is None else shown(found)
