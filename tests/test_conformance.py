@@ -1,6 +1,8 @@
 """The conformance kit: layered corpus, schemas, runner, and what fails where."""
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 import unicodedata
@@ -370,3 +372,39 @@ def test_a_missing_command_or_corpus_fails(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "not a stableport conformance corpus" in result.stderr
+
+
+# ---- the example second implementation --------------------------------------
+
+JS_EXAMPLE = Path(__file__).parent.parent / "examples" / "conformance-js"
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None or not (JS_EXAMPLE / "node_modules").is_dir(),
+    reason="the JavaScript example needs node and `npm ci` in examples/conformance-js (.ci/run)",
+)
+def test_the_javascript_example_passes_every_case() -> None:
+    status, report = run_runner(f"node {JS_EXAMPLE / 'stableport.mjs'}")
+    assert status == 0, report
+    assert report["implementation"]["unicode"] == "15.1"
+    for layer in runner.LAYERS:
+        assert report["layers"][layer]["passed"] == expectations(layer)
+
+
+@pytest.mark.parametrize("report_format", [[], ["--json"]])
+def test_a_reader_that_went_away_costs_no_traceback(report_format: list[str]) -> None:
+    # stdout is a pipe whose reader is gone before the runner writes (| head -0).
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run(
+            [sys.executable, str(RUNNER), "--impl", python_impl(REFERENCE), *report_format],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            env=clean_environment(),
+        )
+    finally:
+        os.close(write_end)
+    assert (result.returncode, result.stderr) == (0, "")

@@ -11,6 +11,7 @@ the corpus into a project in any language.
 import argparse
 import hashlib
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -369,10 +370,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     layers = [layer for layer in LAYERS if not args.layer or layer in args.layer]
     report = run(shlex.split(args.impl), corpus, layers, args.timeout)
-    if args.json:
-        print(json.dumps(report.as_json(), indent=1))
-    else:
-        print_report(report, sys.stdout, args.max_failures)
+    try:
+        if args.json:
+            print(json.dumps(report.as_json(), indent=1), flush=True)
+        else:
+            print_report(report, sys.stdout, args.max_failures)
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # A reader that stopped early (| head -1) saw what it wanted; the exit
+        # status still says whether the implementation passed.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0 if report.passed else 1
 
 
