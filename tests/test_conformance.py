@@ -337,6 +337,20 @@ def test_a_hello_without_a_unicode_version_is_refused(tmp_path: Path) -> None:
     assert report["problem"] == "the answer to hello must name its Unicode version: got {}"
 
 
+@pytest.mark.parametrize("unicode", ["12.1", "fifteen", "", "15.1.x"])
+def test_a_unicode_version_the_spec_does_not_allow_is_refused(tmp_path: Path, unicode: str) -> None:
+    # A made-up version must not skip the names layer.
+    hello = json.dumps({"implementation": "x", "unicode": unicode})
+    body = f"sys.stdin.readline()\nprint({hello!r})\n"
+    status, report = run_runner(hostile(tmp_path, body), "--layer", "names")
+    assert status == 1
+    assert report["problem"] == (
+        f"the answer to hello names Unicode {unicode!r}; the spec needs 13.0 or later, "
+        "written like 15.1"
+    )
+    assert report["layers"]["names"]["skipped"] == 0
+
+
 def test_names_cases_of_a_newer_unicode_are_skipped_not_failed(tmp_path: Path) -> None:
     # An implementation on Unicode 13.0 rejects U+2C2F (unassigned there): allowed.
     body = (

@@ -12,6 +12,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -25,6 +26,8 @@ from typing import Any, TextIO
 HERE = Path(__file__).parent
 PROTOCOL = 1
 LAYERS = ("hash", "jump", "names", "maps")
+# The oldest Unicode version docs/algorithm.md allows (section 1).
+OLDEST_UNICODE = "13.0"
 
 
 class CorpusError(Exception):
@@ -111,7 +114,7 @@ def checks(layer: str, cases: list[dict[str, Any]]) -> Iterator[Check]:
 
 
 def version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split(".") if part.isdigit())
+    return tuple(int(part) for part in version.split("."))
 
 
 def show(value: Any) -> str:
@@ -298,6 +301,14 @@ def run(
     first = next(answers, None)
     if not isinstance(first, dict) or not isinstance(first.get("unicode"), str):
         report.problem = f"the answer to hello must name its Unicode version: got {first!r}"
+    elif not re.fullmatch(r"[0-9]+\.[0-9]+(\.[0-9]+)?", first["unicode"]) or version_key(
+        first["unicode"]
+    ) < version_key(OLDEST_UNICODE):
+        # Else a made-up version would skip every names case.
+        report.problem = (
+            f"the answer to hello names Unicode {first['unicode']!r}; the spec needs "
+            f"{OLDEST_UNICODE} or later, written like 15.1"
+        )
     else:
         report.implementation = first
         unicode = version_key(first["unicode"])
