@@ -422,3 +422,22 @@ def test_a_reader_that_went_away_costs_no_traceback(report_format: list[str]) ->
     finally:
         os.close(write_end)
     assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_a_maps_case_of_an_unknown_shape_stops_the_run(tmp_path: Path) -> None:
+    # A newer corpus's case shape must not pass unseen by an older runner.
+    for entry in MANIFEST["layers"]:
+        shutil.copy(VECTORS / entry["file"], tmp_path / entry["file"])
+    shutil.copy(VECTORS / "manifest.json", tmp_path / "manifest.json")
+    maps = json.loads((VECTORS / "v1.json").read_text(encoding="utf-8"))
+    maps["cases"].append({"id": "future/steps", "map": {}, "steps": []})
+    (tmp_path / "v1.json").write_text(json.dumps(maps), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, str(RUNNER), "--impl", python_impl(REFERENCE), "--corpus", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=clean_environment(),
+    )
+    assert result.returncode == 2
+    assert result.stderr == "runner.py: maps case future/steps: neither 'lookups' nor 'error'\n"

@@ -268,7 +268,15 @@ class PortMap {
   }
 }
 
+const MAP_KEYS = new Set([
+  'services', 'envs', 'env', 'namespace', 'range', 'exclude', 'pins', 'default_exclusions',
+  'strict', 'algorithm', 'overlay',
+]);
+
 function buildMap(spec) {
+  // A key from a newer corpus must fail its case visibly, not be ignored.
+  const unknown = Object.keys(spec).find((key) => !MAP_KEYS.has(key));
+  if (unknown !== undefined) fail(`unsupported map key ${JSON.stringify(unknown)}`, unknown);
   const map = new PortMap(spec);
   map.strict = spec.strict === true;
   if (spec.overlay) map.overlay(spec.overlay);

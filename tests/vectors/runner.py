@@ -380,7 +380,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"runner.py: {error}", file=sys.stderr)
         return 2
     layers = [layer for layer in LAYERS if not args.layer or layer in args.layer]
-    report = run(shlex.split(args.impl), corpus, layers, args.timeout)
+    try:
+        report = run(shlex.split(args.impl), corpus, layers, args.timeout)
+    except CorpusError as error:
+        print(f"runner.py: {error}", file=sys.stderr)
+        return 2
     try:
         if args.json:
             print(json.dumps(report.as_json(), indent=1), flush=True)
