@@ -441,3 +441,37 @@ def test_a_maps_case_of_an_unknown_shape_stops_the_run(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr == "runner.py: maps case future/steps: neither 'lookups' nor 'error'\n"
+
+
+# ---- append-only, in the repository's history --------------------------------
+
+ROOT = Path(__file__).parent.parent
+# The first commit from which every version of v1.json is a prefix of every
+# later one: before it, two branches that landed the same day interleaved
+# their new cases (no release had shipped). Every later commit only appends.
+APPEND_ONLY_SINCE = "818a563"
+
+
+def git(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False
+    )
+
+
+@pytest.mark.parametrize("file_name", [entry["file"] for entry in MANIFEST["layers"]])
+def test_every_landed_case_is_unchanged_in_every_later_commit(file_name: str) -> None:
+    if shutil.which("git") is None or git("cat-file", "-e", APPEND_ONLY_SINCE).returncode:
+        pytest.skip("needs the repository's history (a git checkout, not shallow)")
+    path = f"tests/vectors/{file_name}"
+    commits = git("log", "--format=%H", f"{APPEND_ONLY_SINCE}..HEAD", "--", path).stdout.split()
+    current = json.loads((ROOT / path).read_text(encoding="utf-8"))["cases"]
+    checked = 0
+    for commit in [*commits, APPEND_ONLY_SINCE]:
+        shown = git("show", f"{commit}:{path}")
+        if shown.returncode:
+            continue  # the file did not exist yet
+        landed = json.loads(shown.stdout)["cases"]
+        # Compared as data: a landed case keeps its place, id and every value.
+        assert current[: len(landed)] == landed, f"{path} at {commit[:10]}: a landed case changed"
+        checked += 1
+    assert checked >= 1
