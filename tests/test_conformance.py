@@ -2,6 +2,7 @@
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -475,3 +476,25 @@ def test_every_landed_case_is_unchanged_in_every_later_commit(file_name: str) ->
         assert current[: len(landed)] == landed, f"{path} at {commit[:10]}: a landed case changed"
         checked += 1
     assert checked >= 1
+
+
+def test_a_generator_stopped_mid_write_leaves_the_landed_file_whole(tmp_path: Path) -> None:
+    # RLIMIT_FSIZE well under the hash file's size: the write fails half way.
+    landed = json.loads((VECTORS / "v1-hash.json").read_text(encoding="utf-8"))
+    landed["cases"] = landed["cases"][:10]
+    before = json.dumps(landed)
+    (tmp_path / "v1-hash.json").write_text(before, encoding="utf-8")
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+    result = subprocess.run(
+        [sys.executable, str(VECTORS / "generate.py"), "--dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=limit,  # a resource limit for this child only
+        env=clean_environment(),
+    )
+    assert result.returncode != 0
+    assert (tmp_path / "v1-hash.json").read_text(encoding="utf-8") == before

@@ -382,7 +382,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"generate.py: {path} is not what the generator makes", file=sys.stderr)
             status = 1
         else:
-            path.write_text(text, encoding="utf-8")
+            # Whole or not at all: a generator stopped mid-write (^C, a full
+            # disk) must not leave a landed file truncated.
+            partial = path.with_name(f".{path.name}.partial")
+            partial.write_text(text, encoding="utf-8")
+            partial.replace(path)
             print(f"wrote {path}")
     return status
 
