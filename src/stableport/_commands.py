@@ -7,12 +7,14 @@ import unicodedata
 from ._check import PROBLEM, Finding, check_map
 from ._common import env_option, say
 from ._config import (
+    CONFIG_VARIABLE,
     ENV_VARIABLE,
     NAMESPACE_VARIABLE,
     PINS_VARIABLE,
     load_with_origin,
     working_directory,
 )
+from ._errors import shown
 from ._export import render, variables
 from ._ports import format_pin_key
 
@@ -84,9 +86,16 @@ def _init(namespace: "argparse.Namespace") -> "Result":
         Path(working_directory()), namespace.services, namespace.config, namespace.namespace
     )
     verb = "created" if written.created else "appended to"
+    through = "" if written.link is None else f" (through the link {shown(str(written.link))})"
     head = (
-        f"{verb} {written.path}:\n\n{written.text}\n(namespace from {written.namespace_source})\n"
+        f"{verb} {shown(str(written.path))}{through}:\n\n{written.text}\n"
+        f"(namespace from {written.namespace_source})\n"
     )
+    if written.config_variable is not None:
+        head += (
+            f"({CONFIG_VARIABLE}={shown(written.config_variable)} is set: every later command "
+            f"reads that file instead, until it is unset)\n"
+        )
     if not written.discovered:
         head += (
             "(discovery looks for stableport.toml and pyproject.toml only: "
@@ -94,7 +103,7 @@ def _init(namespace: "argparse.Namespace") -> "Result":
         )
     elif written.replaced is not None:
         head += (
-            f"({written.path.parent} used {written.replaced} until now; "
+            f"({shown(str(written.path.parent))} used {shown(str(written.replaced))} until now; "
             f"this file takes its place there)\n"
         )
     # The ports of what was written: the variables were checked, not applied.
