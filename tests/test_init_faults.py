@@ -8,6 +8,7 @@ import os
 import resource
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -66,7 +67,7 @@ def test_concurrent_inits_append_one_table_and_the_others_are_refused(tmp_path: 
         assert stableport.load(pyproject).services == ("web",)
 
 
-def limited(size: int) -> "object":
+def limited(size: int) -> "Callable[[], None]":
     """A preexec_fn: files of the child may not grow past size bytes (RLIMIT_FSIZE)."""
 
     def limit() -> None:
