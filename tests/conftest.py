@@ -11,6 +11,13 @@ STABLEPORT_VARIABLES = (
     "STABLEPORT_CONFIG",
     "STABLEPORT_PINS",
     "STABLEPORT_NAMESPACE",
+    "STABLEPORT_KEEP_PORT",
+    # A hosting platform's marks: where the suite itself runs on one, run would
+    # keep the inherited PORT that its tests expect replaced.
+    "DYNO",
+    "K_SERVICE",
+    "GAE_SERVICE",
+    "RENDER",
 )
 
 
