@@ -103,11 +103,12 @@ def _init(namespace: "argparse.Namespace") -> "Result":
         )
     elif written.replaced is not None:
         head += (
-            f"({shown(str(written.path.parent))} used {shown(str(written.replaced))} until now; "
+            f"({shown(str((written.link or written.path).parent))} used {shown(str(written.replaced))} until now; "
             f"this file takes its place there)\n"
         )
     # The ports of what was written: the variables were checked, not applied.
-    pm, _ = load_with_origin(written.path, variables=False)
+    # Through the link, as discovery reads it: its name says it is a pyproject.toml.
+    pm, _ = load_with_origin(written.link or written.path, variables=False)
     overriding = [name for name in OVERRIDE_VARIABLES if os.environ.get(name) is not None]
     if overriding and pm.services:
         head += (

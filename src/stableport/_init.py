@@ -20,7 +20,6 @@ from ._config import (
     _named_by_variable,
     _parse,
     apply_variables,
-    candidate_exists,
     discover,
     read_descriptor,
     settings_of,
@@ -91,7 +90,7 @@ def _init(
     # now, while nothing is written, rather than by the first command after.
     apply_variables({}, Origin(None), shown(str(target)))
     config_variable = _config_variable(target)
-    if in_pyproject and candidate_exists(str(target)):
+    if in_pyproject and _exists(str(target)):
         link = target if target.is_symlink() else None
         written, text, source = _append(target, services, namespace)
         created = False
@@ -121,12 +120,23 @@ def _target(directory: Path, path: str | None) -> Path:
     """
     if path is None:
         pyproject = directory / PYPROJECT_NAME
-        target = pyproject if candidate_exists(str(pyproject)) else directory / STANDALONE_NAME
+        target = pyproject if _exists(str(pyproject)) else directory / STANDALONE_NAME
     else:
         target = directory / path  # an absolute path stays itself
     if not target.name or target.name in (".", ".."):
         raise ConfigError(f"init: {shown(str(target))} names a directory, not a file to write")
     return Path(os.path.realpath(target.parent)) / target.name
+
+
+def _exists(path: str) -> bool:
+    """Whether anything (a dangling link too) is at path; an OSError for "cannot tell"."""
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except ValueError as error:  # a NUL in the path
+        raise ConfigError(f"init: {shown(path)}: not a valid path ({error})") from None
+    return True
 
 
 def _config_variable(target: Path) -> str | None:
@@ -155,13 +165,13 @@ def _refuse_configured(home: Path, target: Path) -> "dict[str, object] | None":
     """The parsed pyproject.toml beside target, if any; refuse if stableport is configured."""
     for existing in (home / STANDALONE_NAME, target):
         # A dangling symlink is a file init would overwrite too.
-        if existing.name != PYPROJECT_NAME and candidate_exists(str(existing)):
+        if existing.name != PYPROJECT_NAME and _exists(str(existing)):
             raise ConfigError(
                 f"{shown(str(existing))} already exists; init never overwrites a file: edit it, "
                 f"or remove it and run init again"
             )
     pyproject = home / PYPROJECT_NAME
-    if not candidate_exists(str(pyproject)):
+    if not _exists(str(pyproject)):
         return None
     document = _parse(str(pyproject))
     _refuse_table(pyproject, document)
@@ -244,7 +254,8 @@ def _append(
         name, source = _namespace(namespace, target.parent, document)
         table = _table(name, services, in_pyproject=True)
         addition = _addition(data, table)
-        _check_result(label, data + addition)
+        # Read as later commands read it: by the name they find, the link's.
+        _check_result(str(target), data + addition)
         _append_bytes(descriptor, label, len(data), addition)
     finally:
         os.close(descriptor)  # releases the lock, after the data is written

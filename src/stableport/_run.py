@@ -85,8 +85,9 @@ def _notes(
 ) -> None:
     """What run did that the command's output would not show: one stderr line each."""
     if refused:
-        reasons = "; ".join(dict.fromkeys(refused.values()))
-        say(f"stableport: run: no variable for {', '.join(map(repr, refused))} ({reasons})")
+        services = sorted(refused)
+        reasons = "; ".join(dict.fromkeys(refused[service] for service in services))
+        say(f"stableport: run: no variable for {', '.join(map(repr, services))} ({reasons})")
     if keep and KEEP_PORT_VARIABLE not in os.environ:
         say(
             f"stableport: run: PORT={inherited} is kept: set by {platform(os.environ)}, whose "
