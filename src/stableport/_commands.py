@@ -102,8 +102,9 @@ def _init(namespace: "argparse.Namespace") -> "Result":
             "name this file with --config or STABLEPORT_CONFIG)\n"
         )
     elif written.replaced is not None:
+        home = (written.link or written.path).parent
         head += (
-            f"({shown(str((written.link or written.path).parent))} used {shown(str(written.replaced))} until now; "
+            f"({shown(str(home))} used {shown(str(written.replaced))} until now; "
             f"this file takes its place there)\n"
         )
     # The ports of what was written: the variables were checked, not applied.
