@@ -51,9 +51,9 @@ _IGNORED_BY_PYTHON = ("SIGPIPE", "SIGXFSZ")
 def run(namespace: "argparse.Namespace") -> int:
     """Run namespace.argv with PORT and every declared service's variable set."""
     namespace.env = env_option(namespace.env)  # as every command: errors say (from --env)
-    pm, origin = load_with_origin(
-        namespace.config, namespace.namespace, instance=namespace.instance
-    )
+    # A caller that builds its own namespace (a test) may leave --instance out.
+    instance = getattr(namespace, "instance", None)
+    pm, origin = load_with_origin(namespace.config, namespace.namespace, instance=instance)
     port = pm.port_for(namespace.name, namespace.env)
     ports = {service: pm.port_for(service, namespace.env) for service in pm.services}
     variables = nameable(ports, namespace.prefix)
@@ -76,7 +76,7 @@ def run(namespace: "argparse.Namespace") -> int:
         CONFIG_VARIABLE: None if namespace.config is None else origin.path,
         ENV_VARIABLE: namespace.env,
         NAMESPACE_VARIABLE: namespace.namespace,
-        INSTANCE_VARIABLE: None if namespace.instance is None else str(pm.instance),
+        INSTANCE_VARIABLE: None if instance is None else str(pm.instance),
     }
     environment = dict(os.environ)
     environment.update({key: value for key, value in chosen.items() if value is not None})
