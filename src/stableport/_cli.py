@@ -2,6 +2,7 @@
 
 import sys
 
+from ._common import env_option, say
 from ._errors import StableportError, excerpt
 
 TYPE_CHECKING = False
@@ -41,19 +42,7 @@ def main(argv: "Sequence[str] | None" = None) -> int:
         return 130
 
 
-def say(line: str) -> None:
-    """Write one line to stderr, if there is a stderr that takes it: errors never crash."""
-    try:
-        sys.stderr.write(line + "\n")
-        sys.stderr.flush()
-    except (AttributeError, OSError, ValueError):  # closed (`2>&-`), full, or detached
-        pass
-
-
 def _main(args: list[str]) -> int:
-    if sys.stdout is None:  # started with stdout closed (`>&-`)
-        say("stableport: error: no standard output to write the answer to")
-        return 2
     try:
         code, output = _run(args)
     except StableportError as error:
@@ -67,9 +56,12 @@ def _main(args: list[str]) -> int:
 
 def _write(output: "str | bytes", code: int) -> int:
     """Write output to stdout at once; a failure is exit 2 (141 for a closed pipe)."""
-    if not output:
+    if not output:  # run, and the daemons it starts, need no stdout: only an answer does
         return code
     stdout = sys.stdout
+    if stdout is None:  # started with stdout closed (`>&-`)
+        say("stableport: error: no standard output to write the answer to")
+        return 2
     try:
         data = output if isinstance(output, bytes) else _encoded(output)
     except UnicodeEncodeError as error:
@@ -176,13 +168,6 @@ def _port_line(
     from ._config import load_with_origin  # noqa: PLC0415
 
     return f"{load_with_origin(config, namespace)[0].port_for(name, env_option(env))}\n"
-
-
-def env_option(env: str | None) -> str | None:
-    """--env's value normalized, so a bad one is named as the option the user typed."""
-    from ._names import normalize_name  # noqa: PLC0415 - loaded by then; kept off the top
-
-    return None if env is None else normalize_name(env, "environment name", "--env")
 
 
 def _discard_stdout() -> None:
