@@ -10,6 +10,9 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import NoReturn, TextIO, TypeVar
 
+    from ._config import Origin
+    from ._portmap import PortMap
+
     Parser = TypeVar("Parser", bound=argparse.ArgumentParser)
 
 COMMANDS = ("list", "explain", "check", "export", "init", "run")
@@ -175,7 +178,23 @@ def _port_line(
     # Deferred: keeps `--help` and `--version` free of the configuration loader.
     from ._config import load_with_origin  # noqa: PLC0415
 
-    return f"{load_with_origin(config, namespace)[0].port_for(name, env_option(env))}\n"
+    env = env_option(env)
+    pm, origin = load_with_origin(config, namespace)
+    port = pm.port_for(name, env)
+    tell(pm, origin, name, env)
+    return f"{port}\n"
+
+
+def tell(pm: "PortMap", origin: "Origin", name: str | None, env: str | None) -> None:
+    """Say on stderr what in a lookup looks like a mistake (see _hints)."""
+    from ._hints import lookup_notes, no_config_note, person_reads_stderr  # noqa: PLC0415
+
+    if origin.path is None and person_reads_stderr():
+        from ._config import working_directory  # noqa: PLC0415 - loaded by then
+
+        say(no_config_note(working_directory()))
+    for note in lookup_notes(pm, origin, name, env):
+        say(note)
 
 
 def env_option(env: str | None) -> str | None:

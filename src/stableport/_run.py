@@ -5,7 +5,7 @@ import os
 import re
 import sys
 
-from ._cli import env_option
+from ._cli import env_option, tell
 from ._config import CONFIG_VARIABLE, ENV_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
 from ._errors import StableportError
 from ._export import variables
@@ -35,6 +35,7 @@ def run(namespace: "argparse.Namespace") -> int:
     namespace.env = env_option(namespace.env)  # as every command: errors say (from --env)
     pm, origin = load_with_origin(namespace.config, namespace.namespace)
     port = pm.port_for(namespace.name, namespace.env)
+    tell(pm, origin, namespace.name, namespace.env)
     ports = {service: pm.port_for(service, namespace.env) for service in pm.services}
     settings = {**variables(ports, namespace.prefix), "PORT": port}
     # The command's own lookups (stableport.port_for, stableport NAME) see the map
