@@ -103,6 +103,14 @@ def test_the_name_form_imports_nothing_the_answer_does_not_need(tmp_path: Path) 
     assert sorted(imported & heavy) == []
 
 
+def test_the_command_modules_import_without_the_command_line() -> None:
+    # What _cli dispatches to sits above what they share (_common): no import
+    # circle, so each command module loads alone, in any order.
+    _, imported = imported_by("import stableport._commands, stableport._run")
+    assert "stableport._cli" not in imported
+    assert "stableport._common" in imported
+
+
 # -- hardening (issue 12): streams, signals and directories, with real processes
 
 

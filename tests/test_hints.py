@@ -23,6 +23,7 @@ def not_an_xdist_worker(monkeypatch: pytest.MonkeyPatch) -> None:
     for variable in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT"):
         monkeypatch.delenv(variable, raising=False)
 
+
 CONFIG = 'services = ["web", "api", "worker"]\nenvs = ["dev", "test"]\nenv = "dev"\n'
 
 

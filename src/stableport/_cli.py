@@ -2,6 +2,7 @@
 
 import sys
 
+from ._common import env_option, say
 from ._errors import StableportError, excerpt
 
 TYPE_CHECKING = False
@@ -9,9 +10,6 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
     from typing import NoReturn, TextIO, TypeVar
-
-    from ._config import Origin
-    from ._portmap import PortMap
 
     Parser = TypeVar("Parser", bound=argparse.ArgumentParser)
 
@@ -42,15 +40,6 @@ def main(argv: "Sequence[str] | None" = None) -> int:
         # Ctrl-C: one line and the shell's 128 + SIGINT, not a traceback.
         say("stableport: interrupted")
         return 130
-
-
-def say(line: str) -> None:
-    """Write one line to stderr, if there is a stderr that takes it: errors never crash."""
-    try:
-        sys.stderr.write(line + "\n")
-        sys.stderr.flush()
-    except (AttributeError, OSError, ValueError):  # closed (`2>&-`), full, or detached
-        pass
 
 
 def _main(args: list[str]) -> int:
@@ -181,27 +170,10 @@ def _port_line(
     env = env_option(env)
     pm, origin = load_with_origin(config, namespace)
     port = pm.port_for(name, env)
+    from ._hints import tell  # noqa: PLC0415 - after the lookup, like the loader above
+
     tell(pm, origin, name, env)
     return f"{port}\n"
-
-
-def tell(pm: "PortMap", origin: "Origin", name: str | None, env: str | None) -> None:
-    """Say on stderr what in a lookup looks like a mistake (see _hints)."""
-    from ._hints import lookup_notes, no_config_note, person_reads_stderr  # noqa: PLC0415
-
-    if origin.path is None and person_reads_stderr():
-        from ._config import working_directory  # noqa: PLC0415 - loaded by then
-
-        say(no_config_note(working_directory()))
-    for note in lookup_notes(pm, origin, name, env):
-        say(note)
-
-
-def env_option(env: str | None) -> str | None:
-    """--env's value normalized, so a bad one is named as the option the user typed."""
-    from ._names import normalize_name  # noqa: PLC0415 - loaded by then; kept off the top
-
-    return None if env is None else normalize_name(env, "environment name", "--env")
 
 
 def _discard_stdout() -> None:

@@ -5,7 +5,7 @@ import os
 import unicodedata
 
 from ._check import PROBLEM, Finding, check_map
-from ._cli import env_option, say
+from ._common import env_option, say
 from ._config import (
     ENV_VARIABLE,
     NAMESPACE_VARIABLE,

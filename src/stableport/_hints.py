@@ -8,6 +8,8 @@ leaving stdout as it was, so `PORT=$(stableport web)` is unchanged.
 
 import os
 
+from ._common import say
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -15,6 +17,16 @@ if TYPE_CHECKING:
 
     from ._config import Origin
     from ._portmap import PortMap
+
+
+def tell(pm: "PortMap", origin: "Origin", name: str | None, env: str | None) -> None:
+    """Say on stderr what in a lookup of name in env looks like a mistake."""
+    if origin.path is None and person_reads_stderr():
+        from ._config import working_directory  # noqa: PLC0415 - loaded by then
+
+        say(no_config_note(working_directory()))
+    for note in lookup_notes(pm, origin, name, env):
+        say(note)
 
 
 def lookup_notes(pm: "PortMap", origin: "Origin", name: str | None, env: str | None) -> list[str]:

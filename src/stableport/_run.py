@@ -5,10 +5,11 @@ import os
 import re
 import sys
 
-from ._cli import env_option, tell
+from ._common import env_option, say
 from ._config import CONFIG_VARIABLE, ENV_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
 from ._errors import StableportError
 from ._export import variables
+from ._hints import tell
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -114,8 +115,6 @@ def run_child(argv: list[str], environment: "dict[str, str]") -> int:
 
 def _failed(command: str, error: OSError) -> int:
     """One line naming the command, and the shell's status for why it could not start."""
-    from ._cli import say  # noqa: PLC0415 - the command line's one way to write an error
-
     if isinstance(error, FileNotFoundError):
         where = "" if os.sep in command else " on PATH"
         say(f"stableport: error: run: command {command!r} not found{where}")

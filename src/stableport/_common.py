@@ -1,0 +1,23 @@
+"""What every command shares, below all of them: stderr lines and --env's reading.
+
+_cli dispatches to _commands and _run, and both need these: kept here, the
+command line has no import circle, and a command module imports without _cli.
+"""
+
+import sys
+
+
+def say(line: str) -> None:
+    """Write one line to stderr, if there is a stderr that takes it: errors never crash."""
+    try:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):  # closed (`2>&-`), full, or detached
+        pass
+
+
+def env_option(env: str | None) -> str | None:
+    """--env's value normalized, so a bad one is named as the option the user typed."""
+    from ._names import normalize_name  # noqa: PLC0415 - loaded by then; kept off the top
+
+    return None if env is None else normalize_name(env, "environment name", "--env")
