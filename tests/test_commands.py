@@ -114,7 +114,7 @@ def test_list_without_services_says_so_on_stderr(capsys: pytest.CaptureFixture[s
         0,
         "",
         "stableport: no services declared in the built-in defaults "
-        f"(no stableport.toml or [tool.stableport] found in {os.getcwd()} or above it)\n",
+        f"(no stableport.toml or [tool.stableport] found in {Path.cwd()} or above it)\n",
     )
 
 
