@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 
 import stableport
-from stableport import PortMap
+from stableport import PortMap, _hints
+from stableport._check import check_map
+from stableport._cli import main
 from stableport._config import Origin
+from stableport._fixture import StableportFixture
 from stableport._hints import enclosing_project, lookup_notes
 
 from .util import SCRIPT, clean_environment, output_of, run
@@ -298,3 +301,74 @@ def test_the_fixture_used_as_the_module_names_the_mistake(pytester: pytest.Pytes
             "E *AttributeError: 'StableportFixture' object has no attribute 'no_such_thing'",
         ]
     )
+
+
+# -- the same, in this process (main() on real streams), for coverage of each branch --------
+
+
+def test_in_process_every_note_of_a_lookup(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(project)
+    monkeypatch.delenv("STABLEPORT_ENV", raising=False)
+    assert main(["wbe"]) == 0
+    assert "did you mean 'web'?" in capsys.readouterr().err
+    monkeypatch.setenv("STABLEPORT_ENV", "tset")
+    assert main(["web"]) == 0
+    assert "environment 'tset' is not among the envs" in capsys.readouterr().err
+
+
+def test_in_process_no_configuration_on_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for variable in ("STABLEPORT_CONFIG", "STABLEPORT_ENV", "STABLEPORT_NAMESPACE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(_hints, "person_reads_stderr", lambda: True)
+    assert main(["web"]) == 0
+    assert capsys.readouterr().err == f"{_hints.no_config_note(str(tmp_path))}\n"
+    assert main(["export"]) == 2
+    assert "nothing to export" in capsys.readouterr().err
+
+
+def test_in_process_init_in_a_subfolder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "shop"\n')
+    (tmp_path / "web").mkdir()
+    monkeypatch.chdir(tmp_path / "web")
+    assert main(["init", "web"]) == 0
+    assert f"({tmp_path / 'pyproject.toml'} is above this directory" in capsys.readouterr().out
+
+
+def test_person_reads_stderr_is_whether_stderr_is_a_terminal() -> None:
+    assert _hints.person_reads_stderr() is os.isatty(2)
+
+
+@pytest.mark.parametrize(
+    ("env", "override", "expected"),
+    [
+        ("prod", None, [("problem", "env")]),
+        (None, None, [("note", "env")]),
+        ("ci", "ci", [("note", "STABLEPORT_ENV='ci'")] * 2),  # "sets the default...", then this
+        ("dev", None, []),
+    ],
+)
+def test_check_grades_an_env_outside_envs(
+    env: str | None, override: str | None, expected: list[tuple[str, str]]
+) -> None:
+    pm = PortMap(["web"], envs=["dev", "test"], env=env, namespace="shop", port_range=(2000, 2999))
+    origin = Origin(None)
+    origin.env_override = override
+    found = check_map(pm, origin, "/nonexistent/ip_local_port_range")
+    assert [(finding.level, finding.subject) for finding in found] == expected
+
+
+def test_the_fixture_object_names_the_module_mistake_in_process() -> None:
+    fixture = StableportFixture("test")
+    with pytest.raises(AttributeError, match=r"it is not the module.*sp\.reload\)") as caught:
+        fixture.reload  # noqa: B018 - the attribute access is the test
+    assert (caught.value.name, caught.value.obj) == ("reload", fixture)
+    with pytest.raises(AttributeError, match=r"^'StableportFixture' object has no attribute 'x'$"):
+        fixture.x  # noqa: B018
+    assert not hasattr(fixture, "__wrapped__")
