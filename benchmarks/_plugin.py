@@ -34,7 +34,8 @@ REPRO_NO_OUTER = "stableport in inner sessions only, as with -p no:stableport"
 # The baseline's inner sessions load a module doing nothing through -p as well:
 # -p looks the name up among entry points first, which costs as much for any.
 NOOP_PLUGIN = "stableport_bench_noop_plugin"
-LEASE = "take a lease (flock on a file), release it"
+LEASE = "take a lease (a byte-range lock of the lock file), release it"
+LEASE_BENCH_SLOT = 1 << 33  # a lease's byte, in a directory of its own
 
 # Issue 15's reproducer, its inner sessions' arguments from the environment.
 REPRODUCER = """\
@@ -193,7 +194,7 @@ def _lease_seconds(rounds: int) -> list[float]:
         locks = Locks(Path(directory))
 
         def take_and_release() -> None:
-            locks.take("lease-bench-0")
+            locks.take(LEASE_BENCH_SLOT)
             locks.release()
 
         return per_call_seconds({LEASE: Call(take_and_release)}, rounds, 0.02)[LEASE]

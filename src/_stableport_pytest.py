@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 DEFAULT_TEST_ENV = "test"
 WORKER_VARIABLE = "PYTEST_XDIST_WORKER"
+COUNT_VARIABLE = "PYTEST_XDIST_WORKER_COUNT"
 # Leases 1, 2, ... use the environments ENV-gw0, ENV-gw1, ...; the highest
 # lease bounds how long ENV may be (checked once, before any worker starts).
 MAX_LEASES = 256
@@ -43,12 +44,51 @@ MAX_LEASES = 256
 class Settings:
     """What the options say for this session, worked out at configure time."""
 
-    __slots__ = ("env", "fixture", "worker")
+    __slots__ = ("env", "fixture", "worker", "workers")
 
-    def __init__(self, env: str, *, worker: str | None) -> None:
+    def __init__(self, env: str, *, worker: str | None, workers: int = 0) -> None:
         self.env = env
         self.worker = worker
+        self.workers = workers  # xdist's worker count, on a worker
         self.fixture: StableportFixture | None = None
+
+
+class Reporter:
+    """pytest's summary lines about leases: this process's, and on a controller its workers'.
+
+    Registered by sessions that use the fixture, and by xdist controllers
+    (which import nothing else of stableport), so that other sessions run none
+    of it.
+    """
+
+    def __init__(self) -> None:
+        self.fixture: StableportFixture | None = None
+        self.workers: list[str] = []
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """On an xdist worker, hand this worker's lease to the controller."""
+        workeroutput = getattr(session.config, "workeroutput", None)
+        line = self._line(session.config)
+        if workeroutput is not None and line is not None:
+            workeroutput["stableport"] = line
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: object, error: object) -> None:  # noqa: ARG002 - xdist's
+        """On the xdist controller: what a worker said about its lease, if anything."""
+        output = getattr(node, "workeroutput", None) or {}
+        if "stableport" in output:
+            self.workers.append(str(output["stableport"]))
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        """The lines, when a lease is not the one a run alone gets (or with -v)."""
+        line = self._line(terminalreporter.config)
+        for text in ([line] if line is not None else []) + sorted(self.workers):
+            terminalreporter.write_line(f"stableport: {text}")
+
+    def _line(self, config: pytest.Config) -> str | None:
+        if self.fixture is None:
+            return None
+        return self.fixture.describe(verbose=config.option.verbose > 0)
 
 
 # Unsubscripted on purpose (see the module docstring); the string annotation is
@@ -110,26 +150,24 @@ def pytest_configure(config: pytest.Config) -> None:
         from stableport._fixture import checked_env  # noqa: PLC0415
 
         env = checked_env(value, where)
-    worker = _xdist_worker(config)
-    config.stash[SETTINGS] = Settings(env, worker=worker)
+    worker, count = _xdist_worker(config)
+    config.stash[SETTINGS] = Settings(env, worker=worker, workers=count)
     workers = getattr(config.option, "numprocesses", None)  # xdist's -n, once it is resolved
-    most = getattr(config.option, "maxprocesses", None)  # xdist's --maxprocesses
-    if isinstance(workers, int) and isinstance(most, int) and most > 0:
-        workers = min(workers, most)
     if worker is None and isinstance(workers, int) and workers > 0:
-        # The xdist controller, once, before any worker starts: checks the
-        # worker count against the project's map (which an xdist run's startup
-        # dwarfs) and collects the workers' leases for the summary.
-        from stableport._fixture import start_controller  # noqa: PLC0415
-
-        start_controller(config, workers, env)
+        # The xdist controller collects the workers' leases for the summary;
+        # it loads nothing: whether the range holds the workers apart is
+        # checked by each worker whose tests ask for a port.
+        config.pluginmanager.register(Reporter(), "stableport-reporter")
 
 
-def _xdist_worker(config: pytest.Config) -> str | None:
-    """This process's xdist worker id; None outside a worker."""
+def _xdist_worker(config: pytest.Config) -> tuple[str | None, int]:
+    """This process's xdist worker id (None outside a worker) and the worker count (else 0)."""
     workerinput: dict[str, object] = getattr(config, "workerinput", None) or {}
     worker = workerinput.get("workerid") or os.environ.get(WORKER_VARIABLE) or None
-    return None if worker is None else str(worker)
+    if worker is None:
+        return None, 0
+    count = str(workerinput.get("workercount") or os.environ.get(COUNT_VARIABLE) or "")
+    return str(worker), int(count) if count.isdigit() and count.isascii() else 0
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,11 @@ STABLEPORT_VARIABLES = (
     "STABLEPORT_CONFIG",
     "STABLEPORT_PINS",
     "STABLEPORT_NAMESPACE",
+    "STABLEPORT_TEST_PORTS",
 )
+# Under `pytest -n N` this suite runs in xdist workers, whose variables would
+# make every pytester session inside a test believe it is a worker too.
+XDIST_VARIABLES = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID")
 
 
 @pytest.fixture(autouse=True)
@@ -22,7 +26,7 @@ def clean_stableport_state(
     # An empty directory as the working directory: discovery never finds the
     # repository's own pyproject.toml.
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
-    for variable in STABLEPORT_VARIABLES:
+    for variable in STABLEPORT_VARIABLES + XDIST_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
     # The fixture's leases in a directory of this test's own (subprocesses
     # inherit it): the user-wide default would let any other pytest run on

@@ -3,12 +3,12 @@
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -16,15 +16,11 @@ from typing import Any, cast
 import pytest
 
 import stableport
-from stableport._fixture import (
-    Reporter,
-    _take_lease,
-    check_worker_count,
-    lease_family,
-    overlay_envs,
-)
+from _stableport_pytest import Reporter
+from stableport import _leases
+from stableport._fixture import StableportFixture, capacity_problem, lease_family, overlay_envs
 from stableport._hashing import key_bytes, probe_sequence
-from stableport._leases import Locks
+from stableport._leases import Locks, lease_directory, lease_slot
 
 pytest_plugins = ["pytester"]
 
@@ -276,7 +272,8 @@ def probe(pytester: pytest.Pytester, *args: str) -> Record:
 
 @pytest.fixture
 def lease_dir() -> Path:
-    return Path(os.environ["STABLEPORT_LEASE_DIR"])
+    """This test's lease directory (conftest gives each test its own)."""
+    return lease_directory()
 
 
 @pytest.fixture
@@ -287,9 +284,9 @@ def held(lease_dir: Path) -> Iterator[Locks]:
     locks.release()
 
 
-def lease_file(env: str, number: int) -> str:
-    """The lease file of the project in the working directory (pytester's)."""
-    return f"lease-{lease_family(stableport.load(), env)}-{number}"
+def lease_file(env: str, number: int) -> int:
+    """The lock (byte) of a lease of the project in the working directory (pytester's)."""
+    return lease_slot(lease_family(stableport.load(), env), number)
 
 
 @pytest.mark.usefixtures("project")
@@ -331,7 +328,7 @@ def test_a_port_another_run_holds_is_passed_over(
     alone = probe(pytester)["ports"]
     assert isinstance(alone, dict)
     taken = alone["cache"]
-    assert held.take(f"port-{taken}")
+    assert held.take(taken)
     moved = probe(pytester)
     assert isinstance(moved["ports"], dict)
     assert {name: port for name, port in moved["ports"].items() if name != "cache"} == {
@@ -346,7 +343,10 @@ def test_a_port_another_run_holds_is_passed_over(
     )
     result = pytester.runpytest()
     result.stdout.fnmatch_lines(
-        [f"stableport: lease 0, env 'test'; moved off ports held by other runs: cache {taken} -> *"]
+        [
+            f"stableport: lease 0, env 'test'; moved off ports held by other runs or in use: "
+            f"cache {taken} -> *"
+        ]
     )
 
 
@@ -355,7 +355,7 @@ def test_a_pin_another_live_run_holds_is_passed_over_too(
 ) -> None:
     pytester.makefile(".toml", stableport='services = ["billing"]\n[pins]\nbilling = 8001')
     assert probe(pytester)["ports"]["billing"] == 8001
-    assert held.take("port-8001")
+    assert held.take(8001)
     moved = probe(pytester)["ports"]["billing"]
     home = stableport.load(pytester.path / "stableport.toml")
     order = probe_sequence(key_bytes("billing", "test"), *home.port_range)
@@ -388,24 +388,18 @@ def test_a_lease_beyond_the_overlay_never_gets_a_port_of_the_project(
         skip.add(record["ports"][name])
 
 
-@pytest.mark.parametrize("kind", ["lease", "port"])
 @pytest.mark.usefixtures("project")
 def test_a_lock_file_that_cannot_be_opened_fails_naming_the_lease_directory(
-    pytester: pytest.Pytester, lease_dir: Path, kind: str
+    pytester: pytest.Pytester, lease_dir: Path
 ) -> None:
-    name = (
-        lease_file("test", 0)
-        if kind == "lease"
-        else f"port-{stableport.port_for('db', env='test')}"
-    )
-    (lease_dir / name).symlink_to(lease_dir / "elsewhere")  # O_NOFOLLOW: ELOOP
+    (lease_dir / "locks").symlink_to(lease_dir / "elsewhere")  # O_NOFOLLOW: ELOOP
     pytester.makepyfile(test_probe="def test_port(stableport):\n    stableport('db')\n")
     result = pytester.runpytest()
-    result.assert_outcomes(**({"errors": 1} if kind == "lease" else {"failed": 1}))
+    result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         [
-            f"*stableport: lease file '{name}' in lease directory '{lease_dir}' cannot be "
-            f"opened: Too many levels of symbolic links (holding * leases and ports); *"
+            f"*stableport: lock file 'locks' in lease directory '{lease_dir}' cannot be "
+            f"opened: Too many levels of symbolic links (holding 0 leases and ports); *"
         ]
     )
     assert "Traceback" not in result.stdout.str()
@@ -438,78 +432,162 @@ def test_leases_can_be_turned_off(
     pytester.runpytest("-v", *args).stdout.fnmatch_lines(["stableport: leases off, env 'test'"])
 
 
+def test_one_user_s_runs_meet_in_one_place_whatever_their_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Not $XDG_RUNTIME_DIR nor $TMPDIR: a terminal, ssh, cron, su and an IDE
+    # differ in both, and two places would give two runs lease 0.
+    monkeypatch.delenv("STABLEPORT_LEASE_DIR")
+    places = set()
+    for runtime in (None, str(tmp_path)):
+        for temporary in (None, str(tmp_path)):
+            for variable, value in (("XDG_RUNTIME_DIR", runtime), ("TMPDIR", temporary)):
+                if value is None:
+                    monkeypatch.delenv(variable, raising=False)
+                else:
+                    monkeypatch.setenv(variable, value)
+            places.add(lease_directory())
+    assert places == {Path(_leases.DEFAULT_PARENT) / f"stableport-{os.getuid()}"}
+    # The variable names the parent: a subdirectory of this user's own in it.
+    monkeypatch.setenv("STABLEPORT_LEASE_DIR", str(tmp_path))
+    where = lease_directory()
+    assert where == tmp_path / f"stableport-{os.getuid()}"
+    assert where.stat().st_mode & 0o777 == 0o700
+
+
 @pytest.mark.usefixtures("project")
-def test_leases_live_in_the_runtime_directory_else_a_private_temporary_one(
+def test_runs_with_and_without_xdg_runtime_dir_take_distinct_leases(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    # The user's own lease directory, as both runs would use; a namespace of
+    # this test's own keeps other runs on this host out of its lease family.
+    namespace = f"xdg-{os.getpid()}-{time.monotonic_ns()}"
+    config = f'{PROJECT}namespace = "{namespace}"\n'
+    (pytester.path / "stableport.toml").write_text(config)
     monkeypatch.delenv("STABLEPORT_LEASE_DIR")
     runtime = tmp_path / "runtime"
-    runtime.mkdir()
+    runtime.mkdir(mode=0o700)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
-    probe(pytester)
-    assert (runtime / "stableport" / lease_file("test", 0)).is_file()
+    with live_run(tmp_path / "holder", config) as holder:
+        monkeypatch.delenv("XDG_RUNTIME_DIR")
+        assert probe(pytester)["lease"] != holder["lease"]
 
-    monkeypatch.delenv("XDG_RUNTIME_DIR")
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # what TMPDIR would set
-    probe(pytester)
-    private = tmp_path / f"stableport-{os.getuid()}"
-    assert (private / lease_file("test", 0)).is_file()
-    assert private.stat().st_mode & 0o777 == 0o700
+
+def unusable_parent(kind: str, parent: Path) -> str:
+    """STABLEPORT_LEASE_DIR whose stableport-UID is unusable in the way kind says."""
+    where = parent / f"stableport-{os.getuid()}"
+    if kind == "a file":
+        where.write_text("")
+    elif kind == "open to all":
+        where.mkdir(mode=0o777)
+        where.chmod(0o777)
+    elif kind == "a link":
+        (parent / "elsewhere").mkdir(mode=0o700)
+        where.symlink_to(parent / "elsewhere")
+    elif kind == "relative":
+        return "leases"
+    return str(parent)
 
 
 @pytest.mark.parametrize(
-    ("make", "message"),
+    ("kind", "message"),
     [
-        (lambda path: path.write_text(""), "cannot be created: File exists"),
-        (lambda path: path.mkdir(mode=0o777) or path.chmod(0o777), "is not a directory private"),
+        ("a file", "(from STABLEPORT_LEASE_DIR) cannot be created: File exists*"),
+        ("open to all", "(from STABLEPORT_LEASE_DIR) is writable by others (mode 777), not a*"),
+        ("a link", "(from STABLEPORT_LEASE_DIR) is a symbolic link, not a directory private*"),
     ],
 )
 @pytest.mark.usefixtures("project")
 def test_an_unusable_lease_directory_fails_the_test_with_one_line(
-    pytester: pytest.Pytester,
-    monkeypatch: pytest.MonkeyPatch,
-    make: "Callable[[Path], object]",
-    message: str,
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, kind: str, message: str
 ) -> None:
-    where = pytester.path / "unusable-leases"
-    make(where)
-    monkeypatch.setenv("STABLEPORT_LEASE_DIR", str(where))
+    parent = pytester.path / "unusable-leases"
+    parent.mkdir()
+    monkeypatch.setenv("STABLEPORT_LEASE_DIR", unusable_parent(kind, parent))
+    pytester.makepyfile(test_probe="def test_port(stableport):\n    stableport('billing')\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    where = parent / f"stableport-{os.getuid()}"
+    result.stdout.fnmatch_lines([f"stableport: lease directory '{where}' {message}"])
+
+
+@pytest.mark.usefixtures("project")
+def test_a_relative_lease_directory_is_refused(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each run would resolve it from its own directory: two places, two lease 0s.
+    monkeypatch.setenv("STABLEPORT_LEASE_DIR", "leases")
     pytester.makepyfile(test_probe="def test_port(stableport):\n    stableport('billing')\n")
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        [f"stableport: lease directory '{where}' (from STABLEPORT_LEASE_DIR) {message}*"]
+        ["stableport: STABLEPORT_LEASE_DIR='leases' is a relative path, which each run would *"]
     )
+    assert not (pytester.path / "leases").exists()
+
+
+def test_the_lock_file_never_lands_in_the_named_directory_itself(tmp_path: Path) -> None:
+    # STABLEPORT_LEASE_DIR=/ once put lock files in /: now always a
+    # subdirectory of this user's own, created private.
+    os.environ["STABLEPORT_LEASE_DIR"] = str(tmp_path)  # conftest restores it
+    locks = Locks(lease_directory())
+    assert locks.take(20001)
+    assert [path.name for path in tmp_path.iterdir()] == [f"stableport-{os.getuid()}"]
+    locks.release()
 
 
 # -- before any test: the controller checks once ------------------------------------
 
 
-def test_a_worker_count_beyond_what_the_range_holds_fails_once_before_tests(
+TIGHT_DECLARED = """
+services = ["a", "b", "c", "d"]
+envs = ["dev", "test"]
+range = [20000, 20040]
+"""
+
+
+def test_a_worker_beyond_what_the_range_holds_fails_its_tests_saying_so(
     pytester: pytest.Pytester,
 ) -> None:
     # 4 services in dev and test: 8 of 41 ports, one excluded (20000, DNP3);
     # 32 left hold 4 workers apart at most half full.
+    pytester.makefile(".toml", stableport=TIGHT_DECLARED)
+    pytester.makepyfile(test_probe="def test_port(stableport):\n    stableport('a')\n")
+    pytester.runpytest_subprocess("-n", "4", "--dist", "each").assert_outcomes(passed=4)
+    result = pytester.runpytest_subprocess("-n", "5", "--dist", "each")
+    # Every worker's test that asks for a port (none would be kept apart from
+    # the others reliably): checked where needed, by the workers, not the controller.
+    result.assert_outcomes(errors=5)
+    result.stdout.fnmatch_lines(
+        [
+            "*stableport: -n 5: range 20000-20040 holds the 4 declared services of at most "
+            "4 workers apart (keeping it at most half full); use at most 4 workers, widen range "
+            "or declare fewer services"
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_a_suite_that_never_asks_for_a_port_runs_under_any_worker_count(
+    pytester: pytest.Pytester,
+) -> None:
+    # Issue 19's reproducer: 10 services in 100 ports, one plain test, -n 8.
     pytester.makefile(
         ".toml",
-        stableport="""
-        services = ["a", "b", "c", "d"]
-        envs = ["dev", "test"]
-        range = [20000, 20040]
-        """,
+        stableport='services = ["s0","s1","s2","s3","s4","s5","s6","s7","s8","s9"]\n'
+        "range = [8000, 8099]\n",
     )
-    pytester.makepyfile(test_probe="def test_port(stableport):\n    stableport('a')\n")
-    pytester.runpytest_subprocess("-n", "4").assert_outcomes(passed=1)
-    result = pytester.runpytest_subprocess("-n", "5")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    message = (
-        "ERROR: stableport: -n 5: range 20000-20040 holds the 4 declared services of at most "
-        "4 workers apart (keeping it at most half full); use at most 4 workers, widen range "
-        "or declare fewer services"
+    pytester.makepyfile(
+        test_plain="""
+        import sys
+
+        def test_plain():
+            assert "stableport" not in sys.modules
+        """
     )
-    assert result.stderr.lines.count(message) == 1
-    assert "Traceback" not in result.stderr.str()
-    assert "node down" not in result.stdout.str() + result.stderr.str()
+    result = pytester.runpytest_subprocess("-n", "8", "--dist", "each")
+    result.assert_outcomes(passed=8)
+    assert not list(Path(os.environ["STABLEPORT_LEASE_DIR"]).iterdir())  # no lock taken
 
 
 @pytest.mark.parametrize(
@@ -588,19 +666,23 @@ def test_a_session_killed_with_sigkill_frees_its_lease(
 
 
 @pytest.mark.usefixtures("project")
-def test_two_projects_running_at_once_each_get_lease_0(
+def test_two_projects_running_at_once_never_share_a_port(
     pytester: pytest.Pytester, tmp_path: Path
 ) -> None:
     # Another project, whose test ports land on some of this one's.
     with live_run(tmp_path / "other", 'services = ["cache", "billing"]\nenv = "dev"\n') as theirs:
         assert theirs["lease"] == 0
         ours = probe(pytester)
-    assert ours["lease"] == 0
-    assert ours["env"] == "test"
-    # The port locks keep the two projects' live runs apart all the same.
+        result = pytester.runpytest()
+    # One of ours is a declared port of theirs: rather than move a declared
+    # service, this run passes over lease 0 whole, and says why.
+    alone = {stableport.port_for(name, env="test") for name in DECLARED}
+    assert alone & set(theirs["ports"])
+    assert ours["lease"] == 1
+    result.stdout.fnmatch_lines(
+        ["stableport: lease 1, env 'test-gw0'; passed over lease 0: port * of '*' is held by *"]
+    )
     assert not set(ours["ports"].values()) & set(theirs["ports"])
-    alone = {stableport.port_for(name, env="test") for name in DECLARED + UNDECLARED}
-    assert alone & set(theirs["ports"])  # without the locks, the two would have collided
 
 
 # -- xdist's hand-off, in this process: a worker's lease reaches the controller's summary ----
@@ -635,7 +717,7 @@ def test_a_worker_hands_its_lease_to_the_controller(
 
 
 def test_the_controller_prints_every_worker_s_line() -> None:
-    reporter = Reporter(None)  # what the controller registers
+    reporter = Reporter()  # what the controller registers
     for line in ("gw1: lease 4, env 'test-gw3'", "gw0: lease 3, env 'test-gw2'"):
         reporter.pytest_testnodedown(SimpleNamespace(workeroutput={"stableport": line}), None)
     reporter.pytest_testnodedown(SimpleNamespace(workeroutput={}), None)  # nothing to say
@@ -653,18 +735,27 @@ def test_the_controller_prints_every_worker_s_line() -> None:
 
 def test_a_lock_is_held_by_one_holder_until_released(lease_dir: Path) -> None:
     first, second = Locks(lease_dir), Locks(lease_dir)
-    assert first.take("lease-x-0")
-    assert not first.take("lease-x-0")  # already its own: never handed out twice
-    assert not second.take("lease-x-0")
-    first.release()
-    assert second.take("lease-x-0")
+    assert first.take(20001)
+    assert not first.take(20001)  # already its own: never handed out twice
+    assert not second.take(20001)
+    assert second.take(20002)  # one byte each
+    first.give_back(20001)
+    assert not first.holds(20001)
+    assert second.take(20001)
     second.release()
+    assert first.take(20002)
+    first.release()
 
 
-def test_when_every_lease_is_held_the_fixture_says_so(lease_dir: Path, held: Locks) -> None:
-    assert all(held.take(f"lease-family-{number}") for number in range(256))
-    with pytest.raises(pytest.fail.Exception, match="all 256 leases of env 'ci' are held"):
-        _take_lease(Locks(lease_dir), "family", "ci", 0)
+@pytest.mark.usefixtures("project")
+def test_when_every_lease_is_held_the_fixture_says_so(
+    pytester: pytest.Pytester, held: Locks
+) -> None:
+    assert all(held.take(lease_file("ci", number)) for number in range(256))
+    pytester.makepyfile(test_probe="def test_port(stableport):\n    stableport('db')\n")
+    result = pytester.runpytest("--stableport-env", "ci")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["stableport: all 256 leases of env 'ci' are held by live *"])
 
 
 @pytest.mark.usefixtures("project")
@@ -672,7 +763,7 @@ def test_when_every_port_is_held_the_test_fails_naming_the_service(
     pytester: pytest.Pytester, held: Locks
 ) -> None:
     pytester.makefile(".toml", stableport="range = [20001, 20003]")
-    assert all(held.take(f"port-{port}") for port in (20001, 20002, 20003))
+    assert all(held.take(port) for port in (20001, 20002, 20003))
     pytester.makepyfile(test_probe="def test_port(stableport):\n    stableport('cache')\n")
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
@@ -689,15 +780,139 @@ def test_a_map_without_services_needs_no_overlay() -> None:
     assert len(overlay_envs(stableport.PortMap(["a"]), "test")) == 64
 
 
-def test_the_worker_count_check_fails_once_and_leaves_a_broken_config_to_the_tests(
-    tmp_path: Path,
+def test_the_worker_count_check_says_what_fits() -> None:
+    tight = stableport.PortMap(["a"], port_range=(20001, 20010))
+    assert capacity_problem(tight, 4, "test") is None
+    assert capacity_problem(stableport.PortMap(), 1000, "test") is None  # nothing declared
+    assert capacity_problem(tight, 5, "test") == (
+        "-n 5: range 20001-20010 holds the 1 declared services of at most 4 workers apart "
+        "(keeping it at most half full); use at most 4 workers, widen range or declare fewer "
+        "services"
+    )
+    # -n 1 in a range that holds no worker apart: not "use at most 0 workers".
+    full = stableport.PortMap(["a", "b"], port_range=(20001, 20004))
+    assert capacity_problem(full, 1, "test") == (
+        "-n 1: range 20001-20004 holds the 2 declared services of at most 0 workers apart "
+        "(keeping it at most half full); run without -n, widen range or declare fewer services"
+    )
+
+
+# -- issue 19: case, deleted lock files, descriptors ---------------------------------
+
+CASES = """
+def test_case(stableport):
+    assert stableport("billing") == stableport("Billing") == stableport("BILLING")
+    assert stableport("Cache") == stableport("cache")
+    assert stableport.moved == []
+"""
+
+
+@pytest.mark.usefixtures("project")
+def test_names_that_differ_only_in_case_get_one_port(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_case=CASES)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    assert "stableport:" not in result.stdout.str()  # nothing moved, no other run blamed
+
+
+@pytest.fixture
+def slow_watch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Holders that never check their file on their own: only take() does."""
+    monkeypatch.setattr(_leases, "WATCH_SECONDS", 3600.0)
+
+
+def test_a_deleted_lock_file_is_put_back_with_its_locks_before_anyone_else_takes_them(
+    lease_dir: Path,
 ) -> None:
-    (tmp_path / "stableport.toml").write_text("servics = 1")
-    os.chdir(tmp_path)  # the clean_stableport_state fixture restores it
-    stableport.reload()
-    check_worker_count(1000, "test")  # no UsageError: the tests report the config
-    (tmp_path / "stableport.toml").write_text('services = ["a"]\nrange = [20001, 20010]')
-    stableport.reload()
-    check_worker_count(4, "test")
-    with pytest.raises(pytest.UsageError, match="-n 5: range 20001-20010 holds the 1 declared"):
-        check_worker_count(5, "test")
+    holder, newcomer = Locks(lease_dir), Locks(lease_dir)
+    assert holder.take(20001)
+    (lease_dir / "locks").unlink()  # a cleaner
+    # The newcomer finds no file and a live holder: it waits for the holder's
+    # watcher to put the file back, its lock in it.
+    assert not newcomer.take(20001)
+    assert newcomer.take(20002)
+    assert holder.lost == []
+    holder.release()
+    newcomer.release()
+
+
+@pytest.mark.usefixtures("slow_watch")
+def test_a_newcomer_waits_for_live_holders_and_then_gives_up_saying_why(
+    lease_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_leases, "WAIT_SECONDS", 0.2)
+    holder, newcomer = Locks(lease_dir), Locks(lease_dir)
+    assert holder.take(20001)
+    (lease_dir / "locks").unlink()
+    with pytest.raises(stableport.ConfigError, match="was deleted while live test runs held"):
+        newcomer.take(20001)
+    assert holder.take(20002)  # the holder puts it back at its next lock
+    assert not newcomer.take(20001)
+    holder.release()
+    newcomer.release()
+
+
+@pytest.mark.usefixtures("slow_watch")
+def test_a_lock_taken_while_the_whole_directory_was_gone_is_reported_lost(
+    lease_dir: Path,
+) -> None:
+    holder, newcomer = Locks(lease_dir), Locks(lease_dir)
+    assert holder.take(20001)
+    shutil.rmtree(lease_dir)  # its directory lock went with it: nobody seems alive
+    assert newcomer.take(20001)
+    assert holder.take(20002)  # notices, puts its locks in the new file: one is taken
+    assert holder.lost == [20001]
+    assert not holder.holds(20001)
+    fixture = StableportFixture("test", lease=0, project=stableport.PortMap(), locks=holder)
+    with pytest.raises(pytest.fail.Exception, match=r"was deleted .* \(20001\): this run's"):
+        fixture("cache")
+    holder.release()
+    newcomer.release()
+
+
+@pytest.mark.usefixtures("project")
+def test_a_run_never_takes_the_lease_of_a_run_whose_lock_file_was_deleted(
+    pytester: pytest.Pytester, tmp_path: Path, lease_dir: Path
+) -> None:
+    with live_run(tmp_path / "holder", PROJECT) as holder:
+        (lease_dir / "locks").unlink()
+        assert probe(pytester)["lease"] != holder["lease"]
+
+
+MANY = """
+import os
+
+
+def test_many(stableport):
+    before = len(os.listdir("/proc/self/fd"))
+    ports = [stableport(f"service-{index}") for index in range(300)]
+    assert len(set(ports)) == 300
+    print("descriptors", before, len(os.listdir("/proc/self/fd")))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts /proc/self/fd")
+def test_300_services_under_ulimit_200_hold_a_bounded_number_of_descriptors(
+    pytester: pytest.Pytester,
+) -> None:
+    import resource  # noqa: PLC0415 - POSIX only
+
+    pytester.makepyfile(test_many=MANY)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (200, 200))
+
+    result = subprocess.run(
+        [*PYTEST, "-p", "no:xdist", "-s"],
+        cwd=pytester.path,
+        preexec_fn=limit,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout
+    before, after = next(
+        line.split()[1:] for line in result.stdout.splitlines() if "descriptors" in line
+    )
+    # The lock file and the lease directory, whatever the number of ports.
+    assert int(after) - int(before) <= 2

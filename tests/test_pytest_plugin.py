@@ -44,7 +44,7 @@ def test_records_its_ports(stableport, index):
     if stableport.worker is None:
         # Outside xdist: exactly the module API in the test environment.
         assert ports == {name: sp.port_for(name, env=stableport.env) for name in SERVICES}
-        assert stableport.map is sp._api.default_map()
+        assert stableport.map == sp._api.default_map()
     record = {"env": stableport.env, "worker": stableport.worker, "ports": ports}
     out = Path("records") / f"{stableport.worker or 'main'}-{index}.json"
     out.parent.mkdir(exist_ok=True)
@@ -207,9 +207,10 @@ def test_every_worker_gets_a_lease_of_its_own(
     pytester.runpytest().assert_outcomes(passed=1)
 
 
-def test_the_overlay_follows_a_reloaded_project_map(
+def test_the_fixture_reads_the_project_map_once_per_session(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Its ports are locked for the session: a reload() in a test moves none.
     monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw0")
     monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
     pytester.makefile(".toml", stableport='services = ["billing"]')
@@ -221,14 +222,14 @@ def test_the_overlay_follows_a_reloaded_project_map(
 
         def test_reload(stableport):
             first = stableport.map
-            assert stableport.map is first  # built once
             assert first.services == ("billing",)
+            billing = stableport("billing")
             Path("stableport.toml").write_text('services = ["billing", "auth"]')
-            assert stableport.map is first  # until the project map is reloaded
             sp.reload()
-            assert stableport.map.services == ("auth", "billing")
+            assert stableport.map is first
+            assert stableport("billing") == billing
             assert stableport("auth") == (
-                sp.load().overlay(f"test-gw{i}" for i in range(64)).port_for("auth", "test-gw0")
+                first.port_for("auth", "test-gw0")  # undeclared, as the session began
             )
         """
     )
@@ -407,7 +408,8 @@ def test_an_overlay_env_the_project_declares_fails_cleanly(
     pytester.makefile(".toml", stableport='services = ["billing"]\nenvs = ["dev", "test-gw0"]')
     pytester.makepyfile("def test_port(stableport):\n    stableport('billing')\n")
     result = pytester.runpytest()
-    result.assert_outcomes(failed=1)
+    result.assert_outcomes(errors=1)  # when the session takes its lease
+    assert "During handling" not in result.stdout.str()
     result.stdout.fnmatch_lines(
         [
             "*stableport: overlay environment 'test-gw0' is already declared in envs; "
@@ -459,7 +461,8 @@ def test_the_free_check_names_port_service_env_and_holder(
     if ini:
         pytester.makeini(ini)
     pytester.makepyfile(CHECKED)
-    result = pytester.runpytest(*args)
+    # Leases off: with them, the fixture passes over a port someone serves.
+    result = pytester.runpytest(*args, "--stableport-leases=off")
     result.assert_outcomes(failed=1)
     who = (
         f"held by pid {pid} ({name})"
@@ -493,10 +496,23 @@ def test_the_free_check_is_off_by_default_and_per_call_either_way(
             assert stableport("billing", check_free=False) == {port}
         """
     )
-    pytester.runpytest().assert_outcomes(passed=2, failed=1)
-    result = pytester.runpytest("--stableport-check-free")
+    pytester.runpytest("--stableport-leases=off").assert_outcomes(passed=2, failed=1)
+    result = pytester.runpytest("--stableport-check-free", "--stableport-leases=off")
     result.assert_outcomes(passed=1, failed=2)
     result.stdout.fnmatch_lines(["*_ test_off_by_default _*", f"stableport: port {port} for *"])
+
+
+def test_with_leases_a_served_port_is_passed_over_and_the_check_passes(
+    pytester: pytest.Pytester, holder: tuple[int, int, str]
+) -> None:
+    port, _, _ = holder
+    pytester.makefile(".toml", stableport=f"[pins]\nbilling = {port}")
+    pytester.makepyfile(CHECKED)
+    result = pytester.runpytest("--stableport-check-free")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [f"stableport: lease 0, env 'test'; moved off * billing {port} -> *"]
+    )
 
 
 def test_a_free_port_passes_the_check(pytester: pytest.Pytester) -> None:

@@ -257,12 +257,15 @@ def load_with_origin(
     namespace: str | None = None,
     *,
     variables: bool = True,
+    start: str | None = None,
 ) -> "tuple[PortMap, Origin]":
     """load(), and where the map came from (for the command line's list and check).
 
     namespace is the command line's --namespace: it wins over $STABLEPORT_NAMESPACE,
     which wins over the file's key, as --env and $STABLEPORT_ENV do for env.
     variables=False reads the file alone: no $STABLEPORT_ENV, _NAMESPACE or _PINS.
+    start is where discovery begins instead of the working directory (the
+    pytest fixture's: its session's root directory).
     """
     environ = os.environ
     found: str | None
@@ -273,7 +276,7 @@ def load_with_origin(
         found = _path_argument(path)
         config = read_settings(found)
     else:
-        found, document = discover(working_directory())
+        found, document = discover(working_directory() if start is None else start)
         config = {} if found is None else read_settings(found, document)
     origin = Origin(None if found is None else _absolute(found))
     label = "the built-in defaults" if found is None else shown(found)

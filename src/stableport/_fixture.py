@@ -13,16 +13,18 @@ is passed over for the next in the name's probe order, so no two live test
 processes are ever handed the same port.
 """
 
+import contextlib
 import hashlib
 
 import pytest
 
-from _stableport_pytest import MAX_LEASES  # loaded already: it imports this module
+from _stableport_pytest import MAX_LEASES, Reporter  # loaded already: it imports this module
 
 from . import _leases
-from ._api import default_map
+from ._config import load_with_origin
 from ._errors import StableportError
 from ._hashing import key_bytes, key_prefix, probe_sequence
+from ._live import port_status
 from ._names import MAX_NAME_LENGTH, normalize_name
 from ._portmap import blocked_ports
 
@@ -69,64 +71,18 @@ def overlay_envs(project: "PortMap", env: str) -> tuple[str, ...]:
     return tuple(f"{env}-gw{index}" for index in range(count))
 
 
-def start_controller(config: pytest.Config, workers: int, env: str) -> None:
-    """On the xdist controller, before any worker starts: check the count, collect leases."""
-    check_worker_count(workers, env)
-    config.pluginmanager.register(Reporter(None), "stableport-reporter")
-
-
-class Reporter:
-    """pytest's summary lines about leases: this process's, and on a controller its workers'.
-
-    A plugin registered only by sessions that use the fixture (and by xdist
-    controllers), so that sessions that never do run none of it.
-    """
-
-    def __init__(self, fixture: "StableportFixture | None") -> None:
-        self.fixture = fixture
-        self.workers: list[str] = []
-
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        """On an xdist worker, hand this worker's lease to the controller."""
-        workeroutput = getattr(session.config, "workeroutput", None)
-        line = self._line(session.config)
-        if workeroutput is not None and line is not None:
-            workeroutput["stableport"] = line
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_testnodedown(self, node: object, error: object) -> None:  # noqa: ARG002 - xdist's
-        """On the xdist controller: what a worker said about its lease, if anything."""
-        output = getattr(node, "workeroutput", None) or {}
-        if "stableport" in output:
-            self.workers.append(str(output["stableport"]))
-
-    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        """The lines, when a lease is not the one a run alone gets (or with -v)."""
-        line = self._line(terminalreporter.config)
-        for text in ([line] if line is not None else []) + sorted(self.workers):
-            terminalreporter.write_line(f"stableport: {text}")
-
-    def _line(self, config: pytest.Config) -> str | None:
-        if self.fixture is None:
-            return None
-        return self.fixture.describe(verbose=config.option.verbose > 0)
-
-
-def check_worker_count(workers: int, env: str) -> None:
-    """On the xdist controller: fail once, before tests start, if the range cannot hold workers."""
-    try:
-        project = default_map()
-    except StableportError:
-        return  # each test that asks for a port fails with the message instead
+def capacity_problem(project: "PortMap", workers: int, env: str) -> str | None:
+    """Why the range cannot hold the declared services of workers xdist workers apart, or None."""
     held = len(overlay_envs(project, env))
-    if project.services and workers > held:
-        low, high = project.port_range
-        raise pytest.UsageError(
-            f"stableport: -n {workers}: range {low}-{high} holds the "
-            f"{len(project.services)} declared services of at most {held} workers apart "
-            f"(keeping it at most half full); use at most {held} workers, widen range or "
-            f"declare fewer services"
-        )
+    if not project.services or workers <= held:
+        return None
+    low, high = project.port_range
+    most = f"use at most {held} workers" if held else "run without -n"
+    return (
+        f"-n {workers}: range {low}-{high} holds the {len(project.services)} declared services "
+        f"of at most {held} workers apart (keeping it at most half full); {most}, widen range "
+        f"or declare fewer services"
+    )
 
 
 class StableportFixture:
@@ -134,9 +90,9 @@ class StableportFixture:
 
     ``env`` is the environment of this process's ports: the test environment
     for lease 0, ``ENV-gw{k-1}`` for lease k. ``map`` is the PortMap they come
-    from: the project's map, or for lease k >= 1 that map with every lease's
-    environment resolved together as one overlay above it. ``lease`` is None
-    when leasing is off or unavailable.
+    from: the project's map (found from where pytest started), or for lease
+    k >= 1 that map with every lease's environment resolved together as one
+    overlay above it. ``lease`` is None when leasing is off or unavailable.
     """
 
     def __init__(
@@ -145,7 +101,8 @@ class StableportFixture:
         *,
         worker: str | None = None,
         lease: int | None = None,
-        overlay: bool = False,
+        project: "PortMap | None" = None,
+        base_env: str | None = None,
         check_free: bool = False,
         locks: "_leases.Locks | None" = None,
     ) -> None:
@@ -153,70 +110,92 @@ class StableportFixture:
         self.worker = worker
         self.lease = lease
         self.check_free = check_free
-        self._base_env = env
-        self._overlay = overlay
+        self._project = project  # None: load it (and fail each lookup if it does not load)
+        self._root: str | None = None  # where to look for the project's configuration
+        self._base_env = env if base_env is None else base_env
         self._locks = locks
-        self._overlaid: tuple[PortMap, PortMap] | None = None  # (project map, its overlay)
+        self._map: PortMap | None = None
         self._beyond = False  # a lease past the overlay: every name hashed as undeclared
-        self._given: dict[str, int] = {}  # name: the port this process handed it
-        self._asked: dict[str, int] = {}  # name: the map's port for it, when last handed out
+        self._given: dict[str, int] = {}  # normalized name: the port this process handed it
         self._alone = True  # holds the lease a run alone gets
         self.moved: list[str] = []
+        self.passed: list[str] = []  # leases passed over, and why
 
     @classmethod
     def start(cls, config: pytest.Config, settings: "Settings") -> "StableportFixture":
         """This session's fixture: take a lease (when on), released when the session ends."""
         preferred = _preferred_lease(settings.worker)
-        locks = None
-        lease: int | None = preferred
         leasing = config.getoption("stableport_leases")
         if leasing is None:
             leasing = "on" if config.getini("stableport_leases") else "off"
         check_free = config.getoption("stableport_check_free")
         if check_free is None:
             check_free = config.getini("stableport_check_free")
+        fixture = cls(
+            settings.env, worker=settings.worker, base_env=settings.env, check_free=check_free
+        )
+        # From where pytest started (as the command line there would), never
+        # from whatever directory a test changed to before asking.
+        fixture._root = str(config.invocation_params.dir)
+        with contextlib.suppress(StableportError):  # each lookup fails with it instead
+            fixture._project = project_map(fixture._root)
+        if settings.workers and fixture._project is not None:
+            # Here, not on the controller: a suite that never asks for a port
+            # must run under any -n, and read no configuration.
+            problem = capacity_problem(fixture._project, settings.workers, settings.env)
+            if problem:
+                pytest.fail(f"stableport: {problem}", pytrace=False)
+        number = preferred
         if leasing == "on" and _leases.AVAILABLE:
-            try:
-                project: PortMap | None = default_map()
-            except StableportError:
-                project = None  # each lookup fails the test with the message instead
             try:
                 locks = _leases.Locks(_leases.lease_directory())
             except StableportError as error:
                 pytest.fail(f"stableport: {error}", pytrace=False)
             config.add_cleanup(locks.release)
-            lease = _take_lease(locks, lease_family(project, settings.env), settings.env, preferred)
-        number = preferred if lease is None else lease
-        env = settings.env if number == 0 else f"{settings.env}-gw{number - 1}"
-        fixture = cls(
-            env,
-            worker=settings.worker,
-            lease=lease if locks is not None else None,
-            overlay=number > 0,
-            check_free=bool(check_free),
-            locks=locks,
-        )
-        fixture._base_env = settings.env
+            fixture._locks = locks
+            number = fixture._take_lease(locks, preferred)
+            fixture.lease = number
+        fixture.env = lease_env(settings.env, number)
         fixture._alone = number == preferred
-        config.pluginmanager.register(Reporter(fixture), "stableport-reporter")
+        reporter = config.pluginmanager.get_plugin("stableport-reporter")
+        if reporter is None:
+            reporter = Reporter()
+            config.pluginmanager.register(reporter, "stableport-reporter")
+        reporter.fixture = fixture
         return fixture
 
     @property
     def map(self) -> "PortMap":
         """The PortMap this fixture's ports come from (see the class docstring)."""
+        if self._map is None:
+            self._map, self._beyond = self._lease_map(self.env)
+        return self._map
+
+    def _loaded(self) -> "PortMap":
+        """The project's map, or the test fails with why it does not load."""
+        if self._project is None:
+            try:
+                self._project = project_map(self._root)
+            except StableportError as error:
+                message = str(error)
+            else:
+                return self._project
+            pytest.fail(f"stableport: {message}", pytrace=False)
+        return self._project
+
+    def _lease_map(self, env: str) -> "tuple[PortMap, bool]":
+        """The map of env's ports, and whether env is a lease past the overlay."""
+        project = self._loaded()
+        if env == self._base_env:
+            return project, False
         try:
-            # The module API's own map: lease 0 gets exactly what
-            # stableport.port_for(name, env=...) gives, reload() included.
-            project = default_map()
-            if not self._overlay:
-                return project
-            if self._overlaid is None or self._overlaid[0] is not project:
-                envs = overlay_envs(project, self._base_env)
-                self._beyond = self.env not in envs
-                self._overlaid = project, project.overlay(envs) if envs else project
+            envs = overlay_envs(project, self._base_env)
+            overlay = project.overlay(envs) if envs else project
         except StableportError as error:
-            pytest.fail(f"stableport: {error}", pytrace=False)
-        return self._overlaid[1]
+            message = str(error)  # failed outside the handler: one line, no chained traceback
+        else:
+            return overlay, env not in envs
+        pytest.fail(f"stableport: {message}", pytrace=False)
 
     def __call__(self, name: str, *, check_free: bool | None = None) -> int:
         """The port of service name in this process's test environment.
@@ -225,32 +204,41 @@ class StableportFixture:
         stableport_check_free ini option), fail the test unless the port can
         be bound on loopback right now.
         """
-        port_map = self.map
-        if self._beyond:
-            port = self._given.get(name) or self._hashed(port_map, name, set(), moved=False)
-        else:
-            port = self._locked(port_map, name, port_map.port_for(name, self.env))
+        key = normalize_name(name)  # Billing is billing: one port, however it is spelled
+        port = self._given.get(key)
+        if port is None:
+            port = self._hand_out(key)
         if self.check_free if check_free is None else check_free:
-            self._require_free(name, port)
+            self._require_free(key, port)
         return port
 
-    def _locked(self, port_map: "PortMap", name: str, port: int) -> int:
-        """port, locked for this session; if another live run holds it, the next free one.
-
-        Without leases: port as it is.
-        """
-        if self._asked.get(name) == port:  # asked before: the same answer, moved or not
-            return self._given[name]
-        self._asked[name] = port
-        # Another name of this process may hold it too (two undeclared names
-        # hashed onto one port): take() is False for a lock we hold already.
-        if self._locks is None or (port not in self._given.values() and self._take(port)):
+    def _hand_out(self, name: str) -> int:
+        """A port for name, first asked now: locked for this session when leasing is on."""
+        port_map = self.map
+        if self._beyond:
+            return self._hashed(port_map, name, set(), moved=False)
+        port = port_map.port_for(name, self.env)
+        if self._locks is None:  # leasing off: what a run alone gets, as it is
+            self._given[name] = port
+            return port
+        # Declared services of the lease were locked when it was taken (in
+        # reserve()); here: undeclared names, and pins shared by every lease.
+        # Lease 0 hashes undeclared names in its own environment, which the
+        # overlay does not avoid: keep them off every lease's declared ports.
+        others = self._lease_ports() if self.lease == 0 else frozenset()
+        if port not in others and port not in self._given.values() and self._claim(port):
             self._given[name] = port
             return port
         # Rare: another live test process (or name) holds it. Skip the ports of
         # this environment's declared services too: they are theirs.
         own = {port_map.port_for(service, self.env) for service in port_map.services}
-        return self._hashed(port_map, name, own, moved=True, passed=port)
+        return self._hashed(port_map, name, own | others, moved=True, passed=port)
+
+    def _lease_ports(self) -> frozenset[int]:
+        """Every port the overlay's leases declare, but pins every lease shares."""
+        overlay, _ = self._lease_map(lease_env(self._base_env, 1))
+        shared = {port for (_, env), port in overlay.pins.items() if env is None}
+        return frozenset(overlay.assignments().values()).difference(shared)
 
     def _hashed(
         self,
@@ -268,15 +256,11 @@ class StableportFixture:
         """
         low, high = port_map.port_range
         skip.update(blocked_ports(port_map), port_map.assignments().values(), self._given.values())
-        key = key_bytes(
-            normalize_name(name),
-            normalize_name(self.env, "environment name"),
-            key_prefix(port_map.namespace),
-        )
+        key = key_bytes(name, self.env, key_prefix(port_map.namespace))
         for candidate in probe_sequence(key, low, high):
             if candidate in skip:
                 continue
-            if self._locks is None or self._take(candidate):
+            if self._locks is None or self._claim(candidate):
                 if moved:
                     self.moved.append(f"{name} {passed} -> {candidate}")
                 self._given[name] = candidate
@@ -294,13 +278,94 @@ class StableportFixture:
         if self._locks is None:
             return True
         try:
-            return self._locks.take(f"port-{port}")
+            taken = self._locks.take(port)
         except StableportError as error:
-            pytest.fail(f"stableport: {error}", pytrace=False)
+            message = str(error)
+        else:
+            message = ""
+        if message:
+            pytest.fail(f"stableport: {message}", pytrace=False)
+        if self._locks.lost:
+            lost = ", ".join(map(str, self._locks.lost))
+            pytest.fail(
+                f"stableport: the lock file in {str(self._locks.directory)!r} was deleted "
+                f"while this session held it, and another run took some of its locks "
+                f"meanwhile ({lost}): this run's ports may be shared; keep cleaners away from "
+                f"that directory, or set {_leases.LEASE_DIR_VARIABLE} to one they leave alone",
+                pytrace=False,
+            )
+        return taken
+
+    def _claim(self, port: int) -> bool:
+        """Lock port for this session if no one serves it: a server left by a killed run does.
+
+        False if another holder has it or a process listens on it on loopback.
+        """
+        if not self._take(port):
+            return False
+        if port_status(port).busy_on:
+            self._locks.give_back(port)  # type: ignore[union-attr] # _take() was True
+            return False
+        return True
+
+    def _take_lease(self, locks: "_leases.Locks", preferred: int) -> int:
+        """The preferred lease if free, else the lowest free one above 0, its ports locked."""
+        family = lease_family(self._project, self._base_env)
+        candidates: list[int] = list(dict.fromkeys([preferred, *range(1, MAX_LEASES)]))
+        for number in candidates:
+            slot = _leases.lease_slot(family, number)
+            if not self._take(slot):
+                continue
+            why = self._reserve(number)
+            if why is None:
+                return number
+            locks.give_back(slot)
+            self.passed.append(f"lease {number}: {why}")
+        pytest.fail(
+            f"stableport: all {MAX_LEASES} leases of env {self._base_env!r} are held by live "
+            f"test runs of this project; run fewer at once or with --stableport-leases=off",
+            pytrace=False,
+        )
+
+    def _reserve(self, number: int) -> str | None:
+        """Lock every declared port of lease number; None, or why one cannot be had.
+
+        So a declared service never moves: a lease whose declared port another
+        live run holds, or a process still serves (a server left by a killed
+        run), is passed over whole. Pins for every environment are shared by
+        every lease and left to the lookup (the first to ask gets them).
+        """
+        if self._project is None:
+            return None  # the configuration does not load: every lookup fails anyway
+        env = lease_env(self._base_env, number)
+        port_map, beyond = self._lease_map(env)
+        if beyond:
+            return None
+        pins = self._project.pins
+        ports = {
+            service: port_map.port_for(service, env)
+            for service in port_map.services
+            if (service, None) not in pins
+        }
+        taken: list[int] = []
+        why = None
+        for service, port in ports.items():
+            if not self._take(port):
+                why = f"port {port} of {service!r} is held by another live test run"
+                break
+            taken.append(port)
+            status = port_status(port)
+            if status.busy_on:
+                why = f"port {port} of {service!r} is {status.describe()}"
+                break
+        if why is None:
+            self._given.update(ports)
+            return None
+        for port in taken:
+            self._locks.give_back(port)  # type: ignore[union-attr]
+        return why
 
     def _require_free(self, name: str, port: int) -> None:
-        from ._live import port_status  # noqa: PLC0415 - sockets only for the opt-in check
-
         status = port_status(port)
         if not status.free:
             pytest.fail(
@@ -318,8 +383,10 @@ class StableportFixture:
             return None
         who = f"{self.worker}: " if self.worker else ""
         lease = "leases off" if self.lease is None else f"lease {self.lease}"
-        moved = f"; moved off ports held by other runs: {', '.join(self.moved)}" * bool(self.moved)
-        return f"{who}{lease}, env {self.env!r}{moved}"
+        passed = f"; passed over {'; '.join(self.passed)}" * bool(self.passed)
+        moved = f"; moved off ports held by other runs or in use: {', '.join(self.moved)}"
+        moved *= bool(self.moved)
+        return f"{who}{lease}, env {self.env!r}{passed}{moved}"
 
     def __getattr__(self, name: str) -> object:
         # Only for names it lacks: a test whose `stableport` argument is the
@@ -344,6 +411,16 @@ class StableportFixture:
         return f"StableportFixture(env={self.env!r}{worker}, lease={self.lease!r})"
 
 
+def project_map(root: str | None) -> "PortMap":
+    """The project's map, its configuration found from root (else the working directory)."""
+    return load_with_origin(start=root)[0]
+
+
+def lease_env(env: str, number: int) -> str:
+    """The environment of lease number: env itself for lease 0, ENV-gw{k-1} for lease k."""
+    return env if number == 0 else f"{env}-gw{number - 1}"
+
+
 def _preferred_lease(worker: str | None) -> int:
     """Lease 0 for a plain run; N+1 for xdist worker gwN, so a lone run's workers never move."""
     if worker is None:
@@ -361,19 +438,3 @@ def lease_family(project: "PortMap | None", env: str) -> str:
     # locks keep the two projects' ports apart). None: a configuration that
     # does not load, whose lookups all fail anyway.
     return hashlib.sha256(f"{env}\x00{project!r}".encode()).hexdigest()[:16]
-
-
-def _take_lease(locks: "_leases.Locks", family: str, env: str, preferred: int) -> int:
-    """The preferred lease if free, else the lowest free one above 0."""
-    candidates: list[int] = [preferred, *range(1, MAX_LEASES)]
-    try:
-        for number in candidates:
-            if number < MAX_LEASES and locks.take(f"lease-{family}-{number}"):
-                return number
-    except StableportError as error:
-        pytest.fail(f"stableport: {error}", pytrace=False)
-    pytest.fail(
-        f"stableport: all {MAX_LEASES} leases of env {env!r} are held by live test runs "
-        f"of this project; run fewer at once or with --stableport-leases=off",
-        pytrace=False,
-    )

@@ -1,14 +1,40 @@
-"""Leases: kernel-held file locks that keep concurrent test runs' ports apart.
+"""Locks: one user's kernel-held byte-range locks, in one file, one descriptor per holder.
 
-A lock is ``flock`` on a file of the lease directory, held through an open file
-descriptor: the kernel drops it when the descriptor is closed, when the
-process exits, and when it is killed (SIGKILL included). There is no PID file,
-no daemon and nothing to clean up: a file nobody holds locked is free, whatever
-it contains. Windows has no ``flock``: there, leasing is off (documented).
+Every lock of a user (a test run's lease, a port the fixture handed out, a
+port another tool claims) is one byte of one file, ``locks``, in one
+directory per user (lease_directory()). Byte P is port P (0-65535), the same
+for every holder, so any two tools that lock ports this way keep apart; a
+lease is a byte above 2**32 (lease_slot()). A holder is a Locks: one open
+file descriptor, however many locks it holds, so ``ulimit -n`` never runs out.
+
+On Linux the locks are open file description locks (``F_OFD_SETLK``): two
+Locks exclude each other even within one process (pytester's in-process
+sessions), and the kernel drops them when the descriptor is closed, when the
+process exits and when it is killed, SIGKILL included. There is no PID file,
+no daemon and nothing to clean up. Other POSIX systems get classic record locks
+(``lockf``): they keep processes apart but not two holders in one process.
+Windows has neither: there, leasing is off (documented).
+
+A cleaner may delete the file while it is held (``systemd-tmpfiles``, a cron
+job emptying ``/tmp``): a new file at the path would be a fresh set of locks,
+and a new run could take a held lease. So the file carries the sticky bit
+(which tmpfiles and the XDG runtime directory specification say to leave
+alone) and each holder touches it every WATCH_SECONDS (for cleaners that go
+by age). If it is deleted anyway: every holder also holds a shared ``flock``
+on the directory, so a run that finds no file creates one only if no live
+holder exists (an exclusive ``flock`` succeeds), and otherwise waits; within
+WATCH_SECONDS each holder notices that the path no longer names its file and
+puts a new one in place, its locks taken in it before it is linked there, so
+no one ever sees a new file without them. A lock another holder took in
+between is recorded in ``lost``.
 """
 
+import contextlib
 import os
+import struct
 import sys
+import threading
+import time
 from pathlib import Path
 
 from ._errors import ConfigError
@@ -17,25 +43,62 @@ if sys.platform != "win32":
     import fcntl
 
 LEASE_DIR_VARIABLE = "STABLEPORT_LEASE_DIR"
-# Windows has no flock: there leasing is off, the documented fallback.
+# The parent of every user's lease directory unless the variable names
+# another: a fixed path, not $TMPDIR nor $XDG_RUNTIME_DIR, which differ between
+# one user's terminal, ssh, cron, su and IDE sessions; runs that look in two
+# places would both take lease 0.
+DEFAULT_PARENT = "/tmp"  # noqa: S108 - private subdirectory, checked before use
+LOCK_FILE = "locks"
+# Windows has no byte-range locks the kernel drops on exit: leasing is off there.
 AVAILABLE = sys.platform != "win32"
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+# How often a holder checks that its file is still there (and touches it), and
+# how long a new run waits for live holders to put a deleted one back.
+WATCH_SECONDS = 0.5
+WAIT_SECONDS = 10.0
+
+# Bytes 0-65535 are ports; leases live above them, 256 per family of leases.
+LEASE_BASE = 1 << 32
+LEASES_PER_FAMILY = 256
+
+# Open file description locks where the kernel has them (Linux): a lock
+# belongs to the descriptor, not the process. struct flock: l_type, l_whence,
+# l_start, l_len, l_pid (0 for these locks), native alignment and padding.
+_OFD = getattr(fcntl, "F_OFD_SETLK", None) if AVAILABLE else None
+_FLOCK = struct.Struct("hhqqi" + "4x" * (struct.calcsize("P") == 8))
+
+
+def lease_slot(family: str, number: int) -> int:
+    """The byte of lease number of a family (a hex digest): distinct from every port's."""
+    return LEASE_BASE + (int(family, 16) % (1 << 40)) * LEASES_PER_FAMILY + number
 
 
 def lease_directory() -> Path:
-    """The directory of this user's lock files, created private to them on first use."""
-    variable = os.environ.get(LEASE_DIR_VARIABLE)
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if variable:
-        where, source = Path(variable), LEASE_DIR_VARIABLE
-    elif runtime and Path(runtime).is_dir():
-        where, source = Path(runtime) / "stableport", "XDG_RUNTIME_DIR"
-    else:
-        import tempfile  # noqa: PLC0415 - only where no runtime directory is set
+    """This user's one directory of locks, created private to them on first use.
 
-        where = Path(tempfile.gettempdir()) / f"stableport-{os.getuid()}"
-        source = "the temporary directory"
+    ``$STABLEPORT_LEASE_DIR/stableport-UID`` if the variable is set, else
+    ``/tmp/stableport-UID``: one place per user, whatever else differs
+    between their sessions.
+
+    Raises:
+        ConfigError: The variable is relative, or the directory cannot be
+            created or is not private to this user; names the directory.
+    """
+    variable = os.environ.get(LEASE_DIR_VARIABLE)
+    if variable:
+        parent, source = Path(variable), LEASE_DIR_VARIABLE
+        if not parent.is_absolute():
+            raise ConfigError(
+                f"{LEASE_DIR_VARIABLE}={variable!r} is a relative path, which each run would "
+                f"resolve from its own working directory; set an absolute path, or run with "
+                f"--stableport-leases=off"
+            )
+    else:
+        parent, source = Path(DEFAULT_PARENT), "the default"
+    where = parent / f"stableport-{os.getuid()}"
     try:
-        where.mkdir(mode=0o700, parents=True, exist_ok=True)
+        where.mkdir(mode=0o700, exist_ok=True)
         info = where.lstat()
     except OSError as error:
         raise ConfigError(
@@ -43,63 +106,225 @@ def lease_directory() -> Path:
             f"set {LEASE_DIR_VARIABLE} to a directory of yours, or run with "
             f"--stableport-leases=off"
         ) from None
-    # Another user's directory (or a link to one) would let them hold our leases.
-    if info.st_uid != os.getuid() or info.st_mode & 0o022 or not where.is_dir():
-        raise ConfigError(
-            f"lease directory {str(where)!r} (from {source}) is not a directory private to this "
-            f"user (owner uid {info.st_uid}, mode {info.st_mode & 0o777:o}); set "
-            f"{LEASE_DIR_VARIABLE} to a directory only you can write, or run with "
-            f"--stableport-leases=off"
-        )
+    _check_private(where, info, source)
     return where
 
 
+def _check_private(where: Path, info: os.stat_result, source: str) -> None:
+    """Refuse a directory (found by lstat) that another user could write or swap."""
+    # Another user's directory (or a link to one) would let them hold our leases.
+    problem = None
+    if where.is_symlink():
+        problem = "is a symbolic link"
+    elif not where.is_dir():
+        problem = "is not a directory"
+    elif info.st_uid != os.getuid():
+        problem = f"belongs to uid {info.st_uid}"
+    elif info.st_mode & 0o022:
+        problem = f"is writable by others (mode {info.st_mode & 0o777:o})"
+    if problem:
+        raise ConfigError(
+            f"lease directory {str(where)!r} (from {source}) {problem}, not a directory private "
+            f"to this user; remove it, set {LEASE_DIR_VARIABLE} to a directory only you can "
+            f"write, or run with --stableport-leases=off"
+        )
+
+
 class Locks:
-    """The locks one pytest session holds, by file name; all released by release()."""
+    """One holder's locks, by byte (slot), in the user's lock file; all released by release().
+
+    Opens the file at the first take(): a holder that never takes anything
+    uses no descriptor and no thread. Then it holds two descriptors (the
+    file, and the directory it holds a shared ``flock`` on, which tells a new
+    run that live holders exist) and one thread, which checks every
+    WATCH_SECONDS that the path still names the file and touches it.
+    """
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._held: dict[str, int] = {}
+        self.path = directory / LOCK_FILE
+        self._fd: int | None = None
+        self._dir_fd: int | None = None
+        self._held: set[int] = set()
+        # Slots this holder held when the file was deleted and that another
+        # holder took before this one noticed: no longer held, maybe shared.
+        self.lost: list[int] = []
+        self._mutex = threading.Lock()
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
 
-    def take(self, name: str) -> bool:
-        """Lock the file name now, without waiting; False if any holder has it, we included.
+    def take(self, slot: int) -> bool:
+        """Lock slot now, without waiting; False if any holder has it, this one included.
 
         Raises:
             ConfigError: The lock file cannot be opened (too many open files, a
-                full disk, a link in its place); names the lease directory.
+                full disk, a link in its place), or was deleted under live
+                holders that did not put it back; names the lease directory.
         """
-        if name in self._held:
-            return False
-        path = self.directory / name
-        # Never inherited by children (PEP 446), so only this process can hold it.
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        except OSError as error:
-            raise ConfigError(
-                f"lease file {name!r} in lease directory {str(self.directory)!r} cannot be "
-                f"opened: {error.strerror} (holding {len(self._held)} leases and ports); "
-                f"free descriptors or disk space, remove what is in its place, or run with "
-                f"--stableport-leases=off"
-            ) from None
-        if not _try_lock(fd):
-            os.close(fd)
-            return False
-        self._held[name] = fd
-        return True
+        with self._mutex:
+            fd = self._current()
+            if slot in self._held or not _lock(fd, slot, locked=True):
+                return False
+            self._held.add(slot)
+            return True
+
+    def give_back(self, slot: int) -> None:
+        """Release one slot this holder holds (others may take it at once); else nothing."""
+        with self._mutex:
+            if slot in self._held and self._fd is not None:
+                _lock(self._fd, slot, locked=False)
+                self._held.discard(slot)
+
+    def holds(self, slot: int) -> bool:
+        """Whether this holder holds slot."""
+        return slot in self._held
+
+    def __len__(self) -> int:
+        return len(self._held)
 
     def release(self) -> None:
-        """Release every lock (closing a descriptor drops its lock)."""
-        for fd in self._held.values():
+        """Release every lock (closing the descriptor drops them all) and stop watching."""
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join()
+        with self._mutex:
+            for fd in (self._fd, self._dir_fd):
+                if fd is not None:
+                    os.close(fd)
+            self._fd = self._dir_fd = None
+            self._held.clear()
+
+    def _watch(self) -> None:
+        """Keep the file fresh, and put it back soon after a cleaner deleted it."""
+        while not self._stop.wait(WATCH_SECONDS):
+            with self._mutex:
+                if self._fd is None:  # pragma: no cover - released between wait and lock
+                    return
+                with contextlib.suppress(ConfigError):  # the next take() says why
+                    self._current()
+
+    def _current(self) -> int:
+        """The lock file's descriptor; if its path names another file now, that one's."""
+        fd = self._fd
+        if fd is not None:
+            try:
+                named = self.path.lstat()
+            except OSError:
+                named = None  # deleted: open a new one below
+            held = os.fstat(fd)
+            if named is not None and (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino):
+                os.utime(fd)  # fresh, for cleaners that go by age
+                return fd
+        new = self._open()
+        # The deleted file's locks exclude nobody now: take them again here.
+        for slot in sorted(self._held):
+            if not _lock(new, slot, locked=True):
+                self._held.discard(slot)
+                self.lost.append(slot)
+        if fd is not None:
             os.close(fd)
-        self._held.clear()
+        self._fd = new
+        if self._watcher is None:
+            self._watcher = threading.Thread(
+                target=self._watch, name="stableport-locks", daemon=True
+            )
+            self._watcher.start()
+        return new
+
+    def _open(self) -> int:
+        """The file at the path, created (with this holder's locks in it) if absent."""
+        try:
+            self._hold_directory()
+            deadline = time.monotonic() + WAIT_SECONDS
+            while True:
+                try:
+                    return os.open(self.path, os.O_RDWR | _NOFOLLOW)
+                except FileNotFoundError:
+                    pass
+                if self._held or self._no_other_holder():
+                    fd = self._create()
+                    if fd is not None:
+                        return fd
+                    continue  # another holder put one there first: open that
+                # Live holders whose file was deleted: their locks are in no
+                # file at the path now. Wait for one of them to put it back.
+                if time.monotonic() > deadline:
+                    raise ConfigError(
+                        f"lock file {LOCK_FILE!r} in lease directory {str(self.directory)!r} "
+                        f"was deleted while live test runs held locks in it, and none has put "
+                        f"it back in {WAIT_SECONDS:.0f} s; let them end, or run with "
+                        f"--stableport-leases=off"
+                    )
+                time.sleep(0.05)
+        except OSError as error:
+            raise ConfigError(
+                f"lock file {LOCK_FILE!r} in lease directory {str(self.directory)!r} cannot be "
+                f"opened: {error.strerror} (holding {len(self._held)} leases and ports); free "
+                f"descriptors, remove what is in its place, or run with --stableport-leases=off"
+            ) from None
+
+    def _hold_directory(self) -> None:
+        """A shared flock on the directory, (re)created if a cleaner removed it."""
+        if self._dir_fd is not None:
+            try:
+                named = self.directory.lstat()
+                held = os.fstat(self._dir_fd)
+                if (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino):
+                    return
+            except FileNotFoundError:
+                pass
+            os.close(self._dir_fd)
+            self._dir_fd = None
+        self.directory.mkdir(mode=0o700, exist_ok=True)
+        _check_private(self.directory, self.directory.lstat(), "the lease directory")
+        fd = os.open(self.directory, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_DIRECTORY", 0))
+        fcntl.flock(fd, fcntl.LOCK_SH)  # never waits long: LOCK_EX is only ever tried
+        self._dir_fd = fd
+
+    def _no_other_holder(self) -> bool:
+        """True if no live holder but this one holds the directory (so none holds a lock)."""
+        fd = self._dir_fd if self._dir_fd is not None else -1  # set by _hold_directory()
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        return True
+
+    def _create(self) -> int | None:
+        """A new lock file at the path, this holder's locks taken before anyone can open it.
+
+        None if another holder put one there first.
+        """
+        temporary = self.directory / f".{LOCK_FILE}-{os.getpid()}-{id(self)}"
+        fd = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
+        try:
+            # Sticky: systemd-tmpfiles never ages such a file out (BSDs refuse
+            # the bit on a file; touching it covers the rest).
+            with contextlib.suppress(OSError):
+                os.fchmod(fd, 0o1600)
+            for slot in self._held:
+                _lock(fd, slot, locked=True)
+            os.link(temporary, self.path)
+        except FileExistsError:
+            os.close(fd)
+            return None
+        finally:
+            temporary.unlink()
+        return fd
 
 
-def _try_lock(fd: int) -> bool:
-    """An exclusive flock on fd if nobody else holds one, without waiting."""
+def _lock(fd: int, slot: int, *, locked: bool) -> bool:
+    """Lock (or unlock) byte slot of fd if nobody else holds it, without waiting."""
     if sys.platform == "win32":  # pragma: no cover - never called there: AVAILABLE is False
         return False
+    kind = fcntl.F_WRLCK if locked else fcntl.F_UNLCK
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+        if _OFD is not None:
+            fcntl.fcntl(fd, _OFD, _FLOCK.pack(kind, os.SEEK_SET, slot, 1, 0))
+        else:  # pragma: no cover - classic record locks: macOS, the BSDs
+            fcntl.lockf(fd, (fcntl.LOCK_EX | fcntl.LOCK_NB) if locked else fcntl.LOCK_UN, 1, slot)
+    except (BlockingIOError, PermissionError):  # EAGAIN, or EACCES on some systems
         return False
     return True

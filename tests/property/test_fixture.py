@@ -45,16 +45,18 @@ def test_within_one_process_distinct_names_never_share_a_port(
     with tempfile.TemporaryDirectory() as directory:
         other, mine = Locks(Path(directory)), Locks(Path(directory))
         try:
-            assert all(other.take(f"port-{port}") for port in others)
-            fixture = StableportFixture(env, lease=0, locks=mine)
+            assert all(other.take(port) for port in others)
+            # Its own map as the project's (overlaid above), and a lease of 1:
+            # no other lease's ports to avoid.
+            fixture = StableportFixture(env, lease=1, project=port_map, locks=mine)
             given_ports: dict[str, int] = {}
             for name in names:
                 try:
-                    port = fixture._locked(port_map, name, port_map.port_for(name, env))
+                    port = fixture(name)
                 except pytest.fail.Exception:  # every port left is held: said, and stops
                     break
                 given_ports[name] = port
-                assert fixture._locked(port_map, name, port_map.port_for(name, env)) == port
+                assert fixture(name.upper()) == port  # asked again, in any case
         finally:
             other.release()
             mine.release()
@@ -69,14 +71,14 @@ def test_a_declared_service_keeps_its_port_when_an_undeclared_one_moved_first() 
     billing = port_map.port_for("billing", "test")
     with tempfile.TemporaryDirectory() as directory:
         other, mine = Locks(Path(directory)), Locks(Path(directory))
-        fixture = StableportFixture("test", lease=0, locks=mine)
+        fixture = StableportFixture("test", lease=1, project=port_map, locks=mine)
         # Every port but billing's is held by another run: the undeclared name
         # finds nothing rather than taking billing's.
         for port in range(20001, 20042):
             if port != billing:
-                assert other.take(f"port-{port}")
+                assert other.take(port)
         with pytest.raises(pytest.fail.Exception, match="no port left for 'cache'"):
-            fixture._locked(port_map, "cache", port_map.port_for("cache", "test"))
-        assert fixture._locked(port_map, "billing", billing) == billing
+            fixture("cache")
+        assert fixture("billing") == billing
         other.release()
         mine.release()

@@ -1,0 +1,372 @@
+"""The conformance kit: layered corpus, schemas, runner, and what fails where."""
+
+import json
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+from tests.util import clean_environment
+from tests.vectors import generate, runner
+
+VECTORS = Path(__file__).parent / "vectors"
+MANIFEST = json.loads((VECTORS / "manifest.json").read_text(encoding="utf-8"))
+RUNNER = VECTORS / "runner.py"
+REFERENCE = VECTORS / "reference.py"
+LAYER_FILES = {entry["layer"]: entry for entry in MANIFEST["layers"]}
+
+
+def schemas() -> Registry:
+    resources = []
+    for path in sorted((VECTORS / "schema").glob("*.schema.json")):
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        Draft202012Validator.check_schema(schema)
+        resources.append((schema["$id"], Resource.from_contents(schema)))
+    return Registry().with_resources(resources)
+
+
+def validator(schema_path: str) -> Draft202012Validator:
+    schema = json.loads((VECTORS / schema_path).read_text(encoding="utf-8"))
+    return Draft202012Validator(schema, registry=schemas())
+
+
+def run_runner(impl: str, *args: str) -> tuple[int, dict[str, Any]]:
+    """The runner in a subprocess, as CI and other projects run it; its --json report."""
+    result = subprocess.run(
+        [sys.executable, str(RUNNER), "--impl", impl, "--json", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=clean_environment(),
+        timeout=600,
+    )
+    return result.returncode, json.loads(result.stdout)
+
+
+def python_impl(path: Path) -> str:
+    return f"{sys.executable} {path}"
+
+
+def expectations(layer: str) -> int:
+    cases = runner.load_corpus(VECTORS).layers[layer]
+    return sum(check.expectations for check in runner.checks(layer, cases))
+
+
+# ---- the files --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("layer", sorted(LAYER_FILES))
+def test_every_corpus_file_matches_its_schema(layer: str) -> None:
+    entry = LAYER_FILES[layer]
+    document = json.loads((VECTORS / entry["file"]).read_text(encoding="utf-8"))
+    errors = [error.message for error in validator(entry["schema"]).iter_errors(document)]
+    assert errors == []
+    ids = [case["id"] for case in document["cases"]]
+    assert len(set(ids)) == len(ids)
+
+
+def test_the_manifest_matches_its_schema() -> None:
+    assert list(validator("schema/manifest.schema.json").iter_errors(MANIFEST)) == []
+    assert [entry["layer"] for entry in MANIFEST["layers"]] == list(runner.LAYERS)
+
+
+def test_the_schemas_reject_what_a_second_implementation_would_misread() -> None:
+    hash_file = {"layer": "hash", "algorithm": 1, "description": "", "cases": []}
+    case = {"id": "x", "key": "00", "xxh3_64": ["0" * 16] * 16}
+    check = validator("schema/hash.schema.json")
+    assert check.is_valid(hash_file | {"cases": [case]})
+    # A digest as a JSON number: JSON.parse would round it.
+    assert not check.is_valid(hash_file | {"cases": [case | {"xxh3_64": [2**63] * 16}]})
+    assert not check.is_valid(hash_file | {"cases": [case | {"xxh3_64": ["0" * 16] * 15}]})
+    assert not check.is_valid(hash_file | {"cases": [case | {"key": "0"}]})
+    maps = validator("schema/maps.schema.json")
+    good = {"id": "x", "map": {}, "lookups": [["a", None, 20000]]}
+    assert maps.is_valid({"algorithm": 1, "description": "", "cases": [good]})
+    # A map key no implementation knows would be ignored silently: rejected.
+    unknown = good | {"map": {"instance": 1}}
+    assert not maps.is_valid({"algorithm": 1, "description": "", "cases": [unknown]})
+    both = good | {"error": "InvalidNameError"}
+    assert not maps.is_valid({"algorithm": 1, "description": "", "cases": [both]})
+
+
+def test_no_number_in_the_corpus_needs_more_than_53_bits() -> None:
+    # Every 64-bit value is a hex string: a JavaScript JSON.parse reads the
+    # corpus exactly.
+    def numbers(value: Any) -> list[int]:
+        if isinstance(value, bool):
+            return []
+        if isinstance(value, int):
+            return [value]
+        if isinstance(value, list):
+            return [n for item in value for n in numbers(item)]
+        if isinstance(value, dict):
+            return [n for item in value.values() for n in numbers(item)]
+        return []
+
+    for entry in MANIFEST["layers"]:
+        document = json.loads((VECTORS / entry["file"]).read_text(encoding="utf-8"))
+        assert max(abs(n) for n in numbers(document)) < 2**53
+
+
+def test_the_hash_layer_covers_every_xxh3_path_up_to_the_longest_key() -> None:
+    cases = runner.load_corpus(VECTORS).layers["hash"]
+    lengths = {len(case["key"]) // 2 for case in cases}
+    longest = generate.longest_key()
+    assert len(longest) == 1552
+    assert set(range(257)) <= lengths
+    assert max(lengths) > len(longest)
+    assert longest.hex() in {case["key"] for case in cases}
+    # Either side of every 64-byte stripe up to the longest key, the 1024-byte block too.
+    for stripes in range(5, len(longest) // 64 + 1):
+        assert {64 * stripes - 1, 64 * stripes, 64 * stripes + 1} <= lengths
+
+
+def test_the_jump_layer_has_the_bucket_counts_ports_need() -> None:
+    cases = runner.load_corpus(VECTORS).layers["jump"]
+    assert {1, 2, 10000, 65535} <= {case["buckets"] for case in cases}
+    assert {"0" * 16, "f" * 16} <= {case["key"] for case in cases}
+
+
+@pytest.mark.skipif(
+    runner.version_key(unicodedata.unidata_version) < (14,),
+    reason="the names layer holds cases of Unicode 14.0, which this Python lacks",
+)
+def test_the_generator_makes_exactly_the_committed_files(tmp_path: Path) -> None:
+    # The files are the reference's output, byte for byte; a hand edit shows.
+    assert generate.main(["--check", "--dir", str(VECTORS)]) == 0
+    # From nothing, it writes the same files.
+    assert generate.main(["--dir", str(tmp_path)]) == 0
+    for file_name, *_ in generate.LAYERS.values():
+        assert (tmp_path / file_name).read_bytes() == (VECTORS / file_name).read_bytes()
+
+
+def test_the_generator_keeps_landed_cases_and_appends_new_ones(tmp_path: Path) -> None:
+    landed = json.loads((VECTORS / "v1-jump.json").read_text(encoding="utf-8"))
+    landed["cases"] = [*landed["cases"][:3], {**landed["cases"][3], "id": "landed/only"}]
+    (tmp_path / "v1-jump.json").write_text(json.dumps(landed), encoding="utf-8")
+    generate.main(["--dir", str(tmp_path)])
+    cases = json.loads((tmp_path / "v1-jump.json").read_text(encoding="utf-8"))["cases"]
+    # A case the generator no longer makes is kept, in place; the rest follow.
+    assert [case["id"] for case in cases[:4]] == [
+        *(case["id"] for case in landed["cases"][:3]),
+        "landed/only",
+    ]
+    assert len(cases) == len(generate.jump_cases()) + 1
+    # A landed case whose expectation changed stops the generator.
+    landed["cases"][0]["bucket"] += 1
+    (tmp_path / "v1-jump.json").write_text(json.dumps(landed), encoding="utf-8")
+    with pytest.raises(SystemExit, match="changed; landed cases never do"):
+        generate.main(["--dir", str(tmp_path)])
+
+
+# ---- the runner against the library -----------------------------------------
+
+
+def test_the_library_passes_every_case_through_the_protocol() -> None:
+    status, report = run_runner(python_impl(REFERENCE))
+    assert status == 0, report
+    assert report["passed"]
+    assert report["sha256"] == runner.load_corpus(VECTORS).sha256
+    for layer in runner.LAYERS:
+        result = report["layers"][layer]
+        assert result == {
+            "total": expectations(layer),
+            "passed": expectations(layer),
+            "failed": 0,
+            "skipped": 0,
+            "failures": [],
+        }
+    assert report["layers"]["hash"]["total"] == 16 * len(runner.load_corpus(VECTORS).layers["hash"])
+
+
+def test_the_readme_publishes_this_corpus_version_and_sha() -> None:
+    corpus = runner.load_corpus(VECTORS)
+    readme = (VECTORS / "README.md").read_text(encoding="utf-8")
+    row = f"| {corpus.version} | `{corpus.sha256}` |"
+    assert row in readme, (
+        f"tests/vectors/README.md must publish the corpus: {row} (after an append, "
+        "raise the version in manifest.json and add a row to the Versions table)"
+    )
+
+
+# ---- broken implementations fail in the layer of their mistake ---------------
+
+BROKEN = {
+    # A look-alike library: XXH64 where the spec says XXH3, everywhere.
+    "xxh64": """
+import xxhash
+from stableport import _hashing
+_hashing.xxh3_64_intdigest = xxhash.xxh64_intdigest
+reference.xxh3_64_intdigest = xxhash.xxh64_intdigest
+""",
+    # A simple lowercase where the spec says full case folding.
+    "lower": """
+import unicodedata
+from stableport._names import normalize_name
+def name(request):
+    normalize_name(request["name"])  # the same checks
+    folded = unicodedata.normalize("NFC", request["name"]).lower()
+    return {"normalized": unicodedata.normalize("NFC", folded)}
+handlers["name"] = name
+""",
+    # A modulo where the spec says jump consistent hash.
+    "modulo": """
+def jump(request):
+    return {"bucket": int(request["key"], 16) % request["buckets"]}
+handlers["jump"] = jump
+""",
+}
+
+
+def broken(tmp_path: Path, mistake: str) -> str:
+    script = tmp_path / f"broken_{mistake}.py"
+    script.write_text(
+        f"import sys\nsys.path.insert(0, {str(VECTORS)!r})\n"
+        "import reference\nhandlers = dict(reference.HANDLERS)\n"
+        f"{BROKEN[mistake]}\nreference.main(handlers)\n",
+        encoding="utf-8",
+    )
+    return python_impl(script)
+
+
+@pytest.mark.parametrize(
+    ("mistake", "failing"),
+    [("xxh64", {"hash", "maps"}), ("lower", {"names"}), ("modulo", {"jump"})],
+)
+def test_a_broken_implementation_fails_in_the_layer_of_its_mistake(
+    tmp_path: Path, mistake: str, failing: set[str]
+) -> None:
+    status, report = run_runner(broken(tmp_path, mistake))
+    assert status == 1
+    assert not report["passed"]
+    layers = report["layers"]
+    assert {layer for layer, result in layers.items() if result["failed"]} == failing
+    # The first layer that fails is the one that names the mistake.
+    first = next(layer for layer in runner.LAYERS if layers[layer]["failed"])
+    assert first == {"xxh64": "hash", "lower": "names", "modulo": "jump"}[mistake]
+
+
+def test_the_text_report_names_the_failing_layer_and_case(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(RUNNER), "--impl", broken(tmp_path, "lower"), "--layer", "names"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=clean_environment(),
+    )
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("stableport v1 conformance corpus ")
+    assert any(line.startswith("names ") and line.endswith("FAIL") for line in lines)
+    assert (
+        '    fold/sharp-s: expected {"normalized": "strasse"}, got {"normalized": "stra\\u00dfe"}'
+        in lines
+    )
+    assert lines[-1].startswith("FAIL: v1 corpus ")
+
+
+# ---- the runner against hostile implementations ------------------------------
+
+
+def hostile(tmp_path: Path, body: str) -> str:
+    script = tmp_path / "hostile.py"
+    script.write_text("import json, sys\n" + body, encoding="utf-8")
+    return python_impl(script)
+
+
+HELLO = (
+    "sys.stdin.readline()\n"
+    'print(json.dumps({"implementation": "hostile", "unicode": "15.1"}), flush=True)\n'
+)
+
+
+def test_an_implementation_that_exits_early_fails_and_says_so(tmp_path: Path) -> None:
+    status, report = run_runner(hostile(tmp_path, HELLO + "sys.exit(3)\n"), "--layer", "jump")
+    assert status == 1
+    assert (
+        report["problem"]
+        == "the implementation exited with status 3 before answering every request"
+    )
+    assert report["layers"]["jump"]["failed"] == expectations("jump")
+
+
+def test_an_implementation_that_hangs_is_killed(tmp_path: Path) -> None:
+    impl = hostile(tmp_path, HELLO + "import time\ntime.sleep(3600)\n")
+    status, report = run_runner(impl, "--layer", "jump", "--timeout", "1")
+    assert status == 1
+    assert report["problem"] == "the implementation timed out before answering every request"
+
+
+def test_a_hash_answered_as_a_json_number_fails(tmp_path: Path) -> None:
+    # The 2**53 trap: a number, even the right one, is not a conforming answer.
+    body = HELLO + (
+        "sys.path.insert(0, sys.argv[1])\nimport reference\n"
+        "for line in sys.stdin:\n"
+        "    request = json.loads(line)\n"
+        "    answer = reference.hash_(request) if request['op'] == 'hash' else {}\n"
+        "    if 'hash' in answer: answer['hash'] = int(answer['hash'], 16)\n"
+        "    print(json.dumps(answer), flush=True)\n"
+    )
+    impl = f"{hostile(tmp_path, body)} {VECTORS}"
+    status, report = run_runner(impl, "--layer", "hash")
+    assert status == 1
+    assert report["layers"]["hash"]["passed"] == 0
+
+
+def test_garbage_and_extra_answers_fail(tmp_path: Path) -> None:
+    impl = hostile(
+        tmp_path, HELLO + "for line in sys.stdin:\n    print('not json')\n    print('{}')\n"
+    )
+    status, report = run_runner(impl, "--layer", "names")
+    assert status == 1
+    failures = report["layers"]["names"]["failures"]
+    assert failures[0].startswith("ascii/plain: the answer is not a JSON object")
+    assert report["problem"] is None or "more answers" in report["problem"]
+
+
+def test_a_hello_without_a_unicode_version_is_refused(tmp_path: Path) -> None:
+    status, report = run_runner(hostile(tmp_path, "print('{}')\n"), "--layer", "jump")
+    assert status == 1
+    assert report["problem"] == "the answer to hello must name its Unicode version: got {}"
+
+
+def test_names_cases_of_a_newer_unicode_are_skipped_not_failed(tmp_path: Path) -> None:
+    # An implementation on Unicode 13.0 rejects U+2C2F (unassigned there): allowed.
+    body = (
+        "sys.stdin.readline()\n"
+        'print(json.dumps({"implementation": "old", "unicode": "13.0"}), flush=True)\n'
+        "sys.path.insert(0, sys.argv[1])\nimport reference\n"
+        "for line in sys.stdin:\n"
+        "    request = json.loads(line)\n"
+        "    try:\n"
+        "        if any(c in request['name'] for c in '\\u2c2f\\ua7c0\\U00010570'):\n"
+        "            raise reference.stableport.InvalidNameError('unassigned in 13.0')\n"
+        "        answer = reference.name(request)\n"
+        "    except reference.StableportError as error:\n"
+        "        answer = {'error': type(error).__name__}\n"
+        "    print(json.dumps(answer), flush=True)\n"
+    )
+    status, report = run_runner(f"{hostile(tmp_path, body)} {VECTORS}", "--layer", "names")
+    assert status == 0, report
+    names = report["layers"]["names"]
+    assert names["skipped"] == 3
+    assert names["passed"] == expectations("names") - 3
+
+
+def test_a_missing_command_or_corpus_fails(tmp_path: Path) -> None:
+    status, report = run_runner(str(tmp_path / "no-such-command"))
+    assert status == 1
+    assert report["problem"].startswith("cannot start ")
+    result = subprocess.run(
+        [sys.executable, str(RUNNER), "--impl", "true", "--corpus", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "not a stableport conformance corpus" in result.stderr

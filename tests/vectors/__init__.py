@@ -1,0 +1,1 @@
+"""The conformance corpus, its generator, runner and reference implementation."""

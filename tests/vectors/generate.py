@@ -1,0 +1,391 @@
+"""Generate the layered conformance corpus (hash, jump, names) from the Python library.
+
+    python tests/vectors/generate.py          # append new cases, never touch a landed one
+    python tests/vectors/generate.py --check  # exit 1 if a file differs from what this makes
+
+The expectations come from stableport itself (xxhash's xxh3_64, _hashing.jump_hash,
+_names.normalize_name), so the corpus says what the reference computes; a human
+reviews the cases once, and from then on a file only grows, like v1.json. The
+maps layer is v1.json itself, which this script never writes.
+"""
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+import unicodedata
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from xxhash import xxh3_64_intdigest
+
+from stableport import InvalidNameError, PortMap
+from stableport._hashing import HASHED_PROBES, KEY_PREFIX, jump_hash
+from stableport._names import MAX_NAME_LENGTH, normalize_name
+
+HERE = Path(__file__).parent
+
+# The Unicode version below which the spec allows no implementation (section 1).
+OLDEST_UNICODE = "13.0"
+
+# When the code points the names cases use that are not in Unicode 3.2 were
+# assigned (DerivedAge.txt). A case holds from the newest of its code points'
+# versions on, or from 13.0 when all are older; a code point missing here
+# stops the generator, so a new case cannot claim a version it does not hold.
+AGES = {
+    0x0600: "4.0",  # ARABIC NUMBER SIGN
+    0x1E9E: "5.1",  # LATIN CAPITAL LETTER SHARP S
+    0xAB70: "8.0",  # CHEROKEE SMALL LETTER A
+    0x1F600: "6.1",  # GRINNING FACE
+    0x2C2F: "14.0",  # GLAGOLITIC CAPITAL LETTER CAUDATE CHI
+    0x2C5F: "14.0",  # GLAGOLITIC SMALL LETTER CAUDATE CHI
+    0xA7C0: "14.0",  # LATIN CAPITAL LETTER OLD POLISH O
+    0xA7C1: "14.0",  # LATIN SMALL LETTER OLD POLISH O
+    0x10570: "14.0",  # VITHKUQI CAPITAL LETTER A
+    0x10597: "14.0",  # VITHKUQI SMALL LETTER A
+}
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def is_noncharacter(code_point: int) -> bool:
+    # Noncharacters are Cn in every version, forever (Unicode's stability policy).
+    return 0xFDD0 <= code_point <= 0xFDEF or code_point & 0xFFFE == 0xFFFE
+
+
+def since(name: str) -> str:
+    """The oldest Unicode version (13.0 or later) in which the case of name holds."""
+    versions = [OLDEST_UNICODE]
+    for char in name:
+        code_point = ord(char)
+        if is_noncharacter(code_point) or unicodedata.ucd_3_2_0.category(char) != "Cn":
+            continue
+        if code_point not in AGES:
+            raise SystemExit(f"generate.py: U+{code_point:04X} has no age in AGES; add it")
+        versions.append(AGES[code_point])
+    return max(versions, key=version_key)
+
+
+# ---- hash -------------------------------------------------------------------
+
+
+def longest_key() -> bytes:
+    """The longest key a map can hash: namespace, env and service of 128 4-byte code points."""
+    # U+10400 (DESERET CAPITAL LONG I) folds to U+10428, also four bytes in UTF-8.
+    name = "\U00010400" * MAX_NAME_LENGTH
+    key = PortMap(namespace=name).explain(name, name).key
+    assert key is not None
+    assert len(key) == len(KEY_PREFIX) + 3 * 4 * MAX_NAME_LENGTH + 2, len(key)
+    return key
+
+
+def filler(length: int) -> bytes:
+    # A fixed byte stream that looks random, so no XXH3 lane sees a constant input.
+    stream = hashlib.shake_256(b"stableport conformance corpus").digest(4096)
+    return stream[:length]
+
+
+def hash_lengths(longest: int) -> list[int]:
+    # Every length up to 256 covers XXH3's short paths (0, 1-3, 4-8, 9-16, 17-128,
+    # 129-240) and the start of the long one; after that, either side of every
+    # 64-byte stripe, which includes the 1024-byte block, up to past the longest key.
+    lengths = set(range(257))
+    for stripes in range(5, longest // 64 + 2):
+        lengths.update((64 * stripes - 1, 64 * stripes, 64 * stripes + 1))
+    return sorted(lengths)
+
+
+def hash_cases() -> list[dict[str, Any]]:
+    def case(case_id: str, key: bytes, description: str | None = None) -> dict[str, Any]:
+        digests = [f"{xxh3_64_intdigest(key, seed):016x}" for seed in range(HASHED_PROBES)]
+        entry: dict[str, Any] = {"id": case_id}
+        if description:
+            entry["description"] = description
+        entry |= {"key": key.hex(), "xxh3_64": digests}
+        return entry
+
+    longest = longest_key()
+    cases = [case(f"bytes/{length}", filler(length)) for length in hash_lengths(len(longest))]
+    cases.append(
+        case(
+            "keys/check-value",
+            KEY_PREFIX + b"default\x00billing",
+            "billing in default: the check values of docs/algorithm.md section 3",
+        )
+    )
+    namespaced = PortMap(namespace="shop").explain("api").key
+    assert namespaced is not None
+    cases.append(
+        case(
+            "keys/namespaced",
+            namespaced,
+            "api in default in the namespace shop (docs/algorithm.md section 2)",
+        )
+    )
+    cases.append(
+        case(
+            "keys/longest",
+            longest,
+            f"the longest key, {len(longest)} bytes: namespace, env and service of 128 "
+            "code points of 4 UTF-8 bytes each",
+        )
+    )
+    return cases
+
+
+# ---- jump -------------------------------------------------------------------
+
+JUMP_BUCKETS = (1, 2, 3, 7, 10, 100, 1000, 9982, 10000, 32768, 65534, 65535)
+
+
+def jump_keys() -> list[tuple[str, int]]:
+    edges = [
+        ("zero", 0),
+        ("one", 1),
+        ("max", 2**64 - 1),
+        ("top-bit", 2**63),
+        ("below-top-bit", 2**63 - 1),
+        ("2^53-1", 2**53 - 1),
+        ("2^53+1", 2**53 + 1),
+        ("2^32", 2**32),
+        ("2^33-1", 2**33 - 1),
+        ("alternating", 0xAAAAAAAAAAAAAAAA),
+    ]
+    generator = random.Random(23)  # noqa: S311 - reproducible, not secret
+    spread = [(f"random/{index}", generator.getrandbits(64)) for index in range(20)]
+    hashed = [
+        (f"xxh3/{service}", xxh3_64_intdigest(KEY_PREFIX + b"default\x00" + service.encode(), 0))
+        for service in ("billing", "auth", "api")
+    ]
+    return edges + spread + hashed
+
+
+def jump_cases() -> list[dict[str, Any]]:
+    return [
+        {
+            "id": f"{name}/{buckets}",
+            "key": f"{key:016x}",
+            "buckets": buckets,
+            "bucket": jump_hash(key, buckets),
+        }
+        for name, key in jump_keys()
+        for buckets in JUMP_BUCKETS
+    ]
+
+
+# ---- names ------------------------------------------------------------------
+
+# (id, name, why): each case's expectation comes from normalize_name.
+NAMES: list[tuple[str, str, str]] = [
+    ("ascii/plain", "billing", ""),
+    ("ascii/upper", "BILLING", ""),
+    ("ascii/mixed", "Billing-API_v2.1", ""),
+    ("ascii/digits", "8080", ""),
+    ("ascii/one", "a", ""),
+    ("ascii/inner-space", "billing api", "inner Zs spaces are kept"),
+    ("ascii/inner-spaces", "a  b", "not collapsed"),
+    ("ascii/punctuation", "a/b:c;d!e?f#g$h%i&j*k+l.m~n", "only @ = , are reserved"),
+    ("fold/sharp-s", "Straße", "full folding: ß is ss"),
+    ("fold/capital-sharp-s", "\u1e9e", "F mapping (ss), not the S mapping (ß)"),
+    ("fold/ligature-fi", "\ufb01le", "ﬁ is fi"),
+    ("fold/ligature-ffi", "\ufb03", "one code point folds to three"),
+    ("fold/final-sigma", "\u03c2", "ς is σ"),
+    ("fold/capital-sigma", "\u03a3\u0391\u03a3", ""),
+    ("fold/dotted-capital-i", "\u0130stanbul", "İ is i followed by U+0307, not Turkic"),
+    ("fold/dotless-i", "\u0131", "ı stays ı"),
+    ("fold/capital-i", "I", "I is i (not the Turkic ı)"),
+    ("fold/micro-sign", "\u00b5", "µ is μ (lowercase keeps µ)"),
+    ("fold/kelvin", "\u212a", "KELVIN SIGN is k"),
+    ("fold/angstrom", "\u212b", "ANGSTROM SIGN is å after NFC"),
+    ("fold/titlecase-dz", "\u01c5", "ǅ is dž"),
+    ("fold/cherokee", "\uab70", "Cherokee folds to uppercase (lowercase maps the other way)"),
+    ("fold/cherokee-upper", "\u13a0", "stays uppercase"),
+    ("fold/greek-iota-dialytika-tonos", "\u0390", "F mapping to 3 code points, NFC again"),
+    ("fold/greek-ypogegrammeni", "\u1f88", "ᾈ is ἀι"),
+    ("fold/armenian-ligature", "\u0587", "և is եւ"),
+    ("fold/deseret", "\U00010400", "a 4-byte code point that folds"),
+    ("fold/math-bold", "\U0001d400", "no case folding: mathematical letters stay"),
+    ("fold/fullwidth", "\uff21\uff22", "fullwidth letters fold to fullwidth"),
+    ("nfc/combining-acute", "e\u0301", "e + U+0301 is é"),
+    ("nfc/precomposed", "\u00e9", ""),
+    ("nfc/reorder", "a\u0302\u0323", "combining marks reordered, then composed: ậ"),
+    ("nfc/hangul-jamo", "\u1100\u1161", "conjoining jamo compose to 가"),
+    ("nfc/angstrom-decomposed", "A\u030a", "A + U+030A is Å, folded å"),
+    ("nfc/no-compatibility", "\u2460", "NFC, not NFKC: ① stays"),
+    ("nfc/upper-combining", "E\u0301", "É folds to é"),
+    ("script/cjk", "\u670d\u52a1", ""),
+    ("script/emoji", "\U0001f600", "So is allowed"),
+    ("script/private-use", "\ue000", "Co is allowed"),
+    ("space/nbsp-inside", "billing\u00a0api", "U+00A0 inside is kept, and is not a space"),
+    ("space/ideographic-inside", "a\u3000b", ""),
+    ("new/glagolitic", "\u2c2f", "assigned in Unicode 14.0: Cn before"),
+    ("new/old-polish-o", "\ua7c0", "assigned in Unicode 14.0"),
+    ("new/vithkuqi", "\U00010570", "assigned in Unicode 14.0, 4 bytes"),
+    ("length/128", "a" * 128, "the longest name"),
+    ("length/128-astral", "\U00010400" * 128, "128 code points, 256 UTF-16 units"),
+    ("length/128-emoji", "\U0001f600" * 128, ""),
+    ("length/64-sharp-s", "\u00df" * 64, "128 once folded"),
+    ("length/42-ffi", "\ufb03" * 42, "126 once folded"),
+    ("length/128-combining", "e\u0301" * 64, "128 before NFC, 64 after"),
+    ("error/empty", "", "check 2"),
+    ("error/length-129", "a" * 129, "check 1"),
+    ("error/length-129-astral", "\U00010400" * 129, "check 1: code points, not bytes"),
+    ("error/length-129-combining", "e\u0301" * 64 + "e", "129 before NFC (65 after)"),
+    ("error/length-folded", "\u00df" * 65, "check 5: 130 once folded"),
+    ("error/length-folded-ffi", "\ufb03" * 43, "check 5: 129 once folded"),
+    ("error/leading-space", " billing", "check 3"),
+    ("error/trailing-space", "billing ", "check 3"),
+    ("error/leading-tab", "\tbilling", "check 3"),
+    ("error/trailing-newline", "billing\n", "check 3"),
+    ("error/leading-nbsp", "\u00a0billing", "check 3: U+00A0 is whitespace"),
+    ("error/trailing-nel", "billing\u0085", "check 3"),
+    ("error/leading-ogham", "\u1680a", "check 3: U+1680"),
+    ("error/trailing-en-space", "a\u2002", "check 3: U+2002"),
+    ("error/trailing-narrow-nbsp", "a\u202f", "check 3: U+202F"),
+    ("error/leading-ideographic", "\u3000a", "check 3: U+3000"),
+    ("error/information-separator", "\u001fa", "check 3 (and Cc)"),
+    ("error/only-space", " ", "check 3"),
+    ("error/at", "billing@test", "check 4: reserved"),
+    ("error/equals", "a=b", "check 4: reserved"),
+    ("error/comma", "a,b", "check 4: reserved"),
+    ("error/nul", "a\u0000b", "check 4: Cc"),
+    ("error/delete", "a\u007fb", "check 4: Cc"),
+    ("error/c1-control", "a\u0080b", "check 4: Cc"),
+    ("error/soft-hyphen", "a\u00adb", "check 4: Cf"),
+    ("error/zero-width-space", "a\u200bb", "check 4: Cf"),
+    ("error/zero-width-joiner", "a\u200db", "check 4: Cf"),
+    ("error/rtl-override", "a\u202eb", "check 4: Cf (Trojan Source)"),
+    ("error/bom", "\ufeffbilling", "check 4: U+FEFF is Cf, not whitespace"),
+    ("error/mongolian-vowel-separator", "\u180ea", "check 4: Cf, not whitespace"),
+    ("error/arabic-number-sign", "\u0600a", "check 4: Cf"),
+    ("error/language-tag", "a\U000e0001", "check 4: Cf, astral"),
+    ("error/line-separator", "a\u2028b", "check 4: Zl"),
+    ("error/paragraph-separator", "a\u2029b", "check 4: Zp"),
+    ("error/noncharacter-fffe", "a\ufffe", "check 4: Cn in every version"),
+    ("error/noncharacter-ffff", "a\uffff", "check 4: Cn"),
+    ("error/noncharacter-fdd0", "\ufdd0", "check 4: Cn"),
+    ("error/noncharacter-astral", "a\U0001fffe", "check 4: Cn, astral"),
+    ("error/noncharacter-last", "\U0010ffff", "check 4: Cn, the last code point"),
+]
+
+
+def names_cases() -> list[dict[str, Any]]:
+    cases = []
+    for case_id, name, why in NAMES:
+        case: dict[str, Any] = {"id": case_id}
+        if why:
+            case["description"] = why
+        case["name"] = name
+        try:
+            case["normalized"] = normalize_name(name)
+        except InvalidNameError as error:
+            case["error"] = type(error).__name__
+        case["unicode"] = since(name)
+        cases.append(case)
+    return cases
+
+
+# ---- files ------------------------------------------------------------------
+
+# Escaped in the files so that a reviewer sees them: invisible, combining,
+# spacing and unassigned code points, whatever a JSON encoder would print raw.
+_ESCAPED_CATEGORIES = {"Cc", "Cf", "Cn", "Co", "Cs", "Mn", "Mc", "Me", "Zl", "Zp", "Zs"}
+
+
+def dumps(case: dict[str, Any]) -> str:
+    text = json.dumps(case, ensure_ascii=False)
+    out = []
+    for char in text:
+        if char != " " and unicodedata.category(char) in _ESCAPED_CATEGORIES:
+            out.append(json.dumps(char)[1:-1])  # \uXXXX, a surrogate pair above U+FFFF
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+LAYERS: dict[str, tuple[str, str, Callable[[], list[dict[str, Any]]]]] = {
+    "hash": (
+        "v1-hash.json",
+        "XXH3_64bits_withSeed(key, seed) for seeds 0..15: key bytes and digests in "
+        "lowercase hex (16 digits), xxh3_64[seed] for each seed.",
+        hash_cases,
+    ),
+    "jump": (
+        "v1-jump.json",
+        "jump(key, buckets) of docs/algorithm.md section 3: the 64-bit key in "
+        "lowercase hex (16 digits), the bucket a number.",
+        jump_cases,
+    ),
+    "names": (
+        "v1-names.json",
+        "Name validation and normalization (docs/algorithm.md section 1): 'normalized' "
+        "or the 'error' kind; 'unicode' is the oldest Unicode version the case holds for.",
+        names_cases,
+    ),
+}
+
+
+def render(layer: str, description: str, lines: Iterable[str]) -> str:
+    head = (
+        f'{{"layer": "{layer}", "algorithm": 1,\n'
+        f' "description": {json.dumps(description)},\n'
+        ' "cases": [\n'
+    )
+    return head + ",\n".join(f"  {line}" for line in lines) + "\n ]}\n"
+
+
+def merged(path: Path, layer: str, description: str, cases: list[dict[str, Any]]) -> str:
+    """The file's new text: its landed cases, byte for byte, then the new ones."""
+    lines = {case["id"]: dumps(case) for case in cases}
+    if not path.exists():
+        return render(layer, description, lines.values())
+    landed = json.loads(path.read_text(encoding="utf-8"))["cases"]
+    kept = [dumps(case) for case in landed]
+    for case, line in zip(landed, kept, strict=True):
+        # A landed case that the library no longer reproduces is a broken
+        # promise, not something to regenerate.
+        if lines.get(case["id"], line) != line:
+            raise SystemExit(
+                f"generate.py: {path.name}: {case['id']} changed; landed cases never do"
+            )
+    ids = {case["id"] for case in landed}
+    return render(layer, description, kept + [v for k, v in lines.items() if k not in ids])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 on a difference"
+    )
+    parser.add_argument("--dir", type=Path, default=HERE, help="the corpus directory")
+    args = parser.parse_args(argv)
+    newest = max(AGES.values(), key=version_key)
+    if version_key(unicodedata.unidata_version) < version_key(newest):
+        print(
+            f"generate.py: this Python has Unicode {unicodedata.unidata_version}; the names "
+            f"layer needs {newest} or later",
+            file=sys.stderr,
+        )
+        return 2
+    status = 0
+    for layer, (file_name, description, make) in LAYERS.items():
+        path = args.dir / file_name
+        text = merged(path, layer, description, make())
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if text == current:
+            continue
+        if args.check:
+            print(f"generate.py: {path} is not what the generator makes", file=sys.stderr)
+            status = 1
+        else:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
