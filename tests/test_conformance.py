@@ -1,6 +1,8 @@
 """The conformance kit: layered corpus, schemas, runner, and what fails where."""
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 import unicodedata
@@ -335,6 +337,20 @@ def test_a_hello_without_a_unicode_version_is_refused(tmp_path: Path) -> None:
     assert report["problem"] == "the answer to hello must name its Unicode version: got {}"
 
 
+@pytest.mark.parametrize("unicode", ["12.1", "fifteen", "", "15.1.x"])
+def test_a_unicode_version_the_spec_does_not_allow_is_refused(tmp_path: Path, unicode: str) -> None:
+    # A made-up version must not skip the names layer.
+    hello = json.dumps({"implementation": "x", "unicode": unicode})
+    body = f"sys.stdin.readline()\nprint({hello!r})\n"
+    status, report = run_runner(hostile(tmp_path, body), "--layer", "names")
+    assert status == 1
+    assert report["problem"] == (
+        f"the answer to hello names Unicode {unicode!r}; the spec needs 13.0 or later, "
+        "written like 15.1"
+    )
+    assert report["layers"]["names"]["skipped"] == 0
+
+
 def test_names_cases_of_a_newer_unicode_are_skipped_not_failed(tmp_path: Path) -> None:
     # An implementation on Unicode 13.0 rejects U+2C2F (unassigned there): allowed.
     body = (
@@ -370,3 +386,58 @@ def test_a_missing_command_or_corpus_fails(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "not a stableport conformance corpus" in result.stderr
+
+
+# ---- the example second implementation --------------------------------------
+
+JS_EXAMPLE = Path(__file__).parent.parent / "examples" / "conformance-js"
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None or not (JS_EXAMPLE / "node_modules").is_dir(),
+    reason="the JavaScript example needs node and `npm ci` in examples/conformance-js (.ci/run)",
+)
+def test_the_javascript_example_passes_every_case() -> None:
+    status, report = run_runner(f"node {JS_EXAMPLE / 'stableport.mjs'}")
+    assert status == 0, report
+    assert report["implementation"]["unicode"] == "15.1"
+    for layer in runner.LAYERS:
+        assert report["layers"][layer]["passed"] == expectations(layer)
+
+
+@pytest.mark.parametrize("report_format", [[], ["--json"]])
+def test_a_reader_that_went_away_costs_no_traceback(report_format: list[str]) -> None:
+    # stdout is a pipe whose reader is gone before the runner writes (| head -0).
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run(
+            [sys.executable, str(RUNNER), "--impl", python_impl(REFERENCE), *report_format],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            env=clean_environment(),
+        )
+    finally:
+        os.close(write_end)
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_a_maps_case_of_an_unknown_shape_stops_the_run(tmp_path: Path) -> None:
+    # A newer corpus's case shape must not pass unseen by an older runner.
+    for entry in MANIFEST["layers"]:
+        shutil.copy(VECTORS / entry["file"], tmp_path / entry["file"])
+    shutil.copy(VECTORS / "manifest.json", tmp_path / "manifest.json")
+    maps = json.loads((VECTORS / "v1.json").read_text(encoding="utf-8"))
+    maps["cases"].append({"id": "future/steps", "map": {}, "steps": []})
+    (tmp_path / "v1.json").write_text(json.dumps(maps), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, str(RUNNER), "--impl", python_impl(REFERENCE), "--corpus", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=clean_environment(),
+    )
+    assert result.returncode == 2
+    assert result.stderr == "runner.py: maps case future/steps: neither 'lookups' nor 'error'\n"

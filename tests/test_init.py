@@ -289,10 +289,10 @@ def test_a_pyproject_that_cannot_take_the_table_is_left_alone(tmp_path: Path) ->
     code, _, err = init(tmp_path, "api")
     assert code == 2
     assert err.startswith(
-        f"stableport: error: {pyproject}: appending [tool.stableport] would not be valid TOML "
-        "(invalid TOML: "
+        f"stableport: error: {pyproject}: appending [tool.stableport] would leave a file "
+        "stableport refuses (invalid TOML: "
     )
-    assert err.endswith("; add the table by hand\n")
+    assert err.endswith("; nothing was written: add the table by hand\n")
     assert pyproject.read_text() == "tool = { black = { line-length = 99 } }\n"
 
 

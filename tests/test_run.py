@@ -95,7 +95,8 @@ def test_braces_in_arguments_become_ports(project: Path) -> None:
         "{PORT}",
         "--bind=:{WEB_PORT}",
         "{WEBB_PORT}",  # escaped, so no error
-        "{{PORT}}",  # the doubled pair inside is the escape; the outer braces stay
+        # As str.format reads {{{PORT}}}: a literal brace each side of the port.
+        f"{{{pm.port_for('web')}}}",
         "{{port}}",  # no placeholder name: untouched
     ]
 

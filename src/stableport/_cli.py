@@ -43,9 +43,6 @@ def main(argv: "Sequence[str] | None" = None) -> int:
 
 
 def _main(args: list[str]) -> int:
-    if sys.stdout is None:  # started with stdout closed (`>&-`)
-        say("stableport: error: no standard output to write the answer to")
-        return 2
     try:
         code, output = _run(args)
     except StableportError as error:
@@ -59,9 +56,12 @@ def _main(args: list[str]) -> int:
 
 def _write(output: "str | bytes", code: int) -> int:
     """Write output to stdout at once; a failure is exit 2 (141 for a closed pipe)."""
-    if not output:
+    if not output:  # run, and the daemons it starts, need no stdout: only an answer does
         return code
     stdout = sys.stdout
+    if stdout is None:  # started with stdout closed (`>&-`)
+        say("stableport: error: no standard output to write the answer to")
+        return 2
     try:
         data = output if isinstance(output, bytes) else _encoded(output)
     except UnicodeEncodeError as error:

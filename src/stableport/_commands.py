@@ -7,13 +7,14 @@ import unicodedata
 from ._check import PROBLEM, Finding, check_map
 from ._common import env_option, say
 from ._config import (
+    CONFIG_VARIABLE,
     ENV_VARIABLE,
     NAMESPACE_VARIABLE,
     PINS_VARIABLE,
     load_with_origin,
     working_directory,
 )
-from ._errors import ConfigError
+from ._errors import ConfigError, shown
 from ._export import render, variables
 from ._hints import enclosing_project, lookup_notes
 from ._ports import format_pin_key
@@ -89,17 +90,25 @@ def _init(namespace: "argparse.Namespace") -> "Result":
         Path(working_directory()), namespace.services, namespace.config, namespace.namespace
     )
     verb = "created" if written.created else "appended to"
+    through = "" if written.link is None else f" (through the link {shown(str(written.link))})"
     head = (
-        f"{verb} {written.path}:\n\n{written.text}\n(namespace from {written.namespace_source})\n"
+        f"{verb} {shown(str(written.path))}{through}:\n\n{written.text}\n"
+        f"(namespace from {written.namespace_source})\n"
     )
+    if written.config_variable is not None:
+        head += (
+            f"({CONFIG_VARIABLE}={shown(written.config_variable)} is set: every later command "
+            f"reads that file instead, until it is unset)\n"
+        )
     if not written.discovered:
         head += (
             "(discovery looks for stableport.toml and pyproject.toml only: "
             "name this file with --config or STABLEPORT_CONFIG)\n"
         )
     elif written.replaced is not None:
+        home = (written.link or written.path).parent
         head += (
-            f"({written.path.parent} used {written.replaced} until now; "
+            f"({shown(str(home))} used {shown(str(written.replaced))} until now; "
             f"this file takes its place there)\n"
         )
     # Below a configured project, the note above already says which file this replaces.
@@ -107,12 +116,14 @@ def _init(namespace: "argparse.Namespace") -> "Result":
     if above is not None:
         # A subfolder of a project: this file now ends discovery here, apart from it.
         head += (
-            f"({above} is above this directory: this file configures only "
-            f"{written.path.parent} and below; to configure that project instead, "
-            f"delete {written.path} and run init in {above.parent})\n"
+            f"({shown(str(above))} is above this directory: this file configures only "
+            f"{shown(str(written.path.parent))} and below; to configure that project "
+            f"instead, delete {shown(str(written.path))} and run init in "
+            f"{shown(str(above.parent))})\n"
         )
     # The ports of what was written: the variables were checked, not applied.
-    pm, _ = load_with_origin(written.path, variables=False)
+    # Through the link, as discovery reads it: its name says it is a pyproject.toml.
+    pm, _ = load_with_origin(written.link or written.path, variables=False)
     overriding = [name for name in OVERRIDE_VARIABLES if os.environ.get(name) is not None]
     if overriding and pm.services:
         head += (
