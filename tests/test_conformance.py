@@ -288,6 +288,20 @@ HELLO = (
 )
 
 
+def test_the_report_is_ascii_whatever_the_implementation_says(tmp_path: Path) -> None:
+    hello = json.dumps({"implementation": "port\u00e9 \u2028 \U0001f600", "unicode": "15.1"})
+    impl = hostile(tmp_path, f"sys.stdin.readline()\nprint({hello!r}, flush=True)\n")
+    result = subprocess.run(
+        [sys.executable, str(RUNNER), "--impl", impl, "--layer", "jump"],
+        capture_output=True,
+        check=False,
+        env=clean_environment({"PYTHONIOENCODING": "ascii"}),
+    )
+    assert result.returncode == 1
+    assert b"implementation: port\\xe9 \\u2028 \\U0001f600 (Unicode 15.1)" in result.stdout
+    assert result.stderr == b""
+
+
 def test_an_implementation_that_exits_early_fails_and_says_so(tmp_path: Path) -> None:
     status, report = run_runner(hostile(tmp_path, HELLO + "sys.exit(3)\n"), "--layer", "jump")
     assert status == 1

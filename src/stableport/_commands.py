@@ -14,8 +14,9 @@ from ._config import (
     load_with_origin,
     working_directory,
 )
-from ._errors import shown
+from ._errors import ConfigError, shown
 from ._export import render, variables
+from ._hints import enclosing_project, lookup_notes
 from ._ports import format_pin_key
 
 # What init checks before writing but leaves out of the ports it prints.
@@ -54,6 +55,9 @@ def run(namespace: "argparse.Namespace") -> "Result":
         getattr(namespace, "namespace", None),
         instance=getattr(namespace, "instance", None),
     )
+    if namespace.command != "check":  # check grades the configuration itself
+        for note in lookup_notes(pm, origin, None, getattr(namespace, "env", None)):
+            say(note)
     commands = {
         "list": _list,
         "explain": _explain,
@@ -147,6 +151,16 @@ def _init(namespace: "argparse.Namespace") -> "Result":
         head += (
             f"({shown(str(home))} used {shown(str(written.replaced))} until now; "
             f"this file takes its place there)\n"
+        )
+    # Below a configured project, the note above already says which file this replaces.
+    above = enclosing_project(written.path.parent) if written.replaced is None else None
+    if above is not None:
+        # A subfolder of a project: this file now ends discovery here, apart from it.
+        head += (
+            f"({shown(str(above))} is above this directory: this file configures only "
+            f"{shown(str(written.path.parent))} and below; to configure that project "
+            f"instead, delete {shown(str(written.path))} and run init in "
+            f"{shown(str(above.parent))})\n"
         )
     # The ports of what was written: the variables were checked, not applied.
     # Through the link, as discovery reads it: its name says it is a pyproject.toml.
@@ -271,10 +285,9 @@ def _live_entry(pair: tuple[str, str], status: "PortStatus") -> dict[str, object
 def _export(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
     ports = {service: pm.port_for(service, namespace.env) for service in pm.services}
     named = variables(ports, namespace.prefix)
-    output = render(named, namespace.format, pm.namespace, pm.instance)
-    if not named:
-        say(f"stableport: no services declared in {_config_name(origin)}")
-    return 0, output
+    if not named:  # `export > .env` must not write an empty file and succeed
+        raise ConfigError(f"nothing to export: no services declared in {_config_name(origin)}")
+    return 0, render(named, namespace.format, pm.namespace, pm.instance)
 
 
 def _show_instance(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
@@ -313,7 +326,13 @@ def _overridden(origin: "Origin") -> set[str]:
 
 
 def _config_name(origin: "Origin") -> str:
-    return origin.path or "the built-in defaults (no stableport.toml or [tool.stableport] found)"
+    if origin.path is not None:
+        return origin.path
+    # Where discovery looked, so a command run in the wrong directory shows it.
+    return (
+        f"the built-in defaults (no stableport.toml or [tool.stableport] found in "
+        f"{working_directory()} or above it)"
+    )
 
 
 def _json(document: object) -> bytes:

@@ -15,6 +15,7 @@ from ._config import (
 )
 from ._errors import InvalidNameError, StableportError, excerpt
 from ._export import nameable
+from ._hints import tell
 from ._names import normalize_name
 from ._platform import KEEP_PORT_VARIABLE, keeps_port, platform
 
@@ -55,6 +56,7 @@ def run(namespace: "argparse.Namespace") -> int:
     instance = getattr(namespace, "instance", None)
     pm, origin = load_with_origin(namespace.config, namespace.namespace, instance=instance)
     port = pm.port_for(namespace.name, namespace.env)
+    tell(pm, origin, namespace.name, namespace.env)
     ports = {service: pm.port_for(service, namespace.env) for service in pm.services}
     variables = nameable(ports, namespace.prefix)
     service = normalize_name(namespace.name)
