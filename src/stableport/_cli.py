@@ -2,7 +2,7 @@
 
 import sys
 
-from ._common import env_option, say
+from ._common import env_option, said_notes, say
 from ._errors import StableportError, excerpt
 
 TYPE_CHECKING = False
@@ -46,12 +46,16 @@ def _main(args: list[str]) -> int:
     try:
         code, output = _run(args)
     except StableportError as error:
+        said_notes(written=False)
         say(f"stableport: error: {error}")
         return 2
     except Exit as done:  # --help, --version and usage errors, from argparse
         code, output = done.code, done.output
     # Rendered whole before a byte is written: a failure leaves stdout empty.
-    return _write(output, code)
+    status = _write(output, code)
+    # The notes that go with the answer, after it; a failed write said its one line.
+    said_notes(written=status == code)
+    return status
 
 
 def _write(output: "str | bytes", code: int) -> int:

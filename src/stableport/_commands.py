@@ -5,7 +5,7 @@ import os
 import unicodedata
 
 from ._check import PROBLEM, Finding, check_map
-from ._common import env_option, say
+from ._common import env_option, note
 from ._config import (
     CONFIG_VARIABLE,
     ENV_VARIABLE,
@@ -59,7 +59,7 @@ def _list(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "
     if namespace.json:
         return 0, _json({"config": origin.path, "namespace": pm.namespace, "entries": entries})
     if not entries:
-        say(f"stableport: no services declared in {_config_name(origin)}")
+        note(f"stableport: no services declared in {_config_name(origin)}")
         return 0, ""
     return 0, f"config: {_config_name(origin)}\n" + _listing(pm, entries)
 
@@ -86,9 +86,9 @@ def _init(namespace: "argparse.Namespace") -> "Result":
         Path(working_directory()), namespace.services, namespace.config, namespace.namespace
     )
     verb = "created" if written.created else "appended to"
-    through = "" if written.link is None else f" (through the link {shown(str(written.link))})"
+    through = "" if written.link is None else f" (through the link {_path(written.link)})"
     head = (
-        f"{verb} {shown(str(written.path))}{through}:\n\n{written.text}\n"
+        f"{verb} {_path(written.path)}{through}:\n\n{written.text}\n"
         f"(namespace from {written.namespace_source})\n"
     )
     if written.config_variable is not None:
@@ -104,7 +104,7 @@ def _init(namespace: "argparse.Namespace") -> "Result":
     elif written.replaced is not None:
         home = (written.link or written.path).parent
         head += (
-            f"({shown(str(home))} used {shown(str(written.replaced))} until now; "
+            f"({_path(home)} used {_path(written.replaced)} until now; "
             f"this file takes its place there)\n"
         )
     # The ports of what was written: the variables were checked, not applied.
@@ -231,7 +231,7 @@ def _export(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") ->
     named = variables(ports, namespace.prefix)
     output = render(named, namespace.format, pm.namespace)
     if not named:
-        say(f"stableport: no services declared in {_config_name(origin)}")
+        note(f"stableport: no services declared in {_config_name(origin)}")
     return 0, output
 
 
@@ -240,8 +240,29 @@ def _overridden(origin: "Origin") -> set[str]:
     return {format_pin_key(key) for key in origin.pin_overrides}
 
 
+def _path(path: "str | os.PathLike[str]") -> str:
+    """A path in output: whole, quoted if it holds a newline or another unprintable character.
+
+    A byte that is not UTF-8 (os.fsdecode's lone surrogate) is no reason: it goes
+    out as the byte it was, as pwd writes it; a newline would forge a line.
+    """
+    text = os.fspath(path)
+    if text.isprintable() or all(char.isprintable() or _undecoded(char) for char in text):
+        return text
+    return shown(text, whole=True)
+
+
+def _undecoded(char: str) -> bool:
+    """Whether char stands for a byte that was not UTF-8 (os.fsdecode's surrogateescape)."""
+    return "\udc80" <= char <= "\udcff"
+
+
 def _config_name(origin: "Origin") -> str:
-    return origin.path or "the built-in defaults (no stableport.toml or [tool.stableport] found)"
+    """The configuration's path as output shows it: quoted if it holds a newline or the like."""
+    if origin.path is None:
+        return "the built-in defaults (no stableport.toml or [tool.stableport] found)"
+    # Raw, a newline in a directory's name would forge a row of list's table.
+    return _path(origin.path)
 
 
 def _json(document: object) -> bytes:
