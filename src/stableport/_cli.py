@@ -2,7 +2,7 @@
 
 import sys
 
-from ._common import env_option, said_notes, say
+from ._common import env_option, say
 from ._errors import StableportError, excerpt
 
 TYPE_CHECKING = False
@@ -51,16 +51,12 @@ def _main(args: list[str]) -> int:
     try:
         code, output = _run(args)
     except StableportError as error:
-        said_notes(written=False)
         say(f"stableport: error: {error}")
         return 2
     except Exit as done:  # --help, --version and usage errors, from argparse
         code, output = done.code, done.output
     # Rendered whole before a byte is written: a failure leaves stdout empty.
-    status = _write(output, code)
-    # The notes that go with the answer, after it; a failed write said its one line.
-    said_notes(written=status == code)
-    return status
+    return _write(output, code)
 
 
 _NO_STDOUT = "stableport: error: no standard output to write the answer to"
@@ -159,6 +155,10 @@ def _run(args: list[str]) -> "tuple[int, str | bytes]":
     if extras:
         command_parser.error(f"unrecognized arguments: {' '.join(extras)}")
     namespace.config = getattr(namespace, "config", None)
+    if getattr(namespace, "completion", None) is not None:
+        from ._completion import completion  # noqa: PLC0415 - only for shells' start-up
+
+        return 0, completion(namespace.completion, namespace.config)
     if command == "run":
         from ._run import run as run_command  # noqa: PLC0415 - only for run
 
@@ -179,7 +179,13 @@ def _port_line(
     # Deferred: keeps `--help` and `--version` free of the configuration loader.
     from ._config import load_with_origin  # noqa: PLC0415
 
-    return f"{load_with_origin(config, namespace)[0].port_for(name, env_option(env))}\n"
+    env = env_option(env)
+    pm, origin = load_with_origin(config, namespace)
+    port = pm.port_for(name, env)
+    from ._hints import tell  # noqa: PLC0415 - after the lookup, like the loader above
+
+    tell(pm, origin, name, env)
+    return f"{port}\n"
 
 
 def _discard_stdout() -> None:
@@ -310,9 +316,25 @@ def _parser(command: str | None) -> "tuple[argparse.ArgumentParser, argparse.Arg
         )
         parser.add_argument("--env", help=_ENV_HELP)
         parser.add_argument("--namespace", metavar="NS", help=_NAMESPACE_HELP)
+        parser.add_argument(
+            "--completion",
+            choices=("bash", "zsh", "fish", "services", "envs"),
+            metavar="SHELL",
+            help="print a completion script for bash, zsh or fish (see docs/cli.md)",
+        )
         return parser, parser
     commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
     return parser, _add_commands(commands, [config])[command]
+
+
+def command_options(command: str | None) -> "list[tuple[str, argparse.Action]]":
+    """Every option string of the NAME form (None) or of a command, with its action."""
+    return [
+        (name, action)
+        for action in _parser(command)[1]._actions  # noqa: SLF001 - argparse's own list
+        for name in action.option_strings
+        if name != "--completion"
+    ]
 
 
 _ENV_HELP = "the environment (default: $STABLEPORT_ENV, else the config's env, else 'default')"

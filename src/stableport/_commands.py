@@ -5,7 +5,7 @@ import os
 import unicodedata
 
 from ._check import PROBLEM, Finding, check_map
-from ._common import env_option, note
+from ._common import env_option, say
 from ._config import (
     CONFIG_VARIABLE,
     ENV_VARIABLE,
@@ -14,8 +14,9 @@ from ._config import (
     load_with_origin,
     working_directory,
 )
-from ._errors import shown
+from ._errors import ConfigError, shown
 from ._export import render, variables
+from ._hints import enclosing_project, lookup_notes
 from ._ports import format_pin_key
 
 # What init checks before writing but leaves out of the ports it prints.
@@ -45,6 +46,9 @@ def run(namespace: "argparse.Namespace") -> "Result":
         namespace.env = env_option(namespace.env)
     # check takes no --namespace: it checks the map as configured.
     pm, origin = load_with_origin(namespace.config, getattr(namespace, "namespace", None))
+    if namespace.command != "check":  # check grades the configuration itself
+        for line in lookup_notes(pm, origin, None, getattr(namespace, "env", None)):
+            say(line)
     commands = {"list": _list, "explain": _explain, "check": _check, "export": _export}
     return commands[namespace.command](namespace, pm, origin)
 
@@ -59,7 +63,7 @@ def _list(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "
     if namespace.json:
         return 0, _json({"config": origin.path, "namespace": pm.namespace, "entries": entries})
     if not entries:
-        note(f"stableport: no services declared in {_config_name(origin)}")
+        say(f"stableport: no services declared in {_config_name(origin)}")
         return 0, ""
     return 0, f"config: {_config_name(origin)}\n" + _listing(pm, entries)
 
@@ -106,6 +110,16 @@ def _init(namespace: "argparse.Namespace") -> "Result":
         head += (
             f"({_path(home)} used {_path(written.replaced)} until now; "
             f"this file takes its place there)\n"
+        )
+    # Below a configured project, the note above already says which file this replaces.
+    above = enclosing_project(written.path.parent) if written.replaced is None else None
+    if above is not None:
+        # A subfolder of a project: this file now ends discovery here, apart from it.
+        head += (
+            f"({shown(str(above))} is above this directory: this file configures only "
+            f"{shown(str(written.path.parent))} and below; to configure that project "
+            f"instead, delete {shown(str(written.path))} and run init in "
+            f"{shown(str(above.parent))})\n"
         )
     # The ports of what was written: the variables were checked, not applied.
     # Through the link, as discovery reads it: its name says it is a pyproject.toml.
@@ -229,10 +243,9 @@ def _live_entry(pair: tuple[str, str], status: "PortStatus") -> dict[str, object
 def _export(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
     ports = {service: pm.port_for(service, namespace.env) for service in pm.services}
     named = variables(ports, namespace.prefix)
-    output = render(named, namespace.format, pm.namespace)
-    if not named:
-        note(f"stableport: no services declared in {_config_name(origin)}")
-    return 0, output
+    if not named:  # `export > .env` must not write an empty file and succeed
+        raise ConfigError(f"nothing to export: no services declared in {_config_name(origin)}")
+    return 0, render(named, namespace.format, pm.namespace)
 
 
 def _overridden(origin: "Origin") -> set[str]:
@@ -259,10 +272,14 @@ def _undecoded(char: str) -> bool:
 
 def _config_name(origin: "Origin") -> str:
     """The configuration's path as output shows it: quoted if it holds a newline or the like."""
-    if origin.path is None:
-        return "the built-in defaults (no stableport.toml or [tool.stableport] found)"
-    # Raw, a newline in a directory's name would forge a row of list's table.
-    return _path(origin.path)
+    if origin.path is not None:
+        # Raw, a newline in a directory's name would forge a row of list's table.
+        return _path(origin.path)
+    # Where discovery looked, so a command run in the wrong directory shows it.
+    return (
+        f"the built-in defaults (no stableport.toml or [tool.stableport] found in "
+        f"{_path(working_directory())} or above it)"
+    )
 
 
 def _json(document: object) -> bytes:

@@ -21,22 +21,3 @@ def env_option(env: str | None) -> str | None:
     from ._names import normalize_name  # noqa: PLC0415 - loaded by then; kept off the top
 
     return None if env is None else normalize_name(env, "environment name", "--env")
-
-
-# Lines for stderr that go with an answer ("no services declared"): said once
-# the answer is written, and dropped if writing it fails, so that a failure is
-# the one line the documentation promises.
-_pending: list[str] = []
-
-
-def note(line: str) -> None:
-    """Say line on stderr after the answer is written; never if the write fails."""
-    _pending.append(line)
-
-
-def said_notes(*, written: bool) -> None:
-    """Say the pending notes if the answer was written; drop them either way."""
-    lines = list(_pending)
-    _pending.clear()
-    for line in lines if written else ():
-        say(line)

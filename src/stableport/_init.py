@@ -34,6 +34,16 @@ if TYPE_CHECKING:
 # Written above the namespace, because the one way to move every port is to change it.
 NAMESPACE_COMMENT = "# Part of every port's hash: keep it when the project is renamed."
 
+# dev and test resolved together, so the pytest fixture (env "test") is never
+# handed a port of a dev server; strict shown, not set: undeclared names stay
+# valid lookups by default (spec), and a typo is one uncommenting away from an error.
+ENVS_LINES = (
+    "# Resolved together: tests (env test) never get a dev server's port.\n"
+    'envs = ["dev", "test"]\n'
+    'env = "dev"\n'
+    "# strict = true  # a lookup of a name not in services fails instead of hashing it\n"
+)
+
 # Directory names that name no project: a namespace derived from one would be
 # shared by every project set up the same way, and their ports would collide.
 _NO_PROJECT_NAMES = ("", ".", "..")
@@ -227,7 +237,7 @@ def _table(namespace: str, services: "Sequence[str]", *, in_pyproject: bool) -> 
     listed = ", ".join(_toml_string(service) for service in services)
     return (
         f"{header}{NAMESPACE_COMMENT}\nnamespace = {_toml_string(namespace)}\n"
-        f"services = [{listed}]\n"
+        f"services = [{listed}]\n{ENVS_LINES}"
     )
 
 

@@ -9,6 +9,7 @@ from ._common import env_option, say
 from ._config import CONFIG_VARIABLE, ENV_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
 from ._errors import InvalidNameError, StableportError, excerpt
 from ._export import nameable
+from ._hints import tell
 from ._names import normalize_name
 from ._platform import KEEP_PORT_VARIABLE, keeps_port, platform
 
@@ -47,6 +48,7 @@ def run(namespace: "argparse.Namespace") -> int:
     namespace.env = env_option(namespace.env)  # as every command: errors say (from --env)
     pm, origin = load_with_origin(namespace.config, namespace.namespace)
     port = pm.port_for(namespace.name, namespace.env)
+    tell(pm, origin, namespace.name, namespace.env)
     ports = {service: pm.port_for(service, namespace.env) for service in pm.services}
     variables = nameable(ports, namespace.prefix)
     service = normalize_name(namespace.name)

@@ -336,7 +336,8 @@ def run(
 
 def print_report(report: Report, out: TextIO, max_failures: int) -> None:
     corpus = report.corpus
-    name = report.implementation.get("implementation", "?")
+    # In ASCII, like every answer the report quotes: any terminal prints it.
+    name = ascii(report.implementation.get("implementation", "?"))[1:-1]
     unicode = report.implementation.get("unicode", "?")
     print(f"stableport v1 conformance corpus {corpus.version}, sha256 {corpus.sha256}", file=out)
     print(f"implementation: {name} (Unicode {unicode})", file=out)
