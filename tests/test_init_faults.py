@@ -22,6 +22,9 @@ from stableport._init import init as init_here
 
 from .util import SCRIPT, clean_environment, run
 
+# Real processes: left out of the quick inner loop, pytest -m "not slow".
+pytestmark = pytest.mark.slow
+
 POSIX = pytest.mark.skipif(sys.platform == "win32", reason="POSIX files, locks and limits")
 
 

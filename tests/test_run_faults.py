@@ -25,6 +25,9 @@ from stableport._run import CANNOT_EXECUTE, run_child
 
 from .util import SCRIPT, clean_environment, run
 
+# Real processes: left out of the quick inner loop, pytest -m "not slow".
+pytestmark = pytest.mark.slow
+
 POSIX_ONLY = pytest.mark.skipif(os.name != "posix", reason="POSIX signals and exec")
 LINUX_ONLY = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/status")
 
