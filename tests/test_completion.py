@@ -174,3 +174,36 @@ def test_in_process_the_script_is_written_whole(capsys: pytest.CaptureFixture[st
     out = capsys.readouterr().out
     assert out.startswith("# stableport completion for fish")
     assert "complete -c stableport -n '__fish_seen_subcommand_from export' -l format" in out
+
+
+def test_names_from_the_file_are_never_run_by_the_shell(script: Path, tmp_path: Path) -> None:
+    """A cloned repository's stableport.toml must not run code when you press Tab."""
+    marker = tmp_path / "pwned"
+    (tmp_path / "stableport.toml").write_text(
+        f'services = ["web", "$(touch {marker})", "a b", "x*"]\n'
+        f'envs = ["dev", "`touch {marker}`"]\n'
+    )
+    offered = complete(script, "stableport ", tmp_path)
+    assert not marker.exists()
+    # Each name is one candidate, quoted as the command line needs it.
+    assert offered == [
+        *COMMANDS,
+        f"\\$\\(touch\\ {marker}\\)",
+        "a\\ b",
+        "web",
+        "x\\*",
+    ]
+    envs = complete(script, "stableport web --env ", tmp_path)
+    assert not marker.exists()
+    assert envs == [f"\\`touch\\ {marker}\\`", "dev"]
+
+
+def test_in_process_the_names_and_a_broken_file(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    config = str(project / "stableport.toml")
+    assert completion("services", config) == "api\nbilling-api\nweb\n"
+    assert completion("envs", config) == "dev\ntest\n"
+    broken = tmp_path_factory.mktemp("broken") / "stableport.toml"
+    broken.write_text("services = [")
+    assert completion("services", str(broken)) == ""

@@ -1,7 +1,7 @@
 """The module-level port_for and its process-wide default map."""
 
 from ._config import load
-from ._portmap import PortMap
+from ._portmap import PortMap, cacheable
 
 _LOOKUP_CACHE_SIZE = 4096
 _lookups: dict[tuple[object, object], int] = {}
@@ -53,7 +53,7 @@ def port_for(name: str, env: str | None = None) -> int:
     except (KeyError, TypeError):  # TypeError: an unhashable name, rejected below
         pass
     port = default_map().port_for(name, env)
-    if len(_lookups) < _LOOKUP_CACHE_SIZE:
+    if len(_lookups) < _LOOKUP_CACHE_SIZE and cacheable(name, env):
         _lookups[name, env] = port
     return port
 

@@ -72,6 +72,14 @@ _stableport_names() {{
         stableport --completion "$1" 2>/dev/null
     fi
 }}
+# Names come from the project's file: never through compgen -W, which would
+# expand a "$(...)" in one; matched here, and quoted for the command line.
+_stableport_add_names() {{
+    local name
+    while IFS= read -r name; do
+        [[ $name == "$cur"* ]] && COMPREPLY+=("$(printf '%q' "$name")")
+    done < <(_stableport_names "$1" "$2")
+}}
 _stableport_is_command() {{
     case " {commands} " in *" $1 "*) return 0 ;; esac
     return 1
@@ -102,7 +110,7 @@ _stableport() {{
     done
     case "$prev" in
 {choice_cases}
-        --env) COMPREPLY=($(compgen -W "$(_stableport_names envs "$config")" -- "$cur")); return ;;
+        --env) _stableport_add_names envs "$config"; return ;;
         --config) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         {other}) return ;;
     esac
@@ -113,9 +121,10 @@ _stableport() {{
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
     elif [[ -z $command ]]; then
-        COMPREPLY=($(compgen -W "{commands} $(_stableport_names services "$config")" -- "$cur"))
+        COMPREPLY=($(compgen -W '{commands}' -- "$cur"))
+        _stableport_add_names services "$config"
     elif [[ -z $named && ( $command == explain || $command == run ) ]]; then
-        COMPREPLY=($(compgen -W "$(_stableport_names services "$config")" -- "$cur"))
+        _stableport_add_names services "$config"
     fi
 }}
 complete -F _stableport stableport
