@@ -13,6 +13,9 @@ import stableport
 
 from .util import imported_by, output_of
 
+# Real processes: left out of the quick inner loop, pytest -m "not slow".
+pytestmark = pytest.mark.slow
+
 pytest_plugins = ["pytester"]
 
 SERVICES = ("billing", "auth", "search", "db")
