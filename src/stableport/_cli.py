@@ -166,8 +166,12 @@ def _port_line(
 ) -> str:
     # Deferred: keeps `--help` and `--version` free of the configuration loader.
     from ._config import load_with_origin  # noqa: PLC0415
+    from ._testports import lookup  # noqa: PLC0415
 
-    return f"{load_with_origin(config, namespace)[0].port_for(name, env_option(env))}\n"
+    pm = load_with_origin(config, namespace)[0]
+    if config is None and namespace is None:  # started by a test: its port, for no --env
+        return f"{lookup(pm, name, env_option(env))}\n"
+    return f"{pm.port_for(name, env_option(env))}\n"
 
 
 def _discard_stdout() -> None:

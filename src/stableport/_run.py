@@ -9,6 +9,7 @@ from ._common import env_option, say
 from ._config import CONFIG_VARIABLE, ENV_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
 from ._errors import StableportError
 from ._export import variables
+from ._testports import lookup
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -34,8 +35,15 @@ def run(namespace: "argparse.Namespace") -> int:
     """Run namespace.argv with PORT and every declared service's variable set."""
     namespace.env = env_option(namespace.env)  # as every command: errors say (from --env)
     pm, origin = load_with_origin(namespace.config, namespace.namespace)
-    port = pm.port_for(namespace.name, namespace.env)
-    ports = {service: pm.port_for(service, namespace.env) for service in pm.services}
+    # Started by a test (a pytest session's stableport fixture): the test's
+    # ports, unless another configuration or namespace is asked for.
+    own = namespace.config is None and namespace.namespace is None
+
+    def port_of(service: str) -> int:
+        return lookup(pm, service, namespace.env) if own else pm.port_for(service, namespace.env)
+
+    port = port_of(namespace.name)
+    ports = {service: port_of(service) for service in pm.services}
     settings = {**variables(ports, namespace.prefix), "PORT": port}
     # The command's own lookups (stableport.port_for, stableport NAME) see the map
     # run used: what was chosen on run's command line is passed on to it.
