@@ -863,13 +863,42 @@ def test_a_deleted_lock_file_is_put_back_with_its_locks_before_anyone_else_takes
 
 
 @pytest.mark.usefixtures("slow_watch")
+def test_a_deleted_lock_file_is_linked_back_from_a_live_holder_s_link(lease_dir: Path) -> None:
+    holder, newcomer = Locks(lease_dir), Locks(lease_dir)
+    assert holder.take(20001)
+    inode = (lease_dir / "locks").stat().st_ino
+    (lease_dir / "locks").unlink()
+    assert not newcomer.take(20001)  # the same file is back, the lock in it
+    assert (lease_dir / "locks").stat().st_ino == inode
+    holder.release()
+    assert newcomer.take(20001)
+    newcomer.release()
+    assert [path.name for path in lease_dir.iterdir()] == ["locks"]  # links gone with them
+
+
+def test_a_killed_holder_s_link_is_forgotten(lease_dir: Path) -> None:
+    holder = Locks(lease_dir)
+    assert holder.take(20001)
+    # What a holder killed by SIGKILL leaves: a link whose byte nobody holds.
+    stale = lease_dir / f"{_leases.HOLDER_PREFIX}{_leases.HOLDER_BASE}"
+    os.link(lease_dir / "locks", stale)
+    newcomer = Locks(lease_dir)
+    assert newcomer.take(20002)
+    assert not stale.exists()
+    assert len(list(lease_dir.glob(".holder-*"))) == 2  # the live ones
+    holder.release()
+    newcomer.release()
+
+
+@pytest.mark.usefixtures("slow_watch")
 def test_a_newcomer_waits_for_live_holders_and_then_gives_up_saying_why(
     lease_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(_leases, "WAIT_SECONDS", 0.2)
     holder, newcomer = Locks(lease_dir), Locks(lease_dir)
     assert holder.take(20001)
-    (lease_dir / "locks").unlink()
+    for path in lease_dir.iterdir():  # the file and every holder's link to it
+        path.unlink()
     with pytest.raises(stableport.ConfigError, match="was deleted while live test runs held"):
         newcomer.take(20001)
     assert holder.take(20002)  # the holder puts it back at its next lock

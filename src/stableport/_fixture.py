@@ -254,6 +254,7 @@ class StableportFixture:
         be bound on loopback right now.
         """
         key = normalize_name(name)  # Billing is billing: one port, however it is spelled
+        self._check_lost()  # noticed by the lock file's watcher since the last lookup
         port = self._given.get(key)
         if port is None:
             with self._mutex:
@@ -338,16 +339,21 @@ class StableportFixture:
             message = ""
         if message:
             pytest.fail(f"stableport: {message}", pytrace=False)
-        if self._locks.lost:
-            lost = ", ".join(map(str, self._locks.lost))
-            pytest.fail(
-                f"stableport: the lock file in {str(self._locks.directory)!r} was deleted "
-                f"while this session held it, and another run took some of its locks "
-                f"meanwhile ({lost}): this run's ports may be shared; keep cleaners away from "
-                f"that directory, or set {_leases.LEASE_DIR_VARIABLE} to one they leave alone",
-                pytrace=False,
-            )
+        self._check_lost()
         return taken
+
+    def _check_lost(self) -> None:
+        """Fail if a lock of this session was taken by another run while its file was gone."""
+        if self._locks is None or not self._locks.lost:
+            return
+        lost = ", ".join(map(str, self._locks.lost))
+        pytest.fail(
+            f"stableport: the lock file in {str(self._locks.directory)!r} was deleted "
+            f"while this session held it, and another run took some of its locks "
+            f"meanwhile ({lost}): this run's ports may be shared; keep cleaners away from "
+            f"that directory, or set {_leases.LEASE_DIR_VARIABLE} to one they leave alone",
+            pytrace=False,
+        )
 
     def _claim(self, port: int) -> bool:
         """Lock port for this session if no one serves it: a server left by a killed run does.
