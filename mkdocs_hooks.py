@@ -1,37 +1,201 @@
-"""MkDocs hooks for the site: the API page, and links that leave docs/."""
+"""MkDocs hooks for the site: the home page, the API page, and links that leave docs/."""
 
 import posixpath
 import re
+from pathlib import Path
 from typing import Any
 
+import griffe
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
+ROOT = Path(__file__).resolve().parent
+
 # Generated, not kept in docs/: a page of bare ::: directives reads as nothing on
-# its own. Every public name of the package (private ones filtered); the constants
-# (DEFAULT_RANGE and the others) have no docstring of their own but are shown.
+# its own. Ordered by what a reader needs first: the function everyone calls,
+# then the map, then the errors to catch, then the constants. Each name is
+# listed once; tests/test_site.py checks that the page shows every public name.
 API_PAGE = """\
 # Python API
 
-Every public name of the `stableport` package, from its docstrings. The
-examples in them run in the test suite (`tests/test_docstrings.py`).
+Every public name of the `stableport` package, from its docstrings, in the
+order you are likely to need them. The examples in them run in the test suite
+(`tests/test_docstrings.py`).
 
-::: stableport
+## Ports
+
+::: stableport.port_for
+
+::: stableport.load
+
+::: stableport.reload
+
+## The port map
+
+::: stableport.PortMap
     options:
-      show_root_heading: false
-      filters: ["!^_"]
+      members: false
+
+::: stableport.PortMap.port_for
+    options:
+      heading_level: 4
+
+::: stableport.PortMap.assignments
+    options:
+      heading_level: 4
+
+::: stableport.PortMap.explain
+    options:
+      heading_level: 4
+
+::: stableport.PortMap.overlay
+    options:
+      heading_level: 4
+
+::: stableport.PortMap.exclusions_in_force
+    options:
+      heading_level: 4
+
+::: stableport.PortMap.exclusions
+    options:
+      heading_level: 4
+
+::: stableport.PortMap.services
+    options:
+      heading_level: 4
+
+::: stableport.PortMap.envs
+    options:
+      heading_level: 4
+
+::: stableport.PortMap.env
+    options:
+      heading_level: 4
+
+::: stableport.PortMap.namespace
+    options:
+      heading_level: 4
+
+::: stableport.PortMap.port_range
+    options:
+      heading_level: 4
+
+::: stableport.PortMap.exclude
+    options:
+      heading_level: 4
+
+::: stableport.PortMap.pins
+    options:
+      heading_level: 4
+
+::: stableport.PortMap.strict
+    options:
+      heading_level: 4
+
+::: stableport.PortMap.default_exclusions
+    options:
+      heading_level: 4
+
+::: stableport.PortMap.overlay_envs
+    options:
+      heading_level: 4
+
+::: stableport.PortMap.config_path
+    options:
+      heading_level: 4
+
+## Errors
+
+Every error is a `StableportError` and also the builtin it resembles, so
+`except ValueError` catches a bad name too.
+
+::: stableport.StableportError
+
+::: stableport.InvalidNameError
+
+::: stableport.InvalidTypeError
+
+::: stableport.ConfigError
+
+::: stableport.UnknownServiceError
+
+::: stableport.PortRangeError
+
+::: stableport.RangeExhaustedError
+
+::: stableport.PinConflictError
+
+::: stableport.AlgorithmVersionError
+
+::: stableport.HashFunctionError
+
+## Constants
+
+::: stableport.DEFAULT_RANGE
+    options:
+      show_if_no_docstring: true
+
+::: stableport.DEFAULT_ENV
+    options:
+      show_if_no_docstring: true
+
+::: stableport.ALGORITHM_VERSION
+    options:
+      show_if_no_docstring: true
+
+::: stableport.__version__
+    options:
       show_if_no_docstring: true
 """
 
 # A relative Markdown link (or image) whose target is outside docs/.
 LINK = re.compile(r"(\]\()(\.\./[^)#\s]+)")
+# In the README (the home page), a relative link: into docs/, or anywhere else.
+README_LINK = re.compile(r"(\]\()(?!https?:|#)([^)\s]+)")
+
+
+class ExampleSections(griffe.Extension):
+    """Read a docstring's "Example:" as Google style's "Examples:" section.
+
+    Griffe knows only the plural; the singular became an admonition whose
+    doctest lost its prompts and line breaks, all run together.
+    """
+
+    def on_object(self, *, obj: griffe.Object, **_: Any) -> None:
+        docstring = obj.docstring
+        if docstring is not None:
+            docstring.value = SINGULAR.sub(r"\1Examples:", docstring.value)
+
+
+SINGULAR = re.compile(r"^(\s*)Example:$", re.MULTILINE)
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
-    """Add the generated API page."""
+    """The home page is the README's story; add the generated API page.
+
+    docs/README.md is the documentation's table of contents on GitHub; on the
+    site the navigation is that table, so the README takes its place as home.
+    """
+    contents = files.get_file_from_path("README.md")
+    if contents is not None:
+        files.remove(contents)
+    files.append(File.generated(config, "index.md", content=home_page(config)))
     files.append(File.generated(config, "api.md", content=API_PAGE))
     return files
+
+
+def home_page(config: MkDocsConfig) -> str:
+    """README.md with its links made to work from the site's root."""
+    base = f"{config.repo_url.rstrip('/')}/blob/main/"
+
+    def relinked(match: re.Match[str]) -> str:
+        target = match[2]
+        if target.startswith("docs/") and not target.startswith("docs/README.md"):
+            return f"{match[1]}{target.removeprefix('docs/')}"
+        return f"{match[1]}{base}{target}"
+
+    return README_LINK.sub(relinked, (ROOT / "README.md").read_text(encoding="utf-8"))
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, **_: Any) -> str:

@@ -12,6 +12,13 @@ STABLEPORT_VARIABLES = (
     "STABLEPORT_PINS",
     "STABLEPORT_NAMESPACE",
     "STABLEPORT_TEST_PORTS",
+    "STABLEPORT_KEEP_PORT",
+    # A hosting platform's marks: where the suite itself runs on one, run would
+    # keep the inherited PORT that its tests expect replaced.
+    "DYNO",
+    "K_SERVICE",
+    "GAE_SERVICE",
+    "RENDER",
 )
 # Under `pytest -n N` this suite runs in xdist workers, whose variables would
 # make every pytester session inside a test believe it is a worker too.

@@ -163,7 +163,7 @@ def test_one_pin_for_every_env_of_a_shared_host_is_a_problem() -> None:
         "('billing@ENV') or in one only"
     ]
     assert not [f for f in findings(shared) if "auth" in f]
-    alone = PortMap(envs=["dev"], pins={"billing": 2100}, port_range=QUIET_RANGE)
+    alone = PortMap(envs=["dev"], env="dev", pins={"billing": 2100}, port_range=QUIET_RANGE)
     assert findings(alone) == []
 
 

@@ -114,7 +114,7 @@ def test_list_without_services_says_so_on_stderr(capsys: pytest.CaptureFixture[s
         0,
         "",
         "stableport: no services declared in the built-in defaults "
-        "(no stableport.toml or [tool.stableport] found)\n",
+        f"(no stableport.toml or [tool.stableport] found in {Path.cwd()} or above it)\n",
     )
 
 
@@ -298,10 +298,27 @@ def test_export_refuses_two_services_on_one_variable(
     )
 
 
-def test_export_of_nothing_is_empty_with_a_note(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = call(capsys, "export", "--format", "json")
-    assert (code, out) == (0, "{}\n")
-    assert err.startswith("stableport: no services declared in the built-in defaults")
+@pytest.mark.parametrize("export_format", ["env", "json", "shell"])
+def test_export_of_nothing_fails_and_says_where_it_looked(
+    tmp_path: Path, export_format: str
+) -> None:
+    # Issue 21: outside any project, `stableport export > .env` exited 0 with an empty file.
+    code, out, err = run_in(tmp_path, "export", "--format", export_format)
+    assert (code, out) == (2, "")
+    assert err == (
+        "stableport: error: nothing to export: no services declared in the built-in defaults "
+        f"(no stableport.toml or [tool.stableport] found in {tmp_path} or above it)\n"
+    )
+
+
+def test_export_of_a_file_without_services_fails_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "stableport.toml").write_text('namespace = "shop"\n')
+    assert run_in(tmp_path, "export") == (
+        2,
+        "",
+        f"stableport: error: nothing to export: no services declared in "
+        f"{tmp_path / 'stableport.toml'}\n",
+    )
 
 
 # -- every command ----------------------------------------------------------

@@ -582,3 +582,44 @@ def test_the_cli_gives_one_line_and_exit_2(tmp_path: Path, args: list[str], mess
     result = run(*args, cwd=tmp_path)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == f"stableport: error: {message.format(path=path)}\n"
+
+
+# -- issue 20: candidates that cannot be looked at, and what init checks first --------
+
+
+def test_a_candidate_that_cannot_be_looked_at_stops_discovery(tmp_path: Path) -> None:
+    # os.path.lexists said False for a name too long: the candidate was passed
+    # over and an outer project's ports were used.
+    from stableport._config import candidate_exists, discover  # noqa: PLC0415
+
+    (tmp_path / "stableport.toml").write_text('namespace = "outer"\n')
+    long_name = tmp_path / ("x" * 300)
+    with pytest.raises(ConfigError) as raised:
+        discover(str(long_name))
+    assert "File name too long; a configuration there would be passed over" in str(raised.value)
+    with pytest.raises(ConfigError) as raised:
+        candidate_exists("a\x00b")
+    assert str(raised.value) == "cannot look for 'a\\x00b': not a valid path (embedded null byte)"
+
+
+def test_a_byte_order_mark_is_named_by_every_reader(tmp_path: Path) -> None:
+    config = tmp_path / "stableport.toml"
+    config.write_bytes(b'\xef\xbb\xbfservices = ["web"]\n')
+    with pytest.raises(ConfigError) as raised:
+        stableport.load(config)
+    assert str(raised.value) == (
+        f"{config}: starts with a UTF-8 byte order mark (BOM), which TOML does not allow; "
+        "save the file as UTF-8 without a BOM"
+    )
+
+
+def test_settings_of_applies_the_size_limit_to_what_would_be_written() -> None:
+    from stableport._config import settings_of  # noqa: PLC0415
+
+    assert settings_of("stableport.toml", b'services = ["web"]\n') == {"services": ["web"]}
+    with pytest.raises(ConfigError) as raised:
+        settings_of("stableport.toml", b"#" * (MAX_CONFIG_BYTES + 1))
+    assert str(raised.value) == (
+        f"stableport.toml: it would be {MAX_CONFIG_BYTES + 1:,} bytes, over "
+        f"{MAX_CONFIG_BYTES:,}, the most stableport reads of a configuration file"
+    )

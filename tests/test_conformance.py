@@ -1,6 +1,9 @@
 """The conformance kit: layered corpus, schemas, runner, and what fails where."""
 
 import json
+import os
+import resource
+import shutil
 import subprocess
 import sys
 import unicodedata
@@ -285,6 +288,20 @@ HELLO = (
 )
 
 
+def test_the_report_is_ascii_whatever_the_implementation_says(tmp_path: Path) -> None:
+    hello = json.dumps({"implementation": "port\u00e9 \u2028 \U0001f600", "unicode": "15.1"})
+    impl = hostile(tmp_path, f"sys.stdin.readline()\nprint({hello!r}, flush=True)\n")
+    result = subprocess.run(
+        [sys.executable, str(RUNNER), "--impl", impl, "--layer", "jump"],
+        capture_output=True,
+        check=False,
+        env=clean_environment({"PYTHONIOENCODING": "ascii"}),
+    )
+    assert result.returncode == 1
+    assert b"implementation: port\\xe9 \\u2028 \\U0001f600 (Unicode 15.1)" in result.stdout
+    assert result.stderr == b""
+
+
 def test_an_implementation_that_exits_early_fails_and_says_so(tmp_path: Path) -> None:
     status, report = run_runner(hostile(tmp_path, HELLO + "sys.exit(3)\n"), "--layer", "jump")
     assert status == 1
@@ -335,6 +352,20 @@ def test_a_hello_without_a_unicode_version_is_refused(tmp_path: Path) -> None:
     assert report["problem"] == "the answer to hello must name its Unicode version: got {}"
 
 
+@pytest.mark.parametrize("unicode", ["12.1", "fifteen", "", "15.1.x"])
+def test_a_unicode_version_the_spec_does_not_allow_is_refused(tmp_path: Path, unicode: str) -> None:
+    # A made-up version must not skip the names layer.
+    hello = json.dumps({"implementation": "x", "unicode": unicode})
+    body = f"sys.stdin.readline()\nprint({hello!r})\n"
+    status, report = run_runner(hostile(tmp_path, body), "--layer", "names")
+    assert status == 1
+    assert report["problem"] == (
+        f"the answer to hello names Unicode {unicode!r}; the spec needs 13.0 or later, "
+        "written like 15.1"
+    )
+    assert report["layers"]["names"]["skipped"] == 0
+
+
 def test_names_cases_of_a_newer_unicode_are_skipped_not_failed(tmp_path: Path) -> None:
     # An implementation on Unicode 13.0 rejects U+2C2F (unassigned there): allowed.
     body = (
@@ -370,3 +401,114 @@ def test_a_missing_command_or_corpus_fails(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "not a stableport conformance corpus" in result.stderr
+
+
+# ---- the example second implementation --------------------------------------
+
+JS_EXAMPLE = Path(__file__).parent.parent / "examples" / "conformance-js"
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None or not (JS_EXAMPLE / "node_modules").is_dir(),
+    reason="the JavaScript example needs node and `npm ci` in examples/conformance-js (.ci/run)",
+)
+def test_the_javascript_example_passes_every_case() -> None:
+    status, report = run_runner(f"node {JS_EXAMPLE / 'stableport.mjs'}")
+    assert status == 0, report
+    assert report["implementation"]["unicode"] == "15.1"
+    for layer in runner.LAYERS:
+        assert report["layers"][layer]["passed"] == expectations(layer)
+
+
+@pytest.mark.parametrize("report_format", [[], ["--json"]])
+def test_a_reader_that_went_away_costs_no_traceback(report_format: list[str]) -> None:
+    # stdout is a pipe whose reader is gone before the runner writes (| head -0).
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run(
+            [sys.executable, str(RUNNER), "--impl", python_impl(REFERENCE), *report_format],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            env=clean_environment(),
+        )
+    finally:
+        os.close(write_end)
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_a_maps_case_of_an_unknown_shape_stops_the_run(tmp_path: Path) -> None:
+    # A newer corpus's case shape must not pass unseen by an older runner.
+    for entry in MANIFEST["layers"]:
+        shutil.copy(VECTORS / entry["file"], tmp_path / entry["file"])
+    shutil.copy(VECTORS / "manifest.json", tmp_path / "manifest.json")
+    maps = json.loads((VECTORS / "v1.json").read_text(encoding="utf-8"))
+    maps["cases"].append({"id": "future/steps", "map": {}, "steps": []})
+    (tmp_path / "v1.json").write_text(json.dumps(maps), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, str(RUNNER), "--impl", python_impl(REFERENCE), "--corpus", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=clean_environment(),
+    )
+    assert result.returncode == 2
+    assert result.stderr == "runner.py: maps case future/steps: neither 'lookups' nor 'error'\n"
+
+
+# ---- append-only, in the repository's history --------------------------------
+
+ROOT = Path(__file__).parent.parent
+# The first commit from which every version of v1.json is a prefix of every
+# later one: before it, two branches that landed the same day interleaved
+# their new cases (no release had shipped). Every later commit only appends.
+APPEND_ONLY_SINCE = "818a563"
+
+
+def git(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False
+    )
+
+
+@pytest.mark.parametrize("file_name", [entry["file"] for entry in MANIFEST["layers"]])
+def test_every_landed_case_is_unchanged_in_every_later_commit(file_name: str) -> None:
+    if shutil.which("git") is None or git("cat-file", "-e", APPEND_ONLY_SINCE).returncode:
+        pytest.skip("needs the repository's history (a git checkout, not shallow)")
+    path = f"tests/vectors/{file_name}"
+    commits = git("log", "--format=%H", f"{APPEND_ONLY_SINCE}..HEAD", "--", path).stdout.split()
+    current = json.loads((ROOT / path).read_text(encoding="utf-8"))["cases"]
+    checked = 0
+    for commit in [*commits, APPEND_ONLY_SINCE]:
+        shown = git("show", f"{commit}:{path}")
+        if shown.returncode:
+            continue  # the file did not exist yet
+        landed = json.loads(shown.stdout)["cases"]
+        # Compared as data: a landed case keeps its place, id and every value.
+        assert current[: len(landed)] == landed, f"{path} at {commit[:10]}: a landed case changed"
+        checked += 1
+    assert checked >= 1
+
+
+def test_a_generator_stopped_mid_write_leaves_the_landed_file_whole(tmp_path: Path) -> None:
+    # RLIMIT_FSIZE well under the hash file's size: the write fails half way.
+    landed = json.loads((VECTORS / "v1-hash.json").read_text(encoding="utf-8"))
+    landed["cases"] = landed["cases"][:10]
+    before = json.dumps(landed)
+    (tmp_path / "v1-hash.json").write_text(before, encoding="utf-8")
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+    result = subprocess.run(
+        [sys.executable, str(VECTORS / "generate.py"), "--dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=limit,  # a resource limit for this child only
+        env=clean_environment(),
+    )
+    assert result.returncode != 0
+    assert (tmp_path / "v1-hash.json").read_text(encoding="utf-8") == before

@@ -23,7 +23,18 @@ TABLE = (
     "# Part of every port's hash: keep it when the project is renamed.\n"
     'namespace = "shop"\n'
     'services = ["api", "web"]\n'
+    "# Resolved together: tests (env test) never get a dev server's port.\n"
+    'envs = ["dev", "test"]\n'
+    'env = "dev"\n'
+    "# strict = true  # a lookup of a name not in services fails instead of hashing it\n"
 )
+# What init writes after the services, in every file (issue 21: tests off dev ports).
+ENVS = TABLE.split('services = ["api", "web"]\n')[1]
+
+
+def initial(namespace: str, *services: str) -> PortMap:
+    """The map of what init writes: its namespace, services, and dev and test together."""
+    return PortMap(services or ["api"], envs=["dev", "test"], env="dev", namespace=namespace)
 
 
 def init(directory: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -40,14 +51,14 @@ def test_init_appends_to_pyproject_and_keeps_every_byte_before(tmp_path: Path) -
     assert written[: len(PYPROJECT)] == PYPROJECT
     # The file had no final newline: one ends its last line, one blank line follows.
     assert written[len(PYPROJECT) :] == b"\n\n" + TABLE.encode()
-    shop = PortMap(["api", "web"], namespace="shop")
+    shop = PortMap(["api", "web"], envs=["dev", "test"], env="dev", namespace="shop")
     assert out == (
         f"appended to {pyproject}:\n\n{TABLE}\n"
         f"(namespace from [project].name in {pyproject})\n\n"
         "namespace: shop\n"
-        "SERVICE  ENV       PORT  HOW\n"
-        f"api      default  {shop.port_for('api')}  hashed\n"
-        f"web      default  {shop.port_for('web')}  hashed\n"
+        "SERVICE  ENV   PORT  HOW\n"
+        f"api      dev  {shop.port_for('api')}  hashed\n"
+        f"web      dev  {shop.port_for('web')}  hashed\n"
     )
     # What init printed is what the commands now read.
     listed = json.loads(run("list", "--json", cwd=tmp_path).stdout)
@@ -68,7 +79,7 @@ def test_init_keeps_crlf_line_endings_and_adds_no_extra_blank_line(tmp_path: Pat
         b"# Part of every port's hash: keep it when the project is renamed.\r\n"
         b'namespace = "crlf-app"\r\n'
         b'services = ["db"]\r\n'
-    )
+    ) + ENVS.encode().replace(b"\n", b"\r\n")
 
 
 def test_init_refuses_a_project_that_already_has_a_stableport_table(tmp_path: Path) -> None:
@@ -124,11 +135,17 @@ def test_a_project_without_a_project_table_is_named_after_its_directory(tmp_path
     pyproject.write_bytes(original)
     code, out, _ = init(directory, "api")
     assert code == 0
-    assert pyproject.read_bytes() == original + b"\n" + (
-        b"[tool.stableport]\n"
-        b"# Part of every port's hash: keep it when the project is renamed.\n"
-        b'namespace = "billing-service"\n'
-        b'services = ["api"]\n'
+    assert (
+        pyproject.read_bytes()
+        == original
+        + b"\n"
+        + (
+            b"[tool.stableport]\n"
+            b"# Part of every port's hash: keep it when the project is renamed.\n"
+            b'namespace = "billing-service"\n'
+            b'services = ["api"]\n'
+        )
+        + ENVS.encode()
     )
     assert f"(namespace from the name of the directory {directory})" in out
 
@@ -139,10 +156,14 @@ def test_without_a_pyproject_init_creates_stableport_toml(tmp_path: Path) -> Non
     code, out, _ = init(directory)
     standalone = directory / "stableport.toml"
     assert code == 0
-    assert standalone.read_text() == (
-        "# Part of every port's hash: keep it when the project is renamed.\n"
-        'namespace = "tools"\n'
-        "services = []\n"
+    assert (
+        standalone.read_text()
+        == (
+            "# Part of every port's hash: keep it when the project is renamed.\n"
+            'namespace = "tools"\n'
+            "services = []\n"
+        )
+        + ENVS
     )
     assert out.startswith(f"created {standalone}:\n")
     assert out.endswith("no services yet: list them in services, then run stableport list\n")
@@ -153,12 +174,12 @@ def test_config_asks_for_a_standalone_file_beside_a_pyproject(tmp_path: Path) ->
     code, _, _ = init(tmp_path, "api", "--config", "stableport.toml", "--namespace", "Shop-Dev")
     assert code == 0
     assert (tmp_path / "pyproject.toml").read_bytes() == PYPROJECT
-    assert (tmp_path / "stableport.toml").read_text().splitlines()[1:] == [
+    assert (tmp_path / "stableport.toml").read_text().splitlines()[1:3] == [
         'namespace = "shop-dev"',
         'services = ["api"]',
     ]
     # Discovery prefers stableport.toml, so this is the map every command reads now.
-    assert run("api", cwd=tmp_path).stdout == f"{PortMap(namespace='shop-dev').port_for('api')}\n"
+    assert run("api", cwd=tmp_path).stdout == f"{initial('shop-dev').port_for('api')}\n"
 
 
 def test_names_that_need_escaping_survive_the_round_trip(tmp_path: Path) -> None:
@@ -230,15 +251,15 @@ def test_the_ports_shown_are_those_of_the_file_written_not_of_the_variables(
         "STABLEPORT_PINS": "api=9000",
     }
     code, out, _ = init(tmp_path, "api", "web", env=variables)
-    written = PortMap(["api", "web"], namespace="shop")
+    written = initial("shop", "api", "web")
     assert code == 0
     assert out.endswith(
         "(STABLEPORT_ENV, STABLEPORT_NAMESPACE, STABLEPORT_PINS set: not applied below, where "
         "the ports are the file's own; stableport list applies them)\n\n"
         "namespace: shop\n"
-        "SERVICE  ENV       PORT  HOW\n"
-        f"api      default  {written.port_for('api')}  hashed\n"
-        f"web      default  {written.port_for('web')}  hashed\n"
+        "SERVICE  ENV   PORT  HOW\n"
+        f"api      dev  {written.port_for('api')}  hashed\n"
+        f"web      dev  {written.port_for('web')}  hashed\n"
     )
     # What list shows from then on: the same file, with the variables applied.
     listed = json.loads(run("list", "--json", env=variables, cwd=tmp_path).stdout)
@@ -268,10 +289,10 @@ def test_a_pyproject_that_cannot_take_the_table_is_left_alone(tmp_path: Path) ->
     code, _, err = init(tmp_path, "api")
     assert code == 2
     assert err.startswith(
-        f"stableport: error: {pyproject}: appending [tool.stableport] would not be valid TOML "
-        "(invalid TOML: "
+        f"stableport: error: {pyproject}: appending [tool.stableport] would leave a file "
+        "stableport refuses (invalid TOML: "
     )
-    assert err.endswith("; add the table by hand\n")
+    assert err.endswith("; nothing was written: add the table by hand\n")
     assert pyproject.read_text() == "tool = { black = { line-length = 99 } }\n"
 
 
@@ -346,7 +367,7 @@ def test_init_below_a_configured_directory_says_which_file_it_replaces(tmp_path:
         "this file takes its place there)\n"
     ) in out
     # It does: the lookup moved to the new file's namespace.
-    assert run("api", cwd=package).stdout == f"{PortMap(namespace='pkg').port_for('api')}\n"
+    assert run("api", cwd=package).stdout == f"{initial('pkg').port_for('api')}\n"
     assert before == f"{PortMap(['api']).port_for('api')}\n"
 
 
@@ -359,4 +380,4 @@ def test_a_file_discovery_does_not_look_for_is_said_to_need_naming(tmp_path: Pat
     ) in out
     assert "until now" not in out
     result = run("api", env={"STABLEPORT_CONFIG": str(tmp_path / "ports.toml")}, cwd=tmp_path)
-    assert result.stdout == f"{PortMap(namespace='shop').port_for('api')}\n"
+    assert result.stdout == f"{initial('shop').port_for('api')}\n"

@@ -67,9 +67,16 @@ def test_port_is_the_services_and_every_declared_port_is_set(project: Path) -> N
     }
 
 
-def test_an_undeclared_name_gets_its_hashed_port(project: Path) -> None:
+def test_an_undeclared_name_gets_its_hashed_port_and_a_note(project: Path) -> None:
     pm = stableport.load(project / "stableport.toml")
-    assert shown(project, "run", "adhoc")["PORT"] == str(pm.port_for("adhoc"))
+    result = run("run", "wbe", "--", sys.executable, "-c", SHOW, "PORT", cwd=project)
+    assert (result.returncode, json.loads(result.stdout)) == (0, {"PORT": str(pm.port_for("wbe"))})
+    # Issue 21: a typo in a Procfile line still starts, but its log says so.
+    assert result.stderr == (
+        f"stableport: note: 'wbe' is not among the services of {project / 'stableport.toml'} "
+        "(api, billing-api, web), so it gets an undeclared name's port; did you mean 'web'? "
+        "(strict = true makes this an error)\n"
+    )
 
 
 def test_braces_in_arguments_become_ports(project: Path) -> None:
@@ -88,7 +95,8 @@ def test_braces_in_arguments_become_ports(project: Path) -> None:
         "{PORT}",
         "--bind=:{WEB_PORT}",
         "{WEBB_PORT}",  # escaped, so no error
-        "{{PORT}}",  # the doubled pair inside is the escape; the outer braces stay
+        # As str.format reads {{{PORT}}}: a literal brace each side of the port.
+        f"{{{pm.port_for('web')}}}",
         "{{port}}",  # no placeholder name: untouched
     ]
 

@@ -1,7 +1,7 @@
 """The module-level port_for and its process-wide default map."""
 
 from ._config import load
-from ._portmap import PortMap
+from ._portmap import PortMap, cacheable
 from ._testports import test_port
 
 _LOOKUP_CACHE_SIZE = 4096
@@ -58,7 +58,7 @@ def port_for(name: str, env: str | None = None) -> int:
     port = test_port(name) if env is None else None
     if port is None:
         port = default_map().port_for(name, env)
-    if len(_lookups) < _LOOKUP_CACHE_SIZE:
+    if len(_lookups) < _LOOKUP_CACHE_SIZE and cacheable(name, env):
         _lookups[name, env] = port
     return port
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-from ._defaults import BROWSER_BLOCKED_PORTS, DEFAULT_EXCLUSIONS
+from ._defaults import BROWSER_BLOCKED_PORTS, DEFAULT_ENV, DEFAULT_EXCLUSIONS
 from ._ports import format_pin_key
 
 TYPE_CHECKING = False
@@ -85,6 +85,7 @@ def check_map(
             )
             findings.append(Finding(PROBLEM, subject, message))
     findings.extend(_override_findings(pm, origin))
+    findings.extend(_env_findings(pm, origin))
     findings.extend(_namespace_findings(pm, origin))
     return sorted(findings, key=lambda finding: finding.level != PROBLEM)
 
@@ -116,6 +117,39 @@ def _override_findings(pm: "PortMap", origin: "Origin") -> list[Finding]:
         message = f"sets the default environment to {pm.env!r}"
         findings.append(Finding(NOTE, f"STABLEPORT_ENV={origin.env_override!r}", message))
     return findings
+
+
+def _env_findings(pm: "PortMap", origin: "Origin") -> list[Finding]:
+    """A default env outside the declared envs: test workers' ports may land on its ports.
+
+    pytest-xdist workers' environments are resolved above the declared envs only
+    (see PortMap.overlay), so a server started in an undeclared env can hold the
+    port a worker is handed. An env the file sets is the project's own choice: a
+    problem. The implicit 'default' (env unset) and $STABLEPORT_ENV (an
+    operator's choice for one process) are notes.
+    """
+    envs = pm.envs
+    if envs is None or pm.env in envs:
+        return []
+    if origin.env_override is not None:
+        subject, level, fix = f"STABLEPORT_ENV={origin.env_override!r}", NOTE, "STABLEPORT_ENV"
+    elif pm.env == DEFAULT_ENV:
+        subject, level, fix = "env", NOTE, "env"
+    else:
+        subject, level, fix = "env", PROBLEM, "env"
+    listed = ", ".join(envs)
+    if subject == "env" and level == NOTE:
+        what = (
+            f"is not set, so lookups without --env use {pm.env!r}, which is not in envs ({listed})"
+        )
+    else:
+        what = f"{pm.env!r} is not in envs ({listed})"
+    message = (
+        f"{what}: its ports are resolved apart from theirs, and test workers' ports avoid only "
+        f"the declared envs', so a test may be handed a port a server in {pm.env!r} holds; "
+        f"add {pm.env!r} to envs or set {fix} to one of them"
+    )
+    return [Finding(level, subject, message)]
 
 
 def _namespace_findings(pm: "PortMap", origin: "Origin") -> list[Finding]:

@@ -43,9 +43,6 @@ def main(argv: "Sequence[str] | None" = None) -> int:
 
 
 def _main(args: list[str]) -> int:
-    if sys.stdout is None:  # started with stdout closed (`>&-`)
-        say("stableport: error: no standard output to write the answer to")
-        return 2
     try:
         code, output = _run(args)
     except StableportError as error:
@@ -59,9 +56,12 @@ def _main(args: list[str]) -> int:
 
 def _write(output: "str | bytes", code: int) -> int:
     """Write output to stdout at once; a failure is exit 2 (141 for a closed pipe)."""
-    if not output:
+    if not output:  # run, and the daemons it starts, need no stdout: only an answer does
         return code
     stdout = sys.stdout
+    if stdout is None:  # started with stdout closed (`>&-`)
+        say("stableport: error: no standard output to write the answer to")
+        return 2
     try:
         data = output if isinstance(output, bytes) else _encoded(output)
     except UnicodeEncodeError as error:
@@ -147,6 +147,10 @@ def _run(args: list[str]) -> "tuple[int, str | bytes]":
     if extras:
         command_parser.error(f"unrecognized arguments: {' '.join(extras)}")
     namespace.config = getattr(namespace, "config", None)
+    if getattr(namespace, "completion", None) is not None:
+        from ._completion import completion  # noqa: PLC0415 - only for shells' start-up
+
+        return 0, completion(namespace.completion, namespace.config)
     if command == "run":
         from ._run import run as run_command  # noqa: PLC0415 - only for run
 
@@ -168,10 +172,16 @@ def _port_line(
     from ._config import load_with_origin  # noqa: PLC0415
     from ._testports import lookup  # noqa: PLC0415
 
-    pm = load_with_origin(config, namespace)[0]
-    if config is None and namespace is None:  # started by a test: its port, for no --env
-        return f"{lookup(pm, name, env_option(env))}\n"
-    return f"{pm.port_for(name, env_option(env))}\n"
+    env = env_option(env)
+    pm, origin = load_with_origin(config, namespace)
+    # Started by a test (a pytest session's stableport fixture): its port, for
+    # the project's own configuration and namespace.
+    own = config is None and namespace is None
+    port = lookup(pm, name, env) if own else pm.port_for(name, env)
+    from ._hints import tell  # noqa: PLC0415 - after the lookup, like the loader above
+
+    tell(pm, origin, name, env)
+    return f"{port}\n"
 
 
 def _discard_stdout() -> None:
@@ -302,9 +312,25 @@ def _parser(command: str | None) -> "tuple[argparse.ArgumentParser, argparse.Arg
         )
         parser.add_argument("--env", help=_ENV_HELP)
         parser.add_argument("--namespace", metavar="NS", help=_NAMESPACE_HELP)
+        parser.add_argument(
+            "--completion",
+            choices=("bash", "zsh", "fish", "services", "envs"),
+            metavar="SHELL",
+            help="print a completion script for bash, zsh or fish (see docs/cli.md)",
+        )
         return parser, parser
     commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
     return parser, _add_commands(commands, [config])[command]
+
+
+def command_options(command: str | None) -> "list[tuple[str, argparse.Action]]":
+    """Every option string of the NAME form (None) or of a command, with its action."""
+    return [
+        (name, action)
+        for action in _parser(command)[1]._actions  # noqa: SLF001 - argparse's own list
+        for name in action.option_strings
+        if name != "--completion"
+    ]
 
 
 _ENV_HELP = "the environment (default: $STABLEPORT_ENV, else the config's env, else 'default')"

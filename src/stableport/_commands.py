@@ -7,13 +7,16 @@ import unicodedata
 from ._check import PROBLEM, Finding, check_map
 from ._common import env_option, say
 from ._config import (
+    CONFIG_VARIABLE,
     ENV_VARIABLE,
     NAMESPACE_VARIABLE,
     PINS_VARIABLE,
     load_with_origin,
     working_directory,
 )
+from ._errors import ConfigError, shown
 from ._export import render, variables
+from ._hints import enclosing_project, lookup_notes
 from ._ports import format_pin_key
 
 # What init checks before writing but leaves out of the ports it prints.
@@ -43,6 +46,9 @@ def run(namespace: "argparse.Namespace") -> "Result":
         namespace.env = env_option(namespace.env)
     # check takes no --namespace: it checks the map as configured.
     pm, origin = load_with_origin(namespace.config, getattr(namespace, "namespace", None))
+    if namespace.command != "check":  # check grades the configuration itself
+        for note in lookup_notes(pm, origin, None, getattr(namespace, "env", None)):
+            say(note)
     commands = {"list": _list, "explain": _explain, "check": _check, "export": _export}
     return commands[namespace.command](namespace, pm, origin)
 
@@ -84,21 +90,40 @@ def _init(namespace: "argparse.Namespace") -> "Result":
         Path(working_directory()), namespace.services, namespace.config, namespace.namespace
     )
     verb = "created" if written.created else "appended to"
+    through = "" if written.link is None else f" (through the link {shown(str(written.link))})"
     head = (
-        f"{verb} {written.path}:\n\n{written.text}\n(namespace from {written.namespace_source})\n"
+        f"{verb} {shown(str(written.path))}{through}:\n\n{written.text}\n"
+        f"(namespace from {written.namespace_source})\n"
     )
+    if written.config_variable is not None:
+        head += (
+            f"({CONFIG_VARIABLE}={shown(written.config_variable)} is set: every later command "
+            f"reads that file instead, until it is unset)\n"
+        )
     if not written.discovered:
         head += (
             "(discovery looks for stableport.toml and pyproject.toml only: "
             "name this file with --config or STABLEPORT_CONFIG)\n"
         )
     elif written.replaced is not None:
+        home = (written.link or written.path).parent
         head += (
-            f"({written.path.parent} used {written.replaced} until now; "
+            f"({shown(str(home))} used {shown(str(written.replaced))} until now; "
             f"this file takes its place there)\n"
         )
+    # Below a configured project, the note above already says which file this replaces.
+    above = enclosing_project(written.path.parent) if written.replaced is None else None
+    if above is not None:
+        # A subfolder of a project: this file now ends discovery here, apart from it.
+        head += (
+            f"({shown(str(above))} is above this directory: this file configures only "
+            f"{shown(str(written.path.parent))} and below; to configure that project "
+            f"instead, delete {shown(str(written.path))} and run init in "
+            f"{shown(str(above.parent))})\n"
+        )
     # The ports of what was written: the variables were checked, not applied.
-    pm, _ = load_with_origin(written.path, variables=False)
+    # Through the link, as discovery reads it: its name says it is a pyproject.toml.
+    pm, _ = load_with_origin(written.link or written.path, variables=False)
     overriding = [name for name in OVERRIDE_VARIABLES if os.environ.get(name) is not None]
     if overriding and pm.services:
         head += (
@@ -218,10 +243,9 @@ def _live_entry(pair: tuple[str, str], status: "PortStatus") -> dict[str, object
 def _export(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
     ports = {service: pm.port_for(service, namespace.env) for service in pm.services}
     named = variables(ports, namespace.prefix)
-    output = render(named, namespace.format, pm.namespace)
-    if not named:
-        say(f"stableport: no services declared in {_config_name(origin)}")
-    return 0, output
+    if not named:  # `export > .env` must not write an empty file and succeed
+        raise ConfigError(f"nothing to export: no services declared in {_config_name(origin)}")
+    return 0, render(named, namespace.format, pm.namespace)
 
 
 def _overridden(origin: "Origin") -> set[str]:
@@ -230,7 +254,13 @@ def _overridden(origin: "Origin") -> set[str]:
 
 
 def _config_name(origin: "Origin") -> str:
-    return origin.path or "the built-in defaults (no stableport.toml or [tool.stableport] found)"
+    if origin.path is not None:
+        return origin.path
+    # Where discovery looked, so a command run in the wrong directory shows it.
+    return (
+        f"the built-in defaults (no stableport.toml or [tool.stableport] found in "
+        f"{working_directory()} or above it)"
+    )
 
 
 def _json(document: object) -> bytes:

@@ -341,14 +341,39 @@ def discover(start: str) -> "tuple[str | None, dict[str, object] | None]":
     # os.path, not pathlib: pathlib imports re, which would double startup cost.
     for directory in _upward(start):
         standalone = os.path.join(directory, STANDALONE_NAME)
-        if os.path.lexists(standalone):
+        if candidate_exists(standalone):
             return standalone, None
         pyproject = os.path.join(directory, PYPROJECT_NAME)
-        if os.path.lexists(pyproject):
+        if candidate_exists(pyproject):
             document = _stableport_document(pyproject)
             if document is not None:
                 return pyproject, document
     return None, None
+
+
+def candidate_exists(path: str) -> bool:
+    """Whether path names something (a dangling link too); False only if nothing is there.
+
+    os.path.lexists says False for any error: a name too long for the system
+    (a path past PATH_MAX), a directory this user cannot search. Passing over
+    such a candidate would silently give an outer project's ports, so every
+    answer but "no such file" is an error naming the path.
+    """
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as error:
+        raise ConfigError(
+            f"cannot look for {shown(path, quoted=True)}: {error.strerror or error}; "
+            f"a configuration there would be passed over, so none is used: "
+            f"name one with --config or {CONFIG_VARIABLE}"
+        ) from None
+    except ValueError as error:  # a NUL or an unencodable character in the path
+        raise ConfigError(
+            f"cannot look for {shown(path, quoted=True)}: not a valid path ({error})"
+        ) from None
+    return True
 
 
 def _upward(start: str) -> "Iterator[str]":
@@ -481,9 +506,28 @@ def _stableport_document(pyproject: str) -> "dict[str, object] | None":
     return document if isinstance(tool, dict) and "stableport" in tool else None
 
 
+def settings_of(path: str, data: bytes) -> "Settings":
+    """What load would read from path if it held data: its size limit, TOML and keys.
+
+    init checks what it is about to write with this, before writing a byte.
+    """
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{shown(path)}: it would be {len(data):,} bytes, over {MAX_CONFIG_BYTES:,}, "
+            f"the most stableport reads of a configuration file"
+        )
+    return read_settings(path, _parse(path, data))
+
+
 def _parse(path: str, data: bytes | None = None) -> dict[str, object]:
     if data is None:
         data = _read_bytes(path)
+    if data.startswith(b"\xef\xbb\xbf"):
+        # tomllib's own word for it is "Invalid statement (at line 1, column 1)".
+        raise ConfigError(
+            f"{shown(path)}: starts with a UTF-8 byte order mark (BOM), which TOML does not "
+            f"allow; save the file as UTF-8 without a BOM"
+        )
     if sys.version_info >= (3, 11):
         import tomllib  # noqa: PLC0415 - only for projects that have a config
     else:  # pragma: no cover - exercised on Python 3.10 only
@@ -526,20 +570,27 @@ def _read_bytes(path: str) -> bytes:
             f"cannot read {shown(path, quoted=True)}: not a valid path ({error})"
         ) from None
     try:
+        return read_descriptor(descriptor, path)
+    finally:
+        os.close(descriptor)
+
+
+def read_descriptor(descriptor: int, path: str) -> bytes:
+    """The bytes of the regular file open on descriptor, from its start; path names it."""
+    try:
         mode = os.fstat(descriptor).st_mode
         if not stat.S_ISREG(mode):
             raise ConfigError(
                 f"cannot read {shown(path, quoted=True)}: it is {_file_kind(mode)}, "
                 f"not a regular file"
             )
+        os.lseek(descriptor, 0, os.SEEK_SET)
         with open(descriptor, "rb", closefd=False) as file:
             data = file.read(MAX_CONFIG_BYTES + 1)
     except OSError as error:
         raise ConfigError(
             f"cannot read {shown(path, quoted=True)}: {error.strerror or error}"
         ) from None
-    finally:
-        os.close(descriptor)
     if len(data) > MAX_CONFIG_BYTES:
         raise ConfigError(
             f"cannot read {shown(path, quoted=True)}: it is larger than "

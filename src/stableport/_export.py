@@ -2,6 +2,7 @@
 
 import json
 import re
+from typing import NamedTuple
 
 from ._config import NAMESPACE_VARIABLE
 from ._errors import InvalidNameError
@@ -47,6 +48,47 @@ def variables(ports: "dict[str, int]", prefix: str = "") -> dict[str, int]:
             )
         named[name], owners[name] = ports[service], service
     return named
+
+
+class Nameable(NamedTuple):
+    """run's variables: those it sets, and why each service or name left out is."""
+
+    named: dict[str, int]  # variable -> port
+    refused: dict[str, str]  # service -> why it has no variable
+    shared: dict[str, str]  # variable two services would share -> why it is not set
+
+
+def nameable(ports: "dict[str, int]", prefix: str = "") -> Nameable:
+    """variables(), except that a service without a variable of its own is left out.
+
+    run's version: one service that makes no variable (or whose variable another
+    service would share) must not stop every other service from starting.
+    """
+    variables({}, prefix)  # a bad prefix is run's own option: still an error
+    owners: dict[str, list[str]] = {}
+    result = Nameable({}, {}, {})
+    for service in sorted(ports):
+        name, why = _variable_or_why(service, prefix)
+        if name is None:
+            result.refused[service] = why
+        else:
+            owners.setdefault(name, []).append(service)
+    for name, services in owners.items():
+        if len(services) == 1:
+            result.named[name] = ports[services[0]]
+            continue
+        why = f"services {' and '.join(map(repr, services))} would both be {name}"
+        result.shared[name] = why
+        result.refused.update(dict.fromkeys(services, why))
+    return result
+
+
+def _variable_or_why(service: str, prefix: str) -> tuple[str | None, str]:
+    """service's variable, or None and why it has none."""
+    try:
+        return variable_name(service, prefix), ""
+    except InvalidNameError as error:
+        return None, str(error).partition(";")[0]
 
 
 def render(named: "dict[str, int]", output_format: str, namespace: str | None = None) -> str:

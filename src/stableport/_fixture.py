@@ -448,6 +448,24 @@ class StableportFixture:
         moved *= bool(self.moved)
         return f"{who}{lease}, env {self.env!r}{passed}{moved}"
 
+    def __getattr__(self, name: str) -> object:
+        # Only for names it lacks: a test whose `stableport` argument is the
+        # fixture, calling stableport.port_for as if it were the module.
+        import stableport  # noqa: PLC0415 - loaded by then; only on a failed lookup
+
+        if name in stableport.__all__:
+            raise AttributeError(
+                f"the stableport fixture has no attribute {name!r}: it is not the module. "
+                f"Call it for a port, stableport('billing'); for the module in a test that "
+                f"takes the fixture, import stableport under another name "
+                f"(import stableport as sp; sp.{name})",
+                name=name,
+                obj=self,
+            )
+        raise AttributeError(
+            f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+        )
+
     def __repr__(self) -> str:
         worker = f", worker={self.worker!r}" if self.worker else ""
         return f"StableportFixture(env={self.env!r}{worker}, lease={self.lease!r})"

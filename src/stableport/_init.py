@@ -1,37 +1,65 @@
-"""stableport init: a project's first configuration, appended without rewriting a byte."""
+"""stableport init: a project's first configuration, appended without rewriting a byte.
 
+The file is a project's build file: init either leaves it exactly as it was or
+adds one table the loader reads, never anything between. Concurrent inits
+take a lock on the file and re-check it once they hold it; what would be
+written is checked with the loader's own rules before a byte is; a failed
+write is undone.
+"""
+
+import os
+import sys
 from pathlib import Path
 from typing import NamedTuple
 
 from ._config import (
+    CONFIG_VARIABLE,
     PYPROJECT_NAME,
     STANDALONE_NAME,
     Origin,
+    _named_by_variable,
     _parse,
-    _read_bytes,
     apply_variables,
     discover,
+    read_descriptor,
+    settings_of,
 )
-from ._errors import ConfigError, InvalidNameError, shown
+from ._errors import ConfigError, InvalidNameError, StableportError, shown
 from ._names import normalize_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
 # Written above the namespace, because the one way to move every port is to change it.
 NAMESPACE_COMMENT = "# Part of every port's hash: keep it when the project is renamed."
+
+# dev and test resolved together, so the pytest fixture (env "test") is never
+# handed a port of a dev server; strict shown, not set: undeclared names stay
+# valid lookups by default (spec), and a typo is one uncommenting away from an error.
+ENVS_LINES = (
+    "# Resolved together: tests (env test) never get a dev server's port.\n"
+    'envs = ["dev", "test"]\n'
+    'env = "dev"\n'
+    "# strict = true  # a lookup of a name not in services fails instead of hashing it\n"
+)
+
+# Directory names that name no project: a namespace derived from one would be
+# shared by every project set up the same way, and their ports would collide.
+_NO_PROJECT_NAMES = ("", ".", "..")
 
 
 class Written(NamedTuple):
     """What init wrote, and where the namespace came from."""
 
-    path: Path
+    path: Path  # the file written: through a symbolic link, the file it points to
     created: bool  # a new file, rather than a table appended to a pyproject.toml
     text: str
     namespace_source: str
     discovered: bool  # whether discovery finds the file (its name is one it looks for)
     replaced: Path | None  # the configuration the file's directory used until now
+    link: Path | None = None  # the symbolic link written through, if any
+    config_variable: str | None = None  # STABLEPORT_CONFIG, when it names another file
 
 
 def init(
@@ -47,39 +75,91 @@ def init(
     namespace, else [project].name of the pyproject.toml beside the file, else
     the name of the file's directory.
     """
-    if path is None:
-        pyproject = directory / PYPROJECT_NAME
-        target = pyproject if pyproject.is_file() else directory / STANDALONE_NAME
-    else:
-        target = directory / path  # an absolute path stays itself
-    target = target.absolute()
+    try:
+        return _init(directory, services, path, namespace)
+    except OSError as error:
+        # What no check below foresaw (a name too long, a directory that cannot be
+        # searched): one line naming the path, never a traceback.
+        where = "" if error.filename is None else f"{shown(os.fsdecode(error.filename))}: "
+        raise ConfigError(f"init: {where}{error.strerror or error}; nothing was written") from None
+
+
+def _init(
+    directory: Path, services: "Sequence[str]", path: str | None, namespace: str | None
+) -> Written:
+    target = _target(directory, path)
     home = target.parent
     document = _refuse_configured(home, target)
     _check_services(services)
     if namespace is not None:
-        namespace, source = normalize_name(namespace, "namespace", "--namespace"), "--namespace"
-    else:
-        namespace, source = _derived_namespace(home, document)
+        namespace = normalize_name(namespace, "namespace", "--namespace")
     in_pyproject = target.name == PYPROJECT_NAME
-    table = _table(namespace, services, in_pyproject=in_pyproject)
     discovered = target.name in (PYPROJECT_NAME, STANDALONE_NAME)
     replaced = _in_force(home) if discovered else None
-    created = not (in_pyproject and target.is_file())
     # Every later command applies the STABLEPORT_* variables: a bad one is refused
     # now, while nothing is written, rather than by the first command after.
     apply_variables({}, Origin(None), shown(str(target)))
-    if created:
-        _create(target, table)
+    config_variable = _config_variable(target)
+    if in_pyproject and _exists(str(target)):
+        link = target if target.is_symlink() else None
+        written, text, source = _append(target, services, namespace)
+        created = False
     else:
-        _append(target, table)
+        link, written, created = None, target, True
+        name, source = _namespace(namespace, home, document)
+        text = _table(name, services, in_pyproject=in_pyproject)
+        _create(target, text)
     return Written(
-        target,
+        written,
         created=created,
-        text=table,
+        text=text,
         namespace_source=source,
         discovered=discovered,
         replaced=replaced,
+        link=link,
+        config_variable=config_variable,
     )
+
+
+def _target(directory: Path, path: str | None) -> Path:
+    """The file to write, in its directory's real path: '..' and links resolved.
+
+    The namespace is the directory's name, so `--config ../stableport.toml` must
+    name the parent, not '..'; the kernel resolves '..' after links, and so
+    does realpath.
+    """
+    if path is None:
+        pyproject = directory / PYPROJECT_NAME
+        target = pyproject if _exists(str(pyproject)) else directory / STANDALONE_NAME
+    else:
+        target = directory / path  # an absolute path stays itself
+    if not target.name or target.name in (".", ".."):
+        raise ConfigError(f"init: {shown(str(target))} names a directory, not a file to write")
+    return Path(os.path.realpath(target.parent)) / target.name
+
+
+def _exists(path: str) -> bool:
+    """Whether anything (a dangling link too) is at path; an OSError for "cannot tell"."""
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except ValueError as error:  # a NUL in the path
+        raise ConfigError(f"init: {shown(path)}: not a valid path ({error})") from None
+    return True
+
+
+def _config_variable(target: Path) -> str | None:
+    """STABLEPORT_CONFIG if it names a file other than target; refused if it names none.
+
+    Every later command reads the file the variable names, not the one init
+    writes: the caller says so. One naming nothing would stop every command.
+    """
+    value = os.environ.get(CONFIG_VARIABLE)
+    if value is None or (value and os.path.realpath(value) == os.path.realpath(target)):
+        return None
+    _named_by_variable(value)
+    return value
 
 
 def _in_force(home: Path) -> Path | None:
@@ -94,23 +174,27 @@ def _in_force(home: Path) -> Path | None:
 def _refuse_configured(home: Path, target: Path) -> "dict[str, object] | None":
     """The parsed pyproject.toml beside target, if any; refuse if stableport is configured."""
     for existing in (home / STANDALONE_NAME, target):
-        # lexists-like: a dangling symlink is a file init would overwrite too.
-        if existing.name != PYPROJECT_NAME and (existing.exists() or existing.is_symlink()):
+        # A dangling symlink is a file init would overwrite too.
+        if existing.name != PYPROJECT_NAME and _exists(str(existing)):
             raise ConfigError(
-                f"{existing} already exists; init never overwrites a file: edit it, "
+                f"{shown(str(existing))} already exists; init never overwrites a file: edit it, "
                 f"or remove it and run init again"
             )
     pyproject = home / PYPROJECT_NAME
-    if not pyproject.is_file():
+    if not _exists(str(pyproject)):
         return None
     document = _parse(str(pyproject))
+    _refuse_table(pyproject, document)
+    return document
+
+
+def _refuse_table(pyproject: Path, document: "dict[str, object]") -> None:
     tool = document.get("tool")
     if isinstance(tool, dict) and "stableport" in tool:
         raise ConfigError(
-            f"{pyproject} already has a [tool.stableport] table; init never rewrites one: "
-            f"edit it by hand"
+            f"{shown(str(pyproject))} already has a [tool.stableport] table; init never "
+            f"rewrites one: edit it by hand"
         )
-    return document
 
 
 def _check_services(services: "Sequence[str]") -> None:
@@ -125,14 +209,22 @@ def _check_services(services: "Sequence[str]") -> None:
         seen[name] = service
 
 
-def _derived_namespace(home: Path, document: "dict[str, object] | None") -> tuple[str, str]:
-    """[project].name of the pyproject.toml in home, else home's own name, with its source."""
+def _namespace(
+    given: str | None, home: Path, document: "dict[str, object] | None"
+) -> tuple[str, str]:
+    """The namespace to write, and where it came from."""
+    if given is not None:
+        return given, "--namespace"
     project = None if document is None else document.get("project")
     name = project.get("name") if isinstance(project, dict) else None
     if isinstance(name, str):
-        source = f"[project].name in {home / PYPROJECT_NAME}"
+        source = f"[project].name in {shown(str(home / PYPROJECT_NAME))}"
     else:
-        name, source = home.name, f"the name of the directory {home}"
+        name, source = home.name, f"the name of the directory {shown(str(home))}"
+        if name in _NO_PROJECT_NAMES:
+            raise InvalidNameError(
+                f"namespace {name!r} (from {source}) names no project; give one with --namespace NS"
+            )
     try:
         # Written normalized, so the file shows the namespace every command shows.
         return normalize_name(name, "namespace", source), source
@@ -145,7 +237,7 @@ def _table(namespace: str, services: "Sequence[str]", *, in_pyproject: bool) -> 
     listed = ", ".join(_toml_string(service) for service in services)
     return (
         f"{header}{NAMESPACE_COMMENT}\nnamespace = {_toml_string(namespace)}\n"
-        f"services = [{listed}]\n"
+        f"services = [{listed}]\n{ENVS_LINES}"
     )
 
 
@@ -154,9 +246,69 @@ def _toml_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _append(path: Path, table: str) -> None:
-    """Append table to path, after checking that the whole result still parses."""
-    data = _read_bytes(str(path))
+def _append(
+    target: Path, services: "Sequence[str]", namespace: str | None
+) -> tuple[Path, str, str]:
+    """Append the table to the pyproject.toml at target: the file written, the table, its source.
+
+    The file is locked, then read, checked and written through one descriptor:
+    of several inits at once, one appends and the others find its table.
+    """
+    written = Path(os.path.realpath(target))
+    label = str(written)
+    descriptor = _open_locked(target, label)
+    try:
+        data = read_descriptor(descriptor, label)
+        document = _parse(label, data)
+        _refuse_table(target, document)
+        name, source = _namespace(namespace, target.parent, document)
+        table = _table(name, services, in_pyproject=True)
+        addition = _addition(data, table)
+        # Read as later commands read it: by the name they find, the link's.
+        _check_result(str(target), data + addition)
+        _append_bytes(descriptor, label, len(data), addition)
+    finally:
+        os.close(descriptor)  # releases the lock, after the data is written
+    return written, table, source
+
+
+def _open_locked(target: Path, label: str) -> int:
+    """A descriptor on target's file, holding its lock, that is still the file at target."""
+    while True:
+        try:
+            descriptor = os.open(target, os.O_RDWR | getattr(os, "O_NONBLOCK", 0))
+        except OSError as error:
+            raise ConfigError(
+                f"cannot open {shown(label, quoted=True)} to append to it: "
+                f"{error.strerror or error}"
+            ) from None
+        try:
+            _lock(descriptor)
+            # Replaced while we waited (an editor saves by renaming over it): the
+            # lock is on a file no longer there, so take the new one's.
+            if _same_file(descriptor, target):
+                return descriptor
+        except BaseException:
+            os.close(descriptor)
+            raise
+        os.close(descriptor)  # pragma: no cover - a rename in the instant of the wait
+
+
+def _lock(descriptor: int) -> None:
+    if sys.platform == "win32":  # pragma: no cover - no flock; the re-check still runs
+        return
+    import fcntl  # noqa: PLC0415 - POSIX only
+
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+
+
+def _same_file(descriptor: int, target: Path) -> bool:
+    held, current = os.fstat(descriptor), target.stat()
+    return (held.st_dev, held.st_ino) == (current.st_dev, current.st_ino)
+
+
+def _addition(data: bytes, table: str) -> bytes:
+    """What to append to data: one blank line, then table in data's line endings."""
     newline = b"\r\n" if b"\r\n" in data else b"\n"
     # Exactly one blank line between the file's last line and the new table.
     if not data or data.endswith(newline * 2):
@@ -165,31 +317,89 @@ def _append(path: Path, table: str) -> None:
         separator = newline
     else:
         separator = newline * 2
-    addition = separator + table.encode().replace(b"\n", newline)
+    return separator + table.encode().replace(b"\n", newline)
+
+
+def _check_result(label: str, data: bytes) -> None:
+    """Refuse, before writing, a result that every later command would refuse."""
+    from ._portmap import PortMap  # noqa: PLC0415 - loaded by the config module already
+
     try:
-        # Parsing also catches a table the file cannot be extended with (tool = {...}).
-        _parse(str(path), data + addition)
-    except ConfigError as error:
-        reason = str(error).removeprefix(f"{path}: ")
+        PortMap(**settings_of(label, data))
+    except StableportError as error:
+        reason = str(error).removeprefix(f"{shown(label)}: ")
         raise ConfigError(
-            f"{path}: appending [tool.stableport] would not be valid TOML ({reason}); "
-            f"add the table by hand"
+            f"{shown(label)}: appending [tool.stableport] would leave a file stableport "
+            f"refuses ({reason}); nothing was written: add the table by hand"
         ) from None
+
+
+def _append_bytes(descriptor: int, label: str, length: int, addition: bytes) -> None:
+    """addition after the file's first length bytes; on any failure, the file cut back to them."""
     try:
-        with path.open("ab") as file:
-            file.write(addition)
+        _write_from(descriptor, length, addition)
     except OSError as error:
+        undone = _undo(lambda: os.ftruncate(descriptor, length))
+        outcome = (
+            f"the file is back as it was ({length:,} bytes)"
+            if undone
+            else f"it may end in part of the table: cut it back to {length:,} bytes"
+        )
         raise ConfigError(
-            f"cannot write {shown(str(path), quoted=True)}: {error.strerror or error}"
+            f"cannot append to {shown(label, quoted=True)}: {error.strerror or error}; {outcome}"
         ) from None
+
+
+def _write_from(descriptor: int, offset: int, data: bytes) -> None:
+    """Every byte of data at offset, on disk: or an OSError."""
+    os.lseek(descriptor, offset, os.SEEK_SET)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]
+    os.fsync(descriptor)  # a full disk or a quota may only say so here
 
 
 def _create(path: Path, table: str) -> None:
+    """A new file holding table, or none at all."""
+    label = str(path)
+    data = table.encode()
+    _check_result(label, data)
     try:
-        # "x": never replace a file that appeared since the check above.
-        with path.open("x", encoding="utf-8", newline="\n") as file:
-            file.write(table)
+        # O_EXCL: never replace a file that appeared since the checks above.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except FileExistsError:
+        raise ConfigError(
+            f"{shown(label)} already exists; init never overwrites a file: edit it, "
+            f"or remove it and run init again"
+        ) from None
     except OSError as error:
         raise ConfigError(
-            f"cannot create {shown(str(path), quoted=True)}: {error.strerror or error}"
+            f"cannot create {shown(label, quoted=True)}: {error.strerror or error}"
         ) from None
+    try:
+        _write_from(descriptor, 0, data)
+    except OSError as error:
+        created = os.fstat(descriptor)
+        removed = _undo(lambda: _remove_if_same(path, created))
+        outcome = "the new file was removed" if removed else f"remove the partial {shown(label)}"
+        raise ConfigError(
+            f"cannot write {shown(label, quoted=True)}: {error.strerror or error}; {outcome}"
+        ) from None
+    finally:
+        os.close(descriptor)
+
+
+def _remove_if_same(path: Path, created: os.stat_result) -> None:
+    """Remove path if it is still the file created (not one put in its place since)."""
+    current = os.lstat(path)
+    if (current.st_dev, current.st_ino) == (created.st_dev, created.st_ino):
+        path.unlink()
+
+
+def _undo(action: "Callable[[], None]") -> bool:
+    """Run action, the undoing of a failed write; whether it succeeded."""
+    try:
+        action()
+    except OSError:
+        return False
+    return True

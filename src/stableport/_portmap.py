@@ -28,6 +28,13 @@ if TYPE_CHECKING:
     from ._ports import PinKey
 
     Assignments = dict[tuple[str, str], int]
+    Trails = dict[tuple[str, str], list[int]]
+    # What defines a table, given the map's definition: the environments
+    # resolved together in it, and whether it stands above the home (an
+    # overlay) or not (the base, the home and every layer, all above the
+    # base, itself above nothing). Keyed by both, a table resolved for one
+    # purpose never answers for another, whatever was asked first.
+    TableKey = tuple[frozenset[str], bool]
 
 # Distinct (name, env) lookups remembered per map; bounds memory for callers
 # that generate names, while any real project stays entirely cached.
@@ -104,7 +111,6 @@ class PortMap:
         "_env",
         "_exclude",
         "_holders",
-        "_layers",
         "_lookups",
         "_namespace",
         "_overlay",
@@ -114,6 +120,7 @@ class PortMap:
         "_services",
         "_skipped_at",
         "_strict",
+        "_tables",
         "_trails",
     )
 
@@ -156,21 +163,30 @@ class PortMap:
             declared | {service for service, _ in self._pins} if self._pins else declared
         )
         self._blocked = self._blocked_ports()
+        self._overlay: frozenset[str] = frozenset()
+        self._derive()
+        self._base = self._resolved((self._declared_envs or frozenset(), False))
+        # Resolve the home now, so an over-full map fails at once.
+        self._home()
+
+    def _derive(self) -> None:
+        """Start every derived table and cache empty: a state no earlier call shaped.
+
+        Each is keyed by everything that defines its entries and belongs to this
+        map alone, so a cache makes an answer faster, never different, whatever
+        this map, or the one it was overlaid from, was asked before.
+        """
         self._lookups: dict[tuple[object, object], int] = {}
+        self._tables: dict[TableKey, Assignments] = {}
         # The ports each resolved pair passed over before its own (none: its
-        # first probe), kept from the matching so explaining it never hashes again.
-        self._trails: dict[tuple[str, str], list[int]] = {}
+        # first probe), per table, kept from the matching so explaining it
+        # never hashes again.
+        self._trails: dict[TableKey, Trails] = {}
         # For explain(), built on first use: why a pinned or excluded port is
-        # skipped, and who holds each port in each matching, so explaining every
+        # skipped, and who holds each port in each table, so explaining every
         # service costs no more per service than explaining one.
         self._skipped_at: dict[int, tuple[Verdict, str]] | None = None
-        self._holders: dict[frozenset[str], dict[int, tuple[str, str]]] = {}
-        self._layers: dict[frozenset[str], Assignments] = {}
-        self._overlay: frozenset[str] = frozenset()
-        self._base = self._resolve_layer(self._declared_envs or frozenset(), {})
-        if self._declared_envs is None:
-            # Resolve the default environment now, so an over-full map fails at once.
-            self._layer(frozenset((self._env,)))
+        self._holders: dict[TableKey, dict[int, tuple[str, str]]] = {}
 
     # -- public API ---------------------------------------------------------
 
@@ -276,7 +292,7 @@ class PortMap:
             pass
         service, environment = self._normalize_lookup(name, env)
         port = self._port(service, environment)
-        if len(self._lookups) < _LOOKUP_CACHE_SIZE:
+        if len(self._lookups) < _LOOKUP_CACHE_SIZE and cacheable(name, env):
             self._lookups[name, env] = port
         return port
 
@@ -298,7 +314,7 @@ class PortMap:
             billing dev 8001
             billing test 8001
         """
-        table = self._layer(self._overlay) if self._overlay else self._home()
+        table = self._resolved((self._overlay, True)) if self._overlay else self._home()
         return {pair: table[pair] for pair in sorted(table)}
 
     def overlay(self, envs: "Iterable[str]") -> "PortMap":
@@ -344,18 +360,20 @@ class PortMap:
                 f"overlay environment {clash[0]!r} is already {where}; "
                 f"an overlay may only add environments"
             )
+        # The copy is this map's definition with overlay as its overlay (any
+        # earlier one is replaced, and an empty one leaves none), and starts
+        # from nothing this map was asked. Only the base and the home (resolved
+        # when this map was built, from its definition alone, never changed)
+        # carry over, so that overlaying a large map does not match it again.
         copy = PortMap.__new__(PortMap)
-        state = {slot: getattr(self, slot) for slot in PortMap.__slots__}
-        # Layers below the overlay stay valid; lookups may now land in it.
-        state.update(
-            _overlay=overlay,
-            _lookups={},
-            _layers=dict(self._layers),
-            _holders={},
-            _trails=dict(self._trails),
-        )
-        for slot, value in state.items():
-            setattr(copy, slot, value)
+        for slot in _DEFINITION:
+            setattr(copy, slot, getattr(self, slot))
+        copy._overlay = overlay  # noqa: SLF001 - a PortMap's own slots
+        copy._derive()  # noqa: SLF001
+        copy._base = self._base  # noqa: SLF001
+        for key in {self._base_key(), self._home_key()}:
+            copy._tables[key] = self._tables[key]  # noqa: SLF001
+            copy._trails[key] = self._trails[key]  # noqa: SLF001
         copy.assignments()  # resolve now, so an over-full overlay fails at once
         return copy
 
@@ -402,19 +420,20 @@ class PortMap:
         if declared and pin_key in self._pins:
             pin = format_pin_key(pin_key)
             return Explanation(service, environment, port, "pinned", pin, None, ())
-        matching = self._envs_with(environment)
-        holders = self._holders.get(matching)
+        table_key = self._table_key(environment)
+        holders = self._holders.get(table_key)
         if holders is None:
-            table = self._table(environment)
-            holders = self._holders[matching] = {held: pair for pair, held in table.items()}
+            table = self._resolved(table_key)
+            holders = self._holders[table_key] = {held: pair for pair, held in table.items()}
         # Only holders resolved in the same matching as a declared claimant
         # competed with it; every other holder was there before it asked.
-        rivals = matching if declared else frozenset()
+        rivals = table_key[0] if declared else frozenset()
+        trails = self._trails[table_key]
         key = key_bytes(service, environment, self._prefix)
         probes = []
         # A declared pair was resolved by a matching, which kept what it passed over.
         candidates = (
-            [*self._trails.get((service, environment), ()), port]
+            [*trails.get((service, environment), ()), port]
             if declared
             else probe_sequence(key, *self._range)
         )
@@ -422,7 +441,7 @@ class PortMap:
             if candidate == port:
                 probes.append(Probe(rank, candidate, "taken", "free: taken"))
                 break
-            verdict, reason = self._skip_reason(candidate, rank, holders, rivals)
+            verdict, reason = self._skip_reason(candidate, rank, holders, rivals, trails)
             probes.append(Probe(rank, candidate, verdict, reason))
         how: How = "hashed" if len(probes) == 1 else "probed"
         return Explanation(service, environment, port, how, None, key, tuple(probes))
@@ -534,29 +553,46 @@ class PortMap:
         pin = self._pin(service, env)
         if pin is not None:
             return pin
-        table = self._table(env)
+        table_key = self._table_key(env)
+        table = self._base if table_key[0] is self._declared_envs else self._resolved(table_key)
         port = table.get((service, env))
         if port is not None:
             return port
         return self._undeclared_port(service, env, table)
 
-    def _table(self, env: str) -> "Assignments":
-        together = self._envs_with(env)
-        return self._base if together is self._declared_envs else self._layer(together)
+    def _table_key(self, env: str) -> "TableKey":
+        """What defines the table env is answered from (docs/algorithm.md section 4, T(e))."""
+        if self._declared_envs is not None and env in self._declared_envs:
+            return self._declared_envs, False
+        if env in self._overlay:
+            return self._overlay, True
+        return frozenset((env,)), False
+
+    def _base_key(self) -> "TableKey":
+        return self._declared_envs or frozenset(), False
+
+    def _home_key(self) -> "TableKey":
+        """The map's own declared pairs: its declared envs, else its env alone."""
+        return self._base_key() if self._declared_envs else (frozenset((self._env,)), False)
 
     def _home(self) -> "Assignments":
-        """The map's own declared pairs: its declared envs, else its env alone."""
-        return self._base if self._declared_envs else self._layer(frozenset((self._env,)))
+        return self._resolved(self._home_key())
 
-    def _layer(self, envs: frozenset[str]) -> "Assignments":
-        layer = self._layers.get(envs)
-        if layer is None:
-            below = self._home() if envs == self._overlay else self._base
-            layer = self._layers[envs] = self._resolve_layer(envs, below)
-        return layer
+    def _resolved(self, key: "TableKey") -> "Assignments":
+        """The table key defines, resolved on first use."""
+        table = self._tables.get(key)
+        if table is None:
+            envs, above_home = key
+            if key == self._base_key():
+                below: Assignments = {}
+            else:
+                below = self._home() if above_home else self._base
+            table, self._trails[key] = self._resolve(envs, below)
+            self._tables[key] = table
+        return table
 
-    def _resolve_layer(self, envs: "Iterable[str]", below: "Assignments") -> "Assignments":
-        """Resolve every declared service in envs together, avoiding the ports in below."""
+    def _resolve(self, envs: "Iterable[str]", below: "Assignments") -> "tuple[Assignments, Trails]":
+        """Every declared service in envs resolved together above below, and their trails."""
         table: Assignments = dict(below)
         claimants: dict[bytes, tuple[str, str]] = {}
         for env in envs:
@@ -578,8 +614,7 @@ class PortMap:
         trails: dict[bytes, list[int]] = {}
         ports = deferred_acceptance(claimants, low, high, taken, trails)
         table.update((claimants[key], port) for port, key in ports.items())
-        self._trails.update((claimants[key], trail) for key, trail in trails.items())
-        return table
+        return table, {claimants[key]: trail for key, trail in trails.items()}
 
     def _undeclared_port(self, service: str, env: str, table: "Assignments") -> int:
         taken = self._blocked.union(table.values())
@@ -610,14 +645,6 @@ class PortMap:
         blocked.update(port for port in self._pins.values() if low <= port <= high)
         return frozenset(blocked)
 
-    def _envs_with(self, env: str) -> frozenset[str]:
-        """The environments resolved in one matching together with env."""
-        if self._declared_envs is not None and env in self._declared_envs:
-            return self._declared_envs
-        if env in self._overlay:
-            return self._overlay
-        return frozenset((env,))
-
     def _skip_reasons(self) -> "dict[int, tuple[Verdict, str]]":
         """Why each pinned or excluded port of the range is skipped; a pin before an exclusion."""
         low, high = self._range
@@ -639,11 +666,13 @@ class PortMap:
         rank: int,
         holders: "dict[int, tuple[str, str]]",
         rivals: "frozenset[str]",
+        trails: "Trails",
     ) -> "tuple[Verdict, str]":
         """Why port, at probe number rank, was not taken.
 
-        holders: who holds each port in the lookup's matching; rivals: the
-        environments resolved in the same matching as the one explained.
+        holders: who holds each port in the lookup's table; rivals: the
+        environments resolved in the same matching as the one explained;
+        trails: that matching's trails.
         """
         if self._skipped_at is None:
             self._skipped_at = self._skip_reasons()
@@ -656,12 +685,30 @@ class PortMap:
         if env not in rivals:
             return "held", f"held by {service}@{env} (assigned before this lookup)"
         # The holder reached the port it holds after the ports it passed over.
-        holder_rank = len(self._trails.get((service, env), ()))
+        holder_rank = len(trails.get((service, env), ()))
         if holder_rank == rank:
             why = f"its probe {holder_rank} too, and its key sorts first"
         else:
             why = f"its probe {holder_rank}, earlier than this probe {rank}"
         return "held", f"held by {service}@{env} ({why})"
+
+
+# What a map is, as opposed to what it derived from it: overlay() copies these
+# and nothing else, then derives afresh (see _derive).
+_DEFINITION = (
+    "_blocked",
+    "_config_path",
+    "_declared_envs",
+    "_default_exclusions",
+    "_env",
+    "_exclude",
+    "_namespace",
+    "_pins",
+    "_prefix",
+    "_range",
+    "_services",
+    "_strict",
+)
 
 
 def _normalize_all(values: object, kind: str, where: str) -> frozenset[str]:
@@ -677,6 +724,15 @@ def _normalize_all(values: object, kind: str, where: str) -> frozenset[str]:
             )
         seen[name] = value
     return frozenset(seen)
+
+
+def cacheable(name: object, env: object) -> bool:
+    """Whether (name, env) may key a lookup cache: plain strs only.
+
+    A str subclass may define its own equality and hash, and so match, as a
+    cache key, a name it is not: its answer is computed, never remembered.
+    """
+    return type(name) is str and (env is None or type(env) is str)
 
 
 def _check_bool(value: object, what: str) -> bool:

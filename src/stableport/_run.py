@@ -7,8 +7,11 @@ import sys
 
 from ._common import env_option, say
 from ._config import CONFIG_VARIABLE, ENV_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
-from ._errors import StableportError
-from ._export import variables
+from ._errors import InvalidNameError, StableportError, excerpt
+from ._export import nameable
+from ._hints import tell
+from ._names import normalize_name
+from ._platform import KEEP_PORT_VARIABLE, keeps_port, platform
 from ._testports import lookup
 
 TYPE_CHECKING = False
@@ -17,10 +20,14 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 # {PORT}, {WEB_PORT}: shells and Procfile runners pass braces through untouched,
-# where they would expand $PORT to their own port before run ever saw it.
-# {{PORT}} is the escape, a literal {PORT}: every argument is expanded, a
-# `sh -c` script too, so no quoting can hide a placeholder from run.
-_PLACEHOLDER = re.compile(r"\{\{(?P<escaped>[A-Z0-9_]*PORT)\}\}|\{(?P<name>[A-Z0-9_]*PORT)\}")
+# where they would expand $PORT to their own port before run ever saw it. A
+# run of braces around a name is read as str.format reads it: each {{ is a
+# literal {, each }} a literal }, and an odd run on both sides holds the
+# placeholder, so {{PORT}} is the text {PORT} and {{{PORT}}} is {28439}. Every
+# argument is expanded, a `sh -c` script too, so no quoting can hide a
+# placeholder; only ${PORT}, the shell's own syntax, is left to the shell
+# (which finds PORT in the environment run sets).
+_PLACEHOLDER = re.compile(r"(?P<dollar>\$?)(?P<open>\{+)(?P<name>[A-Z0-9_]*PORT)(?P<close>\}+)")
 
 # Where the OS can replace this process, signals and the exit status are the
 # command's own with nothing in between; elsewhere run waits on a child.
@@ -29,6 +36,12 @@ REPLACE_PROCESS = os.name == "posix"
 # POSIX status of a command that was found but cannot be run, and of one not found.
 CANNOT_EXECUTE = 126
 NOT_FOUND = 127
+
+# Python ignores these at startup (so a closed pipe is an exception, a file
+# size limit an error), and exec keeps an ignored disposition: the command
+# would print "Broken pipe" where it should die quietly, and `set -o pipefail`
+# pipelines would exit 1 instead of 141.
+_IGNORED_BY_PYTHON = ("SIGPIPE", "SIGXFSZ")
 
 
 def run(namespace: "argparse.Namespace") -> int:
@@ -43,8 +56,22 @@ def run(namespace: "argparse.Namespace") -> int:
         return lookup(pm, service, namespace.env) if own else pm.port_for(service, namespace.env)
 
     port = port_of(namespace.name)
+    tell(pm, origin, namespace.name, namespace.env)
     ports = {service: port_of(service) for service in pm.services}
-    settings = {**variables(ports, namespace.prefix), "PORT": port}
+    variables = nameable(ports, namespace.prefix)
+    service = normalize_name(namespace.name)
+    if service in variables.refused:
+        raise InvalidNameError(
+            f"run: {variables.refused[service]}; rename the service or give a --prefix"
+        )
+    inherited = os.environ.get("PORT")
+    keep = keeps_port(os.environ)
+    settings: dict[str, int | str] = {**variables.named, "PORT": port}
+    if keep and inherited is not None:
+        settings["PORT"] = inherited
+    argv = [
+        expand(arg, settings, index, variables.shared) for index, arg in enumerate(namespace.argv)
+    ]
     # The command's own lookups (stableport.port_for, stableport NAME) see the map
     # run used: what was chosen on run's command line is passed on to it.
     chosen = {
@@ -55,40 +82,126 @@ def run(namespace: "argparse.Namespace") -> int:
     environment = dict(os.environ)
     environment.update({key: value for key, value in chosen.items() if value is not None})
     environment.update({name: str(value) for name, value in settings.items()})
-    argv = [expand(arg, settings, index) for index, arg in enumerate(namespace.argv)]
+    _notes(namespace, variables.refused, inherited, keep, port)
     return start(argv, environment)
 
 
-def expand(arg: str, settings: "Mapping[str, int]", index: int) -> str:
-    """arg with each {PORT} or {NAME_PORT} replaced by its port, each {{PORT}} by {PORT}.
+def _notes(
+    namespace: "argparse.Namespace",
+    refused: "Mapping[str, str]",
+    inherited: str | None,
+    keep: bool,  # noqa: FBT001 - a private helper's flag
+    port: int,
+) -> None:
+    """What run did that the command's output would not show: one stderr line each."""
+    if refused:
+        services = sorted(refused)
+        reasons = "; ".join(dict.fromkeys(refused[service] for service in services))
+        say(f"stableport: run: no variable for {', '.join(map(repr, services))} ({reasons})")
+    if keep and KEEP_PORT_VARIABLE not in os.environ:
+        say(
+            f"stableport: run: PORT={inherited} is kept: set by {platform(os.environ)}, whose "
+            f"router sends to it; {KEEP_PORT_VARIABLE}=0 gives {namespace.name} port {port}"
+        )
+    if inherited is None or keep or inherited == str(port):
+        return
+    for index, arg in enumerate(namespace.argv):
+        if arg == inherited or arg.endswith((f"={inherited}", f":{inherited}")):
+            # The shell expanded $PORT to the process manager's port before run ran.
+            say(
+                f"stableport: run: argument {index} {excerpt(arg)} holds {inherited}, the PORT "
+                f"run replaces with {port}: write {{PORT}} (no $) to get {port} there"
+            )
+            return
+
+
+def expand(
+    arg: str,
+    settings: "Mapping[str, int | str]",
+    index: int,
+    shared: "Mapping[str, str] | None" = None,
+) -> str:
+    """arg with each placeholder replaced by its port; braces read as str.format reads them.
 
     An unknown placeholder is an error; an escaped one is never looked up.
     """
 
     def port(match: "re.Match[str]") -> str:
-        if match["escaped"] is not None:
-            return f"{{{match['escaped']}}}"
-        name = match["name"]
+        opening, closing, name = len(match["open"]), len(match["close"]), match["name"]
+        if match["dollar"]:
+            return match[0]
+        if opening % 2 != closing % 2:
+            raise StableportError(
+                f"run: argument {index} {excerpt(arg)} has {opening} '{{' and {closing} '}}' "
+                f"around {name}; write {{{name}}} for the port, {{{{{name}}}}} for the "
+                f"text {{{name}}}"
+            )
+        before, after = "{" * (opening // 2), "}" * (closing // 2)
+        if opening % 2 == 0:
+            return f"{before}{name}{after}"
         if name not in settings:
+            if shared and name in shared:
+                raise StableportError(
+                    f"run: argument {index} {excerpt(arg)} names {{{name}}}, which run does "
+                    f"not set: {shared[name]}; rename one of them"
+                )
             known = ", ".join(f"{{{known}}}" for known in sorted(settings))
             raise StableportError(
-                f"run: argument {index} {arg!r} names {{{name}}}, which run does not set; "
-                f"it sets {known}"
+                f"run: argument {index} {excerpt(arg)} names {{{name}}}, which run does not "
+                f"set; it sets {known}"
             )
-        return str(settings[name])
+        return f"{before}{settings[name]}{after}"
 
     return _PLACEHOLDER.sub(port, arg)
 
 
 def start(argv: list[str], environment: "dict[str, str]") -> int:
     """Become argv (POSIX), or run it as a child and return its status."""
+    refused = _unstartable(argv, environment)
+    if refused is not None:
+        return refused
     if REPLACE_PROCESS:
         _flush()
+        _restore_signals()
         try:
             os.execvpe(argv[0], argv, environment)  # noqa: S606 - running it is the point
         except OSError as error:
+            _ignore_signals()
             return _failed(argv[0], error)
     return run_child(argv, environment)
+
+
+def _unstartable(argv: list[str], environment: "Mapping[str, str]") -> int | None:
+    """The shell's status and one line for what no exec can start, else None."""
+    if not argv[0]:
+        say("stableport: error: run: command '' not found (the command is empty)")
+        return NOT_FOUND
+    unnamed = next((name for name in environment if not name or "=" in name), None)
+    if unnamed is not None:
+        say(
+            f"stableport: error: run: cannot execute {argv[0]!r}: the environment holds a "
+            f"variable named {unnamed!r}, which no program can be given; unset it"
+        )
+        return CANNOT_EXECUTE
+    return None
+
+
+def _restore_signals() -> None:
+    """The default dispositions of the signals Python ignores, for the command to inherit."""
+    import signal  # noqa: PLC0415 - only just before exec
+
+    for name in _IGNORED_BY_PYTHON:
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+
+
+def _ignore_signals() -> None:
+    """Python's own dispositions back, after an exec that failed: run reports and exits."""
+    import signal  # noqa: PLC0415 - only after a failed exec
+
+    for name in _IGNORED_BY_PYTHON:
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
 
 
 def run_child(argv: list[str], environment: "dict[str, str]") -> int:

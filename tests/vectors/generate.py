@@ -273,9 +273,46 @@ NAMES: list[tuple[str, str, str]] = [
 ]
 
 
+# docs/algorithm.md section 1, check 3.
+WHITESPACE = [
+    *range(0x09, 0x0E), *range(0x1C, 0x20), 0x20, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B),
+    0x2028, 0x2029, 0x202F, 0x205F, 0x3000,
+]  # fmt: skip
+
+
+def every_old_code_point() -> list[tuple[str, str, str]]:
+    """Cases for whole classes of code points, each assigned by Unicode 3.2.
+
+    Every code point that folds or that NFC changes, every control and format
+    character, and every whitespace code point at either end and inside. Only
+    code points of Unicode 3.2 or older: their case holds from 13.0 on without
+    an age table (a category that moved did so long before 13.0).
+    """
+    folds, rejected = [], []
+    for code_point in range(0x110000):
+        char = chr(code_point)
+        if 0xD800 <= code_point <= 0xDFFF or unicodedata.ucd_3_2_0.category(char) == "Cn":
+            continue
+        category = unicodedata.category(char)
+        if category in ("Cc", "Cf", "Zl", "Zp"):
+            rejected.append(
+                (f"all/{category}/U+{code_point:04X}", f"a{char}b", f"check 4: {category}")
+            )
+        elif char.casefold() != char or unicodedata.normalize("NFC", char) != char:
+            folds.append((f"all/fold/U+{code_point:04X}", char, ""))
+    spaces = []
+    for code_point in WHITESPACE:
+        char = chr(code_point)
+        spaces.append((f"all/space/leading/U+{code_point:04X}", f"{char}a", "check 3"))
+        spaces.append((f"all/space/trailing/U+{code_point:04X}", f"a{char}", "check 3"))
+        if unicodedata.category(char) == "Zs":
+            spaces.append((f"all/space/inside/U+{code_point:04X}", f"a{char}b", "Zs is kept"))
+    return folds + rejected + spaces
+
+
 def names_cases() -> list[dict[str, Any]]:
     cases = []
-    for case_id, name, why in NAMES:
+    for case_id, name, why in NAMES + every_old_code_point():
         case: dict[str, Any] = {"id": case_id}
         if why:
             case["description"] = why
@@ -382,7 +419,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"generate.py: {path} is not what the generator makes", file=sys.stderr)
             status = 1
         else:
-            path.write_text(text, encoding="utf-8")
+            # Whole or not at all: a generator stopped mid-write (^C, a full
+            # disk) must not leave a landed file truncated.
+            partial = path.with_name(f".{path.name}.partial")
+            partial.write_text(text, encoding="utf-8")
+            partial.replace(path)
             print(f"wrote {path}")
     return status
 

@@ -11,6 +11,8 @@ the corpus into a project in any language.
 import argparse
 import hashlib
 import json
+import os
+import re
 import shlex
 import subprocess
 import sys
@@ -24,6 +26,8 @@ from typing import Any, TextIO
 HERE = Path(__file__).parent
 PROTOCOL = 1
 LAYERS = ("hash", "jump", "names", "maps")
+# The oldest Unicode version docs/algorithm.md allows (section 1).
+OLDEST_UNICODE = "13.0"
 
 
 class CorpusError(Exception):
@@ -110,7 +114,7 @@ def checks(layer: str, cases: list[dict[str, Any]]) -> Iterator[Check]:
 
 
 def version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split(".") if part.isdigit())
+    return tuple(int(part) for part in version.split("."))
 
 
 def show(value: Any) -> str:
@@ -297,6 +301,14 @@ def run(
     first = next(answers, None)
     if not isinstance(first, dict) or not isinstance(first.get("unicode"), str):
         report.problem = f"the answer to hello must name its Unicode version: got {first!r}"
+    elif not re.fullmatch(r"[0-9]+\.[0-9]+(\.[0-9]+)?", first["unicode"]) or version_key(
+        first["unicode"]
+    ) < version_key(OLDEST_UNICODE):
+        # Else a made-up version would skip every names case.
+        report.problem = (
+            f"the answer to hello names Unicode {first['unicode']!r}; the spec needs "
+            f"{OLDEST_UNICODE} or later, written like 15.1"
+        )
     else:
         report.implementation = first
         unicode = version_key(first["unicode"])
@@ -324,7 +336,8 @@ def run(
 
 def print_report(report: Report, out: TextIO, max_failures: int) -> None:
     corpus = report.corpus
-    name = report.implementation.get("implementation", "?")
+    # In ASCII, like every answer the report quotes: any terminal prints it.
+    name = ascii(report.implementation.get("implementation", "?"))[1:-1]
     unicode = report.implementation.get("unicode", "?")
     print(f"stableport v1 conformance corpus {corpus.version}, sha256 {corpus.sha256}", file=out)
     print(f"implementation: {name} (Unicode {unicode})", file=out)
@@ -368,11 +381,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"runner.py: {error}", file=sys.stderr)
         return 2
     layers = [layer for layer in LAYERS if not args.layer or layer in args.layer]
-    report = run(shlex.split(args.impl), corpus, layers, args.timeout)
-    if args.json:
-        print(json.dumps(report.as_json(), indent=1))
-    else:
-        print_report(report, sys.stdout, args.max_failures)
+    try:
+        report = run(shlex.split(args.impl), corpus, layers, args.timeout)
+    except CorpusError as error:
+        print(f"runner.py: {error}", file=sys.stderr)
+        return 2
+    try:
+        if args.json:
+            print(json.dumps(report.as_json(), indent=1), flush=True)
+        else:
+            print_report(report, sys.stdout, args.max_failures)
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # A reader that stopped early (| head -1) saw what it wanted; the exit
+        # status still says whether the implementation passed.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0 if report.passed else 1
 
 

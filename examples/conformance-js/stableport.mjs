@@ -1,0 +1,325 @@
+// stableport v1 in JavaScript, written from docs/algorithm.md alone: an
+// example of a second implementation, speaking the conformance protocol of
+// tests/vectors/README.md (one JSON request a line on stdin, one answer a
+// line on stdout). It is an example, not a package: no API, no options.
+//
+//   npm ci && python ../../tests/vectors/runner.py --impl "node stableport.mjs"
+
+import { createInterface } from 'node:readline';
+import { xxh3 } from '@node-rs/xxhash';
+// Unicode data pinned by version (Node's own is whatever its ICU has, and has
+// no case folding): full case folding (C and F) and the rejected categories.
+import foldC from '@unicode/unicode-15.1.0/Case_Folding/C/code-points.mjs';
+import foldF from '@unicode/unicode-15.1.0/Case_Folding/F/code-points.mjs';
+import Cc from '@unicode/unicode-15.1.0/General_Category/Control/regex.mjs';
+import Cf from '@unicode/unicode-15.1.0/General_Category/Format/regex.mjs';
+import Cn from '@unicode/unicode-15.1.0/General_Category/Unassigned/regex.mjs';
+import Zl from '@unicode/unicode-15.1.0/General_Category/Line_Separator/regex.mjs';
+import Zp from '@unicode/unicode-15.1.0/General_Category/Paragraph_Separator/regex.mjs';
+
+const UNICODE = '15.1';
+
+class StableportError extends Error {
+  constructor(kind, message) {
+    super(message);
+    this.kind = kind;
+  }
+}
+const fail = (kind, message) => { throw new StableportError(kind, message); };
+
+// ---- Section 3: the hash, checked before any port is computed ------------
+
+const hash = (key, seed) => xxh3.xxh64(key, BigInt(seed)); // XXH3, 64-bit: not xxh64()
+
+const CHECK_KEY = Buffer.from('stableport\0v1\0default\0billing');
+if (hash(CHECK_KEY, 0) !== 0xff1587e723a1dbc6n || hash(CHECK_KEY, 1) !== 0x54b818974e6a5773n) {
+  throw new Error('@node-rs/xxhash does not give the check values of docs/algorithm.md section 3');
+}
+
+const MASK64 = (1n << 64n) - 1n;
+
+function jump(key, buckets) {
+  // 64-bit arithmetic in BigInt; the division in doubles, in the spec's order.
+  let b = -1;
+  let j = 0;
+  while (j < buckets) {
+    b = j;
+    key = (key * 2862933555777941757n + 1n) & MASK64;
+    j = Math.floor((b + 1) * (2147483648 / (Number(key >> 33n) + 1)));
+  }
+  return b;
+}
+
+// ---- Section 1: names ------------------------------------------------------
+
+const WHITESPACE = new Set([
+  0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x85, 0xa0, 0x1680,
+  0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a,
+  0x2028, 0x2029, 0x202f, 0x205f, 0x3000,
+]);
+// The data's regular expressions match UTF-16 code units; anchored, each
+// tests one whole code point.
+const REJECTED = [Cc, Cf, Cn, Zl, Zp].map((re) => new RegExp(`^(?:${re.source})$`));
+
+function rejected(codePoint) {
+  if (codePoint >= 0xd800 && codePoint <= 0xdfff) return true; // Cs: a lone surrogate
+  const char = String.fromCodePoint(codePoint);
+  return '@=,'.includes(char) || REJECTED.some((re) => re.test(char));
+}
+
+function casefold(text) {
+  // Full case folding: the F mapping where there is one, else the C one.
+  const out = [];
+  for (const char of text) {
+    const codePoint = char.codePointAt(0);
+    const folded = foldF.get(codePoint) ?? foldC.get(codePoint) ?? codePoint;
+    out.push(...(Array.isArray(folded) ? folded : [folded]));
+  }
+  return String.fromCodePoint(...out);
+}
+
+function normalizeName(name) {
+  // Lengths count code points: a string iterator yields one per code point,
+  // and a lone surrogate as itself.
+  const codePoints = Array.from(name, (char) => char.codePointAt(0));
+  if (codePoints.length > 128) fail('InvalidNameError', 'longer than 128');
+  if (codePoints.length === 0) fail('InvalidNameError', 'empty');
+  if (WHITESPACE.has(codePoints[0]) || WHITESPACE.has(codePoints.at(-1))) {
+    fail('InvalidNameError', 'leading or trailing whitespace');
+  }
+  if (codePoints.some(rejected)) fail('InvalidNameError', 'a rejected code point');
+  const normalized = casefold(name.normalize('NFC')).normalize('NFC');
+  if (Array.from(normalized).length > 128) fail('InvalidNameError', 'longer than 128 folded');
+  return normalized;
+}
+
+// ---- Sections 2 to 8: maps -------------------------------------------------
+
+const DEFAULT_EXCLUSIONS = [
+  1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102,
+  103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465,
+  512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993,
+  995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668,
+  6669, 6679, 6697, 10080,
+  20000, 22000, 24007, 24008, 24224, 25565, 25575, 25672, 26257, 27000, 27015, 27017, 27018, 27019,
+  28015, 28017, 29015,
+  3000, 3306, 4173, 4200, 5000, 5173, 5432, 6379, 8000, 8080, 8888, 9000, 9090, 9092, 9200, 11211,
+  11434, 15672, 16686,
+];
+
+const enc = (text) => Buffer.from(text, 'utf8');
+const isPort = (value) => Number.isInteger(value) && value >= 1 && value <= 65535;
+
+function span(value) {
+  const [low, high] = Array.isArray(value) ? value : [value, value];
+  if (!isPort(low) || !isPort(high) || low > high) fail('PortRangeError', `bad span ${value}`);
+  return [low, high];
+}
+
+class PortMap {
+  constructor(spec) {
+    if ((spec.algorithm ?? 1) !== 1) fail('AlgorithmVersionError', `${spec.algorithm}`);
+    [this.low, this.high] = span(spec.range ?? [20000, 29999]);
+    this.size = this.high - this.low + 1;
+    const excluded = new Set(spec.default_exclusions === false ? [] : DEFAULT_EXCLUSIONS);
+    for (const item of spec.exclude ?? []) {
+      const [low, high] = span(item);
+      for (let port = Math.max(low, this.low); port <= Math.min(high, this.high); port++) {
+        excluded.add(port);
+      }
+    }
+    // Pins: "service" or "service@env", split at the first @.
+    this.pins = new Map(); // "s" or "s\0e" -> port
+    const pinnedTo = new Map(); // port -> service
+    for (const [text, port] of Object.entries(spec.pins ?? {})) {
+      const at = text.indexOf('@');
+      const service = normalizeName(at < 0 ? text : text.slice(0, at));
+      const env = at < 0 ? null : normalizeName(text.slice(at + 1));
+      if (!isPort(port)) fail('PinConflictError', `pin port ${port}`);
+      const key = env === null ? service : `${service}\0${env}`;
+      if (this.pins.has(key)) fail('PinConflictError', `${text} pinned twice`);
+      if (pinnedTo.has(port) && pinnedTo.get(port) !== service) {
+        fail('PinConflictError', `${port} pinned to two services`);
+      }
+      this.pins.set(key, port);
+      pinnedTo.set(port, service);
+    }
+    this.env = normalizeName(spec.env ?? 'default');
+    this.prefix = Buffer.concat([
+      enc('stableport\0v1\0'),
+      spec.namespace == null ? Buffer.alloc(0) : enc(`${normalizeName(spec.namespace)}\0`),
+    ]);
+    this.envs = this.names(spec.envs ?? []);
+    this.services = new Set(this.names(spec.services ?? []));
+    for (const key of this.pins.keys()) this.services.add(key.split('\0')[0]);
+    // Unavailable: excluded, or any pin's port, within the range.
+    this.unavailable = new Set([...excluded, ...pinnedTo.keys()]);
+    let free = 0;
+    for (let port = this.low; port <= this.high; port++) free += excluded.has(port) ? 0 : 1;
+    if (free === 0) fail('PortRangeError', 'the exclusions leave no port');
+    this.base = this.resolve(this.envs, new Map());
+    this.home = this.envs.length ? this.base : this.resolve([this.env], new Map());
+    this.overlayEnvs = [];
+    this.layers = new Map();
+  }
+
+  names(list) {
+    const out = [];
+    for (const name of list) {
+      const normalized = normalizeName(name);
+      if (out.includes(normalized)) fail('InvalidNameError', `${name} twice`);
+      out.push(normalized);
+    }
+    return out;
+  }
+
+  overlay(list) {
+    const envs = this.names(list);
+    const own = this.envs.length ? this.envs : [this.env];
+    if (envs.some((env) => own.includes(env))) fail('InvalidNameError', 'already the map\'s');
+    this.overlayEnvs = envs;
+    this.overlayTable = this.resolve(envs, this.home);
+  }
+
+  pin(service, env) {
+    return this.pins.get(`${service}\0${env}`) ?? this.pins.get(service);
+  }
+
+  key(service, env) {
+    return Buffer.concat([this.prefix, enc(`${env}\0${service}`)]);
+  }
+
+  // The probe sequence of a key: [port, rank] pairs, lazily.
+  *probes(key) {
+    const seen = new Set();
+    let rank = 0;
+    const start = jump(hash(key, 0), this.size);
+    for (let seed = 0; seed < 16; seed++) {
+      const port = this.low + (seed === 0 ? start : jump(hash(key, seed), this.size));
+      if (!seen.has(port)) {
+        seen.add(port);
+        yield [port, rank++];
+      }
+    }
+    for (let offset = 1; offset < this.size; offset++) {
+      const port = this.low + ((start + offset) % this.size);
+      if (!seen.has(port)) yield [port, rank++];
+    }
+  }
+
+  // Section 6: the claimants of envs matched to the ports open above table.
+  resolve(envs, table) {
+    const held = new Set(table.values());
+    const isOpen = (port) => !this.unavailable.has(port) && !held.has(port);
+    const claimants = [];
+    for (const env of envs) {
+      for (const service of this.services) {
+        if (this.pin(service, env) === undefined) {
+          const key = this.key(service, env);
+          claimants.push({ pair: `${service}\0${env}`, key, probes: this.probes(key) });
+        }
+      }
+    }
+    let open = 0;
+    for (let port = this.low; port <= this.high; port++) open += isOpen(port) ? 1 : 0;
+    if (claimants.length > open) fail('RangeExhaustedError', 'more claimants than open ports');
+    const holders = new Map(); // port -> [claimant, rank]
+    const prefers = (a, rankA, b, rankB) => rankA < rankB || (rankA === rankB && Buffer.compare(a.key, b.key) < 0);
+    const waiting = [...claimants];
+    while (waiting.length) {
+      const claimant = waiting.pop();
+      for (;;) {
+        const [port, rank] = claimant.probes.next().value;
+        if (!isOpen(port)) continue;
+        const holder = holders.get(port);
+        if (holder && !prefers(claimant, rank, ...holder)) continue;
+        holders.set(port, [claimant, rank]);
+        if (holder) waiting.push(holder[0]);
+        break;
+      }
+    }
+    const result = new Map(table);
+    for (const [port, [claimant]] of holders) result.set(claimant.pair, port);
+    return result;
+  }
+
+  table(env) {
+    if (this.envs.includes(env)) return this.base;
+    if (this.overlayEnvs.includes(env)) return this.overlayTable;
+    if (!this.layers.has(env)) this.layers.set(env, this.resolve([env], this.base));
+    return this.layers.get(env);
+  }
+
+  portFor(name, envName) {
+    const service = normalizeName(name);
+    const env = envName == null ? this.env : normalizeName(envName);
+    if (this.strict && !this.services.has(service)) fail('UnknownServiceError', name);
+    const pinned = this.pin(service, env);
+    if (pinned !== undefined) return pinned;
+    const table = this.table(env);
+    const port = table.get(`${service}\0${env}`);
+    if (port !== undefined) return port;
+    // Undeclared: the first port neither unavailable nor held in the table.
+    const held = new Set(table.values());
+    for (const [candidate] of this.probes(this.key(service, env))) {
+      if (!this.unavailable.has(candidate) && !held.has(candidate)) return candidate;
+    }
+    return fail('RangeExhaustedError', 'no port for an undeclared service');
+  }
+}
+
+const MAP_KEYS = new Set([
+  'services', 'envs', 'env', 'namespace', 'range', 'exclude', 'pins', 'default_exclusions',
+  'strict', 'algorithm', 'overlay',
+]);
+
+function buildMap(spec) {
+  // A key from a newer corpus must fail its case visibly, not be ignored.
+  const unknown = Object.keys(spec).find((key) => !MAP_KEYS.has(key));
+  if (unknown !== undefined) fail(`unsupported map key ${JSON.stringify(unknown)}`, unknown);
+  const map = new PortMap(spec);
+  map.strict = spec.strict === true;
+  if (spec.overlay) map.overlay(spec.overlay);
+  return map;
+}
+
+// ---- The protocol ----------------------------------------------------------
+
+function answer(request) {
+  switch (request.op) {
+    case 'hello':
+      return { implementation: 'stableport example (JavaScript, Node.js)', unicode: UNICODE };
+    case 'hash':
+      return { hash: hash(Buffer.from(request.key, 'hex'), request.seed).toString(16).padStart(16, '0') };
+    case 'jump':
+      return { bucket: jump(BigInt(`0x${request.key}`), request.buckets) };
+    case 'name':
+      return { normalized: normalizeName(request.name) };
+    case 'map': {
+      const map = buildMap(request.map);
+      return {
+        ports: request.lookups.map(([service, env]) => {
+          try {
+            return map.portFor(service, env);
+          } catch (error) {
+            if (error instanceof StableportError) return error.kind;
+            throw error;
+          }
+        }),
+      };
+    }
+    default:
+      throw new Error(`unknown op ${request.op}`);
+  }
+}
+
+for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+  let reply;
+  try {
+    reply = answer(JSON.parse(line));
+  } catch (error) {
+    if (!(error instanceof StableportError)) throw error;
+    reply = { error: error.kind };
+  }
+  process.stdout.write(`${JSON.stringify(reply)}\n`);
+}

@@ -1,0 +1,171 @@
+"""One answer, whatever came before: a map's answers never depend on what it was asked.
+
+A stateful model drives random sequences of every public operation of PortMap
+(building, lookups good and bad, explain, assignments, exclusions_in_force,
+overlay, overlay of an overlay, overlay([])) and checks after every step that
+the answer, a port or the kind of error, is the answer of a fresh map built by
+the same arguments and asked only that question, and of a second
+implementation written from docs/algorithm.md alone (reference.py).
+
+Issue 18's two defects are the kind it exists for: a lookup made a later
+overlay reuse a table resolved for another purpose (F1), and an overlay of an
+overlay kept answering from the one it replaced (F2).
+"""
+
+from typing import Any
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, multiple, rule
+
+from stableport import PortMap, StableportError
+
+from .reference import Reference
+
+# Few, short names, so that operations meet: the same service in several maps,
+# the same environment as a lookup, a layer and an overlay. "A" and "W0"
+# normalize to names of the pool, "" and "x@y" are invalid.
+SERVICES = ["a", "b", "c"]
+LOOKUP_NAMES = [*SERVICES, "d", "A", "", "x@y"]
+ENVS = ["dev", "test", "w0", "w1", "default"]
+LOOKUP_ENVS = [None, *ENVS, "W1", ""]
+OVERLAY_ENVS = ["w0", "w1", "default", "test", "W0"]
+
+
+@st.composite
+def definitions(draw: st.DrawFn) -> dict[str, Any]:
+    """Arguments of a small map: a range of 1-8 ports, so layers crowd and overflow.
+
+    The lows put default exclusions inside the range when they apply (101-104,
+    the Fetch bad ports; 27015-27019, Source engine and MongoDB).
+    """
+    low = draw(st.sampled_from([100, 20000, 27014]))
+    # Mostly 1-4 ports: two layers of one service collide often.
+    high = low + draw(st.sampled_from([0, 1, 2, 3, 7]))
+    services = draw(st.lists(st.sampled_from(SERVICES), unique=True, min_size=1, max_size=3))
+    pin_keys = st.one_of(
+        st.sampled_from([*SERVICES, "d"]),
+        st.tuples(st.sampled_from([*SERVICES, "d"]), st.sampled_from(ENVS)),
+    )
+    pins = draw(
+        st.dictionaries(pin_keys, st.one_of(st.integers(low, high), st.just(8001)), max_size=2)
+    )
+    return {
+        "services": services,
+        "envs": draw(st.one_of(st.none(), st.lists(st.sampled_from(ENVS[:3]), max_size=2))),
+        "env": draw(st.sampled_from([None, "default", "dev", "w0"])),
+        "namespace": draw(st.sampled_from([None, "ns"])),
+        "port_range": (low, high),
+        "exclude": draw(st.lists(st.integers(low, high), max_size=2)),
+        "pins": pins,
+        "strict": draw(st.booleans()),
+        "default_exclusions": draw(st.booleans()),
+    }
+
+
+class Built:
+    """A map as the sequence made it, and the arguments a fresh one is built from."""
+
+    def __init__(self, arguments: dict[str, Any], overlay: tuple[str, ...] | None, pm: PortMap):
+        self.arguments = arguments
+        self.overlay = overlay  # the last overlay() call's envs; None: never overlaid
+        self.pm = pm
+
+    def fresh(self) -> PortMap:
+        """A new map with the same arguments; overlay() replaces, so the last one alone."""
+        pm = PortMap(**self.arguments)
+        return pm if self.overlay is None else pm.overlay(self.overlay)
+
+    def __repr__(self) -> str:
+        return f"Built({self.arguments!r}, overlay={self.overlay!r})"
+
+
+def outcome(call: Any, *args: Any) -> object:
+    """What call(*args) gives: its value, or the kind of StableportError it raises."""
+    try:
+        return call(*args)
+    except StableportError as error:
+        return type(error).__name__
+
+
+class History(RuleBasedStateMachine):
+    """Random histories of maps; every answer is checked against a map that has none."""
+
+    maps = Bundle("maps")
+
+    # Every history starts with a map, and may build more on the way.
+    @initialize(target=maps, arguments=definitions())
+    def first(self, arguments: dict[str, Any]) -> object:
+        return self.build(arguments)
+
+    @rule(target=maps, arguments=definitions())
+    def build(self, arguments: dict[str, Any]) -> object:
+        try:
+            pm = PortMap(**arguments)
+        except StableportError:
+            return multiple()
+        return Built(arguments, None, pm)
+
+    @rule(
+        target=maps,
+        built=maps,
+        envs=st.lists(st.sampled_from(OVERLAY_ENVS), max_size=2),
+        survey=st.booleans(),
+    )
+    def overlay(self, built: Built, envs: list[str], *, survey: bool) -> object:
+        result = outcome(built.pm.overlay, envs)
+        expected = outcome(PortMap(**built.arguments).overlay, envs)
+        if not isinstance(result, PortMap):
+            assert result == expected
+            return multiple()
+        assert isinstance(expected, PortMap)
+        assert result == expected
+        assert result.assignments() == expected.assignments()
+        overlaid = Built(built.arguments, tuple(envs), result)
+        if survey:  # at once, or maybe later: an overlay asked before, or not
+            self.survey(overlaid)
+        return overlaid
+
+    @rule(built=maps, name=st.sampled_from(LOOKUP_NAMES), env=st.sampled_from(LOOKUP_ENVS))
+    def port_for(self, built: Built, name: str, env: str | None) -> None:
+        answer = outcome(built.pm.port_for, name, env)
+        assert answer == outcome(built.fresh().port_for, name, env)
+        assert answer == outcome(Reference(built.pm).port_for, name, env)
+
+    @rule(built=maps)
+    def survey(self, built: Built) -> None:
+        """Every name in every environment, in one step: a long history at once."""
+        reference = Reference(built.pm)
+        for name in LOOKUP_NAMES:
+            for env in LOOKUP_ENVS:
+                answer = outcome(built.pm.port_for, name, env)
+                assert answer == outcome(built.fresh().port_for, name, env), (name, env)
+                assert answer == outcome(reference.port_for, name, env), (name, env)
+
+    @rule(built=maps, name=st.sampled_from(LOOKUP_NAMES), env=st.sampled_from(LOOKUP_ENVS))
+    def explain(self, built: Built, name: str, env: str | None) -> None:
+        answer = outcome(built.pm.explain, name, env)
+        assert answer == outcome(built.fresh().explain, name, env)
+        if not isinstance(answer, str):
+            assert str(answer) == str(built.fresh().explain(name, env))
+
+    @rule(built=maps)
+    def assignments(self, built: Built) -> None:
+        answer = outcome(built.pm.assignments)
+        assert answer == outcome(built.fresh().assignments)
+        assert answer == outcome(Reference(built.pm).assignments)
+
+    @rule(built=maps)
+    def definition(self, built: Built) -> None:
+        fresh = built.fresh()
+        assert built.pm == fresh
+        assert hash(built.pm) == hash(fresh)
+        assert repr(built.pm) == repr(fresh)
+        assert built.pm.exclusions_in_force() == fresh.exclusions_in_force()
+        assert built.pm.overlay_envs == fresh.overlay_envs
+
+
+# In the suite: a size that fits CI. On the code before issue 18's fix, this size
+# found F1 and F2 in every run tried (see the issue's note for the counts).
+History.TestCase.settings = settings(max_examples=200, stateful_step_count=30)
+TestHistory = History.TestCase

@@ -1,0 +1,162 @@
+"""The built site: mkdocs build --strict, then the HTML a reader gets, checked.
+
+`--strict` passes a page whose examples lost their prompts and line breaks,
+so this reads the built HTML: the API page's examples, Returns sections and
+order, and the home page's pitch and install step. MkDocs and its plugins are
+in the test extra, so `pip install -e '.[test]' && pytest --cov` (README,
+.ci/run) always runs this; it is never skipped.
+"""
+
+import doctest
+import html
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import stableport
+
+ROOT = Path(__file__).resolve().parents[1]
+PRE = re.compile(r"<pre\b[^>]*>(.*?)</pre>", re.DOTALL)
+TAG = re.compile(r"<[^>]+>")
+RETURNS = re.compile(r'doc-section-title">Returns:</span>(.*?)</table>', re.DOTALL)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site, built by the real mkdocs from the repository's mkdocs.yml."""
+    directory = tmp_path_factory.mktemp("site")
+    environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(directory)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=environment,
+    )
+    assert result.returncode == 0, result.stderr
+    return directory
+
+
+def code_blocks(page: str) -> list[str]:
+    """The text of every <pre> block, as a reader sees it (tags gone, entities decoded)."""
+    return [html.unescape(TAG.sub("", block)) for block in PRE.findall(page)]
+
+
+def docstring_examples() -> int:
+    """How many doctest examples (>>> statements) the public names' docstrings hold."""
+    finder = doctest.DocTestFinder()
+    count = 0
+    for name in stableport.__all__:
+        value = getattr(stableport, name)
+        if callable(value):
+            count += sum(len(test.examples) for test in finder.find(value, name))
+    return count
+
+
+def api_problems(page: str, examples: int) -> list[str]:
+    """What is wrong with a rendered API page; empty when it reads right."""
+    problems = []
+    prompts = sum(
+        line.startswith(">>> ") for block in code_blocks(page) for line in block.splitlines()
+    )
+    if prompts != examples:
+        problems.append(
+            f"{prompts} examples start a line with '>>> '; the docstrings hold {examples}"
+        )
+    if re.search(r'class="admonition[^"]*example', page):
+        problems.append("an example rendered as an admonition, not as a code block")
+    for section in RETURNS.findall(page):
+        rows = section.count("<tr") - 1  # the header row
+        if rows != 1:
+            problems.append(f"a Returns section split into {rows} rows")
+    order = [
+        "stableport.port_for",
+        "stableport.load",
+        "stableport.PortMap",
+        "stableport.StableportError",
+    ]
+    positions = [page.find(f'id="{anchor}"') for anchor in order]
+    if -1 in positions or positions != sorted(positions):
+        problems.append(f"the page does not start with {', '.join(order)}, in that order")
+    missing = [name for name in stableport.__all__ if f'id="stableport.{name}"' not in page]
+    if missing:
+        problems.append(f"public names missing: {', '.join(missing)}")
+    return problems
+
+
+def home_problems(page: str) -> list[str]:
+    problems = []
+    if not any(block.startswith("pip install") for block in code_blocks(page)):
+        problems.append("no install command in a code block")
+    text = " ".join(html.unescape(TAG.sub(" ", page)).split())
+    needed = ("A port for every service that never changes.", "Why a port per name")
+    problems.extend(f"missing: {phrase}" for phrase in needed if phrase not in text)
+    if 'href="tutorial/"' not in page:
+        problems.append("no link to the tutorial")
+    return problems
+
+
+def test_the_api_page_renders_examples_returns_and_order(site: Path) -> None:
+    page = (site / "api" / "index.html").read_text(encoding="utf-8")
+    assert api_problems(page, docstring_examples()) == []
+
+
+def test_the_home_page_pitches_and_installs(site: Path) -> None:
+    assert home_problems((site / "index.html").read_text(encoding="utf-8")) == []
+
+
+def test_the_site_links_stay_inside_the_site_or_go_to_the_repository(site: Path) -> None:
+    # README's links to docs/ became site pages; its other files, the repository's.
+    page = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="docs/' not in page
+    assert "https://github.com/stableport/stableport/blob/main/benchmarks/README.md" in page
+
+
+# -- the checks fail on what the issue reported ----------------------------------------------
+
+
+BROKEN_EXAMPLE = """
+<div class="admonition example"><p class="admonition-title">Example</p>
+<p>import stableport
+stableport.port_for("billing") 20695</p></div>
+"""
+
+SPLIT_RETURNS = """
+<span class="doc-section-title">Returns:</span><table><thead><tr><th>Type</th></tr></thead>
+<tbody><tr><td>The port</td><td>the same on every machine, in every process, for the same</td></tr>
+<tr><td>project configuration.</td></tr></tbody></table>
+"""
+
+
+def test_the_api_check_catches_the_reported_rendering(site: Path) -> None:
+    page = (site / "api" / "index.html").read_text(encoding="utf-8")
+    examples = docstring_examples()
+    # Prompts gone (as in the issue): every '>>>' removed from the page.
+    no_prompts = page.replace("&gt;&gt;&gt; ", "")
+    assert any("examples start a line" in problem for problem in api_problems(no_prompts, examples))
+    # Line breaks gone: every example run together on one line.
+    one_line = PRE.sub(lambda match: f"<pre>{match[1].replace(chr(10), ' ')}</pre>", page)
+    assert any("examples start a line" in problem for problem in api_problems(one_line, examples))
+    assert any("admonition" in problem for problem in api_problems(page + BROKEN_EXAMPLE, examples))
+    assert any(
+        "split into 2 rows" in problem for problem in api_problems(page + SPLIT_RETURNS, examples)
+    )
+    # port_for at the very bottom.
+    moved = (
+        page.replace('id="stableport.port_for"', 'id="elsewhere"') + '<h3 id="stableport.port_for">'
+    )
+    assert any("in that order" in problem for problem in api_problems(moved, examples))
+
+
+def test_the_home_check_catches_a_contents_page(site: Path) -> None:
+    page = (site / "index.html").read_text(encoding="utf-8")
+    without_install = PRE.sub(
+        lambda block: "" if "pip install" in TAG.sub("", block[1]) else block[0], page
+    )
+    assert "no install command in a code block" in home_problems(without_install)
+    assert home_problems("<h1>stableport documentation</h1><p>Arranged by what you came for.</p>")
