@@ -1087,3 +1087,72 @@ def test_the_project_is_found_from_where_pytest_started_not_the_working_director
     monkeypatch.setenv("PROJECT_PORT", str(home))
     pytester.makepyfile(test_chdir=CHDIR)
     pytester.runpytest(f"--stableport-leases={leases}").assert_outcomes(passed=1)
+
+
+@pytest.mark.usefixtures("slow_watch")
+def test_a_holder_that_finds_its_file_gone_links_it_back_itself(lease_dir: Path) -> None:
+    holder = Locks(lease_dir)
+    assert holder.take(20001)
+    inode = (lease_dir / "locks").stat().st_ino
+    (lease_dir / "locks").unlink()
+    # A link nobody holds (a killed holder's) and one that is no holder's.
+    os.link(lease_dir / f".holder-{holder._token}", lease_dir / f".holder-{_leases.HOLDER_BASE}")
+    (lease_dir / ".holder-junk").write_text("")
+    assert holder.take(20002)
+    assert (lease_dir / "locks").stat().st_ino == inode
+    assert holder.holds(20001)
+    assert len(holder) == 2
+    assert sorted(path.name for path in lease_dir.glob(".holder-*")) == [f".holder-{holder._token}"]
+    holder.give_back(20002)
+    holder.give_back(20003)  # not held: nothing
+    assert len(holder) == 1
+    shutil.rmtree(lease_dir)  # the directory too, with no one else to put it back
+    assert holder.take(20002)
+    assert holder.lost == []
+    holder.release()
+
+
+def test_a_lease_directory_of_another_user_is_refused(tmp_path: Path) -> None:
+    if os.getuid() != 0:
+        pytest.skip("needs root to give the directory away")
+    os.environ["STABLEPORT_LEASE_DIR"] = str(tmp_path)  # conftest restores it
+    where = tmp_path / "stableport-0"
+    where.mkdir(mode=0o700)
+    os.chown(where, 1000, 1000)
+    with pytest.raises(
+        stableport.ConfigError,
+        match=r"stableport-0' \(from STABLEPORT_LEASE_DIR\) belongs to uid 1000",
+    ):
+        lease_directory()
+
+
+def test_the_test_s_ports_reach_a_process_through_its_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What a process started by a test inherits: its port_for, stableport NAME
+    # and stableport run answer from it for the names it holds.
+    monkeypatch.setenv("STABLEPORT_TEST_PORTS", "billing=30001,cache=30002")
+    assert stableport.port_for("Billing") == 30001
+    assert stableport.port_for("auth") == stableport.load().port_for("auth")
+    assert stableport.port_for("billing", env="dev") == stableport.load().port_for("billing", "dev")
+    monkeypatch.setenv("STABLEPORT_TEST_PORTS", "billing=30003")
+    stableport.reload()
+    assert stableport.port_for("billing") == 30003
+    monkeypatch.setenv("STABLEPORT_TEST_PORTS", "billing")
+    stableport.reload()
+    with pytest.raises(
+        stableport.ConfigError, match="STABLEPORT_TEST_PORTS entry 'billing' is not"
+    ):
+        stableport.port_for("billing")
+
+
+def test_a_worker_beyond_the_range_s_capacity_fails_in_process_too(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw4")
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "5")
+    pytester.makefile(".toml", stableport=TIGHT_DECLARED)
+    pytester.makepyfile(test_probe="def test_port(stableport):\n    stableport('a')\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["stableport: -n 5: range 20000-20040 holds the 4 declared *"])

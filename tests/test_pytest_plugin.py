@@ -797,6 +797,7 @@ def test_code_under_test_and_its_children_get_the_fixture_s_ports(
         monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
     pytester.makefile(".toml", stableport=PROJECT)
     pytester.makepyfile(test_code=CODE)
+    monkeypatch.setenv("STABLEPORT_ENV", "dev")  # the developer's: restored after
 
     def ours() -> dict[str, str]:
         return {key: value for key, value in os.environ.items() if key.startswith("STABLEPORT")}

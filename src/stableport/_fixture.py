@@ -167,11 +167,9 @@ class StableportFixture:
         fixture.env = lease_env(settings.env, number)
         fixture._alone = number == preferred
         fixture._export(config)
-        reporter = config.pluginmanager.get_plugin("stableport-reporter")
-        if reporter is None:
-            reporter = Reporter()
-            config.pluginmanager.register(reporter, "stableport-reporter")
+        reporter = Reporter()  # the controller's is in another process
         reporter.fixture = fixture
+        config.pluginmanager.register(reporter, "stableport-reporter")
         return fixture
 
     def _export(self, config: pytest.Config) -> None:
@@ -222,15 +220,15 @@ class StableportFixture:
 
     def _loaded(self) -> "PortMap":
         """The project's map, or the test fails with why it does not load."""
-        if self._project is None:
-            try:
-                self._project = project_map(self._root)
-            except StableportError as error:
-                message = str(error)
-            else:
-                return self._project
-            pytest.fail(f"stableport: {message}", pytrace=False)
-        return self._project
+        if self._project is not None:
+            return self._project
+        try:
+            self._project = project_map(self._root)
+        except StableportError as error:
+            message = str(error)  # failed outside the handler: one line, no chained traceback
+        else:
+            return self._project
+        pytest.fail(f"stableport: {message}", pytrace=False)
 
     def _lease_map(self, env: str) -> "tuple[PortMap, bool]":
         """The map of env's ports, and whether env is a lease past the overlay."""
@@ -258,8 +256,8 @@ class StableportFixture:
         port = self._given.get(key)
         if port is None:
             with self._mutex:
-                port = self._given.get(key)
-                if port is None:
+                port = self._given.get(key)  # another thread may have asked meanwhile
+                if port is None:  # pragma: no branch
                     port = self._hand_out(key)
                     self._publish()
         if self.check_free if check_free is None else check_free:

@@ -35,9 +35,13 @@ def test_port(name: str) -> int | None:
     if not value:
         return None
     if not _parsed or _parsed[0][0] != value:
-        from ._config import parse_pin_overrides  # noqa: PLC0415 - only in a test's children
+        from ._config import PINS_VARIABLE, parse_pin_overrides  # noqa: PLC0415 - children only
+        from ._errors import ConfigError  # noqa: PLC0415
 
-        ports = parse_pin_overrides(value)
+        try:
+            ports = parse_pin_overrides(value)  # the same 'name=port,...' syntax
+        except ConfigError as error:
+            raise ConfigError(str(error).replace(PINS_VARIABLE, TEST_PORTS_VARIABLE)) from None
         _parsed[:] = [(value, {service: port for (service, _), (port, _) in ports.items()})]
     from ._names import normalize_name  # noqa: PLC0415
 
