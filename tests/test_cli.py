@@ -239,3 +239,104 @@ def test_a_directory_name_that_is_not_utf8(tmp_path: Path) -> None:
         assert (result.returncode, result.stderr) == (0, b"")
     # Text output gives the name back as its bytes, as pwd does.
     assert directory + b"/stableport.toml" in result.stdout
+
+
+# -- issue 20: Ctrl-C while the console script is still loading -------------------------
+
+# Sends this process a real SIGINT while the package is being imported: the
+# moment at which the old entry point (stableport._cli:main) had no handler yet.
+INTERRUPT_WHILE_IMPORTING = (
+    "import importlib.abc, os, signal, sys\n"
+    "class Interrupt(importlib.abc.MetaPathFinder):\n"
+    "    def find_spec(self, name, path=None, target=None):\n"
+    "        if name == 'stableport._portmap':\n"
+    "            os.kill(os.getpid(), signal.SIGINT)\n"
+    "        return None\n"
+    "sys.meta_path.insert(0, Interrupt())\n"
+)
+
+
+def test_ctrl_c_while_the_console_script_imports_is_one_line_and_130(tmp_path: Path) -> None:
+    # The console script's own code (pyproject's [project.scripts] entry), run
+    # as the installed script runs it: import the entry module, call main.
+    script = INTERRUPT_WHILE_IMPORTING + ("from _stableport_cli import main\nsys.exit(main())\n")
+    result = subprocess.run(
+        [sys.executable, "-c", script, "web"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=clean_environment(),
+        check=False,
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (
+        130,
+        "",
+        "stableport: interrupted\n",
+    )
+
+
+def test_the_console_script_entry_runs_the_command_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import _stableport_cli  # noqa: PLC0415 - the entry module, as the script imports it
+
+    monkeypatch.setattr(sys, "argv", ["stableport", "billing"])
+    assert _stableport_cli.main() == 0
+    assert capsys.readouterr().out == f"{stableport.port_for('billing')}\n"
+
+
+def test_the_console_script_entry_catches_ctrl_c_while_importing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.abc  # noqa: PLC0415
+
+    import _stableport_cli  # noqa: PLC0415
+
+    class Interrupt(importlib.abc.MetaPathFinder):
+        def find_spec(self, name: str, *_args: object) -> None:
+            if name == "stableport._cli":
+                raise KeyboardInterrupt
+
+    monkeypatch.delitem(sys.modules, "stableport._cli")
+    monkeypatch.setattr(sys, "meta_path", [Interrupt(), *sys.meta_path])
+    assert _stableport_cli.main() == 130
+    assert capsys.readouterr().err == "stableport: interrupted\n"
+
+
+# -- issue 20: output that a path cannot forge, and one line for a failed write --------
+
+
+def test_a_newline_in_a_directory_name_cannot_forge_a_row(tmp_path: Path) -> None:
+    # `stableport list | awk '$1=="web"{print $3}'` gave 1234, the forged row's port.
+    project = tmp_path / "x\nweb  default  1234  hashed"
+    project.mkdir()
+    config = project / "stableport.toml"
+    config.write_text('services = ["web"]\n')
+    port = stableport.load(config).port_for("web")
+    for args in (["list"], ["check"], ["explain", "web"]):
+        result = run(*args, cwd=project)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith(f"config: {str(config)!r}\n")
+    rows = [line.split() for line in run("list", cwd=project).stdout.splitlines()]
+    assert [row[2] for row in rows if row[:1] == ["web"]] == [str(port)]
+
+
+def test_init_quotes_a_path_that_would_break_its_lines(tmp_path: Path) -> None:
+    project = tmp_path / "a\nb"
+    project.mkdir()
+    result = run("init", "web", "--namespace", "ab", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"created {str(project / 'stableport.toml')!r}:\n")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("output_format", ["json", "env"])
+def test_export_of_no_services_to_a_full_device_is_one_line(
+    tmp_path: Path, output_format: str
+) -> None:
+    # It was two: the "no services" note, then the failed write's error.
+    with Path("/dev/full").open("wb") as full:
+        result = run_bytes(["export", "--format", output_format], cwd=tmp_path, stdout=full)
+    assert result.returncode == 2
+    assert len(result.stderr.decode().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith(b"stableport: error: nothing to export: ")

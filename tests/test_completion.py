@@ -196,3 +196,14 @@ def test_names_from_the_file_are_never_run_by_the_shell(script: Path, tmp_path: 
     envs = complete(script, "stableport web --env ", tmp_path)
     assert not marker.exists()
     assert envs == [f"\\`touch\\ {marker}\\`", "dev"]
+
+
+def test_in_process_the_names_and_a_broken_file(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    config = str(project / "stableport.toml")
+    assert completion("services", config) == "api\nbilling-api\nweb\n"
+    assert completion("envs", config) == "dev\ntest\n"
+    broken = tmp_path_factory.mktemp("broken") / "stableport.toml"
+    broken.write_text("services = [")
+    assert completion("services", str(broken)) == ""

@@ -357,3 +357,22 @@ def test_appending_through_a_link_names_the_file_written(tmp_path: Path) -> None
         f"appended to {shared} (through the link {project / 'pyproject.toml'}):\n"
     )
     assert stableport.load(shared).namespace == "linked"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell")
+def test_init_with_stdout_closed_writes_nothing(tmp_path: Path) -> None:
+    # It could not say what it wrote: it writes nothing, as before run's change.
+    assert SCRIPT is not None
+    result = subprocess.run(
+        ["sh", "-c", 'exec "$0" init web >&-', SCRIPT],
+        cwd=tmp_path,
+        env=clean_environment(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (
+        2,
+        "stableport: error: no standard output to write the answer to\n",
+    )
+    assert list(tmp_path.iterdir()) == []

@@ -5,10 +5,12 @@ import os
 import socket
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from stableport import _live
 from stableport._live import Holder, PortStatus, find_holders, port_status
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -99,6 +101,12 @@ class RefusingSocket:
 
     def setsockopt(self, *args: object) -> None:
         pass
+
+    def settimeout(self, _timeout: float) -> None:
+        pass
+
+    def connect(self, _address: tuple[str, int]) -> None:
+        raise ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")
 
     def bind(self, _address: tuple[str, int]) -> None:
         raise OSError(self.code, os.strerror(self.code))
@@ -206,3 +214,136 @@ def test_a_host_without_ipv6_tables_still_reads_ipv4(fake_proc: Path) -> None:
 
 def test_a_system_without_proc_net_shows_no_holders(tmp_path: Path) -> None:
     assert find_holders(20001, str(tmp_path)) is None
+
+
+# -- issue 20: no false "free" where a bind would say free --------------------------------
+
+# Every address family and address a listener may take here: loopback and wildcard,
+# IPv4 and (where the host has it) IPv6, the IPv6 wildcard both alone and dual-stack.
+LISTENERS = [
+    pytest.param("127.0.0.1", socket.AF_INET, False, id="ipv4-loopback"),
+    pytest.param("0.0.0.0", socket.AF_INET, False, id="ipv4-wildcard"),  # noqa: S104
+    pytest.param("::1", socket.AF_INET6, True, id="ipv6-loopback"),
+    pytest.param("::", socket.AF_INET6, True, id="ipv6-wildcard-v6only"),
+    pytest.param("::", socket.AF_INET6, False, id="ipv6-wildcard-dual-stack"),
+]
+
+
+@contextmanager
+def listening_on(address: str, family: socket.AddressFamily, v6only: bool) -> Iterator[int]:  # noqa: FBT001
+    """A real listener on address (skips where the host lacks it); yields its port."""
+    if family == socket.AF_INET6 and not has_ipv6_loopback():
+        pytest.skip("no IPv6 loopback on this host")
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, int(v6only))
+        sock.bind((address, 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+def binds_always_succeed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Binds as macOS and the BSDs answer them next to another's wildcard listener."""
+    monkeypatch.setattr(_live, "_try_bind", lambda *_args: "free")
+
+
+@pytest.mark.parametrize(("address", "family", "v6only"), LISTENERS)
+def test_a_listener_on_any_address_is_never_called_free(
+    address: str,
+    family: socket.AddressFamily,
+    v6only: bool,  # noqa: FBT001
+) -> None:
+    with listening_on(address, family, v6only) as port:
+        status = port_status(port)
+    assert not status.free
+    assert status.busy_on
+
+
+@pytest.mark.parametrize(("address", "family", "v6only"), LISTENERS)
+def test_a_listener_is_found_by_connecting_where_every_bind_would_succeed(
+    address: str,
+    family: socket.AddressFamily,
+    v6only: bool,  # noqa: FBT001
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    binds_always_succeed(monkeypatch)
+    with listening_on(address, family, v6only) as port:
+        status = port_status(port)
+        # Reachable on the loopback of its family (a dual-stack :: on both).
+        loopback = "127.0.0.1" if family == socket.AF_INET else "::1"
+        assert loopback in status.busy_on
+        if address == "::" and not v6only:
+            assert status.busy_on == ("127.0.0.1", "::1")
+    assert port_status(port).free  # closed: nothing accepts, every bind succeeds
+
+
+def test_nothing_listening_is_free_by_connection_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    binds_always_succeed(monkeypatch)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound, not listening: connections are refused
+        assert port_status(port).free
+
+
+def non_loopback_ipv4() -> str | None:
+    """An IPv4 address of this host other than loopback, if it has one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: no packet is sent
+            address: str = probe.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") or address == "0.0.0.0" else address  # noqa: S104
+
+
+def test_a_port_held_on_another_address_is_busy_on_the_wildcard() -> None:
+    # Loopback is free, but a dev server binding 0.0.0.0 (the default) would fail.
+    address = non_loopback_ipv4()
+    if address is None:
+        pytest.skip("no non-loopback IPv4 address on this host")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((address, 0))
+        sock.listen()
+        status = port_status(sock.getsockname()[1])
+    assert status.busy_on == ("0.0.0.0",)  # noqa: S104
+
+
+class SelfConnected:
+    """A socket that connected to itself, as TCP simultaneous open allows."""
+
+    def __init__(self, *_args: object) -> None:
+        pass
+
+    def __enter__(self) -> "SelfConnected":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def settimeout(self, _timeout: float) -> None:
+        pass
+
+    def connect(self, _address: tuple[str, int]) -> None:
+        pass
+
+    def getsockname(self) -> tuple[str, int]:
+        return ("127.0.0.1", 40000)
+
+    def getpeername(self) -> tuple[str, int]:
+        return ("127.0.0.1", 40000)
+
+
+def test_a_connection_to_itself_is_no_listener(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket, "socket", SelfConnected)
+    assert _live._accepts("127.0.0.1", socket.AF_INET, 40000) is None
+
+
+def test_a_connection_that_waits_is_a_listener_with_a_full_backlog(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Waiting(SelfConnected):
+        def connect(self, _address: tuple[str, int]) -> None:
+            raise TimeoutError
+
+    monkeypatch.setattr(socket, "socket", Waiting)
+    assert _live._accepts("127.0.0.1", socket.AF_INET, 40000) == "busy"

@@ -43,6 +43,11 @@ def main(argv: "Sequence[str] | None" = None) -> int:
 
 
 def _main(args: list[str]) -> int:
+    # Started with stdout closed (`>&-`): refuse before doing anything (init would
+    # write its table, then fail to say so); run writes nothing there, daemons do this.
+    if sys.stdout is None and _command_of(args) != "run":
+        say(_NO_STDOUT)
+        return 2
     try:
         code, output = _run(args)
     except StableportError as error:
@@ -54,13 +59,16 @@ def _main(args: list[str]) -> int:
     return _write(output, code)
 
 
+_NO_STDOUT = "stableport: error: no standard output to write the answer to"
+
+
 def _write(output: "str | bytes", code: int) -> int:
     """Write output to stdout at once; a failure is exit 2 (141 for a closed pipe)."""
     if not output:  # run, and the daemons it starts, need no stdout: only an answer does
         return code
     stdout = sys.stdout
-    if stdout is None:  # started with stdout closed (`>&-`)
-        say("stableport: error: no standard output to write the answer to")
+    if stdout is None:  # started with stdout closed (`>&-`), in run's argument shape
+        say(_NO_STDOUT)
         return 2
     try:
         data = output if isinstance(output, bytes) else _encoded(output)

@@ -47,8 +47,8 @@ def run(namespace: "argparse.Namespace") -> "Result":
     # check takes no --namespace: it checks the map as configured.
     pm, origin = load_with_origin(namespace.config, getattr(namespace, "namespace", None))
     if namespace.command != "check":  # check grades the configuration itself
-        for note in lookup_notes(pm, origin, None, getattr(namespace, "env", None)):
-            say(note)
+        for line in lookup_notes(pm, origin, None, getattr(namespace, "env", None)):
+            say(line)
     commands = {"list": _list, "explain": _explain, "check": _check, "export": _export}
     return commands[namespace.command](namespace, pm, origin)
 
@@ -90,9 +90,9 @@ def _init(namespace: "argparse.Namespace") -> "Result":
         Path(working_directory()), namespace.services, namespace.config, namespace.namespace
     )
     verb = "created" if written.created else "appended to"
-    through = "" if written.link is None else f" (through the link {shown(str(written.link))})"
+    through = "" if written.link is None else f" (through the link {_path(written.link)})"
     head = (
-        f"{verb} {shown(str(written.path))}{through}:\n\n{written.text}\n"
+        f"{verb} {_path(written.path)}{through}:\n\n{written.text}\n"
         f"(namespace from {written.namespace_source})\n"
     )
     if written.config_variable is not None:
@@ -108,7 +108,7 @@ def _init(namespace: "argparse.Namespace") -> "Result":
     elif written.replaced is not None:
         home = (written.link or written.path).parent
         head += (
-            f"({shown(str(home))} used {shown(str(written.replaced))} until now; "
+            f"({_path(home)} used {_path(written.replaced)} until now; "
             f"this file takes its place there)\n"
         )
     # Below a configured project, the note above already says which file this replaces.
@@ -253,13 +253,32 @@ def _overridden(origin: "Origin") -> set[str]:
     return {format_pin_key(key) for key in origin.pin_overrides}
 
 
+def _path(path: "str | os.PathLike[str]") -> str:
+    """A path in output: whole, quoted if it holds a newline or another unprintable character.
+
+    A byte that is not UTF-8 (os.fsdecode's lone surrogate) is no reason: it goes
+    out as the byte it was, as pwd writes it; a newline would forge a line.
+    """
+    text = os.fspath(path)
+    if text.isprintable() or all(char.isprintable() or _undecoded(char) for char in text):
+        return text
+    return shown(text, whole=True)
+
+
+def _undecoded(char: str) -> bool:
+    """Whether char stands for a byte that was not UTF-8 (os.fsdecode's surrogateescape)."""
+    return "\udc80" <= char <= "\udcff"
+
+
 def _config_name(origin: "Origin") -> str:
+    """The configuration's path as output shows it: quoted if it holds a newline or the like."""
     if origin.path is not None:
-        return origin.path
+        # Raw, a newline in a directory's name would forge a row of list's table.
+        return _path(origin.path)
     # Where discovery looked, so a command run in the wrong directory shows it.
     return (
         f"the built-in defaults (no stableport.toml or [tool.stableport] found in "
-        f"{working_directory()} or above it)"
+        f"{_path(working_directory())} or above it)"
     )
 
 

@@ -181,11 +181,14 @@ def excerpt(value: object) -> str:
     return _repr[0](value)
 
 
-def shown(path: str, *, quoted: bool = False) -> str:
-    """A path as a message shows it: as is (or quoted), quoted anyway if it needs escapes."""
-    if path.isprintable() and len(path) <= PATH_LENGTH and not quoted:
+def shown(path: str, *, quoted: bool = False, whole: bool = False) -> str:
+    """A path as a message shows it: as is (or quoted), quoted anyway if it needs escapes.
+
+    whole: never cut (for output, such as list's config line, where the path is the answer).
+    """
+    if path.isprintable() and (whole or len(path) <= PATH_LENGTH) and not quoted:
         return path
-    if len(path) <= PATH_LENGTH:
+    if whole or len(path) <= PATH_LENGTH:
         return repr(path)
     half = PATH_LENGTH // 2
     return repr(path[:half]) + "..." + repr(path[-half:])

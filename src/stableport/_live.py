@@ -1,4 +1,13 @@
-"""Live checks: can a port be bound on loopback right now, and who holds it if not."""
+"""Live checks: is a port free right now, and who holds it if not.
+
+A port is taken if something accepts a connection on it, whatever a bind
+says, and if a bind on a loopback or wildcard address fails. Binds alone
+lie on macOS and the BSDs: with SO_REUSEADDR a bind to 127.0.0.1 succeeds
+next to another process's wildcard listener (0.0.0.0 or ::, the default of
+Node, Docker's published ports and most dev servers), and Windows' rules for a
+specific bind over a wildcard one are similar. A connection is answered by
+the listener whatever those rules are.
+"""
 
 import contextlib
 import errno
@@ -13,6 +22,13 @@ Bind = Literal["free", "busy", "denied"]
 
 # Where a listener must be able to bind; ::1 only where the host has IPv6 loopback.
 LOOPBACK_ADDRESSES = (("127.0.0.1", socket.AF_INET), ("::1", socket.AF_INET6))
+# Where a dev server binds by default: a port taken on any address fails there.
+WILDCARD_ADDRESSES = (("0.0.0.0", socket.AF_INET), ("::", socket.AF_INET6))  # noqa: S104
+
+# How long a connection attempt may wait: loopback answers at once (accepted or
+# refused); only a listener whose backlog is full lets it wait, and that
+# listener is there.
+CONNECT_TIMEOUT = 2.0
 
 # /proc/net/tcp* state column: a socket bound to the port, listening ("0A") or not ("07").
 _BOUND_STATES = frozenset(("0A", "07"))
@@ -74,14 +90,50 @@ class PortStatus(NamedTuple):
 
 
 def port_status(port: int) -> PortStatus:
-    """Try to bind port on each loopback address, then look for its holder if it is taken."""
+    """Whether anything accepts connections to port or holds it; who, if something does.
+
+    On each loopback address, a connection, then a bind; where both say free,
+    a bind on that family's wildcard address.
+    """
+    wildcards = {family: wildcard for wildcard, family in WILDCARD_ADDRESSES}
     verdicts = [
-        (address, _try_bind(address, family, port)) for address, family in LOOPBACK_ADDRESSES
+        _verdict(address, wildcards[family], family, port) for address, family in LOOPBACK_ADDRESSES
     ]
     busy_on = tuple(address for address, verdict in verdicts if verdict == "busy")
     denied_on = tuple(address for address, verdict in verdicts if verdict == "denied")
     holders = find_holders(port) if busy_on else ()
     return PortStatus(port, busy_on, holders, denied_on)
+
+
+def _verdict(
+    loopback: str, wildcard: str, family: socket.AddressFamily, port: int
+) -> tuple[str, Bind]:
+    """The address that decides, and what it says: loopback, or where it is free, the wildcard."""
+    verdict = _accepts(loopback, family, port) or _try_bind(loopback, family, port)
+    if verdict != "free":
+        return loopback, verdict
+    # Free on loopback: a server binding the wildcard (the common default) would
+    # still fail where another address of the family holds the port.
+    return wildcard, _try_bind(wildcard, family, port)
+
+
+def _accepts(address: str, family: socket.AddressFamily, port: int) -> 'Literal["busy"] | None':
+    """'busy' if something on address accepts a connection to port, else None."""
+    try:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+    except OSError:
+        return None  # no such address family on this host
+    with sock:
+        sock.settimeout(CONNECT_TIMEOUT)
+        try:
+            sock.connect((address, port))
+        except TimeoutError:
+            return "busy"  # a listener with a full backlog: it is there
+        except OSError:
+            return None  # refused, or no such address: nothing accepts here
+        # A port in the ephemeral range may connect to itself (TCP simultaneous
+        # open) when nothing listens: that is no listener.
+        return None if sock.getsockname()[:2] == sock.getpeername()[:2] else "busy"
 
 
 def _try_bind(address: str, family: socket.AddressFamily, port: int) -> Bind:
@@ -94,6 +146,10 @@ def _try_bind(address: str, family: socket.AddressFamily, port: int) -> Bind:
         if os.name != "nt":
             # As servers do: a port in TIME_WAIT is reusable, only a live socket blocks it.
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            # :: alone, not 0.0.0.0 as well: the IPv4 wildcard is tried on its own.
+            with contextlib.suppress(OSError, AttributeError):
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         try:
             sock.bind((address, port))
         except OSError as error:
