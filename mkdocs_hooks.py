@@ -57,10 +57,6 @@ order you are likely to need them. The examples in them run in the test suite
     options:
       heading_level: 4
 
-::: stableport.PortMap.exclusions
-    options:
-      heading_level: 4
-
 ::: stableport.PortMap.services
     options:
       heading_level: 4

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+# Real processes: left out of the quick inner loop, pytest -m "not slow".
+pytestmark = pytest.mark.slow
+
 RUNNER = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
 
 

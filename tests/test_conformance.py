@@ -17,6 +17,9 @@ from referencing import Registry, Resource
 from tests.util import clean_environment
 from tests.vectors import generate, runner
 
+# Real processes: left out of the quick inner loop, pytest -m "not slow".
+pytestmark = pytest.mark.slow
+
 VECTORS = Path(__file__).parent / "vectors"
 MANIFEST = json.loads((VECTORS / "manifest.json").read_text(encoding="utf-8"))
 RUNNER = VECTORS / "runner.py"

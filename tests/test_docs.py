@@ -12,6 +12,9 @@ from stableport._check import FOREIGN_RANGES
 from stableport._defaults import DEFAULT_EXCLUSIONS, DEFAULT_RANGE
 from tests.docs_examples import CHECKER, DOCUMENTS, ROOT, Comparison, run_document, transcript
 
+# Real processes: left out of the quick inner loop, pytest -m "not slow".
+pytestmark = pytest.mark.slow
+
 # A port as the docs show one: four or five digits standing alone.
 PORT = re.compile(r"(?<![\w.])[1-9]\d{3,4}(?![\w.])")
 FENCED = re.compile(r"^(`{3,}).*?^\1", re.MULTILINE | re.DOTALL)

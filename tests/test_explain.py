@@ -88,14 +88,6 @@ def test_undeclared_names_are_explained_against_the_declared_holders() -> None:
         assert probe.reason.endswith("(assigned before this lookup)")
 
 
-def test_source_is_deprecated_and_still_gives_the_pin_or_the_hex_key() -> None:
-    pm = PortMap(["auth"], pins={"billing": 8001})
-    with pytest.warns(DeprecationWarning, match=r"use Explanation\.pin .* or Explanation\.key"):
-        assert pm.explain("billing").source == "billing"
-    with pytest.warns(DeprecationWarning, match="Explanation.source is deprecated"):
-        assert pm.explain("auth").source == b"stableport\x00v1\x00default\x00auth".hex()
-
-
 def test_a_pin_outside_the_range_is_never_a_reason() -> None:
     # The same crowded range, with a second pin far below it: no probe can meet it.
     pm = PortMap(["s"], port_range=(27015, 27021), pins={"db": 27016, "far": 8001})

@@ -228,6 +228,7 @@ def test_check_notes_an_unset_env_and_an_operators_variable(
 # -- init ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a pytest session in a subprocess
 def test_init_alone_keeps_tests_off_dev_ports(pytester: pytest.Pytester) -> None:
     """After `stableport init` and nothing else, no test is handed a dev server's port."""
     services = [f"s{index}" for index in range(30)]
@@ -280,6 +281,7 @@ def test_a_subfolder_with_its_own_pyproject_is_a_project_of_its_own(tmp_path: Pa
 # -- the fixture is not the module ---------------------------------------------------------
 
 
+@pytest.mark.slow  # a pytest session in a subprocess
 def test_the_fixture_used_as_the_module_names_the_mistake(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_mistake="""

@@ -4,6 +4,11 @@ The reproducers of the issue, kept as they were filed; the stateful model in
 tests/property/test_history.py looks for more of their kind.
 """
 
+import random
+import sys
+import threading
+from collections.abc import Callable
+
 import pytest
 
 import stableport as sp
@@ -98,3 +103,49 @@ def test_a_lookalike_name_is_never_cached() -> None:
 def test_a_lookalike_name_is_never_cached_by_the_module_api() -> None:
     assert sp.port_for(Lookalike("billing")) == 20695
     assert sp.port_for("auth") == 24835
+
+
+def test_threads_sharing_a_map_get_a_fresh_maps_answers() -> None:
+    # Caches filled from several threads at once (a table resolved twice, an
+    # overlay made while lookups fill the map it comes from) change no answer.
+    def build() -> PortMap:
+        return PortMap(["a", "b", "c"], port_range=(100, 107), default_exclusions=False)
+
+    def answer(call: Callable[..., object], *args: object) -> object:
+        try:
+            return call(*args)
+        except sp.StableportError as error:
+            return type(error).__name__
+
+    envs = ["w0", "w1", "w2", "default"]
+    shared = build()
+    wrong: list[tuple[object, ...]] = []
+
+    def work(seed: int) -> None:
+        choose = random.Random(seed)  # noqa: S311 - a reproducible schedule, not a secret
+        for _ in range(150):
+            name, env = choose.choice("abcx"), choose.choice(envs)
+            if choose.random() < 0.2:
+                overlay = choose.sample(envs[:3], choose.randint(0, 2))
+                got = answer(shared.overlay, overlay)
+                fresh = answer(build().overlay, overlay)
+                if isinstance(got, PortMap) and isinstance(fresh, PortMap):
+                    got, fresh = got.port_for(name, env), fresh.port_for(name, env)
+            elif choose.random() < 0.5:
+                got, fresh = answer(shared.port_for, name, env), answer(build().port_for, name, env)
+            else:
+                got, fresh = answer(shared.explain, name, env), answer(build().explain, name, env)
+            if got != fresh:
+                wrong.append((seed, name, env, got, fresh))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        threads = [threading.Thread(target=work, args=(seed,)) for seed in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert wrong == []

@@ -22,6 +22,9 @@ from stableport._fixture import StableportFixture, capacity_problem, lease_famil
 from stableport._hashing import key_bytes, probe_sequence
 from stableport._leases import Locks, lease_directory, lease_slot
 
+# Real processes: left out of the quick inner loop, pytest -m "not slow".
+pytestmark = pytest.mark.slow
+
 pytest_plugins = ["pytester"]
 
 DECLARED = ("billing", "auth", "search", "db")

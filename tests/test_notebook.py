@@ -13,6 +13,9 @@ import stableport
 
 from .util import output_of
 
+# Real processes: left out of the quick inner loop, pytest -m "not slow".
+pytestmark = pytest.mark.slow
+
 NOTEBOOK = Path(__file__).resolve().parents[1] / "docs" / "notebooks" / "ports.ipynb"
 KERNEL = "stableport-test"
 

@@ -170,12 +170,6 @@ def test_exclude_is_the_maps_own_and_exclusions_in_force_adds_the_defaults() -> 
     assert opted_out.exclusions_in_force() == own
 
 
-def test_exclusions_is_a_deprecated_alias_of_exclusions_in_force() -> None:
-    pm = PortMap(exclude=[25000])
-    with pytest.warns(DeprecationWarning, match=r"use PortMap\.exclusions_in_force\(\)"):
-        assert pm.exclusions() == pm.exclusions_in_force()
-
-
 def test_maps_compare_by_their_normalized_configuration() -> None:
     one = PortMap(["a", "B"], envs=["x", "y"], exclude=[1, (5, 6)], pins={"c": 80})
     two = PortMap(["b", "A"], envs=["Y", "X"], exclude=[(5, 6), 1], pins={"C": 80})

@@ -18,6 +18,9 @@ from stableport._leases import Locks, lease_directory, lease_slot
 
 from .util import imported_by, output_of
 
+# Real processes: left out of the quick inner loop, pytest -m "not slow".
+pytestmark = pytest.mark.slow
+
 pytest_plugins = ["pytester"]
 
 SERVICES = ("billing", "auth", "search", "db")

@@ -20,6 +20,9 @@ from stableport import _run
 
 from .util import SCRIPT, clean_environment, run
 
+# Real processes: left out of the quick inner loop, pytest -m "not slow".
+pytestmark = pytest.mark.slow
+
 CONFIG = """\
 services = ["web", "api", "billing-api"]
 envs = ["dev", "test"]

@@ -12,6 +12,8 @@ from stableport._config import settings
 
 VECTORS = Path(__file__).parent / "vectors" / "v1.json"
 MINIMUM_LOOKUPS = 300
+# A map's keys that are not PortMap arguments: what happens to the map once built.
+HISTORY_KEYS = ("overlay", "overlays", "before")
 
 
 def load_cases() -> list[dict[str, Any]]:
@@ -24,11 +26,20 @@ def load_cases() -> list[dict[str, Any]]:
 def build_map(spec: dict[str, Any], case_id: str = "vector") -> PortMap:
     """A PortMap from a vector's spec, read exactly as a configuration file's table is.
 
-    An optional "overlay" (a list of environments) builds the map's overlay(envs).
+    An optional "overlay" (a list of environments) builds the map's overlay(envs);
+    "overlays" (a list of such lists) overlays one after the other, and
+    "before" lists lookups asked of the map before each overlay is added.
     """
-    table = {key: value for key, value in spec.items() if key != "overlay"}
+    table = {key: value for key, value in spec.items() if key not in HISTORY_KEYS}
     pm = PortMap(**settings(table, case_id, "its map"))
-    return pm.overlay(spec["overlay"]) if "overlay" in spec else pm
+    # Each overlay in turn, once the map so far has answered "before" (issue 18:
+    # a history that must change nothing).
+    overlays = spec.get("overlays", [spec["overlay"]] if "overlay" in spec else [])
+    for envs in overlays:
+        for service, env in spec.get("before", ()):
+            lookup(pm, service, env)
+        pm = pm.overlay(envs)
+    return pm
 
 
 def lookup(pm: PortMap, service: str, env: str | None) -> int | str:

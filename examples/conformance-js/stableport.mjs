@@ -270,7 +270,7 @@ class PortMap {
 
 const MAP_KEYS = new Set([
   'services', 'envs', 'env', 'namespace', 'range', 'exclude', 'pins', 'default_exclusions',
-  'strict', 'algorithm', 'overlay',
+  'strict', 'algorithm', 'overlay', 'overlays', 'before',
 ]);
 
 function buildMap(spec) {
@@ -279,7 +279,19 @@ function buildMap(spec) {
   if (unknown !== undefined) fail(`unsupported map key ${JSON.stringify(unknown)}`, unknown);
   const map = new PortMap(spec);
   map.strict = spec.strict === true;
-  if (spec.overlay) map.overlay(spec.overlay);
+  // Each overlay in turn replaces the last, once the map has answered "before"
+  // (a history whose answers are other cases' business and change nothing).
+  const overlays = spec.overlays ?? (spec.overlay ? [spec.overlay] : []);
+  for (const envs of overlays) {
+    for (const [service, env] of spec.before ?? []) {
+      try {
+        map.portFor(service, env);
+      } catch (error) {
+        if (!(error instanceof StableportError)) throw error;
+      }
+    }
+    map.overlay(envs);
+  }
   return map;
 }
 

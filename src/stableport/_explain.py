@@ -45,19 +45,6 @@ class Explanation(NamedTuple):
         """How many probes were passed over before the port (0 when hashed or pinned)."""
         return max(len(self.probes) - 1, 0)
 
-    @property
-    def source(self) -> str:
-        """Deprecated: the pin's key when pinned, else the hex key; use pin or key."""
-        import warnings  # noqa: PLC0415 - only a deprecated call pays for the import
-
-        warnings.warn(
-            "Explanation.source is deprecated; use Explanation.pin (the pin's key) "
-            "or Explanation.key (the hashed key bytes)",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return str(self.pin) if self.key is None else self.key.hex()
-
     def __str__(self) -> str:
         head = f"{self.service}@{self.env} -> {self.port}"
         if self.pin is not None:

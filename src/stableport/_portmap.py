@@ -471,18 +471,6 @@ class PortMap:
         own = tuple((low, high, "in this map's exclude list") for low, high in self._exclude)
         return (DEFAULT_EXCLUSIONS if self._default_exclusions else ()) + own
 
-    def exclusions(self) -> tuple[tuple[int, int, str], ...]:
-        """Deprecated alias of exclusions_in_force(), named apart from the exclude property."""
-        import warnings  # noqa: PLC0415 - only a deprecated call pays for the import
-
-        warnings.warn(
-            "PortMap.exclusions() is deprecated; use PortMap.exclusions_in_force() "
-            "(every exclusion, defaults included), or PortMap.exclude (the map's own)",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return self.exclusions_in_force()
-
     def __repr__(self) -> str:
         parts = [repr(list(self.services))]
         if self._declared_envs is not None:

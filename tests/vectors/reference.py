@@ -51,11 +51,24 @@ def name(request: dict[str, Any]) -> dict[str, Any]:
     return {"normalized": normalize_name(request["name"])}
 
 
+# A map's keys that are not PortMap arguments: what happens to the map once built.
+HISTORY_KEYS = ("overlay", "overlays", "before")
+
+
 def build_map(spec: dict[str, Any]) -> PortMap:
-    """A PortMap from a vector's map, read as a configuration file's table is."""
-    table = {key: value for key, value in spec.items() if key != "overlay"}
+    """A PortMap from a vector's map, read as a configuration file's table is.
+
+    Then each overlay of "overlays" (or the one "overlay") is added in turn,
+    after the map so far has been asked the lookups of "before".
+    """
+    table = {key: value for key, value in spec.items() if key not in HISTORY_KEYS}
     pm = PortMap(**settings(table, "vector", "its map"))
-    return pm.overlay(spec["overlay"]) if "overlay" in spec else pm
+    overlays = spec.get("overlays", [spec["overlay"]] if "overlay" in spec else [])
+    for envs in overlays:
+        for service, env in spec.get("before", ()):
+            lookup(pm, service, env)  # its answer is another case's business
+        pm = pm.overlay(envs)
+    return pm
 
 
 def lookup(pm: PortMap, service: str, env: str | None) -> int | str:
