@@ -18,6 +18,7 @@ from ._export import nameable
 from ._hints import tell
 from ._names import normalize_name
 from ._platform import KEEP_PORT_VARIABLE, keeps_port, platform
+from ._testports import lookup
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -55,9 +56,16 @@ def run(namespace: "argparse.Namespace") -> int:
     # A caller that builds its own namespace (a test) may leave --instance out.
     instance = getattr(namespace, "instance", None)
     pm, origin = load_with_origin(namespace.config, namespace.namespace, instance=instance)
-    port = pm.port_for(namespace.name, namespace.env)
+    # Started by a test (a pytest session's stableport fixture): the test's
+    # ports, unless another configuration, namespace or instance is asked for.
+    own = namespace.config is None and namespace.namespace is None and instance is None
+
+    def port_of(service: str) -> int:
+        return lookup(pm, service, namespace.env) if own else pm.port_for(service, namespace.env)
+
+    port = port_of(namespace.name)
     tell(pm, origin, namespace.name, namespace.env)
-    ports = {service: pm.port_for(service, namespace.env) for service in pm.services}
+    ports = {service: port_of(service) for service in pm.services}
     variables = nameable(ports, namespace.prefix)
     service = normalize_name(namespace.name)
     if service in variables.refused:
