@@ -373,7 +373,7 @@ def apply_instance(
     if value is None and origin.path is not None:
         path = instance_file(origin.path)
         if os.path.lexists(path):
-            value, source = _read_bytes(path).decode("utf-8", "replace"), shown(path)
+            value, source = read_bytes(path).decode("utf-8", "replace"), shown(path)
     if value is None:
         return
     number = parse_instance(value, source)
@@ -580,7 +580,7 @@ def may_hold_table(data: bytes) -> bool:
 
 def _stableport_document(pyproject: str) -> "dict[str, object] | None":
     """The parsed pyproject.toml if it has a [tool.stableport] table, else None."""
-    data = _read_bytes(pyproject)
+    data = read_bytes(pyproject)
     if not may_hold_table(data):
         return None
     document = _parse(pyproject, data)
@@ -603,7 +603,7 @@ def settings_of(path: str, data: bytes) -> "Settings":
 
 def _parse(path: str, data: bytes | None = None) -> dict[str, object]:
     if data is None:
-        data = _read_bytes(path)
+        data = read_bytes(path)
     if data.startswith(b"\xef\xbb\xbf"):
         # tomllib's own word for it is "Invalid statement (at line 1, column 1)".
         raise ConfigError(
@@ -631,7 +631,7 @@ def _parse(path: str, data: bytes | None = None) -> dict[str, object]:
     return document
 
 
-def _read_bytes(path: str) -> bytes:
+def read_bytes(path: str) -> bytes:
     """The file's bytes: only a regular file, and at most MAX_CONFIG_BYTES of it."""
     # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
