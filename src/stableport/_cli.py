@@ -13,14 +13,14 @@ if TYPE_CHECKING:
 
     Parser = TypeVar("Parser", bound=argparse.ArgumentParser)
 
-COMMANDS = ("list", "explain", "check", "export", "init", "run")
+COMMANDS = ("list", "explain", "check", "export", "init", "run", "instance")
 
 # Options of the NAME form that take a value, so their value is not the NAME.
-_VALUED_OPTIONS = ("--env", "--namespace", "--config")
+_VALUED_OPTIONS = ("--env", "--namespace", "--config", "--instance")
 
 # Options a command takes after its name (with their metavar); before it, they
 # would belong to the NAME form.
-_COMMAND_OPTIONS = {"--env": "ENV", "--namespace": "NS"}
+_COMMAND_OPTIONS = {"--env": "ENV", "--namespace": "NS", "--instance": "N"}
 
 
 class Exit(Exception):  # noqa: N818 - an exit, not an error: like SystemExit
@@ -136,8 +136,8 @@ def _run(args: list[str]) -> "tuple[int, str | bytes]":
     # The common shapes skip argparse, whose import alone costs more than the answer.
     simple = _parse_simple(args)
     if simple is not None:
-        name, env, namespace_name = simple
-        return 0, _port_line(name, env, None, namespace_name)
+        name, env, namespace_name, instance = simple
+        return 0, _port_line(name, env, None, namespace_name, instance)
     command = _command_of(args)
     argv: list[str] = []
     if command == "run":  # what follows -- is the command's, never run's options
@@ -167,24 +167,30 @@ def _run(args: list[str]) -> "tuple[int, str | bytes]":
     if command is None:
         if namespace.name is None:
             parser.error("the following arguments are required: NAME")
-        return 0, _port_line(namespace.name, namespace.env, namespace.config, namespace.namespace)
+        return 0, _port_line(
+            namespace.name, namespace.env, namespace.config, namespace.namespace, namespace.instance
+        )
     from ._commands import run  # noqa: PLC0415 - commands import json, socket, TOML
 
     return run(namespace)
 
 
 def _port_line(
-    name: str, env: str | None, config: str | None = None, namespace: str | None = None
+    name: str,
+    env: str | None,
+    config: str | None = None,
+    namespace: str | None = None,
+    instance: str | None = None,
 ) -> str:
     # Deferred: keeps `--help` and `--version` free of the configuration loader.
     from ._config import load_with_origin  # noqa: PLC0415
     from ._testports import lookup  # noqa: PLC0415
 
     env = env_option(env)
-    pm, origin = load_with_origin(config, namespace)
+    pm, origin = load_with_origin(config, namespace, instance=instance)
     # Started by a test (a pytest session's stableport fixture): its port, for
-    # the project's own configuration and namespace.
-    own = config is None and namespace is None
+    # the project's own configuration, namespace and instance.
+    own = config is None and namespace is None and instance is None
     port = lookup(pm, name, env) if own else pm.port_for(name, env)
     from ._hints import tell  # noqa: PLC0415 - after the lookup, like the loader above
 
@@ -203,13 +209,13 @@ def _discard_stdout() -> None:
         pass  # not a real file (an in-process capture): nothing will flush it
 
 
-def _parse_simple(args: list[str]) -> tuple[str, str | None, str | None] | None:
-    """NAME or -- NAME, then at most one each of --env and --namespace (X or =X).
+def _parse_simple(args: list[str]) -> tuple[str, str | None, str | None, str | None] | None:
+    """NAME or -- NAME, then at most one each of --env, --namespace and --instance (X or =X).
 
-    Returns (name, env, namespace); None for anything else, which argparse reads.
+    Returns (name, env, namespace, instance); None for anything else, which argparse reads.
     """
     if len(args) == 2 and args[0] == "--":
-        return args[1], None, None
+        return args[1], None, None, None
     if not args or args[0].startswith("-") or args[0] in COMMANDS:
         return None
     values: dict[str, str] = {}
@@ -224,7 +230,7 @@ def _parse_simple(args: list[str]) -> tuple[str, str | None, str | None] | None:
             value = rest[1]
         values[option] = value
         rest = rest[1 if equals else 2 :]
-    return args[0], values.get("--env"), values.get("--namespace")
+    return args[0], values.get("--env"), values.get("--namespace"), values.get("--instance")
 
 
 def _split_at_dashes(args: list[str]) -> tuple[list[str], list[str]]:
@@ -291,8 +297,8 @@ def _parser(command: str | None) -> "tuple[argparse.ArgumentParser, argparse.Arg
     parser = OneLineErrors(
         prog="stableport",
         usage=(
-            "stableport NAME [--env ENV] [--namespace NS] [--config PATH]\n"
-            "       stableport {list,explain,check,export,init} [options]\n"
+            "stableport NAME [--env ENV] [--namespace NS] [--instance N] [--config PATH]\n"
+            "       stableport {list,explain,check,export,init,instance} [options]\n"
             "       stableport run NAME [--env ENV] [--namespace NS] -- COMMAND [ARG ...]\n"
             "       stableport --version"
         ),
@@ -304,7 +310,8 @@ def _parser(command: str | None) -> "tuple[argparse.ArgumentParser, argparse.Arg
             "  check    problems in the configuration; --live: is each port free now\n"
             "  export   ports as BILLING_PORT=20345 lines for .env, JSON or shell\n"
             "  init     start a configuration: append [tool.stableport] to pyproject.toml\n"
-            "  run      start a command with PORT and every declared port set\n\n"
+            "  run      start a command with PORT and every declared port set\n"
+            "  instance this checkout's instance; new: give a worktree its own ports\n\n"
             "exit status: 0 ok, 1 check found problems, 2 usage or configuration error"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -320,6 +327,7 @@ def _parser(command: str | None) -> "tuple[argparse.ArgumentParser, argparse.Arg
         )
         parser.add_argument("--env", help=_ENV_HELP)
         parser.add_argument("--namespace", metavar="NS", help=_NAMESPACE_HELP)
+        parser.add_argument("--instance", metavar="N", help=_INSTANCE_HELP)
         parser.add_argument(
             "--completion",
             choices=("bash", "zsh", "fish", "services", "envs"),
@@ -342,6 +350,10 @@ def command_options(command: str | None) -> "list[tuple[str, argparse.Action]]":
 
 
 _ENV_HELP = "the environment (default: $STABLEPORT_ENV, else the config's env, else 'default')"
+_INSTANCE_HELP = (
+    "the instance (checkout) whose ports to give, 0 for the plain map (default: "
+    "$STABLEPORT_INSTANCE, else the checkout's .stableport-instance, else 0)"
+)
 _NAMESPACE_HELP = (
     "the namespace keys are hashed in (default: $STABLEPORT_NAMESPACE, else the config's "
     "namespace, else none)"
@@ -381,6 +393,7 @@ def _add_commands(
     scope = listing.add_mutually_exclusive_group()
     scope.add_argument("--env", help=_ENV_HELP)
     listing.add_argument("--namespace", metavar="NS", help=_NAMESPACE_HELP)
+    listing.add_argument("--instance", metavar="N", help=_INSTANCE_HELP)
     scope.add_argument(
         "--all-envs",
         action="store_true",
@@ -395,6 +408,7 @@ def _add_commands(
     explain.add_argument("name", metavar="NAME", help="the service name")
     explain.add_argument("--env", help=_ENV_HELP)
     explain.add_argument("--namespace", metavar="NS", help=_NAMESPACE_HELP)
+    explain.add_argument("--instance", metavar="N", help=_INSTANCE_HELP)
 
     check = add(
         "check",
@@ -416,6 +430,7 @@ def _add_commands(
     )
     export.add_argument("--env", help=_ENV_HELP)
     export.add_argument("--namespace", metavar="NS", help=_NAMESPACE_HELP)
+    export.add_argument("--instance", metavar="N", help=_INSTANCE_HELP)
     export.add_argument(
         "--format",
         choices=FORMATS,
@@ -456,14 +471,33 @@ def _add_commands(
         "so signals and the exit status are its own. A command not found exits 127.",
         json=False,
     )
-    run.usage = "stableport run NAME [--env ENV] [--namespace NS] [--prefix P] -- COMMAND [ARG ...]"
+    run.usage = (
+        "stableport run NAME [--env ENV] [--namespace NS] [--instance N] [--prefix P] "
+        "-- COMMAND [ARG ...]"
+    )
     run.add_argument("name", metavar="NAME", help="the service whose port is PORT")
     run.add_argument("--env", help=_ENV_HELP)
     run.add_argument("--namespace", metavar="NS", help=_NAMESPACE_HELP)
+    run.add_argument("--instance", metavar="N", help=_INSTANCE_HELP)
     run.add_argument(
         "--prefix", metavar="P", default="", help="put before every X_PORT variable, as in export"
     )
+    instance = add(
+        "instance",
+        "this checkout's instance, or a new one",
+        "A checkout that is an instance of its project (a git worktree beside the main "
+        "one) gets its own port for every declared service, apart from every other "
+        "instance's and the plain map's. show (the default): this checkout's instance "
+        "and its ports. new: give this checkout the lowest instance no other worktree "
+        "of the repository has, in a .stableport-instance file beside the configuration "
+        "that git ignores (through .git/info/exclude), and print its ports; a checkout "
+        "that has an instance of its own keeps it.",
+    )
+    instance.add_argument(
+        "action", nargs="?", choices=("show", "new"), default="show", help="show or new"
+    )
     return {
+        "instance": instance,
         "list": listing,
         "explain": explain,
         "check": check,

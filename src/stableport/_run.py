@@ -6,7 +6,13 @@ import re
 import sys
 
 from ._common import env_option, say
-from ._config import CONFIG_VARIABLE, ENV_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
+from ._config import (
+    CONFIG_VARIABLE,
+    ENV_VARIABLE,
+    INSTANCE_VARIABLE,
+    NAMESPACE_VARIABLE,
+    load_with_origin,
+)
 from ._errors import InvalidNameError, StableportError, excerpt
 from ._export import nameable
 from ._hints import tell
@@ -47,10 +53,12 @@ _IGNORED_BY_PYTHON = ("SIGPIPE", "SIGXFSZ")
 def run(namespace: "argparse.Namespace") -> int:
     """Run namespace.argv with PORT and every declared service's variable set."""
     namespace.env = env_option(namespace.env)  # as every command: errors say (from --env)
-    pm, origin = load_with_origin(namespace.config, namespace.namespace)
+    # A caller that builds its own namespace (a test) may leave --instance out.
+    instance = getattr(namespace, "instance", None)
+    pm, origin = load_with_origin(namespace.config, namespace.namespace, instance=instance)
     # Started by a test (a pytest session's stableport fixture): the test's
-    # ports, unless another configuration or namespace is asked for.
-    own = namespace.config is None and namespace.namespace is None
+    # ports, unless another configuration, namespace or instance is asked for.
+    own = namespace.config is None and namespace.namespace is None and instance is None
 
     def port_of(service: str) -> int:
         return lookup(pm, service, namespace.env) if own else pm.port_for(service, namespace.env)
@@ -78,6 +86,7 @@ def run(namespace: "argparse.Namespace") -> int:
         CONFIG_VARIABLE: None if namespace.config is None else origin.path,
         ENV_VARIABLE: namespace.env,
         NAMESPACE_VARIABLE: namespace.namespace,
+        INSTANCE_VARIABLE: None if instance is None else str(pm.instance),
     }
     environment = dict(os.environ)
     environment.update({key: value for key, value in chosen.items() if value is not None})
