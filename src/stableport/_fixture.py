@@ -200,7 +200,7 @@ class StableportFixture:
             os.environ[CONFIG_VARIABLE] = str(self._project.config_path)
         self._exported = True
         self._publish()
-        _testports.SESSION[:] = [self._for_code]
+        _testports.SESSION[:] = [(os.getpid(), self._for_code)]
         reload()  # forget any answer given before (the project's own ports)
 
     def _for_code(self, name: str) -> int:
