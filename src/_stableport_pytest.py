@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 DEFAULT_TEST_ENV = "test"
 WORKER_VARIABLE = "PYTEST_XDIST_WORKER"
 COUNT_VARIABLE = "PYTEST_XDIST_WORKER_COUNT"
-# Leases 1, 2, ... use the environments ENV-gw0, ENV-gw1, ...; the highest
+# Leases 1, 2, ... use the environments ENV-lease1, ENV-lease2, ...; the highest
 # lease bounds how long ENV may be (checked once, before any worker starts).
 MAX_LEASES = 256
 
@@ -104,7 +104,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="stableport_env",
         metavar="ENV",
         help="environment of the stableport fixture's ports (default: the stableport_env "
-        "ini option, else 'test'); xdist workers and concurrent runs use ENV-gwN",
+        "ini option, else 'test'); xdist workers and concurrent runs use ENV-leaseK",
     )
     group.addoption(
         "--stableport-check-free",
@@ -175,7 +175,7 @@ def stableport(pytestconfig: pytest.Config) -> "StableportFixture":
     """The port of a service in the test environment: ``stableport("billing")``.
 
     Also ``stableport.map`` (the PortMap, for ``explain`` and ``assignments``),
-    ``stableport.env`` (``test``, or ``test-gwN`` on an xdist worker or a
+    ``stableport.env`` (``test``, or ``test-leaseK`` on an xdist worker or a
     concurrent run) and ``stableport.lease``.
     """
     settings = pytestconfig.stash[SETTINGS]

@@ -220,12 +220,12 @@ def test_concurrent_sessions_never_share_a_port(
     leases = sorted(record["lease"] for record in records)
     assert len(set(leases)) == len(leases)
     home = stableport.load(project / "stableport.toml")
-    overlay = home.overlay(f"proof-gw{index}" for index in range(64))
+    overlay = home.overlay(f"proof-lease{index}" for index in range(1, 65))
     dev = {port for (_, env), port in home.assignments().items() if env == "dev"}
     for record in records:
         lease, env = record["lease"], record["env"]
         assert isinstance(lease, int)
-        assert env == ("proof" if lease == 0 else f"proof-gw{lease - 1}")
+        assert env == ("proof" if lease == 0 else f"proof-lease{lease}")
         expected = home if lease == 0 else overlay
         # A port another live process held (another run on this host) moves,
         # and the fixture says so.
@@ -340,14 +340,14 @@ def test_a_held_lease_is_passed_over_for_the_lowest_free_one(
     assert held.take(lease_file("test", 2))
     record = probe(pytester)
     assert record["lease"] == 1
-    assert record["env"] == "test-gw0"
+    assert record["env"] == "test-lease1"
     # Not what a run alone gets: the summary says so without -v.
-    pytester.runpytest().stdout.fnmatch_lines(["stableport: lease 1, env 'test-gw0'"])
+    pytester.runpytest().stdout.fnmatch_lines(["stableport: lease 1, env 'test-lease1'"])
     overlay = stableport.load(project / "stableport.toml").overlay(
-        f"test-gw{index}" for index in range(64)
+        f"test-lease{index}" for index in range(1, 65)
     )
     assert record["ports"] == {
-        name: overlay.port_for(name, "test-gw0") for name in DECLARED + UNDECLARED
+        name: overlay.port_for(name, "test-lease1") for name in DECLARED + UNDECLARED
     }
 
 
@@ -397,12 +397,12 @@ def test_a_lease_beyond_the_overlay_never_gets_a_port_of_the_project(
     # 4 services, no envs, 41 ports: the overlay holds leases 1-4 apart.
     pytester.makefile(".toml", stableport=TIGHT.replace("30000, 30040", "20000, 20040"))
     home = stableport.load()
-    assert overlay_envs(home, "test") == tuple(f"test-gw{index}" for index in range(4))
+    assert overlay_envs(home, "test") == tuple(f"test-lease{index}" for index in range(1, 5))
     assert all(held.take(lease_file("test", number)) for number in range(5))
     record = probe(pytester)
     assert record["lease"] == 5
-    assert record["env"] == "test-gw4"
-    # Resolved on its own, test-gw4 would give one service dev's port 20028.
+    assert record["env"] == "test-lease5"
+    # Resolved on its own, test-lease5 would give one service dev's port 20028.
     ports = list(record["ports"].values())
     assert len(set(ports)) == len(ports)
     assert not set(ports) & set(home.assignments().values())
@@ -412,7 +412,7 @@ def test_a_lease_beyond_the_overlay_never_gets_a_port_of_the_project(
     overlay = home.overlay(overlay_envs(home, "test"))
     skip = set(overlay.assignments().values()) | {20000}  # 20000: excluded (DNP3)
     for name in DECLARED + UNDECLARED:
-        order = probe_sequence(key_bytes(name, "test-gw4"), 20000, 20040)
+        order = probe_sequence(key_bytes(name, "test-lease5"), 20000, 20040)
         assert record["ports"][name] == next(port for port in order if port not in skip)
         skip.add(record["ports"][name])
 
@@ -620,7 +620,7 @@ def test_a_suite_that_never_asks_for_a_port_runs_under_any_worker_count(
 
 
 @pytest.mark.parametrize(
-    ("length", "outcome"), [(122, "passes"), (123, "refused"), (125, "refused")]
+    ("length", "outcome"), [(119, "passes"), (120, "refused"), (125, "refused")]
 )
 def test_a_long_env_is_checked_once_for_what_workers_derive(
     pytester: pytest.Pytester, length: int, outcome: str
@@ -634,8 +634,8 @@ def test_a_long_env_is_checked_once_for_what_workers_derive(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     message = (
         f"ERROR: stableport: --stableport-env={env!r}: environment name is {length} characters "
-        f"long; xdist workers and concurrent runs add up to 6 (eeeeeeeeeeeeeeeeeeee...-gw254), "
-        f"so at most 122 are allowed"
+        f"long; xdist workers and concurrent runs add up to 9 (eeeeeeeeeeeeeeeeeeee...-lease255), "
+        f"so at most 119 are allowed"
     )
     assert [line for line in result.stderr.lines if line] == [message]
     assert "node down" not in result.stdout.str()
@@ -709,7 +709,7 @@ def test_two_projects_running_at_once_never_share_a_port(
     assert alone & set(theirs["ports"])
     assert ours["lease"] == 1
     result.stdout.fnmatch_lines(
-        ["stableport: lease 1, env 'test-gw0'; passed over lease 0: port * of '*' is held by *"]
+        ["stableport: lease 1, env 'test-lease1'; passed over lease 0: port * of '*' is held by *"]
     )
     assert not set(ours["ports"].values()) & set(theirs["ports"])
 
@@ -741,13 +741,13 @@ def test_a_worker_hands_its_lease_to_the_controller(
     assert json.loads((pytester.path / "workeroutput.json").read_text()) == {}
     pytester.runpytest("-v", "test_probe.py").assert_outcomes(passed=1)
     assert json.loads((pytester.path / "workeroutput.json").read_text()) == {
-        "stableport": "gw0: lease 1, env 'test-gw0'"
+        "stableport": "gw0: lease 1, env 'test-lease1'"
     }
 
 
 def test_the_controller_prints_every_worker_s_line() -> None:
     reporter = Reporter()  # what the controller registers
-    for line in ("gw1: lease 4, env 'test-gw3'", "gw0: lease 3, env 'test-gw2'"):
+    for line in ("gw1: lease 4, env 'test-lease4'", "gw0: lease 3, env 'test-gw2'"):
         reporter.pytest_testnodedown(SimpleNamespace(workeroutput={"stableport": line}), None)
     reporter.pytest_testnodedown(SimpleNamespace(workeroutput={}), None)  # nothing to say
     printed: list[str] = []
@@ -755,7 +755,7 @@ def test_the_controller_prints_every_worker_s_line() -> None:
     reporter.pytest_terminal_summary(cast("pytest.TerminalReporter", terminal))
     assert printed == [
         "stableport: gw0: lease 3, env 'test-gw2'",
-        "stableport: gw1: lease 4, env 'test-gw3'",
+        "stableport: gw1: lease 4, env 'test-lease4'",
     ]
 
 
@@ -1060,7 +1060,7 @@ def test_a_killed_run_s_server_is_never_reached_by_the_next_run(
         assert record["lease"] == 1
         assert record["port"] != orphan["port"]
         assert (
-            f"stableport: lease 1, env 'test-gw0'; passed over lease 0: port {orphan['port']} "
+            f"stableport: lease 1, env 'test-lease1'; passed over lease 0: port {orphan['port']} "
             f"of 'billing' is in use on 127.0.0.1" in result.stdout
         )
     finally:

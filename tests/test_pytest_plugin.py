@@ -120,7 +120,7 @@ def test_a_run_with_xdist_disabled_is_a_plain_run(project: Path, pytester: pytes
 
 def lease_envs(env: str, count: int = 64) -> list[str]:
     """The environments of leases 1..count: what every worker and concurrent run resolves."""
-    return [f"{env}-gw{index}" for index in range(count)]
+    return [f"{env}-lease{index}" for index in range(1, count + 1)]
 
 
 @pytest.mark.parametrize("workers", [2, 4])
@@ -133,14 +133,14 @@ def test_xdist_workers_never_share_a_port_and_keep_theirs_across_runs(
     # what a run alone gets).
     result.stdout.fnmatch_lines_random(
         [
-            f"stableport: gw{index}: lease {index + 1}, env 'test-gw{index}'"
+            f"stableport: gw{index}: lease {index + 1}, env 'test-lease{index + 1}'"
             for index in range(workers)
         ]
     )
     first = records(project)
     assert sorted(first) == [f"gw{index}" for index in range(workers)]
     assert {worker: record["env"] for worker, record in first.items()} == {
-        f"gw{index}": f"test-gw{index}" for index in range(workers)
+        f"gw{index}": f"test-lease{index + 1}" for index in range(workers)
     }
     ports = [port for record in first.values() for port in record["ports"].values()]  # type: ignore[attr-defined]
     assert len(set(ports)) == len(ports) == workers * len(SERVICES)
@@ -171,10 +171,9 @@ def test_each_worker_overlays_all_leases_found_by_environment_variables(
         monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "3")
         pytester.runpytest("--stableport-env", "ci").assert_outcomes(passed=16)
         recorded = records(project)[worker]
-        assert recorded["env"] == f"ci-{worker}"
-        assert recorded["ports"] == {
-            name: overlay.port_for(name, f"ci-{worker}") for name in SERVICES
-        }
+        env = f"ci-lease{int(worker.removeprefix('gw')) + 1}"  # worker gwN holds lease N+1
+        assert recorded["env"] == env
+        assert recorded["ports"] == {name: overlay.port_for(name, env) for name in SERVICES}
 
 
 @pytest.mark.parametrize(
@@ -199,7 +198,7 @@ def test_every_worker_gets_a_lease_of_its_own(
     if count is not None:
         monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", count)
     pytester.makefile(".toml", stableport='services = ["billing"]')
-    env = f"test-gw{lease - 1}"
+    env = f"test-lease{lease}"
     pytester.makepyfile(
         f"""
         import stableport as sp
@@ -241,7 +240,7 @@ def test_the_fixture_reads_the_project_map_once_per_session(
             assert stableport.map is first
             assert stableport("billing") == billing
             assert stableport("auth") == (
-                first.port_for("auth", "test-gw0")  # undeclared, as the session began
+                first.port_for("auth", "test-lease1")  # undeclared, as the session began
             )
         """
     )
@@ -417,14 +416,14 @@ def test_an_overlay_env_the_project_declares_fails_cleanly(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw0")
-    pytester.makefile(".toml", stableport='services = ["billing"]\nenvs = ["dev", "test-gw0"]')
+    pytester.makefile(".toml", stableport='services = ["billing"]\nenvs = ["dev", "test-lease1"]')
     pytester.makepyfile("def test_port(stableport):\n    stableport('billing')\n")
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)  # when the session takes its lease
     assert "During handling" not in result.stdout.str()
     result.stdout.fnmatch_lines(
         [
-            "*stableport: overlay environment 'test-gw0' is already declared in envs; "
+            "*stableport: overlay environment 'test-lease1' is already declared in envs; "
             "an overlay may only add environments"
         ]
     )

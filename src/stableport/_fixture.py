@@ -3,7 +3,7 @@
 Loaded by the plugin (``_stableport_pytest``) only when a test first asks for
 the fixture. Each test process takes a *lease*, a number: lease 0 is the plain
 test environment (a run alone gets exactly ``stableport NAME --env test``),
-lease k >= 1 the environment ``ENV-gw{k-1}``, resolved together with every other
+lease k >= 1 the environment ``ENV-lease{k}``, resolved together with every other
 lease's in one overlay above the project's map, so declared services never
 share a port across leases. xdist worker ``gwN`` asks for lease N+1 and a plain
 run for lease 0; a lease held by another live run is passed over for the lowest
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 MAX_OVERLAY = 64
 # What a session that uses the fixture sets for the processes it starts.
 EXPORTED = (ENV_VARIABLE, CONFIG_VARIABLE, TEST_PORTS_VARIABLE)
-LONGEST_SUFFIX = f"-gw{MAX_LEASES - 2}"
+LONGEST_SUFFIX = f"-lease{MAX_LEASES - 1}"
 
 
 def checked_env(value: object, where: str) -> str:
@@ -75,7 +75,7 @@ def overlay_envs(project: "PortMap", env: str) -> tuple[str, ...]:
     taken = blocked_ports(project).union(held_ports(project))
     free = high - low + 1 - sum(1 for port in taken if low <= port <= high)
     count = min(MAX_OVERLAY, free // (2 * services))
-    return tuple(f"{env}-gw{index}" for index in range(count))
+    return tuple(f"{env}-lease{index}" for index in range(1, count + 1))
 
 
 def capacity_problem(project: "PortMap", workers: int, env: str) -> str | None:
@@ -96,7 +96,7 @@ class StableportFixture:
     """What the ``stableport`` fixture returns: call it with a service name for its port.
 
     ``env`` is the environment of this process's ports: the test environment
-    for lease 0, ``ENV-gw{k-1}`` for lease k. ``map`` is the PortMap they come
+    for lease 0, ``ENV-lease{k}`` for lease k. ``map`` is the PortMap they come
     from: the project's map (found from where pytest started), or for lease
     k >= 1 that map with every lease's environment resolved together as one
     overlay above it. ``lease`` is None when leasing is off or unavailable.
@@ -476,8 +476,8 @@ def project_map(root: str | None) -> "PortMap":
 
 
 def lease_env(env: str, number: int) -> str:
-    """The environment of lease number: env itself for lease 0, ENV-gw{k-1} for lease k."""
-    return env if number == 0 else f"{env}-gw{number - 1}"
+    """The environment of lease number: env itself for lease 0, ENV-lease{k} for lease k."""
+    return env if number == 0 else f"{env}-lease{number}"
 
 
 def _preferred_lease(worker: str | None) -> int:

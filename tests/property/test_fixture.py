@@ -18,7 +18,7 @@ from .strategies import build, crowded_maps, service_sets
 
 @given(
     arguments=crowded_maps(),
-    env=st.sampled_from(["test", "test-gw0"]),
+    env=st.sampled_from(["test", "test-lease1"]),
     undeclared=service_sets,
     held_share=st.integers(0, 60),
     data=st.data(),
