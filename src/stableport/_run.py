@@ -6,9 +6,10 @@ import re
 import sys
 
 from ._common import env_option, say
-from ._config import CONFIG_VARIABLE, ENV_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
+from ._config import ENV_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
 from ._errors import InvalidNameError, StableportError, excerpt
 from ._export import nameable
+from ._files import CONFIG_VARIABLE
 from ._hints import tell
 from ._names import normalize_name
 from ._platform import KEEP_PORT_VARIABLE, keeps_port, platform
