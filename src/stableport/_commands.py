@@ -6,12 +6,12 @@ import unicodedata
 
 from ._check import PROBLEM, Finding, check_map
 from ._common import env_option, say
-from ._config import ENV_VARIABLE, NAMESPACE_VARIABLE, PINS_VARIABLE, load_with_origin
+from ._config import ENV_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
 from ._errors import ConfigError, shown
 from ._export import render, variables
 from ._files import CONFIG_VARIABLE, working_directory
 from ._hints import enclosing_project, lookup_notes
-from ._ports import format_pin_key
+from ._pins import PINS_VARIABLE, format_pin_key
 
 # What init checks before writing but leaves out of the ports it prints.
 OVERRIDE_VARIABLES = (ENV_VARIABLE, NAMESPACE_VARIABLE, PINS_VARIABLE)

@@ -24,25 +24,23 @@ from ._files import (
     working_directory,
 )
 from ._names import normalize_name
-from ._portmap import PortMap, check_algorithm, loaded_from
-from ._ports import (
-    MAX_PORT,
-    MIN_PORT,
-    check_exclusions,
-    check_pins,
-    check_range,
-    checked_pins,
+from ._pins import (
+    PINS_VARIABLE,
     format_pin_key,
+    parse_pin_overrides,
+    pin_keys,
+    pin_table,
+    portmap_pins,
 )
+from ._portmap import PortMap, check_algorithm, loaded_from
+from ._ports import check_exclusions, check_range
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Mapping
+    from collections.abc import Callable, Mapping
     from typing import TypedDict, cast
 
-    from ._ports import PinKey
-
-    PinTable = dict[PinKey, tuple[int, str]]  # each pin's port, and how its source names it
+    from ._pins import PinKey, PinTable
 
     class Settings(TypedDict, total=False):
         """PortMap's keyword arguments, as a configuration gives them."""
@@ -66,7 +64,6 @@ else:
 
 ENV_VARIABLE = "STABLEPORT_ENV"
 NAMESPACE_VARIABLE = "STABLEPORT_NAMESPACE"
-PINS_VARIABLE = "STABLEPORT_PINS"
 
 
 # A value of another TOML type than the key takes: reported with the key's
@@ -168,44 +165,6 @@ def settings(table: "Mapping[str, object]", source: str, where: str) -> "Setting
             )
         arguments[argument] = converted
     return cast("Settings", arguments)
-
-
-def pin_table(entries: "Iterable[tuple[str, object, str]]") -> "PinTable":
-    """(text, port, label) entries as pins by (service, env), each checked in turn as PortMap does.
-
-    text is 'service' or 'service@env' as written, label how a message names
-    the entry. File pins and STABLEPORT_PINS both come through here.
-    """
-
-    def keyed() -> "Iterator[tuple[PinKey, object, str]]":
-        # A generator: each entry's names are checked just before its port (spec section 7).
-        for text, port, label in entries:
-            service, at, env = text.partition("@")
-            key = (
-                normalize_name(service, "service name", label),
-                normalize_name(env, "environment name", label) if at else None,
-            )
-            yield key, port, label
-
-    return checked_pins(keyed())
-
-
-def portmap_pins(pins: "PinTable") -> "dict[str | tuple[str, str], int]":
-    """PortMap's pins argument from a pin table, checked with each pin named by its label."""
-    argument: dict[str | tuple[str, str], object] = {}
-    labels: dict[object, str] = {}
-    for (service, env), (port, label) in pins.items():
-        key = service if env is None else (service, env)
-        argument[key], labels[key] = port, label
-    checked = check_pins(argument, labels=labels)
-    return {
-        service if env is None else (service, env): port for (service, env), port in checked.items()
-    }
-
-
-def pin_keys(pins: "Mapping[str | tuple[str, str], int]") -> "dict[PinKey, int]":
-    """PortMap's pins argument, already checked, keyed by (service, env) as a pin table is."""
-    return {(key, None) if isinstance(key, str) else key: port for key, port in pins.items()}
 
 
 def load(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes] | None" = None) -> PortMap:
@@ -355,26 +314,6 @@ def read_settings(path: str, document: "dict[str, object] | None" = None) -> "Se
     """PortMap keyword arguments from a stableport.toml or a pyproject.toml's table."""
     table, where = stableport_table(path, parse(path) if document is None else document)
     return settings(table, shown(path), where)
-
-
-def parse_pin_overrides(value: str) -> "dict[PinKey, tuple[int, str]]":
-    """Pins from STABLEPORT_PINS: 'billing=8001,auth@test=8002'."""
-    entries = []
-    for entry in value.split(","):
-        label = f"{PINS_VARIABLE} entry {excerpt(entry.strip())}"
-        key, equals, port = (part.strip() for part in entry.partition("="))
-        if not equals or not key or not port.isdigit() or not port.isascii():
-            raise ConfigError(
-                f"{label} is not 'service=port' or 'service@env=port'; separate entries with commas"
-            )
-        if len(port.lstrip("0")) > len(str(MAX_PORT)):
-            # No port is that long; int() of thousands of digits is slow, or an error.
-            raise ConfigError(f"{label} is outside the valid ports {MIN_PORT}-{MAX_PORT}")
-        entries.append((key, int(port), label))
-    try:
-        return pin_table(entries)
-    except StableportError as error:
-        raise ConfigError(str(error)) from error
 
 
 def _suggestion(key: str) -> str:

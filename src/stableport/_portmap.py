@@ -13,7 +13,8 @@ from ._errors import (
 from ._hashing import key_bytes, key_prefix, probe_sequence, verify_hash
 from ._matching import deferred_acceptance
 from ._names import normalize_name
-from ._ports import check_exclusions, check_pins, check_range, format_pin_key
+from ._pins import check_pins, format_pin_key
+from ._ports import check_exclusions, check_range
 
 # As in every module on the import path: names only the type checker needs are
 # imported under this flag (not typing.TYPE_CHECKING, which imports typing) and
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ._explain import Explanation, How, Verdict
-    from ._ports import PinKey
+    from ._pins import PinKey
 
     Assignments = dict[tuple[str, str], int]
     Trails = dict[tuple[str, str], list[int]]
