@@ -28,33 +28,33 @@ if TYPE_CHECKING:
     Result = tuple[int, str | bytes]  # the exit code, and what stdout gets
 
 
-def run(namespace: "argparse.Namespace") -> "Result":
-    """Run the command namespace names; return the exit code and what stdout gets.
+def run(args: "argparse.Namespace") -> "Result":
+    """Run the command named in args; return the exit code and what stdout gets.
 
     Nothing is written here: the caller writes the whole output at once, so a
     command that fails half way leaves stdout empty.
     """
-    if namespace.command == "init":
-        return _init(namespace)
-    if getattr(namespace, "env", None) is not None:
-        namespace.env = env_option(namespace.env)
+    if args.command == "init":
+        return _init(args)
+    if getattr(args, "env", None) is not None:
+        args.env = env_option(args.env)
     # check takes no --namespace: it checks the map as configured.
-    pm, origin = load_with_origin(namespace.config, getattr(namespace, "namespace", None))
-    if namespace.command != "check":  # check grades the configuration itself
-        for line in lookup_notes(pm, origin, None, getattr(namespace, "env", None)):
+    pm, origin = load_with_origin(args.config, getattr(args, "namespace", None))
+    if args.command != "check":  # check grades the configuration itself
+        for line in lookup_notes(pm, origin, None, getattr(args, "env", None)):
             say(line)
     commands = {"list": _list, "explain": _explain, "check": _check, "export": _export}
-    return commands[namespace.command](namespace, pm, origin)
+    return commands[args.command](args, pm, origin)
 
 
-def _list(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
-    if namespace.all_envs:
+def _list(args: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
+    if args.all_envs:
         pairs = list(pm.assignments())
     else:
-        pairs = [(service, namespace.env) for service in pm.services]
+        pairs = [(service, args.env) for service in pm.services]
     overridden = _overridden(origin)
     entries = [_entry(pm.explain(service, env), overridden) for service, env in pairs]
-    if namespace.json:
+    if args.json:
         return 0, _json({"config": origin.path, "namespace": pm.namespace, "entries": entries})
     if not entries:
         say(f"stableport: no services declared in {_config_name(origin)}")
@@ -73,16 +73,14 @@ def _listing(pm: "PortMap", entries: "list[dict[str, object]]") -> str:
     return head + _table(rows)
 
 
-def _init(namespace: "argparse.Namespace") -> "Result":
+def _init(args: "argparse.Namespace") -> "Result":
     """Write a first configuration, then show it and the ports it gives, as list would."""
     from pathlib import Path  # noqa: PLC0415 - init is rare; the other commands skip pathlib
 
     from ._init import init  # noqa: PLC0415
 
     # The loader's own helper: a deleted working directory is a one-line ConfigError.
-    written = init(
-        Path(working_directory()), namespace.services, namespace.config, namespace.namespace
-    )
+    written = init(Path(working_directory()), args.services, args.config, args.namespace)
     verb = "created" if written.created else "appended to"
     through = "" if written.link is None else f" (through the link {_path(written.link)})"
     head = (
@@ -153,10 +151,10 @@ def _how_text(entry: "dict[str, object]") -> str:
     return "hashed"
 
 
-def _explain(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
-    story = pm.explain(namespace.name, namespace.env)
+def _explain(args: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
+    story = pm.explain(args.name, args.env)
     declared = story.service in pm.services
-    if namespace.json:
+    if args.json:
         document = {
             "config": origin.path,
             "namespace": pm.namespace,
@@ -177,9 +175,9 @@ def _explain(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -
     return 0, "\n".join(lines) + "\n"
 
 
-def _check(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
+def _check(args: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
     findings = check_map(pm, origin)
-    live = _live_statuses(pm) if namespace.live else None
+    live = _live_statuses(pm) if args.live else None
     findings.extend(
         Finding(
             PROBLEM, f"{service}@{env} {status.port}", f"port {status.port} is {status.describe()}"
@@ -190,7 +188,7 @@ def _check(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> 
     findings.sort(key=lambda finding: finding.level != PROBLEM)  # stable: problems first
     problems = sum(finding.level == PROBLEM for finding in findings)
     code = 1 if problems else 0
-    if namespace.json:
+    if args.json:
         return code, _json(
             {
                 "config": origin.path,
@@ -234,12 +232,12 @@ def _live_entry(pair: tuple[str, str], status: "PortStatus") -> dict[str, object
     }
 
 
-def _export(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
-    ports = {service: pm.port_for(service, namespace.env) for service in pm.services}
-    named = variables(ports, namespace.prefix)
+def _export(args: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
+    ports = {service: pm.port_for(service, args.env) for service in pm.services}
+    named = variables(ports, args.prefix)
     if not named:  # `export > .env` must not write an empty file and succeed
         raise ConfigError(f"nothing to export: no services declared in {_config_name(origin)}")
-    return 0, render(named, namespace.format, pm.namespace)
+    return 0, render(named, args.format, pm.namespace)
 
 
 def _overridden(origin: "Origin") -> set[str]:
