@@ -366,15 +366,15 @@ class PortMap:
         # from nothing this map was asked. Only the base and the home (resolved
         # when this map was built, from its definition alone, never changed)
         # carry over, so that overlaying a large map does not match it again.
-        copy = PortMap.__new__(PortMap)
+        copy: PortMap = PortMap.__new__(PortMap)  # a PortMap: its own slots, set here
         for slot in _DEFINITION:
             setattr(copy, slot, getattr(self, slot))
-        copy._overlay = overlay  # noqa: SLF001 - a PortMap's own slots
-        copy._derive()  # noqa: SLF001
-        copy._base = self._base  # noqa: SLF001
+        copy._overlay = overlay
+        copy._derive()
+        copy._base = self._base
         for key in {self._base_key(), self._home_key()}:
-            copy._tables[key] = self._tables[key]  # noqa: SLF001
-            copy._trails[key] = self._trails[key]  # noqa: SLF001
+            copy._tables[key] = self._tables[key]
+            copy._trails[key] = self._trails[key]
         copy.assignments()  # resolve now, so an over-full overlay fails at once
         return copy
 
