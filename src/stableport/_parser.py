@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from typing import NoReturn, TypeVar
 
     Parser = TypeVar("Parser", bound=argparse.ArgumentParser)
+    Action = TypeVar("Action", bound=argparse.Action)
 
 # Every command, once, with its line of `stableport --help`. _cli takes the names
 # from here to tell a command from a service name.
@@ -29,8 +30,14 @@ COMMANDS = {
 }
 
 
-def build(command: str | None) -> "tuple[argparse.ArgumentParser, argparse.ArgumentParser]":
-    """The whole parser, and the one that reports errors: the NAME form's or the command's."""
+def build(
+    command: str | None,
+    added: "list[tuple[argparse.ArgumentParser, argparse.Action]] | None" = None,
+) -> "tuple[argparse.ArgumentParser, argparse.ArgumentParser]":
+    """The whole parser, and the one that reports errors: the NAME form's or the command's.
+
+    added, if given, gets each (parser, action) as the action is added.
+    """
     import argparse  # noqa: PLC0415 - only off the fast path
 
     from ._version import __version__  # noqa: PLC0415
@@ -47,6 +54,13 @@ def build(command: str | None) -> "tuple[argparse.ArgumentParser, argparse.Argum
                 say(message.rstrip("\n"))
             raise Exit(status, "".join(printed))
 
+        def _add_action(self, action: "Action") -> "Action":
+            # Every option as it is added (a group's too): what the completion
+            # scripts offer (command_options), without reading argparse's own list.
+            if added is not None:
+                added.append((self, action))
+            return super()._add_action(action)
+
         def _print_message(self, message: str, file: object = None) -> None:
             # argparse ignores a failed write (`--version > /dev/full` would exit 0):
             # keep the text, and main writes it as it writes every answer.
@@ -55,13 +69,6 @@ def build(command: str | None) -> "tuple[argparse.ArgumentParser, argparse.Argum
             elif message:
                 printed.append(message)
 
-    config = OneLineErrors(add_help=False, allow_abbrev=False)
-    config.add_argument(
-        "--config",
-        metavar="PATH",
-        default=argparse.SUPPRESS,  # so a command's default never hides one given before it
-        help="load this stableport.toml or pyproject.toml instead of discovering one",
-    )
     parser = OneLineErrors(
         prog="stableport",
         usage=(
@@ -78,9 +85,9 @@ def build(command: str | None) -> "tuple[argparse.ArgumentParser, argparse.Argum
             + "\nexit status: 0 ok, 1 check found problems, 2 usage or configuration error"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[config],
         allow_abbrev=False,  # so a new option never changes what an old abbreviation meant
     )
+    _add_config(parser)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.set_defaults(command=None)
     if command is None:
@@ -98,14 +105,17 @@ def build(command: str | None) -> "tuple[argparse.ArgumentParser, argparse.Argum
         )
         return parser, parser
     commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
-    return parser, _add_commands(commands, [config])[command]
+    return parser, _add_commands(commands)[command]
 
 
 def command_options(command: str | None) -> "list[tuple[str, argparse.Action]]":
     """Every option string of the NAME form (None) or of a command, with its action."""
+    added: list[tuple[argparse.ArgumentParser, argparse.Action]] = []
+    parser = build(command, added)[1]
     return [
         (name, action)
-        for action in build(command)[1]._actions  # noqa: SLF001 - argparse's own list
+        for owner, action in added
+        if owner is parser
         for name in action.option_strings
         if name != "--completion"
     ]
@@ -118,9 +128,19 @@ _NAMESPACE_HELP = (
 )
 
 
-def _add_commands(
-    commands: "argparse._SubParsersAction[Parser]", parents: "list[Parser]"
-) -> "dict[str, Parser]":
+def _add_config(parser: "argparse.ArgumentParser") -> None:
+    """--config, which the NAME form and every command that reads a configuration take."""
+    import argparse  # noqa: PLC0415 - already imported by build, the one caller
+
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,  # so a command's default never hides one given before it
+        help="load this stableport.toml or pyproject.toml instead of discovering one",
+    )
+
+
+def _add_commands(commands: "argparse._SubParsersAction[Parser]") -> "dict[str, Parser]":
     """Every command's parser, by name."""
     import argparse  # noqa: PLC0415 - already imported by _parser, the one caller
 
@@ -132,11 +152,12 @@ def _add_commands(
         command = commands.add_parser(
             name,
             prog=f"stableport {name}",
-            parents=parents if reads else [],
             help=summary,
             description=description,
             allow_abbrev=False,
         )
+        if reads:
+            _add_config(command)
         if json:
             command.add_argument(
                 "--json", action="store_true", help="one JSON object, for machines"
