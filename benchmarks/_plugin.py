@@ -290,8 +290,8 @@ def run(workdir: Path, *, quick: bool) -> Section:
                 repro_rows,
             ),
             "",
-            f"Taking a lease and releasing it (an `flock` on a file of the lease "
-            f"directory; the fixture does it once per session): median "
+            f"Taking a lease and releasing it (a byte-range lock in the user's lock "
+            f"file, first opening it; the fixture does it once per session): median "
             f"{lease * 1e6:.1f} µs.",
         ]
     )

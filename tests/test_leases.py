@@ -76,6 +76,8 @@ def serve(server):
 
 def test_serves_on_its_own_ports(stableport):
     barrier("start")
+    if os.environ.get("DELETE_LOCKS"):  # a cleaner, while every session holds its lease
+        Path(os.environ["DELETE_LOCKS"]).unlink(missing_ok=True)
     ports = {{name: stableport(name) for name in NAMES}}
     servers, refused = [], {{}}
     for name, port in ports.items():
@@ -130,6 +132,7 @@ PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
 
 def session_argv(kind: str) -> list[str]:
     """A whole pytest session: plain, or under xdist with every worker running the test once."""
+    kind = kind.removesuffix(":xdg")
     argv = [*PYTEST, "--stableport-env", "proof"]
     if kind == "plain":
         return [*argv, "-p", "no:xdist"]
@@ -137,10 +140,13 @@ def session_argv(kind: str) -> list[str]:
 
 
 def processes(kind: str) -> int:
+    kind = kind.removesuffix(":xdg")
     return 1 if kind == "plain" else int(kind.removeprefix("-n"))
 
 
-def run_round(project: Path, kinds: list[str], round_dir: Path) -> list[Record]:
+def run_round(
+    project: Path, kinds: list[str], round_dir: Path, *, delete: bool = False
+) -> list[Record]:
     """Start every session at once; their test processes meet at the barriers."""
     round_dir.mkdir()
     # The user's own lease directory, not this test's: these sessions bind
@@ -152,9 +158,23 @@ def run_round(project: Path, kinds: list[str], round_dir: Path) -> list[Record]:
         "ROUND_DIR": str(round_dir),
         "ROUND_PROCESSES": str(sum(processes(kind) for kind in kinds)),
     }
+    if delete:
+        env["DELETE_LOCKS"] = str(
+            Path(_leases.DEFAULT_PARENT, f"stableport-{os.getuid()}", "locks")
+        )
+    # KIND:xdg: a session with XDG_RUNTIME_DIR and TMPDIR of its own (an IDE's,
+    # an ssh session's); they must meet the others all the same.
+    odd = round_dir / "runtime"
+    odd.mkdir(mode=0o700)
     running = [
         subprocess.Popen(
-            session_argv(kind), cwd=project, env=env, stdout=subprocess.PIPE, text=True
+            session_argv(kind),
+            cwd=project,
+            env={**env, "XDG_RUNTIME_DIR": str(odd), "TMPDIR": str(odd)}
+            if kind.endswith(":xdg")
+            else env,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         for kind in kinds
     ]
@@ -165,11 +185,15 @@ def run_round(project: Path, kinds: list[str], round_dir: Path) -> list[Record]:
 
 
 # Two and three sessions at once, each kind twice: about 80 s on two busy cores.
+# The last: sessions with and without XDG_RUNTIME_DIR and TMPDIR, every
+# process deleting the lock file once all hold their lease, before asking for
+# its ports.
 ROUNDS = [
     ["plain", "plain"],
     ["-n2", "-n2"],
     ["-n2", "-n4"],
     ["plain", "plain", "plain"],
+    ["plain:xdg", "plain", "-n2:xdg"],
 ]
 
 
@@ -183,7 +207,8 @@ def test_concurrent_sessions_never_share_a_port(
     # releases) serve on ports of the default range.
     (project / "stableport.toml").write_text(PROJECT + "range = [30000, 32767]\n")
     (project / "test_servers.py").write_text(SERVERS.format(names=DECLARED + UNDECLARED))
-    records = run_round(project, kinds, tmp_path / f"round-{repeat}")
+    delete = any(kind.endswith(":xdg") for kind in kinds)
+    records = run_round(project, kinds, tmp_path / f"round-{repeat}", delete=delete)
     assert len(records) == sum(processes(kind) for kind in kinds)
     # Zero EADDRINUSE, and every port answered by the process it was handed to.
     assert [record["refused"] for record in records] == [{}] * len(records)
@@ -205,6 +230,7 @@ def test_concurrent_sessions_never_share_a_port(
         # A port another live process held (another run on this host) moves,
         # and the fixture says so.
         moved = {line.split()[0] for line in record["moved"]}
+        assert not moved & set(DECLARED)  # declared services never move
         assert {name: port for name, port in record["ports"].items() if name not in moved} == {
             name: expected.port_for(name, env)
             for name in DECLARED + UNDECLARED
@@ -840,13 +866,42 @@ def test_a_deleted_lock_file_is_put_back_with_its_locks_before_anyone_else_takes
 
 
 @pytest.mark.usefixtures("slow_watch")
+def test_a_deleted_lock_file_is_linked_back_from_a_live_holder_s_link(lease_dir: Path) -> None:
+    holder, newcomer = Locks(lease_dir), Locks(lease_dir)
+    assert holder.take(20001)
+    inode = (lease_dir / "locks").stat().st_ino
+    (lease_dir / "locks").unlink()
+    assert not newcomer.take(20001)  # the same file is back, the lock in it
+    assert (lease_dir / "locks").stat().st_ino == inode
+    holder.release()
+    assert newcomer.take(20001)
+    newcomer.release()
+    assert [path.name for path in lease_dir.iterdir()] == ["locks"]  # links gone with them
+
+
+def test_a_killed_holder_s_link_is_forgotten(lease_dir: Path) -> None:
+    holder = Locks(lease_dir)
+    assert holder.take(20001)
+    # What a holder killed by SIGKILL leaves: a link whose byte nobody holds.
+    stale = lease_dir / f"{_leases.HOLDER_PREFIX}{_leases.HOLDER_BASE}"
+    os.link(lease_dir / "locks", stale)
+    newcomer = Locks(lease_dir)
+    assert newcomer.take(20002)
+    assert not stale.exists()
+    assert len(list(lease_dir.glob(".holder-*"))) == 2  # the live ones
+    holder.release()
+    newcomer.release()
+
+
+@pytest.mark.usefixtures("slow_watch")
 def test_a_newcomer_waits_for_live_holders_and_then_gives_up_saying_why(
     lease_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(_leases, "WAIT_SECONDS", 0.2)
     holder, newcomer = Locks(lease_dir), Locks(lease_dir)
     assert holder.take(20001)
-    (lease_dir / "locks").unlink()
+    for path in lease_dir.iterdir():  # the file and every holder's link to it
+        path.unlink()
     with pytest.raises(stableport.ConfigError, match="was deleted while live test runs held"):
         newcomer.take(20001)
     assert holder.take(20002)  # the holder puts it back at its next lock
@@ -919,3 +974,188 @@ def test_300_services_under_ulimit_200_hold_a_bounded_number_of_descriptors(
     )
     # The lock file and the lease directory, whatever the number of ports.
     assert int(after) - int(before) <= 2
+
+
+# -- issue 19: a killed run's server, the working directory ----------------------------
+
+ORPHANED = """
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.request import urlopen
+
+import pytest
+
+
+def answers(port):
+    try:
+        urlopen(f"http://127.0.0.1:{port}", timeout=5).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def billing_server(stableport):
+    port = stableport("billing")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not answers(port) and server.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield port, server
+    server.terminate()
+    server.wait()
+
+
+def test_reaches_its_own_server(billing_server, stableport):
+    port, server = billing_server
+    record = {"port": port, "server": server.pid, "lease": stableport.lease}
+    Path(os.environ["RECORD"]).write_text(json.dumps(record))
+    if os.environ.get("HOLD"):
+        time.sleep(120)  # until killed
+    assert answers(port)
+    assert server.poll() is None  # it bound the port: the answer was its own
+"""
+
+
+@pytest.mark.usefixtures("project")
+def test_a_killed_run_s_server_is_never_reached_by_the_next_run(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    pytester.makepyfile(test_orphan=ORPHANED)
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    orphan = None
+    try:
+        with subprocess.Popen(
+            [*PYTEST, "-p", "no:xdist"],
+            cwd=pytester.path,
+            env={**os.environ, "RECORD": str(first), "HOLD": "1"},
+            stdout=subprocess.DEVNULL,
+        ) as killed:
+            deadline = time.monotonic() + 120
+            while not first.exists() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            time.sleep(0.1)  # the record is written whole
+            orphan = json.loads(first.read_text())
+            killed.send_signal(signal.SIGKILL)  # its server lives on, listening
+            killed.wait()
+        result = subprocess.run(
+            [*PYTEST, "-p", "no:xdist"],
+            cwd=pytester.path,
+            env={**os.environ, "RECORD": str(second)},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout
+        record = json.loads(second.read_text())
+        assert orphan["lease"] == 0
+        # The lease whose billing port the orphan serves is passed over whole.
+        assert record["lease"] == 1
+        assert record["port"] != orphan["port"]
+        assert (
+            f"stableport: lease 1, env 'test-gw0'; passed over lease 0: port {orphan['port']} "
+            f"of 'billing' is in use on 127.0.0.1" in result.stdout
+        )
+    finally:
+        if orphan is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(orphan["server"], signal.SIGKILL)
+
+
+CHDIR = """
+import os
+
+
+def test_changes_directory_first(stableport, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # no configuration here: the built-in defaults
+    assert stableport("billing") == int(os.environ["PROJECT_PORT"])
+"""
+
+
+@pytest.mark.parametrize("leases", ["on", "off"])
+@pytest.mark.usefixtures("project")
+def test_the_project_is_found_from_where_pytest_started_not_the_working_directory(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, leases: str
+) -> None:
+    (pytester.path / "stableport.toml").write_text(PROJECT + "range = [30000, 32767]\n")
+    home = stableport.load(pytester.path / "stableport.toml").port_for("billing", "test")
+    assert home != stableport.PortMap().port_for("billing", "test")  # else no test
+    monkeypatch.setenv("PROJECT_PORT", str(home))
+    pytester.makepyfile(test_chdir=CHDIR)
+    pytester.runpytest(f"--stableport-leases={leases}").assert_outcomes(passed=1)
+
+
+@pytest.mark.usefixtures("slow_watch")
+def test_a_holder_that_finds_its_file_gone_links_it_back_itself(lease_dir: Path) -> None:
+    holder = Locks(lease_dir)
+    assert holder.take(20001)
+    inode = (lease_dir / "locks").stat().st_ino
+    (lease_dir / "locks").unlink()
+    # A link nobody holds (a killed holder's) and one that is no holder's.
+    os.link(lease_dir / f".holder-{holder._token}", lease_dir / f".holder-{_leases.HOLDER_BASE}")
+    (lease_dir / ".holder-junk").write_text("")
+    assert holder.take(20002)
+    assert (lease_dir / "locks").stat().st_ino == inode
+    assert holder.holds(20001)
+    assert len(holder) == 2
+    assert sorted(path.name for path in lease_dir.glob(".holder-*")) == [f".holder-{holder._token}"]
+    holder.give_back(20002)
+    holder.give_back(20003)  # not held: nothing
+    assert len(holder) == 1
+    shutil.rmtree(lease_dir)  # the directory too, with no one else to put it back
+    assert holder.take(20002)
+    assert holder.lost == []
+    holder.release()
+
+
+def test_a_lease_directory_of_another_user_is_refused(tmp_path: Path) -> None:
+    if os.getuid() != 0:
+        pytest.skip("needs root to give the directory away")
+    os.environ["STABLEPORT_LEASE_DIR"] = str(tmp_path)  # conftest restores it
+    where = tmp_path / "stableport-0"
+    where.mkdir(mode=0o700)
+    os.chown(where, 1000, 1000)
+    with pytest.raises(
+        stableport.ConfigError,
+        match=r"stableport-0' \(from STABLEPORT_LEASE_DIR\) belongs to uid 1000",
+    ):
+        lease_directory()
+
+
+def test_the_test_s_ports_reach_a_process_through_its_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What a process started by a test inherits: its port_for, stableport NAME
+    # and stableport run answer from it for the names it holds.
+    monkeypatch.setenv("STABLEPORT_TEST_PORTS", "billing=30001,cache=30002")
+    assert stableport.port_for("Billing") == 30001
+    assert stableport.port_for("auth") == stableport.load().port_for("auth")
+    assert stableport.port_for("billing", env="dev") == stableport.load().port_for("billing", "dev")
+    monkeypatch.setenv("STABLEPORT_TEST_PORTS", "billing=30003")
+    stableport.reload()
+    assert stableport.port_for("billing") == 30003
+    monkeypatch.setenv("STABLEPORT_TEST_PORTS", "billing")
+    stableport.reload()
+    with pytest.raises(
+        stableport.ConfigError, match="STABLEPORT_TEST_PORTS entry 'billing' is not"
+    ):
+        stableport.port_for("billing")
+
+
+def test_a_worker_beyond_the_range_s_capacity_fails_in_process_too(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw4")
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "5")
+    pytester.makefile(".toml", stableport=TIGHT_DECLARED)
+    pytester.makepyfile(test_probe="def test_port(stableport):\n    stableport('a')\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["stableport: -n 5: range 20000-20040 holds the 4 declared *"])

@@ -1,7 +1,10 @@
 """The pytest plugin, run as pytest runs it: in-process, in a subprocess, under real xdist."""
 
+import contextlib
 import json
+import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,6 +13,8 @@ from pathlib import Path
 import pytest
 
 import stableport
+from stableport._fixture import lease_family
+from stableport._leases import Locks, lease_directory, lease_slot
 
 from .util import imported_by, output_of
 
@@ -47,7 +52,7 @@ def test_records_its_ports(stableport, index):
     if stableport.worker is None:
         # Outside xdist: exactly the module API in the test environment.
         assert ports == {name: sp.port_for(name, env=stableport.env) for name in SERVICES}
-        assert stableport.map == sp._api.default_map()
+        assert {name: sp.port_for(name) for name in SERVICES} == ports  # code under test
     record = {"env": stableport.env, "worker": stableport.worker, "ports": ports}
     out = Path("records") / f"{stableport.worker or 'main'}-{index}.json"
     out.parent.mkdir(exist_ok=True)
@@ -200,7 +205,7 @@ def test_every_worker_gets_a_lease_of_its_own(
             assert stableport.lease == {lease}
             assert stableport.map.overlay_envs == tuple(sorted({lease_envs("test")!r}))
             assert stableport("billing") == (
-                sp.load().overlay({lease_envs("test")!r}).port_for("billing", {env!r})
+                sp.PortMap(["billing"]).overlay({lease_envs("test")!r}).port_for("billing", {env!r})
             )
             assert repr(stableport) == (
                 "StableportFixture(env={env!r}, worker={worker!r}, lease={lease})"
@@ -650,3 +655,158 @@ def test_a_deeply_nested_pyproject_fails_the_test_in_one_line(pytester: pytest.P
         ["*stableport: */pyproject.toml: arrays or inline tables are nested too deeply to parse"]
     )
     assert "RecursionError" not in result.stdout.str()
+
+
+# -- issue 19: the code under test sees the test's ports ---------------------------------
+
+APP = '''
+"""An application: it serves on its own port, as in production."""
+import os
+import sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import stableport
+
+
+class Hello(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = f"{os.getpid()} {stableport.port_for('billing')}".encode()
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def server():
+    return HTTPServer(("127.0.0.1", stableport.port_for("billing")), Hello)
+
+
+if __name__ == "__main__":
+    server().serve_forever()
+'''
+
+APP_TESTS = """
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.request import urlopen
+
+import pytest
+
+import app
+
+
+def answer(port):
+    for _ in range(400):
+        try:
+            with urlopen(f"http://127.0.0.1:{port}", timeout=5) as response:
+                return response.read().decode()
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing answers on {port}")
+
+
+@pytest.fixture(scope="session")
+def child_app(stableport):
+    stableport("billing")
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("app.py"))])
+    yield proc
+    proc.terminate()
+    proc.wait()
+
+
+def test_in_process(stableport):
+    server = app.server()  # code under test, in this process
+    assert server.server_port == stableport("billing")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert answer(stableport("billing")) == f"{os.getpid()} {stableport('billing')}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_as_a_child(stableport, child_app):
+    assert answer(stableport("billing")) == f"{child_app.pid} {stableport('billing')}"
+"""
+
+
+@pytest.mark.parametrize("lease", [0, 1])
+def test_an_app_started_by_a_test_reaches_the_test_s_port_not_the_dev_server(
+    pytester: pytest.Pytester, lease: int
+) -> None:
+    pytester.makefile(".toml", stableport=PROJECT)
+    pytester.makepyfile(app=APP, test_app=APP_TESTS)
+    dev = stableport.load(pytester.path / "stableport.toml").port_for("billing")
+    with contextlib.ExitStack() as stack:
+        # The developer's own server of the app, on its dev port.
+        dev_server = stack.enter_context(socket.socket())
+        dev_server.bind(("127.0.0.1", dev))
+        dev_server.listen()
+        if lease:  # another run holds lease 0
+            held = Locks(lease_directory())
+            stack.callback(held.release)
+            family = lease_family(stableport.load(pytester.path / "stableport.toml"), "test")
+            assert held.take(lease_slot(family, 0))
+        result = pytester.runpytest_subprocess("-p", "no:xdist", "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines([f"stableport: lease {lease}, env *"])
+
+
+CODE = """
+import json
+import subprocess
+import sys
+
+import stableport as module
+
+NAMES = ("billing", "Auth", "cache", "Mail")
+
+
+def test_code_sees_the_fixture_s_ports(stableport):
+    fixture = {name: stableport(name) for name in NAMES[:3]}
+    code = {name: module.port_for(name) for name in NAMES}  # Mail: asked first by the code
+    assert code == {**fixture, "Mail": stableport("mail")}
+    assert module.port_for("billing", env="dev") == module.load().port_for("billing", "dev")
+    child = subprocess.run(
+        [sys.executable, "-c",
+         "import json, stableport; "
+         "print(json.dumps([stableport.port_for(n) for n in %r]))" % (NAMES,)],
+        capture_output=True, text=True, check=True,
+    )
+    assert json.loads(child.stdout) == [stableport(name) for name in NAMES]
+    cli = subprocess.run(["stableport", "cache"], capture_output=True, text=True, check=True)
+    assert int(cli.stdout) == stableport("cache")
+    run = subprocess.run(
+        ["stableport", "run", "mail", "--", sys.executable, "-c",
+         "import os; print(os.environ['PORT'], os.environ['BILLING_PORT'])"],
+        capture_output=True, text=True, check=True,
+    )
+    assert run.stdout.split() == [str(stableport("mail")), str(stableport("billing"))]
+"""
+
+
+@pytest.mark.parametrize("worker", [None, "gw1"])
+def test_code_under_test_and_its_children_get_the_fixture_s_ports(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, worker: str | None
+) -> None:
+    if worker:
+        monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
+        monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
+    pytester.makefile(".toml", stableport=PROJECT)
+    pytester.makepyfile(test_code=CODE)
+    monkeypatch.setenv("STABLEPORT_ENV", "dev")  # the developer's: restored after
+
+    def ours() -> dict[str, str]:
+        return {key: value for key, value in os.environ.items() if key.startswith("STABLEPORT")}
+
+    before = ours()
+    pytester.runpytest().assert_outcomes(passed=1)
+    # The session's variables and answers ended with it.
+    assert ours() == before
+    assert stableport.port_for("billing") == stableport.load().port_for("billing")

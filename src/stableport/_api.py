@@ -2,6 +2,7 @@
 
 from ._config import load
 from ._portmap import PortMap, cacheable
+from ._testports import test_port
 
 _LOOKUP_CACHE_SIZE = 4096
 _lookups: dict[tuple[object, object], int] = {}
@@ -52,7 +53,11 @@ def port_for(name: str, env: str | None = None) -> int:
         return _lookups[name, env]
     except (KeyError, TypeError):  # TypeError: an unhashable name, rejected below
         pass
-    port = default_map().port_for(name, env)
+    # Inside a pytest session that uses the stableport fixture, or a process
+    # it started: the test's port (see _testports), not the project's.
+    port = test_port(name) if env is None else None
+    if port is None:
+        port = default_map().port_for(name, env)
     if len(_lookups) < _LOOKUP_CACHE_SIZE and cacheable(name, env):
         _lookups[name, env] = port
     return port

@@ -171,10 +171,14 @@ def _port_line(
 ) -> str:
     # Deferred: keeps `--help` and `--version` free of the configuration loader.
     from ._config import load_with_origin  # noqa: PLC0415
+    from ._testports import lookup  # noqa: PLC0415
 
     env = env_option(env)
     pm, origin = load_with_origin(config, namespace)
-    port = pm.port_for(name, env)
+    # Started by a test (a pytest session's stableport fixture): its port, for
+    # the project's own configuration and namespace.
+    own = config is None and namespace is None
+    port = lookup(pm, name, env) if own else pm.port_for(name, env)
     from ._hints import tell  # noqa: PLC0415 - after the lookup, like the loader above
 
     tell(pm, origin, name, env)

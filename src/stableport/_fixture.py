@@ -15,18 +15,23 @@ processes are ever handed the same port.
 
 import contextlib
 import hashlib
+import os
+import threading
 
 import pytest
 
 from _stableport_pytest import MAX_LEASES, Reporter  # loaded already: it imports this module
 
-from . import _leases
-from ._config import load_with_origin
+from . import _leases, _testports
+from ._api import reload
+from ._config import ENV_VARIABLE, load_with_origin
 from ._errors import StableportError
+from ._files import CONFIG_VARIABLE
 from ._hashing import key_bytes, key_prefix, probe_sequence
 from ._live import port_status
 from ._names import MAX_NAME_LENGTH, normalize_name
 from ._portmap import blocked_ports
+from ._testports import TEST_PORTS_VARIABLE, encode
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -40,6 +45,8 @@ if TYPE_CHECKING:
 # apart from other processes by the port locks. Keeps the overlay cheap: 64
 # environments per declared service.
 MAX_OVERLAY = 64
+# What a session that uses the fixture sets for the processes it starts.
+EXPORTED = (ENV_VARIABLE, CONFIG_VARIABLE, TEST_PORTS_VARIABLE)
 LONGEST_SUFFIX = f"-gw{MAX_LEASES - 2}"
 
 
@@ -120,6 +127,9 @@ class StableportFixture:
         self._alone = True  # holds the lease a run alone gets
         self.moved: list[str] = []
         self.passed: list[str] = []  # leases passed over, and why
+        self._exported = False  # whether STABLEPORT_TEST_PORTS follows _given
+        # Code under test may ask from its server threads while a test asks.
+        self._mutex = threading.RLock()
 
     @classmethod
     def start(cls, config: pytest.Config, settings: "Settings") -> "StableportFixture":
@@ -157,12 +167,50 @@ class StableportFixture:
             fixture.lease = number
         fixture.env = lease_env(settings.env, number)
         fixture._alone = number == preferred
-        reporter = config.pluginmanager.get_plugin("stableport-reporter")
-        if reporter is None:
-            reporter = Reporter()
-            config.pluginmanager.register(reporter, "stableport-reporter")
+        fixture._export(config)
+        reporter = Reporter()  # the controller's is in another process
         reporter.fixture = fixture
+        config.pluginmanager.register(reporter, "stableport-reporter")
         return fixture
+
+    def _export(self, config: pytest.Config) -> None:
+        """Until the session ends: code under test, and every process it starts, get our ports.
+
+        In this process, stableport.port_for(name) asks this fixture (see
+        _testports); a child inherits STABLEPORT_ENV, STABLEPORT_CONFIG and
+        STABLEPORT_TEST_PORTS (kept up to date as names are handed out).
+        Variables, not a mapping to pass: a server started by a session
+        fixture, by `stableport run` or by a tool that builds its own command
+        line gets them without the test's help.
+        """
+        saved = {name: os.environ.get(name) for name in EXPORTED}
+
+        def restore() -> None:
+            _testports.SESSION.clear()
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            reload()  # forget the answers given while the session ran
+
+        config.add_cleanup(restore)
+        os.environ[ENV_VARIABLE] = self.env
+        if self._project is not None and self._project.config_path is not None:
+            os.environ[CONFIG_VARIABLE] = str(self._project.config_path)
+        self._exported = True
+        self._publish()
+        _testports.SESSION[:] = [self._for_code]
+        reload()  # forget any answer given before (the project's own ports)
+
+    def _for_code(self, name: str) -> int:
+        """What stableport.port_for(name) in code under test gets: this fixture's port."""
+        return self(name, check_free=False)  # code asks to bind it: no check for a listener
+
+    def _publish(self) -> None:
+        """STABLEPORT_TEST_PORTS: every port handed out so far, for processes started next."""
+        if self._exported:
+            os.environ[TEST_PORTS_VARIABLE] = encode(self._given)
 
     @property
     def map(self) -> "PortMap":
@@ -173,15 +221,15 @@ class StableportFixture:
 
     def _loaded(self) -> "PortMap":
         """The project's map, or the test fails with why it does not load."""
-        if self._project is None:
-            try:
-                self._project = project_map(self._root)
-            except StableportError as error:
-                message = str(error)
-            else:
-                return self._project
-            pytest.fail(f"stableport: {message}", pytrace=False)
-        return self._project
+        if self._project is not None:
+            return self._project
+        try:
+            self._project = project_map(self._root)
+        except StableportError as error:
+            message = str(error)  # failed outside the handler: one line, no chained traceback
+        else:
+            return self._project
+        pytest.fail(f"stableport: {message}", pytrace=False)
 
     def _lease_map(self, env: str) -> "tuple[PortMap, bool]":
         """The map of env's ports, and whether env is a lease past the overlay."""
@@ -205,9 +253,14 @@ class StableportFixture:
         be bound on loopback right now.
         """
         key = normalize_name(name)  # Billing is billing: one port, however it is spelled
+        self._check_lost()  # noticed by the lock file's watcher since the last lookup
         port = self._given.get(key)
         if port is None:
-            port = self._hand_out(key)
+            with self._mutex:
+                port = self._given.get(key)  # another thread may have asked meanwhile
+                if port is None:  # pragma: no branch
+                    port = self._hand_out(key)
+                    self._publish()
         if self.check_free if check_free is None else check_free:
             self._require_free(key, port)
         return port
@@ -285,16 +338,21 @@ class StableportFixture:
             message = ""
         if message:
             pytest.fail(f"stableport: {message}", pytrace=False)
-        if self._locks.lost:
-            lost = ", ".join(map(str, self._locks.lost))
-            pytest.fail(
-                f"stableport: the lock file in {str(self._locks.directory)!r} was deleted "
-                f"while this session held it, and another run took some of its locks "
-                f"meanwhile ({lost}): this run's ports may be shared; keep cleaners away from "
-                f"that directory, or set {_leases.LEASE_DIR_VARIABLE} to one they leave alone",
-                pytrace=False,
-            )
+        self._check_lost()
         return taken
+
+    def _check_lost(self) -> None:
+        """Fail if a lock of this session was taken by another run while its file was gone."""
+        if self._locks is None or not self._locks.lost:
+            return
+        lost = ", ".join(map(str, self._locks.lost))
+        pytest.fail(
+            f"stableport: the lock file in {str(self._locks.directory)!r} was deleted "
+            f"while this session held it, and another run took some of its locks "
+            f"meanwhile ({lost}): this run's ports may be shared; keep cleaners away from "
+            f"that directory, or set {_leases.LEASE_DIR_VARIABLE} to one they leave alone",
+            pytrace=False,
+        )
 
     def _claim(self, port: int) -> bool:
         """Lock port for this session if no one serves it: a server left by a killed run does.
@@ -360,6 +418,7 @@ class StableportFixture:
                 break
         if why is None:
             self._given.update(ports)
+            self._publish()
             return None
         for port in taken:
             self._locks.give_back(port)  # type: ignore[union-attr]

@@ -16,21 +16,24 @@ no daemon and nothing to clean up. Other POSIX systems get classic record locks
 Windows has neither: there, leasing is off (documented).
 
 A cleaner may delete the file while it is held (``systemd-tmpfiles``, a cron
-job emptying ``/tmp``): a new file at the path would be a fresh set of locks,
-and a new run could take a held lease. So the file carries the sticky bit
-(which tmpfiles and the XDG runtime directory specification say to leave
-alone) and each holder touches it every WATCH_SECONDS (for cleaners that go
-by age). If it is deleted anyway: every holder also holds a shared ``flock``
-on the directory, so a run that finds no file creates one only if no live
-holder exists (an exclusive ``flock`` succeeds), and otherwise waits; within
-WATCH_SECONDS each holder notices that the path no longer names its file and
-puts a new one in place, its locks taken in it before it is linked there, so
-no one ever sees a new file without them. A lock another holder took in
-between is recorded in ``lost``.
+job emptying ``/tmp``, a user's ``rm``): a new file at the path would be a
+fresh set of locks, and a new run could take a held lease. So the file carries
+the sticky bit (which tmpfiles and the XDG runtime directory specification say
+to leave alone) and each holder touches it every WATCH_SECONDS, for cleaners
+that go by age. Each live holder also keeps a hard link of its own to the file
+(``.holder-PID-N``): whoever finds the path gone links it back from a live
+holder's link, so the path names the same file, every lock still in it. If the
+links went too (the whole directory emptied), every holder also holds a shared
+``flock`` on the directory: a run that holds nothing creates a new file only if
+no live holder exists (an exclusive ``flock`` succeeds), and otherwise waits
+for the holders, whose threads put a file back within WATCH_SECONDS, their
+locks taken in it before it is linked at the path. A lock another holder took
+in between is recorded in ``lost``.
 """
 
 import contextlib
 import os
+import secrets
 import struct
 import sys
 import threading
@@ -49,6 +52,7 @@ LEASE_DIR_VARIABLE = "STABLEPORT_LEASE_DIR"
 # places would both take lease 0.
 DEFAULT_PARENT = "/tmp"  # noqa: S108 - private subdirectory, checked before use
 LOCK_FILE = "locks"
+HOLDER_PREFIX = ".holder-"  # each live holder's hard link to the lock file
 # Windows has no byte-range locks the kernel drops on exit: leasing is off there.
 AVAILABLE = sys.platform != "win32"
 
@@ -60,6 +64,7 @@ WAIT_SECONDS = 10.0
 
 # Bytes 0-65535 are ports; leases live above them, 256 per family of leases.
 LEASE_BASE = 1 << 32
+HOLDER_BASE = 1 << 60  # each holder's own byte, above every lease's
 LEASES_PER_FAMILY = 256
 
 # Open file description locks where the kernel has them (Linux): a lock
@@ -116,8 +121,6 @@ def _check_private(where: Path, info: os.stat_result, source: str) -> None:
     problem = None
     if where.is_symlink():
         problem = "is a symbolic link"
-    elif not where.is_dir():
-        problem = "is not a directory"
     elif info.st_uid != os.getuid():
         problem = f"belongs to uid {info.st_uid}"
     elif info.st_mode & 0o022:
@@ -149,6 +152,11 @@ class Locks:
         # Slots this holder held when the file was deleted and that another
         # holder took before this one noticed: no longer held, maybe shared.
         self.lost: list[int] = []
+        # This holder's own name for the file: while it lives, the file can
+        # be put back at the path from it (see _restore()).
+        # Its byte, locked in whichever file it uses, says the link is live.
+        self._token = HOLDER_BASE + secrets.randbits(40)
+        self._link = directory / f"{HOLDER_PREFIX}{self._token}"
         self._mutex = threading.Lock()
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
@@ -188,11 +196,15 @@ class Locks:
         if self._watcher is not None:
             self._watcher.join()
         with self._mutex:
+            if self._fd is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    self._link.unlink()
             for fd in (self._fd, self._dir_fd):
                 if fd is not None:
                     os.close(fd)
             self._fd = self._dir_fd = None
             self._held.clear()
+            self._watcher, self._stop = None, threading.Event()  # usable again
 
     def _watch(self) -> None:
         """Keep the file fresh, and put it back soon after a cleaner deleted it."""
@@ -216,6 +228,11 @@ class Locks:
                 os.utime(fd)  # fresh, for cleaners that go by age
                 return fd
         new = self._open()
+        if fd is not None:
+            now, before = os.fstat(new), os.fstat(fd)
+            if (now.st_dev, now.st_ino) == (before.st_dev, before.st_ino):
+                os.close(new)  # put back from a link: the same file, every lock in it
+                return fd
         # The deleted file's locks exclude nobody now: take them again here.
         for slot in sorted(self._held):
             if not _lock(new, slot, locked=True):
@@ -232,22 +249,29 @@ class Locks:
         return new
 
     def _open(self) -> int:
-        """The file at the path, created (with this holder's locks in it) if absent."""
+        """The file at the path (put back, or created with this holder's locks, if absent)."""
         try:
             self._hold_directory()
             deadline = time.monotonic() + WAIT_SECONDS
             while True:
                 try:
-                    return os.open(self.path, os.O_RDWR | _NOFOLLOW)
+                    fd = os.open(self.path, os.O_RDWR | _NOFOLLOW)
                 except FileNotFoundError:
-                    pass
+                    fd = None
+                if fd is not None:
+                    if self._keep(fd):
+                        return fd
+                    os.close(fd)  # pragma: no cover - deleted or replaced meanwhile: again
+                    continue  # pragma: no cover
+                if self._restore():
+                    continue
                 if self._held or self._no_other_holder():
                     fd = self._create()
                     if fd is not None:
                         return fd
-                    continue  # another holder put one there first: open that
-                # Live holders whose file was deleted: their locks are in no
-                # file at the path now. Wait for one of them to put it back.
+                    continue  # pragma: no cover - another holder put one there first
+                # Live holders whose file and links were all deleted: their
+                # locks are in no file at the path. Wait for one to put it back.
                 if time.monotonic() > deadline:
                     raise ConfigError(
                         f"lock file {LOCK_FILE!r} in lease directory {str(self.directory)!r} "
@@ -262,6 +286,52 @@ class Locks:
                 f"opened: {error.strerror} (holding {len(self._held)} leases and ports); free "
                 f"descriptors, remove what is in its place, or run with --stableport-leases=off"
             ) from None
+
+    def _keep(self, fd: int) -> bool:
+        """Link this holder's own name to fd's file, its byte locked there: while it lives,
+        the file can be put back from that link. False if the path no longer names fd's file.
+        """
+        for link in self.directory.glob(f"{HOLDER_PREFIX}*"):
+            if link != self._link and not _live(link):  # a killed holder's
+                with contextlib.suppress(OSError):
+                    link.unlink()
+        _lock(fd, self._token, locked=True)  # before the link: never seen dead
+        mine = self._link
+        with contextlib.suppress(FileNotFoundError):
+            mine.unlink()
+        try:
+            os.link(self.path, mine, follow_symlinks=False)
+        except FileNotFoundError:  # pragma: no cover - deleted again since it was opened
+            return False
+        linked, held = mine.lstat(), os.fstat(fd)
+        if (linked.st_dev, linked.st_ino) == (held.st_dev, held.st_ino):
+            return True
+        mine.unlink()  # pragma: no cover - replaced since it was opened
+        return False  # pragma: no cover
+
+    def _restore(self) -> bool:
+        """Put the file back at the path from a live holder's link; False if none has one.
+
+        A holder puts back its own file; a link is live while its holder's
+        byte is locked in the file it names, so a killed holder's is removed.
+        """
+        links = sorted(self.directory.glob(f"{HOLDER_PREFIX}*"))
+        if self._fd is not None and self._link in links:
+            links.remove(self._link)
+            links.insert(0, self._link)
+        for link in links:
+            if link != self._link and not _live(link):
+                with contextlib.suppress(OSError):
+                    link.unlink()
+                continue
+            try:
+                os.link(link, self.path, follow_symlinks=False)
+            except FileExistsError:  # pragma: no cover - a race
+                return True  # another holder put it back first
+            except FileNotFoundError:  # pragma: no cover - a race
+                continue  # that holder just released
+            return True
+        return False
 
     def _hold_directory(self) -> None:
         """A shared flock on the directory, (re)created if a cleaner removed it."""
@@ -295,24 +365,44 @@ class Locks:
     def _create(self) -> int | None:
         """A new lock file at the path, this holder's locks taken before anyone can open it.
 
-        None if another holder put one there first.
+        Made under this holder's own link name, then linked at the path; None
+        if another holder put one there first.
         """
-        temporary = self.directory / f".{LOCK_FILE}-{os.getpid()}-{id(self)}"
-        fd = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
+        mine = self._link
+        with contextlib.suppress(FileNotFoundError):
+            mine.unlink()
+        fd = os.open(mine, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
+        _lock(fd, self._token, locked=True)
+        # Sticky: systemd-tmpfiles never ages such a file out (BSDs refuse the
+        # bit on a file; touching it covers the rest).
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, 0o1600)
+        for slot in self._held:
+            _lock(fd, slot, locked=True)
         try:
-            # Sticky: systemd-tmpfiles never ages such a file out (BSDs refuse
-            # the bit on a file; touching it covers the rest).
-            with contextlib.suppress(OSError):
-                os.fchmod(fd, 0o1600)
-            for slot in self._held:
-                _lock(fd, slot, locked=True)
-            os.link(temporary, self.path)
-        except FileExistsError:
+            os.link(mine, self.path, follow_symlinks=False)
+        except FileExistsError:  # pragma: no cover - a race
             os.close(fd)
+            mine.unlink()
             return None
-        finally:
-            temporary.unlink()
         return fd
+
+
+def _live(link: Path) -> bool:
+    """Whether a holder's link is live: its holder's byte is locked in the file it names."""
+    if _OFD is None:  # pragma: no cover - closing any descriptor would drop our own locks
+        return True
+    token = link.name.removeprefix(HOLDER_PREFIX)
+    if not token.isdigit():
+        return False
+    try:
+        fd = os.open(link, os.O_RDWR | _NOFOLLOW)
+    except OSError:  # pragma: no cover - released while we looked
+        return False
+    try:
+        return not _lock(fd, int(token), locked=True)  # closing drops it if it was ours
+    finally:
+        os.close(fd)
 
 
 def _lock(fd: int, slot: int, *, locked: bool) -> bool:

@@ -13,6 +13,7 @@ from ._files import CONFIG_VARIABLE
 from ._hints import tell
 from ._names import normalize_name
 from ._platform import KEEP_PORT_VARIABLE, keeps_port, platform
+from ._testports import lookup
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -48,9 +49,16 @@ def run(args: "argparse.Namespace") -> int:
     """Run args.argv with PORT and every declared service's variable set."""
     args.env = env_option(args.env)  # as every command: errors say (from --env)
     pm, origin = load_with_origin(args.config, args.namespace)
-    port = pm.port_for(args.name, args.env)
+    # Started by a test (a pytest session's stableport fixture): the test's
+    # ports, unless another configuration or namespace is asked for.
+    own = args.config is None and args.namespace is None
+
+    def port_of(service: str) -> int:
+        return lookup(pm, service, args.env) if own else pm.port_for(service, args.env)
+
+    port = port_of(args.name)
     tell(pm, origin, args.name, args.env)
-    ports = {service: pm.port_for(service, args.env) for service in pm.services}
+    ports = {service: port_of(service) for service in pm.services}
     variables = nameable(ports, args.prefix)
     service = normalize_name(args.name)
     if service in variables.refused:

@@ -1,0 +1,59 @@
+"""The test's ports, for the code under test: what a pytest session's fixture handed out.
+
+While a session's ``stableport`` fixture is in use, lookups that name no
+environment (``stableport.port_for(name)``, ``stableport NAME``, ``stableport
+run NAME``) answer with the fixture's ports, so an application started by a
+test reaches the test's servers, never the developer's. In the session's own
+process the fixture answers itself (``SESSION``), for any name; a process it
+starts inherits ``STABLEPORT_TEST_PORTS``, every name it has handed out so far
+(each declared service from the start), with ``STABLEPORT_ENV`` (the lease's
+environment) and ``STABLEPORT_CONFIG`` (the project's file) for the rest.
+"""
+
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ._portmap import PortMap
+
+TEST_PORTS_VARIABLE = "STABLEPORT_TEST_PORTS"
+
+# The fixture's lookup while its session runs in this process (set and cleared
+# by the fixture); empty otherwise.
+SESSION: "list[Callable[[str], int]]" = []
+# $STABLEPORT_TEST_PORTS as last parsed: (its value, its ports).
+_parsed: list[tuple[str, dict[str, int]]] = []
+
+
+def test_port(name: str) -> int | None:
+    """The test's port for name (an environment-free lookup), or None outside a test's reach."""
+    if SESSION:
+        return SESSION[0](name)
+    value = os.environ.get(TEST_PORTS_VARIABLE)
+    if not value:
+        return None
+    if not _parsed or _parsed[0][0] != value:
+        from ._errors import ConfigError  # noqa: PLC0415
+        from ._pins import PINS_VARIABLE, parse_pin_overrides  # noqa: PLC0415 - children only
+
+        try:
+            ports = parse_pin_overrides(value)  # the same 'name=port,...' syntax
+        except ConfigError as error:
+            raise ConfigError(str(error).replace(PINS_VARIABLE, TEST_PORTS_VARIABLE)) from None
+        _parsed[:] = [(value, {service: port for (service, _), (port, _) in ports.items()})]
+    from ._names import normalize_name  # noqa: PLC0415
+
+    return _parsed[0][1].get(normalize_name(name))
+
+
+def lookup(pm: "PortMap", name: str, env: str | None) -> int:
+    """pm's port for name in env; the test's when env is None and a test handed one out."""
+    port = test_port(name) if env is None else None
+    return pm.port_for(name, env) if port is None else port
+
+
+def encode(ports: "dict[str, int]") -> str:
+    """$STABLEPORT_TEST_PORTS for ports: 'billing=23717,cache=21234'."""
+    return ",".join(f"{name}={port}" for name, port in sorted(ports.items()))
