@@ -124,6 +124,8 @@ Every error is a `StableportError` and also the builtin it resembles, so
 
 ::: stableport.AlgorithmVersionError
 
+::: stableport.InstanceError
+
 ::: stableport.HashFunctionError
 
 ## Constants

@@ -187,8 +187,8 @@ def test_reload_picks_up_an_edited_file(tmp_path: Path) -> None:
         (
             'servics = ["a"]\n',
             "unknown key 'servics' in the top level; did you mean 'services'? (allowed: "
-            "algorithm, default_exclusions, env, envs, exclude, namespace, pins, range, services, "
-            "strict)",
+            "algorithm, default_exclusions, env, envs, exclude, instances, namespace, pins, range, "
+            "services, strict)",
         ),
         (
             'services = "billing"\n',

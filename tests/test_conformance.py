@@ -94,7 +94,7 @@ def test_the_schemas_reject_what_a_second_implementation_would_misread() -> None
     good = {"id": "x", "map": {}, "lookups": [["a", None, 20000]]}
     assert maps.is_valid({"algorithm": 1, "description": "", "cases": [good]})
     # A map key no implementation knows would be ignored silently: rejected.
-    unknown = good | {"map": {"instance": 1}}
+    unknown = good | {"map": {"lanes": 1}}
     assert not maps.is_valid({"algorithm": 1, "description": "", "cases": [unknown]})
     both = good | {"error": "InvalidNameError"}
     assert not maps.is_valid({"algorithm": 1, "description": "", "cases": [both]})

@@ -17,7 +17,7 @@ import pytest
 
 import stableport
 from _stableport_pytest import Reporter
-from stableport import _leases
+from stableport import _leases, _testports
 from stableport._fixture import StableportFixture, capacity_problem, lease_family, overlay_envs
 from stableport._hashing import key_bytes, probe_sequence
 from stableport._leases import Locks, lease_directory, lease_slot
@@ -1159,3 +1159,22 @@ def test_a_worker_beyond_the_range_s_capacity_fails_in_process_too(
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["stableport: -n 5: range 20000-20040 holds the 4 declared *"])
+
+
+def test_a_forked_child_reads_the_variable_not_its_copy_of_the_fixture(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STABLEPORT_TEST_PORTS", "billing=30001")
+    asked: list[str] = []
+
+    def fixture(name: str) -> int:
+        asked.append(name)
+        return 30002
+
+    # As a child forked from the session's process sees it: another pid.
+    monkeypatch.setattr(_testports, "SESSION", [(os.getpid() + 1, fixture)])
+    assert stableport.port_for("billing") == 30001
+    monkeypatch.setattr(_testports, "SESSION", [(os.getpid(), fixture)])
+    stableport.reload()
+    assert stableport.port_for("billing") == 30002
+    assert asked == ["billing"]

@@ -26,11 +26,15 @@ pytest_plugins = ["pytester"]
 SERVICES = ("billing", "auth", "search", "db")
 XDIST_VARIABLES = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT")
 
-# The project under test: dev and test share a host, so both are declared.
+# The project under test: dev and test share a host, so both are declared. Its
+# own range, away from the default one where other suites on this host serve:
+# with leases, a lease one of whose ports something listens on is passed over,
+# which would move these tests' exact leases.
 PROJECT = """
 services = ["billing", "auth", "search", "db"]
 envs = ["dev", "test"]
 env = "dev"
+range = [15000, 19999]
 """
 
 # Every test records the ports the fixture gives it, one file per test, so the

@@ -29,9 +29,13 @@ def build_map(spec: dict[str, Any], case_id: str = "vector") -> PortMap:
     An optional "overlay" (a list of environments) builds the map's overlay(envs);
     "overlays" (a list of such lists) overlays one after the other, and
     "before" lists lookups asked of the map before each overlay is added.
+    An optional "instance" is the instance (never a configuration key: a
+    checkout's identity is not committed).
     """
-    table = {key: value for key, value in spec.items() if key not in HISTORY_KEYS}
-    pm = PortMap(**settings(table, case_id, "its map"))
+    table = {key: value for key, value in spec.items() if key not in (*HISTORY_KEYS, "instance")}
+    arguments = settings(table, case_id, "its map")
+    arguments["instance"] = spec.get("instance", 0)
+    pm = PortMap(**arguments)
     # Each overlay in turn, once the map so far has answered "before" (issue 18:
     # a history that must change nothing).
     overlays = spec.get("overlays", [spec["overlay"]] if "overlay" in spec else [])

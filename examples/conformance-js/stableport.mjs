@@ -149,6 +149,13 @@ class PortMap {
       enc('stableport\0v1\0'),
       spec.namespace == null ? Buffer.alloc(0) : enc(`${normalizeName(spec.namespace)}\0`),
     ]);
+    // Instances (section 4, "Instances"): room for N, and which one this map is.
+    this.instances = spec.instances ?? 0;
+    this.instance = spec.instance ?? 0;
+    for (const count of [this.instances, this.instance]) {
+      if (!Number.isInteger(count) || count < 0 || count > 1000) fail('InstanceError', `${count}`);
+    }
+    if (this.instance > this.instances) fail('InstanceError', 'instance beyond instances');
     this.envs = this.names(spec.envs ?? []);
     this.services = new Set(this.names(spec.services ?? []));
     for (const key of this.pins.keys()) this.services.add(key.split('\0')[0]);
@@ -159,8 +166,27 @@ class PortMap {
     if (free === 0) fail('PortRangeError', 'the exclusions leave no port');
     this.base = this.resolve(this.envs, new Map());
     this.home = this.envs.length ? this.base : this.resolve([this.env], new Map());
+    // The lanes e#j of every home environment in every instance, in one matching above
+    // the home; every overlay and layer of a map with instances goes above them.
+    const homeEnvs = this.envs.length ? this.envs : [this.env];
+    const lanes = [];
+    for (const env of homeEnvs) {
+      for (let number = 1; number <= this.instances; number++) lanes.push(this.lane(env, number));
+    }
+    this.homeEnvs = homeEnvs;
+    this.lanes = this.instances ? this.resolve(lanes, this.home) : null;
     this.overlayEnvs = [];
     this.layers = new Map();
+  }
+
+  // The environment of env's lane in instance number: e, NUL, the number in decimal.
+  lane(env, number) {
+    return `${env}\0${number}`;
+  }
+
+  // The environment this map's lookups in env are keyed and held under.
+  own(env) {
+    return this.instance ? this.lane(env, this.instance) : env;
   }
 
   names(list) {
@@ -178,11 +204,12 @@ class PortMap {
     const own = this.envs.length ? this.envs : [this.env];
     if (envs.some((env) => own.includes(env))) fail('InvalidNameError', 'already the map\'s');
     this.overlayEnvs = envs;
-    this.overlayTable = this.resolve(envs, this.home);
+    this.overlayTable = this.resolve(envs.map((env) => this.own(env)), this.lanes ?? this.home);
   }
 
   pin(service, env) {
-    return this.pins.get(`${service}\0${env}`) ?? this.pins.get(service);
+    const named = env.split('\0')[0]; // a lane keeps its environment's pins
+    return this.pins.get(`${service}\0${named}`) ?? this.pins.get(service);
   }
 
   key(service, env) {
@@ -244,9 +271,13 @@ class PortMap {
   }
 
   table(env) {
-    if (this.envs.includes(env)) return this.base;
+    if (this.instance && this.homeEnvs.includes(env)) return this.lanes;
+    if (!this.instance && !this.envs.length && env === this.env) return this.home;
+    if (!this.instance && this.envs.includes(env)) return this.base;
     if (this.overlayEnvs.includes(env)) return this.overlayTable;
-    if (!this.layers.has(env)) this.layers.set(env, this.resolve([env], this.base));
+    if (!this.layers.has(env)) {
+      this.layers.set(env, this.resolve([this.own(env)], this.lanes ?? this.base));
+    }
     return this.layers.get(env);
   }
 
@@ -257,11 +288,11 @@ class PortMap {
     const pinned = this.pin(service, env);
     if (pinned !== undefined) return pinned;
     const table = this.table(env);
-    const port = table.get(`${service}\0${env}`);
+    const port = table.get(`${service}\0${this.own(env)}`);
     if (port !== undefined) return port;
     // Undeclared: the first port neither unavailable nor held in the table.
     const held = new Set(table.values());
-    for (const [candidate] of this.probes(this.key(service, env))) {
+    for (const [candidate] of this.probes(this.key(service, this.own(env)))) {
       if (!this.unavailable.has(candidate) && !held.has(candidate)) return candidate;
     }
     return fail('RangeExhaustedError', 'no port for an undeclared service');
@@ -270,7 +301,7 @@ class PortMap {
 
 const MAP_KEYS = new Set([
   'services', 'envs', 'env', 'namespace', 'range', 'exclude', 'pins', 'default_exclusions',
-  'strict', 'algorithm', 'overlay', 'overlays', 'before',
+  'strict', 'algorithm', 'overlay', 'overlays', 'before', 'instances', 'instance',
 ]);
 
 function buildMap(spec) {

@@ -16,11 +16,11 @@ if TYPE_CHECKING:
 
 
 # Options of the NAME form that take a value, so their value is not the NAME.
-_VALUED_OPTIONS = ("--env", "--namespace", "--config")
+_VALUED_OPTIONS = ("--env", "--namespace", "--config", "--instance")
 
 # Options a command takes after its name (with their metavar); before it, they
 # would belong to the NAME form.
-_COMMAND_OPTIONS = {"--env": "ENV", "--namespace": "NS"}
+_COMMAND_OPTIONS = {"--env": "ENV", "--namespace": "NS", "--instance": "N"}
 
 
 def main(argv: "Sequence[str] | None" = None) -> int:
@@ -127,8 +127,8 @@ def _run(words: list[str]) -> "tuple[int, str | bytes]":
     # The common shapes skip argparse, whose import alone costs more than the answer.
     simple = _parse_simple(words)
     if simple is not None:
-        name, env, namespace_name = simple
-        return 0, _port_line(name, env, None, namespace_name)
+        name, env, namespace_name, instance = simple
+        return 0, _port_line(name, env, None, namespace_name, instance)
     command = _command_of(words)
     argv: list[str] = []
     if command == "run":  # what follows -- is the command's, never run's options
@@ -160,24 +160,28 @@ def _run(words: list[str]) -> "tuple[int, str | bytes]":
     if command is None:
         if args.name is None:
             parser.error("the following arguments are required: NAME")
-        return 0, _port_line(args.name, args.env, args.config, args.namespace)
+        return 0, _port_line(args.name, args.env, args.config, args.namespace, args.instance)
     from ._commands import run  # noqa: PLC0415 - commands import json, socket, TOML
 
     return run(args)
 
 
 def _port_line(
-    name: str, env: str | None, config: str | None = None, namespace: str | None = None
+    name: str,
+    env: str | None,
+    config: str | None = None,
+    namespace: str | None = None,
+    instance: str | None = None,
 ) -> str:
     # Deferred: keeps `--help` and `--version` free of the configuration loader.
     from ._config import load_with_origin  # noqa: PLC0415
     from ._testports import lookup  # noqa: PLC0415
 
     env = env_option(env)
-    pm, origin = load_with_origin(config, namespace)
+    pm, origin = load_with_origin(config, namespace, instance=instance)
     # Started by a test (a pytest session's stableport fixture): its port, for
-    # the project's own configuration and namespace.
-    own = config is None and namespace is None
+    # the project's own configuration, namespace and instance.
+    own = config is None and namespace is None and instance is None
     port = lookup(pm, name, env) if own else pm.port_for(name, env)
     from ._hints import tell  # noqa: PLC0415 - after the lookup, like the loader above
 
@@ -196,13 +200,13 @@ def _discard_stdout() -> None:
         pass  # not a real file (an in-process capture): nothing will flush it
 
 
-def _parse_simple(args: list[str]) -> tuple[str, str | None, str | None] | None:
-    """NAME or -- NAME, then at most one each of --env and --namespace (X or =X).
+def _parse_simple(args: list[str]) -> tuple[str, str | None, str | None, str | None] | None:
+    """NAME or -- NAME, then at most one each of --env, --namespace and --instance (X or =X).
 
-    Returns (name, env, namespace); None for anything else, which argparse reads.
+    Returns (name, env, namespace, instance); None for anything else, which argparse reads.
     """
     if len(args) == 2 and args[0] == "--":
-        return args[1], None, None
+        return args[1], None, None, None
     if not args or args[0].startswith("-") or args[0] in COMMANDS:
         return None
     values: dict[str, str] = {}
@@ -217,7 +221,7 @@ def _parse_simple(args: list[str]) -> tuple[str, str | None, str | None] | None:
             value = rest[1]
         values[option] = value
         rest = rest[1 if equals else 2 :]
-    return args[0], values.get("--env"), values.get("--namespace")
+    return args[0], values.get("--env"), values.get("--namespace"), values.get("--instance")
 
 
 def _split_at_dashes(args: list[str]) -> tuple[list[str], list[str]]:

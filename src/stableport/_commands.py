@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from ._config import Origin
     from ._explain import Explanation
+    from ._instances import NewInstance
     from ._live import PortStatus
     from ._portmap import PortMap
 
@@ -36,14 +37,28 @@ def run(args: "argparse.Namespace") -> "Result":
     """
     if args.command == "init":
         return _init(args)
+    if args.command == "instance" and args.action == "new":
+        from ._instances import new_instance  # noqa: PLC0415 - runs git: only here
+
+        return _new_instance(args, new_instance(args.config))
     if getattr(args, "env", None) is not None:
         args.env = env_option(args.env)
-    # check takes no --namespace: it checks the map as configured.
-    pm, origin = load_with_origin(args.config, getattr(args, "namespace", None))
+    # check takes no --namespace nor --instance: it checks the map as configured.
+    pm, origin = load_with_origin(
+        args.config,
+        getattr(args, "namespace", None),
+        instance=getattr(args, "instance", None),
+    )
     if args.command != "check":  # check grades the configuration itself
         for line in lookup_notes(pm, origin, None, getattr(args, "env", None)):
             say(line)
-    commands = {"list": _list, "explain": _explain, "check": _check, "export": _export}
+    commands = {
+        "list": _list,
+        "explain": _explain,
+        "check": _check,
+        "export": _export,
+        "instance": _show_instance,
+    }
     return commands[args.command](args, pm, origin)
 
 
@@ -55,16 +70,42 @@ def _list(args: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Resul
     overridden = _overridden(origin)
     entries = [_entry(pm.explain(service, env), overridden) for service, env in pairs]
     if args.json:
-        return 0, _json({"config": origin.path, "namespace": pm.namespace, "entries": entries})
+        return 0, _json({**_identity(pm, origin), "entries": entries})
     if not entries:
         say(f"stableport: no services declared in {_config_name(origin)}")
         return 0, ""
-    return 0, f"config: {_config_name(origin)}\n" + _listing(pm, entries)
+    return 0, f"config: {_config_name(origin)}\n" + _listing(pm, entries, origin)
 
 
-def _listing(pm: "PortMap", entries: "list[dict[str, object]]") -> str:
-    """list's human output: the namespace, if any, then the table of entries."""
+def _identity(pm: "PortMap", origin: "Origin") -> dict[str, object]:
+    """Which map a --json document is about: its file, namespace and instance."""
+    return {
+        "config": origin.path,
+        "namespace": pm.namespace,
+        "instance": pm.instance,
+        "instances": pm.instances,
+        "instance_from": origin.instance_source,
+    }
+
+
+def _instance_line(pm: "PortMap", origin: "Origin | None") -> str:
+    """The instance line of list and explain: which instance, and who said so."""
+    if not pm.instance:
+        return ""
+    source = (
+        ""
+        if origin is None or origin.instance_source is None
+        else (f" (from {origin.instance_source})")
+    )
+    return f"instance: {pm.instance} of {pm.instances}{source}\n"
+
+
+def _listing(
+    pm: "PortMap", entries: "list[dict[str, object]]", origin: "Origin | None" = None
+) -> str:
+    """list's human output: the namespace and instance, if any, then the table of entries."""
     head = "" if pm.namespace is None else f"namespace: {pm.namespace}\n"
+    head += _instance_line(pm, origin)
     rows = [("SERVICE", "ENV", "PORT", "HOW")]
     rows.extend(
         (str(entry["service"]), str(entry["env"]), str(entry["port"]), _how_text(entry))
@@ -156,15 +197,17 @@ def _explain(args: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Re
     declared = story.service in pm.services
     if args.json:
         document = {
-            "config": origin.path,
-            "namespace": pm.namespace,
+            **_identity(pm, origin),
             "declared": declared,
             **_entry(story, _overridden(origin)),
             "key": None if story.key is None else story.key.decode(),
             "probes": [probe._asdict() for probe in story.probes],
         }
         return 0, _json(document)
-    lines = [f"config: {_config_name(origin)}", str(story)]
+    lines = [f"config: {_config_name(origin)}"]
+    if pm.instance:
+        lines.append(_instance_line(pm, origin).rstrip("\n"))
+    lines.append(str(story))
     if story.pin is not None and story.pin in _overridden(origin):
         lines.append("  (the pin comes from STABLEPORT_PINS, not the file)")
     if not declared:
@@ -191,8 +234,7 @@ def _check(args: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Resu
     if args.json:
         return code, _json(
             {
-                "config": origin.path,
-                "namespace": pm.namespace,
+                **_identity(pm, origin),
                 "ok": problems == 0,
                 "findings": [finding._asdict() for finding in findings],
                 "live": None if live is None else [_live_entry(*item) for item in live],
@@ -237,7 +279,37 @@ def _export(args: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Res
     named = variables(ports, args.prefix)
     if not named:  # `export > .env` must not write an empty file and succeed
         raise ConfigError(f"nothing to export: no services declared in {_config_name(origin)}")
-    return 0, render(named, args.format, pm.namespace)
+    return 0, render(named, args.format, pm.namespace, pm.instance)
+
+
+def _show_instance(args: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
+    """stableport instance: this checkout's instance, and its ports in its default env."""
+    entries = [_entry(pm.explain(service), _overridden(origin)) for service in pm.services]
+    if args.json:
+        return 0, _json({**_identity(pm, origin), "entries": entries})
+    if pm.instance:
+        head = ""
+    elif pm.instances:
+        head = (
+            f"instance: none (the plain map; room for {pm.instances}: "
+            f"stableport instance new gives this checkout one)\n"
+        )
+    else:
+        head = "instance: none (the plain map; the configuration declares no instances)\n"
+    return 0, f"config: {_config_name(origin)}\n{head}" + _listing(pm, entries, origin)
+
+
+def _new_instance(args: "argparse.Namespace", made: "NewInstance") -> "Result":
+    """stableport instance new: what was written, then the instance's ports."""
+    pm, origin = made.map, made.origin
+    entries = [_entry(pm.explain(service), _overridden(origin)) for service in pm.services]
+    if args.json:
+        document = {**_identity(pm, origin), "kept": made.kept, "entries": entries}
+        return 0, _json(document)
+    verb = "kept" if made.kept else "wrote"
+    head = f"instance {pm.instance} of {pm.instances}: {verb} {made.path}\n"
+    head += "".join(f"({note})\n" for note in made.notes)
+    return 0, f"{head}\nconfig: {_config_name(origin)}\n" + _listing(pm, entries, origin)
 
 
 def _overridden(origin: "Origin") -> set[str]:

@@ -20,6 +20,7 @@ from ._files import (
     named_by_variable,
     parse,
     path_argument,
+    read_bytes,
     stableport_table,
     working_directory,
 )
@@ -32,7 +33,7 @@ from ._pins import (
     pin_table,
     portmap_pins,
 )
-from ._portmap import PortMap, check_algorithm, loaded_from
+from ._portmap import MAX_INSTANCES, PortMap, check_algorithm, loaded_from
 from ._ports import check_exclusions, check_range
 
 TYPE_CHECKING = False
@@ -55,6 +56,8 @@ if TYPE_CHECKING:
         strict: bool
         default_exclusions: bool
         algorithm: int
+        instances: int
+        instance: int
 
 else:
 
@@ -64,6 +67,10 @@ else:
 
 ENV_VARIABLE = "STABLEPORT_ENV"
 NAMESPACE_VARIABLE = "STABLEPORT_NAMESPACE"
+INSTANCE_VARIABLE = "STABLEPORT_INSTANCE"
+# The checkout's own identity, beside its configuration: written by
+# `stableport instance new`, kept out of git by .git/info/exclude, never committed.
+INSTANCE_FILE_NAME = ".stableport-instance"
 
 
 # A value of another TOML type than the key takes: reported with the key's
@@ -91,6 +98,11 @@ def _algorithm(value: object, _key: str) -> object:
         return _WRONG_SHAPE
     check_algorithm(value)
     return value
+
+
+def _instances(value: object, _key: str) -> object:
+    """An integer: PortMap checks its bounds, after the names before it (spec section 7)."""
+    return value if type(value) is int else _WRONG_SHAPE
 
 
 def _range(value: object, key: str) -> object:
@@ -133,6 +145,7 @@ KEYS: "dict[str, tuple[str, str, Callable[[object, str], object]]]" = {
     "pins": ("pins", "a table of service (or 'service@env') = port", _pins),
     "env": ("env", "an environment name (a string)", _string),
     "namespace": ("namespace", "a namespace name (a string)", _string),
+    "instances": ("instances", f"an integer from 0 to {MAX_INSTANCES}", _instances),
     "envs": ("envs", "an array of environment names", _strings),
     "services": ("services", "an array of service names", _strings),
 }
@@ -212,7 +225,14 @@ def load(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes] | None" = No
 class Origin:
     """Where a loaded map came from: its file, and what the environment overrode."""
 
-    __slots__ = ("env_override", "namespace_override", "path", "pin_overrides", "replaced_pins")
+    __slots__ = (
+        "env_override",
+        "instance_source",
+        "namespace_override",
+        "path",
+        "pin_overrides",
+        "replaced_pins",
+    )
 
     def __init__(self, path: str | None) -> None:
         self.path = path  # the configuration file, or None for the built-in defaults
@@ -220,6 +240,9 @@ class Origin:
         self.namespace_override: str | None = None  # $STABLEPORT_NAMESPACE, when set
         self.pin_overrides: dict[PinKey, int] = {}  # pins from $STABLEPORT_PINS
         self.replaced_pins: dict[PinKey, int] = {}  # the file's pins those replaced
+        # Where the instance came from: "--instance", the variable, or the identity
+        # file's path; None for the plain map.
+        self.instance_source: str | None = None
 
 
 def load_with_origin(
@@ -227,13 +250,17 @@ def load_with_origin(
     namespace: str | None = None,
     *,
     variables: bool = True,
+    instance: str | None = None,
     start: str | None = None,
 ) -> "tuple[PortMap, Origin]":
     """load(), and where the map came from (for the command line's list and check).
 
     namespace is the command line's --namespace: it wins over $STABLEPORT_NAMESPACE,
     which wins over the file's key, as --env and $STABLEPORT_ENV do for env.
-    variables=False reads the file alone: no $STABLEPORT_ENV, _NAMESPACE or _PINS.
+    instance is the command line's --instance: it wins over $STABLEPORT_INSTANCE,
+    which wins over the checkout's .stableport-instance file.
+    variables=False reads the file alone: no $STABLEPORT_ENV, _NAMESPACE, _PINS,
+    _INSTANCE nor identity file.
     start is where discovery begins instead of the working directory (the
     pytest fixture's: its session's root directory).
     """
@@ -251,6 +278,8 @@ def load_with_origin(
     label = "the built-in defaults" if found is None else shown(found)
     if variables:
         config, origin, label = overridden(config, at, label, os.environ, namespace)
+        # The instance reads its file too: config and origin are this call's own here.
+        apply_instance(config, origin, label, instance)
     else:
         origin = Origin(at)
         if namespace is not None:
@@ -308,6 +337,61 @@ def overridden(
         except StableportError as error:
             raise ConfigError(f"{label}: {error}") from error
     return config, origin, label
+
+
+def apply_instance(
+    config: "Settings", origin: Origin, label: str, option: str | None = None
+) -> None:
+    """Put the checkout's instance in config: --instance, else the variable, else its file.
+
+    Records where it came from in origin. An instance beyond the configuration's
+    instances is a ConfigError naming both.
+    """
+    value = option
+    source = "--instance"
+    if value is None and os.environ.get(INSTANCE_VARIABLE) is not None:
+        value, source = os.environ[INSTANCE_VARIABLE], INSTANCE_VARIABLE
+    if value is None and origin.path is not None:
+        path = instance_file(origin.path)
+        if os.path.lexists(path):
+            value, source = read_bytes(path).decode("utf-8", "replace"), shown(path)
+    if value is None:
+        return
+    number = parse_instance(value, source)
+    room = config.get("instances", 0)
+    if number > room:
+        raise ConfigError(
+            f"instance {number} (from {source}) is beyond instances = {room} in {label}; "
+            f"instances are 1 to {room} (0: the plain map). Raise instances, or run "
+            f"stableport instance new for a free one"
+            if room
+            else f"instance {number} (from {source}) needs room: {label} declares no "
+            f"instances; add instances = N (N >= {number}) to it, or remove {source}"
+        )
+    origin.instance_source = source
+    config["instance"] = number
+
+
+def instance_file(config_path: str) -> str:
+    """The identity file of the checkout whose configuration is config_path."""
+    return os.path.join(os.path.dirname(config_path), INSTANCE_FILE_NAME)
+
+
+def parse_instance(value: str, source: str) -> int:
+    """An instance identity as written: a decimal 0-MAX_INSTANCES, space around it allowed."""
+    text = value.strip()
+    # isdecimal accepts other scripts' digits; only ASCII ones spell an instance.
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_INSTANCES)) + 2:
+        raise ConfigError(
+            f"instance {excerpt(value)} (from {source}) is not a whole number; "
+            f"write one from 0 (the plain map) to {MAX_INSTANCES}"
+        )
+    number = int(text)
+    if number > MAX_INSTANCES:
+        raise ConfigError(
+            f"instance {number} (from {source}) is above {MAX_INSTANCES}, the most there are"
+        )
+    return number
 
 
 def read_settings(path: str, document: "dict[str, object] | None" = None) -> "Settings":

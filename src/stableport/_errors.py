@@ -138,6 +138,22 @@ class HashFunctionError(StableportError, RuntimeError):
     """
 
 
+class InstanceError(StableportError, ValueError):
+    """An instance identity is not one of the instances the map declares room for.
+
+    Also a ValueError. Instance 0 is the plain map; 1 up to ``instances`` are
+    the checkouts that run side by side.
+
+    Example:
+        >>> import stableport
+        >>> try:
+        ...     stableport.PortMap(["web"], instances=2, instance=3)
+        ... except ValueError as error:
+        ...     print(type(error).__name__)
+        InstanceError
+    """
+
+
 class ConfigError(StableportError, ValueError):
     """A configuration file or variable is missing, unreadable or invalid.
 

@@ -4,7 +4,7 @@ import json
 import re
 from typing import NamedTuple
 
-from ._config import NAMESPACE_VARIABLE
+from ._config import INSTANCE_VARIABLE, NAMESPACE_VARIABLE
 from ._errors import InvalidNameError
 
 FORMATS = ("env", "json", "shell")
@@ -91,15 +91,19 @@ def _variable_or_why(service: str, prefix: str) -> tuple[str | None, str]:
         return None, str(error).partition(";")[0]
 
 
-def render(named: "dict[str, int]", output_format: str, namespace: str | None = None) -> str:
+def render(
+    named: "dict[str, int]", output_format: str, namespace: str | None = None, instance: int = 0
+) -> str:
     """The variables as .env lines, a JSON object or shell export lines.
 
-    JSON also carries the map's namespace, as the variable that selects it, so a
-    reader knows which project the ports belong to; .env and shell lines do not,
-    since sourcing them would move every later lookup in that shell to it.
+    JSON also carries the map's namespace and instance, as the variables that
+    select them, so a reader knows whose ports they are; .env and shell lines do
+    not, since sourcing them would move every later lookup in that shell to it.
     """
     if output_format == "json":
-        carried = {} if namespace is None else {NAMESPACE_VARIABLE: namespace}
+        carried: dict[str, object] = {} if namespace is None else {NAMESPACE_VARIABLE: namespace}
+        if instance:
+            carried[INSTANCE_VARIABLE] = str(instance)
         return json.dumps({**carried, **named}, indent=2) + "\n"
     export = "export " if output_format == "shell" else ""
     return "".join(f"{export}{name}={port}\n" for name, port in named.items())

@@ -30,7 +30,7 @@ from ._files import CONFIG_VARIABLE
 from ._hashing import key_bytes, key_prefix, probe_sequence
 from ._live import port_status
 from ._names import MAX_NAME_LENGTH, normalize_name
-from ._portmap import blocked_ports
+from ._portmap import blocked_ports, held_ports
 from ._testports import TEST_PORTS_VARIABLE, encode
 
 TYPE_CHECKING = False
@@ -72,7 +72,8 @@ def overlay_envs(project: "PortMap", env: str) -> tuple[str, ...]:
     if not services:
         return ()
     low, high = project.port_range
-    taken = blocked_ports(project).union(project.assignments().values())
+    # Every instance's lanes too: a test run never takes an instance's port.
+    taken = blocked_ports(project).union(held_ports(project))
     free = high - low + 1 - sum(1 for port in taken if low <= port <= high)
     count = min(MAX_OVERLAY, free // (2 * services))
     return tuple(f"{env}-gw{index}" for index in range(count))
@@ -200,7 +201,7 @@ class StableportFixture:
             os.environ[CONFIG_VARIABLE] = str(self._project.config_path)
         self._exported = True
         self._publish()
-        _testports.SESSION[:] = [self._for_code]
+        _testports.SESSION[:] = [(os.getpid(), self._for_code)]
         reload()  # forget any answer given before (the project's own ports)
 
     def _for_code(self, name: str) -> int:
@@ -308,7 +309,7 @@ class StableportFixture:
         gave, and ports another live test run holds.
         """
         low, high = port_map.port_range
-        skip.update(blocked_ports(port_map), port_map.assignments().values(), self._given.values())
+        skip.update(blocked_ports(port_map), held_ports(port_map), self._given.values())
         key = key_bytes(name, self.env, key_prefix(port_map.namespace))
         for candidate in probe_sequence(key, low, high):
             if candidate in skip:

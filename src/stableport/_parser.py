@@ -27,6 +27,7 @@ COMMANDS = {
     "export": "ports as BILLING_PORT=20345 lines for .env, JSON or shell",
     "init": "start a configuration: append [tool.stableport] to pyproject.toml",
     "run": "start a command with PORT and every declared port set",
+    "instance": "this checkout's instance; new: give a worktree its own ports",
 }
 
 
@@ -72,7 +73,7 @@ def build(
     parser = OneLineErrors(
         prog="stableport",
         usage=(
-            "stableport NAME [--env ENV] [--namespace NS] [--config PATH]\n"
+            "stableport NAME [--env ENV] [--namespace NS] [--instance N] [--config PATH]\n"
             f"       stableport {{{','.join(name for name in COMMANDS if name != 'run')}}} "
             "[options]\n"
             "       stableport run NAME [--env ENV] [--namespace NS] -- COMMAND [ARG ...]\n"
@@ -97,6 +98,7 @@ def build(
         )
         parser.add_argument("--env", help=_ENV_HELP)
         parser.add_argument("--namespace", metavar="NS", help=_NAMESPACE_HELP)
+        parser.add_argument("--instance", metavar="N", help=_INSTANCE_HELP)
         parser.add_argument(
             "--completion",
             choices=("bash", "zsh", "fish", "services", "envs"),
@@ -122,6 +124,10 @@ def command_options(command: str | None) -> "list[tuple[str, argparse.Action]]":
 
 
 _ENV_HELP = "the environment (default: $STABLEPORT_ENV, else the config's env, else 'default')"
+_INSTANCE_HELP = (
+    "the instance (checkout) whose ports to give, 0 for the plain map (default: "
+    "$STABLEPORT_INSTANCE, else the checkout's .stableport-instance, else 0)"
+)
 _NAMESPACE_HELP = (
     "the namespace keys are hashed in (default: $STABLEPORT_NAMESPACE, else the config's "
     "namespace, else none)"
@@ -172,6 +178,7 @@ def _add_commands(commands: "argparse._SubParsersAction[Parser]") -> "dict[str, 
     scope = listing.add_mutually_exclusive_group()
     scope.add_argument("--env", help=_ENV_HELP)
     listing.add_argument("--namespace", metavar="NS", help=_NAMESPACE_HELP)
+    listing.add_argument("--instance", metavar="N", help=_INSTANCE_HELP)
     scope.add_argument(
         "--all-envs",
         action="store_true",
@@ -186,6 +193,7 @@ def _add_commands(commands: "argparse._SubParsersAction[Parser]") -> "dict[str, 
     explain.add_argument("name", metavar="NAME", help="the service name")
     explain.add_argument("--env", help=_ENV_HELP)
     explain.add_argument("--namespace", metavar="NS", help=_NAMESPACE_HELP)
+    explain.add_argument("--instance", metavar="N", help=_INSTANCE_HELP)
 
     check = add(
         "check",
@@ -207,6 +215,7 @@ def _add_commands(commands: "argparse._SubParsersAction[Parser]") -> "dict[str, 
     )
     export.add_argument("--env", help=_ENV_HELP)
     export.add_argument("--namespace", metavar="NS", help=_NAMESPACE_HELP)
+    export.add_argument("--instance", metavar="N", help=_INSTANCE_HELP)
     export.add_argument(
         "--format",
         choices=FORMATS,
@@ -247,14 +256,33 @@ def _add_commands(commands: "argparse._SubParsersAction[Parser]") -> "dict[str, 
         "so signals and the exit status are its own. A command not found exits 127.",
         json=False,
     )
-    run.usage = "stableport run NAME [--env ENV] [--namespace NS] [--prefix P] -- COMMAND [ARG ...]"
+    run.usage = (
+        "stableport run NAME [--env ENV] [--namespace NS] [--instance N] [--prefix P] "
+        "-- COMMAND [ARG ...]"
+    )
     run.add_argument("name", metavar="NAME", help="the service whose port is PORT")
     run.add_argument("--env", help=_ENV_HELP)
     run.add_argument("--namespace", metavar="NS", help=_NAMESPACE_HELP)
+    run.add_argument("--instance", metavar="N", help=_INSTANCE_HELP)
     run.add_argument(
         "--prefix", metavar="P", default="", help="put before every X_PORT variable, as in export"
     )
+    instance = add(
+        "instance",
+        "this checkout's instance, or a new one",
+        "A checkout that is an instance of its project (a git worktree beside the main "
+        "one) gets its own port for every declared service, apart from every other "
+        "instance's and the plain map's. show (the default): this checkout's instance "
+        "and its ports. new: give this checkout the lowest instance no other worktree "
+        "of the repository has, in a .stableport-instance file beside the configuration "
+        "that git ignores (through .git/info/exclude), and print its ports; a checkout "
+        "that has an instance of its own keeps it.",
+    )
+    instance.add_argument(
+        "action", nargs="?", choices=("show", "new"), default="show", help="show or new"
+    )
     return {
+        "instance": instance,
         "list": listing,
         "explain": explain,
         "check": check,

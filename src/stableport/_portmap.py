@@ -3,6 +3,7 @@
 from ._defaults import ALGORITHM_VERSION, DEFAULT_ENV, DEFAULT_EXCLUSIONS, DEFAULT_RANGE
 from ._errors import (
     AlgorithmVersionError,
+    InstanceError,
     InvalidNameError,
     InvalidTypeError,
     PortRangeError,
@@ -41,6 +42,14 @@ if TYPE_CHECKING:
 # that generate names, while any real project stays entirely cached.
 _LOOKUP_CACHE_SIZE = 4096
 
+# The most instances a map may declare room for: far more checkouts than anyone
+# runs side by side, and few enough that the lanes stay cheap to list.
+MAX_INSTANCES = 1000
+
+# Joins an environment and an instance into the environment of a lane (see
+# _lane_env). NUL is in no valid name, so a lane's key never equals a name's.
+_LANE = "\x00"
+
 
 class PortMap:
     """Declared services and environments, each (service, env) given a distinct port.
@@ -73,6 +82,12 @@ class PortMap:
             (browser-blocked ports, ports of widely deployed software) does not
             apply.
         algorithm: The algorithm version; this release implements 1 only.
+        instances: Room for this many instances (checkouts side by side), each
+            with its own ports in every declared environment, apart from each
+            other's and from the plain map's. 0: none; the plain map does not
+            move either way.
+        instance: Which instance this map is, 1 to instances; 0 is the plain
+            map.
 
     Raises:
         InvalidTypeError: An argument has the wrong type.
@@ -85,6 +100,7 @@ class PortMap:
         PinConflictError: Two services are pinned to one port, or a pin lies
             outside 1-65535.
         AlgorithmVersionError: algorithm is not 1.
+        InstanceError: instances or instance is out of bounds.
 
     Example:
         >>> from stableport import PortMap
@@ -112,6 +128,9 @@ class PortMap:
         "_env",
         "_exclude",
         "_holders",
+        "_instance",
+        "_instances",
+        "_lane_envs",
         "_lookups",
         "_namespace",
         "_overlay",
@@ -138,6 +157,8 @@ class PortMap:
         strict: bool = False,
         default_exclusions: bool = True,
         algorithm: int = ALGORITHM_VERSION,
+        instances: int = 0,
+        instance: int = 0,
     ) -> None:
         check_algorithm(algorithm)
         verify_hash()  # before any port is computed with a hash that may differ
@@ -153,6 +174,18 @@ class PortMap:
         )
         # Computed once: every key of this map starts with it (see key_prefix).
         self._prefix = key_prefix(self._namespace)
+        self._instances = check_count(instances, "instances", MAX_INSTANCES)
+        self._instance = check_count(instance, "instance", MAX_INSTANCES)
+        if self._instance > self._instances:
+            room = (
+                "it declares no instances"
+                if not self._instances
+                else f"instances are 1 to {self._instances}"
+            )
+            raise InstanceError(
+                f"instance {self._instance} is beyond this map's instances = {self._instances} "
+                f"({room}; 0 is the plain map); raise instances or pick an instance within it"
+            )
         # No declared environments and an empty list mean the same: each env on its own.
         self._declared_envs = (
             None if envs is None else _normalize_all(envs, "environment name", "envs") or None
@@ -169,6 +202,10 @@ class PortMap:
         self._base = self._resolved((self._declared_envs or frozenset(), False))
         # Resolve the home now, so an over-full map fails at once.
         self._home()
+        if self._instances:
+            # Only counted now: the matching of every lane waits for a lookup that
+            # needs it, so a plain checkout never pays for its siblings' ports.
+            self._check_room(self._lane_claimants(), self._home(), "instances")
 
     def _derive(self) -> None:
         """Start every derived table and cache empty: a state no earlier call shaped.
@@ -188,6 +225,7 @@ class PortMap:
         # service costs no more per service than explaining one.
         self._skipped_at: dict[int, tuple[Verdict, str]] | None = None
         self._holders: dict[TableKey, dict[int, tuple[str, str]]] = {}
+        self._lane_envs: frozenset[str] | None = None  # every instance's lanes, on first use
 
     # -- public API ---------------------------------------------------------
 
@@ -204,7 +242,17 @@ class PortMap:
     @property
     def overlay_envs(self) -> tuple[str, ...]:
         """Environments resolved together above the declared ones (see overlay()), sorted."""
-        return tuple(sorted(self._overlay))
+        return tuple(sorted(env.partition(_LANE)[0] for env in self._overlay))
+
+    @property
+    def instances(self) -> int:
+        """How many instances (checkouts side by side) the map holds apart; 0: none."""
+        return self._instances
+
+    @property
+    def instance(self) -> int:
+        """Which instance this map is, 1 to instances; 0 is the plain map."""
+        return self._instance
 
     @property
     def env(self) -> str:
@@ -315,6 +363,14 @@ class PortMap:
             billing dev 8001
             billing test 8001
         """
+        if self._instances:
+            # The tables below hold every lane too: ask for this map's own pairs.
+            envs = (self._declared_envs or frozenset((self._env,))).union(self.overlay_envs)
+            return {
+                (service, env): self._port(service, env)
+                for service in sorted(self._services)
+                for env in sorted(envs)
+            }
         table = self._resolved((self._overlay, True)) if self._overlay else self._home()
         return {pair: table[pair] for pair in sorted(table)}
 
@@ -366,13 +422,20 @@ class PortMap:
         # from nothing this map was asked. Only the base and the home (resolved
         # when this map was built, from its definition alone, never changed)
         # carry over, so that overlaying a large map does not match it again.
+        if self._instance:  # an instance's overlay is its own, in its lanes
+            overlay = frozenset(self._lane_env(env) for env in overlay)
         copy: PortMap = PortMap.__new__(PortMap)  # a PortMap: its own slots, set here
         for slot in _DEFINITION:
             setattr(copy, slot, getattr(self, slot))
         copy._overlay = overlay
         copy._derive()
         copy._base = self._base
-        for key in {self._base_key(), self._home_key()}:
+        # The lanes too, when resolved: like the base and the home, the
+        # definition alone defines them.
+        keys = {self._base_key(), self._home_key()}
+        if self._instances and self._lanes_key() in self._tables:
+            keys.add(self._lanes_key())
+        for key in keys:
             copy._tables[key] = self._tables[key]
             copy._trails[key] = self._trails[key]
         copy.assignments()  # resolve now, so an over-full overlay fails at once
@@ -421,6 +484,9 @@ class PortMap:
         if declared and pin_key in self._pins:
             pin = format_pin_key(pin_key)
             return Explanation(service, environment, port, "pinned", pin, None, ())
+        shown_env = environment
+        if self._instance:  # hashed, matched and held in its lane
+            environment = self._lane_env(environment)
         table_key = self._table_key(environment)
         holders = self._holders.get(table_key)
         if holders is None:
@@ -445,7 +511,7 @@ class PortMap:
             verdict, reason = self._skip_reason(candidate, rank, holders, rivals, trails)
             probes.append(Probe(rank, candidate, verdict, reason))
         how: How = "hashed" if len(probes) == 1 else "probed"
-        return Explanation(service, environment, port, how, None, key, tuple(probes))
+        return Explanation(service, shown_env, port, how, None, key, tuple(probes))
 
     def exclusions_in_force(self) -> tuple[tuple[int, int, str], ...]:
         """Every exclusion in force as (low, high, reason): the defaults, then the map's own.
@@ -489,6 +555,10 @@ class PortMap:
             parts.append("strict=True")
         if not self._default_exclusions:
             parts.append("default_exclusions=False")
+        if self._instances:
+            parts.append(f"instances={self._instances}")
+        if self._instance:
+            parts.append(f"instance={self._instance}")
         overlay = f".overlay({list(self.overlay_envs)!r})" if self._overlay else ""
         return f"PortMap({', '.join(parts)}){overlay}"
 
@@ -514,6 +584,8 @@ class PortMap:
             self._strict,
             self._default_exclusions,
             self._overlay,
+            self._instances,
+            self._instance,
         )
 
     def _normalize_lookup(self, name: object, env: object) -> tuple[str, str]:
@@ -542,6 +614,8 @@ class PortMap:
         pin = self._pin(service, env)
         if pin is not None:
             return pin
+        if self._instance:
+            env = self._lane_env(env)
         table_key = self._table_key(env)
         table = self._base if table_key[0] is self._declared_envs else self._resolved(table_key)
         port = table.get((service, env))
@@ -555,6 +629,10 @@ class PortMap:
             return self._declared_envs, False
         if env in self._overlay:
             return self._overlay, True
+        if self._instance and env.partition(_LANE)[0] in (
+            self._declared_envs or frozenset((self._env,))
+        ):
+            return self._lanes_key()
         return frozenset((env,)), False
 
     def _base_key(self) -> "TableKey":
@@ -567,6 +645,27 @@ class PortMap:
     def _home(self) -> "Assignments":
         return self._resolved(self._home_key())
 
+    def _lanes_key(self) -> "TableKey":
+        """The lane of every home environment in every instance, one matching above the home."""
+        if self._lane_envs is None:
+            home = self._declared_envs or frozenset((self._env,))
+            self._lane_envs = frozenset(
+                f"{env}{_LANE}{number}" for env in home for number in range(1, self._instances + 1)
+            )
+        return self._lane_envs, True
+
+    def _lane_env(self, env: str) -> str:
+        """The environment of env's lane in this map's instance."""
+        return f"{env}{_LANE}{self._instance}"
+
+    def _lane_claimants(self) -> int:
+        """How many (service, env, instance) the lanes give a port by matching."""
+        home = self._declared_envs or frozenset((self._env,))
+        pairs = sum(
+            1 for env in home for service in self._services if self._pin(service, env) is None
+        )
+        return pairs * self._instances
+
     def _resolved(self, key: "TableKey") -> "Assignments":
         """The table key defines, resolved on first use."""
         table = self._tables.get(key)
@@ -574,6 +673,10 @@ class PortMap:
             envs, above_home = key
             if key == self._base_key():
                 below: Assignments = {}
+            elif self._instances and key not in (self._home_key(), self._lanes_key()):
+                # Every lane above the home, and everything else above every lane:
+                # no test run nor undeclared environment lands on an instance's port.
+                below = self._resolved(self._lanes_key())
             else:
                 below = self._home() if above_home else self._base
             table, self._trails[key] = self._resolve(envs, below)
@@ -585,25 +688,40 @@ class PortMap:
         table: Assignments = dict(below)
         claimants: dict[bytes, tuple[str, str]] = {}
         for env in envs:
+            pinned_in = env.partition(_LANE)[0]  # a lane keeps its environment's pins
             for service in self._services:
-                pin = self._pin(service, env)
+                pin = self._pin(service, pinned_in)
                 if pin is None:
                     claimants[key_bytes(service, env, self._prefix)] = (service, env)
                 else:
                     table[service, env] = pin
-        taken = self._blocked.union(below.values())
+        taken = self._check_room(len(claimants), below)
         low, high = self._range
-        free = high - low + 1 - sum(1 for port in taken if low <= port <= high)
-        if len(claimants) > free:
-            raise RangeExhaustedError(
-                f"{len(claimants)} (service, env) pairs need a port but range "
-                f"{low}-{high} has only {free} free after exclusions, pins and "
-                f"ports already assigned; widen the port range or declare fewer services"
-            )
         trails: dict[bytes, list[int]] = {}
         ports = deferred_acceptance(claimants, low, high, taken, trails)
         table.update((claimants[key], port) for port, key in ports.items())
         return table, {claimants[key]: trail for key, trail in trails.items()}
+
+    def _check_room(self, claimants: int, below: "Assignments", what: str = "") -> frozenset[int]:
+        """The ports claimants may not take; RangeExhaustedError if too few are left."""
+        taken = self._blocked.union(below.values())
+        low, high = self._range
+        free = high - low + 1 - sum(1 for port in taken if low <= port <= high)
+        if claimants > free:
+            if what == "instances":
+                per = claimants // self._instances
+                raise RangeExhaustedError(
+                    f"instances = {self._instances} of {per} (service, env) pairs need "
+                    f"{claimants} ports but range {low}-{high} has only {free} free after "
+                    f"exclusions, pins and the plain map's ports; declare at most "
+                    f"{free // per} instances or widen the port range"
+                )
+            raise RangeExhaustedError(
+                f"{claimants} (service, env) pairs need a port but range "
+                f"{low}-{high} has only {free} free after exclusions, pins and "
+                f"ports already assigned; widen the port range or declare fewer services"
+            )
+        return taken
 
     def _undeclared_port(self, service: str, env: str, table: "Assignments") -> int:
         taken = self._blocked.union(table.values())
@@ -671,15 +789,17 @@ class PortMap:
         # Not pinned nor excluded: held by exactly one pair (the lookup's own port
         # ended the probes before this one).
         service, env = holders[port]
+        name, _, number = env.partition(_LANE)
+        holder = f"{service}@{name}" + (f" of instance {number}" if number else "")
         if env not in rivals:
-            return "held", f"held by {service}@{env} (assigned before this lookup)"
+            return "held", f"held by {holder} (assigned before this lookup)"
         # The holder reached the port it holds after the ports it passed over.
         holder_rank = len(trails.get((service, env), ()))
         if holder_rank == rank:
             why = f"its probe {holder_rank} too, and its key sorts first"
         else:
             why = f"its probe {holder_rank}, earlier than this probe {rank}"
-        return "held", f"held by {service}@{env} ({why})"
+        return "held", f"held by {holder} ({why})"
 
 
 # What a map is, as opposed to what it derived from it: overlay() copies these
@@ -691,6 +811,8 @@ _DEFINITION = (
     "_default_exclusions",
     "_env",
     "_exclude",
+    "_instance",
+    "_instances",
     "_namespace",
     "_pins",
     "_prefix",
@@ -724,6 +846,15 @@ def cacheable(name: object, env: object) -> bool:
     return type(name) is str and (env is None or type(env) is str)
 
 
+def check_count(value: object, what: str, most: int) -> int:
+    """value, an int from 0 to most: InvalidTypeError, else InstanceError if not."""
+    if type(value) is not int:  # not a bool, nor a float that equals an integer
+        raise InvalidTypeError(f"{what} must be an integer, not {excerpt(value)}")
+    if not 0 <= value <= most:
+        raise InstanceError(f"{what} {value} is outside 0-{most}")
+    return value
+
+
 def _check_bool(value: object, what: str) -> bool:
     if not isinstance(value, bool):
         raise InvalidTypeError(f"{what} must be True or False, not {excerpt(value)}")
@@ -743,6 +874,18 @@ def check_algorithm(value: object) -> None:
 def blocked_ports(pm: PortMap) -> frozenset[int]:
     """The ports of pm's range it never hands out by hashing: exclusions in force and pins."""
     return pm._blocked  # noqa: SLF001 - the package's one copy of the exclusion loop
+
+
+def held_ports(pm: PortMap) -> frozenset[int]:
+    """Every port pm hands a declared pair: its home's, its overlay's, every instance's lanes'."""
+    # The fixture sizes and skips with it; an overlay's table holds all below it.
+    if pm._overlay:  # noqa: SLF001
+        top = pm._resolved((pm._overlay, True))  # noqa: SLF001
+    elif pm._instances:  # noqa: SLF001
+        top = pm._resolved(pm._lanes_key())  # noqa: SLF001
+    else:
+        top = pm._home()  # noqa: SLF001
+    return frozenset(top.values())
 
 
 def loaded_from(pm: PortMap, path: str | None) -> PortMap:

@@ -6,7 +6,7 @@ import re
 import sys
 
 from ._common import env_option, say
-from ._config import ENV_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
+from ._config import ENV_VARIABLE, INSTANCE_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
 from ._errors import InvalidNameError, StableportError, excerpt
 from ._export import nameable
 from ._files import CONFIG_VARIABLE
@@ -48,10 +48,12 @@ _IGNORED_BY_PYTHON = ("SIGPIPE", "SIGXFSZ")
 def run(args: "argparse.Namespace") -> int:
     """Run args.argv with PORT and every declared service's variable set."""
     args.env = env_option(args.env)  # as every command: errors say (from --env)
-    pm, origin = load_with_origin(args.config, args.namespace)
+    # A caller that builds its own arguments (a test) may leave --instance out.
+    instance = getattr(args, "instance", None)
+    pm, origin = load_with_origin(args.config, args.namespace, instance=instance)
     # Started by a test (a pytest session's stableport fixture): the test's
-    # ports, unless another configuration or namespace is asked for.
-    own = args.config is None and args.namespace is None
+    # ports, unless another configuration, namespace or instance is asked for.
+    own = args.config is None and args.namespace is None and instance is None
 
     def port_of(service: str) -> int:
         return lookup(pm, service, args.env) if own else pm.port_for(service, args.env)
@@ -77,6 +79,7 @@ def run(args: "argparse.Namespace") -> int:
         CONFIG_VARIABLE: None if args.config is None else origin.path,
         ENV_VARIABLE: args.env,
         NAMESPACE_VARIABLE: args.namespace,
+        INSTANCE_VARIABLE: None if instance is None else str(pm.instance),
     }
     environment = dict(os.environ)
     environment.update({key: value for key, value in chosen.items() if value is not None})

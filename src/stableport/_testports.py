@@ -20,17 +20,19 @@ if TYPE_CHECKING:
 
 TEST_PORTS_VARIABLE = "STABLEPORT_TEST_PORTS"
 
-# The fixture's lookup while its session runs in this process (set and cleared
-# by the fixture); empty otherwise.
-SESSION: "list[Callable[[str], int]]" = []
+# The fixture's lookup while its session runs in this process, with that
+# process's id (set and cleared by the fixture); empty otherwise. A child forked
+# from it (multiprocessing) holds a copy of the fixture that no longer shares
+# its state: it reads the variable, as any other child does.
+SESSION: "list[tuple[int, Callable[[str], int]]]" = []
 # $STABLEPORT_TEST_PORTS as last parsed: (its value, its ports).
 _parsed: list[tuple[str, dict[str, int]]] = []
 
 
 def test_port(name: str) -> int | None:
     """The test's port for name (an environment-free lookup), or None outside a test's reach."""
-    if SESSION:
-        return SESSION[0](name)
+    if SESSION and SESSION[0][0] == os.getpid():
+        return SESSION[0][1](name)
     value = os.environ.get(TEST_PORTS_VARIABLE)
     if not value:
         return None

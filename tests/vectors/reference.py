@@ -61,8 +61,10 @@ def build_map(spec: dict[str, Any]) -> PortMap:
     Then each overlay of "overlays" (or the one "overlay") is added in turn,
     after the map so far has been asked the lookups of "before".
     """
-    table = {key: value for key, value in spec.items() if key not in HISTORY_KEYS}
-    pm = PortMap(**settings(table, "vector", "its map"))
+    table = {key: value for key, value in spec.items() if key not in (*HISTORY_KEYS, "instance")}
+    arguments = settings(table, "vector", "its map")
+    arguments["instance"] = spec.get("instance", 0)  # a checkout's identity: no config key
+    pm = PortMap(**arguments)
     overlays = spec.get("overlays", [spec["overlay"]] if "overlay" in spec else [])
     for envs in overlays:
         for service, env in spec.get("before", ()):
