@@ -471,3 +471,18 @@ def test_instances_in_a_file_in_process(tmp_path: Path, value: str, message: str
     (tmp_path / "stableport.toml").write_text(f"instances = {value}\n")
     with pytest.raises(ConfigError, match=message):
         stableport.load(tmp_path / "stableport.toml")
+
+
+def test_a_fifo_in_a_siblings_place_is_passed_over_never_read(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os  # noqa: PLC0415
+
+    first, second = worktree(repo, "a"), worktree(repo, "b")
+    os.mkfifo(first / ".stableport-instance")  # reading it would wait for a writer forever
+    code, out, _ = in_process(second, monkeypatch, capsys, "instance", "new")
+    assert code == 0
+    assert out.startswith("instance 1 of 3: wrote")
+    # A write cut short (SIGKILL) leaves a temporary file: git ignores that too.
+    (second / ".stableport-instance.123.tmp").write_text("1\n")
+    assert git("status", "--porcelain", cwd=second) == ""

@@ -24,6 +24,7 @@ from ._config import (
     parse_instance,
 )
 from ._errors import ConfigError, StableportError, shown
+from ._files import read_bytes
 from ._portmap import PortMap
 
 if sys.platform != "win32":
@@ -146,11 +147,13 @@ def _sibling_instances(directory: str, top: str, relative: str) -> dict[int, str
 
 def _own_instance(path: str) -> int | None:
     """The instance a checkout's file names; None if it has none or it cannot be read."""
+    if not os.path.lexists(path):
+        return None
     try:
-        with Path(path).open("rb") as file:
-            text = file.read(64).decode("ascii")
+        # The loader's reader: a FIFO or a device in its place is refused, never read.
+        text = read_bytes(path).decode("ascii")
         return parse_instance(text, shown(path))
-    except (OSError, UnicodeDecodeError, StableportError):
+    except (UnicodeDecodeError, StableportError):
         return None  # a sibling's broken file is its own error, when it loads
 
 
@@ -194,7 +197,8 @@ def _ignore(directory: str, path: str) -> str | None:
         Path(exclude).parent.mkdir(parents=True, exist_ok=True)
         with Path(exclude).open("a", encoding="utf-8") as file:
             file.write("\n# stableport: each checkout's own instance, never committed\n")
-            file.write(f"{INSTANCE_FILE_NAME}\n")
+            # The * takes in the temporary file of a write cut short (SIGKILL).
+            file.write(f"{INSTANCE_FILE_NAME}*\n")
     except OSError as error:
         raise ConfigError(
             f"instance new: wrote {shown(path)} but cannot add it to {shown(exclude)} "
