@@ -20,8 +20,6 @@ import threading
 
 import pytest
 
-from _stableport_pytest import MAX_LEASES, Reporter  # loaded already: it imports this module
-
 from . import _leases, _testports
 from ._api import reload
 from ._config import ENV_VARIABLE, load_with_origin
@@ -45,6 +43,9 @@ if TYPE_CHECKING:
 # apart from other processes by the port locks. Keeps the overlay cheap: 64
 # environments per declared service.
 MAX_OVERLAY = 64
+# Leases 1, 2, ... use the environments ENV-gw0, ENV-gw1, ...; the highest
+# lease bounds how long ENV may be (checked once, before any worker starts).
+MAX_LEASES = 256
 # What a session that uses the fixture sets for the processes it starts.
 EXPORTED = (ENV_VARIABLE, CONFIG_VARIABLE, TEST_PORTS_VARIABLE)
 LONGEST_SUFFIX = f"-gw{MAX_LEASES - 2}"
@@ -134,7 +135,10 @@ class StableportFixture:
 
     @classmethod
     def start(cls, config: pytest.Config, settings: "Settings") -> "StableportFixture":
-        """This session's fixture: take a lease (when on), released when the session ends."""
+        """This session's fixture: take a lease (when on), released when the session ends.
+
+        The plugin registers what reports the lease in pytest's summary.
+        """
         preferred = _preferred_lease(settings.worker)
         leasing = config.getoption("stableport_leases")
         if leasing is None:
@@ -169,9 +173,6 @@ class StableportFixture:
         fixture.env = lease_env(settings.env, number)
         fixture._alone = number == preferred
         fixture._export(config)
-        reporter = Reporter()  # the controller's is in another process
-        reporter.fixture = fixture
-        config.pluginmanager.register(reporter, "stableport-reporter")
         return fixture
 
     def _export(self, config: pytest.Config) -> None:
