@@ -25,10 +25,9 @@ from ._api import reload
 from ._config import ENV_VARIABLE, load_with_origin
 from ._errors import StableportError
 from ._files import CONFIG_VARIABLE
-from ._hashing import key_bytes, key_prefix, probe_sequence
 from ._live import port_status
 from ._names import MAX_NAME_LENGTH, normalize_name
-from ._portmap import blocked_ports, held_ports
+from ._portmap import open_ports, undeclared_ports
 from ._testports import TEST_PORTS_VARIABLE, encode
 
 TYPE_CHECKING = False
@@ -72,11 +71,7 @@ def overlay_envs(project: "PortMap", env: str) -> tuple[str, ...]:
     services = len(project.services)
     if not services:
         return ()
-    low, high = project.port_range
-    # Every instance's lanes too: a test run never takes an instance's port.
-    taken = blocked_ports(project).union(held_ports(project))
-    free = high - low + 1 - sum(1 for port in taken if low <= port <= high)
-    count = min(MAX_OVERLAY, free // (2 * services))
+    count = min(MAX_OVERLAY, open_ports(project) // (2 * services))
     return tuple(f"{env}-gw{index}" for index in range(count))
 
 
@@ -310,9 +305,8 @@ class StableportFixture:
         gave, and ports another live test run holds.
         """
         low, high = port_map.port_range
-        skip.update(blocked_ports(port_map), held_ports(port_map), self._given.values())
-        key = key_bytes(name, self.env, key_prefix(port_map.namespace))
-        for candidate in probe_sequence(key, low, high):
+        skip.update(self._given.values())
+        for candidate in undeclared_ports(port_map, name, self.env):
             if candidate in skip:
                 continue
             if self._locks is None or self._claim(candidate):
