@@ -36,9 +36,6 @@ if TYPE_CHECKING:
 DEFAULT_TEST_ENV = "test"
 WORKER_VARIABLE = "PYTEST_XDIST_WORKER"
 COUNT_VARIABLE = "PYTEST_XDIST_WORKER_COUNT"
-# Leases 1, 2, ... use the environments ENV-lease1, ENV-lease2, ...; the highest
-# lease bounds how long ENV may be (checked once, before any worker starts).
-MAX_LEASES = 256
 
 
 class Settings:
@@ -183,4 +180,7 @@ def stableport(pytestconfig: pytest.Config) -> "StableportFixture":
         from stableport._fixture import StableportFixture  # noqa: PLC0415 - first use only
 
         settings.fixture = StableportFixture.start(pytestconfig, settings)
+        reporter = Reporter()  # the controller's is in another process
+        reporter.fixture = settings.fixture
+        pytestconfig.pluginmanager.register(reporter, "stableport-reporter")
     return settings.fixture

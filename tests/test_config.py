@@ -9,7 +9,7 @@ import pytest
 
 import stableport
 from stableport import ConfigError, PortMap
-from stableport._config import MAX_CONFIG_BYTES
+from stableport._files import MAX_CONFIG_BYTES
 
 from .util import clean_environment, imported_by, run
 
@@ -590,7 +590,7 @@ def test_the_cli_gives_one_line_and_exit_2(tmp_path: Path, args: list[str], mess
 def test_a_candidate_that_cannot_be_looked_at_stops_discovery(tmp_path: Path) -> None:
     # os.path.lexists said False for a name too long: the candidate was passed
     # over and an outer project's ports were used.
-    from stableport._config import candidate_exists, discover  # noqa: PLC0415
+    from stableport._files import candidate_exists, discover  # noqa: PLC0415
 
     (tmp_path / "stableport.toml").write_text('namespace = "outer"\n')
     long_name = tmp_path / ("x" * 300)

@@ -17,7 +17,7 @@ import pytest
 
 import stableport
 from stableport._cli import main
-from stableport._config import MAX_CONFIG_BYTES
+from stableport._files import MAX_CONFIG_BYTES
 from stableport._init import init as init_here
 
 from .util import SCRIPT, clean_environment, run

@@ -21,7 +21,12 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from urllib.request import urlopen
 
+import pytest
+
 from .util import SCRIPT, clean_environment
+
+# Real processes: left out of the quick inner loop, pytest -m "not slow".
+pytestmark = pytest.mark.slow
 
 SERVICES = ("web", "api", "db")
 DEADLINE = 120.0

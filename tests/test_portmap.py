@@ -8,6 +8,7 @@ import pytest
 
 import stableport
 from stableport import PortMap
+from stableport._portmap import open_ports, undeclared_ports
 
 SERVICES = ["billing", "auth", "search"]
 
@@ -512,3 +513,21 @@ def test_resolution_leaves_the_garbage_collector_as_it_found_it(
         assert gc.isenabled() is (switch is gc.enable)
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_an_undeclared_names_ports_start_at_its_port_and_pass_what_the_map_hands_out() -> None:
+    # What the pytest fixture asks the map when a live test run holds a name's port.
+    pm = PortMap(
+        ["a", "b"],
+        port_range=(20000, 20009),
+        exclude=[20005],
+        pins={"p": 20003},
+        default_exclusions=False,
+    )
+    handed = {*pm.assignments().values(), 20003, 20005}
+    ports = list(undeclared_ports(pm, "x", "default"))
+    assert ports[0] == pm.port_for("x")
+    assert set(ports) == set(range(20000, 20010)) - handed  # the walk reaches every open port
+    assert open_ports(pm) == 10 - len(handed)
+    worker = pm.overlay(["w0"])
+    assert next(undeclared_ports(worker, "x", "w0")) == worker.port_for("x", "w0")

@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Literal, NamedTuple
 
 from ._defaults import BROWSER_BLOCKED_PORTS, DEFAULT_ENV, DEFAULT_EXCLUSIONS
-from ._ports import format_pin_key
+from ._pins import format_pin_key
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -6,18 +6,12 @@ import unicodedata
 
 from ._check import PROBLEM, Finding, check_map
 from ._common import env_option, say
-from ._config import (
-    CONFIG_VARIABLE,
-    ENV_VARIABLE,
-    NAMESPACE_VARIABLE,
-    PINS_VARIABLE,
-    load_with_origin,
-    working_directory,
-)
+from ._config import ENV_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
 from ._errors import ConfigError, shown
 from ._export import render, variables
+from ._files import CONFIG_VARIABLE, working_directory
 from ._hints import enclosing_project, lookup_notes
-from ._ports import format_pin_key
+from ._pins import PINS_VARIABLE, format_pin_key
 
 # What init checks before writing but leaves out of the ports it prints.
 OVERRIDE_VARIABLES = (ENV_VARIABLE, NAMESPACE_VARIABLE, PINS_VARIABLE)
@@ -35,28 +29,28 @@ if TYPE_CHECKING:
     Result = tuple[int, str | bytes]  # the exit code, and what stdout gets
 
 
-def run(namespace: "argparse.Namespace") -> "Result":
-    """Run the command namespace names; return the exit code and what stdout gets.
+def run(args: "argparse.Namespace") -> "Result":
+    """Run the command named in args; return the exit code and what stdout gets.
 
     Nothing is written here: the caller writes the whole output at once, so a
     command that fails half way leaves stdout empty.
     """
-    if namespace.command == "init":
-        return _init(namespace)
-    if namespace.command == "instance" and namespace.action == "new":
+    if args.command == "init":
+        return _init(args)
+    if args.command == "instance" and args.action == "new":
         from ._instances import new_instance  # noqa: PLC0415 - runs git: only here
 
-        return _new_instance(namespace, new_instance(namespace.config))
-    if getattr(namespace, "env", None) is not None:
-        namespace.env = env_option(namespace.env)
+        return _new_instance(args, new_instance(args.config))
+    if getattr(args, "env", None) is not None:
+        args.env = env_option(args.env)
     # check takes no --namespace nor --instance: it checks the map as configured.
     pm, origin = load_with_origin(
-        namespace.config,
-        getattr(namespace, "namespace", None),
-        instance=getattr(namespace, "instance", None),
+        args.config,
+        getattr(args, "namespace", None),
+        instance=getattr(args, "instance", None),
     )
-    if namespace.command != "check":  # check grades the configuration itself
-        for line in lookup_notes(pm, origin, None, getattr(namespace, "env", None)):
+    if args.command != "check":  # check grades the configuration itself
+        for line in lookup_notes(pm, origin, None, getattr(args, "env", None)):
             say(line)
     commands = {
         "list": _list,
@@ -65,17 +59,17 @@ def run(namespace: "argparse.Namespace") -> "Result":
         "export": _export,
         "instance": _show_instance,
     }
-    return commands[namespace.command](namespace, pm, origin)
+    return commands[args.command](args, pm, origin)
 
 
-def _list(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
-    if namespace.all_envs:
+def _list(args: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
+    if args.all_envs:
         pairs = list(pm.assignments())
     else:
-        pairs = [(service, namespace.env) for service in pm.services]
+        pairs = [(service, args.env) for service in pm.services]
     overridden = _overridden(origin)
     entries = [_entry(pm.explain(service, env), overridden) for service, env in pairs]
-    if namespace.json:
+    if args.json:
         return 0, _json({**_identity(pm, origin), "entries": entries})
     if not entries:
         say(f"stableport: no services declared in {_config_name(origin)}")
@@ -120,16 +114,14 @@ def _listing(
     return head + _table(rows)
 
 
-def _init(namespace: "argparse.Namespace") -> "Result":
+def _init(args: "argparse.Namespace") -> "Result":
     """Write a first configuration, then show it and the ports it gives, as list would."""
     from pathlib import Path  # noqa: PLC0415 - init is rare; the other commands skip pathlib
 
     from ._init import init  # noqa: PLC0415
 
     # The loader's own helper: a deleted working directory is a one-line ConfigError.
-    written = init(
-        Path(working_directory()), namespace.services, namespace.config, namespace.namespace
-    )
+    written = init(Path(working_directory()), args.services, args.config, args.namespace)
     verb = "created" if written.created else "appended to"
     through = "" if written.link is None else f" (through the link {_path(written.link)})"
     head = (
@@ -200,10 +192,10 @@ def _how_text(entry: "dict[str, object]") -> str:
     return "hashed"
 
 
-def _explain(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
-    story = pm.explain(namespace.name, namespace.env)
+def _explain(args: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
+    story = pm.explain(args.name, args.env)
     declared = story.service in pm.services
-    if namespace.json:
+    if args.json:
         document = {
             **_identity(pm, origin),
             "declared": declared,
@@ -226,9 +218,9 @@ def _explain(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -
     return 0, "\n".join(lines) + "\n"
 
 
-def _check(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
+def _check(args: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
     findings = check_map(pm, origin)
-    live = _live_statuses(pm) if namespace.live else None
+    live = _live_statuses(pm) if args.live else None
     findings.extend(
         Finding(
             PROBLEM, f"{service}@{env} {status.port}", f"port {status.port} is {status.describe()}"
@@ -239,7 +231,7 @@ def _check(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> 
     findings.sort(key=lambda finding: finding.level != PROBLEM)  # stable: problems first
     problems = sum(finding.level == PROBLEM for finding in findings)
     code = 1 if problems else 0
-    if namespace.json:
+    if args.json:
         return code, _json(
             {
                 **_identity(pm, origin),
@@ -282,18 +274,18 @@ def _live_entry(pair: tuple[str, str], status: "PortStatus") -> dict[str, object
     }
 
 
-def _export(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
-    ports = {service: pm.port_for(service, namespace.env) for service in pm.services}
-    named = variables(ports, namespace.prefix)
+def _export(args: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
+    ports = {service: pm.port_for(service, args.env) for service in pm.services}
+    named = variables(ports, args.prefix)
     if not named:  # `export > .env` must not write an empty file and succeed
         raise ConfigError(f"nothing to export: no services declared in {_config_name(origin)}")
-    return 0, render(named, namespace.format, pm.namespace, pm.instance)
+    return 0, render(named, args.format, pm.namespace, pm.instance)
 
 
-def _show_instance(namespace: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
+def _show_instance(args: "argparse.Namespace", pm: "PortMap", origin: "Origin") -> "Result":
     """stableport instance: this checkout's instance, and its ports in its default env."""
     entries = [_entry(pm.explain(service), _overridden(origin)) for service in pm.services]
-    if namespace.json:
+    if args.json:
         return 0, _json({**_identity(pm, origin), "entries": entries})
     if pm.instance:
         head = ""
@@ -307,11 +299,11 @@ def _show_instance(namespace: "argparse.Namespace", pm: "PortMap", origin: "Orig
     return 0, f"config: {_config_name(origin)}\n{head}" + _listing(pm, entries, origin)
 
 
-def _new_instance(namespace: "argparse.Namespace", made: "NewInstance") -> "Result":
+def _new_instance(args: "argparse.Namespace", made: "NewInstance") -> "Result":
     """stableport instance new: what was written, then the instance's ports."""
     pm, origin = made.map, made.origin
     entries = [_entry(pm.explain(service), _overridden(origin)) for service in pm.services]
-    if namespace.json:
+    if args.json:
         document = {**_identity(pm, origin), "kept": made.kept, "entries": entries}
         return 0, _json(document)
     verb = "kept" if made.kept else "wrote"

@@ -1,7 +1,8 @@
-"""What every command shares, below all of them: stderr lines and --env's reading.
+"""What every command shares, below all of them: stderr lines, --env's reading, Exit.
 
-_cli dispatches to _commands and _run, and both need these: kept here, the
-command line has no import circle, and a command module imports without _cli.
+_cli dispatches to _commands and _run and builds its parser with _parser, and
+all of them need these: kept here, the command line has no import circle, and
+each of those modules imports without _cli.
 """
 
 import sys
@@ -21,3 +22,12 @@ def env_option(env: str | None) -> str | None:
     from ._names import normalize_name  # noqa: PLC0415 - loaded by then; kept off the top
 
     return None if env is None else normalize_name(env, "environment name", "--env")
+
+
+class Exit(Exception):  # noqa: N818 - an exit, not an error: like SystemExit
+    """A finished run: its exit status and what stdout gets, rendered but not yet written."""
+
+    def __init__(self, code: int, output: "str | bytes" = "") -> None:
+        super().__init__(code, output)
+        self.code = code
+        self.output = output

@@ -1,36 +1,47 @@
-"""Project configuration: find, parse and validate the declared port map."""
+"""Project configuration: what its keys mean, and what the STABLEPORT_* variables change.
+
+The schema (KEYS: each key, its PortMap argument and its check), load() and the
+overrides. Finding, reading and parsing the file is _files' job.
+"""
 
 import os
-import stat
-import sys
 
 from ._errors import (
     ConfigError,
-    InvalidTypeError,
     StableportError,
     excerpt,
     shown,
 )
-from ._names import normalize_name
-from ._portmap import MAX_INSTANCES, PortMap, check_algorithm, loaded_from
-from ._ports import (
-    MAX_PORT,
-    MIN_PORT,
-    check_exclusions,
-    check_pins,
-    check_range,
-    checked_pins,
-    format_pin_key,
+from ._files import (
+    CONFIG_VARIABLE,
+    MAX_CONFIG_BYTES,
+    absolute,
+    discover,
+    named_by_variable,
+    parse,
+    path_argument,
+    read_bytes,
+    stableport_table,
+    working_directory,
 )
+from ._names import normalize_name
+from ._pins import (
+    PINS_VARIABLE,
+    format_pin_key,
+    parse_pin_overrides,
+    pin_keys,
+    pin_table,
+    portmap_pins,
+)
+from ._portmap import MAX_INSTANCES, PortMap, check_algorithm, loaded_from
+from ._ports import check_exclusions, check_range
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Mapping
+    from collections.abc import Callable, Mapping
     from typing import TypedDict, cast
 
-    from ._ports import PinKey
-
-    PinTable = dict[PinKey, tuple[int, str]]  # each pin's port, and how its source names it
+    from ._pins import PinKey, PinTable
 
     class Settings(TypedDict, total=False):
         """PortMap's keyword arguments, as a configuration gives them."""
@@ -54,20 +65,13 @@ else:
         return value
 
 
-CONFIG_VARIABLE = "STABLEPORT_CONFIG"
 ENV_VARIABLE = "STABLEPORT_ENV"
 NAMESPACE_VARIABLE = "STABLEPORT_NAMESPACE"
-PINS_VARIABLE = "STABLEPORT_PINS"
 INSTANCE_VARIABLE = "STABLEPORT_INSTANCE"
 # The checkout's own identity, beside its configuration: written by
 # `stableport instance new`, kept out of git by .git/info/exclude, never committed.
 INSTANCE_FILE_NAME = ".stableport-instance"
-STANDALONE_NAME = "stableport.toml"
-PYPROJECT_NAME = "pyproject.toml"
 
-# Far above any real configuration (a few kilobytes), far below trouble: a
-# path to a huge or endless file fails at once instead of filling memory.
-MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
 # A value of another TOML type than the key takes: reported with the key's
 # expected shape, from KEYS.
@@ -176,39 +180,6 @@ def settings(table: "Mapping[str, object]", source: str, where: str) -> "Setting
     return cast("Settings", arguments)
 
 
-def pin_table(entries: "Iterable[tuple[str, object, str]]") -> "PinTable":
-    """(text, port, label) entries as pins by (service, env), each checked in turn as PortMap does.
-
-    text is 'service' or 'service@env' as written, label how a message names
-    the entry. File pins and STABLEPORT_PINS both come through here.
-    """
-
-    def keyed() -> "Iterator[tuple[PinKey, object, str]]":
-        # A generator: each entry's names are checked just before its port (spec section 7).
-        for text, port, label in entries:
-            service, at, env = text.partition("@")
-            key = (
-                normalize_name(service, "service name", label),
-                normalize_name(env, "environment name", label) if at else None,
-            )
-            yield key, port, label
-
-    return checked_pins(keyed())
-
-
-def portmap_pins(pins: "PinTable") -> "dict[str | tuple[str, str], int]":
-    """PortMap's pins argument from a pin table, checked with each pin named by its label."""
-    argument: dict[str | tuple[str, str], object] = {}
-    labels: dict[object, str] = {}
-    for (service, env), (port, label) in pins.items():
-        key = service if env is None else (service, env)
-        argument[key], labels[key] = port, label
-    checked = check_pins(argument, labels=labels)
-    return {
-        service if env is None else (service, env): port for (service, env), port in checked.items()
-    }
-
-
 def load(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes] | None" = None) -> PortMap:
     """The project's PortMap: from path, $STABLEPORT_CONFIG or discovery, plus overrides.
 
@@ -293,39 +264,48 @@ def load_with_origin(
     start is where discovery begins instead of the working directory (the
     pytest fixture's: its session's root directory).
     """
-    environ = os.environ
     found: str | None
     config: Settings
-    if path is None and environ.get(CONFIG_VARIABLE) is not None:
-        path = _named_by_variable(environ[CONFIG_VARIABLE])
+    if path is None and os.environ.get(CONFIG_VARIABLE) is not None:
+        path = named_by_variable(os.environ[CONFIG_VARIABLE])
     if path is not None:
-        found = _path_argument(path)
+        found = path_argument(path)
         config = read_settings(found)
     else:
         found, document = discover(working_directory() if start is None else start)
         config = {} if found is None else read_settings(found, document)
-    origin = Origin(None if found is None else _absolute(found))
+    at = None if found is None else absolute(found)
     label = "the built-in defaults" if found is None else shown(found)
     if variables:
-        label = apply_variables(config, origin, label, namespace)
+        config, origin, label = overridden(config, at, label, os.environ, namespace)
+        # The instance reads its file too: config and origin are this call's own here.
         apply_instance(config, origin, label, instance)
-    elif namespace is not None:
-        config["namespace"] = normalize_name(namespace, "namespace", "--namespace")
+    else:
+        origin = Origin(at)
+        if namespace is not None:
+            config["namespace"] = normalize_name(namespace, "namespace", "--namespace")
     try:
         return loaded_from(PortMap(**config), origin.path), origin
     except StableportError as error:
         raise ConfigError(f"{label}: {error}") from error
 
 
-def apply_variables(
-    config: "Settings", origin: Origin, label: str, namespace: str | None = None
-) -> str:
-    """Put $STABLEPORT_ENV, --namespace (else $STABLEPORT_NAMESPACE) and $STABLEPORT_PINS in config.
+def overridden(
+    config: "Settings",
+    path: str | None,
+    label: str,
+    environ: "Mapping[str, str]",
+    namespace: str | None = None,
+) -> "tuple[Settings, Origin, str]":
+    """config with $STABLEPORT_ENV, --namespace (else $STABLEPORT_NAMESPACE) and $STABLEPORT_PINS.
 
-    Records them in origin; returns label, the configuration's name in messages,
-    extended when the pins come from the variable too.
+    Reads environ and changes none of its arguments: returns new settings, the
+    Origin of the file at path recording what the variables set, and label, the
+    configuration's name in messages, extended when the pins come from the
+    variable too.
     """
-    environ = os.environ
+    config = cast("Settings", dict(config))
+    origin = Origin(path)
     if environ.get(ENV_VARIABLE) is not None:
         origin.env_override = environ[ENV_VARIABLE]
         try:
@@ -341,7 +321,8 @@ def apply_variables(
         )
     if environ.get(PINS_VARIABLE) is not None:
         overrides = parse_pin_overrides(environ[PINS_VARIABLE])
-        file_pins = check_pins(config.get("pins", {}))
+        # The file's pins were checked when it was read: only their keys change form.
+        file_pins = pin_keys(config.get("pins", {}))
         pins: PinTable = {
             key: (port, f"pins[{format_pin_key(key)!r}]") for key, port in file_pins.items()
         }
@@ -355,7 +336,7 @@ def apply_variables(
             config["pins"] = portmap_pins(pins)
         except StableportError as error:
             raise ConfigError(f"{label}: {error}") from error
-    return label
+    return config, origin, label
 
 
 def apply_instance(
@@ -413,128 +394,10 @@ def parse_instance(value: str, source: str) -> int:
     return number
 
 
-def discover(start: str) -> "tuple[str | None, dict[str, object] | None]":
-    """The first stableport.toml, or pyproject.toml with [tool.stableport], from start upward.
-
-    Returns the path and, for a pyproject.toml, its parsed document, so the file
-    is parsed once. A candidate that exists but is no readable file (a directory,
-    a FIFO, a dangling symbolic link) is an error, never passed over.
-    """
-    # os.path, not pathlib: pathlib imports re, which would double startup cost.
-    for directory in _upward(start):
-        standalone = os.path.join(directory, STANDALONE_NAME)
-        if candidate_exists(standalone):
-            return standalone, None
-        pyproject = os.path.join(directory, PYPROJECT_NAME)
-        if candidate_exists(pyproject):
-            document = _stableport_document(pyproject)
-            if document is not None:
-                return pyproject, document
-    return None, None
-
-
-def candidate_exists(path: str) -> bool:
-    """Whether path names something (a dangling link too); False only if nothing is there.
-
-    os.path.lexists says False for any error: a name too long for the system
-    (a path past PATH_MAX), a directory this user cannot search. Passing over
-    such a candidate would silently give an outer project's ports, so every
-    answer but "no such file" is an error naming the path.
-    """
-    try:
-        os.lstat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return False
-    except OSError as error:
-        raise ConfigError(
-            f"cannot look for {shown(path, quoted=True)}: {error.strerror or error}; "
-            f"a configuration there would be passed over, so none is used: "
-            f"name one with --config or {CONFIG_VARIABLE}"
-        ) from None
-    except ValueError as error:  # a NUL or an unencodable character in the path
-        raise ConfigError(
-            f"cannot look for {shown(path, quoted=True)}: not a valid path ({error})"
-        ) from None
-    return True
-
-
-def _upward(start: str) -> "Iterator[str]":
-    directory = os.path.abspath(start)
-    while True:
-        yield directory
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            return
-        directory = parent
-
-
 def read_settings(path: str, document: "dict[str, object] | None" = None) -> "Settings":
     """PortMap keyword arguments from a stableport.toml or a pyproject.toml's table."""
-    if document is None:
-        document = _parse(path)
-    if os.path.basename(path) == PYPROJECT_NAME:
-        tool = document.get("tool", {})
-        table = tool.get("stableport") if isinstance(tool, dict) else None
-        if table is None:
-            raise ConfigError(
-                f"{shown(path)}: no [tool.stableport] table; add one or name another file"
-            )
-        where = "[tool.stableport]"
-    else:
-        table, where = document, "the top level"
-    if not isinstance(table, dict):
-        raise ConfigError(f"{shown(path)}: {where} must be a table of stableport settings")
+    table, where = stableport_table(path, parse(path) if document is None else document)
     return settings(table, shown(path), where)
-
-
-def parse_pin_overrides(value: str) -> "dict[PinKey, tuple[int, str]]":
-    """Pins from STABLEPORT_PINS: 'billing=8001,auth@test=8002'."""
-    entries = []
-    for entry in value.split(","):
-        label = f"{PINS_VARIABLE} entry {excerpt(entry.strip())}"
-        key, equals, port = (part.strip() for part in entry.partition("="))
-        if not equals or not key or not port.isdigit() or not port.isascii():
-            raise ConfigError(
-                f"{label} is not 'service=port' or 'service@env=port'; separate entries with commas"
-            )
-        if len(port.lstrip("0")) > len(str(MAX_PORT)):
-            # No port is that long; int() of thousands of digits is slow, or an error.
-            raise ConfigError(f"{label} is outside the valid ports {MIN_PORT}-{MAX_PORT}")
-        entries.append((key, int(port), label))
-    try:
-        return pin_table(entries)
-    except StableportError as error:
-        raise ConfigError(str(error)) from error
-
-
-def _path_argument(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes]") -> str:
-    """A path given to load() or by a variable, as a str (bytes decoded as os does)."""
-    try:
-        return os.fsdecode(path)
-    except TypeError:
-        raise InvalidTypeError(
-            f"the configuration path must be a str, bytes or os.PathLike, "
-            f"not {type(path).__name__}: {excerpt(path)}"
-        ) from None
-
-
-def working_directory() -> str:
-    """The working directory; one that was deleted is a ConfigError, not a traceback."""
-    try:
-        return os.getcwd()
-    except OSError as error:
-        raise ConfigError(
-            f"cannot look for a configuration from the working directory: {error.strerror} "
-            f"(was it deleted?); change to an existing directory or name a file "
-            f"with {CONFIG_VARIABLE}"
-        ) from None
-
-
-def _absolute(path: str) -> str:
-    try:
-        return os.path.abspath(path)
-    except OSError:  # a relative path under a deleted working directory, already read
-        return path
 
 
 def _suggestion(key: str) -> str:
@@ -558,36 +421,6 @@ def _toml_repr(value: object) -> str:
     return f"{kind.get(type(value), type(value).__name__)} {excerpt(value)}"
 
 
-def _named_by_variable(value: str) -> str:
-    if not value or not os.path.lexists(value):
-        raise ConfigError(
-            f"{CONFIG_VARIABLE}={excerpt(value)} names no file; point it at a stableport.toml "
-            f"or a pyproject.toml with a [tool.stableport] table, or unset it"
-        )
-    return value
-
-
-def may_hold_table(data: bytes) -> bool:
-    """False only if no TOML parser could find a [tool.stableport] table in data.
-
-    A quick byte check before parsing: most pyproject.toml files never mention
-    stableport, and skipping them keeps the TOML parser out of the process. A key
-    spelled with an escape ("\\u0073tableport") holds no such bytes, so any
-    escape that can spell a letter makes the file worth parsing.
-    """
-    return b"stableport" in data or b"\\u" in data or b"\\U" in data or b"\\x" in data
-
-
-def _stableport_document(pyproject: str) -> "dict[str, object] | None":
-    """The parsed pyproject.toml if it has a [tool.stableport] table, else None."""
-    data = read_bytes(pyproject)
-    if not may_hold_table(data):
-        return None
-    document = _parse(pyproject, data)
-    tool = document.get("tool")
-    return document if isinstance(tool, dict) and "stableport" in tool else None
-
-
 def settings_of(path: str, data: bytes) -> "Settings":
     """What load would read from path if it held data: its size limit, TOML and keys.
 
@@ -598,95 +431,4 @@ def settings_of(path: str, data: bytes) -> "Settings":
             f"{shown(path)}: it would be {len(data):,} bytes, over {MAX_CONFIG_BYTES:,}, "
             f"the most stableport reads of a configuration file"
         )
-    return read_settings(path, _parse(path, data))
-
-
-def _parse(path: str, data: bytes | None = None) -> dict[str, object]:
-    if data is None:
-        data = read_bytes(path)
-    if data.startswith(b"\xef\xbb\xbf"):
-        # tomllib's own word for it is "Invalid statement (at line 1, column 1)".
-        raise ConfigError(
-            f"{shown(path)}: starts with a UTF-8 byte order mark (BOM), which TOML does not "
-            f"allow; save the file as UTF-8 without a BOM"
-        )
-    if sys.version_info >= (3, 11):
-        import tomllib  # noqa: PLC0415 - only for projects that have a config
-    else:  # pragma: no cover - exercised on Python 3.10 only
-        import tomli as tomllib  # noqa: PLC0415
-    try:
-        text = data.decode()
-        document: dict[str, object] = tomllib.loads(text)
-    except UnicodeDecodeError as error:
-        raise ConfigError(
-            f"{shown(path)}: not UTF-8 text ({error.reason} at byte {error.start})"
-        ) from None
-    except ValueError as error:  # TOMLDecodeError, or an integer too long to convert
-        raise ConfigError(f"{shown(path)}: invalid TOML: {error}") from None
-    except RecursionError:
-        # The parser recurses once per level of arrays and inline tables.
-        raise ConfigError(
-            f"{shown(path)}: arrays or inline tables are nested too deeply to parse"
-        ) from None
-    return document
-
-
-def read_bytes(path: str) -> bytes:
-    """The file's bytes: only a regular file, and at most MAX_CONFIG_BYTES of it."""
-    # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
-    try:
-        descriptor = os.open(path, flags)
-    except FileNotFoundError as error:
-        reason = error.strerror
-        if os.path.islink(path):  # found by name, yet no file: a link to nowhere
-            target = shown(os.readlink(path), quoted=True)
-            reason = f"it is a symbolic link to {target}, which does not exist"
-        raise ConfigError(f"cannot read {shown(path, quoted=True)}: {reason}") from None
-    except OSError as error:
-        raise ConfigError(
-            f"cannot read {shown(path, quoted=True)}: {error.strerror or error}"
-        ) from None
-    except ValueError as error:  # a NUL or an unencodable character in the path
-        raise ConfigError(
-            f"cannot read {shown(path, quoted=True)}: not a valid path ({error})"
-        ) from None
-    try:
-        return read_descriptor(descriptor, path)
-    finally:
-        os.close(descriptor)
-
-
-def read_descriptor(descriptor: int, path: str) -> bytes:
-    """The bytes of the regular file open on descriptor, from its start; path names it."""
-    try:
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            raise ConfigError(
-                f"cannot read {shown(path, quoted=True)}: it is {_file_kind(mode)}, "
-                f"not a regular file"
-            )
-        os.lseek(descriptor, 0, os.SEEK_SET)
-        with open(descriptor, "rb", closefd=False) as file:
-            data = file.read(MAX_CONFIG_BYTES + 1)
-    except OSError as error:
-        raise ConfigError(
-            f"cannot read {shown(path, quoted=True)}: {error.strerror or error}"
-        ) from None
-    if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigError(
-            f"cannot read {shown(path, quoted=True)}: it is larger than "
-            f"{MAX_CONFIG_BYTES:,} bytes, the most stableport reads of a configuration file"
-        )
-    return data
-
-
-def _file_kind(mode: int) -> str:
-    kinds = (
-        (stat.S_ISDIR, "a directory"),
-        (stat.S_ISFIFO, "a FIFO (named pipe)"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-    )
-    return next((kind for test, kind in kinds if test(mode)), "no regular file")
+    return read_settings(path, parse(path, data))

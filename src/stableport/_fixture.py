@@ -20,16 +20,14 @@ import threading
 
 import pytest
 
-from _stableport_pytest import MAX_LEASES, Reporter  # loaded already: it imports this module
-
 from . import _leases, _testports
 from ._api import reload
-from ._config import CONFIG_VARIABLE, ENV_VARIABLE, load_with_origin
+from ._config import ENV_VARIABLE, load_with_origin
 from ._errors import StableportError
-from ._hashing import key_bytes, key_prefix, probe_sequence
+from ._files import CONFIG_VARIABLE
 from ._live import port_status
 from ._names import MAX_NAME_LENGTH, normalize_name
-from ._portmap import blocked_ports, held_ports
+from ._portmap import open_ports, undeclared_ports
 from ._testports import TEST_PORTS_VARIABLE, encode
 
 TYPE_CHECKING = False
@@ -44,6 +42,9 @@ if TYPE_CHECKING:
 # apart from other processes by the port locks. Keeps the overlay cheap: 64
 # environments per declared service.
 MAX_OVERLAY = 64
+# Leases 1, 2, ... use the environments ENV-lease1, ENV-lease2, ...; the highest
+# lease bounds how long ENV may be (checked once, before any worker starts).
+MAX_LEASES = 256
 # What a session that uses the fixture sets for the processes it starts.
 EXPORTED = (ENV_VARIABLE, CONFIG_VARIABLE, TEST_PORTS_VARIABLE)
 LONGEST_SUFFIX = f"-lease{MAX_LEASES - 1}"
@@ -70,11 +71,7 @@ def overlay_envs(project: "PortMap", env: str) -> tuple[str, ...]:
     services = len(project.services)
     if not services:
         return ()
-    low, high = project.port_range
-    # Every instance's lanes too: a test run never takes an instance's port.
-    taken = blocked_ports(project).union(held_ports(project))
-    free = high - low + 1 - sum(1 for port in taken if low <= port <= high)
-    count = min(MAX_OVERLAY, free // (2 * services))
+    count = min(MAX_OVERLAY, open_ports(project) // (2 * services))
     return tuple(f"{env}-lease{index}" for index in range(1, count + 1))
 
 
@@ -133,7 +130,10 @@ class StableportFixture:
 
     @classmethod
     def start(cls, config: pytest.Config, settings: "Settings") -> "StableportFixture":
-        """This session's fixture: take a lease (when on), released when the session ends."""
+        """This session's fixture: take a lease (when on), released when the session ends.
+
+        The plugin registers what reports the lease in pytest's summary.
+        """
         preferred = _preferred_lease(settings.worker)
         leasing = config.getoption("stableport_leases")
         if leasing is None:
@@ -168,9 +168,6 @@ class StableportFixture:
         fixture.env = lease_env(settings.env, number)
         fixture._alone = number == preferred
         fixture._export(config)
-        reporter = Reporter()  # the controller's is in another process
-        reporter.fixture = fixture
-        config.pluginmanager.register(reporter, "stableport-reporter")
         return fixture
 
     def _export(self, config: pytest.Config) -> None:
@@ -308,9 +305,8 @@ class StableportFixture:
         gave, and ports another live test run holds.
         """
         low, high = port_map.port_range
-        skip.update(blocked_ports(port_map), held_ports(port_map), self._given.values())
-        key = key_bytes(name, self.env, key_prefix(port_map.namespace))
-        for candidate in probe_sequence(key, low, high):
+        skip.update(self._given.values())
+        for candidate in undeclared_ports(port_map, name, self.env):
             if candidate in skip:
                 continue
             if self._locks is None or self._claim(candidate):

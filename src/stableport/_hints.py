@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 def tell(pm: "PortMap", origin: "Origin", name: str | None, env: str | None) -> None:
     """Say on stderr what in a lookup of name in env looks like a mistake."""
     if origin.path is None and person_reads_stderr():
-        from ._config import working_directory  # noqa: PLC0415 - loaded by then
+        from ._files import working_directory  # noqa: PLC0415 - loaded by then
 
         say(no_config_note(working_directory()))
     for note in lookup_notes(pm, origin, name, env):

@@ -12,19 +12,17 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
-from ._config import (
+from ._config import overridden, settings_of
+from ._errors import ConfigError, InvalidNameError, StableportError, shown
+from ._files import (
     CONFIG_VARIABLE,
     PYPROJECT_NAME,
     STANDALONE_NAME,
-    Origin,
-    _named_by_variable,
-    _parse,
-    apply_variables,
     discover,
+    named_by_variable,
+    parse,
     read_descriptor,
-    settings_of,
 )
-from ._errors import ConfigError, InvalidNameError, StableportError, shown
 from ._names import normalize_name
 
 TYPE_CHECKING = False
@@ -98,7 +96,7 @@ def _init(
     replaced = _in_force(home) if discovered else None
     # Every later command applies the STABLEPORT_* variables: a bad one is refused
     # now, while nothing is written, rather than by the first command after.
-    apply_variables({}, Origin(None), shown(str(target)))
+    overridden({}, None, shown(str(target)), os.environ)
     config_variable = _config_variable(target)
     if in_pyproject and _exists(str(target)):
         link = target if target.is_symlink() else None
@@ -158,7 +156,7 @@ def _config_variable(target: Path) -> str | None:
     value = os.environ.get(CONFIG_VARIABLE)
     if value is None or (value and os.path.realpath(value) == os.path.realpath(target)):
         return None
-    _named_by_variable(value)
+    named_by_variable(value)
     return value
 
 
@@ -183,7 +181,7 @@ def _refuse_configured(home: Path, target: Path) -> "dict[str, object] | None":
     pyproject = home / PYPROJECT_NAME
     if not _exists(str(pyproject)):
         return None
-    document = _parse(str(pyproject))
+    document = parse(str(pyproject))
     _refuse_table(pyproject, document)
     return document
 
@@ -259,7 +257,7 @@ def _append(
     descriptor = _open_locked(target, label)
     try:
         data = read_descriptor(descriptor, label)
-        document = _parse(label, data)
+        document = parse(label, data)
         _refuse_table(target, document)
         name, source = _namespace(namespace, target.parent, document)
         table = _table(name, services, in_pyproject=True)

@@ -22,9 +22,9 @@ from ._config import (
     instance_file,
     load_with_origin,
     parse_instance,
-    read_bytes,
 )
 from ._errors import ConfigError, StableportError, shown
+from ._files import read_bytes
 from ._portmap import PortMap
 
 if sys.platform != "win32":

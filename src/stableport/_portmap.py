@@ -14,7 +14,8 @@ from ._errors import (
 from ._hashing import key_bytes, key_prefix, probe_sequence, verify_hash
 from ._matching import deferred_acceptance
 from ._names import normalize_name
-from ._ports import check_exclusions, check_pins, check_range, format_pin_key
+from ._pins import check_pins, format_pin_key
+from ._ports import check_exclusions, check_range
 
 # As in every module on the import path: names only the type checker needs are
 # imported under this flag (not typing.TYPE_CHECKING, which imports typing) and
@@ -22,11 +23,11 @@ from ._ports import check_exclusions, check_pins, check_range, format_pin_key
 # spare the quotes but imports __future__: about 160 µs per process, measured.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
     from pathlib import Path
 
     from ._explain import Explanation, How, Verdict
-    from ._ports import PinKey
+    from ._pins import PinKey
 
     Assignments = dict[tuple[str, str], int]
     Trails = dict[tuple[str, str], list[int]]
@@ -423,20 +424,20 @@ class PortMap:
         # carry over, so that overlaying a large map does not match it again.
         if self._instance:  # an instance's overlay is its own, in its lanes
             overlay = frozenset(self._lane_env(env) for env in overlay)
-        copy = PortMap.__new__(PortMap)
+        copy: PortMap = PortMap.__new__(PortMap)  # a PortMap: its own slots, set here
         for slot in _DEFINITION:
             setattr(copy, slot, getattr(self, slot))
-        copy._overlay = overlay  # noqa: SLF001 - a PortMap's own slots
-        copy._derive()  # noqa: SLF001
-        copy._base = self._base  # noqa: SLF001
+        copy._overlay = overlay
+        copy._derive()
+        copy._base = self._base
         # The lanes too, when resolved: like the base and the home, the
         # definition alone defines them.
         keys = {self._base_key(), self._home_key()}
         if self._instances and self._lanes_key() in self._tables:
             keys.add(self._lanes_key())
         for key in keys:
-            copy._tables[key] = self._tables[key]  # noqa: SLF001
-            copy._trails[key] = self._trails[key]  # noqa: SLF001
+            copy._tables[key] = self._tables[key]
+            copy._trails[key] = self._trails[key]
         copy.assignments()  # resolve now, so an over-full overlay fails at once
         return copy
 
@@ -738,18 +739,7 @@ class PortMap:
         return self._pins.get((service, None)) if pin is None else pin
 
     def _blocked_ports(self) -> frozenset[int]:
-        low, high = self._range
-        blocked: set[int] = set()
-        for first, last, _ in self.exclusions_in_force():
-            if first <= high and last >= low:  # most defaults lie outside any one range
-                blocked.update(range(max(first, low), min(last, high) + 1))
-        if len(blocked) > high - low:
-            raise PortRangeError(
-                f"port range {low}-{high} has no port left after exclusions; "
-                f"widen it or exclude less"
-            )
-        blocked.update(port for port in self._pins.values() if low <= port <= high)
-        return frozenset(blocked)
+        return unavailable_ports(self._range, self.exclusions_in_force(), self._pins.values())
 
     def _skip_reasons(self) -> "dict[int, tuple[Verdict, str]]":
         """Why each pinned or excluded port of the range is skipped; a pin before an exclusion."""
@@ -870,9 +860,50 @@ def check_algorithm(value: object) -> None:
         )
 
 
-def blocked_ports(pm: PortMap) -> frozenset[int]:
-    """The ports of pm's range it never hands out by hashing: exclusions in force and pins."""
-    return pm._blocked  # noqa: SLF001 - the package's one copy of the exclusion loop
+def unavailable_ports(
+    port_range: tuple[int, int],
+    exclusions: "Iterable[tuple[int, int, str]]",
+    pins: "Iterable[int]",
+) -> frozenset[int]:
+    """The ports of port_range no port is hashed to: excluded, or some pin's.
+
+    PortRangeError if the exclusions leave no port (pins do not count here).
+    """
+    low, high = port_range
+    blocked: set[int] = set()
+    for first, last, _ in exclusions:
+        if first <= high and last >= low:  # most defaults lie outside any one range
+            blocked.update(range(max(first, low), min(last, high) + 1))
+    if len(blocked) > high - low:
+        raise PortRangeError(
+            f"port range {low}-{high} has no port left after exclusions; widen it or exclude less"
+        )
+    blocked.update(port for port in pins if low <= port <= high)
+    return frozenset(blocked)
+
+
+def _handed_out(pm: PortMap) -> frozenset[int]:
+    """Every port of pm's range it never hashes an undeclared name to."""
+    unavailable = unavailable_ports(pm.port_range, pm.exclusions_in_force(), pm.pins.values())
+    return unavailable.union(held_ports(pm))  # every instance's lanes too
+
+
+def open_ports(pm: PortMap) -> int:
+    """How many ports of pm's range are left for claimants above its own assignments."""
+    low, high = pm.port_range
+    return high - low + 1 - sum(1 for port in _handed_out(pm) if low <= port <= high)
+
+
+def undeclared_ports(pm: PortMap, name: str, env: str) -> "Iterator[int]":
+    """name's probe order in env, as an undeclared name's, past every port pm hands out.
+
+    name is normalized. The first is pm.port_for(name, env) for an undeclared
+    name; the pytest fixture takes a later one when a live test run holds it.
+    """
+    taken = _handed_out(pm)
+    low, high = pm.port_range
+    key = key_bytes(name, env, key_prefix(pm.namespace))
+    return (port for port in probe_sequence(key, low, high) if port not in taken)
 
 
 def held_ports(pm: PortMap) -> frozenset[int]:

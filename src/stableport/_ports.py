@@ -1,13 +1,11 @@
-"""Validation of port numbers, ranges, exclusions and pins."""
+"""Validation of port numbers, ranges and exclusions (pins: _pins)."""
 
-from ._errors import InvalidNameError, InvalidTypeError, PinConflictError, PortRangeError, excerpt
-from ._names import normalize_name
+from ._errors import InvalidTypeError, PortRangeError, excerpt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
+    from collections.abc import Iterable
 
-    PinKey = tuple[str, str | None]
 
 MIN_PORT = 1
 MAX_PORT = 65535
@@ -66,81 +64,6 @@ def merge_intervals(intervals: "Iterable[tuple[int, int]]") -> tuple[tuple[int, 
         else:
             merged.append((low, high))
     return tuple(merged)
-
-
-def check_pins(
-    value: object, what: str = "pins", labels: "Mapping[object, str] | None" = None
-) -> "dict[PinKey, int]":
-    """Return pins keyed by (service, env or None); raise on a bad key, port or conflict.
-
-    labels names each key as its source wrote it (a file's 'auth@test'); by
-    default a key is named as Python spells it, pins[('auth', 'test')].
-    """
-    items = getattr(value, "items", None)
-    if items is None:
-        raise InvalidTypeError(
-            f"{what} must be a mapping of service (or (service, env)) to port; got {excerpt(value)}"
-        )
-
-    def keyed() -> "Iterator[tuple[PinKey, object, str]]":
-        # A generator: each key is normalized just before its port is checked.
-        for raw_key, raw_port in items():
-            label = labels[raw_key] if labels else f"{what}[{excerpt(raw_key)}]"
-            yield _pin_key(raw_key, label), raw_port, label
-
-    return {key: port for key, (port, _) in checked_pins(keyed()).items()}
-
-
-def checked_pins(
-    entries: "Iterable[tuple[PinKey, object, str]]",
-) -> "dict[PinKey, tuple[int, str]]":
-    """Pins from (key, port, label) entries, each checked in turn; keyed by pin, with labels.
-
-    For each entry: its port, whether its key is already pinned, then whether its
-    port is pinned to another service (one service may have one port in several
-    environments). PortMap and the configuration loader both check pins here, so
-    pins with several mistakes raise the same error from either.
-    """
-    pins: dict[PinKey, tuple[int, str]] = {}
-    owners: dict[int, tuple[str, str]] = {}
-    for key, raw_port, label in entries:
-        port = check_port(raw_port, label, PinConflictError)
-        if key in pins:
-            # Two entries for one pin are a mistake, not "last wins".
-            raise PinConflictError(
-                f"{pins[key][1]} and {label} pin the same service and environment; keep one"
-            )
-        owner = owners.get(port)
-        if owner is not None and owner[0] != key[0]:
-            raise PinConflictError(
-                f"{label} pins {key[0]!r} to port {port}, which {owner[1]} already "
-                f"pins to {owner[0]!r}; a port can be pinned to one service only"
-            )
-        pins[key] = (port, label)
-        owners.setdefault(port, (key[0], label))
-    return pins
-
-
-def format_pin_key(key: "PinKey") -> str:
-    """The 'service' or 'service@env' spelling of a pin key."""
-    return key[0] if key[1] is None else f"{key[0]}@{key[1]}"
-
-
-def _pin_key(raw: object, label: str) -> "PinKey":
-    if isinstance(raw, tuple):
-        if len(raw) != 2:
-            raise InvalidTypeError(f"{label}: a pin key is a service or a (service, env) pair")
-        return (
-            normalize_name(raw[0], "service name", label),
-            normalize_name(raw[1], "environment name", label),
-        )
-    if isinstance(raw, str) and "@" in raw:
-        service, _, env = raw.partition("@")
-        raise InvalidNameError(
-            f"{label}: pin keys in Python are a service or a (service, env) pair; "
-            f"write ({service!r}, {env!r}) to pin {service!r} in environment {env!r}"
-        )
-    return normalize_name(raw, "service name", label), None
 
 
 def _is_iterable(value: object) -> bool:

@@ -6,15 +6,10 @@ import re
 import sys
 
 from ._common import env_option, say
-from ._config import (
-    CONFIG_VARIABLE,
-    ENV_VARIABLE,
-    INSTANCE_VARIABLE,
-    NAMESPACE_VARIABLE,
-    load_with_origin,
-)
+from ._config import ENV_VARIABLE, INSTANCE_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
 from ._errors import InvalidNameError, StableportError, excerpt
 from ._export import nameable
+from ._files import CONFIG_VARIABLE
 from ._hints import tell
 from ._names import normalize_name
 from ._platform import KEEP_PORT_VARIABLE, keeps_port, platform
@@ -50,24 +45,24 @@ NOT_FOUND = 127
 _IGNORED_BY_PYTHON = ("SIGPIPE", "SIGXFSZ")
 
 
-def run(namespace: "argparse.Namespace") -> int:
-    """Run namespace.argv with PORT and every declared service's variable set."""
-    namespace.env = env_option(namespace.env)  # as every command: errors say (from --env)
-    # A caller that builds its own namespace (a test) may leave --instance out.
-    instance = getattr(namespace, "instance", None)
-    pm, origin = load_with_origin(namespace.config, namespace.namespace, instance=instance)
+def run(args: "argparse.Namespace") -> int:
+    """Run args.argv with PORT and every declared service's variable set."""
+    args.env = env_option(args.env)  # as every command: errors say (from --env)
+    # A caller that builds its own arguments (a test) may leave --instance out.
+    instance = getattr(args, "instance", None)
+    pm, origin = load_with_origin(args.config, args.namespace, instance=instance)
     # Started by a test (a pytest session's stableport fixture): the test's
     # ports, unless another configuration, namespace or instance is asked for.
-    own = namespace.config is None and namespace.namespace is None and instance is None
+    own = args.config is None and args.namespace is None and instance is None
 
     def port_of(service: str) -> int:
-        return lookup(pm, service, namespace.env) if own else pm.port_for(service, namespace.env)
+        return lookup(pm, service, args.env) if own else pm.port_for(service, args.env)
 
-    port = port_of(namespace.name)
-    tell(pm, origin, namespace.name, namespace.env)
+    port = port_of(args.name)
+    tell(pm, origin, args.name, args.env)
     ports = {service: port_of(service) for service in pm.services}
-    variables = nameable(ports, namespace.prefix)
-    service = normalize_name(namespace.name)
+    variables = nameable(ports, args.prefix)
+    service = normalize_name(args.name)
     if service in variables.refused:
         raise InvalidNameError(
             f"run: {variables.refused[service]}; rename the service or give a --prefix"
@@ -77,26 +72,24 @@ def run(namespace: "argparse.Namespace") -> int:
     settings: dict[str, int | str] = {**variables.named, "PORT": port}
     if keep and inherited is not None:
         settings["PORT"] = inherited
-    argv = [
-        expand(arg, settings, index, variables.shared) for index, arg in enumerate(namespace.argv)
-    ]
+    argv = [expand(arg, settings, index, variables.shared) for index, arg in enumerate(args.argv)]
     # The command's own lookups (stableport.port_for, stableport NAME) see the map
     # run used: what was chosen on run's command line is passed on to it.
     chosen = {
-        CONFIG_VARIABLE: None if namespace.config is None else origin.path,
-        ENV_VARIABLE: namespace.env,
-        NAMESPACE_VARIABLE: namespace.namespace,
+        CONFIG_VARIABLE: None if args.config is None else origin.path,
+        ENV_VARIABLE: args.env,
+        NAMESPACE_VARIABLE: args.namespace,
         INSTANCE_VARIABLE: None if instance is None else str(pm.instance),
     }
     environment = dict(os.environ)
     environment.update({key: value for key, value in chosen.items() if value is not None})
     environment.update({name: str(value) for name, value in settings.items()})
-    _notes(namespace, variables.refused, inherited, keep, port)
+    _notes(args, variables.refused, inherited, keep, port)
     return start(argv, environment)
 
 
 def _notes(
-    namespace: "argparse.Namespace",
+    args: "argparse.Namespace",
     refused: "Mapping[str, str]",
     inherited: str | None,
     keep: bool,  # noqa: FBT001 - a private helper's flag
@@ -110,11 +103,11 @@ def _notes(
     if keep and KEEP_PORT_VARIABLE not in os.environ:
         say(
             f"stableport: run: PORT={inherited} is kept: set by {platform(os.environ)}, whose "
-            f"router sends to it; {KEEP_PORT_VARIABLE}=0 gives {namespace.name} port {port}"
+            f"router sends to it; {KEEP_PORT_VARIABLE}=0 gives {args.name} port {port}"
         )
     if inherited is None or keep or inherited == str(port):
         return
-    for index, arg in enumerate(namespace.argv):
+    for index, arg in enumerate(args.argv):
         if arg == inherited or arg.endswith((f"={inherited}", f":{inherited}")):
             # The shell expanded $PORT to the process manager's port before run ran.
             say(

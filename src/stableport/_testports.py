@@ -37,8 +37,8 @@ def test_port(name: str) -> int | None:
     if not value:
         return None
     if not _parsed or _parsed[0][0] != value:
-        from ._config import PINS_VARIABLE, parse_pin_overrides  # noqa: PLC0415 - children only
         from ._errors import ConfigError  # noqa: PLC0415
+        from ._pins import PINS_VARIABLE, parse_pin_overrides  # noqa: PLC0415 - children only
 
         try:
             ports = parse_pin_overrides(value)  # the same 'name=port,...' syntax

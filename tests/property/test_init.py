@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import stableport
 from stableport import StableportError
-from stableport._config import MAX_CONFIG_BYTES
+from stableport._files import MAX_CONFIG_BYTES
 from stableport._init import init
 
 from .strategies import simple_names
