@@ -1178,3 +1178,47 @@ def test_a_forked_child_reads_the_variable_not_its_copy_of_the_fixture(
     stableport.reload()
     assert stableport.port_for("billing") == 30002
     assert asked == ["billing"]
+
+
+# -- newcomers at once --------------------------------------------------------------------
+
+NEWCOMER = """
+import sys, time
+from pathlib import Path
+from stableport._leases import Locks
+
+directory, slot, start = Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+time.sleep(max(0.0, start - time.time()))
+locks = Locks(directory)
+try:
+    print("took" if locks.take(slot) else "refused", flush=True)
+except Exception as error:
+    print(f"error: {error}", flush=True)
+time.sleep(0.5)  # hold while the others look
+locks.release()
+"""
+
+
+@pytest.mark.slow
+def test_newcomers_starting_at_once_on_a_new_directory_all_get_their_locks(
+    tmp_path: Path,
+) -> None:
+    """xdist workers start together: each used to count the others, still looking for the
+    file, as holders whose file was deleted, and all waited 10 s for one to put it back;
+    or one removed another's new file as a killed holder's before its byte was locked."""
+    script = tmp_path / "newcomer.py"
+    script.write_text(NEWCOMER)
+    for round_number in range(6):
+        directory = tmp_path / f"round{round_number}" / "stableport-0"
+        directory.parent.mkdir()
+        start = time.time() + 1.0  # every process imported and waiting by then
+        processes = [
+            subprocess.Popen(
+                [sys.executable, str(script), str(directory), str(1000 + index), str(start)],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for index in range(8)
+        ]
+        answers = [process.communicate(timeout=60)[0].strip() for process in processes]
+        assert answers == ["took"] * 8, f"round {round_number}: {answers}"

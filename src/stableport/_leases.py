@@ -61,6 +61,9 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 # how long a new run waits for live holders to put a deleted one back.
 WATCH_SECONDS = 0.5
 WAIT_SECONDS = 10.0
+# How often a holder tries its own byte while another holder's probe has it
+# (a probe holds it for microseconds; its own older descriptor, for good).
+TOKEN_TRIES = 50
 
 # Bytes 0-65535 are ports; leases live above them, 256 per family of leases.
 LEASE_BASE = 1 << 32
@@ -260,13 +263,15 @@ class Locks:
                     fd = None
                 if fd is not None:
                     if self._keep(fd):
+                        self._join()
                         return fd
                     os.close(fd)  # pragma: no cover - deleted or replaced meanwhile: again
                     continue  # pragma: no cover
                 if self._restore():
                     continue
-                if self._held or self._no_other_holder():
+                if self._held or self._alone():
                     fd = self._create()
+                    self._join()
                     if fd is not None:
                         return fd
                     continue  # pragma: no cover - another holder put one there first
@@ -295,15 +300,15 @@ class Locks:
             if link != self._link and not _live(link):  # a killed holder's
                 with contextlib.suppress(OSError):
                     link.unlink()
-        _lock(fd, self._token, locked=True)  # before the link: never seen dead
+        _lock_token(fd, self._token)  # before the link: never seen dead
         mine = self._link
         with contextlib.suppress(FileNotFoundError):
             mine.unlink()
         try:
             os.link(self.path, mine, follow_symlinks=False)
+            linked, held = mine.lstat(), os.fstat(fd)
         except FileNotFoundError:  # pragma: no cover - deleted again since it was opened
             return False
-        linked, held = mine.lstat(), os.fstat(fd)
         if (linked.st_dev, linked.st_ino) == (held.st_dev, held.st_ino):
             return True
         mine.unlink()  # pragma: no cover - replaced since it was opened
@@ -334,7 +339,7 @@ class Locks:
         return False
 
     def _hold_directory(self) -> None:
-        """A shared flock on the directory, (re)created if a cleaner removed it."""
+        """The directory open, (re)created if a cleaner removed it; shared-locked by a holder."""
         if self._dir_fd is not None:
             try:
                 named = self.directory.lstat()
@@ -347,19 +352,35 @@ class Locks:
             self._dir_fd = None
         self.directory.mkdir(mode=0o700, exist_ok=True)
         _check_private(self.directory, self.directory.lstat(), "the lease directory")
-        fd = os.open(self.directory, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_DIRECTORY", 0))
-        fcntl.flock(fd, fcntl.LOCK_SH)  # never waits long: LOCK_EX is only ever tried
-        self._dir_fd = fd
+        self._dir_fd = os.open(
+            self.directory, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_DIRECTORY", 0)
+        )
+        if self._held:
+            self._join()
 
-    def _no_other_holder(self) -> bool:
-        """True if no live holder but this one holds the directory (so none holds a lock)."""
-        fd = self._dir_fd if self._dir_fd is not None else -1  # set by _hold_directory()
+    def _join(self) -> None:
+        """Say, with a shared flock on the directory, that this holder has a file there.
+
+        Taken only once it has one: a newcomer still looking for the file must
+        not count as a holder, or newcomers starting at once would each see the
+        others, take them for holders whose file was deleted, and all wait for
+        one to put it back. Never waits long: LOCK_EX is only ever tried.
+        """
+        fcntl.flock(self._dir_fd if self._dir_fd is not None else -1, fcntl.LOCK_SH)
+
+    def _alone(self) -> bool:
+        """True, with the directory locked exclusively, if no holder has a file there.
+
+        Then no lock is held anywhere, so a new file loses nothing; the lock
+        keeps other newcomers from making one at the same time (they find this
+        one's at the path on their next look).
+        """
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(
+                self._dir_fd if self._dir_fd is not None else -1, fcntl.LOCK_EX | fcntl.LOCK_NB
+            )
         except BlockingIOError:
             return False
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_SH)
         return True
 
     def _create(self) -> int | None:
@@ -372,7 +393,7 @@ class Locks:
         with contextlib.suppress(FileNotFoundError):
             mine.unlink()
         fd = os.open(mine, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
-        _lock(fd, self._token, locked=True)
+        _lock_token(fd, self._token)
         # Sticky: systemd-tmpfiles never ages such a file out (BSDs refuse the
         # bit on a file; touching it covers the rest).
         with contextlib.suppress(OSError):
@@ -383,7 +404,14 @@ class Locks:
             os.link(mine, self.path, follow_symlinks=False)
         except FileExistsError:  # pragma: no cover - a race
             os.close(fd)
-            mine.unlink()
+            with contextlib.suppress(FileNotFoundError):
+                mine.unlink()
+            return None
+        except FileNotFoundError:
+            # Another holder's _keep() or _restore() saw the new file before
+            # its byte was locked, took it for a killed holder's and removed
+            # it: start again (seen with xdist workers starting at once).
+            os.close(fd)
             return None
         return fd
 
@@ -403,6 +431,18 @@ def _live(link: Path) -> bool:
         return not _lock(fd, int(token), locked=True)  # closing drops it if it was ours
     finally:
         os.close(fd)
+
+
+def _lock_token(fd: int, token: int) -> None:
+    """Lock a holder's own byte, waiting out another holder's _live() probe of it.
+
+    A probe holds the byte for a moment; a lock refused then would leave a
+    live holder's link looking dead, to be removed by the next newcomer.
+    """
+    for _ in range(TOKEN_TRIES):
+        if _lock(fd, token, locked=True):
+            return
+        time.sleep(0.001)  # pragma: no cover - a probe at that very moment
 
 
 def _lock(fd: int, slot: int, *, locked: bool) -> bool:
