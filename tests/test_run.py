@@ -308,7 +308,8 @@ def test_expand_replaces_only_the_placeholders_run_sets() -> None:
 def test_config_and_namespace_given_to_run_are_passed_on(project: Path) -> None:
     code = (
         "import json, os; "
-        "print(json.dumps({k: v for k, v in os.environ.items() if k.startswith('STABLEPORT_')}))"
+        "print(json.dumps({k: v for k, v in os.environ.items() "
+        "if k.startswith('STABLEPORT_') and k != 'STABLEPORT_LEASE_DIR'}))"
     )
     args = ["--config", "stableport.toml", "--namespace", "Shop"]
     result = run("run", "web", *args, "--", sys.executable, "-c", code, cwd=project)

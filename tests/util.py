@@ -11,8 +11,17 @@ SCRIPT = shutil.which("stableport", path=str(Path(sys.executable).parent))
 
 
 def clean_environment(env: dict[str, str] | None = None) -> dict[str, str]:
-    """This process's environment without STABLEPORT_* variables, plus env."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("STABLEPORT_")}
+    """This process's environment without STABLEPORT_* variables, plus env.
+
+    Except the test's own lease directory (conftest's): `run` claims its port
+    there, and in the user-wide one, tests running at once in other workers
+    and other checkouts would refuse each other's claims on the same ports.
+    """
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("STABLEPORT_") or k == "STABLEPORT_LEASE_DIR"
+    }
     environment.update(env or {})
     return environment
 

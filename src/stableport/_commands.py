@@ -271,6 +271,7 @@ def _live_entry(pair: tuple[str, str], status: "PortStatus") -> dict[str, object
         "busy_on": list(status.busy_on),
         "denied_on": list(status.denied_on),
         "holders": None if holders is None else [holder._asdict() for holder in holders],
+        "claimant": None if status.claimant is None else status.claimant._asdict(),
     }
 
 

@@ -56,7 +56,7 @@ HOLDER_PREFIX = ".holder-"  # each live holder's hard link to the lock file
 # Windows has no byte-range locks the kernel drops on exit: leasing is off there.
 AVAILABLE = sys.platform != "win32"
 
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+NOFOLLOW = _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 # How often a holder checks that its file is still there (and touches it), and
 # how long a new run waits for live holders to put a deleted one back.
 WATCH_SECONDS = 0.5
@@ -208,6 +208,26 @@ class Locks:
             self._fd = self._dir_fd = None
             self._held.clear()
             self._watcher, self._stop = None, threading.Event()  # usable again
+
+    @property
+    def token(self) -> int:
+        """This holder's own byte: locked (in the file) while the holder lives."""
+        return self._token
+
+    def keep_across_exec(self) -> None:
+        """Keep every lock held past exec: the descriptor is inherited.
+
+        The watcher stops (a thread does not survive exec), so nothing puts the
+        file back from this holder; other holders and newcomers still do, from
+        this holder's link, which stays live while the exec'd process lives.
+        Only release() may follow (an exec that failed).
+        """
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join()
+        with self._mutex:
+            if self._fd is not None:
+                os.set_inheritable(self._fd, True)  # noqa: FBT003 - the os API
 
     def _watch(self) -> None:
         """Keep the file fresh, and put it back soon after a cleaner deleted it."""
@@ -414,6 +434,11 @@ class Locks:
             os.close(fd)
             return None
         return fd
+
+
+def holder_live(directory: Path, token: int) -> bool:
+    """Whether the holder with this token lives: its link's byte is locked in the file."""
+    return _live(directory / f"{HOLDER_PREFIX}{token}")
 
 
 def _live(link: Path) -> bool:

@@ -17,6 +17,10 @@ import sys
 from pathlib import Path
 from typing import Literal, NamedTuple
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._claims import Claimant
+
 # What binding a port on one address says right now.
 Bind = Literal["free", "busy", "denied"]
 
@@ -57,6 +61,7 @@ class PortStatus(NamedTuple):
     busy_on: tuple[str, ...]  # loopback addresses where another socket holds the port
     holders: tuple[Holder, ...] | None  # None: the OS does not show holders here
     denied_on: tuple[str, ...] = ()  # addresses where this user may not bind it at all
+    claimant: "Claimant | None" = None  # the stableport run claiming it, if one does
 
     @property
     def free(self) -> bool:
@@ -81,12 +86,13 @@ class PortStatus(NamedTuple):
         return "; ".join(phrases) or "free on loopback"
 
     def holder_text(self) -> str:
-        """Who holds the port, or why we cannot tell."""
+        """Who holds the port, or why we cannot tell; the stableport run claiming it, if one is."""
+        claimed = "" if self.claimant is None else f", claimed by {self.claimant}"
         if self.holders is None:
-            return "holder unknown: this OS does not show which process holds a port"
+            return "holder unknown: this OS does not show which process holds a port" + claimed
         if not self.holders:
-            return "holder unknown: not visible to this user"
-        return "held by " + ", ".join(str(holder) for holder in self.holders)
+            return "holder unknown: not visible to this user" + claimed
+        return "held by " + ", ".join(str(holder) for holder in self.holders) + claimed
 
 
 def port_status(port: int) -> PortStatus:
@@ -102,7 +108,12 @@ def port_status(port: int) -> PortStatus:
     busy_on = tuple(address for address, verdict in verdicts if verdict == "busy")
     denied_on = tuple(address for address, verdict in verdicts if verdict == "denied")
     holders = find_holders(port) if busy_on else ()
-    return PortStatus(port, busy_on, holders, denied_on)
+    claimant = None
+    if busy_on:
+        from ._claims import claimant as claimed  # noqa: PLC0415 - only for a busy port
+
+        claimant = claimed(port)
+    return PortStatus(port, busy_on, holders, denied_on, claimant)
 
 
 def _verdict(

@@ -13,12 +13,15 @@ from ._files import CONFIG_VARIABLE
 from ._hints import tell
 from ._names import normalize_name
 from ._platform import KEEP_PORT_VARIABLE, keeps_port, platform
-from ._testports import lookup
+from ._testports import lookup, test_port
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Mapping
+
+    from ._leases import Locks
+    from ._portmap import PortMap
 
 # {PORT}, {WEB_PORT}: shells and Procfile runners pass braces through untouched,
 # where they would expand $PORT to their own port before run ever saw it. A
@@ -34,6 +37,9 @@ _PLACEHOLDER = re.compile(r"(?P<dollar>\$?)(?P<open>\{+)(?P<name>[A-Z0-9_]*PORT)
 # command's own with nothing in between; elsewhere run waits on a child.
 REPLACE_PROCESS = os.name == "posix"
 
+# Run's status when another live process claims the port (as for a usage error:
+# nothing was started).
+CLAIMED = 2
 # POSIX status of a command that was found but cannot be run, and of one not found.
 CANNOT_EXECUTE = 126
 NOT_FOUND = 127
@@ -85,7 +91,52 @@ def run(args: "argparse.Namespace") -> int:
     environment.update({key: value for key, value in chosen.items() if value is not None})
     environment.update({name: str(value) for name, value in settings.items()})
     _notes(args, variables.refused, inherited, keep, port)
-    return start(argv, environment)
+    # The port the command gets is claimed for as long as it lives, unless a
+    # platform's router owns it (a kept PORT) or a test run already holds it.
+    from_test = own and args.env is None and test_port(args.name) is not None
+    held: Locks | bool = True
+    if not (keep and inherited is not None) and not from_test:
+        env = pm.env if args.env is None else args.env
+        held = _claim(pm, origin.path, service, env, port)
+    if held is False:
+        return CLAIMED
+    if held is True:
+        return start(argv, environment)
+    if REPLACE_PROCESS:
+        held.keep_across_exec()  # the command holds it from here
+    try:
+        return start(argv, environment)
+    finally:
+        held.release()  # the command ended (as a child) or could not start
+
+
+def _claim(pm: "PortMap", config: str | None, service: str, env: str, port: int) -> "Locks | bool":
+    """Claim port: its holder; True if nothing was claimed; False (said why) if refused."""
+    from . import _claims  # noqa: PLC0415 - only run claims, never a lookup
+
+    me = _claims.Claimant(pm.namespace, pm.instance, env, service, os.getpid(), config)
+    try:
+        held = _claims.claim(port, me)
+    except StableportError as error:
+        # No lock file to use (an unusable lease directory): start unclaimed, and say so.
+        say(f"stableport: run: port {port} is not claimed: {error}")
+        return True
+    if held is None:  # pragma: no cover - leasing unavailable (Windows)
+        return True
+    if not isinstance(held, _claims.Refused):
+        return held
+    holder = (
+        "another live process (a test run, or a claim being made)"
+        if held.claimant is None
+        else str(held.claimant)
+    )
+    say(
+        f"stableport: error: run: port {port} of {service}@{env} is claimed by {holder}; "
+        f"pin {service} to another port (STABLEPORT_PINS={service}=PORT), make this checkout "
+        f"an instance (stableport instance new), or set another namespace "
+        f"(STABLEPORT_NAMESPACE)"
+    )
+    return False
 
 
 def _notes(

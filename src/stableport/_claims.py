@@ -1,0 +1,109 @@
+"""Claims: a port held by a server `stableport run` started, for as long as it lives.
+
+A claim is the port's byte in the user's lock file (_leases.Locks), the byte a
+test run's fixture locks for the same port, so a claimed port and a port a
+test holds exclude each other by construction. `run` takes it just before it
+replaces itself with the command, on a descriptor the command inherits: an
+open file description lock belongs to the description, so the server keeps the
+claim until it exits (SIGKILL included) and nothing is left behind.
+
+Who holds a claim is not in the lock (the kernel reports no owner for these
+locks), so the claimant writes a small record beside the lock file,
+``.claim-PORT``, naming itself and its holder token. The record is read only
+when someone is refused, and believed only while that token's byte is locked:
+a record a killed server left behind, or one whose port a test run holds now,
+is never shown as the holder.
+"""
+
+import contextlib
+import json
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+from . import _leases
+from ._errors import ConfigError
+
+RECORD_PREFIX = ".claim-"
+
+
+class Claimant(NamedTuple):
+    """Who holds a claim: what `stableport run` was asked to start, and its process."""
+
+    namespace: str | None
+    instance: int
+    env: str
+    service: str
+    pid: int
+    config: str | None  # the configuration file it read, if any
+
+    def __str__(self) -> str:
+        namespace = "no namespace" if self.namespace is None else f"namespace {self.namespace!r}"
+        where = "" if self.config is None else f", {self.config}"
+        return (
+            f"stableport run of {self.service}@{self.env} (pid {self.pid}, {namespace}, "
+            f"instance {self.instance}{where})"
+        )
+
+
+class Refused(NamedTuple):
+    """A port another live holder has: its claimant if a stableport run, else None."""
+
+    port: int
+    claimant: Claimant | None
+
+
+def claim(port: int, me: Claimant) -> "_leases.Locks | Refused | None":
+    """Lock port's byte for this process, its holder; Refused if another holds it.
+
+    Leasing unavailable (Windows): no claim, None. To keep the claim in the
+    command that replaces this process, call keep_across_exec() on the holder
+    just before exec; release() ends it.
+
+    Raises:
+        ConfigError: The lease directory or lock file cannot be used.
+    """
+    if not _leases.AVAILABLE:  # pragma: no cover - Windows
+        return None
+    directory = _leases.lease_directory()
+    locks = _leases.Locks(directory)
+    if not locks.take(port):
+        locks.release()
+        return Refused(port, claimant(port, directory))
+    _write_record(directory, port, {**me._asdict(), "token": locks.token})
+    return locks
+
+
+def claimant(port: int, directory: Path | None = None) -> Claimant | None:
+    """The live stableport run claiming port, from its record; None if no live one has."""
+    if not _leases.AVAILABLE:  # pragma: no cover - Windows
+        return None
+    try:
+        where = _leases.lease_directory() if directory is None else directory
+        data = json.loads((where / f"{RECORD_PREFIX}{port}").read_bytes())
+        token = data.pop("token")
+        found = Claimant(**data)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, ConfigError):
+        return None  # none, or unreadable: never guess a holder
+    # Believed only while its writer's byte is locked: a dead server's record lies.
+    if not isinstance(token, int) or not _leases.holder_live(where, token):
+        return None
+    return found
+
+
+def _write_record(directory: Path, port: int, record: dict[str, object]) -> None:
+    """The record, whole or not at all: written aside, then renamed over the old one."""
+    final = directory / f"{RECORD_PREFIX}{port}"
+    aside = directory / f"{RECORD_PREFIX}{port}.{os.getpid()}"
+    try:
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _leases.NOFOLLOW, 0o600)
+        try:
+            os.write(fd, json.dumps(record).encode())
+        finally:
+            os.close(fd)
+        aside.replace(final)
+    except OSError:
+        # A full disk or a file size limit: the claim holds all the same; a
+        # refused run then names no holder, only the port.
+        with contextlib.suppress(OSError):
+            aside.unlink()
