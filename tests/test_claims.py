@@ -273,3 +273,33 @@ def test_the_record_is_whole_or_absent(tmp_path: Path, monkeypatch: pytest.Monke
         assert not list(directory.glob(f"{_claims.RECORD_PREFIX}30003.*"))  # nothing aside
     finally:
         held.release()
+
+
+def test_run_in_process_refuses_releases_and_goes_unclaimed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What the console script does, in this process, for coverage.
+    from stableport import _run  # noqa: PLC0415
+    from stableport._cli import main  # noqa: PLC0415
+
+    first, _, port = colliding_projects(tmp_path)
+    monkeypatch.chdir(first)
+    config = str(first / "stableport.toml")
+    namespace = stableport.load(config).namespace
+    other = _claims.Claimant(namespace, 0, "default", "web", 1, config)
+    held = _claims.claim(port, other)
+    assert isinstance(held, _leases.Locks)
+    try:
+        assert main(["run", "web", "--", sys.executable, "-c", "raise SystemExit(7)"]) == 2
+        assert capsys.readouterr().err.startswith(
+            f"stableport: error: run: port {port} of web@default is claimed by stableport run "
+            f"of web@default (pid 1, namespace {namespace!r}, instance 0, {config}); pin web "
+        )
+    finally:
+        held.release()
+    # Exec fails (no such command): the claim taken for it is given back.
+    assert main(["run", "web", "--", "no-such-command-here"]) == _run.NOT_FOUND
+    assert _claims.claimant(port) is None
+    monkeypatch.setenv("STABLEPORT_LEASE_DIR", "relative")
+    assert main(["run", "web", "--", "no-such-command-here"]) == _run.NOT_FOUND
+    assert f"stableport: run: port {port} is not claimed: " in capsys.readouterr().err
