@@ -29,10 +29,14 @@ pytest_plugins = ["pytester"]
 
 DECLARED = ("billing", "auth", "search", "db")
 UNDECLARED = ("cache", "mail")  # hashed per environment, kept apart by the port locks
+# A range of its own: the default range's test ports are ones other tests of
+# this suite (and other suites on the host) serve on, and a lease one of whose
+# ports something listens on is rightly passed over.
 PROJECT = """
 services = ["billing", "auth", "search", "db"]
 envs = ["dev", "test"]
 env = "dev"
+range = [12000, 14999]
 """
 
 # One test per process (every xdist worker runs it under --dist each). Between
@@ -205,7 +209,7 @@ def test_concurrent_sessions_never_share_a_port(
     # A range of its own, below the kernel's ephemeral ports and away from the
     # default one: other test suites on this host (without leases, or older
     # releases) serve on ports of the default range.
-    (project / "stableport.toml").write_text(PROJECT + "range = [30000, 32767]\n")
+    (project / "stableport.toml").write_text(PROJECT.replace("[12000, 14999]", "[30000, 32767]"))
     (project / "test_servers.py").write_text(SERVERS.format(names=DECLARED + UNDECLARED))
     delete = any(kind.endswith(":xdg") for kind in kinds)
     records = run_round(project, kinds, tmp_path / f"round-{repeat}", delete=delete)
@@ -699,7 +703,9 @@ def test_two_projects_running_at_once_never_share_a_port(
     pytester: pytest.Pytester, tmp_path: Path
 ) -> None:
     # Another project, whose test ports land on some of this one's.
-    with live_run(tmp_path / "other", 'services = ["cache", "billing"]\nenv = "dev"\n') as theirs:
+    with live_run(
+        tmp_path / "other", 'services = ["cache", "billing"]\nenv = "dev"\nrange = [12000, 14999]\n'
+    ) as theirs:
         assert theirs["lease"] == 0
         ours = probe(pytester)
         result = pytester.runpytest()
@@ -1084,7 +1090,9 @@ def test_changes_directory_first(stableport, monkeypatch, tmp_path):
 def test_the_project_is_found_from_where_pytest_started_not_the_working_directory(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, leases: str
 ) -> None:
-    (pytester.path / "stableport.toml").write_text(PROJECT + "range = [30000, 32767]\n")
+    (pytester.path / "stableport.toml").write_text(
+        PROJECT.replace("[12000, 14999]", "[30000, 32767]")
+    )
     home = stableport.load(pytester.path / "stableport.toml").port_for("billing", "test")
     assert home != stableport.PortMap().port_for("billing", "test")  # else no test
     monkeypatch.setenv("PROJECT_PORT", str(home))

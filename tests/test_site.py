@@ -3,7 +3,7 @@
 `--strict` passes a page whose examples lost their prompts and line breaks,
 so this reads the built HTML: the API page's examples, Returns sections and
 order, and the home page's pitch and install step. MkDocs and its plugins are
-in the test extra, so `pip install -e '.[test]' && pytest --cov` (README,
+in the test extra, so `pip install -e '.[test]' && pytest --cov -n auto` (README,
 .ci/run) always runs this; it is never skipped.
 """
 
