@@ -395,6 +395,14 @@ def test_a_service_named_like_a_command_is_reached_after_a_double_dash(
             "stableport list --env ENV; see 'stableport list --help'",
         ),
         (
+            ["--instance", "2", "check"],
+            "stableport check: error: check takes no --instance; see 'stableport check --help'",
+        ),
+        (
+            ["--env", "x", "init"],
+            "stableport init: error: init takes no --env; see 'stableport init --help'",
+        ),
+        (
             ["--bogus"],
             "stableport: error: unrecognized arguments: --bogus; see 'stableport --help'",
         ),

@@ -138,10 +138,15 @@ def _run(words: list[str]) -> "tuple[int, str | bytes]":
     parser, command_parser = build(command)
     misplaced = None if command is None else _option_before(words, command)
     if misplaced is not None:
-        command_parser.error(
-            f"{misplaced} goes after the command: "
-            f"stableport {command} {misplaced} {_COMMAND_OPTIONS[misplaced]}"
-        )
+        from ._parser import command_options  # noqa: PLC0415 - an error's path only
+
+        if any(name == misplaced for name, _ in command_options(command)):
+            command_parser.error(
+                f"{misplaced} goes after the command: "
+                f"stableport {command} {misplaced} {_COMMAND_OPTIONS[misplaced]}"
+            )
+        # Moving it would not help: say so rather than suggest what fails next.
+        command_parser.error(f"{command} takes no {misplaced}")
     args, extras = parser.parse_known_args(words)
     if command == "run" and not argv:
         command_parser.error("give the command after --: stableport run NAME -- COMMAND")
