@@ -1,5 +1,6 @@
 """Shared fixtures: every test starts from a clean process-wide state."""
 
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -43,3 +44,20 @@ def clean_stableport_state(
     stableport.reload()
     yield
     stableport.reload()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def interruptible() -> Iterator[None]:
+    """Ctrl-C as a terminal delivers it, however the suite was started.
+
+    A shell without job control starts a background command with SIGINT
+    ignored, and an ignored signal stays ignored across exec: the Ctrl-C
+    tests would see no interrupt at all. A handler (unlike SIG_IGN) is reset
+    to the default at exec, so the processes the tests start get it too.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if previous == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    if previous == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, previous)
