@@ -80,7 +80,7 @@ class Resolver:
         env: str,
         pins: "Mapping[PinKey, int]",
         port_range: tuple[int, int],
-        exclusions: "Iterable[tuple[int, int, str]]",
+        exclusions: tuple[tuple[int, int, str], ...],
         namespace: str | None,
         instances: int,
         instance: int,
@@ -95,7 +95,7 @@ class Resolver:
         self._overlay: frozenset[str] = frozenset()
         # Computed once: every key of this definition starts with it (see key_prefix).
         self._prefix = key_prefix(namespace)
-        self._exclusions = tuple(exclusions)
+        self._exclusions = exclusions
         self._blocked = unavailable_ports(port_range, self._exclusions, pins.values())
         # Distinct (name, env) lookups answered, for PortMap.port_for's warm path.
         self.lookups: dict[tuple[object, object], int] = {}
@@ -159,7 +159,8 @@ class Resolver:
         pin = self.pin(service, env)
         if pin is not None:
             return pin
-        env = self.lane_env(env)
+        if self._instance:
+            env = lane_env(env, self._instance)
         key = self.table_key(env)
         table = self.table(key)
         port = table.get((service, env))
