@@ -10,11 +10,11 @@ at the same instant never pick the same number.
 
 import contextlib
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import NamedTuple
 
+from ._common import Answer
 from ._config import (
     INSTANCE_FILE_NAME,
     INSTANCE_VARIABLE,
@@ -25,7 +25,13 @@ from ._config import (
 )
 from ._errors import ConfigError, StableportError, shown
 from ._files import read_bytes
+from ._output import config_name, entries, identity, json_document, listing, load
+from ._parser import add_options
 from ._portmap import PortMap
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
 
 if sys.platform != "win32":
     import fcntl
@@ -42,6 +48,60 @@ class NewInstance(NamedTuple):
     path: str  # the identity file
     kept: bool  # True: the checkout had an instance of its own already
     notes: tuple[str, ...]  # what else was done, for the human output
+
+
+def arguments(parser: "argparse.ArgumentParser") -> None:
+    parser.description = (
+        "A checkout that is an instance of its project (a git worktree beside the main "
+        "one) gets its own port for every declared service, apart from every other "
+        "instance's and the plain map's. show (the default): this checkout's instance "
+        "and its ports. new: give this checkout the lowest instance no other worktree "
+        "of the repository has, in a .stableport-instance file beside the configuration "
+        "that git ignores (through .git/info/exclude), and print its ports; a checkout "
+        "that has an instance of its own keeps it."
+    )
+    add_options(parser, "--config", "--json")
+    parser.add_argument(
+        "action", nargs="?", choices=("show", "new"), default="show", help="show or new"
+    )
+
+
+def handle(args: "argparse.Namespace") -> Answer:
+    if args.action == "new":
+        return _new(args, new_instance(args.config))
+    return _show(args)
+
+
+def _show(args: "argparse.Namespace") -> Answer:
+    """stableport instance: this checkout's instance, and its ports in its default env."""
+    pm, origin = load(args)
+    listed = entries(pm, origin)
+    if args.json:
+        return Answer(0, json_document({**identity(pm, origin), "entries": listed}))
+    if pm.instance:
+        head = ""
+    elif pm.instances:
+        head = (
+            f"instance: none (the plain map; room for {pm.instances}: "
+            f"stableport instance new gives this checkout one)\n"
+        )
+    else:
+        head = "instance: none (the plain map; the configuration declares no instances)\n"
+    return Answer(0, f"config: {config_name(origin)}\n{head}" + listing(pm, listed, origin))
+
+
+def _new(args: "argparse.Namespace", made: NewInstance) -> Answer:
+    """stableport instance new: what was written, then the instance's ports."""
+    pm, origin = made.map, made.origin
+    listed = entries(pm, origin)
+    verb = "kept" if made.kept else "wrote"
+    done = f"instance {pm.instance} of {pm.instances}: {verb} {made.path}"
+    if args.json:
+        document = {**identity(pm, origin), "kept": made.kept, "entries": listed}
+        return Answer(0, json_document(document), done)
+    head = f"{done}\n" + "".join(f"({note})\n" for note in made.notes)
+    text = f"{head}\nconfig: {config_name(origin)}\n" + listing(pm, listed, origin)
+    return Answer(0, text, done)
 
 
 def new_instance(config: str | None) -> NewInstance:
@@ -104,6 +164,8 @@ def new_instance(config: str | None) -> NewInstance:
 
 def _git(directory: str, *args: str) -> str:
     """git's standard output in directory, or a ConfigError saying what git said."""
+    import subprocess  # noqa: PLC0415 - only instance new runs git
+
     try:
         done = subprocess.run(  # noqa: S603 - git, with our own arguments
             ["git", *args],  # noqa: S607 - git from PATH, as the user runs it
@@ -183,6 +245,8 @@ def _write(path: str, number: int) -> None:
 
 def _ignore(directory: str, path: str) -> str | None:
     """Make git ignore the identity file where only this clone sees it; a note if it did."""
+    import subprocess  # noqa: PLC0415 - only instance new runs git
+
     check = subprocess.run(  # noqa: S603 - git, with our own arguments
         ["git", "check-ignore", "-q", "--", path],  # noqa: S607
         cwd=directory,
