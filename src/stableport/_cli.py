@@ -49,13 +49,13 @@ def _main(words: list[str]) -> int:
     except Exit as done:  # --help, --version and usage errors, from argparse
         answer = Answer(done.code, done.output)
     # Rendered whole before a byte is written: a failure leaves stdout empty.
-    return _write(answer)
+    return _write(answer, words)
 
 
 _NO_STDOUT = "stableport: error: no standard output to write the answer to"
 
 
-def _write(answer: Answer) -> int:
+def _write(answer: Answer, words: list[str]) -> int:
     """Write the output to stdout at once; a failure is exit 2 (141 for a closed pipe).
 
     A command that changed something first (init's file) says so in the
@@ -74,7 +74,7 @@ def _write(answer: Answer) -> int:
     try:
         data = output if isinstance(output, bytes) else _encoded(output)
     except UnicodeEncodeError as error:
-        say(failed + _unshowable(error))
+        say(failed + _unshowable(error, _command_of(words)))
         return 2
     try:
         stdout.flush()
@@ -121,15 +121,30 @@ def _encoded(text: str) -> bytes:
     return text.encode(encoding, "surrogateescape" if errors == "strict" else errors)
 
 
-def _unshowable(error: UnicodeEncodeError) -> str:
-
+def _unshowable(error: UnicodeEncodeError, command: str | None) -> str:
     text = error.object
     line = text[text.rfind("\n", 0, error.start) + 1 : text.find("\n", error.start)]
     char = text[error.start]
+    utf8 = _json_option(command)
     return (
         f"standard output's encoding ({error.encoding}) cannot show U+{ord(char):04X} "
         f"({char!r}) in {excerpt(line.strip())}; use a UTF-8 locale or "
-        f"PYTHONIOENCODING=utf-8, or --json, which is always UTF-8"
+        f"PYTHONIOENCODING=utf-8" + ("" if utf8 is None else f", or {utf8}, which is always UTF-8")
+    )
+
+
+def _json_option(command: str | None) -> str | None:
+    """How command asks for JSON (--json, --format json), if it can: an error's path only."""
+    if command is None:  # the NAME form: a port, or completion's names; no JSON
+        return None
+    from ._parser import command_options  # noqa: PLC0415 - loaded already
+
+    options = command_options(command)
+    if any(option == "--json" for option, _ in options):
+        return "--json"
+    return next(
+        (f"{option} json" for option, action in options if "json" in (action.choices or ())),
+        None,
     )
 
 
