@@ -3,10 +3,10 @@
 from pathlib import Path
 from typing import Literal, NamedTuple
 
+from ._commands import add_options
 from ._common import Answer
 from ._defaults import BROWSER_BLOCKED_PORTS, DEFAULT_ENV, DEFAULT_EXCLUSIONS
 from ._output import config_name, identity, json_document, load
-from ._parser import add_options
 from ._pins import format_pin_key
 
 TYPE_CHECKING = False

@@ -180,7 +180,7 @@ def _run(words: list[str]) -> Answer:
     args.config = getattr(args, "config", None)
     args.argv = argv
     if command is not None:
-        from ._commands import command as module  # noqa: PLC0415 - off the fast path
+        from ._parser import command as module  # noqa: PLC0415 - loaded by build
 
         return module(command).handle(args)
     if args.completion is not None:

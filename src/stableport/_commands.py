@@ -1,17 +1,25 @@
-"""The commands, in one table: adding one is a row here and the module it names.
+"""The commands, in one table, and the options they share: adding one is a row here
+and the module it names.
 
 A command's module holds its arguments beside its handler (see Command). The
 table is on the fast path (_cli tells a command from a service name by it), so
-it names each module rather than importing it: only the named command's
-module is ever imported, by the parser that reads its words.
+it names each module rather than importing it: _parser imports only the named
+command's module, to read its words. This module imports none: each command's
+module imports add_options from here, and no import circle runs through it.
 """
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from typing import Protocol
+    from typing import Any, Protocol
 
     from ._common import Answer
+
+    class Container(Protocol):
+        """A parser, or a group of its options: what takes add_argument."""
+
+        def add_argument(self, *names: str, **keywords: Any) -> argparse.Action:
+            """Add an option or a positional argument."""
 
     class Command(Protocol):
         """What a command's module holds: its arguments, and its handler."""
@@ -38,9 +46,39 @@ COMMANDS = {
 }
 
 
-def command(name: str) -> "Command":
-    """The module of the command called name (a key of COMMANDS)."""
-    from importlib import import_module  # noqa: PLC0415 - off the fast path
+def add_options(container: "Container", *options: str) -> None:
+    """The options the NAME form and several commands share, in the order given.
 
-    module: Command = import_module(f".{COMMANDS[name][1]}", __package__)
-    return module
+    --config, --json, --env, --namespace and --instance: one spelling and one
+    help text each, wherever they are taken.
+    """
+    for option in options:
+        keywords = _SHARED[option]
+        if option == "--config":
+            import argparse  # noqa: PLC0415 - loaded by the parser, the caller's caller
+
+            # So a command's default never hides one given before the command.
+            keywords = {**keywords, "default": argparse.SUPPRESS}
+        container.add_argument(option, **keywords)
+
+
+_SHARED: "dict[str, dict[str, Any]]" = {
+    "--config": {
+        "metavar": "PATH",
+        "help": "load this stableport.toml or pyproject.toml instead of discovering one",
+    },
+    "--json": {"action": "store_true", "help": "one JSON object, for machines"},
+    "--env": {
+        "help": "the environment (default: $STABLEPORT_ENV, else the config's env, else 'default')"
+    },
+    "--namespace": {
+        "metavar": "NS",
+        "help": "the namespace keys are hashed in (default: $STABLEPORT_NAMESPACE, else "
+        "the config's namespace, else none)",
+    },
+    "--instance": {
+        "metavar": "N",
+        "help": "the instance (checkout) whose ports to give, 0 for the plain map "
+        "(default: $STABLEPORT_INSTANCE, else the checkout's .stableport-instance, else 0)",
+    },
+}

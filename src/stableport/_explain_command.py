@@ -1,8 +1,8 @@
 """stableport explain: the whole story of one port, the hashed key and every probe."""
 
+from ._commands import add_options
 from ._common import Answer
 from ._output import config_name, entry, identity, instance_line, json_document, load, overridden
-from ._parser import add_options
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

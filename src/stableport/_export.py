@@ -4,11 +4,11 @@ import json
 import re
 from typing import NamedTuple
 
+from ._commands import add_options
 from ._common import Answer
 from ._config import INSTANCE_VARIABLE, NAMESPACE_VARIABLE
 from ._errors import ConfigError, InvalidNameError
 from ._output import config_name, load
-from ._parser import add_options
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

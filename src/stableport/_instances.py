@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
+from ._commands import add_options
 from ._common import Answer
 from ._config import (
     INSTANCE_FILE_NAME,
@@ -26,7 +27,6 @@ from ._config import (
 from ._errors import ConfigError, StableportError, shown
 from ._files import read_bytes
 from ._output import config_name, entries, identity, json_document, listing, load, path_text
-from ._parser import add_options
 from ._portmap import PortMap
 
 TYPE_CHECKING = False

@@ -1,8 +1,8 @@
 """stableport list: every declared service, its port, and how it got it."""
 
+from ._commands import add_options
 from ._common import Answer, say
 from ._output import config_name, entry, identity, json_document, listing, load, overridden
-from ._parser import add_options
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

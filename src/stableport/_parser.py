@@ -8,21 +8,17 @@ module adds its own arguments to the subparser made for it here.
 
 import sys
 
-from ._commands import COMMANDS, command
+from ._commands import COMMANDS, add_options
 from ._common import Exit, say
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from typing import Any, NoReturn, Protocol, TypeVar
+    from typing import NoReturn, TypeVar
+
+    from ._commands import Command
 
     Action = TypeVar("Action", bound=argparse.Action)
-
-    class Container(Protocol):
-        """A parser, or a group of its options: what takes add_argument."""
-
-        def add_argument(self, *names: str, **keywords: Any) -> argparse.Action:
-            """Add an option or a positional argument."""
 
 
 def build(
@@ -120,39 +116,9 @@ def command_options(name: str | None) -> "list[tuple[str, argparse.Action]]":
     ]
 
 
-def add_options(container: "Container", *options: str) -> None:
-    """The options the NAME form and several commands share, in the order given.
+def command(name: str) -> "Command":
+    """The module of the command called name (a key of COMMANDS)."""
+    from importlib import import_module  # noqa: PLC0415 - only off the fast path
 
-    --config, --json, --env, --namespace and --instance: one spelling and one
-    help text each, wherever they are taken.
-    """
-    for option in options:
-        keywords = _SHARED[option]
-        if option == "--config":
-            import argparse  # noqa: PLC0415 - loaded by build, the caller's caller
-
-            # So a command's default never hides one given before the command.
-            keywords = {**keywords, "default": argparse.SUPPRESS}
-        container.add_argument(option, **keywords)
-
-
-_SHARED: "dict[str, dict[str, Any]]" = {
-    "--config": {
-        "metavar": "PATH",
-        "help": "load this stableport.toml or pyproject.toml instead of discovering one",
-    },
-    "--json": {"action": "store_true", "help": "one JSON object, for machines"},
-    "--env": {
-        "help": "the environment (default: $STABLEPORT_ENV, else the config's env, else 'default')"
-    },
-    "--namespace": {
-        "metavar": "NS",
-        "help": "the namespace keys are hashed in (default: $STABLEPORT_NAMESPACE, else "
-        "the config's namespace, else none)",
-    },
-    "--instance": {
-        "metavar": "N",
-        "help": "the instance (checkout) whose ports to give, 0 for the plain map "
-        "(default: $STABLEPORT_INSTANCE, else the checkout's .stableport-instance, else 0)",
-    },
-}
+    module: Command = import_module(f".{COMMANDS[name][1]}", __package__)
+    return module

@@ -5,6 +5,7 @@ import os
 import re
 import sys
 
+from ._commands import add_options
 from ._common import Answer, env_option, say
 from ._config import ENV_VARIABLE, INSTANCE_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
 from ._errors import InvalidNameError, StableportError, excerpt
@@ -12,7 +13,6 @@ from ._export import nameable
 from ._files import CONFIG_VARIABLE
 from ._hints import tell
 from ._names import normalize_name
-from ._parser import add_options
 from ._platform import KEEP_PORT_VARIABLE, keeps_port, platform
 from ._testports import lookup, test_port
 
