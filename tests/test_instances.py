@@ -542,16 +542,10 @@ def test_a_worktree_whose_path_is_not_utf8_is_a_sibling_like_any_other(repo: Pat
 def test_instance_new_to_a_full_stdout_says_the_file_was_written(repo: Path) -> None:
     tree = worktree(repo, "a")
     assert SCRIPT is not None
-    with Path("/dev/full").open("w") as full:
-        result = subprocess.run(
-            [SCRIPT, "instance", "new"],
-            cwd=tree,
-            env=clean_environment(),
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=False,
-        )
+    shell = ["sh", "-c", 'exec "$0" instance new > /dev/full', SCRIPT]
+    result = subprocess.run(
+        shell, cwd=tree, env=clean_environment(), capture_output=True, text=True, check=False
+    )
     assert (result.returncode, result.stderr) == (
         2,
         f"stableport: error: instance 1 of 3: wrote {tree / '.stableport-instance'}, but "
