@@ -117,8 +117,8 @@ def command_options(name: str | None) -> "list[tuple[str, argparse.Action]]":
 
 
 def command(name: str) -> "Command":
-    """The module of the command called name (a key of COMMANDS)."""
-    from importlib import import_module  # noqa: PLC0415 - only off the fast path
-
-    module: Command = import_module(f".{COMMANDS[name][1]}", __package__)
+    """The module of the command called name (a key of COMMANDS), imported on first use."""
+    # __import__, not importlib.import_module: no module to load for it, and
+    # `python -X importtime` times (and so shows) the command's module.
+    module: Command = __import__(f"{__package__}.{COMMANDS[name][1]}", fromlist=["handle"])
     return module
