@@ -50,7 +50,9 @@ class PortMap:
     give the same ports on every machine. A lookup of anything else, an
     undeclared service or environment, is hashed too and avoids every declared
     port. Names are casefolded (``"Billing"`` is ``"billing"``). A map never
-    changes; maps with equal arguments, once normalized, are equal.
+    changes; maps with equal arguments, once normalized, are equal. It pickles
+    as its arguments and overlay, and ``copy.copy``/``copy.deepcopy`` give the
+    map itself.
 
     Args:
         services: Service names resolved together, never sharing a port. Pinned
