@@ -747,7 +747,9 @@ def test_as_a_child(stableport, child_app):
 def test_an_app_started_by_a_test_reaches_the_test_s_port_not_the_dev_server(
     pytester: pytest.Pytester, lease: int
 ) -> None:
-    pytester.makefile(".toml", stableport=PROJECT)
+    # A namespace per case: under xdist both cases run at once, and each binds
+    # its dev port and takes its leases, which must not be the other's.
+    pytester.makefile(".toml", stableport=PROJECT + f'namespace = "app-{lease}"\n')
     pytester.makepyfile(app=APP, test_app=APP_TESTS)
     dev = stableport.load(pytester.path / "stableport.toml").port_for("billing")
     with contextlib.ExitStack() as stack:
