@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 # The console script next to this interpreter: the one `pip install -e .` wrote.
 SCRIPT = shutil.which("stableport", path=str(Path(sys.executable).parent))
@@ -27,9 +28,12 @@ def clean_environment(env: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def run(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, **options: Any
 ) -> subprocess.CompletedProcess[str]:
-    """The real console script, with no STABLEPORT_* variables but those given."""
+    """The real console script, with no STABLEPORT_* variables but those given.
+
+    options go to subprocess.run as they are (a preexec_fn, pass_fds).
+    """
     assert SCRIPT is not None, "the stableport console script is not installed"
     return subprocess.run(
         [SCRIPT, *args],
@@ -37,6 +41,23 @@ def run(
         text=True,
         check=False,
         env=clean_environment(env),
+        cwd=cwd,
+        **options,
+    )
+
+
+def run_with_stdout_closed(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The console script started with no stdout at all (`>&-`), as daemons are started.
+
+    A shell closes it, as a user's would: subprocess always gives a child a descriptor 1.
+    """
+    assert SCRIPT is not None, "the stableport console script is not installed"
+    return subprocess.run(
+        ["sh", "-c", 'exec "$0" "$@" >&-', SCRIPT, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=clean_environment(),
         cwd=cwd,
     )
 
@@ -73,3 +94,33 @@ def imported_by(code: str, *, setup: str = "", cwd: Path | None = None) -> tuple
     )
     *printed, modules = result.stdout.splitlines()
     return "".join(f"{line}\n" for line in printed), set(modules.split())
+
+
+def git(*args: str, cwd: Path) -> str:
+    """What git prints; the test fails if it fails. Commits need no user configured."""
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=clean_environment(),
+    )
+    return done.stdout
+
+
+def git_repository(main: Path, files: dict[str, str]) -> Path:
+    """main made a git repository whose one commit holds files (name: text); main itself."""
+    main.mkdir(parents=True)
+    for name, text in files.items():
+        (main / name).write_text(text)
+    git("init", "-q", cwd=main)
+    git("add", ".", cwd=main)
+    git("commit", "-qm", "project", cwd=main)
+    return main
+
+
+def worktree(main: Path, name: str) -> Path:
+    """A new git worktree of main's repository, beside main, called name."""
+    git("worktree", "add", "-q", f"../{name}", cwd=main)
+    return main.parent / name
