@@ -23,7 +23,7 @@ from urllib.request import urlopen
 
 import pytest
 
-from .util import SCRIPT, clean_environment
+from .util import SCRIPT, clean_environment, git_repository, run, worktree
 
 # Real processes: left out of the quick inner loop, pytest -m "not slow".
 pytestmark = pytest.mark.slow
@@ -113,18 +113,6 @@ def test_own_server(stableport, service):
 """
 
 
-def git(*args: str, cwd: Path) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=True,
-        env=clean_environment(),
-    )
-    return done.stdout
-
-
 def bindable(port: int) -> bool:
     with socket.socket() as probe:
         try:
@@ -142,8 +130,6 @@ def make_project(where: Path, worktrees: int) -> list[Path]:
     """
     import stableport  # noqa: PLC0415 - the library under test, as the servers use it
 
-    main = where / "main"
-    main.mkdir(parents=True)
     for attempt in range(100):
         namespace = f"proof-{os.getpid()}-{attempt}"
         arguments = {"envs": ["dev", "test"], "env": "dev", "namespace": namespace}
@@ -153,27 +139,17 @@ def make_project(where: Path, worktrees: int) -> list[Path]:
         ]
         if all(bindable(pm.port_for(service)) for pm in maps for service in SERVICES):
             break
-    (main / "stableport.toml").write_text(
+    config = (
         f'namespace = "{namespace}"\nservices = {list(SERVICES)!r}\n'
         f'envs = ["dev", "test"]\nenv = "dev"\ninstances = {worktrees}\n'.replace("'", '"')
     )
-    (main / "server.py").write_text(SERVER)
-    (main / "test_own.py").write_text(TESTS)
-    git("init", "-q", cwd=main)
-    git("add", ".", cwd=main)
-    git("commit", "-qm", "sample", cwd=main)
+    main = git_repository(
+        where / "main", {"stableport.toml": config, "server.py": SERVER, "test_own.py": TESTS}
+    )
     trees = [main]
     for number in range(1, worktrees + 1):
-        git("worktree", "add", "-q", f"../tree-{number}", cwd=main)
-        tree = where / f"tree-{number}"
-        done = subprocess.run(
-            [str(SCRIPT), "instance", "new"],
-            cwd=tree,
-            env=clean_environment(),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        tree = worktree(main, f"tree-{number}")
+        done = run("instance", "new", cwd=tree)
         assert done.returncode == 0, done.stderr
         trees.append(tree)
     return trees
