@@ -1022,7 +1022,9 @@ def billing_server(stableport):
 def test_reaches_its_own_server(billing_server, stableport):
     port, server = billing_server
     record = {"port": port, "server": server.pid, "lease": stableport.lease}
-    Path(os.environ["RECORD"]).write_text(json.dumps(record))
+    written = Path(os.environ["RECORD"])
+    written.with_suffix(".tmp").write_text(json.dumps(record))
+    written.with_suffix(".tmp").replace(written)  # whole, or not yet there
     if os.environ.get("HOLD"):
         time.sleep(120)  # until killed
     assert answers(port)
@@ -1047,7 +1049,6 @@ def test_a_killed_run_s_server_is_never_reached_by_the_next_run(
             deadline = time.monotonic() + 120
             while not first.exists() and time.monotonic() < deadline:
                 time.sleep(0.02)
-            time.sleep(0.1)  # the record is written whole
             orphan = json.loads(first.read_text())
             killed.send_signal(signal.SIGKILL)  # its server lives on, listening
             killed.wait()
