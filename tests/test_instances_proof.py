@@ -12,7 +12,6 @@ small round; for a bigger run by hand:
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from urllib.request import urlopen
 
 import pytest
 
-from .util import SCRIPT, clean_environment, git_repository, run, worktree
+from .util import SCRIPT, clean_environment, free_namespace, git_repository, run, worktree
 
 # Real processes: left out of the quick inner loop, pytest -m "not slow".
 pytestmark = pytest.mark.slow
@@ -113,15 +112,6 @@ def test_own_server(stableport, service):
 """
 
 
-def bindable(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def make_project(where: Path, worktrees: int) -> list[Path]:
     """A sample project in git, its main checkout first, then its worktrees with instances.
 
@@ -130,15 +120,21 @@ def make_project(where: Path, worktrees: int) -> list[Path]:
     """
     import stableport  # noqa: PLC0415 - the library under test, as the servers use it
 
-    for attempt in range(100):
-        namespace = f"proof-{os.getpid()}-{attempt}"
-        arguments = {"envs": ["dev", "test"], "env": "dev", "namespace": namespace}
-        maps = [
-            stableport.PortMap(SERVICES, **arguments, instances=worktrees, instance=number)  # type: ignore[arg-type]
+    def ports(namespace: str) -> list[int]:
+        return [
+            stableport.PortMap(
+                SERVICES,
+                envs=["dev", "test"],
+                env="dev",
+                namespace=namespace,
+                instances=worktrees,
+                instance=number,
+            ).port_for(service)
             for number in range(worktrees + 1)
+            for service in SERVICES
         ]
-        if all(bindable(pm.port_for(service)) for pm in maps for service in SERVICES):
-            break
+
+    namespace = free_namespace("proof", ports)
     config = (
         f'namespace = "{namespace}"\nservices = {list(SERVICES)!r}\n'
         f'envs = ["dev", "test"]\nenv = "dev"\ninstances = {worktrees}\n'.replace("'", '"')

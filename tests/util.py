@@ -1,11 +1,16 @@
 """Helpers shared by the test modules: the console script and fresh interpreters."""
 
 import os
+import secrets
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
+
+import stableport
+from stableport._live import port_status
 
 # The console script next to this interpreter: the one `pip install -e .` wrote.
 SCRIPT = shutil.which("stableport", path=str(Path(sys.executable).parent))
@@ -124,3 +129,30 @@ def worktree(main: Path, name: str) -> Path:
     """A new git worktree of main's repository, beside main, called name."""
     git("worktree", "add", "-q", f"../{name}", cwd=main)
     return main.parent / name
+
+
+def bindable(port: int) -> bool:
+    """Whether nothing holds port on loopback right now (other runs share this host)."""
+    return port_status(port).free
+
+
+def free_namespace(prefix: str, ports: Callable[[str], Iterable[int]]) -> str:
+    """A namespace of its own to this call, under which every port ports(namespace) is free.
+
+    This host's loopback is shared: this suite runs in other workers and other
+    checkouts at the same instant, with the same configurations, so a test that
+    binds a project's port, or counts on it being free, never takes a fixed one.
+    """
+    for _ in range(1000):
+        namespace = f"{prefix}-{secrets.token_hex(4)}"
+        if all(bindable(port) for port in ports(namespace)):
+            return namespace
+    message = "no namespace whose ports are all free"  # pragma: no cover
+    raise AssertionError(message)  # pragma: no cover
+
+
+def assigned_ports(*services: str, **arguments: Any) -> Callable[[str], Iterable[int]]:
+    """For free_namespace: every port the map of services and arguments assigns, by namespace."""
+    return lambda namespace: (
+        stableport.PortMap(services, **arguments, namespace=namespace).assignments().values()
+    )
