@@ -3,6 +3,7 @@
 import contextlib
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -19,8 +20,10 @@ import stableport
 from _stableport_pytest import Reporter
 from stableport import _leases, _testports
 from stableport._fixture import StableportFixture, capacity_problem, lease_family, overlay_envs
-from stableport._hashing import key_bytes, probe_sequence
+from stableport._hashing import key_bytes, key_prefix, probe_sequence
 from stableport._leases import Locks, lease_directory, lease_slot
+
+from .util import assigned_ports, bindable, free_namespace
 
 # Real processes: left out of the quick inner loop, pytest -m "not slow".
 pytestmark = pytest.mark.slow
@@ -31,8 +34,15 @@ DECLARED = ("billing", "auth", "search", "db")
 UNDECLARED = ("cache", "mail")  # hashed per environment, kept apart by the port locks
 # A range of its own: the default range's test ports are ones other tests of
 # this suite (and other suites on the host) serve on, and a lease one of whose
-# ports something listens on is rightly passed over.
-PROJECT = """
+# ports something listens on is rightly passed over. A namespace of this
+# process's own, its ports free when chosen: this file's tests run in other
+# xdist workers and other checkouts at the same instant, and with one fixed
+# map their servers would hold each other's lease 0.
+NAMESPACE = free_namespace(
+    "leases", assigned_ports(*DECLARED, envs=["dev", "test"], env="dev", port_range=(12000, 14999))
+)
+PROJECT = f"""
+namespace = "{NAMESPACE}"
 services = ["billing", "auth", "search", "db"]
 envs = ["dev", "test"]
 env = "dev"
@@ -250,16 +260,34 @@ def test_concurrent_sessions_never_share_a_port(
 TIGHT = """
 services = ["billing", "auth", "search", "db"]
 env = "dev"
-range = [30000, 30040]
+range = [{low}, {high}]
 """
 TIGHT_NAMES = (*DECLARED, "cache")
+TIGHT_PORTS = 41
+
+
+def tight_range() -> tuple[int, int]:
+    """41 ports of 30000-32767, every one free now, picked at random.
+
+    Six processes fill most of them: another run of this test on this host (in
+    another checkout or worker) at the same instant on the same 41 ports would
+    leave some of either's processes no port at all.
+    """
+    windows = [
+        (low, low + TIGHT_PORTS - 1) for low in range(30000, 32768 - TIGHT_PORTS, TIGHT_PORTS)
+    ]
+    random.SystemRandom().shuffle(windows)
+    return next(
+        (low, high) for low, high in windows if all(bindable(port) for port in range(low, high + 1))
+    )
 
 
 @pytest.mark.parametrize("repeat", [1, 2])
 def test_concurrent_sessions_without_envs_in_a_tight_range_never_share_a_port(
     project: Path, tmp_path: Path, repeat: int
 ) -> None:
-    (project / "stableport.toml").write_text(TIGHT)
+    low, high = tight_range()
+    (project / "stableport.toml").write_text(TIGHT.format(low=low, high=high))
     (project / "test_servers.py").write_text(SERVERS.format(names=TIGHT_NAMES))
     home = stableport.load(project / "stableport.toml")
     assert len(overlay_envs(home, "proof")) == 4
@@ -370,7 +398,7 @@ def test_a_port_another_run_holds_is_passed_over(
     # The next port of cache's own probe order that the map does not hand out.
     home = stableport.load(project / "stableport.toml")
     declared = set(home.assignments().values())
-    order = probe_sequence(key_bytes("cache", "test"), *home.port_range)
+    order = probe_sequence(key_bytes("cache", "test", key_prefix(NAMESPACE)), *home.port_range)
     assert moved["ports"]["cache"] == next(
         port for port in order if port != taken and port not in declared
     )
@@ -399,7 +427,7 @@ def test_a_lease_beyond_the_overlay_never_gets_a_port_of_the_project(
     pytester: pytest.Pytester, held: Locks
 ) -> None:
     # 4 services, no envs, 41 ports: the overlay holds leases 1-4 apart.
-    pytester.makefile(".toml", stableport=TIGHT.replace("30000, 30040", "20000, 20040"))
+    pytester.makefile(".toml", stableport=TIGHT.format(low=20000, high=20040))
     home = stableport.load()
     assert overlay_envs(home, "test") == tuple(f"test-lease{index}" for index in range(1, 5))
     assert all(held.take(lease_file("test", number)) for number in range(5))
@@ -495,7 +523,7 @@ def test_runs_with_and_without_xdg_runtime_dir_take_distinct_leases(
     # The user's own lease directory, as both runs would use; a namespace of
     # this test's own keeps other runs on this host out of its lease family.
     namespace = f"xdg-{os.getpid()}-{time.monotonic_ns()}"
-    config = f'{PROJECT}namespace = "{namespace}"\n'
+    config = PROJECT.replace(NAMESPACE, namespace)
     (pytester.path / "stableport.toml").write_text(config)
     monkeypatch.delenv("STABLEPORT_LEASE_DIR")
     runtime = tmp_path / "runtime"
@@ -702,10 +730,9 @@ def test_a_session_killed_with_sigkill_frees_its_lease(
 def test_two_projects_running_at_once_never_share_a_port(
     pytester: pytest.Pytester, tmp_path: Path
 ) -> None:
-    # Another project, whose test ports land on some of this one's.
-    with live_run(
-        tmp_path / "other", 'services = ["cache", "billing"]\nenv = "dev"\nrange = [12000, 14999]\n'
-    ) as theirs:
+    # Another project, whose test ports land on some of this one's (its namespace and range).
+    theirs_config = f'namespace = "{NAMESPACE}"\nservices = ["cache", "billing"]\nenv = "dev"\n'
+    with live_run(tmp_path / "other", f"{theirs_config}range = [12000, 14999]\n") as theirs:
         assert theirs["lease"] == 0
         ours = probe(pytester)
         result = pytester.runpytest()

@@ -16,7 +16,7 @@ import stableport
 from stableport._fixture import lease_family
 from stableport._leases import Locks, lease_directory, lease_slot
 
-from .util import imported_by, output_of
+from .util import assigned_ports, free_namespace, imported_by, output_of
 
 # Real processes: left out of the quick inner loop, pytest -m "not slow".
 pytestmark = pytest.mark.slow
@@ -29,8 +29,14 @@ XDIST_VARIABLES = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT")
 # The project under test: dev and test share a host, so both are declared. Its
 # own range, away from the default one where other suites on this host serve:
 # with leases, a lease one of whose ports something listens on is passed over,
-# which would move these tests' exact leases.
-PROJECT = """
+# which would move these tests' exact leases. Its own namespace too, its ports
+# free when chosen: this file's tests run in other xdist workers and other
+# checkouts at the same instant, and bind the project's ports.
+NAMESPACE = free_namespace(
+    "plugin", assigned_ports(*SERVICES, envs=["dev", "test"], env="dev", port_range=(15000, 19999))
+)
+PROJECT = f"""
+namespace = "{NAMESPACE}"
 services = ["billing", "auth", "search", "db"]
 envs = ["dev", "test"]
 env = "dev"
