@@ -715,13 +715,17 @@ import app
 
 
 def answer(port):
-    for _ in range(400):
+    # Bounded by a deadline, not a count of tries: on a loaded host the
+    # child's interpreter alone can take longer than 400 quick refusals.
+    deadline = time.monotonic() + 120
+    while True:
         try:
-            with urlopen(f"http://127.0.0.1:{port}", timeout=5) as response:
+            with urlopen(f"http://127.0.0.1:{port}", timeout=60) as response:
                 return response.read().decode()
         except OSError:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"nothing answers on {port}") from None
             time.sleep(0.05)
-    raise AssertionError(f"nothing answers on {port}")
 
 
 @pytest.fixture(scope="session")
