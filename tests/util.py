@@ -40,11 +40,30 @@ def run(
     options go to subprocess.run as they are (a preexec_fn, pass_fds).
     """
     assert SCRIPT is not None, "the stableport console script is not installed"
+    return completed([SCRIPT, *args], env=env, cwd=cwd, **options)
+
+
+def python(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, **options: Any
+) -> subprocess.CompletedProcess[str]:
+    """A fresh interpreter (this one) given args, as run() starts the console script."""
+    return completed([sys.executable, *args], env=env, cwd=cwd, **options)
+
+
+def completed(
+    argv: list[str],
+    *,
+    env: dict[str, str] | None,
+    cwd: Path | None,
+    check: bool = False,
+    **options: Any,
+) -> subprocess.CompletedProcess[str]:
+    """argv run to its end: its status and text output (any status, unless check)."""
     return subprocess.run(
-        [SCRIPT, *args],
+        argv,
         capture_output=True,
         text=True,
-        check=False,
+        check=check,
         env=clean_environment(env),
         cwd=cwd,
         **options,
@@ -57,14 +76,7 @@ def run_with_stdout_closed(*args: str, cwd: Path | None = None) -> subprocess.Co
     A shell closes it, as a user's would: subprocess always gives a child a descriptor 1.
     """
     assert SCRIPT is not None, "the stableport console script is not installed"
-    return subprocess.run(
-        ["sh", "-c", 'exec "$0" "$@" >&-', SCRIPT, *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=clean_environment(),
-        cwd=cwd,
-    )
+    return completed(["sh", "-c", 'exec "$0" "$@" >&-', SCRIPT, *args], env=None, cwd=cwd)
 
 
 def output_of(*args: str, cwd: Path | None = None) -> str:
@@ -89,29 +101,15 @@ def imported_by(code: str, *, setup: str = "", cwd: Path | None = None) -> tuple
             "print(*set(sys.modules) - _before)",
         ]
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=clean_environment(),
-        cwd=cwd,
-    )
+    result = python("-c", script, cwd=cwd, check=True)
     *printed, modules = result.stdout.splitlines()
     return "".join(f"{line}\n" for line in printed), set(modules.split())
 
 
 def git(*args: str, cwd: Path) -> str:
     """What git prints; the test fails if it fails. Commits need no user configured."""
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=True,
-        env=clean_environment(),
-    )
-    return done.stdout
+    argv = ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args]
+    return completed(argv, env=None, cwd=cwd, check=True).stdout
 
 
 def git_repository(main: Path, files: dict[str, str]) -> Path:
