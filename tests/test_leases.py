@@ -1,6 +1,7 @@
 """Leases: concurrent pytest runs of one project never hand two live processes one port."""
 
 import contextlib
+import itertools
 import json
 import os
 import random
@@ -23,7 +24,7 @@ from stableport._fixture import StableportFixture, capacity_problem, lease_famil
 from stableport._hashing import key_bytes, key_prefix, probe_sequence
 from stableport._leases import Locks, lease_directory, lease_slot
 
-from .util import assigned_ports, bindable, free_namespace
+from .util import bindable, free_namespace
 
 # Real processes: left out of the quick inner loop, pytest -m "not slow".
 pytestmark = pytest.mark.slow
@@ -34,15 +35,13 @@ DECLARED = ("billing", "auth", "search", "db")
 UNDECLARED = ("cache", "mail")  # hashed per environment, kept apart by the port locks
 # A range of its own: the default range's test ports are ones other tests of
 # this suite (and other suites on the host) serve on, and a lease one of whose
-# ports something listens on is rightly passed over. A namespace of this
-# process's own, its ports free when chosen: this file's tests run in other
-# xdist workers and other checkouts at the same instant, and with one fixed
-# map their servers would hold each other's lease 0.
-NAMESPACE = free_namespace(
-    "leases", assigned_ports(*DECLARED, envs=["dev", "test"], env="dev", port_range=(12000, 14999))
-)
-PROJECT = f"""
-namespace = "{NAMESPACE}"
+# ports something listens on is rightly passed over. Each test's namespace is
+# its own (the namespace fixture): this file's tests run in other xdist
+# workers and other checkouts at the same instant, and with one fixed map
+# their servers would hold each other's lease 0 and ports.
+RANGE = (12000, 14999)
+PROJECT = """
+namespace = "{namespace}"
 services = ["billing", "auth", "search", "db"]
 envs = ["dev", "test"]
 env = "dev"
@@ -134,10 +133,34 @@ def test_serves_on_its_own_ports(stableport):
 Record = dict[str, Any]  # parsed JSON
 
 
+def first_ports(namespace: str) -> set[int]:
+    """The ports lease 0 of PROJECT in namespace is handed, and each undeclared name's next."""
+    home = stableport.PortMap(
+        DECLARED, envs=["dev", "test"], env="dev", port_range=RANGE, namespace=namespace
+    )
+    ports = set(home.assignments().values())
+    for name in UNDECLARED:
+        order = probe_sequence(key_bytes(name, "test", key_prefix(namespace)), *RANGE)
+        ports.update(itertools.islice(order, 2))
+    return ports
+
+
 @pytest.fixture
-def project(pytester: pytest.Pytester) -> Path:
+def namespace() -> str:
+    """This test's namespace for PROJECT: every port its runs are first handed is free now."""
+    return free_namespace("leases", first_ports)
+
+
+@pytest.fixture
+def config(namespace: str) -> str:
+    """PROJECT in this test's namespace."""
+    return PROJECT.format(namespace=namespace)
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, config: str) -> Path:
     """A project directory with a declared map."""
-    pytester.makefile(".toml", stableport=PROJECT)
+    pytester.makefile(".toml", stableport=config)
     return pytester.path
 
 
@@ -214,12 +237,12 @@ ROUNDS = [
 @pytest.mark.parametrize("repeat", [1, 2])
 @pytest.mark.parametrize("kinds", ROUNDS, ids=["+".join(kinds) for kinds in ROUNDS])
 def test_concurrent_sessions_never_share_a_port(
-    project: Path, tmp_path: Path, kinds: list[str], repeat: int
+    project: Path, config: str, tmp_path: Path, kinds: list[str], repeat: int
 ) -> None:
     # A range of its own, below the kernel's ephemeral ports and away from the
     # default one: other test suites on this host (without leases, or older
     # releases) serve on ports of the default range.
-    (project / "stableport.toml").write_text(PROJECT.replace("[12000, 14999]", "[30000, 32767]"))
+    (project / "stableport.toml").write_text(config.replace("[12000, 14999]", "[30000, 32767]"))
     (project / "test_servers.py").write_text(SERVERS.format(names=DECLARED + UNDECLARED))
     delete = any(kind.endswith(":xdg") for kind in kinds)
     records = run_round(project, kinds, tmp_path / f"round-{repeat}", delete=delete)
@@ -384,7 +407,7 @@ def test_a_held_lease_is_passed_over_for_the_lowest_free_one(
 
 
 def test_a_port_another_run_holds_is_passed_over(
-    project: Path, pytester: pytest.Pytester, held: Locks
+    project: Path, namespace: str, pytester: pytest.Pytester, held: Locks
 ) -> None:
     alone = probe(pytester)["ports"]
     assert isinstance(alone, dict)
@@ -398,7 +421,7 @@ def test_a_port_another_run_holds_is_passed_over(
     # The next port of cache's own probe order that the map does not hand out.
     home = stableport.load(project / "stableport.toml")
     declared = set(home.assignments().values())
-    order = probe_sequence(key_bytes("cache", "test", key_prefix(NAMESPACE)), *home.port_range)
+    order = probe_sequence(key_bytes("cache", "test", key_prefix(namespace)), *home.port_range)
     assert moved["ports"]["cache"] == next(
         port for port in order if port != taken and port not in declared
     )
@@ -523,7 +546,7 @@ def test_runs_with_and_without_xdg_runtime_dir_take_distinct_leases(
     # The user's own lease directory, as both runs would use; a namespace of
     # this test's own keeps other runs on this host out of its lease family.
     namespace = f"xdg-{os.getpid()}-{time.monotonic_ns()}"
-    config = PROJECT.replace(NAMESPACE, namespace)
+    config = PROJECT.format(namespace=namespace)
     (pytester.path / "stableport.toml").write_text(config)
     monkeypatch.delenv("STABLEPORT_LEASE_DIR")
     runtime = tmp_path / "runtime"
@@ -716,10 +739,10 @@ def live_run(directory: Path, config: str) -> Iterator[Record]:
 
 @pytest.mark.usefixtures("project")
 def test_a_session_killed_with_sigkill_frees_its_lease(
-    pytester: pytest.Pytester, tmp_path: Path
+    pytester: pytest.Pytester, tmp_path: Path, config: str
 ) -> None:
     # Another checkout of the project: the same configuration, the same leases.
-    with live_run(tmp_path / "holder", PROJECT) as holder:
+    with live_run(tmp_path / "holder", config) as holder:
         assert holder["lease"] == 0
         # Meanwhile, another run of the project gets the next lease.
         assert probe(pytester)["lease"] == 1
@@ -728,10 +751,10 @@ def test_a_session_killed_with_sigkill_frees_its_lease(
 
 @pytest.mark.usefixtures("project")
 def test_two_projects_running_at_once_never_share_a_port(
-    pytester: pytest.Pytester, tmp_path: Path
+    pytester: pytest.Pytester, tmp_path: Path, namespace: str
 ) -> None:
     # Another project, whose test ports land on some of this one's (its namespace and range).
-    theirs_config = f'namespace = "{NAMESPACE}"\nservices = ["cache", "billing"]\nenv = "dev"\n'
+    theirs_config = f'namespace = "{namespace}"\nservices = ["cache", "billing"]\nenv = "dev"\n'
     with live_run(tmp_path / "other", f"{theirs_config}range = [12000, 14999]\n") as theirs:
         assert theirs["lease"] == 0
         ours = probe(pytester)
@@ -963,9 +986,9 @@ def test_a_lock_taken_while_the_whole_directory_was_gone_is_reported_lost(
 
 @pytest.mark.usefixtures("project")
 def test_a_run_never_takes_the_lease_of_a_run_whose_lock_file_was_deleted(
-    pytester: pytest.Pytester, tmp_path: Path, lease_dir: Path
+    pytester: pytest.Pytester, tmp_path: Path, lease_dir: Path, config: str
 ) -> None:
-    with live_run(tmp_path / "holder", PROJECT) as holder:
+    with live_run(tmp_path / "holder", config) as holder:
         (lease_dir / "locks").unlink()
         assert probe(pytester)["lease"] != holder["lease"]
 
@@ -1116,10 +1139,10 @@ def test_changes_directory_first(stableport, monkeypatch, tmp_path):
 @pytest.mark.parametrize("leases", ["on", "off"])
 @pytest.mark.usefixtures("project")
 def test_the_project_is_found_from_where_pytest_started_not_the_working_directory(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, leases: str
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, leases: str, config: str
 ) -> None:
     (pytester.path / "stableport.toml").write_text(
-        PROJECT.replace("[12000, 14999]", "[30000, 32767]")
+        config.replace("[12000, 14999]", "[30000, 32767]")
     )
     home = stableport.load(pytester.path / "stableport.toml").port_for("billing", "test")
     assert home != stableport.PortMap().port_for("billing", "test")  # else no test

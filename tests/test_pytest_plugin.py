@@ -29,19 +29,24 @@ XDIST_VARIABLES = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT")
 # The project under test: dev and test share a host, so both are declared. Its
 # own range, away from the default one where other suites on this host serve:
 # with leases, a lease one of whose ports something listens on is passed over,
-# which would move these tests' exact leases. Its own namespace too, its ports
-# free when chosen: this file's tests run in other xdist workers and other
-# checkouts at the same instant, and bind the project's ports.
-NAMESPACE = free_namespace(
-    "plugin", assigned_ports(*SERVICES, envs=["dev", "test"], env="dev", port_range=(15000, 19999))
-)
-PROJECT = f"""
-namespace = "{NAMESPACE}"
+# which would move these tests' exact leases. Each test's namespace is its
+# own, its ports free when the test starts (project_config): this file's
+# tests run in other xdist workers and other checkouts at the same instant,
+# and bind the project's ports.
+PROJECT = """
+namespace = "{namespace}"
 services = ["billing", "auth", "search", "db"]
 envs = ["dev", "test"]
 env = "dev"
 range = [15000, 19999]
 """
+
+
+def project_config() -> str:
+    """PROJECT in a namespace whose declared ports are all free now."""
+    ports = assigned_ports(*SERVICES, envs=["dev", "test"], env="dev", port_range=(15000, 19999))
+    return PROJECT.format(namespace=free_namespace("plugin", ports))
+
 
 # Every test records the ports the fixture gives it, one file per test, so the
 # outer test can compare workers (records/<worker or main>-<index>.json).
@@ -82,7 +87,7 @@ def not_an_xdist_worker(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> Path:
     """A project directory (pytester's, also the working directory) with a declared map."""
-    pytester.makefile(".toml", stableport=PROJECT)
+    pytester.makefile(".toml", stableport=project_config())
     pytester.makepyfile(test_recorder=RECORDER)
     return pytester.path
 
@@ -757,7 +762,7 @@ def test_as_a_child(stableport, child_app):
 def test_an_app_started_by_a_test_reaches_the_test_s_port_not_the_dev_server(
     pytester: pytest.Pytester, lease: int
 ) -> None:
-    pytester.makefile(".toml", stableport=PROJECT)
+    pytester.makefile(".toml", stableport=project_config())
     pytester.makepyfile(app=APP, test_app=APP_TESTS)
     dev = stableport.load(pytester.path / "stableport.toml").port_for("billing")
     with contextlib.ExitStack() as stack:
@@ -815,7 +820,7 @@ def test_code_under_test_and_its_children_get_the_fixture_s_ports(
     if worker:
         monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
         monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
-    pytester.makefile(".toml", stableport=PROJECT)
+    pytester.makefile(".toml", stableport=project_config())
     pytester.makepyfile(test_code=CODE)
     monkeypatch.setenv("STABLEPORT_ENV", "dev")  # the developer's: restored after
 
