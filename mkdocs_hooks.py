@@ -57,6 +57,10 @@ order you are likely to need them. The examples in them run in the test suite
     options:
       heading_level: 4
 
+::: stableport.PortMap.reserved_ports
+    options:
+      heading_level: 4
+
 ::: stableport.PortMap.services
     options:
       heading_level: 4

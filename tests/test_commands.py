@@ -538,3 +538,19 @@ def test_a_bad_env_option_is_named_as_the_option(tmp_path: Path, args: list[str]
         "stableport: error: environment name 'a@b' (from --env) contains '@', which is "
         "reserved; names may not contain any of @ = ,\n"
     )
+
+
+def test_the_encoding_error_suggests_each_commands_own_json_option() -> None:
+    from stableport._cli import _json_option  # noqa: PLC0415 - the one private helper tested
+
+    asked = [None, "list", "explain", "check", "instance", "export", "init", "run"]
+    assert [_json_option(command) for command in asked] == [
+        None,
+        "--json",
+        "--json",
+        "--json",
+        "--json",
+        "--format json",
+        None,
+        None,
+    ]

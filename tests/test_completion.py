@@ -207,3 +207,12 @@ def test_in_process_the_names_and_a_broken_file(
     broken = tmp_path_factory.mktemp("broken") / "stableport.toml"
     broken.write_text("services = [")
     assert completion("services", str(broken)) == ""
+
+
+def test_names_the_encoding_cannot_show_suggest_no_json(tmp_path: Path) -> None:
+    # The line ended "or --json, which is always UTF-8": the NAME form has no --json.
+    (tmp_path / "stableport.toml").write_text('services = ["café"]\n', encoding="utf-8")
+    result = run("--completion", "services", cwd=tmp_path, env={"PYTHONIOENCODING": "ascii"})
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("stableport: error: standard output's encoding (ascii)")
+    assert result.stderr.endswith("; use a UTF-8 locale or PYTHONIOENCODING=utf-8\n")

@@ -118,6 +118,23 @@ def test_a_map_from_code_or_the_defaults_has_no_config_path(tmp_path: Path) -> N
     assert stableport.load().config_path == tmp_path / "pyproject.toml"
 
 
+def test_a_map_built_in_code_may_say_where_it_was_read_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What load() passes: a tool that reads its own file says so the same way.
+    monkeypatch.chdir(tmp_path)
+    pm = stableport.PortMap(["billing"], config_path="ports.toml")
+    assert pm.config_path == tmp_path / "ports.toml"  # made absolute when given
+    assert stableport.PortMap(["billing"], config_path=tmp_path / "a.toml").config_path == (
+        tmp_path / "a.toml"
+    )
+    assert pm == stableport.PortMap(["billing"])  # where it came from, not what it is
+    assert pm.overlay(["gw0"]).config_path == tmp_path / "ports.toml"
+    for wrong in (3, b"ports.toml", "", ["ports.toml"]):
+        with pytest.raises(stableport.InvalidTypeError, match=r"^config_path must be a path"):
+            stableport.PortMap(config_path=wrong)  # type: ignore[arg-type]
+
+
 def test_stableport_toml_wins_over_pyproject_in_one_directory(tmp_path: Path) -> None:
     os.chdir(tmp_path)
     write(tmp_path / "pyproject.toml", pyproject_text('services = ["other"]\n'))

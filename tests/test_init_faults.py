@@ -443,3 +443,42 @@ def test_init_with_stdout_closed_writes_nothing(tmp_path: Path) -> None:
         "stableport: error: no standard output to write the answer to\n",
     )
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_init_to_a_full_stdout_says_the_file_was_written(tmp_path: Path) -> None:
+    # `init web > /dev/full` wrote the file, then said only "cannot write the
+    # output", as if nothing was done; the next init is refused. The line says both.
+    assert SCRIPT is not None
+    with Path("/dev/full").open("w") as full:
+        result = subprocess.run(
+            [SCRIPT, "init", "web"],
+            cwd=tmp_path,
+            env=clean_environment(),
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    written = tmp_path / "stableport.toml"
+    assert (result.returncode, result.stderr) == (
+        2,
+        f"stableport: error: created {written}, but cannot write the output: "
+        "[Errno 28] No space left on device\n",
+    )
+    assert stableport.load(written).services == ("web",)
+
+
+def test_init_to_a_stdout_that_cannot_show_a_name_says_the_file_was_written(
+    tmp_path: Path,
+) -> None:
+    # And suggests no --json, which init does not take.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "shop"\n')
+    result = init(tmp_path, "café", PYTHONIOENCODING="ascii")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith(
+        f"stableport: error: appended to {tmp_path / 'pyproject.toml'}, but standard "
+        "output's encoding (ascii) cannot show U+00E9"
+    )
+    assert result.stderr.endswith("; use a UTF-8 locale or PYTHONIOENCODING=utf-8\n")
+    assert stableport.load(tmp_path / "pyproject.toml").services == ("café",)

@@ -463,3 +463,69 @@ def test_a_fifo_in_a_siblings_place_is_passed_over_never_read(
     # A write cut short (SIGKILL) leaves a temporary file: git ignores that too.
     (second / ".stableport-instance.123.tmp").write_text("1\n")
     assert git("status", "--porcelain", cwd=second) == ""
+
+
+def named_worktree(repo: Path, name: "str | bytes", branch: str) -> Path:
+    """A worktree beside repo under any name, a newline or bytes that are not UTF-8 too."""
+    import os  # noqa: PLC0415
+
+    parent = os.fsencode(repo.parent)
+    path = Path(os.fsdecode(parent + b"/" + (name if isinstance(name, bytes) else name.encode())))
+    subprocess.run(
+        ["git", "worktree", "add", "-q", "-b", branch, os.fsencode(path)],
+        cwd=repo,
+        capture_output=True,
+        check=True,
+        env=clean_environment(),
+    )
+    return path
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a newline in a directory's name")
+def test_worktrees_with_a_newline_or_spaces_in_their_path_are_told_apart(repo: Path) -> None:
+    # The listing was read line by line: the worktree "a\nb" was listed as "a",
+    # its instance unseen by the next worktree, which took the same one.
+    newline = named_worktree(repo, "a\nb", "newline")
+    inner = named_worktree(repo, "d e", "inner")
+    assert [new(tree)["instance"] for tree in (newline, inner)] == [1, 2]
+    # The path with a newline is one quoted line, as the config line shows it.
+    result = run("instance", "new", cwd=newline)
+    assert result.returncode == 0, result.stderr
+    mine = str(newline / ".stableport-instance")
+    assert result.stdout.splitlines()[0] == f"instance 1 of 3: kept {mine!r}"
+    assert result.stdout.count("\n") == run("instance", "new", cwd=inner).stdout.count("\n")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a directory name ending in spaces")
+def test_a_worktree_whose_path_ends_in_spaces_keeps_its_instance(repo: Path) -> None:
+    # git's answer was strip()ped, spaces too: the checkout's own file then
+    # looked like a sibling's, and every instance new moved it to another instance.
+    trailing = named_worktree(repo, "c  ", "trailing")
+    assert new(trailing)["instance"] == 1
+    again = new(trailing)
+    assert (again["instance"], again["kept"]) == (1, True)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a directory name that is not UTF-8")
+def test_a_worktree_whose_path_is_not_utf8_is_a_sibling_like_any_other(repo: Path) -> None:
+    # git's listing was decoded as UTF-8: such a path was a UnicodeDecodeError.
+    odd = named_worktree(repo, b"f\xff", "bytes")
+    plain = worktree(repo, "g")
+    assert new(odd)["instance"] == 1
+    assert new(plain)["instance"] == 2
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_instance_new_to_a_full_stdout_says_the_file_was_written(repo: Path) -> None:
+    tree = worktree(repo, "a")
+    assert SCRIPT is not None
+    shell = ["sh", "-c", 'exec "$0" instance new > /dev/full', SCRIPT]
+    result = subprocess.run(
+        shell, cwd=tree, env=clean_environment(), capture_output=True, text=True, check=False
+    )
+    assert (result.returncode, result.stderr) == (
+        2,
+        f"stableport: error: instance 1 of 3: wrote {tree / '.stableport-instance'}, but "
+        "cannot write the output: [Errno 28] No space left on device\n",
+    )
+    assert (tree / ".stableport-instance").read_text() == "1\n"

@@ -392,8 +392,8 @@ def test_the_same_service_may_keep_one_port_in_several_environments() -> None:
 def test_lookups_are_cached_per_map() -> None:
     pm = PortMap(SERVICES)
     port = pm.port_for("auth")
-    assert pm._lookups["auth", None] == port
-    pm._lookups["auth", None] = 1  # a cached answer is returned without recomputation
+    assert pm._resolver.lookups["auth", None] == port
+    pm._resolver.lookups["auth", None] = 1  # a cached answer is returned without recomputation
     assert pm.port_for("auth") == 1
 
 
@@ -401,7 +401,7 @@ def test_the_lookup_cache_is_bounded() -> None:
     pm = PortMap()
     for index in range(5000):
         pm.port_for(f"generated-{index}")
-    assert len(pm._lookups) == 4096
+    assert len(pm._resolver.lookups) == 4096
     assert pm.port_for("generated-4999") == PortMap().port_for("generated-4999")
 
 

@@ -3,12 +3,18 @@
 from pathlib import Path
 from typing import Literal, NamedTuple
 
+from ._commands import add_options
+from ._common import Answer
 from ._defaults import BROWSER_BLOCKED_PORTS, DEFAULT_ENV, DEFAULT_EXCLUSIONS
+from ._output import config_name, identity, json_document, load
 from ._pins import format_pin_key
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
+
     from ._config import Origin
+    from ._live import PortStatus
     from ._portmap import PortMap
 
 Level = Literal["problem", "note"]
@@ -45,6 +51,77 @@ class Finding(NamedTuple):
 
     def __str__(self) -> str:
         return f"{self.level}: {self.subject}: {self.message}"
+
+
+def arguments(parser: "argparse.ArgumentParser") -> None:
+    parser.description = (
+        "Report pins and ranges that will hurt at run time, and overrides from the "
+        "environment. Exit 0: all is well; 1: problems found; 2: usage or config error."
+    )
+    add_options(parser, "--config", "--json")
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="also try to bind every assigned port on loopback, and name who holds it",
+    )
+
+
+def handle(args: "argparse.Namespace") -> Answer:
+    """stableport check: the map as configured (no --namespace nor --instance), graded."""
+    pm, origin = load(args, notes=False)  # check grades the configuration itself
+    findings = check_map(pm, origin)
+    live = _live_statuses(pm) if args.live else None
+    findings.extend(
+        Finding(
+            PROBLEM, f"{service}@{env} {status.port}", f"port {status.port} is {status.describe()}"
+        )
+        for (service, env), status in live or ()
+        if not status.free
+    )
+    findings.sort(key=lambda finding: finding.level != PROBLEM)  # stable: problems first
+    problems = sum(finding.level == PROBLEM for finding in findings)
+    code = 1 if problems else 0
+    if args.json:
+        document = {
+            **identity(pm, origin),
+            "ok": problems == 0,
+            "findings": [finding._asdict() for finding in findings],
+            "live": None if live is None else [_live_entry(*item) for item in live],
+        }
+        return Answer(code, json_document(document))
+    lines = [f"config: {config_name(origin)}"]
+    lines.extend(str(finding) for finding in findings)
+    lines.extend(
+        f"live: {service}@{env} {status.port}: {status.describe()}"
+        for (service, env), status in live or ()
+        if status.free
+    )
+    notes = len(findings) - problems
+    lines.append(f"{problems} problem(s), {notes} note(s)" if problems else f"ok ({notes} note(s))")
+    return Answer(code, "\n".join(lines) + "\n")
+
+
+def _live_statuses(pm: "PortMap") -> "list[tuple[tuple[str, str], PortStatus]]":
+    """Each declared pair with its port's live status; a port shared by pins is tried once."""
+    from ._live import port_status  # noqa: PLC0415 - imports socket, only for --live
+
+    assignments = pm.assignments()
+    statuses = {port: port_status(port) for port in set(assignments.values())}
+    return [(pair, statuses[port]) for pair, port in assignments.items()]
+
+
+def _live_entry(pair: tuple[str, str], status: "PortStatus") -> dict[str, object]:
+    holders = status.holders
+    return {
+        "service": pair[0],
+        "env": pair[1],
+        "port": status.port,
+        "free": status.free,
+        "busy_on": list(status.busy_on),
+        "denied_on": list(status.denied_on),
+        "holders": None if holders is None else [holder._asdict() for holder in holders],
+        "claimant": None if status.claimant is None else status.claimant._asdict(),
+    }
 
 
 def check_map(

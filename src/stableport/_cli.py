@@ -1,18 +1,20 @@
-"""The command line: ``stableport NAME`` prints a port; list, explain, check and export."""
+"""The command line: ``stableport NAME`` without argparse, else the parser and one dispatch.
+
+The NAME form's common shapes are read here, on the fast path; anything else
+builds the parser from _parser's table of commands and hands the parsed
+arguments to the named command's module. Every answer is written here, at once.
+"""
 
 import sys
 
-from ._common import Exit, env_option, say
+from ._commands import COMMANDS
+from ._common import Answer, Exit, env_option, say
 from ._errors import StableportError, excerpt
-from ._parser import COMMANDS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
     from collections.abc import Sequence
-    from typing import TextIO, TypeVar
-
-    Parser = TypeVar("Parser", bound=argparse.ArgumentParser)
+    from typing import TextIO
 
 
 # Options of the NAME form that take a value, so their value is not the NAME.
@@ -33,38 +35,46 @@ def main(argv: "Sequence[str] | None" = None) -> int:
         return 130
 
 
-def _main(args: list[str]) -> int:
+def _main(words: list[str]) -> int:
     # Started with stdout closed (`>&-`): refuse before doing anything (init would
     # write its table, then fail to say so); run writes nothing there, daemons do this.
-    if sys.stdout is None and _command_of(args) != "run":
+    if sys.stdout is None and _command_of(words) != "run":
         say(_NO_STDOUT)
         return 2
     try:
-        code, output = _run(args)
+        answer = _run(words)
     except StableportError as error:
         say(f"stableport: error: {error}")
         return 2
     except Exit as done:  # --help, --version and usage errors, from argparse
-        code, output = done.code, done.output
+        answer = Answer(done.code, done.output)
     # Rendered whole before a byte is written: a failure leaves stdout empty.
-    return _write(output, code)
+    return _write(answer, words)
 
 
 _NO_STDOUT = "stableport: error: no standard output to write the answer to"
 
 
-def _write(output: "str | bytes", code: int) -> int:
-    """Write output to stdout at once; a failure is exit 2 (141 for a closed pipe)."""
+def _write(answer: Answer, words: list[str]) -> int:
+    """Write the output to stdout at once; a failure is exit 2 (141 for a closed pipe).
+
+    A command that changed something first (init's file) says so in the
+    failure's line: the change stands, and running it again would be refused.
+    """
+    output, code = answer.output, answer.code
     if not output:  # run, and the daemons it starts, need no stdout: only an answer does
         return code
     stdout = sys.stdout
     if stdout is None:  # started with stdout closed (`>&-`), in run's argument shape
         say(_NO_STDOUT)
         return 2
+    failed = (
+        "stableport: error: " if answer.done is None else f"stableport: error: {answer.done}, but "
+    )
     try:
         data = output if isinstance(output, bytes) else _encoded(output)
     except UnicodeEncodeError as error:
-        say(f"stableport: error: {_unshowable(error)}")
+        say(failed + _unshowable(error, _command_of(words)))
         return 2
     try:
         stdout.flush()
@@ -80,7 +90,7 @@ def _write(output: "str | bytes", code: int) -> int:
         _discard_stdout()
         return 141
     except (OSError, ValueError) as error:  # ValueError: a closed file
-        say(f"stableport: error: cannot write the output: {error}")
+        say(f"{failed}cannot write the output: {error}")
         _discard_stdout()
         return 2
     return code
@@ -111,24 +121,39 @@ def _encoded(text: str) -> bytes:
     return text.encode(encoding, "surrogateescape" if errors == "strict" else errors)
 
 
-def _unshowable(error: UnicodeEncodeError) -> str:
-
+def _unshowable(error: UnicodeEncodeError, command: str | None) -> str:
     text = error.object
     line = text[text.rfind("\n", 0, error.start) + 1 : text.find("\n", error.start)]
     char = text[error.start]
+    utf8 = _json_option(command)
     return (
         f"standard output's encoding ({error.encoding}) cannot show U+{ord(char):04X} "
         f"({char!r}) in {excerpt(line.strip())}; use a UTF-8 locale or "
-        f"PYTHONIOENCODING=utf-8, or --json, which is always UTF-8"
+        f"PYTHONIOENCODING=utf-8" + ("" if utf8 is None else f", or {utf8}, which is always UTF-8")
     )
 
 
-def _run(words: list[str]) -> "tuple[int, str | bytes]":
+def _json_option(command: str | None) -> str | None:
+    """How command asks for JSON (--json, --format json), if it can: an error's path only."""
+    if command is None:  # the NAME form: a port, or completion's names; no JSON
+        return None
+    from ._parser import command_options  # noqa: PLC0415 - loaded already
+
+    options = command_options(command)
+    if any(option == "--json" for option, _ in options):
+        return "--json"
+    return next(
+        (f"{option} json" for option, action in options if "json" in (action.choices or ())),
+        None,
+    )
+
+
+def _run(words: list[str]) -> Answer:
     # The common shapes skip argparse, whose import alone costs more than the answer.
     simple = _parse_simple(words)
     if simple is not None:
         name, env, namespace_name, instance = simple
-        return 0, _port_line(name, env, None, namespace_name, instance)
+        return Answer(0, _port_line(name, env, None, namespace_name, instance))
     command = _command_of(words)
     argv: list[str] = []
     if command == "run":  # what follows -- is the command's, never run's options
@@ -153,22 +178,18 @@ def _run(words: list[str]) -> "tuple[int, str | bytes]":
     if extras:
         command_parser.error(f"unrecognized arguments: {' '.join(extras)}")
     args.config = getattr(args, "config", None)
-    if getattr(args, "completion", None) is not None:
+    args.argv = argv
+    if command is not None:
+        from ._parser import command as module  # noqa: PLC0415 - loaded by build
+
+        return module(command).handle(args)
+    if args.completion is not None:
         from ._completion import completion  # noqa: PLC0415 - only for shells' start-up
 
-        return 0, completion(args.completion, args.config)
-    if command == "run":
-        from ._run import run as run_command  # noqa: PLC0415 - only for run
-
-        args.argv = argv
-        return run_command(args), ""
-    if command is None:
-        if args.name is None:
-            parser.error("the following arguments are required: NAME")
-        return 0, _port_line(args.name, args.env, args.config, args.namespace, args.instance)
-    from ._commands import run  # noqa: PLC0415 - commands import json, socket, TOML
-
-    return run(args)
+        return Answer(0, completion(args.completion, args.config))
+    if args.name is None:
+        parser.error("the following arguments are required: NAME")
+    return Answer(0, _port_line(args.name, args.env, args.config, args.namespace, args.instance))
 
 
 def _port_line(

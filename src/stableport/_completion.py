@@ -20,7 +20,8 @@ def completion(what: str, config: str | None) -> str:
     """The script for a shell, or the declared services or envs one per line."""
     if what in NAMES:
         return _names(what, config)
-    from ._parser import COMMANDS, command_options  # noqa: PLC0415 - loaded already
+    from ._commands import COMMANDS  # noqa: PLC0415 - loaded already
+    from ._parser import command_options  # noqa: PLC0415
 
     options = {command: command_options(command) for command in (None, *COMMANDS)}
     return {"bash": _bash, "zsh": _zsh, "fish": _fish}[what](options)

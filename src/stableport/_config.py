@@ -33,7 +33,7 @@ from ._pins import (
     pin_table,
     portmap_pins,
 )
-from ._portmap import MAX_INSTANCES, PortMap, check_algorithm, loaded_from
+from ._portmap import MAX_INSTANCES, PortMap, check_algorithm
 from ._ports import check_exclusions, check_range
 
 TYPE_CHECKING = False
@@ -285,7 +285,7 @@ def load_with_origin(
         if namespace is not None:
             config["namespace"] = normalize_name(namespace, "namespace", "--namespace")
     try:
-        return loaded_from(PortMap(**config), origin.path), origin
+        return PortMap(**config, config_path=origin.path), origin
     except StableportError as error:
         raise ConfigError(f"{label}: {error}") from error
 

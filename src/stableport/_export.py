@@ -4,13 +4,43 @@ import json
 import re
 from typing import NamedTuple
 
+from ._commands import add_options
+from ._common import Answer
 from ._config import INSTANCE_VARIABLE, NAMESPACE_VARIABLE
-from ._errors import InvalidNameError
+from ._errors import ConfigError, InvalidNameError
+from ._output import config_name, load
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
 
 FORMATS = ("env", "json", "shell")
 
 _NOT_ALLOWED = re.compile(r"[^A-Z0-9]+")
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def arguments(parser: "argparse.ArgumentParser") -> None:
+    parser.description = (
+        "Every declared service's port as a variable: billing-api -> BILLING_API_PORT."
+    )
+    add_options(parser, "--config", "--env", "--namespace", "--instance")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="env",
+        help="env: NAME=PORT lines (docker compose .env); json: an object; shell: export lines",
+    )
+    parser.add_argument("--prefix", default="", help="put before every variable name, e.g. APP_")
+
+
+def handle(args: "argparse.Namespace") -> Answer:
+    pm, origin = load(args)
+    ports = {service: pm.port_for(service, args.env) for service in pm.services}
+    named = variables(ports, args.prefix)
+    if not named:  # `export > .env` must not write an empty file and succeed
+        raise ConfigError(f"nothing to export: no services declared in {config_name(origin)}")
+    return Answer(0, render(named, args.format, pm.namespace, pm.instance))
 
 
 def variable_name(service: str, prefix: str = "") -> str:

@@ -12,7 +12,14 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
-from ._config import overridden, settings_of
+from ._common import Answer
+from ._config import (
+    ENV_VARIABLE,
+    NAMESPACE_VARIABLE,
+    load_with_origin,
+    overridden,
+    settings_of,
+)
 from ._errors import ConfigError, InvalidNameError, StableportError, shown
 from ._files import (
     CONFIG_VARIABLE,
@@ -22,11 +29,16 @@ from ._files import (
     named_by_variable,
     parse,
     read_descriptor,
+    working_directory,
 )
+from ._hints import enclosing_project
 from ._names import normalize_name
+from ._output import entries, listing, path_text
+from ._pins import PINS_VARIABLE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Callable, Sequence
 
 # Written above the namespace, because the one way to move every port is to change it.
@@ -41,6 +53,9 @@ ENVS_LINES = (
     'env = "dev"\n'
     "# strict = true  # a lookup of a name not in services fails instead of hashing it\n"
 )
+
+# What init checks before writing but leaves out of the ports it prints.
+OVERRIDE_VARIABLES = (ENV_VARIABLE, NAMESPACE_VARIABLE, PINS_VARIABLE)
 
 # Directory names that name no project: a namespace derived from one would be
 # shared by every project set up the same way, and their ports would collide.
@@ -58,6 +73,80 @@ class Written(NamedTuple):
     replaced: Path | None  # the configuration the file's directory used until now
     link: Path | None = None  # the symbolic link written through, if any
     config_variable: str | None = None  # STABLEPORT_CONFIG, when it names another file
+
+
+def arguments(parser: "argparse.ArgumentParser") -> None:
+    import argparse  # noqa: PLC0415 - loaded by the parser, the caller
+
+    parser.description = (
+        "Append a [tool.stableport] table to ./pyproject.toml (or create ./stableport.toml "
+        "where there is none) with a namespace and the services given, then print their "
+        "ports. Never rewrites a byte already there; refuses if stableport is configured."
+    )
+    parser.add_argument("services", metavar="SERVICE", nargs="*", help="a service to declare")
+    parser.add_argument(
+        "--namespace",
+        metavar="NS",
+        help="the namespace (default: [project].name of the pyproject.toml, else the "
+        "directory's name)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,  # as the other commands' --config, given before or after
+        help="write here instead: a pyproject.toml gets [tool.stableport] appended, any "
+        "other name is created as a stableport.toml-style file",
+    )
+
+
+def handle(args: "argparse.Namespace") -> Answer:
+    """Write a first configuration, then show it and the ports it gives, as list would."""
+    # The loader's own helper: a deleted working directory is a one-line ConfigError.
+    written = init(Path(working_directory()), args.services, args.config, args.namespace)
+    verb = "created" if written.created else "appended to"
+    through = "" if written.link is None else f" (through the link {path_text(written.link)})"
+    done = f"{verb} {path_text(written.path)}{through}"
+    head = f"{done}:\n\n{written.text}\n(namespace from {written.namespace_source})\n"
+    if written.config_variable is not None:
+        head += (
+            f"({CONFIG_VARIABLE}={shown(written.config_variable)} is set: every later command "
+            f"reads that file instead, until it is unset)\n"
+        )
+    if not written.discovered:
+        head += (
+            "(discovery looks for stableport.toml and pyproject.toml only: "
+            "name this file with --config or STABLEPORT_CONFIG)\n"
+        )
+    elif written.replaced is not None:
+        home = (written.link or written.path).parent
+        head += (
+            f"({path_text(home)} used {path_text(written.replaced)} until now; "
+            f"this file takes its place there)\n"
+        )
+    # Below a configured project, the note above already says which file this replaces.
+    above = enclosing_project(written.path.parent) if written.replaced is None else None
+    if above is not None:
+        # A subfolder of a project: this file now ends discovery here, apart from it.
+        head += (
+            f"({shown(str(above))} is above this directory: this file configures only "
+            f"{shown(str(written.path.parent))} and below; to configure that project "
+            f"instead, delete {shown(str(written.path))} and run init in "
+            f"{shown(str(above.parent))})\n"
+        )
+    # The ports of what was written: the variables were checked, not applied.
+    # Through the link, as discovery reads it: its name says it is a pyproject.toml.
+    pm, _ = load_with_origin(written.link or written.path, variables=False)
+    overriding = [name for name in OVERRIDE_VARIABLES if os.environ.get(name) is not None]
+    if overriding and pm.services:
+        head += (
+            f"({', '.join(overriding)} set: not applied below, where the ports are "
+            f"the file's own; stableport list applies them)\n"
+        )
+    head += "\n"
+    if not pm.services:
+        text = "no services yet: list them in services, then run stableport list\n"
+        return Answer(0, head + text, done)
+    return Answer(0, head + listing(pm, entries(pm, None)), done)
 
 
 def init(

@@ -10,11 +10,12 @@ at the same instant never pick the same number.
 
 import contextlib
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import NamedTuple
 
+from ._commands import add_options
+from ._common import Answer
 from ._config import (
     INSTANCE_FILE_NAME,
     INSTANCE_VARIABLE,
@@ -25,7 +26,12 @@ from ._config import (
 )
 from ._errors import ConfigError, StableportError, shown
 from ._files import read_bytes
+from ._output import config_name, entries, identity, json_document, listing, load, path_text
 from ._portmap import PortMap
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
 
 if sys.platform != "win32":
     import fcntl
@@ -42,6 +48,60 @@ class NewInstance(NamedTuple):
     path: str  # the identity file
     kept: bool  # True: the checkout had an instance of its own already
     notes: tuple[str, ...]  # what else was done, for the human output
+
+
+def arguments(parser: "argparse.ArgumentParser") -> None:
+    parser.description = (
+        "A checkout that is an instance of its project (a git worktree beside the main "
+        "one) gets its own port for every declared service, apart from every other "
+        "instance's and the plain map's. show (the default): this checkout's instance "
+        "and its ports. new: give this checkout the lowest instance no other worktree "
+        "of the repository has, in a .stableport-instance file beside the configuration "
+        "that git ignores (through .git/info/exclude), and print its ports; a checkout "
+        "that has an instance of its own keeps it."
+    )
+    add_options(parser, "--config", "--json")
+    parser.add_argument(
+        "action", nargs="?", choices=("show", "new"), default="show", help="show or new"
+    )
+
+
+def handle(args: "argparse.Namespace") -> Answer:
+    if args.action == "new":
+        return _new(args, new_instance(args.config))
+    return _show(args)
+
+
+def _show(args: "argparse.Namespace") -> Answer:
+    """stableport instance: this checkout's instance, and its ports in its default env."""
+    pm, origin = load(args)
+    listed = entries(pm, origin)
+    if args.json:
+        return Answer(0, json_document({**identity(pm, origin), "entries": listed}))
+    if pm.instance:
+        head = ""
+    elif pm.instances:
+        head = (
+            f"instance: none (the plain map; room for {pm.instances}: "
+            f"stableport instance new gives this checkout one)\n"
+        )
+    else:
+        head = "instance: none (the plain map; the configuration declares no instances)\n"
+    return Answer(0, f"config: {config_name(origin)}\n{head}" + listing(pm, listed, origin))
+
+
+def _new(args: "argparse.Namespace", made: NewInstance) -> Answer:
+    """stableport instance new: what was written, then the instance's ports."""
+    pm, origin = made.map, made.origin
+    listed = entries(pm, origin)
+    verb = "kept" if made.kept else "wrote"
+    done = f"instance {pm.instance} of {pm.instances}: {verb} {path_text(made.path)}"
+    if args.json:
+        document = {**identity(pm, origin), "kept": made.kept, "entries": listed}
+        return Answer(0, json_document(document), done)
+    head = f"{done}\n" + "".join(f"({note})\n" for note in made.notes)
+    text = f"{head}\nconfig: {config_name(origin)}\n" + listing(pm, listed, origin)
+    return Answer(0, text, done)
 
 
 def new_instance(config: str | None) -> NewInstance:
@@ -75,14 +135,14 @@ def new_instance(config: str | None) -> NewInstance:
         )
     directory = str(config_path.parent)
     path = instance_file(origin.path)
-    top = _git(directory, "rev-parse", "--show-toplevel").strip()
+    top = _path_line(_git(directory, "rev-parse", "--show-toplevel"))
     relative = os.path.relpath(directory, top)
     if _git(directory, "ls-files", "--", INSTANCE_FILE_NAME).strip():
         raise ConfigError(
             f"instance new: {shown(path)} is committed to git, so every checkout shares it; "
             f"git rm --cached it and commit that"
         )
-    common = _git(directory, "rev-parse", "--path-format=absolute", "--git-common-dir").strip()
+    common = _path_line(_git(directory, "rev-parse", "--path-format=absolute", "--git-common-dir"))
     with _locked(str(Path(common) / LOCK_NAME)):
         siblings = _sibling_instances(directory, top, relative)
         mine = _own_instance(path)
@@ -93,7 +153,7 @@ def new_instance(config: str | None) -> NewInstance:
     notes = [] if kept else [f"instance {number} for this checkout: the lowest no worktree has"]
     if mine is not None and not kept:
         holder = siblings.get(mine)
-        why = f"also {holder}'s" if holder else f"outside 1-{plain.instances}"
+        why = f"also {path_text(holder)}'s" if holder else f"outside 1-{plain.instances}"
         notes.append(f"replaced instance {mine}, {why}")
     ignored = _ignore(directory, path)
     if ignored is not None:
@@ -103,13 +163,18 @@ def new_instance(config: str | None) -> NewInstance:
 
 
 def _git(directory: str, *args: str) -> str:
-    """git's standard output in directory, or a ConfigError saying what git said."""
+    """git's standard output in directory, or a ConfigError saying what git said.
+
+    Decoded as the file system decodes a name (os.fsdecode): a path git prints
+    that is not UTF-8 comes back as the path it is, never as an error.
+    """
+    import subprocess  # noqa: PLC0415 - only instance new runs git
+
     try:
         done = subprocess.run(  # noqa: S603 - git, with our own arguments
             ["git", *args],  # noqa: S607 - git from PATH, as the user runs it
             cwd=directory,
             capture_output=True,
-            text=True,
             check=False,
         )
     except OSError as error:
@@ -119,23 +184,33 @@ def _git(directory: str, *args: str) -> str:
             f"echo 1 > {shown(str(Path(directory) / INSTANCE_FILE_NAME))}"
         ) from None
     if done.returncode != 0:
-        said = done.stderr.strip().splitlines()
+        said = done.stderr.decode(errors="replace").strip().splitlines()
         raise ConfigError(
             f"instance new: git {args[0]} failed in {shown(directory)}: "
             f"{said[-1] if said else f'exit status {done.returncode}'}; instance new works in "
             f"a git worktree (or write the number to {INSTANCE_FILE_NAME} yourself)"
         )
-    return done.stdout
+    return os.fsdecode(done.stdout)
+
+
+def _path_line(output: str) -> str:
+    """The path git rev-parse printed: all of it but the newline it ends with.
+
+    Never strip(): a directory's name may end in a space, or a newline, of its own.
+    """
+    return output.removesuffix("\n")
 
 
 def _sibling_instances(directory: str, top: str, relative: str) -> dict[int, str]:
     """Instance -> the worktree holding it, for every other worktree of the repository."""
     held: dict[int, str] = {}
-    listing = _git(directory, "worktree", "list", "--porcelain")
-    for line in listing.splitlines():
-        if not line.startswith("worktree "):
+    # -z: each field ends in NUL, so a worktree whose path holds a newline is
+    # one field, where the line-based listing splits it into a bogus worktree.
+    listing = _git(directory, "worktree", "list", "--porcelain", "-z")
+    for field in listing.split("\0"):
+        if not field.startswith("worktree "):
             continue
-        tree = line.removeprefix("worktree ")
+        tree = field.removeprefix("worktree ")
         if Path(tree).resolve() == Path(top).resolve():
             continue
         path = str(Path(tree, relative, INSTANCE_FILE_NAME))
@@ -161,7 +236,7 @@ def _lowest_free(plain: PortMap, siblings: "dict[int, str]", path: str) -> int:
     for number in range(1, plain.instances + 1):
         if number not in siblings:
             return number
-    trees = ", ".join(f"{number}: {tree}" for number, tree in sorted(siblings.items()))
+    trees = ", ".join(f"{number}: {path_text(tree)}" for number, tree in sorted(siblings.items()))
     raise ConfigError(
         f"instance new: all {plain.instances} instances are taken by other worktrees "
         f"({trees}); raise instances in the configuration, or remove a worktree "
@@ -183,6 +258,8 @@ def _write(path: str, number: int) -> None:
 
 def _ignore(directory: str, path: str) -> str | None:
     """Make git ignore the identity file where only this clone sees it; a note if it did."""
+    import subprocess  # noqa: PLC0415 - only instance new runs git
+
     check = subprocess.run(  # noqa: S603 - git, with our own arguments
         ["git", "check-ignore", "-q", "--", path],  # noqa: S607
         cwd=directory,
@@ -191,8 +268,9 @@ def _ignore(directory: str, path: str) -> str | None:
     )
     if check.returncode == 0:
         return None
-    exclude = _git(directory, "rev-parse", "--path-format=absolute", "--git-path", "info/exclude")
-    exclude = exclude.strip()
+    exclude = _path_line(
+        _git(directory, "rev-parse", "--path-format=absolute", "--git-path", "info/exclude")
+    )
     try:
         Path(exclude).parent.mkdir(parents=True, exist_ok=True)
         with Path(exclude).open("a", encoding="utf-8") as file:
@@ -204,7 +282,7 @@ def _ignore(directory: str, path: str) -> str | None:
             f"instance new: wrote {shown(path)} but cannot add it to {shown(exclude)} "
             f"({error.strerror}); add {INSTANCE_FILE_NAME} to .gitignore so it is never committed"
         ) from None
-    return f"git ignores {INSTANCE_FILE_NAME} now: added to {exclude}"
+    return f"git ignores {INSTANCE_FILE_NAME} now: added to {path_text(exclude)}"
 
 
 class _locked:  # noqa: N801 - used as a function: with _locked(path)

@@ -1,21 +1,22 @@
 """PortMap: a project's declared services, resolved to collision-free ports."""
 
+import os
+
 from ._defaults import ALGORITHM_VERSION, DEFAULT_ENV, DEFAULT_EXCLUSIONS, DEFAULT_RANGE
 from ._errors import (
     AlgorithmVersionError,
     InstanceError,
     InvalidNameError,
     InvalidTypeError,
-    PortRangeError,
-    RangeExhaustedError,
     UnknownServiceError,
     excerpt,
 )
+from ._files import absolute
 from ._hashing import key_bytes, key_prefix, probe_sequence, verify_hash
-from ._matching import deferred_acceptance
 from ._names import normalize_name
-from ._pins import check_pins, format_pin_key
+from ._pins import check_pins
 from ._ports import check_exclusions, check_range
+from ._resolver import LANE, Resolver, lane_env
 
 # As in every module on the import path: names only the type checker needs are
 # imported under this flag (not typing.TYPE_CHECKING, which imports typing) and
@@ -26,17 +27,9 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
     from pathlib import Path
 
-    from ._explain import Explanation, How, Verdict
+    from ._explain import Explanation
     from ._pins import PinKey
-
-    Assignments = dict[tuple[str, str], int]
-    Trails = dict[tuple[str, str], list[int]]
-    # What defines a table, given the map's definition: the environments
-    # resolved together in it, and whether it stands above the home (an
-    # overlay) or not (the base, the home and every layer, all above the
-    # base, itself above nothing). Keyed by both, a table resolved for one
-    # purpose never answers for another, whatever was asked first.
-    TableKey = tuple[frozenset[str], bool]
+    from ._resolver import Assignments
 
 # Distinct (name, env) lookups remembered per map; bounds memory for callers
 # that generate names, while any real project stays entirely cached.
@@ -45,10 +38,6 @@ _LOOKUP_CACHE_SIZE = 4096
 # The most instances a map may declare room for: far more checkouts than anyone
 # runs side by side, and few enough that the lanes stay cheap to list.
 MAX_INSTANCES = 1000
-
-# Joins an environment and an instance into the environment of a lane (see
-# _lane_env). NUL is in no valid name, so a lane's key never equals a name's.
-_LANE = "\x00"
 
 
 class PortMap:
@@ -88,6 +77,10 @@ class PortMap:
             move either way.
         instance: Which instance this map is, 1 to instances; 0 is the plain
             map.
+        config_path: The configuration file this map was read from, made
+            absolute and reported by the config_path property; load() gives
+            it. It is not part of what the map is: it changes no port, and
+            maps equal but for it are equal.
 
     Raises:
         InvalidTypeError: An argument has the wrong type.
@@ -119,29 +112,23 @@ class PortMap:
         29740
     """
 
+    # What the map is, each set by name, and its resolver: everything computed
+    # from it lives there, none of it here.
     __slots__ = (
-        "_base",
-        "_blocked",
         "_config_path",
         "_declared_envs",
         "_default_exclusions",
         "_env",
         "_exclude",
-        "_holders",
         "_instance",
         "_instances",
-        "_lane_envs",
-        "_lookups",
         "_namespace",
         "_overlay",
         "_pins",
-        "_prefix",
         "_range",
+        "_resolver",
         "_services",
-        "_skipped_at",
         "_strict",
-        "_tables",
-        "_trails",
     )
 
     def __init__(
@@ -159,11 +146,12 @@ class PortMap:
         algorithm: int = ALGORITHM_VERSION,
         instances: int = 0,
         instance: int = 0,
+        config_path: "str | os.PathLike[str] | None" = None,
     ) -> None:
         check_algorithm(algorithm)
         verify_hash()  # before any port is computed with a hash that may differ
         self._strict = _check_bool(strict, "strict")
-        self._config_path: str | None = None  # set by load(); a map built in code has none
+        self._config_path = _check_path(config_path)
         self._default_exclusions = _check_bool(default_exclusions, "default_exclusions")
         self._range = check_range(port_range)
         self._exclude = check_exclusions(exclude)
@@ -172,8 +160,6 @@ class PortMap:
         self._namespace = (
             None if namespace is None else normalize_name(namespace, "namespace", "namespace")
         )
-        # Computed once: every key of this map starts with it (see key_prefix).
-        self._prefix = key_prefix(self._namespace)
         self._instances = check_count(instances, "instances", MAX_INSTANCES)
         self._instance = check_count(instance, "instance", MAX_INSTANCES)
         if self._instance > self._instances:
@@ -196,36 +182,19 @@ class PortMap:
         self._services = (
             declared | {service for service, _ in self._pins} if self._pins else declared
         )
-        self._blocked = self._blocked_ports()
         self._overlay: frozenset[str] = frozenset()
-        self._derive()
-        self._base = self._resolved((self._declared_envs or frozenset(), False))
-        # Resolve the home now, so an over-full map fails at once.
-        self._home()
-        if self._instances:
-            # Only counted now: the matching of every lane waits for a lookup that
-            # needs it, so a plain checkout never pays for its siblings' ports.
-            self._check_room(self._lane_claimants(), self._home(), "instances")
-
-    def _derive(self) -> None:
-        """Start every derived table and cache empty: a state no earlier call shaped.
-
-        Each is keyed by everything that defines its entries and belongs to this
-        map alone, so a cache makes an answer faster, never different, whatever
-        this map, or the one it was overlaid from, was asked before.
-        """
-        self._lookups: dict[tuple[object, object], int] = {}
-        self._tables: dict[TableKey, Assignments] = {}
-        # The ports each resolved pair passed over before its own (none: its
-        # first probe), per table, kept from the matching so explaining it
-        # never hashes again.
-        self._trails: dict[TableKey, Trails] = {}
-        # For explain(), built on first use: why a pinned or excluded port is
-        # skipped, and who holds each port in each table, so explaining every
-        # service costs no more per service than explaining one.
-        self._skipped_at: dict[int, tuple[Verdict, str]] | None = None
-        self._holders: dict[TableKey, dict[int, tuple[str, str]]] = {}
-        self._lane_envs: frozenset[str] | None = None  # every instance's lanes, on first use
+        self._resolver = Resolver(
+            services=self._services,
+            declared_envs=self._declared_envs,
+            env=self._env,
+            pins=self._pins,
+            port_range=self._range,
+            exclusions=self.exclusions_in_force(),
+            namespace=self._namespace,
+            instances=self._instances,
+            instance=self._instance,
+        )
+        self._resolver.resolve_home()
 
     # -- public API ---------------------------------------------------------
 
@@ -242,7 +211,7 @@ class PortMap:
     @property
     def overlay_envs(self) -> tuple[str, ...]:
         """Environments resolved together above the declared ones (see overlay()), sorted."""
-        return tuple(sorted(env.partition(_LANE)[0] for env in self._overlay))
+        return tuple(sorted(env.partition(LANE)[0] for env in self._overlay))
 
     @property
     def instances(self) -> int:
@@ -335,14 +304,15 @@ class PortMap:
             >>> pm.port_for("auth", env="prod")
             8002
         """
+        lookups = self._resolver.lookups
         try:
-            return self._lookups[name, env]
+            return lookups[name, env]
         except (KeyError, TypeError):  # TypeError: an unhashable name, rejected below
             pass
         service, environment = self._normalize_lookup(name, env)
-        port = self._port(service, environment)
-        if len(self._lookups) < _LOOKUP_CACHE_SIZE and cacheable(name, env):
-            self._lookups[name, env] = port
+        port = self._resolver.port(service, environment)
+        if len(lookups) < _LOOKUP_CACHE_SIZE and cacheable(name, env):
+            lookups[name, env] = port
         return port
 
     def assignments(self) -> "Assignments":
@@ -363,16 +333,30 @@ class PortMap:
             billing dev 8001
             billing test 8001
         """
-        if self._instances:
-            # The tables below hold every lane too: ask for this map's own pairs.
-            envs = (self._declared_envs or frozenset((self._env,))).union(self.overlay_envs)
-            return {
-                (service, env): self._port(service, env)
-                for service in sorted(self._services)
-                for env in sorted(envs)
-            }
-        table = self._resolved((self._overlay, True)) if self._overlay else self._home()
-        return {pair: table[pair] for pair in sorted(table)}
+        return self._resolver.assignments()
+
+    def reserved_ports(self) -> frozenset[int]:
+        """The ports of the range no undeclared service is given, whatever its name.
+
+        Those excluded, those pinned, and every declared service's port: in the
+        map's environments, in its overlay, and in every instance's. An
+        undeclared service takes the first port of its probe sequence that is
+        not one of these.
+
+        Returns:
+            A frozenset of ports, all within port_range.
+
+        Example:
+            >>> from stableport import PortMap
+            >>> pm = PortMap(
+            ...     ["billing"], port_range=(20000, 20009), exclude=[20005], pins={"auth": 20001}
+            ... )
+            >>> sorted(pm.reserved_ports())  # 20000: a default exclusion (DNP3)
+            [20000, 20001, 20002, 20005]
+            >>> pm.port_for("billing"), pm.port_for("search")
+            (20002, 20004)
+        """
+        return self._resolver.reserved()
 
     def overlay(self, envs: "Iterable[str]") -> "PortMap":
         """A copy of this map that also resolves envs together, as one layer above it.
@@ -418,27 +402,24 @@ class PortMap:
                 f"an overlay may only add environments"
             )
         # The copy is this map's definition with overlay as its overlay (any
-        # earlier one is replaced, and an empty one leaves none), and starts
-        # from nothing this map was asked. Only the base and the home (resolved
-        # when this map was built, from its definition alone, never changed)
-        # carry over, so that overlaying a large map does not match it again.
-        if self._instance:  # an instance's overlay is its own, in its lanes
-            overlay = frozenset(self._lane_env(env) for env in overlay)
-        copy: PortMap = PortMap.__new__(PortMap)  # a PortMap: its own slots, set here
-        for slot in _DEFINITION:
-            setattr(copy, slot, getattr(self, slot))
+        # earlier one is replaced, and an empty one leaves none); its resolver
+        # starts from no answer this map gave (see Resolver.above).
+        overlay = frozenset(self._resolver.lane_env(env) for env in overlay)
+        copy: PortMap = PortMap.__new__(PortMap)
+        copy._config_path = self._config_path
+        copy._declared_envs = self._declared_envs
+        copy._default_exclusions = self._default_exclusions
+        copy._env = self._env
+        copy._exclude = self._exclude
+        copy._instance = self._instance
+        copy._instances = self._instances
+        copy._namespace = self._namespace
         copy._overlay = overlay
-        copy._derive()
-        copy._base = self._base
-        # The lanes too, when resolved: like the base and the home, the
-        # definition alone defines them.
-        keys = {self._base_key(), self._home_key()}
-        if self._instances and self._lanes_key() in self._tables:
-            keys.add(self._lanes_key())
-        for key in keys:
-            copy._tables[key] = self._tables[key]
-            copy._trails[key] = self._trails[key]
-        copy.assignments()  # resolve now, so an over-full overlay fails at once
+        copy._pins = self._pins
+        copy._range = self._range
+        copy._services = self._services
+        copy._strict = self._strict
+        copy._resolver = self._resolver.above(overlay)
         return copy
 
     def explain(self, name: str, env: str | None = None) -> "Explanation":
@@ -473,45 +454,9 @@ class PortMap:
               probe   0: 24835  free: taken
         """
         # Deferred: explaining is off the hot path and its module imports typing.
-        from ._explain import Explanation, Probe  # noqa: PLC0415
+        from ._explain import explain  # noqa: PLC0415
 
-        service, environment = self._normalize_lookup(name, env)
-        port = self._port(service, environment)
-        declared = service in self._services
-        pin_key = (
-            (service, environment) if (service, environment) in self._pins else (service, None)
-        )
-        if declared and pin_key in self._pins:
-            pin = format_pin_key(pin_key)
-            return Explanation(service, environment, port, "pinned", pin, None, ())
-        shown_env = environment
-        if self._instance:  # hashed, matched and held in its lane
-            environment = self._lane_env(environment)
-        table_key = self._table_key(environment)
-        holders = self._holders.get(table_key)
-        if holders is None:
-            table = self._resolved(table_key)
-            holders = self._holders[table_key] = {held: pair for pair, held in table.items()}
-        # Only holders resolved in the same matching as a declared claimant
-        # competed with it; every other holder was there before it asked.
-        rivals = table_key[0] if declared else frozenset()
-        trails = self._trails[table_key]
-        key = key_bytes(service, environment, self._prefix)
-        probes = []
-        # A declared pair was resolved by a matching, which kept what it passed over.
-        candidates = (
-            [*trails.get((service, environment), ()), port]
-            if declared
-            else probe_sequence(key, *self._range)
-        )
-        for rank, candidate in enumerate(candidates):
-            if candidate == port:
-                probes.append(Probe(rank, candidate, "taken", "free: taken"))
-                break
-            verdict, reason = self._skip_reason(candidate, rank, holders, rivals, trails)
-            probes.append(Probe(rank, candidate, verdict, reason))
-        how: How = "hashed" if len(probes) == 1 else "probed"
-        return Explanation(service, shown_env, port, how, None, key, tuple(probes))
+        return explain(self._resolver, *self._normalize_lookup(name, env))
 
     def exclusions_in_force(self) -> tuple[tuple[int, int, str], ...]:
         """Every exclusion in force as (low, high, reason): the defaults, then the map's own.
@@ -608,208 +553,6 @@ class PortMap:
             )
         return service, environment
 
-    def _port(self, service: str, env: str) -> int:
-        # A pinned pair answers before any layer resolves: it claims nothing, so
-        # an over-full layer of other services cannot make it fail.
-        pin = self._pin(service, env)
-        if pin is not None:
-            return pin
-        if self._instance:
-            env = self._lane_env(env)
-        table_key = self._table_key(env)
-        table = self._base if table_key[0] is self._declared_envs else self._resolved(table_key)
-        port = table.get((service, env))
-        if port is not None:
-            return port
-        return self._undeclared_port(service, env, table)
-
-    def _table_key(self, env: str) -> "TableKey":
-        """What defines the table env is answered from (docs/algorithm.md section 4, T(e))."""
-        if self._declared_envs is not None and env in self._declared_envs:
-            return self._declared_envs, False
-        if env in self._overlay:
-            return self._overlay, True
-        if self._instance and env.partition(_LANE)[0] in (
-            self._declared_envs or frozenset((self._env,))
-        ):
-            return self._lanes_key()
-        return frozenset((env,)), False
-
-    def _base_key(self) -> "TableKey":
-        return self._declared_envs or frozenset(), False
-
-    def _home_key(self) -> "TableKey":
-        """The map's own declared pairs: its declared envs, else its env alone."""
-        return self._base_key() if self._declared_envs else (frozenset((self._env,)), False)
-
-    def _home(self) -> "Assignments":
-        return self._resolved(self._home_key())
-
-    def _lanes_key(self) -> "TableKey":
-        """The lane of every home environment in every instance, one matching above the home."""
-        if self._lane_envs is None:
-            home = self._declared_envs or frozenset((self._env,))
-            self._lane_envs = frozenset(
-                f"{env}{_LANE}{number}" for env in home for number in range(1, self._instances + 1)
-            )
-        return self._lane_envs, True
-
-    def _lane_env(self, env: str) -> str:
-        """The environment of env's lane in this map's instance."""
-        return f"{env}{_LANE}{self._instance}"
-
-    def _lane_claimants(self) -> int:
-        """How many (service, env, instance) the lanes give a port by matching."""
-        home = self._declared_envs or frozenset((self._env,))
-        pairs = sum(
-            1 for env in home for service in self._services if self._pin(service, env) is None
-        )
-        return pairs * self._instances
-
-    def _resolved(self, key: "TableKey") -> "Assignments":
-        """The table key defines, resolved on first use."""
-        table = self._tables.get(key)
-        if table is None:
-            envs, above_home = key
-            if key == self._base_key():
-                below: Assignments = {}
-            elif self._instances and key not in (self._home_key(), self._lanes_key()):
-                # Every lane above the home, and everything else above every lane:
-                # no test run nor undeclared environment lands on an instance's port.
-                below = self._resolved(self._lanes_key())
-            else:
-                below = self._home() if above_home else self._base
-            table, self._trails[key] = self._resolve(envs, below)
-            self._tables[key] = table
-        return table
-
-    def _resolve(self, envs: "Iterable[str]", below: "Assignments") -> "tuple[Assignments, Trails]":
-        """Every declared service in envs resolved together above below, and their trails."""
-        table: Assignments = dict(below)
-        claimants: dict[bytes, tuple[str, str]] = {}
-        for env in envs:
-            pinned_in = env.partition(_LANE)[0]  # a lane keeps its environment's pins
-            for service in self._services:
-                pin = self._pin(service, pinned_in)
-                if pin is None:
-                    claimants[key_bytes(service, env, self._prefix)] = (service, env)
-                else:
-                    table[service, env] = pin
-        taken = self._check_room(len(claimants), below)
-        low, high = self._range
-        trails: dict[bytes, list[int]] = {}
-        ports = deferred_acceptance(claimants, low, high, taken, trails)
-        table.update((claimants[key], port) for port, key in ports.items())
-        return table, {claimants[key]: trail for key, trail in trails.items()}
-
-    def _check_room(self, claimants: int, below: "Assignments", what: str = "") -> frozenset[int]:
-        """The ports claimants may not take; RangeExhaustedError if too few are left."""
-        taken = self._blocked.union(below.values())
-        low, high = self._range
-        free = high - low + 1 - sum(1 for port in taken if low <= port <= high)
-        if claimants > free:
-            if what == "instances":
-                per = claimants // self._instances
-                raise RangeExhaustedError(
-                    f"instances = {self._instances} of {per} (service, env) pairs need "
-                    f"{claimants} ports but range {low}-{high} has only {free} free after "
-                    f"exclusions, pins and the plain map's ports; declare at most "
-                    f"{free // per} instances or widen the port range"
-                )
-            raise RangeExhaustedError(
-                f"{claimants} (service, env) pairs need a port but range "
-                f"{low}-{high} has only {free} free after exclusions, pins and "
-                f"ports already assigned; widen the port range or declare fewer services"
-            )
-        return taken
-
-    def _undeclared_port(self, service: str, env: str, table: "Assignments") -> int:
-        taken = self._blocked.union(table.values())
-        low, high = self._range
-        for port in probe_sequence(key_bytes(service, env, self._prefix), low, high):
-            if port not in taken:
-                return port
-        raise RangeExhaustedError(
-            f"no free port left for {service!r} in range {low}-{high}: every port is "
-            f"excluded, pinned or assigned to a declared service; widen the port range"
-        )
-
-    def _pin(self, service: str, env: str) -> int | None:
-        pin = self._pins.get((service, env))
-        return self._pins.get((service, None)) if pin is None else pin
-
-    def _blocked_ports(self) -> frozenset[int]:
-        return unavailable_ports(self._range, self.exclusions_in_force(), self._pins.values())
-
-    def _skip_reasons(self) -> "dict[int, tuple[Verdict, str]]":
-        """Why each pinned or excluded port of the range is skipped; a pin before an exclusion."""
-        low, high = self._range
-        pinned: dict[int, list[str]] = {}
-        for pin, port in self._pins.items():
-            if low <= port <= high:
-                pinned.setdefault(port, []).append(format_pin_key(pin))
-        reasons: dict[int, tuple[Verdict, str]] = {
-            port: ("pinned", f"pinned to {' and '.join(keys)}") for port, keys in pinned.items()
-        }
-        for first, last, reason in self.exclusions_in_force():
-            for port in range(max(first, low), min(last, high) + 1):
-                reasons.setdefault(port, ("excluded", f"excluded: {reason}"))
-        return reasons
-
-    def _skip_reason(
-        self,
-        port: int,
-        rank: int,
-        holders: "dict[int, tuple[str, str]]",
-        rivals: "frozenset[str]",
-        trails: "Trails",
-    ) -> "tuple[Verdict, str]":
-        """Why port, at probe number rank, was not taken.
-
-        holders: who holds each port in the lookup's table; rivals: the
-        environments resolved in the same matching as the one explained;
-        trails: that matching's trails.
-        """
-        if self._skipped_at is None:
-            self._skipped_at = self._skip_reasons()
-        skipped = self._skipped_at.get(port)
-        if skipped is not None:
-            return skipped
-        # Not pinned nor excluded: held by exactly one pair (the lookup's own port
-        # ended the probes before this one).
-        service, env = holders[port]
-        name, _, number = env.partition(_LANE)
-        holder = f"{service}@{name}" + (f" of instance {number}" if number else "")
-        if env not in rivals:
-            return "held", f"held by {holder} (assigned before this lookup)"
-        # The holder reached the port it holds after the ports it passed over.
-        holder_rank = len(trails.get((service, env), ()))
-        if holder_rank == rank:
-            why = f"its probe {holder_rank} too, and its key sorts first"
-        else:
-            why = f"its probe {holder_rank}, earlier than this probe {rank}"
-        return "held", f"held by {holder} ({why})"
-
-
-# What a map is, as opposed to what it derived from it: overlay() copies these
-# and nothing else, then derives afresh (see _derive).
-_DEFINITION = (
-    "_blocked",
-    "_config_path",
-    "_declared_envs",
-    "_default_exclusions",
-    "_env",
-    "_exclude",
-    "_instance",
-    "_instances",
-    "_namespace",
-    "_pins",
-    "_prefix",
-    "_range",
-    "_services",
-    "_strict",
-)
-
 
 def _normalize_all(values: object, kind: str, where: str) -> frozenset[str]:
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
@@ -860,65 +603,34 @@ def check_algorithm(value: object) -> None:
         )
 
 
-def unavailable_ports(
-    port_range: tuple[int, int],
-    exclusions: "Iterable[tuple[int, int, str]]",
-    pins: "Iterable[int]",
-) -> frozenset[int]:
-    """The ports of port_range no port is hashed to: excluded, or some pin's.
-
-    PortRangeError if the exclusions leave no port (pins do not count here).
-    """
-    low, high = port_range
-    blocked: set[int] = set()
-    for first, last, _ in exclusions:
-        if first <= high and last >= low:  # most defaults lie outside any one range
-            blocked.update(range(max(first, low), min(last, high) + 1))
-    if len(blocked) > high - low:
-        raise PortRangeError(
-            f"port range {low}-{high} has no port left after exclusions; widen it or exclude less"
-        )
-    blocked.update(port for port in pins if low <= port <= high)
-    return frozenset(blocked)
-
-
-def _handed_out(pm: PortMap) -> frozenset[int]:
-    """Every port of pm's range it never hashes an undeclared name to."""
-    unavailable = unavailable_ports(pm.port_range, pm.exclusions_in_force(), pm.pins.values())
-    return unavailable.union(held_ports(pm))  # every instance's lanes too
-
-
 def open_ports(pm: PortMap) -> int:
     """How many ports of pm's range are left for claimants above its own assignments."""
     low, high = pm.port_range
-    return high - low + 1 - sum(1 for port in _handed_out(pm) if low <= port <= high)
+    return high - low + 1 - len(pm.reserved_ports())
 
 
 def undeclared_ports(pm: PortMap, name: str, env: str) -> "Iterator[int]":
-    """name's probe order in env, as an undeclared name's, past every port pm hands out.
+    """name's probe order in env, as an undeclared name's, past every port pm reserves.
 
     name is normalized. The first is pm.port_for(name, env) for an undeclared
-    name; the pytest fixture takes a later one when a live test run holds it.
+    name, unless that is an instance's port (an undeclared name in the plain
+    map's own environments avoids only their table, spec section 6). The
+    pytest fixture takes a later one when a live test run holds it.
     """
-    taken = _handed_out(pm)
+    taken = pm.reserved_ports()
     low, high = pm.port_range
-    key = key_bytes(name, env, key_prefix(pm.namespace))
+    key = key_bytes(name, lane_env(env, pm.instance), key_prefix(pm.namespace))
     return (port for port in probe_sequence(key, low, high) if port not in taken)
 
 
-def held_ports(pm: PortMap) -> frozenset[int]:
-    """Every port pm hands a declared pair: its home's, its overlay's, every instance's lanes'."""
-    # The fixture sizes and skips with it; an overlay's table holds all below it.
-    if pm._overlay:  # noqa: SLF001
-        top = pm._resolved((pm._overlay, True))  # noqa: SLF001
-    elif pm._instances:  # noqa: SLF001
-        top = pm._resolved(pm._lanes_key())  # noqa: SLF001
-    else:
-        top = pm._home()  # noqa: SLF001
-    return frozenset(top.values())
-
-
-def loaded_from(pm: PortMap, path: str | None) -> PortMap:
-    """pm, marked as read from path: load() records where a map came from this way."""
-    pm._config_path = path  # noqa: SLF001 - set once, before anyone else sees the map
-    return pm
+def _check_path(value: object) -> str | None:
+    """value, a path, made absolute (None stays None); InvalidTypeError if not a path."""
+    if value is None:
+        return None
+    path = os.fspath(value) if isinstance(value, os.PathLike) else value
+    if not isinstance(path, str) or not path:
+        raise InvalidTypeError(
+            f"config_path must be a path (a non-empty str or os.PathLike of one), "
+            f"not {excerpt(value)}"
+        )
+    return absolute(path)

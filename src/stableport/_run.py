@@ -5,7 +5,8 @@ import os
 import re
 import sys
 
-from ._common import env_option, say
+from ._commands import add_options
+from ._common import Answer, env_option, say
 from ._config import ENV_VARIABLE, INSTANCE_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
 from ._errors import InvalidNameError, StableportError, excerpt
 from ._export import nameable
@@ -49,6 +50,31 @@ NOT_FOUND = 127
 # would print "Broken pipe" where it should die quietly, and `set -o pipefail`
 # pipelines would exit 1 instead of 141.
 _IGNORED_BY_PYTHON = ("SIGPIPE", "SIGXFSZ")
+
+
+def arguments(parser: "argparse.ArgumentParser") -> None:
+    parser.description = (
+        "Run COMMAND with PORT set to NAME's port (replacing any PORT it had) and every "
+        "declared service's port in the variables export writes (WEB_PORT=...). In COMMAND's "
+        "arguments, {PORT} and {WEB_PORT} (braces, no $: no shell expands them first) become "
+        "the ports; {{PORT}} is a literal {PORT}. On POSIX the command replaces stableport, "
+        "so signals and the exit status are its own. A command not found exits 127."
+    )
+    parser.usage = (
+        "stableport run NAME [--env ENV] [--namespace NS] [--instance N] [--prefix P] "
+        "-- COMMAND [ARG ...]"
+    )
+    add_options(parser, "--config")
+    parser.add_argument("name", metavar="NAME", help="the service whose port is PORT")
+    add_options(parser, "--env", "--namespace", "--instance")
+    parser.add_argument(
+        "--prefix", metavar="P", default="", help="put before every X_PORT variable, as in export"
+    )
+
+
+def handle(args: "argparse.Namespace") -> Answer:
+    """Run the command after -- (args.argv, which _cli splits off before parsing)."""
+    return Answer(run(args))
 
 
 def run(args: "argparse.Namespace") -> int:

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from stableport import PortMap, RangeExhaustedError
-from stableport._portmap import held_ports
+from stableport._portmap import undeclared_ports
 
 from .strategies import build, crowded_maps, simple_names
 
@@ -71,7 +71,7 @@ def test_an_overlay_in_any_checkout_avoids_every_instances_ports(
     arguments: dict[str, object], room: int, workers: int
 ) -> None:
     maps = instance_maps(arguments, room)
-    lanes = set(held_ports(maps[0]))
+    lanes = maps[0].reserved_ports()
     for pm in maps:
         try:
             overlaid = pm.overlay([f"gw{index}" for index in range(workers)])
@@ -93,7 +93,7 @@ def test_a_map_builds_exactly_when_every_instance_fits(
 ) -> None:
     plain = build(arguments)
     low, high = plain.port_range
-    taken = {port for port in held_ports(plain) if low <= port <= high}
+    taken = plain.reserved_ports()
     blocked = {
         port
         for first, last, _ in plain.exclusions_in_force()
@@ -155,3 +155,35 @@ class Lookups(RuleBasedStateMachine):
 
 
 TestLookups = Lookups.TestCase
+
+
+@given(crowded_maps(), st.integers(1, 3), st.lists(simple_names, min_size=1, max_size=3))
+def test_an_undeclared_names_fallback_order_starts_at_its_port_in_every_instance(
+    arguments: dict[str, object], room: int, visitors: list[str]
+) -> None:
+    # The pytest fixture walks this order when a live run holds a name's port:
+    # the name's probe sequence past every reserved port, so it starts at the
+    # port every other entry point gives unless that port is reserved: in the
+    # plain map's home, an undeclared name avoids its own table only (spec
+    # section 6), which may hold an instance's lane port; the walk avoids it.
+    for pm in instance_maps(arguments, room):
+        layers: tuple[PortMap, ...]
+        try:
+            layers = (pm, pm.overlay(["w0"]))
+        except RangeExhaustedError:
+            layers = (pm,)
+        for layer in layers:
+            reserved = layer.reserved_ports()
+            for visitor in visitors:
+                assume(visitor not in layer.services)
+                # The fixture's envs: lease 0's home ones, or lease k's in the overlay.
+                for env in layer.overlay_envs or home_envs(layer):
+                    order = list(undeclared_ports(layer, visitor, env))
+                    try:
+                        port = layer.port_for(visitor, env)
+                    except RangeExhaustedError:  # no port left: nothing to walk either
+                        assert not order
+                        continue
+                    assert order[:1] == [port] or (port in reserved and layer.instance == 0)
+                    assert not reserved.intersection(order)
+                    assert len(order) == len(set(order))
