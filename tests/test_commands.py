@@ -465,11 +465,8 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> Non
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 def test_a_full_disk_is_one_line_and_exit_2() -> None:
-    assert SCRIPT is not None
     with Path("/dev/full").open("w") as full:
-        result = subprocess.run(
-            [SCRIPT, "billing"], stdout=full, stderr=subprocess.PIPE, text=True, check=False
-        )
+        result = run("billing", stdout=full)
     assert (result.returncode, result.stderr) == (
         2,
         "stableport: error: cannot write the output: [Errno 28] No space left on device\n",

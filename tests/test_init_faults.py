@@ -20,7 +20,7 @@ from stableport._cli import main
 from stableport._files import MAX_CONFIG_BYTES
 from stableport._init import init as init_here
 
-from .util import SCRIPT, clean_environment, run, run_with_stdout_closed
+from .util import SCRIPT, clean_environment, run, run_redirected
 
 # Real processes: left out of the quick inner loop, pytest -m "not slow".
 pytestmark = pytest.mark.slow
@@ -437,7 +437,7 @@ def test_appending_through_a_link_names_the_file_written(tmp_path: Path) -> None
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell")
 def test_init_with_stdout_closed_writes_nothing(tmp_path: Path) -> None:
     # It could not say what it wrote: it writes nothing, as before run's change.
-    result = run_with_stdout_closed("init", "web", cwd=tmp_path)
+    result = run_redirected(">&-", "init", "web", cwd=tmp_path)
     assert (result.returncode, result.stderr) == (
         2,
         "stableport: error: no standard output to write the answer to\n",
@@ -449,17 +449,8 @@ def test_init_with_stdout_closed_writes_nothing(tmp_path: Path) -> None:
 def test_init_to_a_full_stdout_says_the_file_was_written(tmp_path: Path) -> None:
     # `init web > /dev/full` wrote the file, then said only "cannot write the
     # output", as if nothing was done; the next init is refused. The line says both.
-    assert SCRIPT is not None
     with Path("/dev/full").open("w") as full:
-        result = subprocess.run(
-            [SCRIPT, "init", "web"],
-            cwd=tmp_path,
-            env=clean_environment(),
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=False,
-        )
+        result = run("init", "web", cwd=tmp_path, stdout=full)
     written = tmp_path / "stableport.toml"
     assert (result.returncode, result.stderr) == (
         2,

@@ -10,7 +10,7 @@ import pytest
 import stableport
 from stableport import ConfigError, InstanceError, PortMap
 
-from .util import SCRIPT, clean_environment, git, git_repository, run, worktree
+from .util import SCRIPT, clean_environment, git, git_repository, run, run_redirected, worktree
 
 CONFIG = """\
 namespace = "shop"
@@ -518,11 +518,7 @@ def test_a_worktree_whose_path_is_not_utf8_is_a_sibling_like_any_other(repo: Pat
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 def test_instance_new_to_a_full_stdout_says_the_file_was_written(repo: Path) -> None:
     tree = worktree(repo, "a")
-    assert SCRIPT is not None
-    shell = ["sh", "-c", 'exec "$0" instance new > /dev/full', SCRIPT]
-    result = subprocess.run(
-        shell, cwd=tree, env=clean_environment(), capture_output=True, text=True, check=False
-    )
+    result = run_redirected("> /dev/full", "instance", "new", cwd=tree)
     assert (result.returncode, result.stderr) == (
         2,
         f"stableport: error: instance 1 of 3: wrote {tree / '.stableport-instance'}, but "

@@ -56,12 +56,17 @@ def completed(
     env: dict[str, str] | None,
     cwd: Path | None,
     check: bool = False,
+    stdout: Any = subprocess.PIPE,
     **options: Any,
 ) -> subprocess.CompletedProcess[str]:
-    """argv run to its end: its status and text output (any status, unless check)."""
+    """argv run to its end: its status and text output (any status, unless check).
+
+    stdout is captured unless given (a file, /dev/full); stderr always is.
+    """
     return subprocess.run(
         argv,
-        capture_output=True,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
         text=True,
         check=check,
         env=clean_environment(env),
@@ -70,13 +75,17 @@ def completed(
     )
 
 
-def run_with_stdout_closed(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """The console script started with no stdout at all (`>&-`), as daemons are started.
+def run_redirected(
+    redirection: str, *args: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The console script with a shell's redirection, as a user types it (`>&-`, `> /dev/full`).
 
-    A shell closes it, as a user's would: subprocess always gives a child a descriptor 1.
+    The shell sets its streams up: with `>&-` it starts with no descriptor 1 at
+    all, which subprocess cannot arrange (it always gives a child one).
     """
     assert SCRIPT is not None, "the stableport console script is not installed"
-    return completed(["sh", "-c", 'exec "$0" "$@" >&-', SCRIPT, *args], env=None, cwd=cwd)
+    shell = ["sh", "-c", f'exec "$0" "$@" {redirection}', SCRIPT, *args]
+    return completed(shell, env=None, cwd=cwd)
 
 
 def output_of(*args: str, cwd: Path | None = None) -> str:
