@@ -179,7 +179,9 @@ def stableport(pytestconfig: pytest.Config) -> "StableportFixture":
     if settings.fixture is None:
         from stableport._fixture import StableportFixture  # noqa: PLC0415 - first use only
 
-        settings.fixture = StableportFixture.start(pytestconfig, settings)
+        settings.fixture = StableportFixture.start(
+            pytestconfig, settings.env, worker=settings.worker, workers=settings.workers
+        )
         reporter = Reporter()  # the controller's is in another process
         reporter.fixture = settings.fixture
         pytestconfig.pluginmanager.register(reporter, "stableport-reporter")

@@ -762,6 +762,9 @@ def test_as_a_child(stableport, child_app):
 def test_an_app_started_by_a_test_reaches_the_test_s_port_not_the_dev_server(
     pytester: pytest.Pytester, lease: int
 ) -> None:
+    # A namespace per case (project_config's, free when chosen): under xdist both
+    # cases run at once, and each binds its dev port and takes its leases, which
+    # must not be the other's, nor another checkout's run's.
     pytester.makefile(".toml", stableport=project_config())
     pytester.makepyfile(app=APP, test_app=APP_TESTS)
     dev = stableport.load(pytester.path / "stableport.toml").port_for("billing")

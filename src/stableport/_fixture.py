@@ -32,8 +32,6 @@ from ._testports import TEST_PORTS_VARIABLE, encode
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from _stableport_pytest import Settings
-
     from ._portmap import PortMap
 
 # Leases 1..MAX_OVERLAY (fewer in a tight range) are resolved together; a
@@ -129,30 +127,32 @@ class StableportFixture:
         self._mutex = threading.RLock()
 
     @classmethod
-    def start(cls, config: pytest.Config, settings: "Settings") -> "StableportFixture":
+    def start(
+        cls, config: pytest.Config, env: str, *, worker: str | None, workers: int
+    ) -> "StableportFixture":
         """This session's fixture: take a lease (when on), released when the session ends.
 
-        The plugin registers what reports the lease in pytest's summary.
+        env: the test environment; worker: this xdist worker's id, or None;
+        workers: xdist's worker count on a worker, else 0. The plugin
+        registers what reports the lease in pytest's summary.
         """
-        preferred = _preferred_lease(settings.worker)
+        preferred = _preferred_lease(worker)
         leasing = config.getoption("stableport_leases")
         if leasing is None:
             leasing = "on" if config.getini("stableport_leases") else "off"
         check_free = config.getoption("stableport_check_free")
         if check_free is None:
             check_free = config.getini("stableport_check_free")
-        fixture = cls(
-            settings.env, worker=settings.worker, base_env=settings.env, check_free=check_free
-        )
+        fixture = cls(env, worker=worker, base_env=env, check_free=check_free)
         # From where pytest started (as the command line there would), never
         # from whatever directory a test changed to before asking.
         fixture._root = str(config.invocation_params.dir)
         with contextlib.suppress(StableportError):  # each lookup fails with it instead
             fixture._project = project_map(fixture._root)
-        if settings.workers and fixture._project is not None:
+        if workers and fixture._project is not None:
             # Here, not on the controller: a suite that never asks for a port
             # must run under any -n, and read no configuration.
-            problem = capacity_problem(fixture._project, settings.workers, settings.env)
+            problem = capacity_problem(fixture._project, workers, env)
             if problem:
                 pytest.fail(f"stableport: {problem}", pytrace=False)
         number = preferred
@@ -165,7 +165,7 @@ class StableportFixture:
             fixture._locks = locks
             number = fixture._take_lease(locks, preferred)
             fixture.lease = number
-        fixture.env = lease_env(settings.env, number)
+        fixture.env = lease_env(env, number)
         fixture._alone = number == preferred
         fixture._export(config)
         return fixture
