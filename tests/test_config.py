@@ -1,8 +1,6 @@
 """Project configuration: discovery, keys, overrides, precedence and exact errors."""
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +9,7 @@ import stableport
 from stableport import ConfigError, PortMap
 from stableport._files import MAX_CONFIG_BYTES
 
-from .util import clean_environment, imported_by, run
+from .util import imported_by, python, run
 
 EXAMPLE = """\
 services = ["billing", "auth", "search"]
@@ -391,14 +389,7 @@ def test_no_toml_parser_is_imported_without_a_config(tmp_path: Path) -> None:
 
 def test_the_cli_reads_the_project_config(tmp_path: Path) -> None:
     write(tmp_path / "stableport.toml", EXAMPLE)
-    result = subprocess.run(
-        [sys.executable, "-m", "stableport", "auth", "--env", "test"],
-        cwd=tmp_path,
-        env=clean_environment(),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = python("-m", "stableport", "auth", "--env", "test", cwd=tmp_path, check=True)
     assert result.stdout == "8002\n"
 
 
@@ -501,15 +492,7 @@ def test_the_cli_reports_a_dangling_candidate_instead_of_the_parents_pin(tmp_pat
     app = tmp_path / "app"
     app.mkdir()
     (app / "stableport.toml").symlink_to(app / "gone.toml")
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("STABLEPORT_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "stableport", "web"],
-        cwd=app,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = python("-m", "stableport", "web", cwd=app)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (
         f"stableport: error: cannot read {str(app / 'stableport.toml')!r}: it is a symbolic "
