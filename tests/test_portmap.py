@@ -576,6 +576,22 @@ def test_a_map_pickles_and_copies_as_what_it_is(pm: PortMap) -> None:
                 assert twin.explain("other", env) == pm.explain("other", env)
 
 
+class Tagged(PortMap):
+    """A user's own kind of map, with an attribute of its own."""
+
+    tag = "none"
+
+
+def test_a_subclass_pickles_and_copies_as_itself() -> None:
+    pm = Tagged(SERVICES, envs=["dev"])
+    pm.tag = "mine"
+    for twin in _copies(pm):
+        assert type(twin) is Tagged
+        assert twin.tag == "mine"
+        assert twin == pm
+        assert twin.port_for("auth", "dev") == pm.port_for("auth", "dev")
+
+
 def test_a_pickled_map_carries_its_definition_not_its_tables() -> None:
     pm = PortMap([f"s{i}" for i in range(500)], envs=["dev", "test"])
     pm.overlay(["gw0"])
