@@ -613,3 +613,18 @@ def test_overlaying_an_overlay_again_and_again_holds_no_more_than_once() -> None
     assert len(chained._resolver._tables) == len(once._resolver._tables)
     assert chained == pm.overlay(["gw99"])
     assert chained.assignments() == pm.overlay(["gw99"]).assignments()
+
+
+def test_reserved_ports_are_what_an_overlays_undeclared_names_avoid() -> None:
+    # What reserved_ports() says, against the spec's section 6: in an overlay
+    # environment an undeclared name avoids every reserved port; in a declared
+    # one it avoids only that table, so it may take an overlay's port.
+    pm = PortMap(["a", "b"], envs=["dev"], port_range=(20001, 20008)).overlay(["gw0", "gw1"])
+    reserved = pm.reserved_ports()
+    overlay_ports = {pm.port_for(service, env) for service in "ab" for env in ("gw0", "gw1")}
+    assert overlay_ports <= reserved
+    names = [f"u{index}" for index in range(40)]
+    for name in names:
+        assert pm.port_for(name, "gw0") not in reserved
+        assert pm.port_for(name, "gw0") == next(undeclared_ports(pm, name, "gw0"))
+    assert any(pm.port_for(name, "dev") in overlay_ports for name in names)

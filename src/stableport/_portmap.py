@@ -328,12 +328,15 @@ class PortMap:
         return self._resolver.assignments()
 
     def reserved_ports(self) -> frozenset[int]:
-        """The ports of the range no undeclared service is given, whatever its name.
+        """The ports of the range that are excluded, pinned or a declared service's.
 
         Those excluded, those pinned, and every declared service's port: in the
         map's environments, in its overlay, and in every instance's. An
-        undeclared service takes the first port of its probe sequence that is
-        not one of these.
+        undeclared service looked up in an overlay environment takes the first
+        port of its probe sequence that is not one of these. Elsewhere it avoids
+        only the declared ports of its own environment's table
+        (docs/algorithm.md section 6): looked up in one of the map's own
+        environments, it may be given an overlay's or an instance's port.
 
         Returns:
             A frozenset of ports, all within port_range.
@@ -645,9 +648,11 @@ def undeclared_ports(pm: PortMap, name: str, env: str) -> "Iterator[int]":
     """name's probe order in env, as an undeclared name's, past every port pm reserves.
 
     name is normalized. The first is pm.port_for(name, env) for an undeclared
-    name, unless that is an instance's port (an undeclared name in the plain
-    map's own environments avoids only their table, spec section 6). The
-    pytest fixture takes a later one when a live test run holds it.
+    name in one of pm's overlay environments; elsewhere port_for avoids only
+    env's own table (spec section 6), which may hold fewer ports than pm
+    reserves (none of an overlay's or an instance's in pm's own environments)
+    or others (a layer's declared ports). The pytest fixture takes a later
+    one when a live test run holds it.
     """
     taken = pm.reserved_ports()
     low, high = pm.port_range
