@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 import stableport
-from stableport import _claims, _leases, _live
+from stableport import _claims, _leases
 
-from .util import SCRIPT, clean_environment, run
+from .util import SCRIPT, bindable, clean_environment, run
 
 pytestmark = [
     pytest.mark.slow,
@@ -39,11 +39,6 @@ while True:
         connection.sendall(sys.argv[1].encode())
 """
 DEADLINE = 60.0
-
-
-def bindable(port: int) -> bool:
-    """Whether nothing holds port on loopback right now (other runs share this host)."""
-    return _live.port_status(port).free
 
 
 def colliding_projects(root: Path) -> tuple[Path, Path, int]:

@@ -20,7 +20,7 @@ import stableport._config as config
 from stableport import PortMap
 from stableport._cli import main
 
-from .util import SCRIPT, clean_environment, imported_by, run
+from .util import SCRIPT, clean_environment, imported_by, python, run
 
 
 def test_the_console_script_prints_the_port_alone() -> None:
@@ -44,12 +44,7 @@ def test_the_console_script_reads_stableport_env() -> None:
 
 
 def test_python_dash_m_matches_the_console_script() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "stableport", "Billing"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = python("-m", "stableport", "Billing", check=True)
     assert result.stdout == run("billing").stdout
 
 
@@ -193,14 +188,7 @@ def test_ctrl_c_is_one_line_and_exit_130(tmp_path: Path) -> None:
         "sys.exit(main(sys.argv[1:]))\n"
     )
     for args in (["web"], ["list"]):
-        result = subprocess.run(
-            [sys.executable, "-c", script, *args],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            env=clean_environment(),
-            check=False,
-        )
+        result = python("-c", script, *args, cwd=tmp_path)
         assert (result.returncode, result.stdout, result.stderr) == (
             130,
             "",
@@ -399,14 +387,7 @@ def test_ctrl_c_while_the_console_script_imports_is_one_line_and_130(tmp_path: P
     # The console script's own code (pyproject's [project.scripts] entry), run
     # as the installed script runs it: import the entry module, call main.
     script = INTERRUPT_WHILE_IMPORTING + ("from _stableport_cli import main\nsys.exit(main())\n")
-    result = subprocess.run(
-        [sys.executable, "-c", script, "web"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=clean_environment(),
-        check=False,
-    )
+    result = python("-c", script, "web", cwd=tmp_path)
     assert (result.returncode, result.stdout, result.stderr) == (
         130,
         "",

@@ -13,13 +13,14 @@ import pytest
 import stableport
 from stableport._cli import main
 
-from .util import SCRIPT, run
+from .util import SCRIPT, free_namespace, run
 
-CONFIG = """\
+DECLARED = """\
 services = ["billing", "auth", "search", "billing-api"]
 envs = ["dev", "test"]
 env = "dev"
-
+"""
+CONFIG = f"""{DECLARED}
 [pins]
 "auth@test" = 8002
 """
@@ -213,8 +214,22 @@ def test_check_reports_problems_and_exits_1(
 
 @pytest.fixture
 def held_billing_port(project: Path) -> Iterator[tuple[int, socket.socket]]:
-    """A real listener on the port assigned to billing@dev."""
-    port = stableport.load(project / "stableport.toml").port_for("billing")
+    """A real listener on the port assigned to billing@dev.
+
+    The project gets a namespace under which all its ports are free now, and
+    no pin: the test binds one and then expects every other one free, on a host
+    where other runs of this suite hold CONFIG's fixed ports at the same instant.
+    """
+
+    def ports(namespace: str) -> list[int]:
+        return list(stableport.load(written(namespace)).assignments().values())
+
+    def written(namespace: str) -> Path:
+        path = project / "stableport.toml"
+        path.write_text(f'namespace = "{namespace}"\n{DECLARED}')
+        return path
+
+    port = stableport.load(written(free_namespace("live", ports))).port_for("billing")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", port))
         sock.listen()
@@ -450,11 +465,8 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> Non
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 def test_a_full_disk_is_one_line_and_exit_2() -> None:
-    assert SCRIPT is not None
     with Path("/dev/full").open("w") as full:
-        result = subprocess.run(
-            [SCRIPT, "billing"], stdout=full, stderr=subprocess.PIPE, text=True, check=False
-        )
+        result = run("billing", stdout=full)
     assert (result.returncode, result.stderr) == (
         2,
         "stableport: error: cannot write the output: [Errno 28] No space left on device\n",

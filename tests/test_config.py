@@ -1,8 +1,6 @@
 """Project configuration: discovery, keys, overrides, precedence and exact errors."""
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +9,7 @@ import stableport
 from stableport import ConfigError, PortMap
 from stableport._files import MAX_CONFIG_BYTES
 
-from .util import clean_environment, imported_by, run
+from .util import imported_by, python, run
 
 EXAMPLE = """\
 services = ["billing", "auth", "search"]
@@ -132,9 +130,33 @@ def test_a_map_built_in_code_may_say_where_it_was_read_from(
     )
     assert pm == stableport.PortMap(["billing"])  # where it came from, not what it is
     assert pm.overlay(["gw0"]).config_path == tmp_path / "ports.toml"
-    for wrong in (3, b"ports.toml", "", ["ports.toml"]):
+    for wrong in (3, b"ports.toml", "", ["ports.toml"], Returns(b"ports.toml"), Returns(3)):
         with pytest.raises(stableport.InvalidTypeError, match=r"^config_path must be a path"):
             stableport.PortMap(config_path=wrong)  # type: ignore[arg-type]
+
+
+class Returns:
+    """An os.PathLike whose __fspath__ returns what it was given, a str or not."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __fspath__(self) -> object:
+        return self.value
+
+
+os.PathLike.register(Returns)
+
+
+@pytest.mark.parametrize("path", ["ports\x00.toml", "ports-\ud800.toml", Returns("a\x00b")])
+def test_a_config_path_no_file_can_have_is_refused_naming_it(path: object) -> None:
+    with pytest.raises(stableport.ConfigError) as caught:
+        stableport.PortMap(config_path=path)  # type: ignore[arg-type]
+    assert str(caught.value).startswith("config_path ")
+    assert "can name no file (it holds a NUL or a character the file system cannot" in str(
+        caught.value
+    )
+    assert str(caught.value).endswith("give the configuration file's path")
 
 
 def test_stableport_toml_wins_over_pyproject_in_one_directory(tmp_path: Path) -> None:
@@ -367,14 +389,7 @@ def test_no_toml_parser_is_imported_without_a_config(tmp_path: Path) -> None:
 
 def test_the_cli_reads_the_project_config(tmp_path: Path) -> None:
     write(tmp_path / "stableport.toml", EXAMPLE)
-    result = subprocess.run(
-        [sys.executable, "-m", "stableport", "auth", "--env", "test"],
-        cwd=tmp_path,
-        env=clean_environment(),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = python("-m", "stableport", "auth", "--env", "test", cwd=tmp_path, check=True)
     assert result.stdout == "8002\n"
 
 
@@ -477,15 +492,7 @@ def test_the_cli_reports_a_dangling_candidate_instead_of_the_parents_pin(tmp_pat
     app = tmp_path / "app"
     app.mkdir()
     (app / "stableport.toml").symlink_to(app / "gone.toml")
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("STABLEPORT_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "stableport", "web"],
-        cwd=app,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = python("-m", "stableport", "web", cwd=app)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (
         f"stableport: error: cannot read {str(app / 'stableport.toml')!r}: it is a symbolic "

@@ -14,7 +14,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from tests.util import clean_environment
+from tests.util import clean_environment, python
 from tests.vectors import generate, runner
 
 # Real processes: left out of the quick inner loop, pytest -m "not slow".
@@ -43,14 +43,7 @@ def validator(schema_path: str) -> Draft202012Validator:
 
 def run_runner(impl: str, *args: str) -> tuple[int, dict[str, Any]]:
     """The runner in a subprocess, as CI and other projects run it; its --json report."""
-    result = subprocess.run(
-        [sys.executable, str(RUNNER), "--impl", impl, "--json", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=clean_environment(),
-        timeout=600,
-    )
+    result = python(str(RUNNER), "--impl", impl, "--json", *args, timeout=600)
     return result.returncode, json.loads(result.stdout)
 
 
@@ -258,13 +251,7 @@ def test_a_broken_implementation_fails_in_the_layer_of_its_mistake(
 
 
 def test_the_text_report_names_the_failing_layer_and_case(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, str(RUNNER), "--impl", broken(tmp_path, "lower"), "--layer", "names"],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=clean_environment(),
-    )
+    result = python(str(RUNNER), "--impl", broken(tmp_path, "lower"), "--layer", "names")
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert lines[0].startswith("stableport v1 conformance corpus ")
@@ -396,12 +383,7 @@ def test_a_missing_command_or_corpus_fails(tmp_path: Path) -> None:
     status, report = run_runner(str(tmp_path / "no-such-command"))
     assert status == 1
     assert report["problem"].startswith("cannot start ")
-    result = subprocess.run(
-        [sys.executable, str(RUNNER), "--impl", "true", "--corpus", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = python(str(RUNNER), "--impl", "true", "--corpus", str(tmp_path))
     assert result.returncode == 2
     assert "not a stableport conformance corpus" in result.stderr
 
@@ -450,13 +432,7 @@ def test_a_maps_case_of_an_unknown_shape_stops_the_run(tmp_path: Path) -> None:
     maps = json.loads((VECTORS / "v1.json").read_text(encoding="utf-8"))
     maps["cases"].append({"id": "future/steps", "map": {}, "steps": []})
     (tmp_path / "v1.json").write_text(json.dumps(maps), encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, str(RUNNER), "--impl", python_impl(REFERENCE), "--corpus", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=clean_environment(),
-    )
+    result = python(str(RUNNER), "--impl", python_impl(REFERENCE), "--corpus", str(tmp_path))
     assert result.returncode == 2
     assert result.stderr == "runner.py: maps case future/steps: neither 'lookups' nor 'error'\n"
 
@@ -505,13 +481,7 @@ def test_a_generator_stopped_mid_write_leaves_the_landed_file_whole(tmp_path: Pa
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
 
-    result = subprocess.run(
-        [sys.executable, str(VECTORS / "generate.py"), "--dir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        preexec_fn=limit,  # a resource limit for this child only
-        env=clean_environment(),
-    )
+    # A resource limit for this child only.
+    result = python(str(VECTORS / "generate.py"), "--dir", str(tmp_path), preexec_fn=limit)
     assert result.returncode != 0
     assert (tmp_path / "v1-hash.json").read_text(encoding="utf-8") == before

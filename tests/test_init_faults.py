@@ -20,7 +20,7 @@ from stableport._cli import main
 from stableport._files import MAX_CONFIG_BYTES
 from stableport._init import init as init_here
 
-from .util import SCRIPT, clean_environment, run
+from .util import SCRIPT, clean_environment, run, run_redirected
 
 # Real processes: left out of the quick inner loop, pytest -m "not slow".
 pytestmark = pytest.mark.slow
@@ -84,16 +84,7 @@ def limited(size: int) -> "Callable[[], None]":
 
 
 def init_limited(directory: Path, size: int, *args: str) -> subprocess.CompletedProcess[str]:
-    assert SCRIPT is not None
-    return subprocess.run(
-        [SCRIPT, "init", *args],
-        cwd=directory,
-        env=clean_environment(),
-        capture_output=True,
-        text=True,
-        check=False,
-        preexec_fn=limited(size),
-    )
+    return run("init", *args, cwd=directory, preexec_fn=limited(size))
 
 
 @POSIX
@@ -263,15 +254,10 @@ def test_a_working_directory_past_path_max_is_one_line(tmp_path: Path) -> None:
 
 def subprocess_in(directory: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
     """The console script run in directory, reached by chdir: its path is too long to name."""
-    assert SCRIPT is not None
     descriptor = os.open(directory.parent.parent, os.O_RDONLY)
     try:
-        return subprocess.run(
-            [SCRIPT, *args],
-            capture_output=True,
-            text=True,
-            check=False,
-            env=clean_environment(),
+        return run(
+            *args,
             preexec_fn=lambda: _chdir_into(descriptor, directory),
             pass_fds=(descriptor,),
         )
@@ -317,18 +303,10 @@ def test_a_directory_that_cannot_be_searched_is_one_line(tmp_path: Path, args: l
     closed = tmp_path / "closed"
     project = closed / "project"
     project.mkdir(parents=True)
-    assert SCRIPT is not None
     closed.chmod(0)
     try:
-        result = subprocess.run(
-            [SCRIPT, *args],
-            cwd=project,  # entered before the child gives up root's override
-            capture_output=True,
-            text=True,
-            check=False,
-            env=clean_environment(),
-            preexec_fn=without_search_override,
-        )
+        # cwd is entered before the child gives up root's override.
+        result = run(*args, cwd=project, preexec_fn=without_search_override)
     finally:
         closed.chmod(0o700)
     assert result.returncode == 2, result
@@ -459,15 +437,7 @@ def test_appending_through_a_link_names_the_file_written(tmp_path: Path) -> None
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell")
 def test_init_with_stdout_closed_writes_nothing(tmp_path: Path) -> None:
     # It could not say what it wrote: it writes nothing, as before run's change.
-    assert SCRIPT is not None
-    result = subprocess.run(
-        ["sh", "-c", 'exec "$0" init web >&-', SCRIPT],
-        cwd=tmp_path,
-        env=clean_environment(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_redirected(">&-", "init", "web", cwd=tmp_path)
     assert (result.returncode, result.stderr) == (
         2,
         "stableport: error: no standard output to write the answer to\n",
@@ -479,17 +449,8 @@ def test_init_with_stdout_closed_writes_nothing(tmp_path: Path) -> None:
 def test_init_to_a_full_stdout_says_the_file_was_written(tmp_path: Path) -> None:
     # `init web > /dev/full` wrote the file, then said only "cannot write the
     # output", as if nothing was done; the next init is refused. The line says both.
-    assert SCRIPT is not None
     with Path("/dev/full").open("w") as full:
-        result = subprocess.run(
-            [SCRIPT, "init", "web"],
-            cwd=tmp_path,
-            env=clean_environment(),
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=False,
-        )
+        result = run("init", "web", cwd=tmp_path, stdout=full)
     written = tmp_path / "stableport.toml"
     assert (result.returncode, result.stderr) == (
         2,

@@ -10,7 +10,7 @@ import pytest
 import stableport
 from stableport import ConfigError, InstanceError, PortMap
 
-from .util import SCRIPT, clean_environment, run
+from .util import SCRIPT, clean_environment, git, git_repository, run, run_redirected, worktree
 
 CONFIG = """\
 namespace = "shop"
@@ -21,33 +21,10 @@ instances = 3
 """
 
 
-def git(*args: str, cwd: Path) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=True,
-        env=clean_environment(),
-    )
-    return done.stdout
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A git repository whose main checkout holds a stableport.toml with room for 3."""
-    main = tmp_path / "main"
-    main.mkdir()
-    (main / "stableport.toml").write_text(CONFIG)
-    git("init", "-q", cwd=main)
-    git("add", ".", cwd=main)
-    git("commit", "-qm", "shop", cwd=main)
-    return main
-
-
-def worktree(repo: Path, name: str) -> Path:
-    git("worktree", "add", "-q", f"../{name}", cwd=repo)
-    return repo.parent / name
+    return git_repository(tmp_path / "main", {"stableport.toml": CONFIG})
 
 
 def new(cwd: Path, *args: str, env: dict[str, str] | None = None) -> dict[str, object]:
@@ -541,11 +518,7 @@ def test_a_worktree_whose_path_is_not_utf8_is_a_sibling_like_any_other(repo: Pat
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 def test_instance_new_to_a_full_stdout_says_the_file_was_written(repo: Path) -> None:
     tree = worktree(repo, "a")
-    assert SCRIPT is not None
-    shell = ["sh", "-c", 'exec "$0" instance new > /dev/full', SCRIPT]
-    result = subprocess.run(
-        shell, cwd=tree, env=clean_environment(), capture_output=True, text=True, check=False
-    )
+    result = run_redirected("> /dev/full", "instance", "new", cwd=tree)
     assert (result.returncode, result.stderr) == (
         2,
         f"stableport: error: instance 1 of 3: wrote {tree / '.stableport-instance'}, but "

@@ -12,7 +12,6 @@ small round; for a bigger run by hand:
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from urllib.request import urlopen
 
 import pytest
 
-from .util import SCRIPT, clean_environment
+from .util import SCRIPT, clean_environment, free_namespace, git_repository, run, worktree
 
 # Real processes: left out of the quick inner loop, pytest -m "not slow".
 pytestmark = pytest.mark.slow
@@ -113,27 +112,6 @@ def test_own_server(stableport, service):
 """
 
 
-def git(*args: str, cwd: Path) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=True,
-        env=clean_environment(),
-    )
-    return done.stdout
-
-
-def bindable(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def make_project(where: Path, worktrees: int) -> list[Path]:
     """A sample project in git, its main checkout first, then its worktrees with instances.
 
@@ -142,38 +120,32 @@ def make_project(where: Path, worktrees: int) -> list[Path]:
     """
     import stableport  # noqa: PLC0415 - the library under test, as the servers use it
 
-    main = where / "main"
-    main.mkdir(parents=True)
-    for attempt in range(100):
-        namespace = f"proof-{os.getpid()}-{attempt}"
-        arguments = {"envs": ["dev", "test"], "env": "dev", "namespace": namespace}
-        maps = [
-            stableport.PortMap(SERVICES, **arguments, instances=worktrees, instance=number)  # type: ignore[arg-type]
+    def ports(namespace: str) -> list[int]:
+        return [
+            stableport.PortMap(
+                SERVICES,
+                envs=["dev", "test"],
+                env="dev",
+                namespace=namespace,
+                instances=worktrees,
+                instance=number,
+            ).port_for(service)
             for number in range(worktrees + 1)
+            for service in SERVICES
         ]
-        if all(bindable(pm.port_for(service)) for pm in maps for service in SERVICES):
-            break
-    (main / "stableport.toml").write_text(
+
+    namespace = free_namespace("proof", ports)
+    config = (
         f'namespace = "{namespace}"\nservices = {list(SERVICES)!r}\n'
         f'envs = ["dev", "test"]\nenv = "dev"\ninstances = {worktrees}\n'.replace("'", '"')
     )
-    (main / "server.py").write_text(SERVER)
-    (main / "test_own.py").write_text(TESTS)
-    git("init", "-q", cwd=main)
-    git("add", ".", cwd=main)
-    git("commit", "-qm", "sample", cwd=main)
+    main = git_repository(
+        where / "main", {"stableport.toml": config, "server.py": SERVER, "test_own.py": TESTS}
+    )
     trees = [main]
     for number in range(1, worktrees + 1):
-        git("worktree", "add", "-q", f"../tree-{number}", cwd=main)
-        tree = where / f"tree-{number}"
-        done = subprocess.run(
-            [str(SCRIPT), "instance", "new"],
-            cwd=tree,
-            env=clean_environment(),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        tree = worktree(main, f"tree-{number}")
+        done = run("instance", "new", cwd=tree)
         assert done.returncode == 0, done.stderr
         trees.append(tree)
     return trees

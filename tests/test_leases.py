@@ -1,8 +1,10 @@
 """Leases: concurrent pytest runs of one project never hand two live processes one port."""
 
 import contextlib
+import itertools
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -19,10 +21,10 @@ import stableport
 from _stableport_pytest import Reporter
 from stableport import _leases, _testports
 from stableport._fixture import StableportFixture, capacity_problem, lease_family, overlay_envs
-from stableport._hashing import key_bytes, probe_sequence
+from stableport._hashing import key_bytes, key_prefix, probe_sequence
 from stableport._leases import Locks, lease_directory, lease_slot
 
-from .util import SCRIPT, clean_environment
+from .util import SCRIPT, bindable, clean_environment, free_namespace
 
 # Real processes: left out of the quick inner loop, pytest -m "not slow".
 pytestmark = pytest.mark.slow
@@ -33,8 +35,13 @@ DECLARED = ("billing", "auth", "search", "db")
 UNDECLARED = ("cache", "mail")  # hashed per environment, kept apart by the port locks
 # A range of its own: the default range's test ports are ones other tests of
 # this suite (and other suites on the host) serve on, and a lease one of whose
-# ports something listens on is rightly passed over.
+# ports something listens on is rightly passed over. Each test's namespace is
+# its own (the namespace fixture): this file's tests run in other xdist
+# workers and other checkouts at the same instant, and with one fixed map
+# their servers would hold each other's lease 0 and ports.
+RANGE = (12000, 14999)
 PROJECT = """
+namespace = "{namespace}"
 services = ["billing", "auth", "search", "db"]
 envs = ["dev", "test"]
 env = "dev"
@@ -126,10 +133,34 @@ def test_serves_on_its_own_ports(stableport):
 Record = dict[str, Any]  # parsed JSON
 
 
+def first_ports(namespace: str) -> set[int]:
+    """The ports lease 0 of PROJECT in namespace is handed, and each undeclared name's next."""
+    home = stableport.PortMap(
+        DECLARED, envs=["dev", "test"], env="dev", port_range=RANGE, namespace=namespace
+    )
+    ports = set(home.assignments().values())
+    for name in UNDECLARED:
+        order = probe_sequence(key_bytes(name, "test", key_prefix(namespace)), *RANGE)
+        ports.update(itertools.islice(order, 2))
+    return ports
+
+
 @pytest.fixture
-def project(pytester: pytest.Pytester) -> Path:
+def namespace() -> str:
+    """This test's namespace for PROJECT: every port its runs are first handed is free now."""
+    return free_namespace("leases", first_ports)
+
+
+@pytest.fixture
+def config(namespace: str) -> str:
+    """PROJECT in this test's namespace."""
+    return PROJECT.format(namespace=namespace)
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, config: str) -> Path:
     """A project directory with a declared map."""
-    pytester.makefile(".toml", stableport=PROJECT)
+    pytester.makefile(".toml", stableport=config)
     return pytester.path
 
 
@@ -206,12 +237,12 @@ ROUNDS = [
 @pytest.mark.parametrize("repeat", [1, 2])
 @pytest.mark.parametrize("kinds", ROUNDS, ids=["+".join(kinds) for kinds in ROUNDS])
 def test_concurrent_sessions_never_share_a_port(
-    project: Path, tmp_path: Path, kinds: list[str], repeat: int
+    project: Path, config: str, tmp_path: Path, kinds: list[str], repeat: int
 ) -> None:
     # A range of its own, below the kernel's ephemeral ports and away from the
     # default one: other test suites on this host (without leases, or older
     # releases) serve on ports of the default range.
-    (project / "stableport.toml").write_text(PROJECT.replace("[12000, 14999]", "[30000, 32767]"))
+    (project / "stableport.toml").write_text(config.replace("[12000, 14999]", "[30000, 32767]"))
     (project / "test_servers.py").write_text(SERVERS.format(names=DECLARED + UNDECLARED))
     delete = any(kind.endswith(":xdg") for kind in kinds)
     records = run_round(project, kinds, tmp_path / f"round-{repeat}", delete=delete)
@@ -252,16 +283,34 @@ def test_concurrent_sessions_never_share_a_port(
 TIGHT = """
 services = ["billing", "auth", "search", "db"]
 env = "dev"
-range = [30000, 30040]
+range = [{low}, {high}]
 """
 TIGHT_NAMES = (*DECLARED, "cache")
+TIGHT_PORTS = 41
+
+
+def tight_range() -> tuple[int, int]:
+    """41 ports of 30000-32767, every one free now, picked at random.
+
+    Six processes fill most of them: another run of this test on this host (in
+    another checkout or worker) at the same instant on the same 41 ports would
+    leave some of either's processes no port at all.
+    """
+    windows = [
+        (low, low + TIGHT_PORTS - 1) for low in range(30000, 32768 - TIGHT_PORTS, TIGHT_PORTS)
+    ]
+    random.SystemRandom().shuffle(windows)
+    return next(
+        (low, high) for low, high in windows if all(bindable(port) for port in range(low, high + 1))
+    )
 
 
 @pytest.mark.parametrize("repeat", [1, 2])
 def test_concurrent_sessions_without_envs_in_a_tight_range_never_share_a_port(
     project: Path, tmp_path: Path, repeat: int
 ) -> None:
-    (project / "stableport.toml").write_text(TIGHT)
+    low, high = tight_range()
+    (project / "stableport.toml").write_text(TIGHT.format(low=low, high=high))
     (project / "test_servers.py").write_text(SERVERS.format(names=TIGHT_NAMES))
     home = stableport.load(project / "stableport.toml")
     assert len(overlay_envs(home, "proof")) == 4
@@ -362,7 +411,7 @@ def test_a_held_lease_is_passed_over_for_the_lowest_free_one(
 
 
 def test_a_port_another_run_holds_is_passed_over(
-    project: Path, pytester: pytest.Pytester, held: Locks
+    project: Path, namespace: str, pytester: pytest.Pytester, held: Locks
 ) -> None:
     alone = probe(pytester)["ports"]
     assert isinstance(alone, dict)
@@ -376,7 +425,7 @@ def test_a_port_another_run_holds_is_passed_over(
     # The next port of cache's own probe order that the map does not hand out.
     home = stableport.load(project / "stableport.toml")
     declared = set(home.assignments().values())
-    order = probe_sequence(key_bytes("cache", "test"), *home.port_range)
+    order = probe_sequence(key_bytes("cache", "test", key_prefix(namespace)), *home.port_range)
     assert moved["ports"]["cache"] == next(
         port for port in order if port != taken and port not in declared
     )
@@ -435,7 +484,7 @@ def test_a_lease_beyond_the_overlay_never_gets_a_port_of_the_project(
     pytester: pytest.Pytester, held: Locks
 ) -> None:
     # 4 services, no envs, 41 ports: the overlay holds leases 1-4 apart.
-    pytester.makefile(".toml", stableport=TIGHT.replace("30000, 30040", "20000, 20040"))
+    pytester.makefile(".toml", stableport=TIGHT.format(low=20000, high=20040))
     home = stableport.load()
     assert overlay_envs(home, "test") == tuple(f"test-lease{index}" for index in range(1, 5))
     assert all(held.take(lease_file("test", number)) for number in range(5))
@@ -531,7 +580,7 @@ def test_runs_with_and_without_xdg_runtime_dir_take_distinct_leases(
     # The user's own lease directory, as both runs would use; a namespace of
     # this test's own keeps other runs on this host out of its lease family.
     namespace = f"xdg-{os.getpid()}-{time.monotonic_ns()}"
-    config = f'{PROJECT}namespace = "{namespace}"\n'
+    config = PROJECT.format(namespace=namespace)
     (pytester.path / "stableport.toml").write_text(config)
     monkeypatch.delenv("STABLEPORT_LEASE_DIR")
     runtime = tmp_path / "runtime"
@@ -724,10 +773,10 @@ def live_run(directory: Path, config: str) -> Iterator[Record]:
 
 @pytest.mark.usefixtures("project")
 def test_a_session_killed_with_sigkill_frees_its_lease(
-    pytester: pytest.Pytester, tmp_path: Path
+    pytester: pytest.Pytester, tmp_path: Path, config: str
 ) -> None:
     # Another checkout of the project: the same configuration, the same leases.
-    with live_run(tmp_path / "holder", PROJECT) as holder:
+    with live_run(tmp_path / "holder", config) as holder:
         assert holder["lease"] == 0
         # Meanwhile, another run of the project gets the next lease.
         assert probe(pytester)["lease"] == 1
@@ -736,12 +785,11 @@ def test_a_session_killed_with_sigkill_frees_its_lease(
 
 @pytest.mark.usefixtures("project")
 def test_two_projects_running_at_once_never_share_a_port(
-    pytester: pytest.Pytester, tmp_path: Path
+    pytester: pytest.Pytester, tmp_path: Path, namespace: str
 ) -> None:
-    # Another project, whose test ports land on some of this one's.
-    with live_run(
-        tmp_path / "other", 'services = ["cache", "billing"]\nenv = "dev"\nrange = [12000, 14999]\n'
-    ) as theirs:
+    # Another project, whose test ports land on some of this one's (its namespace and range).
+    theirs_config = f'namespace = "{namespace}"\nservices = ["cache", "billing"]\nenv = "dev"\n'
+    with live_run(tmp_path / "other", f"{theirs_config}range = [12000, 14999]\n") as theirs:
         assert theirs["lease"] == 0
         ours = probe(pytester)
         result = pytester.runpytest()
@@ -972,9 +1020,9 @@ def test_a_lock_taken_while_the_whole_directory_was_gone_is_reported_lost(
 
 @pytest.mark.usefixtures("project")
 def test_a_run_never_takes_the_lease_of_a_run_whose_lock_file_was_deleted(
-    pytester: pytest.Pytester, tmp_path: Path, lease_dir: Path
+    pytester: pytest.Pytester, tmp_path: Path, lease_dir: Path, config: str
 ) -> None:
-    with live_run(tmp_path / "holder", PROJECT) as holder:
+    with live_run(tmp_path / "holder", config) as holder:
         (lease_dir / "locks").unlink()
         assert probe(pytester)["lease"] != holder["lease"]
 
@@ -1058,7 +1106,9 @@ def billing_server(stableport):
 def test_reaches_its_own_server(billing_server, stableport):
     port, server = billing_server
     record = {"port": port, "server": server.pid, "lease": stableport.lease}
-    Path(os.environ["RECORD"]).write_text(json.dumps(record))
+    written = Path(os.environ["RECORD"])
+    written.with_suffix(".tmp").write_text(json.dumps(record))
+    written.with_suffix(".tmp").replace(written)  # whole, or not yet there
     if os.environ.get("HOLD"):
         time.sleep(120)  # until killed
     assert answers(port)
@@ -1083,7 +1133,6 @@ def test_a_killed_run_s_server_is_never_reached_by_the_next_run(
             deadline = time.monotonic() + 120
             while not first.exists() and time.monotonic() < deadline:
                 time.sleep(0.02)
-            time.sleep(0.1)  # the record is written whole
             orphan = json.loads(first.read_text())
             killed.send_signal(signal.SIGKILL)  # its server lives on, listening
             killed.wait()
@@ -1124,10 +1173,10 @@ def test_changes_directory_first(stableport, monkeypatch, tmp_path):
 @pytest.mark.parametrize("leases", ["on", "off"])
 @pytest.mark.usefixtures("project")
 def test_the_project_is_found_from_where_pytest_started_not_the_working_directory(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, leases: str
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, leases: str, config: str
 ) -> None:
     (pytester.path / "stableport.toml").write_text(
-        PROJECT.replace("[12000, 14999]", "[30000, 32767]")
+        config.replace("[12000, 14999]", "[30000, 32767]")
     )
     home = stableport.load(pytester.path / "stableport.toml").port_for("billing", "test")
     assert home != stableport.PortMap().port_for("billing", "test")  # else no test

@@ -16,7 +16,7 @@ import stableport
 from stableport._fixture import lease_family
 from stableport._leases import Locks, lease_directory, lease_slot
 
-from .util import imported_by, output_of
+from .util import assigned_ports, free_namespace, imported_by, output_of
 
 # Real processes: left out of the quick inner loop, pytest -m "not slow".
 pytestmark = pytest.mark.slow
@@ -29,13 +29,24 @@ XDIST_VARIABLES = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT")
 # The project under test: dev and test share a host, so both are declared. Its
 # own range, away from the default one where other suites on this host serve:
 # with leases, a lease one of whose ports something listens on is passed over,
-# which would move these tests' exact leases.
+# which would move these tests' exact leases. Each test's namespace is its
+# own, its ports free when the test starts (project_config): this file's
+# tests run in other xdist workers and other checkouts at the same instant,
+# and bind the project's ports.
 PROJECT = """
+namespace = "{namespace}"
 services = ["billing", "auth", "search", "db"]
 envs = ["dev", "test"]
 env = "dev"
 range = [15000, 19999]
 """
+
+
+def project_config() -> str:
+    """PROJECT in a namespace whose declared ports are all free now."""
+    ports = assigned_ports(*SERVICES, envs=["dev", "test"], env="dev", port_range=(15000, 19999))
+    return PROJECT.format(namespace=free_namespace("plugin", ports))
+
 
 # Every test records the ports the fixture gives it, one file per test, so the
 # outer test can compare workers (records/<worker or main>-<index>.json).
@@ -76,7 +87,7 @@ def not_an_xdist_worker(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> Path:
     """A project directory (pytester's, also the working directory) with a declared map."""
-    pytester.makefile(".toml", stableport=PROJECT)
+    pytester.makefile(".toml", stableport=project_config())
     pytester.makepyfile(test_recorder=RECORDER)
     return pytester.path
 
@@ -709,13 +720,17 @@ import app
 
 
 def answer(port):
-    for _ in range(400):
+    # Bounded by a deadline, not a count of tries: on a loaded host the
+    # child's interpreter alone can take longer than 400 quick refusals.
+    deadline = time.monotonic() + 120
+    while True:
         try:
-            with urlopen(f"http://127.0.0.1:{port}", timeout=5) as response:
+            with urlopen(f"http://127.0.0.1:{port}", timeout=60) as response:
                 return response.read().decode()
         except OSError:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"nothing answers on {port}") from None
             time.sleep(0.05)
-    raise AssertionError(f"nothing answers on {port}")
 
 
 @pytest.fixture(scope="session")
@@ -747,9 +762,10 @@ def test_as_a_child(stableport, child_app):
 def test_an_app_started_by_a_test_reaches_the_test_s_port_not_the_dev_server(
     pytester: pytest.Pytester, lease: int
 ) -> None:
-    # A namespace per case: under xdist both cases run at once, and each binds
-    # its dev port and takes its leases, which must not be the other's.
-    pytester.makefile(".toml", stableport=PROJECT + f'namespace = "app-{lease}"\n')
+    # A namespace per case (project_config's, free when chosen): under xdist both
+    # cases run at once, and each binds its dev port and takes its leases, which
+    # must not be the other's, nor another checkout's run's.
+    pytester.makefile(".toml", stableport=project_config())
     pytester.makepyfile(app=APP, test_app=APP_TESTS)
     dev = stableport.load(pytester.path / "stableport.toml").port_for("billing")
     with contextlib.ExitStack() as stack:
@@ -807,7 +823,7 @@ def test_code_under_test_and_its_children_get_the_fixture_s_ports(
     if worker:
         monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
         monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
-    pytester.makefile(".toml", stableport=PROJECT)
+    pytester.makefile(".toml", stableport=project_config())
     pytester.makepyfile(test_code=CODE)
     monkeypatch.setenv("STABLEPORT_ENV", "dev")  # the developer's: restored after
 

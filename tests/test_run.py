@@ -18,7 +18,7 @@ import pytest
 import stableport
 from stableport import _run
 
-from .util import SCRIPT, clean_environment, run
+from .util import SCRIPT, assigned_ports, clean_environment, free_namespace, run
 
 # Real processes: left out of the quick inner loop, pytest -m "not slow".
 pytestmark = pytest.mark.slow
@@ -276,7 +276,13 @@ def test_honcho_runs_two_servers_on_their_stableport_ports(project: Path) -> Non
         "web: stableport run web -- python -m http.server {PORT} --bind 127.0.0.1\n"
         "api: stableport run api -- python -m http.server {API_PORT} --bind 127.0.0.1\n"
     )
+    # A namespace whose ports are free now: other runs of this suite on this
+    # host serve CONFIG's own ports with honcho at the same instant.
+    services = ("web", "api", "billing-api")
+    namespace = free_namespace("honcho", assigned_ports(*services, envs=["dev", "test"], env="dev"))
+    (project / "stableport.toml").write_text(f'namespace = "{namespace}"\n{CONFIG}')
     pm = stableport.load(project / "stableport.toml")
+    assert set(pm.services) == set(services)  # the ports found free are all of CONFIG's
     ports = {"web": pm.port_for("web"), "api": pm.port_for("api")}
     assert not any(listening(port) for port in ports.values()), "a port is already taken"
     scripts = str(Path(sys.executable).parent)

@@ -23,7 +23,7 @@ from stableport._export import nameable
 from stableport._platform import keeps_port, platform
 from stableport._run import CANNOT_EXECUTE, run_child
 
-from .util import SCRIPT, clean_environment, run
+from .util import SCRIPT, clean_environment, run, run_redirected
 
 # Real processes: left out of the quick inner loop, pytest -m "not slow".
 pytestmark = pytest.mark.slow
@@ -176,29 +176,13 @@ def test_a_failed_exec_puts_pythons_signal_dispositions_back(
 @POSIX_ONLY
 def test_run_starts_with_stdout_closed(project: Path) -> None:
     # `>&-`, as daemons are started: run writes nothing there, so it must not refuse.
-    assert SCRIPT is not None
-    result = subprocess.run(
-        ["sh", "-c", 'exec "$0" run web -- sh -c "echo \\$PORT >&2" >&-', SCRIPT],
-        cwd=project,
-        env=clean_environment(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_redirected(">&-", "run", "web", "--", "sh", "-c", "echo $PORT >&2", cwd=project)
     assert (result.returncode, result.stderr) == (0, f"{web_port(project)}\n")
 
 
 @POSIX_ONLY
 def test_other_commands_still_refuse_a_closed_stdout(project: Path) -> None:
-    assert SCRIPT is not None
-    result = subprocess.run(
-        ["sh", "-c", 'exec "$0" web >&-', SCRIPT],
-        cwd=project,
-        env=clean_environment(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_redirected(">&-", "web", cwd=project)
     assert (result.returncode, result.stderr) == (
         2,
         "stableport: error: no standard output to write the answer to\n",

@@ -1,10 +1,16 @@
 """Helpers shared by the test modules: the console script and fresh interpreters."""
 
 import os
+import secrets
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
+
+import stableport
+from stableport._live import port_status
 
 # The console script next to this interpreter: the one `pip install -e .` wrote.
 SCRIPT = shutil.which("stableport", path=str(Path(sys.executable).parent))
@@ -27,18 +33,59 @@ def clean_environment(env: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def run(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, **options: Any
 ) -> subprocess.CompletedProcess[str]:
-    """The real console script, with no STABLEPORT_* variables but those given."""
+    """The real console script, with no STABLEPORT_* variables but those given.
+
+    options go to subprocess.run as they are (a preexec_fn, pass_fds).
+    """
     assert SCRIPT is not None, "the stableport console script is not installed"
+    return completed([SCRIPT, *args], env=env, cwd=cwd, **options)
+
+
+def python(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, **options: Any
+) -> subprocess.CompletedProcess[str]:
+    """A fresh interpreter (this one) given args, as run() starts the console script."""
+    return completed([sys.executable, *args], env=env, cwd=cwd, **options)
+
+
+def completed(
+    argv: list[str],
+    *,
+    env: dict[str, str] | None,
+    cwd: Path | None,
+    check: bool = False,
+    stdout: Any = subprocess.PIPE,
+    **options: Any,
+) -> subprocess.CompletedProcess[str]:
+    """argv run to its end: its status and text output (any status, unless check).
+
+    stdout is captured unless given (a file, /dev/full); stderr always is.
+    """
     return subprocess.run(
-        [SCRIPT, *args],
-        capture_output=True,
+        argv,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
         text=True,
-        check=False,
+        check=check,
         env=clean_environment(env),
         cwd=cwd,
+        **options,
     )
+
+
+def run_redirected(
+    redirection: str, *args: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The console script with a shell's redirection, as a user types it (`>&-`, `> /dev/full`).
+
+    The shell sets its streams up: with `>&-` it starts with no descriptor 1 at
+    all, which subprocess cannot arrange (it always gives a child one).
+    """
+    assert SCRIPT is not None, "the stableport console script is not installed"
+    shell = ["sh", "-c", f'exec "$0" "$@" {redirection}', SCRIPT, *args]
+    return completed(shell, env=None, cwd=cwd)
 
 
 def output_of(*args: str, cwd: Path | None = None) -> str:
@@ -63,13 +110,56 @@ def imported_by(code: str, *, setup: str = "", cwd: Path | None = None) -> tuple
             "print(*set(sys.modules) - _before)",
         ]
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=clean_environment(),
-        cwd=cwd,
-    )
+    result = python("-c", script, cwd=cwd, check=True)
     *printed, modules = result.stdout.splitlines()
     return "".join(f"{line}\n" for line in printed), set(modules.split())
+
+
+def git(*args: str, cwd: Path) -> str:
+    """What git prints; the test fails if it fails. Commits need no user configured."""
+    argv = ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args]
+    return completed(argv, env=None, cwd=cwd, check=True).stdout
+
+
+def git_repository(main: Path, files: dict[str, str]) -> Path:
+    """main made a git repository whose one commit holds files (name: text); main itself."""
+    main.mkdir(parents=True)
+    for name, text in files.items():
+        (main / name).write_text(text)
+    git("init", "-q", cwd=main)
+    git("add", ".", cwd=main)
+    git("commit", "-qm", "project", cwd=main)
+    return main
+
+
+def worktree(main: Path, name: str) -> Path:
+    """A new git worktree of main's repository, beside main, called name."""
+    git("worktree", "add", "-q", f"../{name}", cwd=main)
+    return main.parent / name
+
+
+def bindable(port: int) -> bool:
+    """Whether nothing holds port on loopback right now (other runs share this host)."""
+    return port_status(port).free
+
+
+def free_namespace(prefix: str, ports: Callable[[str], Iterable[int]]) -> str:
+    """A namespace of its own to this call, under which every port ports(namespace) is free.
+
+    This host's loopback is shared: this suite runs in other workers and other
+    checkouts at the same instant, with the same configurations, so a test that
+    binds a project's port, or counts on it being free, never takes a fixed one.
+    """
+    for _ in range(1000):
+        namespace = f"{prefix}-{secrets.token_hex(4)}"
+        if all(bindable(port) for port in ports(namespace)):
+            return namespace
+    message = "no namespace whose ports are all free"  # pragma: no cover
+    raise AssertionError(message)  # pragma: no cover
+
+
+def assigned_ports(*services: str, **arguments: Any) -> Callable[[str], Iterable[int]]:
+    """For free_namespace: every port the map of services and arguments assigns, by namespace."""
+    return lambda namespace: (
+        stableport.PortMap(services, **arguments, namespace=namespace).assignments().values()
+    )

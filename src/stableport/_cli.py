@@ -7,7 +7,7 @@ arguments to the named command's module. Every answer is written here, at once.
 
 import sys
 
-from ._commands import COMMANDS
+from ._commands import COMMANDS, SHARED_OPTIONS
 from ._common import Answer, Exit, env_option, say
 from ._errors import StableportError, excerpt
 
@@ -18,11 +18,13 @@ if TYPE_CHECKING:
 
 
 # Options of the NAME form that take a value, so their value is not the NAME.
-_VALUED_OPTIONS = ("--env", "--namespace", "--config", "--instance")
+_VALUED_OPTIONS = tuple(name for name, spec in SHARED_OPTIONS.items() if "metavar" in spec)
 
 # Options a command takes after its name (with their metavar); before it, they
 # would belong to the NAME form.
-_COMMAND_OPTIONS = {"--env": "ENV", "--namespace": "NS", "--instance": "N"}
+_COMMAND_OPTIONS = {
+    name: SHARED_OPTIONS[name]["metavar"] for name in ("--env", "--namespace", "--instance")
+}
 
 
 def main(argv: "Sequence[str] | None" = None) -> int:

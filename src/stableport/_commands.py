@@ -53,7 +53,7 @@ def add_options(container: "Container", *options: str) -> None:
     help text each, wherever they are taken.
     """
     for option in options:
-        keywords = _SHARED[option]
+        keywords = SHARED_OPTIONS[option]
         if option == "--config":
             import argparse  # noqa: PLC0415 - loaded by the parser, the caller's caller
 
@@ -62,14 +62,18 @@ def add_options(container: "Container", *options: str) -> None:
         container.add_argument(option, **keywords)
 
 
-_SHARED: "dict[str, dict[str, Any]]" = {
+# Each shared option's spelling, metavar and help, once: _cli reads the names
+# and metavars on the fast path (which words take a value, what an error
+# suggests), the parser the rest.
+SHARED_OPTIONS: "dict[str, dict[str, Any]]" = {
     "--config": {
         "metavar": "PATH",
         "help": "load this stableport.toml or pyproject.toml instead of discovering one",
     },
     "--json": {"action": "store_true", "help": "one JSON object, for machines"},
     "--env": {
-        "help": "the environment (default: $STABLEPORT_ENV, else the config's env, else 'default')"
+        "metavar": "ENV",
+        "help": "the environment (default: $STABLEPORT_ENV, else the config's env, else 'default')",
     },
     "--namespace": {
         "metavar": "NS",

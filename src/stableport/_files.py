@@ -57,17 +57,25 @@ def candidate_exists(path: str) -> bool:
         os.lstat(path)
     except (FileNotFoundError, NotADirectoryError):
         return False
-    except OSError as error:
-        raise ConfigError(
-            f"cannot look for {shown(path, quoted=True)}: {error.strerror or error}; "
-            f"a configuration there would be passed over, so none is used: "
+    except (OSError, ValueError) as error:
+        passed_over = (
+            "; a configuration there would be passed over, so none is used: "
             f"name one with --config or {CONFIG_VARIABLE}"
-        ) from None
-    except ValueError as error:  # a NUL or an unencodable character in the path
-        raise ConfigError(
-            f"cannot look for {shown(path, quoted=True)}: not a valid path ({error})"
-        ) from None
+        )
+        raise ConfigError(_cannot("look for", path, error, passed_over)) from None
     return True
+
+
+def _cannot(doing: str, path: str, error: "OSError | ValueError", advice: str = "") -> str:
+    """What an OS call on path that failed says: "cannot {doing} {path}: why{advice}".
+
+    A ValueError is a path no call can take (a NUL, an unencodable character);
+    advice follows an OSError's reason only: such a path has nothing to pass over.
+    """
+    where = f"cannot {doing} {shown(path, quoted=True)}"
+    if isinstance(error, ValueError):
+        return f"{where}: not a valid path ({error})"
+    return f"{where}: {error.strerror or error}{advice}"
 
 
 def _upward(start: str) -> "Iterator[str]":
@@ -182,14 +190,8 @@ def read_bytes(path: str) -> bytes:
             target = shown(os.readlink(path), quoted=True)
             reason = f"it is a symbolic link to {target}, which does not exist"
         raise ConfigError(f"cannot read {shown(path, quoted=True)}: {reason}") from None
-    except OSError as error:
-        raise ConfigError(
-            f"cannot read {shown(path, quoted=True)}: {error.strerror or error}"
-        ) from None
-    except ValueError as error:  # a NUL or an unencodable character in the path
-        raise ConfigError(
-            f"cannot read {shown(path, quoted=True)}: not a valid path ({error})"
-        ) from None
+    except (OSError, ValueError) as error:
+        raise ConfigError(_cannot("read", path, error)) from None
     try:
         return read_descriptor(descriptor, path)
     finally:
@@ -209,9 +211,7 @@ def read_descriptor(descriptor: int, path: str) -> bytes:
         with open(descriptor, "rb", closefd=False) as file:
             data = file.read(MAX_CONFIG_BYTES + 1)
     except OSError as error:
-        raise ConfigError(
-            f"cannot read {shown(path, quoted=True)}: {error.strerror or error}"
-        ) from None
+        raise ConfigError(_cannot("read", path, error)) from None
     if len(data) > MAX_CONFIG_BYTES:
         raise ConfigError(
             f"cannot read {shown(path, quoted=True)}: it is larger than "

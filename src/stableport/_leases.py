@@ -195,9 +195,7 @@ class Locks:
 
     def release(self) -> None:
         """Release every lock (closing the descriptor drops them all) and stop watching."""
-        self._stop.set()
-        if self._watcher is not None:
-            self._watcher.join()
+        self._stop_watching()
         with self._mutex:
             if self._fd is not None:
                 with contextlib.suppress(FileNotFoundError):
@@ -222,12 +220,16 @@ class Locks:
         this holder's link, which stays live while the exec'd process lives.
         Only release() may follow (an exec that failed).
         """
-        self._stop.set()
-        if self._watcher is not None:
-            self._watcher.join()
+        self._stop_watching()
         with self._mutex:
             if self._fd is not None:
                 os.set_inheritable(self._fd, True)  # noqa: FBT003 - the os API
+
+    def _stop_watching(self) -> None:
+        """End the watcher thread, if one runs, and wait until it has."""
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join()
 
     def _watch(self) -> None:
         """Keep the file fresh, and put it back soon after a cleaner deleted it."""

@@ -5,6 +5,7 @@ import os
 from ._defaults import ALGORITHM_VERSION, DEFAULT_ENV, DEFAULT_EXCLUSIONS, DEFAULT_RANGE
 from ._errors import (
     AlgorithmVersionError,
+    ConfigError,
     InstanceError,
     InvalidNameError,
     InvalidTypeError,
@@ -26,6 +27,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
     from pathlib import Path
+    from typing import Any
 
     from ._explain import Explanation
     from ._pins import PinKey
@@ -48,7 +50,9 @@ class PortMap:
     give the same ports on every machine. A lookup of anything else, an
     undeclared service or environment, is hashed too and avoids every declared
     port. Names are casefolded (``"Billing"`` is ``"billing"``). A map never
-    changes; maps with equal arguments, once normalized, are equal.
+    changes; maps with equal arguments, once normalized, are equal. It pickles
+    as its arguments and overlay, and ``copy.copy``/``copy.deepcopy`` give the
+    map itself.
 
     Args:
         services: Service names resolved together, never sharing a port. Pinned
@@ -507,6 +511,35 @@ class PortMap:
         overlay = f".overlay({list(self.overlay_envs)!r})" if self._overlay else ""
         return f"PortMap({', '.join(parts)}){overlay}"
 
+    # A map is a value that never changes: a copy of it may be itself, and a
+    # pickle carries its definition alone. Its resolver's tables are read-only
+    # views (which do not pickle) and a cache, no part of what the map is: the
+    # map is built again where it is loaded, as fast as it was built here.
+
+    def __reduce__(self) -> "tuple[object, ...]":
+        pins = {key[0] if key[1] is None else key: port for key, port in self._pins.items()}
+        arguments = {
+            "services": tuple(sorted(self._services)),
+            "envs": self.envs,
+            "env": self._env,
+            "namespace": self._namespace,
+            "port_range": self._range,
+            "exclude": self._exclude,
+            "pins": pins,
+            "strict": self._strict,
+            "default_exclusions": self._default_exclusions,
+            "instances": self._instances,
+            "instance": self._instance,
+            "config_path": self._config_path,
+        }
+        return _rebuilt, (arguments, self.overlay_envs)
+
+    def __copy__(self) -> "PortMap":
+        return self
+
+    def __deepcopy__(self, memo: object) -> "PortMap":
+        return self
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, PortMap):
             return NotImplemented
@@ -552,6 +585,12 @@ class PortMap:
                 f"service {service!r} is not declared in this strict map (declared: {declared})"
             )
         return service, environment
+
+
+def _rebuilt(arguments: "dict[str, Any]", overlay: tuple[str, ...]) -> PortMap:
+    """The map a pickle of PortMap names: its arguments, then its overlay if any."""
+    pm = PortMap(**arguments)
+    return pm.overlay(overlay) if overlay else pm
 
 
 def _normalize_all(values: object, kind: str, where: str) -> frozenset[str]:
@@ -627,10 +666,22 @@ def _check_path(value: object) -> str | None:
     """value, a path, made absolute (None stays None); InvalidTypeError if not a path."""
     if value is None:
         return None
-    path = os.fspath(value) if isinstance(value, os.PathLike) else value
+    try:
+        path = os.fspath(value) if isinstance(value, os.PathLike) else value
+    except TypeError:  # an __fspath__ that returns neither str nor bytes
+        path = None
     if not isinstance(path, str) or not path:
         raise InvalidTypeError(
             f"config_path must be a path (a non-empty str or os.PathLike of one), "
             f"not {excerpt(value)}"
+        )
+    try:
+        os.fsencode(path)
+    except UnicodeError:
+        path = "\x00"  # as unusable as a NUL, and told the same way
+    if "\x00" in path:
+        raise ConfigError(
+            f"config_path {excerpt(value)} can name no file (it holds a NUL or a character "
+            f"the file system cannot encode); give the configuration file's path"
         )
     return absolute(path)
