@@ -9,13 +9,14 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from stableport import _claims, _leases
 
 from .test_claims import DEADLINE, colliding_projects, project, server
-from .util import SCRIPT, clean_environment
+from .util import SCRIPT, completed, run
 
 pytestmark = [
     pytest.mark.slow,
@@ -58,32 +59,21 @@ def test_a_command_started_with_streams_closed_finds_them_closed(
     where = unique_project(tmp_path)
     report = tmp_path / "open"
     command = [sys.executable, "-c", OPEN_STREAMS, str(report)]
-    result = subprocess.run(
+    # A shell closes them (subprocess always gives a child 0, 1 and 2).
+    result = completed(
         ["sh", "-c", f'exec "$@" {closing}', "sh", SCRIPT, "run", "web", "--", *command],
+        env=None,
         cwd=where,
-        env=clean_environment(),
         stdin=subprocess.DEVNULL,
-        capture_output=True,
-        check=False,
     )
     assert result.returncode == 0, result
     assert report.read_text() == left_open
     assert (_leases.lease_directory() / _leases.LOCK_FILE).stat().st_size == 0
 
 
-def stableport_run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def stableport_run(*args: str, cwd: Path, **options: Any) -> subprocess.CompletedProcess[str]:
     """The console script, which must end: a hang is a failure, not a wait."""
-    assert SCRIPT is not None
-    return subprocess.run(
-        [SCRIPT, *args],
-        cwd=cwd,
-        env=clean_environment(),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=DEADLINE,
-    )
+    return run(*args, cwd=cwd, stdin=subprocess.DEVNULL, timeout=DEADLINE, **options)
 
 
 def test_a_fifo_in_place_of_a_claim_record_is_never_waited_on(tmp_path: Path) -> None:
@@ -123,21 +113,13 @@ def test_a_file_size_limit_leaves_the_record_whole_or_absent(
     tmp_path: Path, limit: int, state: str
 ) -> None:
     """A write cut short by RLIMIT_FSIZE reports fewer bytes, no error: it was renamed in."""
-    assert SCRIPT is not None
     where = unique_project(tmp_path)
 
     def limited() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    result = subprocess.run(
-        [SCRIPT, "run", "web", "--", sys.executable, "-c", RECORD_STATE],
-        cwd=where,
-        env=clean_environment(),
-        preexec_fn=limited,  # the limit must be the child's alone
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=DEADLINE,
+    result = stableport_run(
+        "run", "web", "--", sys.executable, "-c", RECORD_STATE, cwd=where, preexec_fn=limited
     )
     assert (result.returncode, result.stdout, result.stderr) == (0, f"{state}\n", "")
     leftovers = _leases.lease_directory().glob(f"{_claims.RECORD_PREFIX}*.*")
