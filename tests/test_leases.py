@@ -443,7 +443,8 @@ def test_a_lease_passed_over_for_a_claimed_port_names_the_claiming_run(
 ) -> None:
     # A dev server started through `stableport run billing --env test` holds
     # lease 0's billing port: the summary named it "another live test run".
-    port = stableport.load(project / "stableport.toml").port_for("billing", "test")
+    home = stableport.load(project / "stableport.toml")
+    port = home.port_for("billing", "test")
     assert SCRIPT is not None
     server = subprocess.Popen(
         [SCRIPT, "run", "billing", "--env", "test", "--", sys.executable, "-c", WAIT_FOR_STDIN],
@@ -461,7 +462,7 @@ def test_a_lease_passed_over_for_a_claimed_port_names_the_claiming_run(
             [
                 f"stableport: lease 1, env 'test-lease1'; passed over lease 0: port {port} of "
                 f"'billing' is claimed by stableport run of billing@test (pid {server.pid}, "
-                f"no namespace, instance 0, {project / 'stableport.toml'})"
+                f"namespace {home.namespace!r}, instance 0, {project / 'stableport.toml'})"
             ]
         )
     finally:
