@@ -576,6 +576,22 @@ def test_a_map_pickles_and_copies_as_what_it_is(pm: PortMap) -> None:
                 assert twin.explain("other", env) == pm.explain("other", env)
 
 
+class Tagged(PortMap):
+    """A user's own kind of map, with an attribute of its own."""
+
+    tag = "none"
+
+
+def test_a_subclass_pickles_and_copies_as_itself() -> None:
+    pm = Tagged(SERVICES, envs=["dev"])
+    pm.tag = "mine"
+    for twin in _copies(pm):
+        assert type(twin) is Tagged
+        assert twin.tag == "mine"
+        assert twin == pm
+        assert twin.port_for("auth", "dev") == pm.port_for("auth", "dev")
+
+
 def test_a_pickled_map_carries_its_definition_not_its_tables() -> None:
     pm = PortMap([f"s{i}" for i in range(500)], envs=["dev", "test"])
     pm.overlay(["gw0"])
@@ -597,3 +613,18 @@ def test_overlaying_an_overlay_again_and_again_holds_no_more_than_once() -> None
     assert len(chained._resolver._tables) == len(once._resolver._tables)
     assert chained == pm.overlay(["gw99"])
     assert chained.assignments() == pm.overlay(["gw99"]).assignments()
+
+
+def test_reserved_ports_are_what_an_overlays_undeclared_names_avoid() -> None:
+    # What reserved_ports() says, against the spec's section 6: in an overlay
+    # environment an undeclared name avoids every reserved port; in a declared
+    # one it avoids only that table, so it may take an overlay's port.
+    pm = PortMap(["a", "b"], envs=["dev"], port_range=(20001, 20008)).overlay(["gw0", "gw1"])
+    reserved = pm.reserved_ports()
+    overlay_ports = {pm.port_for(service, env) for service in "ab" for env in ("gw0", "gw1")}
+    assert overlay_ports <= reserved
+    names = [f"u{index}" for index in range(40)]
+    for name in names:
+        assert pm.port_for(name, "gw0") not in reserved
+        assert pm.port_for(name, "gw0") == next(undeclared_ports(pm, name, "gw0"))
+    assert any(pm.port_for(name, "dev") in overlay_ports for name in names)

@@ -187,7 +187,7 @@ class Resolver:
         return {pair: table[pair] for pair in sorted(table)}
 
     def reserved(self) -> frozenset[int]:
-        """The ports of the range no undeclared name gets: excluded, pinned, or held.
+        """The ports of the range that are excluded, pinned, or held by a declared pair.
 
         Held: a declared pair's port in the home, the overlay or any instance's
         lanes (the top table holds every table below it).
