@@ -1019,6 +1019,29 @@ def test_a_lock_taken_while_the_whole_directory_was_gone_is_reported_lost(
     newcomer.release()
 
 
+def test_lease_0_resolves_the_leases_once_however_many_names_it_hands_out(
+    lease_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Lease 0 keeps undeclared names off every lease's declared ports: those
+    # are the session's, not each name's to resolve again.
+    project = stableport.PortMap(["billing", "auth"], envs=["dev", "test"], env="dev")
+    overlays: list[list[str]] = []
+    resolve = stableport.PortMap.overlay
+
+    def counted(pm: stableport.PortMap, envs: list[str]) -> stableport.PortMap:
+        overlays.append(envs)
+        return resolve(pm, envs)
+
+    monkeypatch.setattr(stableport.PortMap, "overlay", counted)
+    locks = Locks(lease_dir)
+    fixture = StableportFixture("test", lease=0, project=project, locks=locks)
+    ports = [fixture(f"extra-{index}") for index in range(5)]
+    locks.release()
+    assert len(overlays) == 1
+    leases = resolve(project, overlays[0]).assignments()
+    assert not set(ports) & {port for (_, env), port in leases.items() if env != "test"}
+
+
 @pytest.mark.usefixtures("project")
 def test_a_run_never_takes_the_lease_of_a_run_whose_lock_file_was_deleted(
     pytester: pytest.Pytester, tmp_path: Path, lease_dir: Path, config: str

@@ -118,6 +118,7 @@ class StableportFixture:
         self._locks = locks
         self._map: PortMap | None = None
         self._beyond = False  # a lease past the overlay: every name hashed as undeclared
+        self._leases_declare: frozenset[int] | None = None  # see _lease_ports
         self._given: dict[str, int] = {}  # normalized name: the port this process handed it
         self._alone = True  # holds the lease a run alone gets
         self.moved: list[str] = []
@@ -285,10 +286,18 @@ class StableportFixture:
         return self._hashed(port_map, name, own | others, moved=True, passed=port)
 
     def _lease_ports(self) -> frozenset[int]:
-        """Every port the overlay's leases declare, but pins every lease shares."""
-        overlay, _ = self._lease_map(lease_env(self._base_env, 1))
-        shared = {port for (_, env), port in overlay.pins.items() if env is None}
-        return frozenset(overlay.assignments().values()).difference(shared)
+        """Every port the overlay's leases declare, but pins every lease shares.
+
+        Worked out once: the project and the leases' environments are the
+        session's, and resolving every lease again for each new name cost
+        lease 0 an overlay of the whole project per name.
+        """
+        if self._leases_declare is None:
+            overlay, _ = self._lease_map(lease_env(self._base_env, 1))
+            shared = {port for (_, env), port in overlay.pins.items() if env is None}
+            declared = frozenset(overlay.assignments().values()).difference(shared)
+            self._leases_declare = declared
+        return self._leases_declare
 
     def _hashed(
         self,

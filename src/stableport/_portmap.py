@@ -81,8 +81,9 @@ class PortMap:
         instance: Which instance this map is, 1 to instances; 0 is the plain
             map.
         config_path: The configuration file this map was read from, made
-            absolute and reported by the config_path property; load() gives
-            it. It is not part of what the map is: it changes no port, and
+            absolute against the working directory (kept as given if that
+            directory was deleted) and reported by the config_path property;
+            load() gives it. It is not part of what the map is: it changes no port, and
             maps equal but for it are equal.
 
     Raises:
@@ -244,8 +245,10 @@ class PortMap:
     def config_path(self) -> "Path | None":
         """The configuration file load() read this map from, as an absolute Path.
 
-        None for a map built in code, and for one load() made from the built-in
-        defaults because it found no file. It is where the map came from, not
+        None for a map built in code (unless it was given config_path), and for
+        one load() made from the built-in defaults because it found no file. A
+        relative path given under a working directory that was deleted stays
+        relative: nothing is left to make it absolute against. It is where the map came from, not
         part of what it is: maps with equal arguments are equal wherever they
         were read, and overlay() keeps it.
 
