@@ -93,6 +93,30 @@ def test_a_fifo_in_place_of_a_claim_record_is_never_waited_on(tmp_path: Path) ->
         assert _claims.claimant(port) is None
 
 
+@pytest.mark.parametrize("kind", ["file", "fifo", "symlink"])
+def test_a_claim_outlives_its_lock_file_being_replaced(tmp_path: Path, kind: str) -> None:
+    """A lock file replaced (not deleted) under a live server let the same service start twice."""
+    first, _, port = colliding_projects(tmp_path)
+    with server(first, "web") as holder:
+        lock_file = _leases.lease_directory() / _leases.LOCK_FILE
+        lock_file.unlink()
+        if kind == "file":
+            lock_file.touch(mode=0o600)
+        elif kind == "fifo":
+            os.mkfifo(lock_file, 0o600)
+        else:
+            lock_file.symlink_to(tmp_path / "elsewhere")
+        marker = first / "started"
+        command = [sys.executable, "-c", f"open({str(marker)!r}, 'w')"]
+        result = stableport_run("run", "web", "--", *command, cwd=first)
+        assert not marker.exists(), "the second server started"
+        assert result.returncode == 2
+        assert f"port {port} of web@default is claimed by stableport run of web@default " in (
+            result.stderr
+        )
+        assert f"(pid {holder.pid}," in result.stderr
+
+
 # What the command finds of its own claim's record: whole (the JSON of a
 # record), absent, or anything else (cut short).
 RECORD_STATE = """\
@@ -167,3 +191,25 @@ def test_a_lock_file_opened_on_a_standard_stream_s_number_moves_above_it(
     finally:
         os.dup2(saved, 0)
         os.close(saved)
+
+
+def test_a_record_left_aside_by_a_killed_claimant_is_cleared_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What a claimant killed between writing its record aside and renaming it
+    # leaves (seen with the rename held up under strace, then SIGKILL); a
+    # FIFO under this process's own aside name would have blocked the open.
+    monkeypatch.setenv("STABLEPORT_LEASE_DIR", str(tmp_path))
+    directory = _leases.lease_directory()
+    (directory / f"{_claims.RECORD_PREFIX}30006.4194305").write_text("{}")
+    os.mkfifo(directory / f"{_claims.RECORD_PREFIX}30006.{os.getpid()}", 0o600)
+    me = _claims.Claimant(None, 0, "default", "web", os.getpid(), None)
+    held = _claims.claim(30006, me)
+    assert isinstance(held, _leases.Locks)
+    try:
+        assert [path.name for path in directory.glob(f"{_claims.RECORD_PREFIX}*")] == [
+            f"{_claims.RECORD_PREFIX}30006"
+        ]
+        assert _claims.claimant(30006) == me
+    finally:
+        held.release()
