@@ -130,9 +130,33 @@ def test_a_map_built_in_code_may_say_where_it_was_read_from(
     )
     assert pm == stableport.PortMap(["billing"])  # where it came from, not what it is
     assert pm.overlay(["gw0"]).config_path == tmp_path / "ports.toml"
-    for wrong in (3, b"ports.toml", "", ["ports.toml"]):
+    for wrong in (3, b"ports.toml", "", ["ports.toml"], Returns(b"ports.toml"), Returns(3)):
         with pytest.raises(stableport.InvalidTypeError, match=r"^config_path must be a path"):
             stableport.PortMap(config_path=wrong)  # type: ignore[arg-type]
+
+
+class Returns:
+    """An os.PathLike whose __fspath__ returns what it was given, a str or not."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __fspath__(self) -> object:
+        return self.value
+
+
+os.PathLike.register(Returns)
+
+
+@pytest.mark.parametrize("path", ["ports\x00.toml", "ports-\ud800.toml", Returns("a\x00b")])
+def test_a_config_path_no_file_can_have_is_refused_naming_it(path: object) -> None:
+    with pytest.raises(stableport.ConfigError) as caught:
+        stableport.PortMap(config_path=path)  # type: ignore[arg-type]
+    assert str(caught.value).startswith("config_path ")
+    assert "can name no file (it holds a NUL or a character the file system cannot" in str(
+        caught.value
+    )
+    assert str(caught.value).endswith("give the configuration file's path")
 
 
 def test_stableport_toml_wins_over_pyproject_in_one_directory(tmp_path: Path) -> None:

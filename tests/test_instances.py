@@ -1,6 +1,7 @@
 """Instances: a checkout's identity, where it comes from, and `stableport instance new`."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -525,3 +526,34 @@ def test_instance_new_to_a_full_stdout_says_the_file_was_written(repo: Path) -> 
         "cannot write the output: [Errno 28] No space left on device\n",
     )
     assert (tree / ".stableport-instance").read_text() == "1\n"
+
+
+def test_a_git_older_than_2_36_is_named_as_the_cause(repo: Path, tmp_path: Path) -> None:
+    # git before 2.36 has no `worktree list -z`: it prints what is wrong, then
+    # its usage, and exits 129. Its first line, and the version needed, say
+    # why; "works in a git worktree" sent the user to check what was fine.
+    tree = worktree(repo, "a")
+    shim = tmp_path / "old-git"
+    shim.mkdir()
+    real = subprocess.run(["which", "git"], capture_output=True, text=True, check=True).stdout
+    (shim / "git").write_text(
+        "#!/bin/sh\n"
+        'for arg in "$@"; do\n'
+        '  if [ "$arg" = "-z" ]; then\n'
+        '    echo "error: unknown switch \\`z\'" >&2\n'
+        "    echo 'usage: git worktree list [<options>]' >&2\n"
+        "    echo '    --porcelain           machine-readable output' >&2\n"
+        "    exit 129\n"
+        "  fi\n"
+        "done\n"
+        f'exec {real.strip()} "$@"\n'
+    )
+    (shim / "git").chmod(0o755)
+    path = f"{shim}{os.pathsep}{os.environ['PATH']}"
+    result = run("instance", "new", cwd=tree, env={"PATH": path})
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"stableport: error: instance new: git worktree failed in {tree}: "
+        "error: unknown switch `z'; instance new needs git 2.36 or later\n"
+    )
+    assert not (tree / ".stableport-instance").exists()

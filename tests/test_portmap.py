@@ -1,6 +1,8 @@
 """PortMap behaviour by example: envs, layers, pins, strictness, explain, errors."""
 
+import copy
 import gc
+import pickle
 from collections.abc import Callable
 from fractions import Fraction
 
@@ -531,3 +533,98 @@ def test_an_undeclared_names_ports_start_at_its_port_and_pass_what_the_map_hands
     assert open_ports(pm) == 10 - len(handed)
     worker = pm.overlay(["w0"])
     assert next(undeclared_ports(worker, "x", "w0")) == worker.port_for("x", "w0")
+
+
+# -- a map as a value: pickled, copied, overlaid again and again -----------------
+
+
+def _copies(pm: PortMap) -> list[PortMap]:
+    return [
+        pickle.loads(pickle.dumps(pm)),  # noqa: S301 - our own bytes
+        copy.copy(pm),
+        copy.deepcopy(pm),
+        copy.deepcopy([pm, pm])[1],
+    ]
+
+
+@pytest.mark.parametrize(
+    "pm",
+    [
+        PortMap(SERVICES),
+        shared_host_map(namespace="ns", strict=True, default_exclusions=False),
+        shared_host_map(pins={"billing": 8001, ("auth", "test"): 8002}).overlay(["gw0", "gw1"]),
+        PortMap(SERVICES, envs=["dev"], instances=2, instance=2).overlay(["gw0"]),
+        PortMap(SERVICES, config_path="/srv/app/stableport.toml"),
+    ],
+    ids=["plain", "everything", "overlay", "instance-overlay", "config-path"],
+)
+def test_a_map_pickles_and_copies_as_what_it_is(pm: PortMap) -> None:
+    # A map crosses to another process (multiprocessing, a pool) by pickle,
+    # and is a value: a copy is equal, answers alike and keeps where it came from.
+    pm.explain("auth", "zzz")  # a map asked before: its caches are not what it is
+    for twin in _copies(pm):
+        assert twin == pm
+        assert hash(twin) == hash(pm)
+        assert repr(twin) == repr(pm)
+        assert twin.config_path == pm.config_path
+        assert twin.assignments() == pm.assignments()
+        assert twin.reserved_ports() == pm.reserved_ports()
+        for env in (None, "dev", "test", "gw0", "zzz"):
+            assert twin.port_for("auth", env) == pm.port_for("auth", env)
+            assert twin.explain("search", env) == pm.explain("search", env)
+            if not pm.strict:
+                assert twin.explain("other", env) == pm.explain("other", env)
+
+
+class Tagged(PortMap):
+    """A user's own kind of map, with an attribute of its own."""
+
+    tag = "none"
+
+
+def test_a_subclass_pickles_and_copies_as_itself() -> None:
+    pm = Tagged(SERVICES, envs=["dev"])
+    pm.tag = "mine"
+    for twin in _copies(pm):
+        assert type(twin) is Tagged
+        assert twin.tag == "mine"
+        assert twin == pm
+        assert twin.port_for("auth", "dev") == pm.port_for("auth", "dev")
+
+
+def test_a_pickled_map_carries_its_definition_not_its_tables() -> None:
+    pm = PortMap([f"s{i}" for i in range(500)], envs=["dev", "test"])
+    pm.overlay(["gw0"])
+    for i in range(50):
+        pm.port_for("s1", f"e{i}")
+    # The definition is a few names; the tables are every port of them.
+    assert len(pickle.dumps(pm)) < len(pickle.dumps(pm.services)) + 2000
+
+
+def test_overlaying_an_overlay_again_and_again_holds_no_more_than_once() -> None:
+    pm = PortMap([f"s{i}" for i in range(50)], envs=["dev"])
+    once = pm.overlay(["gw0"])
+    once.port_for("s1")
+    chained = pm
+    for i in range(100):
+        chained = chained.overlay([f"gw{i}"])
+        chained.port_for("s1")
+    # Each overlay replaces the one before: none of their tables is read again.
+    assert len(chained._resolver._tables) == len(once._resolver._tables)
+    assert chained == pm.overlay(["gw99"])
+    assert chained.assignments() == pm.overlay(["gw99"]).assignments()
+
+
+def test_reserved_ports_are_what_an_overlays_undeclared_names_avoid() -> None:
+    # What reserved_ports() says, against the spec's section 6: in an overlay
+    # environment an undeclared name avoids every reserved port; in a declared
+    # one it avoids only that table, so it may take an overlay's port.
+    pm = PortMap(["a", "b"], envs=["dev"], port_range=(20001, 20008)).overlay(["gw0", "gw1"])
+    reserved = pm.reserved_ports()
+    overlay_ports = {pm.port_for(service, env) for service in "ab" for env in ("gw0", "gw1")}
+    assert overlay_ports <= reserved
+    names = [f"u{index}" for index in range(40)]
+    for name in names:
+        assert pm.port_for(name, "gw0") not in reserved
+        assert pm.port_for(name, "gw0") == next(undeclared_ports(pm, name, "gw0"))
+    assert any(pm.port_for(name, "dev") in overlay_ports for name in names)

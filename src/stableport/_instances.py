@@ -184,11 +184,17 @@ def _git(directory: str, *args: str) -> str:
             f"echo 1 > {shown(str(Path(directory) / INSTANCE_FILE_NAME))}"
         ) from None
     if done.returncode != 0:
+        # git says what is wrong first; after an option it does not know, its usage.
         said = done.stderr.decode(errors="replace").strip().splitlines()
+        way_out = (
+            "instance new needs git 2.36 or later"  # 129: a usage error (-z, --path-format)
+            if done.returncode == 129
+            else f"instance new works in a git worktree (or write the number to "
+            f"{INSTANCE_FILE_NAME} yourself)"
+        )
         raise ConfigError(
             f"instance new: git {args[0]} failed in {shown(directory)}: "
-            f"{said[-1] if said else f'exit status {done.returncode}'}; instance new works in "
-            f"a git worktree (or write the number to {INSTANCE_FILE_NAME} yourself)"
+            f"{said[0] if said else f'exit status {done.returncode}'}; {way_out}"
         )
     return os.fsdecode(done.stdout)
 

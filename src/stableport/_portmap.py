@@ -5,6 +5,7 @@ import os
 from ._defaults import ALGORITHM_VERSION, DEFAULT_ENV, DEFAULT_EXCLUSIONS, DEFAULT_RANGE
 from ._errors import (
     AlgorithmVersionError,
+    ConfigError,
     InstanceError,
     InvalidNameError,
     InvalidTypeError,
@@ -48,7 +49,9 @@ class PortMap:
     give the same ports on every machine. A lookup of anything else, an
     undeclared service or environment, is hashed too and avoids every declared
     port. Names are casefolded (``"Billing"`` is ``"billing"``). A map never
-    changes; maps with equal arguments, once normalized, are equal.
+    changes; maps with equal arguments, once normalized, are equal. A map
+    pickles and copies as its definition: its ports are resolved again where
+    it is loaded, and are the same.
 
     Args:
         services: Service names resolved together, never sharing a port. Pinned
@@ -183,18 +186,7 @@ class PortMap:
             declared | {service for service, _ in self._pins} if self._pins else declared
         )
         self._overlay: frozenset[str] = frozenset()
-        self._resolver = Resolver(
-            services=self._services,
-            declared_envs=self._declared_envs,
-            env=self._env,
-            pins=self._pins,
-            port_range=self._range,
-            exclusions=self.exclusions_in_force(),
-            namespace=self._namespace,
-            instances=self._instances,
-            instance=self._instance,
-        )
-        self._resolver.resolve_home()
+        self._resolver = self._new_resolver()
 
     # -- public API ---------------------------------------------------------
 
@@ -336,12 +328,15 @@ class PortMap:
         return self._resolver.assignments()
 
     def reserved_ports(self) -> frozenset[int]:
-        """The ports of the range no undeclared service is given, whatever its name.
+        """The ports of the range that are excluded, pinned or a declared service's.
 
         Those excluded, those pinned, and every declared service's port: in the
         map's environments, in its overlay, and in every instance's. An
-        undeclared service takes the first port of its probe sequence that is
-        not one of these.
+        undeclared service looked up in an overlay environment takes the first
+        port of its probe sequence that is not one of these. Elsewhere it avoids
+        only the declared ports of its own environment's table
+        (docs/algorithm.md section 6): looked up in one of the map's own
+        environments, it may be given an overlay's or an instance's port.
 
         Returns:
             A frozenset of ports, all within port_range.
@@ -507,6 +502,30 @@ class PortMap:
         overlay = f".overlay({list(self.overlay_envs)!r})" if self._overlay else ""
         return f"PortMap({', '.join(parts)}){overlay}"
 
+    # A map pickles (and deep-copies) as its definition: every slot but the
+    # resolver, whose tables are read-only views (which do not pickle) and a
+    # cache, no part of what the map is. It is resolved again where the map is
+    # loaded, as when the map was built.
+
+    def __getstate__(self) -> "dict[str, object]":
+        state = {slot: getattr(self, slot) for slot in PortMap.__slots__ if slot != "_resolver"}
+        state.update(getattr(self, "__dict__", ()))  # a subclass's own attributes
+        return state
+
+    def __setstate__(self, state: "dict[str, object]") -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        verify_hash()  # in the process that loads it, as in the one that built it
+        self._resolver = self._new_resolver()
+
+    def __copy__(self) -> "PortMap":
+        # The same definition: its resolver answers for both, already resolved.
+        copy: PortMap = type(self).__new__(type(self))
+        for name, value in self.__getstate__().items():
+            object.__setattr__(copy, name, value)
+        copy._resolver = self._resolver
+        return copy
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, PortMap):
             return NotImplemented
@@ -516,6 +535,22 @@ class PortMap:
         return hash(self._identity())
 
     # -- resolution ---------------------------------------------------------
+
+    def _new_resolver(self) -> Resolver:
+        """The resolver of this map's definition, its home (and overlay) resolved."""
+        resolver = Resolver(
+            services=self._services,
+            declared_envs=self._declared_envs,
+            env=self._env,
+            pins=self._pins,
+            port_range=self._range,
+            exclusions=self.exclusions_in_force(),
+            namespace=self._namespace,
+            instances=self._instances,
+            instance=self._instance,
+        )
+        resolver.resolve_home()
+        return resolver.above(self._overlay) if self._overlay else resolver
 
     def _identity(self) -> tuple[object, ...]:
         return (
@@ -613,9 +648,11 @@ def undeclared_ports(pm: PortMap, name: str, env: str) -> "Iterator[int]":
     """name's probe order in env, as an undeclared name's, past every port pm reserves.
 
     name is normalized. The first is pm.port_for(name, env) for an undeclared
-    name, unless that is an instance's port (an undeclared name in the plain
-    map's own environments avoids only their table, spec section 6). The
-    pytest fixture takes a later one when a live test run holds it.
+    name in one of pm's overlay environments; elsewhere port_for avoids only
+    env's own table (spec section 6), which may hold fewer ports than pm
+    reserves (none of an overlay's or an instance's in pm's own environments)
+    or others (a layer's declared ports). The pytest fixture takes a later
+    one when a live test run holds it.
     """
     taken = pm.reserved_ports()
     low, high = pm.port_range
@@ -627,10 +664,22 @@ def _check_path(value: object) -> str | None:
     """value, a path, made absolute (None stays None); InvalidTypeError if not a path."""
     if value is None:
         return None
-    path = os.fspath(value) if isinstance(value, os.PathLike) else value
+    try:
+        path = os.fspath(value) if isinstance(value, os.PathLike) else value
+    except TypeError:  # an __fspath__ that returns neither str nor bytes
+        path = None
     if not isinstance(path, str) or not path:
         raise InvalidTypeError(
             f"config_path must be a path (a non-empty str or os.PathLike of one), "
             f"not {excerpt(value)}"
+        )
+    try:
+        os.fsencode(path)
+    except UnicodeError:
+        path = "\x00"  # as unusable as a NUL, and told the same way
+    if "\x00" in path:
+        raise ConfigError(
+            f"config_path {excerpt(value)} can name no file (it holds a NUL or a character "
+            f"the file system cannot encode); give the configuration file's path"
         )
     return absolute(path)

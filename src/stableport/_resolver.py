@@ -15,7 +15,7 @@ from ._matching import deferred_acceptance
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
-    from typing import Literal
+    from typing import Any, Literal
 
     from ._pins import PinKey
 
@@ -141,9 +141,14 @@ class Resolver:
         copy._blocked = self._blocked
         copy._overlay = overlay
         copy.lookups = {}
-        copy._tables = dict(self._tables)
-        copy._trails = dict(self._trails)
-        copy._holders = dict(self._holders)
+        # All but this resolver's own overlay, which the copy's replaces: else
+        # an overlay of an overlay of ... would carry every one before it. Each
+        # dict is copied at once (in C) first, as another thread may be adding
+        # a table to it.
+        replaced = (self._overlay, True)
+        copy._tables = _without(dict(self._tables), replaced)
+        copy._trails = _without(dict(self._trails), replaced)
+        copy._holders = _without(dict(self._holders), replaced)
         copy._skips = self._skips
         copy._lanes = self._lanes
         copy._reserved = None  # the overlay's ports are reserved too
@@ -182,7 +187,7 @@ class Resolver:
         return {pair: table[pair] for pair in sorted(table)}
 
     def reserved(self) -> frozenset[int]:
-        """The ports of the range no undeclared name gets: excluded, pinned, or held.
+        """The ports of the range that are excluded, pinned, or held by a declared pair.
 
         Held: a declared pair's port in the home, the overlay or any instance's
         lanes (the top table holds every table below it).
@@ -370,6 +375,12 @@ class Resolver:
             f"no free port left for {service!r} in range {low}-{high}: every port is "
             f"excluded, pinned or assigned to a declared service; widen the port range"
         )
+
+
+def _without(tables: "dict[TableKey, Any]", key: "TableKey") -> "dict[TableKey, Any]":
+    """tables, a copy of its own, without key."""
+    tables.pop(key, None)
+    return tables
 
 
 def lane_env(env: str, instance: int) -> str:
