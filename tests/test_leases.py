@@ -24,7 +24,7 @@ from stableport._fixture import StableportFixture, capacity_problem, lease_famil
 from stableport._hashing import key_bytes, key_prefix, probe_sequence
 from stableport._leases import Locks, lease_directory, lease_slot
 
-from .util import bindable, free_namespace
+from .util import SCRIPT, bindable, clean_environment, free_namespace
 
 # Real processes: left out of the quick inner loop, pytest -m "not slow".
 pytestmark = pytest.mark.slow
@@ -368,6 +368,10 @@ def held(lease_dir: Path) -> Iterator[Locks]:
     locks.release()
 
 
+# Says it started, then waits for its stdin to close.
+WAIT_FOR_STDIN = "import sys; print('ready', flush=True); sys.stdin.read()"
+
+
 def lease_file(env: str, number: int) -> int:
     """The lock (byte) of a lease of the project in the working directory (pytester's)."""
     return lease_slot(lease_family(stableport.load(), env), number)
@@ -432,6 +436,37 @@ def test_a_port_another_run_holds_is_passed_over(
             f"cache {taken} -> *"
         ]
     )
+
+
+def test_a_lease_passed_over_for_a_claimed_port_names_the_claiming_run(
+    project: Path, pytester: pytest.Pytester
+) -> None:
+    # A dev server started through `stableport run billing --env test` holds
+    # lease 0's billing port: the summary named it "another live test run".
+    home = stableport.load(project / "stableport.toml")
+    port = home.port_for("billing", "test")
+    assert SCRIPT is not None
+    server = subprocess.Popen(
+        [SCRIPT, "run", "billing", "--env", "test", "--", sys.executable, "-c", WAIT_FOR_STDIN],
+        cwd=project,
+        env=clean_environment(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        assert server.stdout.readline() == "ready\n"  # exec'd: the claim is held
+        assert probe(pytester)["lease"] == 1
+        pytester.runpytest().stdout.fnmatch_lines(
+            [
+                f"stableport: lease 1, env 'test-lease1'; passed over lease 0: port {port} of "
+                f"'billing' is claimed by stableport run of billing@test (pid {server.pid}, "
+                f"namespace {home.namespace!r}, instance 0, {project / 'stableport.toml'})"
+            ]
+        )
+    finally:
+        server.communicate("", timeout=60)
 
 
 def test_a_pin_another_live_run_holds_is_passed_over_too(

@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from . import _leases
 from ._errors import ConfigError
+from ._files import read_bytes
 
 RECORD_PREFIX = ".claim-"
 
@@ -80,7 +81,9 @@ def claimant(port: int, directory: Path | None = None) -> Claimant | None:
         return None
     try:
         where = _leases.lease_directory() if directory is None else directory
-        data = json.loads((where / f"{RECORD_PREFIX}{port}").read_bytes())
+        # As a configuration file is read: a FIFO or a link to a device put in
+        # its place is refused, never waited on nor read without end.
+        data = json.loads(read_bytes(str(where / f"{RECORD_PREFIX}{port}")))
         token = data.pop("token")
         found = Claimant(**data)
     except (OSError, ValueError, TypeError, KeyError, AttributeError, ConfigError):
@@ -95,13 +98,21 @@ def _write_record(directory: Path, port: int, record: dict[str, object]) -> None
     """The record, whole or not at all: written aside, then renamed over the old one."""
     final = directory / f"{RECORD_PREFIX}{port}"
     aside = directory / f"{RECORD_PREFIX}{port}.{os.getpid()}"
+    data = json.dumps(record).encode()
     try:
-        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _leases.NOFOLLOW, 0o600)
+        # Only port's holder writes its record, and this process holds it: a
+        # file under that name is a killed claimant's (a FIFO would block open).
+        with contextlib.suppress(FileNotFoundError):
+            aside.unlink()
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _leases.NOFOLLOW, 0o600)
         try:
-            os.write(fd, json.dumps(record).encode())
+            written = os.write(fd, data)
         finally:
             os.close(fd)
-        aside.replace(final)
+        if written == len(data):
+            aside.replace(final)
+        else:  # cut short by a file size limit, which says so with no error
+            aside.unlink()
     except OSError:
         # A full disk or a file size limit: the claim holds all the same; a
         # refused run then names no holder, only the port.

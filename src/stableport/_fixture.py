@@ -20,7 +20,7 @@ import threading
 
 import pytest
 
-from . import _leases, _testports
+from . import _claims, _leases, _testports
 from ._api import reload
 from ._config import ENV_VARIABLE, load_with_origin
 from ._errors import StableportError
@@ -405,7 +405,7 @@ class StableportFixture:
         why = None
         for service, port in ports.items():
             if not self._take(port):
-                why = f"port {port} of {service!r} is held by another live test run"
+                why = f"port {port} of {service!r} is {self._holder(port)}"
                 break
             taken.append(port)
             status = port_status(port)
@@ -419,6 +419,13 @@ class StableportFixture:
         for port in taken:
             self._locks.give_back(port)  # type: ignore[union-attr]
         return why
+
+    def _holder(self, port: int) -> str:
+        """Who holds port's lock: a stableport run names itself in its claim; else a test run."""
+        claimant = _claims.claimant(port, self._locks.directory)  # type: ignore[union-attr]
+        if claimant is None:
+            return "held by another live test run"
+        return f"claimed by {claimant}"
 
     def _require_free(self, name: str, port: int) -> None:
         status = port_status(port)

@@ -280,7 +280,7 @@ class Locks:
             deadline = time.monotonic() + WAIT_SECONDS
             while True:
                 try:
-                    fd = os.open(self.path, os.O_RDWR | _NOFOLLOW)
+                    fd = _above_standard(os.open(self.path, os.O_RDWR | _NOFOLLOW))
                 except FileNotFoundError:
                     fd = None
                 if fd is not None:
@@ -374,8 +374,8 @@ class Locks:
             self._dir_fd = None
         self.directory.mkdir(mode=0o700, exist_ok=True)
         _check_private(self.directory, self.directory.lstat(), "the lease directory")
-        self._dir_fd = os.open(
-            self.directory, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_DIRECTORY", 0)
+        self._dir_fd = _above_standard(
+            os.open(self.directory, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_DIRECTORY", 0))
         )
         if self._held:
             self._join()
@@ -414,7 +414,7 @@ class Locks:
         mine = self._link
         with contextlib.suppress(FileNotFoundError):
             mine.unlink()
-        fd = os.open(mine, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
+        fd = _above_standard(os.open(mine, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600))
         _lock_token(fd, self._token)
         # Sticky: systemd-tmpfiles never ages such a file out (BSDs refuse the
         # bit on a file; touching it covers the rest).
@@ -456,6 +456,25 @@ def _live(link: Path) -> bool:
         return False
     try:
         return not _lock(fd, int(token), locked=True)  # closing drops it if it was ours
+    finally:
+        os.close(fd)
+
+
+def _above_standard(fd: int) -> int:
+    """fd, or a copy of it numbered 3 or more if it is 0, 1 or 2 (the original closed).
+
+    A process started with a standard stream closed (`run ... >&- 2>&-`) gets
+    that number back from its next open. The lock file there would be the
+    standard stream of the command a claim is kept across exec for: its output
+    written into the lock file, and a daemon's close(1) ending the claim. (The
+    directory's descriptor is closed at exec; kept off them all the same, so
+    no open here ever lands there.) Called before any lock or flock is taken
+    on fd, so closing it drops nothing.
+    """
+    if fd > 2:  # stdin, stdout and stderr are 0, 1 and 2
+        return fd
+    try:
+        return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
     finally:
         os.close(fd)
 
