@@ -93,6 +93,30 @@ def test_a_fifo_in_place_of_a_claim_record_is_never_waited_on(tmp_path: Path) ->
         assert _claims.claimant(port) is None
 
 
+@pytest.mark.parametrize("kind", ["file", "fifo", "symlink"])
+def test_a_claim_outlives_its_lock_file_being_replaced(tmp_path: Path, kind: str) -> None:
+    """A lock file replaced (not deleted) under a live server let the same service start twice."""
+    first, _, port = colliding_projects(tmp_path)
+    with server(first, "web") as holder:
+        lock_file = _leases.lease_directory() / _leases.LOCK_FILE
+        lock_file.unlink()
+        if kind == "file":
+            lock_file.touch(mode=0o600)
+        elif kind == "fifo":
+            os.mkfifo(lock_file, 0o600)
+        else:
+            lock_file.symlink_to(tmp_path / "elsewhere")
+        marker = first / "started"
+        command = [sys.executable, "-c", f"open({str(marker)!r}, 'w')"]
+        result = stableport_run("run", "web", "--", *command, cwd=first)
+        assert not marker.exists(), "the second server started"
+        assert result.returncode == 2
+        assert f"port {port} of web@default is claimed by stableport run of web@default " in (
+            result.stderr
+        )
+        assert f"(pid {holder.pid}," in result.stderr
+
+
 # What the command finds of its own claim's record: whole (the JSON of a
 # record), absent, or anything else (cut short).
 RECORD_STATE = """\

@@ -992,6 +992,66 @@ def test_a_deleted_lock_file_is_linked_back_from_a_live_holder_s_link(lease_dir:
     assert [path.name for path in lease_dir.iterdir()] == ["locks"]  # links gone with them
 
 
+def replace_lock_file(lease_dir: Path, kind: str) -> None:
+    """The lock file replaced, not deleted: by a new empty file, a FIFO or a symbolic link."""
+    path = lease_dir / "locks"
+    path.unlink()
+    if kind == "file":
+        path.touch(mode=0o600)
+    elif kind == "fifo":
+        os.mkfifo(path, 0o600)
+    else:
+        path.symlink_to(lease_dir / "elsewhere")
+
+
+@pytest.mark.parametrize("kind", ["file", "fifo", "symlink"])
+def test_a_replaced_lock_file_is_put_back_from_a_live_holder_s_link(
+    lease_dir: Path, kind: str
+) -> None:
+    # A newcomer opened whatever was at the path: a fresh set of locks, the
+    # live holder's (a server's claim) in a file no one looked at any more.
+    holder, newcomer = Locks(lease_dir), Locks(lease_dir)
+    try:
+        assert holder.take(20001)
+        inode = (lease_dir / "locks").stat().st_ino
+        replace_lock_file(lease_dir, kind)
+        assert not newcomer.take(20001)  # the holder's file is back, the lock in it
+        assert (lease_dir / "locks").lstat().st_ino == inode
+        assert newcomer.take(20002)
+    finally:
+        newcomer.release()
+        holder.release()
+    assert [path.name for path in lease_dir.iterdir()] == ["locks"]  # no link left aside
+
+
+def test_a_holder_puts_its_own_file_back_over_a_replacement(lease_dir: Path) -> None:
+    holder = Locks(lease_dir)
+    try:
+        assert holder.take(20001)
+        inode = (lease_dir / "locks").stat().st_ino
+        replace_lock_file(lease_dir, "file")
+        assert holder.take(20002)  # it looks at the path first
+        assert (lease_dir / "locks").stat().st_ino == inode
+        assert holder.lost == []
+    finally:
+        holder.release()
+
+
+def test_a_replaced_lock_file_no_live_holder_used_is_kept(lease_dir: Path) -> None:
+    # Nothing to put back: the file at the path is as good as any.
+    first = Locks(lease_dir)
+    assert first.take(20001)
+    first.release()
+    replace_lock_file(lease_dir, "file")
+    inode = (lease_dir / "locks").stat().st_ino
+    newcomer = Locks(lease_dir)
+    try:
+        assert newcomer.take(20001)
+        assert (lease_dir / "locks").stat().st_ino == inode
+    finally:
+        newcomer.release()
+
+
 def test_a_killed_holder_s_link_is_forgotten(lease_dir: Path) -> None:
     holder = Locks(lease_dir)
     assert holder.take(20001)

@@ -5,6 +5,7 @@ import gc
 import pickle
 from collections.abc import Callable
 from fractions import Fraction
+from typing import Any
 
 import pytest
 
@@ -582,14 +583,43 @@ class Tagged(PortMap):
     tag = "none"
 
 
+class Slotted(PortMap):
+    """The same, in slots of its own: one plain, one private (its name mangled)."""
+
+    __slots__ = ("__owner", "team")
+
+    def __init__(self, *args: Any, team: str, owner: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.team = team
+        self.__owner = owner
+
+    @property
+    def owner(self) -> str:
+        return self.__owner
+
+
+class OneSlot(PortMap):
+    __slots__ = "team"  # noqa: PLC0205 - a str: one slot, as Python allows
+    team: str
+
+
 def test_a_subclass_pickles_and_copies_as_itself() -> None:
-    pm = Tagged(SERVICES, envs=["dev"])
-    pm.tag = "mine"
-    for twin in _copies(pm):
+    tagged = Tagged(SERVICES, envs=["dev"])
+    tagged.tag = "mine"
+    slotted = Slotted(SERVICES, envs=["dev"], team="web", owner="ann")
+    one = OneSlot(SERVICES, envs=["dev"])
+    one.team = "ops"
+    for twin in _copies(tagged):
         assert type(twin) is Tagged
         assert twin.tag == "mine"
-        assert twin == pm
-        assert twin.port_for("auth", "dev") == pm.port_for("auth", "dev")
+        assert twin == tagged
+        assert twin.port_for("auth", "dev") == tagged.port_for("auth", "dev")
+    for copied in _copies(slotted):
+        assert type(copied) is Slotted
+        assert (copied.team, copied.owner) == ("web", "ann")
+        assert copied.port_for("auth", "dev") == slotted.port_for("auth", "dev")
+    assert [twin.team for twin in _copies(one) if isinstance(twin, OneSlot)] == ["ops"] * 4
+    assert not hasattr(_copies(OneSlot(SERVICES))[0], "team")  # an unset slot stays unset
 
 
 def test_a_pickled_map_carries_its_definition_not_its_tables() -> None:

@@ -22,7 +22,9 @@ the sticky bit (which tmpfiles and the XDG runtime directory specification say
 to leave alone) and each holder touches it every WATCH_SECONDS, for cleaners
 that go by age. Each live holder also keeps a hard link of its own to the file
 (``.holder-PID-N``): whoever finds the path gone links it back from a live
-holder's link, so the path names the same file, every lock still in it. If the
+holder's link, so the path names the same file, every lock still in it; whoever
+finds it replaced (a new file, a FIFO, a symbolic link at the path) by a file no
+live holder's link names renames a live holder's file back over it. If the
 links went too (the whole directory emptied), every holder also holds a shared
 ``flock`` on the directory: a run that holds nothing creates a new file only if
 no live holder exists (an exclusive ``flock`` succeeds), and otherwise waits
@@ -32,6 +34,7 @@ in between is recorded in ``lost``.
 """
 
 import contextlib
+import errno
 import os
 import secrets
 import struct
@@ -53,6 +56,7 @@ LEASE_DIR_VARIABLE = "STABLEPORT_LEASE_DIR"
 DEFAULT_PARENT = "/tmp"  # noqa: S108 - private subdirectory, checked before use
 LOCK_FILE = "locks"
 HOLDER_PREFIX = ".holder-"  # each live holder's hard link to the lock file
+SWAP_PREFIX = ".swap-"  # a holder's link to a live holder's file, renamed over the path
 # Windows has no byte-range locks the kernel drops on exit: leasing is off there.
 AVAILABLE = sys.platform != "win32"
 
@@ -283,6 +287,11 @@ class Locks:
                     fd = _above_standard(os.open(self.path, os.O_RDWR | _NOFOLLOW))
                 except FileNotFoundError:
                     fd = None
+                except OSError as error:
+                    # A symbolic link in its place: live holders' file goes back.
+                    if error.errno != errno.ELOOP or not self._put_back(None):
+                        raise
+                    continue
                 if fd is not None:
                     if self._keep(fd):
                         self._join()
@@ -318,10 +327,8 @@ class Locks:
         """Link this holder's own name to fd's file, its byte locked there: while it lives,
         the file can be put back from that link. False if the path no longer names fd's file.
         """
-        for link in self.directory.glob(f"{HOLDER_PREFIX}*"):
-            if link != self._link and not _live(link):  # a killed holder's
-                with contextlib.suppress(OSError):
-                    link.unlink()
+        if self._put_back(os.fstat(fd)):
+            return False
         _lock_token(fd, self._token)  # before the link: never seen dead
         mine = self._link
         with contextlib.suppress(FileNotFoundError):
@@ -335,6 +342,46 @@ class Locks:
             return True
         mine.unlink()  # pragma: no cover - replaced since it was opened
         return False  # pragma: no cover
+
+    def _put_back(self, found: "os.stat_result | None") -> bool:
+        """Put live holders' file back at the path if the path names one none of them uses.
+
+        found: what the path names (None: nothing that opens, a symbolic link).
+        A cleaner or a user that replaced the file instead of deleting it (a
+        new empty file, a FIFO, a link) would otherwise give newcomers a fresh
+        set of locks while live holders' locks, a server's claim among them,
+        sit in the old one. Every live holder keeps a link to the file it holds
+        its locks in (made before it takes any), so a file no live link names
+        holds no lock, and replacing it loses none. True if it was replaced.
+        Removes killed holders' links on the way.
+        """
+        live = []
+        for link in self.directory.glob(f"{HOLDER_PREFIX}*"):
+            if link == self._link or _live(link):  # its own: made once its byte was locked
+                live.append(link)
+            else:  # a killed holder's
+                with contextlib.suppress(OSError):
+                    link.unlink()
+        if _OFD is None:  # pragma: no cover - every link looks live: nothing to tell apart
+            return False
+        named = []
+        for link in live:
+            with contextlib.suppress(FileNotFoundError):  # released meanwhile
+                info = link.lstat()
+                if found is not None and _same_file(info, found):
+                    return False  # a live holder's file: the path is right
+                named.append(link)
+        swap = self.directory / f"{SWAP_PREFIX}{self._token}"
+        for link in named:
+            with contextlib.suppress(FileNotFoundError):
+                swap.unlink()
+            try:
+                os.link(link, swap, follow_symlinks=False)
+            except FileNotFoundError:  # pragma: no cover - released since it was seen
+                continue
+            swap.replace(self.path)
+            return True
+        return False
 
     def _restore(self) -> bool:
         """Put the file back at the path from a live holder's link; False if none has one.
@@ -436,6 +483,10 @@ class Locks:
             os.close(fd)
             return None
         return fd
+
+
+def _same_file(one: os.stat_result, other: os.stat_result) -> bool:
+    return (one.st_dev, one.st_ino) == (other.st_dev, other.st_ino)
 
 
 def holder_live(directory: Path, token: int) -> bool:

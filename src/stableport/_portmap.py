@@ -508,8 +508,10 @@ class PortMap:
     # loaded, as when the map was built.
 
     def __getstate__(self) -> "dict[str, object]":
-        state = {slot: getattr(self, slot) for slot in PortMap.__slots__ if slot != "_resolver"}
-        state.update(getattr(self, "__dict__", ()))  # a subclass's own attributes
+        # A subclass's own attributes too, in its slots or its __dict__.
+        state = {slot: getattr(self, slot) for slot in _slots(type(self)) if hasattr(self, slot)}
+        state.update(getattr(self, "__dict__", ()))
+        del state["_resolver"]
         return state
 
     def __setstate__(self, state: "dict[str, object]") -> None:
@@ -587,6 +589,17 @@ class PortMap:
                 f"service {service!r} is not declared in this strict map (declared: {declared})"
             )
         return service, environment
+
+
+def _slots(cls: type) -> "Iterator[str]":
+    """The attribute of each slot cls and its bases declare, a private one's mangled."""
+    for klass in cls.__mro__:
+        slots = klass.__dict__.get("__slots__", ())
+        for slot in (slots,) if isinstance(slots, str) else slots:
+            if slot.startswith("__") and not slot.endswith("__"):
+                yield f"_{klass.__name__.lstrip('_')}{slot}"
+            elif slot not in {"__dict__", "__weakref__"}:
+                yield slot
 
 
 def _normalize_all(values: object, kind: str, where: str) -> frozenset[str]:
