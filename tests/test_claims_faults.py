@@ -191,3 +191,25 @@ def test_a_lock_file_opened_on_a_standard_stream_s_number_moves_above_it(
     finally:
         os.dup2(saved, 0)
         os.close(saved)
+
+
+def test_a_record_left_aside_by_a_killed_claimant_is_cleared_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What a claimant killed between writing its record aside and renaming it
+    # leaves (seen with the rename held up under strace, then SIGKILL); a
+    # FIFO under this process's own aside name would have blocked the open.
+    monkeypatch.setenv("STABLEPORT_LEASE_DIR", str(tmp_path))
+    directory = _leases.lease_directory()
+    (directory / f"{_claims.RECORD_PREFIX}30006.4194305").write_text("{}")
+    os.mkfifo(directory / f"{_claims.RECORD_PREFIX}30006.{os.getpid()}", 0o600)
+    me = _claims.Claimant(None, 0, "default", "web", os.getpid(), None)
+    held = _claims.claim(30006, me)
+    assert isinstance(held, _leases.Locks)
+    try:
+        assert [path.name for path in directory.glob(f"{_claims.RECORD_PREFIX}*")] == [
+            f"{_claims.RECORD_PREFIX}30006"
+        ]
+        assert _claims.claimant(30006) == me
+    finally:
+        held.release()

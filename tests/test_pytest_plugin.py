@@ -835,3 +835,38 @@ def test_code_under_test_and_its_children_get_the_fixture_s_ports(
     # The session's variables and answers ended with it.
     assert ours() == before
     assert stableport.port_for("billing") == stableport.load().port_for("billing")
+
+
+# ASCII source: the session runs under an ASCII locale (the names are escapes).
+NON_ASCII_CODE = """
+import subprocess
+import sys
+
+CAFE = "caf\\u00e9"
+
+
+def test_a_non_ascii_name_reaches_a_child(stableport):
+    child = subprocess.run(
+        [sys.executable, "-c", "import stableport; print(stableport.port_for('caf\\\\u00e9'))"],
+        capture_output=True, text=True, check=True,
+    )
+    assert int(child.stdout) == stableport(CAFE)
+"""
+
+
+def test_a_non_ascii_service_is_handed_down_under_an_ascii_locale(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Python in the C locale with UTF-8 mode off encodes the environment as
+    # ASCII: setting STABLEPORT_TEST_PORTS with café in it was a traceback
+    # in the fixture, every test of the project an error.
+    namespace = free_namespace("ascii", assigned_ports("café", "billing"))
+    pytester.makefile(
+        ".toml", stableport=f'namespace = "{namespace}"\nservices = ["café", "billing"]\n'
+    )
+    pytester.makepyfile(test_code=NON_ASCII_CODE)
+    monkeypatch.setenv("LC_ALL", "C")
+    monkeypatch.setenv("PYTHONUTF8", "0")
+    monkeypatch.setenv("PYTHONCOERCECLOCALE", "0")
+    result = pytester.runpytest_subprocess("-p", "no:xdist")
+    result.assert_outcomes(passed=1)

@@ -326,6 +326,22 @@ def test_config_and_namespace_given_to_run_are_passed_on(project: Path) -> None:
     }
 
 
+def test_a_relative_config_variable_is_passed_on_absolute(project: Path) -> None:
+    # Passed on as inherited, it named no file once the command changed directory.
+    code = "import os; os.chdir('/'); print(os.environ['STABLEPORT_CONFIG'])"
+    env = {"STABLEPORT_CONFIG": "stableport.toml"}
+    result = run("run", "web", "--", sys.executable, "-c", code, env=env, cwd=project)
+    assert (result.returncode, result.stdout) == (0, f"{project / 'stableport.toml'}\n")
+    # The command's own lookup, from elsewhere, finds the same file.
+    lookup = "import os, runpy; os.chdir('/'); runpy.run_module('stableport', run_name='__main__')"
+    result = run("run", "web", "--", sys.executable, "-c", lookup, "web", env=env, cwd=project)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        f"{stableport.load(project / 'stableport.toml').port_for('web')}\n",
+        "",
+    )
+
+
 def test_without_a_configuration_only_port_is_set(tmp_path: Path) -> None:
     code = "import os; print(sorted(k for k in os.environ if k.endswith('PORT')))"
     result = run("run", "web", "--", sys.executable, "-c", code, env={"PORT": "5000"}, cwd=tmp_path)

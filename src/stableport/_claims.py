@@ -101,9 +101,11 @@ def _write_record(directory: Path, port: int, record: dict[str, object]) -> None
     data = json.dumps(record).encode()
     try:
         # Only port's holder writes its record, and this process holds it: a
-        # file under that name is a killed claimant's (a FIFO would block open).
-        with contextlib.suppress(FileNotFoundError):
-            aside.unlink()
+        # file aside is a claimant's killed before its rename (under this pid
+        # too: a FIFO there would block the open).
+        for leftover in directory.glob(f"{RECORD_PREFIX}{port}.*"):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
         fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _leases.NOFOLLOW, 0o600)
         try:
             written = os.write(fd, data)

@@ -28,7 +28,7 @@ from ._files import CONFIG_VARIABLE
 from ._live import port_status
 from ._names import MAX_NAME_LENGTH, normalize_name
 from ._portmap import open_ports, undeclared_ports
-from ._testports import TEST_PORTS_VARIABLE, encode
+from ._testports import TEST_PORTS_VARIABLE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -207,7 +207,7 @@ class StableportFixture:
     def _publish(self) -> None:
         """STABLEPORT_TEST_PORTS: every port handed out so far, for processes started next."""
         if self._exported:
-            os.environ[TEST_PORTS_VARIABLE] = encode(self._given)
+            _testports.publish(self._given)
 
     @property
     def map(self) -> "PortMap":

@@ -107,8 +107,11 @@ def run(args: "argparse.Namespace") -> int:
     argv = [expand(arg, settings, index, variables.shared) for index, arg in enumerate(args.argv)]
     # The command's own lookups (stableport.port_for, stableport NAME) see the map
     # run used: what was chosen on run's command line is passed on to it.
+    # The file as an absolute path, named by --config or the variable: the
+    # command may change its directory.
+    named = args.config is not None or bool(os.environ.get(CONFIG_VARIABLE))
     chosen = {
-        CONFIG_VARIABLE: None if args.config is None else origin.path,
+        CONFIG_VARIABLE: origin.path if named else None,
         ENV_VARIABLE: args.env,
         NAMESPACE_VARIABLE: args.namespace,
         INSTANCE_VARIABLE: None if instance is None else str(pm.instance),

@@ -36,6 +36,9 @@ def test_port(name: str) -> int | None:
     value = os.environ.get(TEST_PORTS_VARIABLE)
     if not value:
         return None
+    if os.supports_bytes_environ:
+        # UTF-8 whatever the locale (see publish()): the bytes, decoded as such.
+        value = os.fsencode(value).decode("utf-8", "surrogateescape")
     if not _parsed or _parsed[0][0] != value:
         from ._errors import ConfigError  # noqa: PLC0415
         from ._pins import PINS_VARIABLE, parse_pin_overrides  # noqa: PLC0415 - children only
@@ -59,3 +62,16 @@ def lookup(pm: "PortMap", name: str, env: str | None) -> int:
 def encode(ports: "dict[str, int]") -> str:
     """$STABLEPORT_TEST_PORTS for ports: 'billing=23717,cache=21234'."""
     return ",".join(f"{name}={port}" for name, port in sorted(ports.items()))
+
+
+def publish(ports: "dict[str, int]") -> None:
+    """Set $STABLEPORT_TEST_PORTS for ports, in UTF-8 whatever the locale.
+
+    os.environ encodes in the locale's encoding: in an ASCII one (the C locale
+    with Python's UTF-8 mode off) a name such as café could not be set at all.
+    """
+    value = encode(ports)
+    if os.supports_bytes_environ:
+        os.environb[TEST_PORTS_VARIABLE.encode()] = value.encode()
+    else:  # pragma: no cover - Windows: the environment is text
+        os.environ[TEST_PORTS_VARIABLE] = value
