@@ -177,10 +177,18 @@ def test_the_same_service_twice_is_refused_naming_the_first(tmp_path: Path) -> N
     with server(first, "web") as holder:
         result = refused(first, "web")
         assert result.returncode == 2
-        assert f"port {port} of web@default is claimed by stableport run of web@default" in (
-            result.stderr
+        assert result.stderr == (
+            f"stableport: error: run: port {port} of web@default is claimed by stableport run "
+            f"of web@default (pid {holder.pid}, namespace "
+            f"{stableport.load(first / 'stableport.toml').namespace!r}, instance 0, "
+            f"{first / 'stableport.toml'}): it runs already; for a command that connects to "
+            f"it, run with --no-claim\n"
         )
-        assert f"(pid {holder.pid}," in result.stderr
+        # A client of the server: --no-claim starts it, on the server's port.
+        client = "import os, socket; print(socket.create_connection(('127.0.0.1', "
+        client += "int(os.environ['PORT']))).recv(100).decode())"
+        result = run("run", "web", "--no-claim", "--", sys.executable, "-c", client, cwd=first)
+        assert (result.returncode, result.stdout, result.stderr) == (0, "first\n", "")
 
 
 def test_a_port_a_test_handed_out_is_the_tests_not_claimed(tmp_path: Path) -> None:
@@ -281,15 +289,28 @@ def test_run_in_process_refuses_releases_and_goes_unclaimed(
     monkeypatch.chdir(first)
     config = str(first / "stableport.toml")
     namespace = stableport.load(config).namespace
-    other = _claims.Claimant(namespace, 0, "default", "web", 1, config)
+    # Another checkout's web (a copy elsewhere, without a file of its own).
+    other = _claims.Claimant(namespace, 0, "default", "web", 1, None)
     held = _claims.claim(port, other)
     assert isinstance(held, _leases.Locks)
     try:
         assert main(["run", "web", "--", sys.executable, "-c", "raise SystemExit(7)"]) == 2
         assert capsys.readouterr().err.startswith(
             f"stableport: error: run: port {port} of web@default is claimed by stableport run "
-            f"of web@default (pid 1, namespace {namespace!r}, instance 0, {config}); pin web "
+            f"of web@default (pid 1, namespace {namespace!r}, instance 0); pin web "
         )
+    finally:
+        held.release()
+    # This checkout's own web: it runs already.
+    held = _claims.claim(port, other._replace(config=config))
+    assert isinstance(held, _leases.Locks)
+    try:
+        assert main(["run", "web", "--", sys.executable, "-c", "raise SystemExit(7)"]) == 2
+        assert capsys.readouterr().err.endswith(
+            "it runs already; for a command that connects to it, run with --no-claim\n"
+        )
+        # A client of it claims nothing (and here cannot start).
+        assert main(["run", "web", "--no-claim", "--", "no-such-command-here"]) == 127
     finally:
         held.release()
     # Exec fails (no such command): the claim taken for it is given back.

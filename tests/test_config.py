@@ -626,6 +626,22 @@ def test_a_candidate_that_cannot_be_looked_at_stops_discovery(tmp_path: Path) ->
     assert str(raised.value) == "cannot look for 'a\\x00b': not a valid path (embedded null byte)"
 
 
+def test_a_read_that_fails_names_the_file_and_the_reason(tmp_path: Path) -> None:
+    # Open, a regular file, and still the read fails (here: opened for writing
+    # only): the same "cannot read" line as a failed open, never a traceback.
+    from stableport._files import read_descriptor  # noqa: PLC0415
+
+    path = tmp_path / "stableport.toml"
+    path.write_text('services = ["web"]\n')
+    descriptor = os.open(path, os.O_WRONLY)
+    try:
+        with pytest.raises(ConfigError) as raised:
+            read_descriptor(descriptor, str(path))
+    finally:
+        os.close(descriptor)
+    assert str(raised.value) == f"cannot read {str(path)!r}: Bad file descriptor"
+
+
 def test_a_byte_order_mark_is_named_by_every_reader(tmp_path: Path) -> None:
     config = tmp_path / "stableport.toml"
     config.write_bytes(b'\xef\xbb\xbfservices = ["web"]\n')

@@ -145,10 +145,32 @@ def first_ports(namespace: str) -> set[int]:
     return ports
 
 
+def apart_from_the_leases(namespace: str) -> bool:
+    """Whether each undeclared name's first probe ports are no lease's declared port.
+
+    A lookup gives an undeclared name the first port its environment's own table
+    leaves; the fixture also keeps it off every lease's declared ports. Where one
+    of those comes first the two differ, and the exact ports these tests expect
+    of a run alone (the CLI's) do not apply: in about one namespace in six. The
+    first four are checked, for the tests that take a name's first port away.
+    """
+    home = stableport.PortMap(
+        DECLARED, envs=["dev", "test"], env="dev", port_range=RANGE, namespace=namespace
+    )
+    leases = set(home.overlay(overlay_envs(home, "test")).assignments().values())
+    return not any(
+        port in leases
+        for name in UNDECLARED
+        for port in itertools.islice(
+            probe_sequence(key_bytes(name, "test", key_prefix(namespace)), *RANGE), 4
+        )
+    )
+
+
 @pytest.fixture
 def namespace() -> str:
     """This test's namespace for PROJECT: every port its runs are first handed is free now."""
-    return free_namespace("leases", first_ports)
+    return free_namespace("leases", first_ports, where=apart_from_the_leases)
 
 
 @pytest.fixture

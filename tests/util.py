@@ -143,16 +143,22 @@ def bindable(port: int) -> bool:
     return port_status(port).free
 
 
-def free_namespace(prefix: str, ports: Callable[[str], Iterable[int]]) -> str:
+def free_namespace(
+    prefix: str,
+    ports: Callable[[str], Iterable[int]],
+    where: Callable[[str], bool] | None = None,
+) -> str:
     """A namespace of its own to this call, under which every port ports(namespace) is free.
 
     This host's loopback is shared: this suite runs in other workers and other
     checkouts at the same instant, with the same configurations, so a test that
     binds a project's port, or counts on it being free, never takes a fixed one.
+    where, if given, must hold of the namespace too (a shape the test's exact
+    expectations were written for).
     """
     for _ in range(1000):
         namespace = f"{prefix}-{secrets.token_hex(4)}"
-        if all(bindable(port) for port in ports(namespace)):
+        if (where is None or where(namespace)) and all(bindable(port) for port in ports(namespace)):
             return namespace
     message = "no namespace whose ports are all free"  # pragma: no cover
     raise AssertionError(message)  # pragma: no cover

@@ -62,13 +62,18 @@ def arguments(parser: "argparse.ArgumentParser") -> None:
     )
     parser.usage = (
         "stableport run NAME [--env ENV] [--namespace NS] [--instance N] [--prefix P] "
-        "-- COMMAND [ARG ...]"
+        "[--no-claim] -- COMMAND [ARG ...]"
     )
     add_options(parser, "--config")
     parser.add_argument("name", metavar="NAME", help="the service whose port is PORT")
     add_options(parser, "--env", "--namespace", "--instance")
     parser.add_argument(
         "--prefix", metavar="P", default="", help="put before every X_PORT variable, as in export"
+    )
+    parser.add_argument(
+        "--no-claim",
+        action="store_true",
+        help="claim no port: for a command that connects to NAME's server rather than serves",
     )
 
 
@@ -123,8 +128,10 @@ def run(args: "argparse.Namespace") -> int:
     # The port the command gets is claimed for as long as it lives, unless a
     # platform's router owns it (a kept PORT) or a test run already holds it.
     from_test = own and args.env is None and test_port(args.name) is not None
+    # A client of the server (a caller building its own arguments may leave it out).
+    client = getattr(args, "no_claim", False)
     held: Locks | bool = True
-    if not (keep and inherited is not None) and not from_test:
+    if not (keep and inherited is not None) and not from_test and not client:
         env = pm.env if args.env is None else args.env
         held = _claim(pm, origin.path, service, env, port)
     if held is False:
@@ -159,6 +166,13 @@ def _claim(pm: "PortMap", config: str | None, service: str, env: str, port: int)
         if held.claimant is None
         else str(held.claimant)
     )
+    if held.claimant is not None and held.claimant._replace(pid=me.pid) == me:
+        # The same service of the same checkout: started already, or a client of it.
+        say(
+            f"stableport: error: run: port {port} of {service}@{env} is claimed by {holder}: "
+            f"it runs already; for a command that connects to it, run with --no-claim"
+        )
+        return False
     say(
         f"stableport: error: run: port {port} of {service}@{env} is claimed by {holder}; "
         f"pin {service} to another port (STABLEPORT_PINS={service}=PORT), make this checkout "
