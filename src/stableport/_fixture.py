@@ -274,22 +274,25 @@ class StableportFixture:
             return port
         # Declared services of the lease were locked when it was taken (in
         # reserve()); here: undeclared names, and pins shared by every lease.
-        # Lease 0 hashes undeclared names in its own environment, which the
-        # overlay does not avoid: keep them off every lease's declared ports.
-        others = self._lease_ports() if self.lease == 0 else frozenset()
-        if port not in others and port not in self._given.values() and self._claim(port):
+        # Lease 0 gives what the command line gives, even where that is
+        # another lease's declared port: the locks keep the two apart (a live
+        # lease k holds it, and this name moves; or this run holds it first,
+        # and a run taking lease k passes it over).
+        if port not in self._given.values() and self._claim(port):
             self._given[name] = port
             return port
         # Rare: another live test process (or name) holds it. Skip the ports of
-        # this environment's declared services too: they are theirs.
+        # this environment's declared services too: they are theirs; and from
+        # lease 0, which the overlay does not avoid, every lease's.
         own = {port_map.port_for(service, self.env) for service in port_map.services}
+        others = self._lease_ports() if self.lease == 0 else frozenset()
         return self._hashed(port_map, name, own | others, moved=True, passed=port)
 
     def _lease_ports(self) -> frozenset[int]:
         """Every port the overlay's leases declare, but pins every lease shares.
 
         Worked out once: the project and the leases' environments are the
-        session's, and resolving every lease again for each new name cost
+        session's, and resolving every lease again for each name moved cost
         lease 0 an overlay of the whole project per name.
         """
         if self._leases_declare is None:
