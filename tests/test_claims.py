@@ -149,6 +149,37 @@ def test_a_second_project_hashing_to_a_claimed_port_is_refused_then_starts(
         assert answer(port) == "second"
 
 
+def test_check_live_names_a_claimed_port_its_server_does_not_listen_on_yet(
+    tmp_path: Path,
+) -> None:
+    # run would refuse another command on it, so check --live must not call it free.
+    first, _, port = colliding_projects(tmp_path)
+    assert SCRIPT is not None
+    quiet = "import sys; print('ready', flush=True); sys.stdin.read()"  # listens on nothing
+    holder = subprocess.Popen(
+        [SCRIPT, "run", "web", "--", sys.executable, "-c", quiet],
+        cwd=first,
+        env=clean_environment(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "ready\n"
+        live = run("check", "--live", cwd=first)
+        assert live.returncode == 1
+        claimed = f"port {port} is not listened on, but claimed by stableport run of web@default"
+        assert f"{claimed} (pid {holder.pid}" in live.stdout
+        entry = json.loads(run("check", "--live", "--json", cwd=first).stdout)["live"][0]
+        assert (entry["free"], entry["claimant"]["pid"]) == (True, holder.pid)
+    finally:
+        holder.communicate("", timeout=DEADLINE)
+    live = run("check", "--live", cwd=first)  # gone with its server: free again
+    assert live.returncode == 0
+    assert f"live: web@default {port}: free on loopback" in live.stdout.splitlines()
+
+
 def test_a_dead_claimants_record_is_never_believed(tmp_path: Path) -> None:
     first, second, port = colliding_projects(tmp_path)
     with server(first, "web") as holder:

@@ -76,7 +76,7 @@ def handle(args: "argparse.Namespace") -> Answer:
             PROBLEM, f"{service}@{env} {status.port}", f"port {status.port} is {status.describe()}"
         )
         for (service, env), status in live or ()
-        if not status.free
+        if not status.available
     )
     findings.sort(key=lambda finding: finding.level != PROBLEM)  # stable: problems first
     problems = sum(finding.level == PROBLEM for finding in findings)
@@ -94,7 +94,7 @@ def handle(args: "argparse.Namespace") -> Answer:
     lines.extend(
         f"live: {service}@{env} {status.port}: {status.describe()}"
         for (service, env), status in live or ()
-        if status.free
+        if status.available
     )
     notes = len(findings) - problems
     lines.append(f"{problems} problem(s), {notes} note(s)" if problems else f"ok ({notes} note(s))")
@@ -106,7 +106,7 @@ def _live_statuses(pm: "PortMap") -> "list[tuple[tuple[str, str], PortStatus]]":
     from ._live import port_status  # noqa: PLC0415 - imports socket, only for --live
 
     assignments = pm.assignments()
-    statuses = {port: port_status(port) for port in set(assignments.values())}
+    statuses = {port: port_status(port, claims=True) for port in set(assignments.values())}
     return [(pair, statuses[port]) for pair, port in assignments.items()]
 
 

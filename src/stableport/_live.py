@@ -68,6 +68,11 @@ class PortStatus(NamedTuple):
         """True when the port could be bound on every loopback address the host has."""
         return not self.busy_on and not self.denied_on
 
+    @property
+    def available(self) -> bool:
+        """True when the port is free and no live stableport run claims it (see claims)."""
+        return self.free and self.claimant is None
+
     def describe(self) -> str:
         """One phrase for messages: free, or in use (by whom), or not bindable (why)."""
         phrases = []
@@ -83,6 +88,10 @@ class PortStatus(NamedTuple):
                 f"not bindable by this user on {' and '.join(self.denied_on)} "
                 f"(permission denied: {why})"
             )
+        if not phrases and self.claimant is not None:
+            # Bindable, but a live `stableport run` holds it: its server is
+            # starting, or stopped listening; another run would be refused.
+            return f"not listened on, but claimed by {self.claimant}"
         return "; ".join(phrases) or "free on loopback"
 
     def holder_text(self) -> str:
@@ -95,11 +104,12 @@ class PortStatus(NamedTuple):
         return "held by " + ", ".join(str(holder) for holder in self.holders) + claimed
 
 
-def port_status(port: int) -> PortStatus:
+def port_status(port: int, *, claims: bool = False) -> PortStatus:
     """Whether anything accepts connections to port or holds it; who, if something does.
 
     On each loopback address, a connection, then a bind; where both say free,
-    a bind on that family's wildcard address.
+    a bind on that family's wildcard address. The stableport run claiming a
+    busy port is named; with claims, a free port's claimant too.
     """
     wildcards = {family: wildcard for wildcard, family in WILDCARD_ADDRESSES}
     verdicts = [
@@ -109,8 +119,8 @@ def port_status(port: int) -> PortStatus:
     denied_on = tuple(address for address, verdict in verdicts if verdict == "denied")
     holders = find_holders(port) if busy_on else ()
     claimant = None
-    if busy_on:
-        from ._claims import claimant as claimed  # noqa: PLC0415 - only for a busy port
+    if busy_on or claims:
+        from ._claims import claimant as claimed  # noqa: PLC0415 - only when asked
 
         claimant = claimed(port)
     return PortStatus(port, busy_on, holders, denied_on, claimant)
