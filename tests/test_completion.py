@@ -79,6 +79,9 @@ def complete(script: Path, line: str, cwd: Path) -> list[str]:
         ("stableport --env test -- ", []),
         ("stableport web --namespace ", []),
         ("stableport --e", ["--env"]),
+        ("stableport instance ", ["show", "new"]),
+        ("stableport instance n", ["new"]),
+        ("stableport instance new ", []),
     ],
 )
 def test_bash_completes_commands_options_and_declared_names(
@@ -126,10 +129,15 @@ OTHER_SHELLS = {
         "source {script}; setopt ksharrays; COMP_WORDS=(stableport web --env ''); "
         'COMP_CWORD=3; _stableport; print -l -- "${{COMPREPLY[@]}}"; '
         "COMP_WORDS=(stableport explain ''); COMP_CWORD=2; _stableport; "
+        'print -l -- "${{COMPREPLY[@]}}"; '
+        "COMP_WORDS=(stableport instance ''); COMP_CWORD=2; _stableport; "
+        'print -l -- "${{COMPREPLY[@]}}"; '
+        "COMP_WORDS=(stableport instance new ''); COMP_CWORD=3; _stableport; "
         'print -l -- "${{COMPREPLY[@]}}"'
     ),
     "fish": (
-        "source {script}; complete -C 'stableport web --env '; complete -C 'stableport explain '"
+        "source {script}; complete -C 'stableport web --env '; complete -C 'stableport explain '; "
+        "complete -C 'stableport instance '; complete -C 'stableport instance new '"
     ),
 }
 
@@ -154,8 +162,10 @@ def test_zsh_and_fish_complete_where_the_shell_is_installed(shell: str, project:
         env=environment,
     )
     assert (result.returncode, result.stderr) == (0, "")
-    offered = [line.split("\t")[0] for line in result.stdout.splitlines()]
-    assert offered == ["dev", "test", "api", "billing-api", "web"]
+    # The last print has no word to print: zsh prints an empty line for it.
+    offered = [line.split("\t")[0] for line in result.stdout.splitlines() if line]
+    instance = ["show", "new"] if shell == "zsh" else ["new", "show"]  # fish sorts
+    assert offered == ["dev", "test", "api", "billing-api", "web", *instance]
 
 
 def test_the_fast_path_imports_no_completion_code(tmp_path: Path) -> None:

@@ -10,6 +10,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
 
+    Options = dict[str | None, list[tuple[str, argparse.Action]]]  # by command, None: NAME
+    Words = dict[str, tuple[str, ...]]  # a command's positional choices
+
 SHELLS = ("bash", "zsh", "fish")
 NAMES = ("services", "envs")  # what the scripts ask for while completing
 # Options whose value is an environment name: completed from the project's envs.
@@ -21,10 +24,12 @@ def completion(what: str, config: str | None) -> str:
     if what in NAMES:
         return _names(what, config)
     from ._commands import COMMANDS  # noqa: PLC0415 - loaded already
-    from ._parser import command_options  # noqa: PLC0415
+    from ._parser import command_choices, command_options  # noqa: PLC0415
 
     options = {command: command_options(command) for command in (None, *COMMANDS)}
-    return {"bash": _bash, "zsh": _zsh, "fish": _fish}[what](options)
+    words = {command: command_choices(command) for command in COMMANDS}
+    words = {command: choices for command, choices in words.items() if choices}
+    return {"bash": _bash, "zsh": _zsh, "fish": _fish}[what](options, words)
 
 
 def _names(what: str, config: str | None) -> str:
@@ -40,8 +45,16 @@ def _names(what: str, config: str | None) -> str:
     return "".join(f"{name}\n" for name in names)
 
 
-def _bash(options: "dict[str | None, list[tuple[str, argparse.Action]]]") -> str:
-    """A bash completion function (zsh runs it too, through bashcompinit)."""
+def _bash(options: "Options", words: "Words") -> str:
+    """A bash completion function (zsh runs it too, through bashcompinit).
+
+    words: each command's positional choices (instance: show, new), offered
+    until one is given.
+    """
+    positional = "\n".join(
+        f'        {command}) COMPREPLY=($(compgen -W {_words(" ".join(choices))} -- "$cur")) ;;'
+        for command, choices in words.items()
+    )
     cases = "\n".join(
         f"        {command}) opts={_words(' '.join(name for name, _ in options[command]))} ;;"
         for command in options
@@ -126,21 +139,25 @@ _stableport() {{
         _stableport_add_names services "$config"
     elif [[ -z $named && ( $command == explain || $command == run ) ]]; then
         _stableport_add_names services "$config"
+    elif [[ -z $named ]]; then
+        case "$command" in
+{positional}
+        esac
     fi
 }}
 complete -F _stableport stableport
 """
 
 
-def _zsh(options: "dict[str | None, list[tuple[str, argparse.Action]]]") -> str:
+def _zsh(options: "Options", words: "Words") -> str:
     return f"""\
 # stableport completion for zsh; in ~/.zshrc: eval "$(stableport --completion zsh)"
 autoload -U +X compinit && compinit
 autoload -U +X bashcompinit && bashcompinit
-{_bash(options).split(chr(10), 1)[1]}"""
+{_bash(options, words).split(chr(10), 1)[1]}"""
 
 
-def _fish(options: "dict[str | None, list[tuple[str, argparse.Action]]]") -> str:
+def _fish(options: "Options", words: "Words") -> str:
     commands = " ".join(command for command in options if command is not None)
     lines = [
         "# stableport completion for fish; in ~/.config/fish/config.fish:",
@@ -152,6 +169,12 @@ def _fish(options: "dict[str | None, list[tuple[str, argparse.Action]]]") -> str
         "complete -c stableport -n '__fish_seen_subcommand_from explain run' "
         "-a '(stableport --completion services 2>/dev/null)'",
     ]
+    for owner, choices in words.items():  # offered until one is given
+        given = " ".join(choices)
+        lines.append(
+            f"complete -c stableport -n '__fish_seen_subcommand_from {owner}; "
+            f"and not __fish_seen_subcommand_from {given}' -a '{given}'"
+        )
     for command, entries in options.items():
         # The NAME form's options: after a service name too, before any command.
         condition = (

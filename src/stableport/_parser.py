@@ -116,6 +116,18 @@ def command_options(name: str | None) -> "list[tuple[str, argparse.Action]]":
     ]
 
 
+def command_choices(name: str) -> tuple[str, ...]:
+    """The words a command's positional argument takes when they are a fixed set (instance's)."""
+    added: list[tuple[argparse.ArgumentParser, argparse.Action]] = []
+    parser = build(name, added)[1]
+    return tuple(
+        str(choice)
+        for owner, action in added
+        if owner is parser and not action.option_strings and action.choices
+        for choice in action.choices
+    )
+
+
 def command(name: str) -> "Command":
     """The module of the command called name (a key of COMMANDS), imported on first use."""
     # __import__, not importlib.import_module: no module to load for it, and
