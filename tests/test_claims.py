@@ -71,12 +71,12 @@ def project(where: Path, namespace: str, service: str) -> Path:
 
 @contextmanager
 def server(
-    where: Path, service: str, env: dict[str, str] | None = None
+    where: Path, service: str, env: dict[str, str] | None = None, options: tuple[str, ...] = ()
 ) -> Iterator[subprocess.Popen[str]]:
-    """`stableport run SERVICE -- python SERVER`, up and listening; ended on exit."""
+    """`stableport run SERVICE [OPTIONS] -- python SERVER`, up and listening; ended on exit."""
     assert SCRIPT is not None
     process = subprocess.Popen(
-        [SCRIPT, "run", service, "--", sys.executable, "-c", SERVER, where.name],
+        [SCRIPT, "run", service, *options, "--", sys.executable, "-c", SERVER, where.name],
         cwd=where,
         env=clean_environment(env),
         stdout=subprocess.PIPE,
@@ -230,6 +230,9 @@ def test_a_port_a_test_handed_out_is_the_tests_not_claimed(tmp_path: Path) -> No
     try:
         assert fixture.take(port)
         with server(first, "web", {"STABLEPORT_TEST_PORTS": f"web={port}"}):
+            assert answer(port) == "first"
+        # Naming the test's environment gives the same port: the test's still.
+        with server(first, "web", {"STABLEPORT_TEST_PORTS": f"web={port}"}, ("--env", "default")):
             assert answer(port) == "first"
     finally:
         fixture.release()

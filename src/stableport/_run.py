@@ -127,7 +127,9 @@ def run(args: "argparse.Namespace") -> int:
     _notes(args, variables.refused, inherited, keep, port)
     # The port the command gets is claimed for as long as it lives, unless a
     # platform's router owns it (a kept PORT) or a test run already holds it.
-    from_test = own and args.env is None and test_port(args.name) is not None
+    # With --env too, when that gives the port the test handed down (the test's env).
+    handed = test_port(args.name) if own else None
+    from_test = handed is not None and (args.env is None or handed == port)
     # A client of the server (a caller building its own arguments may leave it out).
     client = getattr(args, "no_claim", False)
     held: Locks | bool = True
