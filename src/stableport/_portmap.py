@@ -347,7 +347,10 @@ class PortMap:
         Example:
             >>> from stableport import PortMap
             >>> pm = PortMap(
-            ...     ["billing"], port_range=(20000, 20009), exclude=[20005], pins={"auth": 20001}
+            ...     ["billing"],
+            ...     port_range=(20000, 20009),
+            ...     exclude=[20005],
+            ...     pins={"auth": 20001},
             ... )
             >>> sorted(pm.reserved_ports())  # 20000: a default exclusion (DNP3)
             [20000, 20001, 20002, 20005]
