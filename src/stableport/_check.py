@@ -91,8 +91,9 @@ def handle(args: "argparse.Namespace") -> Answer:
     if args.scan is not None:
         from ._scan_check import scan_findings  # noqa: PLC0415 - only for --scan
 
-        scanned = scan_findings(pm, origin, args.config, args.scan, strict=args.strict)
-        findings.extend(scanned.findings)
+        scanned = scan_findings(pm, origin, args.config, args.scan)
+        level = PROBLEM if args.strict else NOTE
+        findings.extend(Finding(level, *literal) for literal in scanned.literals)
     live = _live_statuses(pm) if args.live else None
     findings.extend(
         Finding(

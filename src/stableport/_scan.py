@@ -146,8 +146,9 @@ def _hits(name: str, data: bytes, numbers: "re.Pattern[bytes]") -> "Iterator[Hit
         if not _in_context(before, after, at_line_start=line_start >= start - _BEFORE):
             continue
         line = data.count(b"\n", 0, start) + 1
-        line_end = data.find(b"\n", end, end + _AFTER)
-        text = data[max(line_start, start - 40) : end if line_end < 0 else line_end]
+        # The literal in its line, at most 40 bytes either side: a minified line stays short.
+        line_end = data.find(b"\n", end, end + 40)
+        text = data[max(line_start, start - 40) : end + 40 if line_end < 0 else line_end]
         shown_text = text.decode("utf-8", "replace").strip()
         yield Hit(name, line, int(match[0]), shown_text)
 

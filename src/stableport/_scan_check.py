@@ -8,7 +8,6 @@ which files are export's own output, then grades what it found.
 
 from typing import NamedTuple
 
-from ._check import NOTE, PROBLEM, Finding
 from ._config import load_with_origin
 from ._errors import StableportError
 from ._export import exported, nameable
@@ -22,15 +21,15 @@ if TYPE_CHECKING:
 
 
 class Scanned(NamedTuple):
-    findings: list[Finding]
+    literals: list[tuple[str, str]]  # (where, what) per literal port
     line: str  # check's summary line: what was read and skipped
     summary: dict[str, object]  # the same for --json
 
 
 def scan_findings(
-    pm: "PortMap", origin: "Origin", config: str | None, paths: "list[str]", *, strict: bool
+    pm: "PortMap", origin: "Origin", config: str | None, paths: "list[str]"
 ) -> Scanned:
-    """A finding per literal port in paths (default: the tracked files); a problem if strict."""
+    """Each literal port in paths (default: the tracked files), with what was read."""
     others = (number for number in range(pm.instances + 1) if number != pm.instance)
     maps = [pm, *(load_with_origin(config, instance=str(number))[0] for number in others)]
     owners = port_owners(maps)
@@ -38,8 +37,7 @@ def scan_findings(
     result = scan(
         root, paths, owners, lambda data: any(_is_exported(each, origin, data) for each in maps)
     )
-    level = PROBLEM if strict else NOTE
-    findings = [Finding(level, *describe(hit, owners[hit.port])) for hit in result.hits]
+    literals = [describe(hit, owners[hit.port]) for hit in result.hits]
     skipped = ", ".join(f"{count} {why}" for why, count in sorted(result.skipped.items()))
     line = f"{result.read} file(s) read under {root}, {len(result.hits)} literal port(s)" + (
         f"; skipped: {skipped}" if skipped else ""
@@ -50,7 +48,7 @@ def scan_findings(
         "literals": len(result.hits),
         "skipped": result.skipped,
     }
-    return Scanned(findings, line, summary)
+    return Scanned(literals, line, summary)
 
 
 def _is_exported(pm: "PortMap", origin: "Origin", data: bytes) -> bool:
