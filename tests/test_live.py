@@ -360,7 +360,7 @@ def closed_first(*, reuse: bool) -> int:
     with server:
         server.bind(("127.0.0.1", 0))
         server.listen()
-        port = server.getsockname()[1]
+        port: int = server.getsockname()[1]
         with socket.create_connection(("127.0.0.1", port)) as client:
             accepted, _ = server.accept()
             accepted.close()  # the server's side first: its end waits in TIME_WAIT
