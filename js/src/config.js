@@ -5,8 +5,8 @@
 
 import { ConfigError, StableportError, excerpt, pyrepr, shown } from './errors.js';
 import {
-  CONFIG_VARIABLE, discover, isTable, namedByVariable, parse, pathArgument, stableportTable,
-  workingDirectory,
+  CONFIG_VARIABLE, TomlFloat, discover, isTable, namedByVariable, parse, pathArgument,
+  stableportTable, workingDirectory,
 } from './files.js';
 import { resolve } from 'node:path';
 import { instanceOf } from './instance.js';
@@ -100,8 +100,7 @@ function tomlRepr(value) {
         : typeof value === 'string' ? 'a string'
           : Array.isArray(value) ? 'an array'
             : value instanceof Date ? 'a datetime' : 'a table';
-  const shownValue = typeof value === 'number' && Number.isInteger(value) ? `${value}.0` : excerpt(value);
-  return `${kind} ${shownValue}`;
+  return `${kind} ${excerpt(value)}`;
 }
 
 /** PortMap inputs from a stableport.toml or a pyproject.toml's [tool.stableport]. */

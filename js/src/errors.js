@@ -71,6 +71,7 @@ export function excerpt(value) {
   }
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   if (value === null || value === undefined) return 'None';
+  if (value.constructor?.name === 'TomlFloat') return String(value);
   let text;
   try {
     text = JSON.stringify(value, (_, item) => (typeof item === 'bigint' ? Number(item) : item));

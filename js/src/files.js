@@ -114,7 +114,28 @@ function stableportDocument(pyproject) {
 }
 
 export const isTable = (value) =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date) &&
+  !(value instanceof TomlFloat);
+
+/** A TOML float: never an integer, whatever its value (8001.0 is no port). */
+export class TomlFloat {
+  constructor(value) {
+    this.value = value;
+  }
+
+  toString() {
+    return Number.isInteger(this.value) ? `${this.value}.0` : String(this.value);
+  }
+}
+
+function floatsWrapped(value) {
+  if (typeof value === 'number') return new TomlFloat(value);
+  if (Array.isArray(value)) return value.map(floatsWrapped);
+  if (isTable(value)) {
+    for (const key of Object.keys(value)) value[key] = floatsWrapped(value[key]);
+  }
+  return value;
+}
 
 let toml; // smol-toml, imported on first use: a project without a configuration never loads it
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -132,8 +153,8 @@ export function parse(path, data = readBytes(path)) {
     throw new ConfigError(`${shown(path)}: not UTF-8 text (${invalidAt(data)})`);
   }
   try {
-    // Integers as BigInt: a TOML float 1.0 must not pass for the integer 1.
-    return tomlModule().parse(text, { integersAsBigInt: true });
+    // Integers as BigInt, floats wrapped: a TOML float 1.0 must not pass for the integer 1.
+    return floatsWrapped(tomlModule().parse(text, { integersAsBigInt: true }));
   } catch (error) {
     if (/nested/.test(error.message)) {
       throw new ConfigError(`${shown(path)}: arrays or inline tables are nested too deeply to parse`);

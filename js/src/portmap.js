@@ -10,6 +10,7 @@ import {
 import { keyBytes, keyPrefix, probeSequence } from './hash.js';
 import { normalizeName } from './names.js';
 import { checkExclusions, checkRange, formatPinKey, pinId, pinTable } from './ports.js';
+import { byCodePoint } from './text.js';
 
 // Joins an environment and an instance into a lane (NUL is in no valid name).
 const LANE = '\0';
@@ -133,8 +134,8 @@ export class PortMap {
     if (this.#instances) this.#checkRoom(this.#laneClaimants(), this.#table(this.#homeKey()), 'instances');
   }
 
-  get services() { return [...this.#services].sort(); }
-  get envs() { return this.#declared ? [...this.#declared].sort() : null; }
+  get services() { return [...this.#services].sort(byCodePoint); }
+  get envs() { return this.#declared ? [...this.#declared].sort(byCodePoint) : null; }
   get env() { return this.#env; }
   get namespace() { return this.#namespace; }
   get range() { return [...this.#range]; }
@@ -143,12 +144,12 @@ export class PortMap {
   get defaultExclusions() { return this.#defaultExclusions; }
   get instances() { return this.#instances; }
   get instance() { return this.#instance; }
-  get overlayEnvs() { return [...this.#overlay].sort(); }
+  get overlayEnvs() { return [...this.#overlay].sort(byCodePoint); }
 
   /** Pins as text keys, sorted: {'billing': 8001, 'auth@test': 8002}. */
   get pins() {
     const entries = [...this.#pins.values()].map(({ service, env, port }) => [formatPinKey(service, env), port]);
-    return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return Object.fromEntries(entries.sort(([a], [b]) => byCodePoint(a, b)));
   }
 
   /** Every exclusion in force as [low, high, reason]: the defaults, then the map's own. */
@@ -173,7 +174,7 @@ export class PortMap {
   /** Every declared (service, env) and its port: [{service, env, port}], sorted by service then env. */
   assignments() {
     const homeEnvs = this.#homeEnvs();
-    const envs = [...new Set([...homeEnvs, ...this.#overlay])].sort();
+    const envs = [...new Set([...homeEnvs, ...this.#overlay])].sort(byCodePoint);
     const out = [];
     for (const service of this.services) {
       for (const env of envs) out.push({ service, env, port: this.#port(service, env) });

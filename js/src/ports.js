@@ -11,7 +11,7 @@ export const MAX_PORT = 65535;
 export const isInteger = (value) => typeof value === 'bigint' || Number.isInteger(value);
 const typeName = (value) =>
   typeof value === 'bigint' || Number.isInteger(value) ? 'int'
-    : typeof value === 'number' ? 'float'
+    : typeof value === 'number' || value?.constructor?.name === 'TomlFloat' ? 'float'
       : typeof value === 'string' ? 'str'
         : typeof value === 'boolean' ? 'bool'
           : Array.isArray(value) ? 'list'
