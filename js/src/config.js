@@ -120,7 +120,7 @@ export function readSettings(path, document = null) {
 export function loadWithOrigin({ path = null, namespace = null, instance = null, cwd = null, variables = process.env } = {}) {
   let found;
   let inputs;
-  if (path === null && variables[CONFIG_VARIABLE] !== undefined) path = namedByVariable(inWorkingDirectory(variables[CONFIG_VARIABLE], cwd));
+  if (path === null && variables[CONFIG_VARIABLE] !== undefined) path = namedByVariable(variables[CONFIG_VARIABLE], cwd);
   if (path !== null) {
     found = pathArgument(path);
     if (cwd !== null) found = resolve(cwd, found);
@@ -146,9 +146,6 @@ export function loadWithOrigin({ path = null, namespace = null, instance = null,
     throw error;
   }
 }
-
-// A variable's relative path is relative to the working directory asked for.
-const inWorkingDirectory = (value, cwd) => (cwd === null || !value ? value : resolve(cwd, value));
 
 function overridden(inputs, origin, label, variables, namespace) {
   inputs = { ...inputs };

@@ -91,13 +91,15 @@ function lexists(path) {
   }
 }
 
-export function namedByVariable(value) {
-  if (!value || !lexists(value)) {
+/** The file STABLEPORT_CONFIG names (relative to cwd), or a ConfigError quoting the value. */
+export function namedByVariable(value, cwd = null) {
+  const path = cwd === null || !value ? value : resolve(cwd, value);
+  if (!value || !lexists(path)) {
     throw new ConfigError(
       `${CONFIG_VARIABLE}=${excerpt(value)} names no file; point it at a stableport.toml or a pyproject.toml with a [tool.stableport] table, or unset it`,
     );
   }
-  return value;
+  return path;
 }
 
 /** False only if no TOML parser could find a [tool.stableport] table in data. */

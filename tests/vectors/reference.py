@@ -12,13 +12,13 @@ import os
 import sys
 import unicodedata
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, TextIO
 
 from xxhash import xxh3_64_intdigest
 
 import stableport
-from stableport import ConfigError, PortMap, StableportError
-from stableport import _testports
+from stableport import ConfigError, PortMap, StableportError, _testports
 from stableport._config import load_with_origin, settings
 from stableport._hashing import jump_hash
 from stableport._names import normalize_name
@@ -96,12 +96,12 @@ def config(request: dict[str, Any]) -> dict[str, Any]:
     root = request["root"]
     flags = request.get("flags", {})
     saved = {key: value for key, value in os.environ.items() if key.startswith("STABLEPORT_")}
-    here = os.getcwd()
+    here = Path.cwd()
     try:
         for key in saved:
             del os.environ[key]
         os.environ.update(request.get("variables", {}))
-        os.chdir(os.path.join(root, request.get("cwd", ".")))
+        os.chdir(Path(root) / request.get("cwd", "."))
         return _config_answer(root, flags, request.get("lookups", []))
     finally:
         os.chdir(here)
@@ -122,20 +122,22 @@ def _config_answer(root: str, flags: dict[str, Any], lookups: list[list[Any]]) -
         answer = {"error": kind(error)}
     # As stableport.port_for: the test's port first, unless a flag chose another map.
     own = not any(flags.get(flag) is not None for flag in ("config", "namespace", "instance"))
-    ports: list[int | str] = []
-    for service, env in lookups:
-        try:
-            handed = _testports.test_port(service) if own and env is None else None
-            if handed is not None:
-                ports.append(handed)
-            elif pm is None:
-                ports.append(answer["error"])
-            else:
-                ports.append(pm.port_for(service, env))
-        except StableportError as error:
-            ports.append(kind(error))
-    answer["ports"] = ports
+    answer["ports"] = [
+        _config_lookup(pm, answer, service, env, own=own) for service, env in lookups
+    ]
     return answer
+
+
+def _config_lookup(
+    pm: PortMap | None, answer: dict[str, Any], service: str, env: str | None, *, own: bool
+) -> int | str:
+    try:
+        handed = _testports.test_port(service) if own and env is None else None
+        if handed is not None:
+            return handed
+        return str(answer["error"]) if pm is None else pm.port_for(service, env)
+    except StableportError as error:
+        return kind(error)
 
 
 def described(pm: PortMap, root: str, path: str | None) -> dict[str, Any]:

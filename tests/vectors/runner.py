@@ -132,9 +132,7 @@ def config_check(case: dict[str, Any], trees: Path) -> Check:
     return Check("config", case["id"], request, expected, 1 + len(lookups))
 
 
-def checks(
-    layer: str, cases: list[dict[str, Any]], trees: Path | None = None
-) -> Iterator[Check]:
+def checks(layer: str, cases: list[dict[str, Any]], trees: Path | None = None) -> Iterator[Check]:
     """The requests of one layer's cases, each with its expectation.
 
     trees: where the config layer makes its cases' file trees.
@@ -374,9 +372,7 @@ def run(
 def _run(
     command: Sequence[str], corpus: Corpus, layers: Sequence[str], timeout: float, trees: Path
 ) -> Report:
-    all_checks = [
-        check for layer in layers for check in checks(layer, corpus.layers[layer], trees)
-    ]
+    all_checks = [check for layer in layers for check in checks(layer, corpus.layers[layer], trees)]
     results = {layer: LayerResult(layer) for layer in layers}
     for check in all_checks:
         results[check.layer].total += check.expectations
