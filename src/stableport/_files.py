@@ -188,17 +188,13 @@ def _too_deep(path: str) -> str:
 
 def _nesting_exceeds(document: "dict[str, object]", most: int) -> bool:
     """Whether an array or table lies more than most levels inside document (the top level: 0)."""
-    stack: list[tuple[object, int]] = [(document, 0)]
+    stack: list[tuple[dict[str, object] | list[object], int]] = [(document, 0)]
     while stack:  # a loop, not recursion: no RecursionError whatever the depth
         value, level = stack.pop()
         if level > most:
             return True
         children = value.values() if isinstance(value, dict) else value
-        stack.extend(
-            (child, level + 1)
-            for child in children
-            if isinstance(child, (dict, list))  # type: ignore[attr-defined]
-        )
+        stack.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
     return False
 
 
