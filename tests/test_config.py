@@ -676,7 +676,9 @@ def test_settings_of_applies_the_size_limit_to_what_would_be_written() -> None:
     ],
 )
 def test_nesting_has_a_fixed_limit_whatever_the_parser_can_follow(
-    tmp_path: Path, text: str, deep: bool
+    tmp_path: Path,
+    text: str,
+    deep: bool,  # noqa: FBT001 - a parametrized flag
 ) -> None:
     # 101 levels is far below what tomllib can recurse: the limit is the spec's
     # (docs/configuration.md), so the JavaScript package gives the same answer.
