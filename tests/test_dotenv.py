@@ -1,14 +1,13 @@
 """check reads the .env beside the configuration: a port in it that is not this checkout's."""
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from stableport._config import load_with_origin
 
-from .util import SCRIPT, Run, clean_environment, git_repository, run_both
+from .util import Run, git_repository, run, run_both
 
 pytestmark = pytest.mark.slow  # real console scripts
 
@@ -80,31 +79,32 @@ def test_this_checkouts_port_in_any_declared_env_is_fine(cli: Run, main: Path) -
     assert checked.returncode == 0, checked.stdout
 
 
-@pytest.mark.parametrize("kind", ["fifo", "directory", "none"])
-def test_no_regular_dotenv_is_nothing_to_check_and_never_waits(main: Path, kind: str) -> None:
-    if kind == "fifo":
-        os.mkfifo(main / ".env")
-    elif kind == "directory":
-        (main / ".env").mkdir()
-    assert SCRIPT is not None
-    checked = subprocess.run(
-        [SCRIPT, "check"],
-        cwd=main,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=clean_environment(),
-        check=False,
-    )
+def test_no_dotenv_is_nothing_to_check(cli: Run, main: Path) -> None:
+    checked = cli("check", cwd=main)
     assert checked.returncode == 0, checked.stdout
     assert ".env" not in checked.stdout
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory"])
+def test_a_dotenv_that_is_no_file_is_a_problem_and_never_waited_on(main: Path, kind: str) -> None:
+    if kind == "fifo":
+        os.mkfifo(main / ".env")
+    else:
+        (main / ".env").mkdir()
+    checked = run("check", cwd=main, timeout=30)  # a wait would time out
+    assert checked.returncode == 1, checked.stdout
+    assert (
+        f"problem: {main / '.env'}: cannot read '{main / '.env'}': it is not a regular file, "
+        f"as export writes one; check cannot tell whose ports it holds\n"
+    ) in checked.stdout
 
 
 def test_a_dotenv_that_cannot_be_read_is_a_problem_not_a_pass(cli: Run, main: Path) -> None:
     (main / ".env").symlink_to(".env")  # a loop: there is a name, and no file
     checked = cli("check", cwd=main)
     assert checked.returncode == 1
-    assert f"problem: {main / '.env'}: cannot read it to check its ports: " in checked.stdout
+    assert f"problem: {main / '.env'}: cannot read '{main / '.env'}': " in checked.stdout
+    assert "check cannot tell whose ports it holds" in checked.stdout
 
 
 def test_without_a_configuration_no_dotenv_is_read(cli: Run, tmp_path: Path) -> None:

@@ -1,7 +1,6 @@
 """export --check FILE: exit 0 only for exactly export's output; each difference named."""
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -9,7 +8,7 @@ import pytest
 from stableport._cli import main
 from stableport._exported import Entry, read
 
-from .util import SCRIPT, Run, clean_environment, run_both, run_redirected
+from .util import Run, git, git_repository, run, run_both, run_redirected
 
 pytestmark = pytest.mark.slow  # real console scripts
 
@@ -162,20 +161,10 @@ def test_no_regular_file_is_an_error_and_never_waits(project: Path, kind: str) -
         os.mkfifo(project / ".env")
     else:
         (project / ".env").mkdir()
-    assert SCRIPT is not None
-    result = subprocess.run(
-        [SCRIPT, "export", "--check", ".env"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=clean_environment(),
-        check=False,
-    )
+    result = run("export", "--check", ".env", cwd=project, timeout=30)  # a wait would time out
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (
-        "stableport: error: cannot check '.env': it is not a regular file; "
-        "export --check compares a file export wrote\n"
+        "stableport: error: cannot read '.env': it is not a regular file, as export writes one\n"
     )
 
 
@@ -221,3 +210,59 @@ def test_a_path_that_cannot_be_opened_is_an_error_naming_it(
     # A NUL cannot reach a process's arguments; main(argv) in this process can take one.
     assert main(["export", "--check", "a\0b", "--config", str(project / "stableport.toml")]) == 2
     assert "cannot read 'a\\x00b': not a valid path" in capsys.readouterr().err
+
+
+def test_the_proof_a_stale_env_and_a_hand_edited_manifest_until_export(
+    cli: Run, tmp_path: Path
+) -> None:
+    """Issue 31's proof: a repository with a stale .env, a compose file and a manifest."""
+    compose = 'services:\n  web:\n    ports:\n      - "${WEB_PORT}:8000"\n'
+    repo = git_repository(
+        tmp_path / "shop",
+        {
+            "stableport.toml": CONFIG.replace('namespace = "shop"', 'namespace = "old"'),
+            "compose.yaml": compose,
+            ".gitignore": ".env\n",
+        },
+    )
+    # Written before the namespace changed: every port in it is stale now.
+    (repo / ".env").write_text(cli("export", cwd=repo).stdout)
+    (repo / "stableport.toml").write_text(CONFIG)
+    (repo / "deploy").mkdir()
+    values = repo / "deploy" / "values.json"
+    values.write_text(cli("export", "--env", "prod", "--format", "json", cwd=repo).stdout)
+    values.write_text(values.read_text().replace('"WEB_PORT": 8080', '"WEB_PORT": 8081'))
+    git("add", ".", cwd=repo)
+
+    stale = cli("export", "--check", ".env", cwd=repo)
+    assert stale.returncode == 1
+    assert [line.split(":")[1].strip() for line in stale.stdout.splitlines()[:-1]] == [
+        "BILLING_API_PORT",
+        "POSTGRES_PORT",
+        "WEB_PORT",
+    ]
+    edited = cli(
+        "export", "--env", "prod", "--format", "json", "--check", "deploy/values.json", cwd=repo
+    )
+    assert edited.returncode == 1
+    assert edited.stdout.splitlines()[0] == (
+        "deploy/values.json: WEB_PORT: the file has 8081, the map has 8080"
+    )
+    checked = cli("check", "--scan", cwd=repo)
+    assert checked.returncode == 1  # the .env's ports are no port of this checkout
+    assert checked.stdout.count("fix: stableport export > .env") == 3
+    assert "deploy/values.json:" in checked.stdout  # no longer export's: its numbers are copies
+    assert "compose.yaml" not in checked.stdout  # ${WEB_PORT}: no copy
+
+    (repo / ".env").write_text(cli("export", cwd=repo).stdout)
+    values.write_text(cli("export", "--env", "prod", "--format", "json", cwd=repo).stdout)
+    assert cli("export", "--check", ".env", cwd=repo).returncode == 0
+    assert (
+        cli(
+            "export", "--env", "prod", "--format", "json", "--check", "deploy/values.json", cwd=repo
+        ).returncode
+        == 0
+    )
+    checked = cli("check", "--strict", "--scan", cwd=repo)
+    assert checked.returncode == 0, checked.stdout
+    assert "literal port(s); skipped: 1 as export writes it" in checked.stdout

@@ -8,7 +8,6 @@ console script.
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from stableport import PortMap
 from stableport._config import load
 from stableport._scan import variable_or_service
 
-from .util import SCRIPT, Run, clean_environment, git, git_repository, run_both, run_redirected
+from .util import Run, git, git_repository, run, run_both, run_redirected
 
 pytestmark = pytest.mark.slow  # real console scripts and git
 
@@ -262,16 +261,7 @@ def test_files_gone_or_replaced_after_listing_and_hostile_names(cli: Run, projec
     (project / "gone.py").unlink()  # deleted between git ls-files and the read
     (project / "pipe.py").unlink()
     os.mkfifo(project / "pipe.py")  # a FIFO where a tracked file was: never waited on
-    assert SCRIPT is not None
-    result = subprocess.run(
-        [SCRIPT, "check", "--json", "--scan"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=clean_environment(),
-        check=False,
-    )
+    result = run("check", "--json", "--scan", cwd=project, timeout=60)  # a wait would time out
     document = json.loads(result.stdout)
     subjects = {finding["subject"] for finding in document["findings"]}
     assert "'new\\nline .py':1" in subjects
