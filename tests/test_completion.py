@@ -12,7 +12,7 @@ from stableport._completion import completion
 from .util import SCRIPT, clean_environment, imported_by, run
 
 CONFIG = 'services = ["web", "api", "billing-api"]\nenvs = ["dev", "test"]\nenv = "dev"\n'
-COMMANDS = ["list", "explain", "check", "export", "init", "run", "instance"]
+COMMANDS = ["list", "explain", "check", "export", "init", "run", "instance", "ps"]
 
 # Sources the script, then completes the line given as $1 as bash would: the
 # words split at blanks, the cursor in the last one (empty after a space).
@@ -75,7 +75,7 @@ def complete(script: Path, line: str, cwd: Path) -> list[str]:
         ("stableport export --format ", ["env", "json", "shell"]),
         ("stableport export --env ", ["dev", "test"]),
         ("stableport list --a", ["--all-envs"]),
-        ("stableport check --", ["--help", "--config", "--json", "--live"]),
+        ("stableport check --", ["--help", "--config", "--json", "--live", "--scan", "--strict"]),
         ("stableport --env test -- ", []),
         ("stableport web --namespace ", []),
         ("stableport --e", ["--env"]),

@@ -14,6 +14,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
 
+    from ._config import Origin
+    from ._portmap import PortMap
+
 FORMATS = ("env", "json", "shell")
 
 _NOT_ALLOWED = re.compile(r"[^A-Z0-9]+")
@@ -32,20 +35,52 @@ def arguments(parser: "argparse.ArgumentParser") -> None:
         help="env: NAME=PORT lines (docker compose .env); json: an object; shell: export lines",
     )
     parser.add_argument("--prefix", default="", help="put before every variable name, e.g. APP_")
+    parser.add_argument(
+        "--check",
+        metavar="FILE",
+        help="write nothing; exit 0 if FILE holds exactly what export would write, "
+        "else 1 and a line per differing variable",
+    )
 
 
 def handle(args: "argparse.Namespace") -> Answer:
     pm, origin = load(args)
-    ports = {service: pm.port_for(service, args.env) for service in pm.services}
-    named = variables(ports, args.prefix)
+    text = exported(pm, origin, args.env, args.prefix, args.format)
+    if args.check is None:
+        return Answer(0, text)
+    from ._export_check import check_file  # noqa: PLC0415 - only for --check
+
+    return check_file(args.check, text, args.format, _rewrite_command(args))
+
+
+def exported(
+    pm: "PortMap", origin: "Origin", env: str | None, prefix: str, output_format: str
+) -> str:
+    """What `stableport export` writes for the map: one text, for export and its --check."""
+    ports = {service: pm.port_for(service, env) for service in pm.services}
+    named = variables(ports, prefix)
     if not named:  # `export > .env` must not write an empty file and succeed
         raise ConfigError(f"nothing to export: no services declared in {config_name(origin)}")
-    return Answer(0, render(named, args.format, pm.namespace, pm.instance))
+    return render(named, output_format, pm.namespace, pm.instance)
+
+
+def _rewrite_command(args: "argparse.Namespace") -> str:
+    """The export command that rewrites --check's FILE: the options given, then > FILE."""
+    import shlex  # noqa: PLC0415 - only for --check
+
+    words = ["stableport", "export"]
+    for option in ("config", "env", "namespace", "instance", "prefix"):
+        value = getattr(args, option, None)
+        if value:
+            words += [f"--{option}", str(value)]
+    if args.format != "env":
+        words += ["--format", args.format]
+    return f"{shlex.join(words)} > {shlex.quote(args.check)}"
 
 
 def variable_name(service: str, prefix: str = "") -> str:
     """prefix + the service upper-cased, each run of other characters one '_', + '_PORT'."""
-    stem = _NOT_ALLOWED.sub("_", service.upper()).strip("_")
+    stem = variable_stem(service)
     if not stem:
         raise InvalidNameError(
             f"service {service!r} has no ASCII letter or digit to name a variable after; "
@@ -58,6 +93,11 @@ def variable_name(service: str, prefix: str = "") -> str:
             f"give a --prefix such as 'APP_'"
         )
     return name
+
+
+def variable_stem(service: str) -> str:
+    """The service's part of its variable: upper-cased, each run of other characters one '_'."""
+    return _NOT_ALLOWED.sub("_", service.upper()).strip("_")
 
 
 def variables(ports: "dict[str, int]", prefix: str = "") -> dict[str, int]:
