@@ -32,6 +32,12 @@ def arguments(parser: "argparse.ArgumentParser") -> None:
         help="env: NAME=PORT lines (docker compose .env); json: an object; shell: export lines",
     )
     parser.add_argument("--prefix", default="", help="put before every variable name, e.g. APP_")
+    parser.add_argument(
+        "--with-instance",
+        action="store_true",
+        help="add STABLEPORT_INSTANCE=N, the checkout's instance (0: the plain map), as the "
+        "first variable",
+    )
 
 
 def handle(args: "argparse.Namespace") -> Answer:
@@ -40,7 +46,8 @@ def handle(args: "argparse.Namespace") -> Answer:
     named = variables(ports, args.prefix)
     if not named:  # `export > .env` must not write an empty file and succeed
         raise ConfigError(f"nothing to export: no services declared in {config_name(origin)}")
-    return Answer(0, render(named, args.format, pm.namespace, pm.instance))
+    text = render(named, args.format, pm.namespace, pm.instance, with_instance=args.with_instance)
+    return Answer(0, text)
 
 
 def variable_name(service: str, prefix: str = "") -> str:
@@ -122,18 +129,26 @@ def _variable_or_why(service: str, prefix: str) -> tuple[str | None, str]:
 
 
 def render(
-    named: "dict[str, int]", output_format: str, namespace: str | None = None, instance: int = 0
+    named: "dict[str, int]",
+    output_format: str,
+    namespace: str | None = None,
+    instance: int = 0,
+    *,
+    with_instance: bool = False,
 ) -> str:
     """The variables as .env lines, a JSON object or shell export lines.
 
     JSON also carries the map's namespace and instance, as the variables that
     select them, so a reader knows whose ports they are; .env and shell lines do
-    not, since sourcing them would move every later lookup in that shell to it.
+    not, since sourcing them would move every later lookup in that shell to it,
+    unless with_instance asks for the instance (a compose file naming its
+    project after the checkout: the checkout's own instance, 0 if plain).
     """
     if output_format == "json":
         carried: dict[str, object] = {} if namespace is None else {NAMESPACE_VARIABLE: namespace}
-        if instance:
+        if instance or with_instance:
             carried[INSTANCE_VARIABLE] = str(instance)
         return json.dumps({**carried, **named}, indent=2) + "\n"
     export = "export " if output_format == "shell" else ""
-    return "".join(f"{export}{name}={port}\n" for name, port in named.items())
+    lines = {INSTANCE_VARIABLE: instance} if with_instance else {}
+    return "".join(f"{export}{name}={value}\n" for name, value in {**lines, **named}.items())
