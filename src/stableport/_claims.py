@@ -143,3 +143,12 @@ def live_claimants() -> list[Claimant]:
             if holder is not None:
                 found.append(holder)
     return found
+
+
+def checkout_gone(claimant: Claimant) -> bool:
+    """Whether the checkout a live run was started from is gone: its configuration file is.
+
+    Such a run is an orphan (its worktree removed while it served): its ports
+    are still held, and no later checkout is given its instance.
+    """
+    return claimant.config is not None and not os.path.lexists(claimant.config)

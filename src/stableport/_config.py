@@ -275,6 +275,15 @@ def load_with_origin(
     config: Settings
     if path is None and os.environ.get(CONFIG_VARIABLE) is not None:
         path = named_by_variable(os.environ[CONFIG_VARIABLE])
+        elsewhere = other_checkouts_config(path)
+        if elsewhere is not None:
+            from ._common import say  # noqa: PLC0415 - only for this note
+
+            say(
+                f"stableport: note: {CONFIG_VARIABLE} names {shown(absolute(path))}, in another "
+                f"checkout than the working directory's ({shown(elsewhere)}): these are that "
+                f"checkout's ports; unset {CONFIG_VARIABLE} for this one's"
+            )
     if path is not None:
         found = path_argument(path)
         config = read_settings(found)
@@ -365,14 +374,18 @@ def apply_instance(
     if value is None and os.environ.get(INSTANCE_VARIABLE) is not None:
         value, source = os.environ[INSTANCE_VARIABLE], INSTANCE_VARIABLE
     if value is None and origin.path is not None:
-        value, source = _checkout_identity(origin.path, config.get("instances", 0))
+        value, source = _checkout_identity(
+            origin.path, config.get("instances", 0), config.get("namespace")
+        )
     if value is None:
         return
     config["instance"] = checked_instance(value, source, config.get("instances", 0), label)
     origin.instance_source = source
 
 
-def _checkout_identity(config_path: str, room: int) -> "tuple[str | None, str]":
+def _checkout_identity(
+    config_path: str, room: int, namespace: str | None
+) -> "tuple[str | None, str]":
     """The instance of the checkout of config_path: its file's, else one given it now.
 
     A file made for another checkout (a copy's, see copied_from) is not this
@@ -412,7 +425,7 @@ def _checkout_identity(config_path: str, room: int) -> "tuple[str | None, str]":
         )
     from ._instances import first_use  # noqa: PLC0415 - only where an identity is missing
 
-    return first_use(config_path, room, original)
+    return first_use(config_path, room, namespace, original)
 
 
 def linked_worktree(directory: str) -> bool:
@@ -423,26 +436,67 @@ def linked_worktree(directory: str) -> bool:
     holding a `commondir` file; a submodule's .git names a directory without
     one, and a main worktree's .git is a directory.
     """
+    found = checkout_of(directory)
+    if found is None:
+        return False
+    top, gitdir = found
+    return gitdir is not None and os.path.isfile(os.path.join(top, gitdir, "commondir"))
+
+
+def config_in_linked_worktree(config_path: str) -> bool:
+    """Whether the configuration at config_path is in a linked git worktree."""
+    return linked_worktree(os.path.dirname(config_path))
+
+
+def checkout_of(directory: str) -> "tuple[str, str | None] | None":
+    """The git checkout directory is in: its top, and what its .git file names (None: a dir).
+
+    None outside git. Only a directory or a regular file named .git counts
+    (anything else there is never opened: a FIFO would wait for a writer).
+    """
+    import stat  # noqa: PLC0415 - loaded with os already
+
     folder = os.path.abspath(directory)
     while True:
         dot_git = os.path.join(folder, ".git")
         try:
-            with open(dot_git, "rb") as file:
-                head = file.read(4096)
-        except IsADirectoryError:
-            return False
-        except OSError:
-            head = None
-        if head is not None:
+            mode = os.stat(dot_git).st_mode
+        except (OSError, ValueError):
+            mode = 0
+        if stat.S_ISDIR(mode):
+            return folder, None
+        if stat.S_ISREG(mode):
+            try:
+                with open(dot_git, "rb") as file:
+                    head = file.read(4096)
+            except OSError:
+                return None
             text = os.fsdecode(head.partition(b"\n")[0].strip())
             if not text.startswith("gitdir:"):
-                return False
-            admin = os.path.join(folder, text.removeprefix("gitdir:").strip())
-            return os.path.isfile(os.path.join(admin, "commondir"))
+                return None
+            return folder, text.removeprefix("gitdir:").strip()
         parent = os.path.dirname(folder)
         if parent == folder:
-            return False
+            return None
         folder = parent
+
+
+def other_checkouts_config(config_path: str) -> str | None:
+    """The working directory's checkout, if config_path (named by a variable) is another's.
+
+    A STABLEPORT_CONFIG set for one checkout (a notebook's, a shell's) and
+    used from another gives the other checkout's ports: never silently.
+    """
+    try:
+        here = checkout_of(os.getcwd())
+    except OSError:
+        return None
+    there = checkout_of(os.path.dirname(os.path.abspath(config_path)))
+    if here is None or there is None or here[0] == there[0]:
+        return None
+    if os.path.realpath(here[0]) == os.path.realpath(there[0]):
+        return None
+    return here[0]
 
 
 def checked_instance(value: str, source: str, room: int, label: str) -> int:

@@ -155,7 +155,7 @@ def new_instance(config: str | None) -> NewInstance:
             f"worktree add; each gets one on first use), or, to move it all the same, "
             f"echo N > {shown(repository.path)} with N free (stableport instance in each)"
         )
-    made = repository.assign(plain.instances)
+    made = repository.assign(plain.instances, plain.namespace)
     pm, origin = load_with_origin(config)
     return NewInstance(pm, origin, repository.path, made.kept, made.notes)
 
@@ -203,13 +203,14 @@ class Repository:
     def of(cls, config_path: str, doing: str) -> "Repository":
         return cls(config_path, doing)
 
-    def assign(self, room: int, original: str | None = None) -> Assigned:
+    def assign(self, room: int, namespace: str | None, original: str | None = None) -> Assigned:
         """Under the repository's lock: this checkout's own number, or the lowest free one.
 
+        namespace: the project's, whose live runs' claims count (see _held).
         original: the checkout this one's file was copied from (never kept).
         """
         with _locked(str(Path(self.common) / LOCK_NAME), self.doing):
-            held = self._held()
+            held = self._held(namespace)
             found = _read_own(self.path)
             mine = None
             if found is not None and original is None and copied_from(found, self.path) is None:
@@ -232,7 +233,7 @@ class Repository:
             notes.append(ignored)
         return Assigned(number, kept, tuple(notes))
 
-    def _held(self) -> dict[int, str]:
+    def _held(self, namespace: str | None) -> dict[int, str]:
         """Instance -> who holds it, for every checkout but this one (see docs/instances.md).
 
         Every worktree git lists, every checkout given a number before (the
@@ -254,10 +255,11 @@ class Repository:
             number = self._held_by(directory, recorded, prunable=prunable)
             if number is not None:
                 held.setdefault(number, path_text(directory))
-        for number, claimant in _claimed_elsewhere(self.directory).items():
-            held.setdefault(
-                number, f"a live stableport run (pid {claimant.pid}) of a checkout gone"
-            )
+        for number, claimant in _claimed_elsewhere(self.directory, namespace).items():
+            place = path_text(os.path.dirname(claimant.config or ""))
+            gone = " (that checkout is gone)" if _claims_gone(claimant) else ""
+            run = f"a live stableport run (pid {claimant.pid}) from {place}{gone}"
+            held.setdefault(number, run)
         return held
 
     def _held_by(self, directory: str, recorded: dict[str, int], *, prunable: bool) -> int | None:
@@ -335,7 +337,9 @@ def _append_line(path: str, lines: bytes) -> None:
         os.close(descriptor)
 
 
-def first_use(config_path: str, room: int, original: str | None) -> "tuple[str | None, str]":
+def first_use(
+    config_path: str, room: int, namespace: str | None, original: str | None
+) -> "tuple[str | None, str]":
     """The loader's: give a linked worktree without an identity one now, and say so once.
 
     The loader calls it only where the rule says so (docs/instances.md): a
@@ -346,7 +350,7 @@ def first_use(config_path: str, room: int, original: str | None) -> "tuple[str |
     """
     path = instance_file(config_path)
     try:
-        made = Repository.of(config_path, "stableport").assign(room, original)
+        made = Repository.of(config_path, "stableport").assign(room, namespace, original)
     except ConfigError as error:
         if original is None and _read_only(error):
             say(
@@ -483,18 +487,28 @@ def _record(common: str, number: int, directory: str) -> None:
         ) from None
 
 
-def _claimed_elsewhere(directory: str) -> "dict[int, Claimant]":
-    """Instance -> a live stableport run claiming ports for it from a checkout that is gone."""
+def _claimed_elsewhere(directory: str, namespace: str | None) -> "dict[int, Claimant]":
+    """Instance -> a live stableport run of the project claiming its ports from elsewhere.
+
+    A server still running for a checkout that was removed (an orphan), or for
+    another checkout that was given another number since: either way, a
+    checkout given that number now would get ports a live server holds.
+    """
     from ._claims import live_claimants  # noqa: PLC0415 - only when assigning
 
-    gone: dict[int, Claimant] = {}
+    held: dict[int, Claimant] = {}
     for claimant in live_claimants():
-        if not claimant.instance or claimant.config is None:
+        if not claimant.instance or claimant.config is None or claimant.namespace != namespace:
             continue
-        place = os.path.realpath(os.path.dirname(claimant.config))
-        if place != directory and not os.path.exists(claimant.config):
-            gone.setdefault(claimant.instance, claimant)
-    return gone
+        if os.path.realpath(os.path.dirname(claimant.config)) != directory:
+            held.setdefault(claimant.instance, claimant)
+    return held
+
+
+def _claims_gone(claimant: "Claimant") -> bool:
+    from ._claims import checkout_gone  # noqa: PLC0415 - loaded by _claimed_elsewhere
+
+    return checkout_gone(claimant)
 
 
 def _read_own(path: str) -> "Identity | None":

@@ -102,7 +102,9 @@ def run(args: "argparse.Namespace") -> int:
         return lookup(pm, service, args.env) if own else pm.port_for(service, args.env)
 
     port = port_of(args.name)
-    tell(pm, origin, args.name, args.env)
+    # Outside any project, whoever reads stderr: an agent or a process manager
+    # starts servers on the built-in defaults, shared with every such project.
+    tell(pm, origin, args.name, args.env, always=True)
     ports = {service: port_of(service) for service in pm.services}
     variables = nameable(ports, args.prefix)
     service = normalize_name(args.name)
