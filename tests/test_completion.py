@@ -75,7 +75,7 @@ def complete(script: Path, line: str, cwd: Path) -> list[str]:
         ("stableport export --format ", ["env", "json", "shell"]),
         ("stableport export --env ", ["dev", "test"]),
         ("stableport list --a", ["--all-envs"]),
-        ("stableport check --", ["--help", "--config", "--json", "--live"]),
+        ("stableport check --", ["--help", "--config", "--json", "--live", "--scan", "--strict"]),
         ("stableport --env test -- ", []),
         ("stableport web --namespace ", []),
         ("stableport --e", ["--env"]),

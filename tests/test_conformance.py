@@ -6,6 +6,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,8 @@ def python_impl(path: Path) -> str:
 
 def expectations(layer: str) -> int:
     cases = runner.load_corpus(VECTORS).layers[layer]
-    return sum(check.expectations for check in runner.checks(layer, cases))
+    with tempfile.TemporaryDirectory() as trees:  # the config layer's cases make file trees
+        return sum(check.expectations for check in runner.checks(layer, cases, Path(trees)))
 
 
 # ---- the files --------------------------------------------------------------
@@ -235,7 +237,7 @@ def broken(tmp_path: Path, mistake: str) -> str:
 
 @pytest.mark.parametrize(
     ("mistake", "failing"),
-    [("xxh64", {"hash", "maps"}), ("lower", {"names"}), ("modulo", {"jump"})],
+    [("xxh64", {"hash", "maps", "config"}), ("lower", {"names"}), ("modulo", {"jump"})],
 )
 def test_a_broken_implementation_fails_in_the_layer_of_its_mistake(
     tmp_path: Path, mistake: str, failing: set[str]
@@ -403,6 +405,25 @@ def test_the_javascript_example_passes_every_case() -> None:
     assert report["implementation"]["unicode"] == "15.1"
     for layer in runner.LAYERS:
         assert report["layers"][layer]["passed"] == expectations(layer)
+
+
+JS_PACKAGE = Path(__file__).parent.parent / "js"
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None or not (JS_PACKAGE / "node_modules").is_dir(),
+    reason="the JavaScript package needs node and `npm ci` in js/ (.ci/run)",
+)
+def test_the_javascript_package_passes_every_case() -> None:
+    status, report = run_runner(f"node {JS_PACKAGE / 'conformance.js'}")
+    assert status == 0, report
+    for layer in runner.LAYERS:
+        assert report["layers"][layer]["passed"] == expectations(layer)
+
+
+def test_a_config_case_of_an_unknown_file_kind_stops_the_run(tmp_path: Path) -> None:
+    with pytest.raises(runner.CorpusError, match="socket: not text, hex"):
+        runner.make_tree(tmp_path, {"socket": {"socket": True}})
 
 
 @pytest.mark.parametrize("report_format", [[], ["--json"]])

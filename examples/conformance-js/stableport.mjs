@@ -5,8 +5,11 @@
 //
 //   npm ci && python ../../tests/vectors/runner.py --impl "node stableport.mjs"
 
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { xxh3 } from '@node-rs/xxhash';
+import { parse as parseToml } from 'smol-toml';
 // Unicode data pinned by version (Node's own is whatever its ICU has, and has
 // no case folding): full case folding (C and F) and the rejected categories.
 import foldC from '@unicode/unicode-15.1.0/Case_Folding/C/code-points.mjs';
@@ -326,6 +329,265 @@ function buildMap(spec) {
   return map;
 }
 
+// ---- Configuration: docs/configuration.md, "Loading, step by step" ---------
+
+const isTable = (value) => typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+const configError = (message) => fail('ConfigError', message);
+
+// Step 1: lstat answers "nothing here" (false), "something" (true), or an error.
+function exists(path) {
+  try {
+    lstatSync(path);
+    return true;
+  } catch (error) {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return false;
+    return configError(`cannot look for ${path}`);
+  }
+}
+
+// Step 2: a regular file's bytes, at most 4 MiB, never waiting on a FIFO.
+function readBytes(path) {
+  let fd;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return configError(`cannot read ${path}`);
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) configError(`${path} is not a regular file`);
+    const buffer = Buffer.alloc(Math.min(stats.size, 4194304) + 1);
+    let length = 0;
+    let read;
+    while (length < buffer.length && (read = readSync(fd, buffer, length, buffer.length - length, length)) > 0) length += read;
+    if (length > 4194304) configError(`${path} is larger than 4 MiB`);
+    return buffer.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// Floats kept apart from integers (TOML 1.0 is not 1).
+class Float { constructor(value) { this.value = value; } }
+function wrapFloats(value) {
+  if (typeof value === 'number') return new Float(value);
+  if (Array.isArray(value)) return value.map(wrapFloats);
+  if (isTable(value)) for (const key of Object.keys(value)) value[key] = wrapFloats(value[key]);
+  return value;
+}
+
+function parseFile(path, bytes = readBytes(path)) {
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) configError('a BOM');
+  let text;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    configError('not UTF-8');
+  }
+  try {
+    return wrapFloats(parseToml(text, { integersAsBigInt: true }));
+  } catch {
+    return configError('invalid TOML');
+  }
+}
+
+function discover(start) {
+  for (let dir = resolve(start); ; dir = dirname(dir)) {
+    if (exists(join(dir, 'stableport.toml'))) return join(dir, 'stableport.toml');
+    const pyproject = join(dir, 'pyproject.toml');
+    if (exists(pyproject)) {
+      const bytes = readBytes(pyproject);
+      if (['stableport', '\\u', '\\U', '\\x'].some((needle) => bytes.includes(needle))) {
+        const tool = parseFile(pyproject, bytes).tool;
+        if (isTable(tool) && Object.hasOwn(tool, 'stableport')) return pyproject;
+      }
+    }
+    if (dirname(dir) === dir) return null;
+  }
+}
+
+const int = (value) => typeof value === 'bigint';
+const typeError = () => fail('InvalidTypeError', 'not an integer');
+// Step 4's checks of a port, and of a [low, high] pair.
+const checkedPort = (value, kind = 'PortRangeError') => {
+  if (!int(value)) typeError();
+  if (value < 1n || value > 65535n) fail(kind, `port ${value}`);
+  return Number(value);
+};
+const checkedSpan = ([low, high]) => {
+  const pair = [checkedPort(low), checkedPort(high)];
+  if (pair[0] > pair[1]) fail('PortRangeError', 'reversed');
+  return pair;
+};
+
+// Steps 4 and 7's pins: entries [text, port] checked in order into {text: port}.
+function pinsOf(entries) {
+  const seen = new Map(); // normalized key -> port
+  const owners = new Map(); // port -> service
+  for (const [text, raw] of entries) {
+    const at = text.indexOf('@');
+    const service = normalizeName(at < 0 ? text : text.slice(0, at));
+    const env = at < 0 ? null : normalizeName(text.slice(at + 1));
+    const port = checkedPort(raw, 'PinConflictError');
+    const key = env === null ? service : `${service}@${env}`;
+    if (seen.has(key)) fail('PinConflictError', 'pinned twice');
+    if (owners.has(port) && owners.get(port) !== service) fail('PinConflictError', 'one port, two services');
+    seen.set(key, port);
+    if (!owners.has(port)) owners.set(port, service);
+  }
+  return seen;
+}
+
+const SHAPES = {
+  algorithm: (v) => int(v) && (v === 1n || fail('AlgorithmVersionError', `${v}`)),
+  strict: (v) => typeof v === 'boolean',
+  default_exclusions: (v) => typeof v === 'boolean',
+  range: (v) => Array.isArray(v) && v.length === 2 && checkedSpan(v),
+  exclude: (v) => Array.isArray(v) && v.every((item) => int(item) || Array.isArray(item)) &&
+    v.forEach((item) => (Array.isArray(item) ? (item.length === 2 ? checkedSpan(item) : typeError()) : checkedPort(item))) === undefined,
+  pins: (v) => isTable(v) && pinsOf(Object.entries(v)) !== null,
+  env: (v) => typeof v === 'string',
+  namespace: (v) => typeof v === 'string',
+  instances: (v) => int(v),
+  envs: (v) => Array.isArray(v) && v.every((item) => typeof item === 'string'),
+  services: (v) => Array.isArray(v) && v.every((item) => typeof item === 'string'),
+};
+
+// Python's str.strip() whitespace (JavaScript's \\s has U+FEFF, and lacks U+001C-U+001F and U+0085).
+const SPACE = '[\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
+const strip = (text) => text.replace(new RegExp(`^${SPACE}+|${SPACE}+$`, 'g'), '');
+
+function pinVariable(value) {
+  return pinsOf(value.split(',').map((entry) => {
+    const at = entry.indexOf('=');
+    const [key, port] = at < 0 ? [entry, ''] : [strip(entry.slice(0, at)), strip(entry.slice(at + 1))];
+    if (at < 0 || !key || !/^[0-9]+$/.test(port)) configError(`bad entry ${entry}`);
+    if (port.replace(/^0+/, '').length > 5) configError('too long');
+    return [key, BigInt(port)];
+  }));
+}
+
+function load({ cwd, variables, flags }) {
+  // Step 1.
+  let path = flags.config ?? null;
+  if (path === null && variables.STABLEPORT_CONFIG !== undefined) {
+    path = variables.STABLEPORT_CONFIG;
+    let there = false;
+    try { there = path !== '' && lstatSync(resolve(cwd, path)) !== undefined; } catch { /* names nothing */ }
+    if (!there) configError('STABLEPORT_CONFIG names no file');
+  }
+  path = path === null ? discover(cwd) : resolve(cwd, path);
+  // Steps 2 to 4.
+  let table = {};
+  if (path !== null) {
+    const document = parseFile(path);
+    if (basename(path) === 'pyproject.toml') {
+      table = isTable(document.tool) && Object.hasOwn(document.tool, 'stableport') ? document.tool.stableport : configError('no table');
+    } else {
+      table = document;
+    }
+    if (!isTable(table)) configError('not a table');
+    if (Object.keys(table).some((key) => !Object.hasOwn(SHAPES, key))) configError('unknown key');
+    for (const [key, shape] of Object.entries(SHAPES)) {
+      if (Object.hasOwn(table, key) && !shape(table[key])) configError(`wrong type for ${key}`);
+    }
+  }
+  const spec = { ...table };
+  for (const key of ['algorithm', 'instances']) if (key in spec) spec[key] = Number(spec[key]);
+  if (spec.range) spec.range = spec.range.map(Number);
+  if (spec.exclude) spec.exclude = spec.exclude.map((item) => (Array.isArray(item) ? item.map(Number) : Number(item)));
+  // Step 5.
+  if (variables.STABLEPORT_ENV !== undefined) {
+    try { spec.env = normalizeName(variables.STABLEPORT_ENV); } catch { configError('STABLEPORT_ENV'); }
+  }
+  // Step 6.
+  const namespace = flags.namespace ?? variables.STABLEPORT_NAMESPACE;
+  if (namespace !== undefined) spec.namespace = normalizeName(namespace);
+  // Step 7.
+  let pins = spec.pins ? pinsOf(Object.entries(spec.pins)) : new Map();
+  if (variables.STABLEPORT_PINS !== undefined) {
+    for (const [key, port] of pinVariable(variables.STABLEPORT_PINS)) pins.set(key, port);
+    pins = pinsOf([...pins].map(([key, port]) => [key, BigInt(port)]));
+  }
+  spec.pins = Object.fromEntries(pins);
+  // Step 8.
+  let instance = flags.instance ?? variables.STABLEPORT_INSTANCE;
+  if (instance === undefined && path !== null && exists(join(dirname(path), '.stableport-instance'))) {
+    instance = new TextDecoder('utf-8', { ignoreBOM: true }).decode(readBytes(join(dirname(path), '.stableport-instance')));
+  }
+  if (instance !== undefined) {
+    const text = strip(instance);
+    if (!/^[0-9]{1,6}$/.test(text) || Number(text) > 1000 || Number(text) > (spec.instances ?? 0)) configError('instance');
+    spec.instance = Number(text);
+  }
+  // Step 9.
+  const map = new PortMap(spec);
+  map.strict = spec.strict === true;
+  return { map, path, spec };
+}
+
+// The test's ports (configuration.md, "Lookups"), or null.
+function testPort(name, variables) {
+  const value = variables.STABLEPORT_TEST_PORTS;
+  if (!value) return null;
+  const ports = new Map([...pinVariable(value)].map(([key, port]) => [key.split('@')[0], port]));
+  return ports.get(normalizeName(name)) ?? null;
+}
+
+const sorted = (values) => [...values].sort((a, b) => {
+  const [x, y] = [Array.from(a, (c) => c.codePointAt(0)), Array.from(b, (c) => c.codePointAt(0))];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
+});
+
+function configCase({ root, cwd, variables, flags, lookups }) {
+  let loaded = null;
+  let reply;
+  try {
+    loaded = load({ cwd: join(root, cwd), variables, flags });
+    const { map, path, spec } = loaded;
+    const inside = path === null ? null : relative(root, path);
+    // Exclusions as given, merged into sorted spans.
+    const spans = (spec.exclude ?? []).map((item) => (Array.isArray(item) ? [...item] : [item, item])).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const merged = [];
+    for (const [low, high] of spans) {
+      if (merged.length && low <= merged.at(-1)[1] + 1) merged.at(-1)[1] = Math.max(merged.at(-1)[1], high);
+      else merged.push([low, high]);
+    }
+    reply = {
+      map: {
+        config: inside === null ? null : inside.startsWith('..') ? path : inside.split(sep).join('/'),
+        services: sorted(map.services),
+        envs: map.envs.length ? sorted(map.envs) : null,
+        env: map.env,
+        namespace: spec.namespace === undefined ? null : normalizeName(spec.namespace),
+        range: [map.low, map.high],
+        exclude: merged,
+        pins: Object.fromEntries(sorted(Object.keys(spec.pins)).map((key) => [key, spec.pins[key]])),
+        strict: map.strict,
+        default_exclusions: spec.default_exclusions !== false,
+        instances: map.instances,
+        instance: map.instance,
+      },
+    };
+  } catch (error) {
+    if (!(error instanceof StableportError)) throw error;
+    reply = { error: error.kind };
+  }
+  const own = flags.config === undefined && flags.namespace === undefined && flags.instance === undefined;
+  reply.ports = lookups.map(([service, env]) => {
+    try {
+      const handed = own && env === null ? testPort(service, variables) : null;
+      if (handed !== null) return handed;
+      return loaded === null ? reply.error : loaded.map.portFor(service, env);
+    } catch (error) {
+      if (error instanceof StableportError) return error.kind;
+      throw error;
+    }
+  });
+  return reply;
+}
+
 // ---- The protocol ----------------------------------------------------------
 
 function answer(request) {
@@ -338,6 +600,8 @@ function answer(request) {
       return { bucket: jump(BigInt(`0x${request.key}`), request.buckets) };
     case 'name':
       return { normalized: normalizeName(request.name) };
+    case 'config':
+      return configCase(request);
     case 'map': {
       const map = buildMap(request.map);
       return {

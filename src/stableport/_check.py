@@ -6,6 +6,7 @@ from typing import Literal, NamedTuple
 from ._commands import add_options
 from ._common import Answer
 from ._defaults import BROWSER_BLOCKED_PORTS, DEFAULT_ENV, DEFAULT_EXCLUSIONS
+from ._errors import ConfigError
 from ._output import config_name, identity, json_document, load
 from ._pins import format_pin_key
 
@@ -64,12 +65,35 @@ def arguments(parser: "argparse.ArgumentParser") -> None:
         action="store_true",
         help="also try to bind every assigned port on loopback, and name who holds it",
     )
+    parser.add_argument(
+        "--scan",
+        nargs="*",
+        metavar="PATH",
+        help="also find the map's ports written as literals (localhost:20695, port: 20695) "
+        "in these files or directories (default: the files git tracks in the project)",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="with --scan: a literal port is a problem (exit 1), not a note",
+    )
 
 
 def handle(args: "argparse.Namespace") -> Answer:
     """stableport check: the map as configured (no --namespace nor --instance), graded."""
+    if args.strict and args.scan is None:
+        message = "check: --strict grades --scan's findings; give --scan too"
+        raise ConfigError(message)
     pm, origin = load(args, notes=False)  # check grades the configuration itself
     findings = check_map(pm, origin)
+    findings.extend(_dotenv_findings(pm, origin))
+    scanned = None
+    if args.scan is not None:
+        from ._scan_check import scan_findings  # noqa: PLC0415 - only for --scan
+
+        scanned = scan_findings(pm, origin, args.config, args.scan)
+        level = PROBLEM if args.strict else NOTE
+        findings.extend(Finding(level, *literal) for literal in scanned.literals)
     live = _live_statuses(pm) if args.live else None
     findings.extend(
         Finding(
@@ -87,6 +111,7 @@ def handle(args: "argparse.Namespace") -> Answer:
             "ok": problems == 0,
             "findings": [finding._asdict() for finding in findings],
             "live": None if live is None else [_live_entry(*item) for item in live],
+            "scan": None if scanned is None else scanned.summary,
         }
         return Answer(code, json_document(document))
     lines = [f"config: {config_name(origin)}"]
@@ -96,9 +121,18 @@ def handle(args: "argparse.Namespace") -> Answer:
         for (service, env), status in live or ()
         if status.available
     )
+    if scanned is not None:
+        lines.append(f"scan: {scanned.line}")
     notes = len(findings) - problems
     lines.append(f"{problems} problem(s), {notes} note(s)" if problems else f"ok ({notes} note(s))")
     return Answer(code, "\n".join(lines) + "\n")
+
+
+def _dotenv_findings(pm: "PortMap", origin: "Origin") -> list[Finding]:
+    """The .env beside the configuration: a port in it that is another checkout's."""
+    from ._dotenv import stale_ports  # noqa: PLC0415 - check's own path
+
+    return [Finding(PROBLEM, subject, message) for subject, message in stale_ports(pm, origin)]
 
 
 def _live_statuses(pm: "PortMap") -> "list[tuple[tuple[str, str], PortStatus]]":

@@ -14,6 +14,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
 
+    from ._config import Origin
+    from ._portmap import PortMap
+
 FORMATS = ("env", "json", "shell")
 
 _NOT_ALLOWED = re.compile(r"[^A-Z0-9]+")
@@ -38,16 +41,57 @@ def arguments(parser: "argparse.ArgumentParser") -> None:
         help="add STABLEPORT_INSTANCE=N, the checkout's instance (0: the plain map), as the "
         "first variable",
     )
+    parser.add_argument(
+        "--check",
+        metavar="FILE",
+        help="write nothing; exit 0 if FILE holds exactly what export would write, "
+        "else 1 and a line per differing variable",
+    )
 
 
 def handle(args: "argparse.Namespace") -> Answer:
     pm, origin = load(args)
-    ports = {service: pm.port_for(service, args.env) for service in pm.services}
-    named = variables(ports, args.prefix)
+    text = exported(
+        pm, origin, args.env, args.prefix, args.format, with_instance=args.with_instance
+    )
+    if args.check is None:
+        return Answer(0, text)
+    from ._export_check import check_file  # noqa: PLC0415 - only for --check
+
+    return check_file(args.check, text, args.format, _rewrite_command(args))
+
+
+def exported(
+    pm: "PortMap",
+    origin: "Origin",
+    env: str | None,
+    prefix: str,
+    output_format: str,
+    *,
+    with_instance: bool = False,
+) -> str:
+    """What `stableport export` writes for the map: one text, for export and its --check."""
+    ports = {service: pm.port_for(service, env) for service in pm.services}
+    named = variables(ports, prefix)
     if not named:  # `export > .env` must not write an empty file and succeed
         raise ConfigError(f"nothing to export: no services declared in {config_name(origin)}")
-    text = render(named, args.format, pm.namespace, pm.instance, with_instance=args.with_instance)
-    return Answer(0, text)
+    return render(named, output_format, pm.namespace, pm.instance, with_instance=with_instance)
+
+
+def _rewrite_command(args: "argparse.Namespace") -> str:
+    """The export command that rewrites --check's FILE: the options given, then > FILE."""
+    import shlex  # noqa: PLC0415 - only for --check
+
+    words = ["stableport", "export"]
+    for option in ("config", "env", "namespace", "instance", "prefix"):
+        value = getattr(args, option, None)
+        if value:
+            words += [f"--{option}", str(value)]
+    if args.format != "env":
+        words += ["--format", args.format]
+    if getattr(args, "with_instance", False):
+        words.append("--with-instance")
+    return f"{shlex.join(words)} > {shlex.quote(args.check)}"
 
 
 def variable_name(service: str, prefix: str = "") -> str:

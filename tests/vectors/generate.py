@@ -1,4 +1,4 @@
-"""Generate the layered conformance corpus (hash, jump, names) from the Python library.
+"""Generate the layered conformance corpus (hash, jump, names, config) from the Python library.
 
     python tests/vectors/generate.py          # append new cases, never touch a landed one
     python tests/vectors/generate.py --check  # exit 1 if a file differs from what this makes
@@ -12,6 +12,7 @@ maps layer is v1.json itself, which this script never writes.
 import argparse
 import hashlib
 import json
+import os
 import random
 import sys
 import unicodedata
@@ -344,6 +345,398 @@ def dumps(case: dict[str, Any]) -> str:
     return "".join(out)
 
 
+# -- the config layer --------------------------------------------------------------
+
+SERVICES = 'services = ["web", "api"]\n'
+EVERY_KEY = (
+    'services = ["Web", "API", "Straße"]\nrange = [21000, 21999]\nenv = "Dev"\n'
+    'namespace = "Shop"\nenvs = ["dev", "test"]\nexclude = [21500, [21600, 21699]]\n'
+    "strict = true\ndefault_exclusions = false\nalgorithm = 1\ninstances = 3\n"
+    '[pins]\n"web@test" = 8001\ncache = 6380\n'
+)
+PYPROJECT = '[project]\nname = "shop"\n\n[tool.stableport]\nservices = ["web", "db"]\nenv = "py"\n'
+OTHER_PYPROJECT = '[project]\nname = "other"\n'
+LOOKUPS: list[list[Any]] = [["web", None], ["web", "test"], ["worker", None]]
+
+# Each case: files, cwd, variables, flags and lookups; generate.py adds what the
+# library answers (its map, or the error kind, and each lookup's port).
+CONFIG_INPUTS: list[dict[str, Any]] = [
+    {
+        "id": "discovery/none",
+        "description": "No file anywhere up to the tree's root: the "
+        "built-in defaults (the tree's parents hold none either)",
+        "files": {"a/readme.txt": "x"},
+        "cwd": "a",
+    },
+    {"id": "discovery/standalone", "files": {"stableport.toml": SERVICES}},
+    {
+        "id": "discovery/upward",
+        "files": {"stableport.toml": SERVICES, "a/b/c/.keep": ""},
+        "cwd": "a/b/c",
+    },
+    {"id": "discovery/pyproject", "files": {"pyproject.toml": PYPROJECT}},
+    {
+        "id": "discovery/pyproject-without-table-passed-over",
+        "files": {"stableport.toml": SERVICES, "a/pyproject.toml": OTHER_PYPROJECT},
+        "cwd": "a",
+    },
+    {
+        "id": "discovery/nearest-wins",
+        "files": {"stableport.toml": SERVICES, "a/pyproject.toml": PYPROJECT},
+        "cwd": "a",
+    },
+    {
+        "id": "discovery/standalone-before-pyproject",
+        "description": "In one directory the "
+        "stableport.toml wins and the pyproject.toml is not read, not even parsed",
+        "files": {"stableport.toml": SERVICES, "pyproject.toml": "[tool.stableport\nbroken"},
+    },
+    {
+        "id": "discovery/pyproject-escaped-key",
+        "files": {"pyproject.toml": '[tool."\\u0073tableport"]\nservices = ["esc"]\n'},
+    },
+    {
+        "id": "discovery/pyproject-invalid-mentioning",
+        "description": "A pyproject.toml that "
+        "may hold the table is parsed: invalid TOML is an error, not passed over",
+        "files": {"stableport.toml": SERVICES, "a/pyproject.toml": "# stableport\n[tool\n"},
+        "cwd": "a",
+    },
+    {
+        "id": "discovery/pyproject-invalid-not-mentioning",
+        "description": "One that never mentions stableport is passed over unparsed",
+        "files": {"stableport.toml": SERVICES, "a/pyproject.toml": "[tool\n"},
+        "cwd": "a",
+    },
+    {
+        "id": "discovery/pyproject-table-not-a-table",
+        "files": {"pyproject.toml": "[tool]\nstableport = 1\n"},
+    },
+    {
+        "id": "discovery/dangling-link",
+        "files": {"stableport.toml": SERVICES, "a/stableport.toml": {"symlink": "gone.toml"}},
+        "cwd": "a",
+    },
+    {
+        "id": "discovery/directory",
+        "files": {"stableport.toml": SERVICES, "a/stableport.toml": {"directory": True}},
+        "cwd": "a",
+    },
+    {
+        "id": "discovery/fifo",
+        "files": {"stableport.toml": SERVICES, "a/stableport.toml": {"fifo": True}},
+        "cwd": "a",
+    },
+    {
+        "id": "discovery/link-to-file",
+        "files": {"real.toml": SERVICES, "a/stableport.toml": {"symlink": "../real.toml"}},
+        "cwd": "a",
+    },
+    {
+        "id": "keys/every-key",
+        "files": {"stableport.toml": EVERY_KEY},
+        "lookups": [
+            ["web", None],
+            ["web", "test"],
+            ["cache", "prod"],
+            ["straße", None],
+            ["STRASSE", "dev"],
+            ["worker", None],
+        ],
+    },
+    {
+        "id": "keys/every-key-pyproject",
+        "files": {
+            "pyproject.toml": "[tool.stableport]\n"
+            + EVERY_KEY.replace("[pins]", "[tool.stableport.pins]")
+        },
+    },
+    *(
+        {"id": f"keys/{name}", "files": {"stableport.toml": text}}
+        for name, text in [
+            ("unknown", 'servics = ["web"]\n'),
+            ("strict-not-boolean", "strict = 1\n"),
+            ("algorithm-float", "algorithm = 1.0\n"),
+            ("algorithm-2", "algorithm = 2\n"),
+            ("range-reversed", "range = [30000, 20000]\n"),
+            ("range-zero", "range = [0, 100]\n"),
+            ("range-string", 'range = ["a", 100]\n'),
+            ("range-huge-integer", "range = [1, 99999999999999999999]\n"),
+            ("range-three", "range = [1, 2, 3]\n"),
+            ("exclude-outside", "exclude = [70000]\n"),
+            ("exclude-boolean", "exclude = [true]\n"),
+            ("exclude-everything", "range = [21000, 21009]\nexclude = [[21000, 21009]]\n"),
+            ("pins-outside", "[pins]\nweb = 99999\n"),
+            ("pins-float", "[pins]\nweb = 8001.0\n"),
+            ("pins-conflict", "[pins]\nweb = 8001\napi = 8001\n"),
+            ("pins-same-service-two-envs", '[pins]\n"web@a" = 8001\n"web@b" = 8001\n'),
+            ("pins-twice-casefolded", "[pins]\nweb = 8001\nWEB = 8002\n"),
+            ("pins-empty-env", '[pins]\n"web@" = 8001\n'),
+            ("pins-numeric-service", '[pins]\n"8080" = 21000\nweb = 21001\n'),
+            ("pins-not-a-table", "pins = 1\n"),
+            ("env-empty", 'env = ""\n'),
+            ("env-reserved", 'env = "a=b"\n'),
+            ("env-integer", "env = 1\n"),
+            ("namespace-invisible", 'namespace = "sh\\u200bop"\n'),
+            ("services-twice", 'services = ["web", "WEB"]\n'),
+            ("services-not-strings", "services = [1]\n"),
+            (
+                "services-too-many",
+                'range = [21000, 21001]\ndefault_exclusions = false\nservices = ["a", "b", "c"]\n',
+            ),
+            ("envs-twice", 'envs = ["dev", "Dev"]\n'),
+            ("instances-above", "instances = 1001\n"),
+            ("instances-negative", "instances = -1\n"),
+            ("instances-float", "instances = 1.5\n"),
+            (
+                "instances-too-many",
+                "range = [21000, 21009]\ndefault_exclusions = false\n"
+                'services = ["a", "b"]\ninstances = 5\n',
+            ),
+            ("date", "env = 1979-05-27\n"),
+            ("order-strict-before-range", "range = [2, 1]\nstrict = 1\n"),
+            ("order-pins-before-services", 'services = ["a@b"]\n[pins]\nweb = 0\n'),
+            ("invalid-toml", "services = [\n"),
+            ("duplicate-key", 'env = "a"\nenv = "b"\n'),
+        ]
+    ),
+    {"id": "keys/bom", "files": {"stableport.toml": {"hex": "efbbbf" + SERVICES.encode().hex()}}},
+    {"id": "keys/not-utf-8", "files": {"stableport.toml": {"hex": "656e76203d2022ff220a"}}},
+    {
+        "id": "variables/config-relative",
+        "files": {"conf/other.toml": SERVICES, "a/.keep": ""},
+        "cwd": "a",
+        "variables": {"STABLEPORT_CONFIG": "../conf/other.toml"},
+    },
+    {
+        "id": "variables/config-absolute-over-discovery",
+        "files": {"conf/other.toml": 'services = ["other"]\n', "stableport.toml": SERVICES},
+        "variables": {"STABLEPORT_CONFIG": "{root}/conf/other.toml"},
+    },
+    {
+        "id": "variables/config-names-no-file",
+        "files": {"stableport.toml": SERVICES},
+        "variables": {"STABLEPORT_CONFIG": "missing.toml"},
+    },
+    {
+        "id": "variables/config-empty",
+        "files": {"stableport.toml": SERVICES},
+        "variables": {"STABLEPORT_CONFIG": ""},
+    },
+    {
+        "id": "variables/config-windows-path",
+        "description": "A Windows path on POSIX names no file",
+        "files": {"stableport.toml": SERVICES},
+        "variables": {"STABLEPORT_CONFIG": "C:\\proj\\stableport.toml"},
+    },
+    {
+        "id": "variables/config-directory",
+        "files": {"conf/.keep": ""},
+        "variables": {"STABLEPORT_CONFIG": "conf"},
+    },
+    {
+        "id": "variables/config-pyproject-without-table",
+        "files": {"pyproject.toml": OTHER_PYPROJECT},
+        "variables": {"STABLEPORT_CONFIG": "pyproject.toml"},
+    },
+    {
+        "id": "variables/env",
+        "files": {"stableport.toml": SERVICES + 'env = "dev"\n'},
+        "variables": {"STABLEPORT_ENV": "Staging"},
+    },
+    {
+        "id": "variables/env-invalid",
+        "files": {"stableport.toml": SERVICES},
+        "variables": {"STABLEPORT_ENV": "a@b"},
+    },
+    {
+        "id": "variables/env-empty",
+        "files": {"stableport.toml": SERVICES},
+        "variables": {"STABLEPORT_ENV": ""},
+    },
+    {
+        "id": "variables/namespace",
+        "files": {"stableport.toml": SERVICES + 'namespace = "a"\n'},
+        "variables": {"STABLEPORT_NAMESPACE": "Blog"},
+    },
+    {
+        "id": "variables/namespace-invalid",
+        "files": {"stableport.toml": SERVICES},
+        "variables": {"STABLEPORT_NAMESPACE": "shop@eu"},
+    },
+    {
+        "id": "variables/pins",
+        "files": {"stableport.toml": SERVICES + "[pins]\nweb = 8001\n"},
+        "variables": {"STABLEPORT_PINS": " web = 9001 , api@test=9002 "},
+        "lookups": [["web", None], ["api", "test"], ["api", None]],
+    },
+    *(
+        {
+            "id": f"variables/pins-{name}",
+            "files": {"stableport.toml": SERVICES + "[pins]\nweb = 8001\n"},
+            "variables": {"STABLEPORT_PINS": value},
+        }
+        for name, value in [
+            ("conflict-with-file", "api=8001"),
+            ("malformed", "web"),
+            ("twice", "web=1,web=2"),
+            ("empty", ""),
+            ("zero", "web=0"),
+            ("long", "web=99999999999"),
+            ("arabic-digit", "web=\u0663"),
+            ("bad-name", "w@b@c=9001"),
+            ("trailing-comma", "web=9001,"),
+        ]
+    ),
+    {
+        "id": "instances/file",
+        "files": {"stableport.toml": SERVICES + "instances = 3\n", ".stableport-instance": " 2\n"},
+    },
+    {
+        "id": "instances/file-beside-the-configuration-only",
+        "files": {"stableport.toml": SERVICES + "instances = 3\n", "a/.stableport-instance": "2\n"},
+        "cwd": "a",
+    },
+    {
+        "id": "instances/variable-over-file",
+        "files": {"stableport.toml": SERVICES + "instances = 3\n", ".stableport-instance": "2\n"},
+        "variables": {"STABLEPORT_INSTANCE": "3"},
+    },
+    {
+        "id": "instances/flag-over-variable",
+        "files": {"stableport.toml": SERVICES + "instances = 3\n"},
+        "variables": {"STABLEPORT_INSTANCE": "3"},
+        "flags": {"instance": "1"},
+    },
+    {
+        "id": "instances/zero-is-the-plain-map",
+        "files": {"stableport.toml": SERVICES + "instances = 3\n"},
+        "variables": {"STABLEPORT_INSTANCE": "0"},
+    },
+    {
+        "id": "instances/beyond-room",
+        "files": {"stableport.toml": SERVICES + "instances = 3\n"},
+        "variables": {"STABLEPORT_INSTANCE": "4"},
+    },
+    {
+        "id": "instances/no-room",
+        "files": {"stableport.toml": SERVICES, ".stableport-instance": "1\n"},
+    },
+    {
+        "id": "instances/not-a-number",
+        "files": {"stableport.toml": SERVICES + "instances = 3\n"},
+        "variables": {"STABLEPORT_INSTANCE": "two"},
+    },
+    {
+        "id": "instances/above-1000",
+        "files": {"stableport.toml": SERVICES + "instances = 3\n"},
+        "variables": {"STABLEPORT_INSTANCE": "1001"},
+    },
+    {
+        "id": "instances/file-bom",
+        "files": {
+            "stableport.toml": SERVICES + "instances = 3\n",
+            ".stableport-instance": {"hex": "efbbbf310a"},
+        },
+    },
+    {
+        "id": "instances/file-a-directory",
+        "files": {
+            "stableport.toml": SERVICES + "instances = 3\n",
+            ".stableport-instance": {"directory": True},
+        },
+    },
+    {
+        "id": "instances/defaults-ignore-the-variable-file",
+        "description": "Without a configuration there is no identity file to read",
+        "files": {".stableport-instance": "1"},
+    },
+    {
+        "id": "test-ports/handed",
+        "files": {"stableport.toml": SERVICES},
+        "variables": {"STABLEPORT_TEST_PORTS": "web=23456,Cache=23457"},
+        "lookups": [["web", None], ["WEB", None], ["cache", None], ["web", "test"], ["api", None]],
+    },
+    {
+        "id": "test-ports/a-flag-chooses-the-map",
+        "files": {"stableport.toml": SERVICES},
+        "variables": {"STABLEPORT_TEST_PORTS": "web=23456"},
+        "flags": {"namespace": "other"},
+    },
+    {
+        "id": "test-ports/malformed",
+        "files": {"stableport.toml": SERVICES},
+        "variables": {"STABLEPORT_TEST_PORTS": "web"},
+    },
+    {
+        "id": "test-ports/empty-is-none",
+        "files": {"stableport.toml": SERVICES},
+        "variables": {"STABLEPORT_TEST_PORTS": ""},
+    },
+    {
+        "id": "test-ports/answer-before-a-broken-configuration",
+        "files": {"stableport.toml": "strict = 1\n"},
+        "variables": {"STABLEPORT_TEST_PORTS": "web=23456"},
+    },
+    {
+        "id": "flags/config-relative",
+        "files": {"conf/x.toml": SERVICES, "a/.keep": ""},
+        "cwd": "a",
+        "flags": {"config": "../conf/x.toml"},
+    },
+    {
+        "id": "flags/config-over-variable",
+        "files": {"x.toml": SERVICES, "y.toml": 'services = ["y"]\n'},
+        "variables": {"STABLEPORT_CONFIG": "y.toml"},
+        "flags": {"config": "x.toml"},
+    },
+    {"id": "flags/config-missing", "files": {}, "flags": {"config": "x.toml"}},
+    {
+        "id": "flags/namespace-over-variable",
+        "files": {"stableport.toml": SERVICES},
+        "variables": {"STABLEPORT_NAMESPACE": "a"},
+        "flags": {"namespace": "B"},
+    },
+    {
+        "id": "flags/namespace-invalid",
+        "files": {"stableport.toml": SERVICES},
+        "flags": {"namespace": " b"},
+    },
+    {
+        "id": "hostile/names",
+        "files": {
+            "stableport.toml": 'services = ["ﬁ", "ΣΑΣ", "café", "\U0001f600", "x" ]\nenv = "Ǆ"\n'
+        },
+        "lookups": [["FI", None], ["σας", None], ["cafe\u0301", None], ["\U0001f600", "a"]],
+    },
+]
+
+
+def config_cases() -> list[dict[str, Any]]:
+    """The config layer: each input with what the library answers for it."""
+    import tempfile  # noqa: PLC0415 - only this layer makes trees
+
+    # As a script, this directory is on the path, not the repository's root.
+    sys.path.insert(0, str(HERE.parent.parent))
+    from tests.vectors import reference, runner  # noqa: PLC0415 - only this layer
+
+    cases = []
+    with tempfile.TemporaryDirectory() as trees:
+        for given in CONFIG_INPUTS:
+            asked: list[list[Any]] = given.get("lookups", LOOKUPS)
+            pending = [[lookup[0], lookup[1], None] for lookup in asked]
+            case = {**given, "lookups": pending, "map": {}}
+            check = runner.config_check(case, Path(os.path.realpath(trees)))
+            answer = reference.config(check.request)
+            loaded = {"error": answer["error"]} if "error" in answer else {"map": answer["map"]}
+            lookups = [
+                [lookup[0], lookup[1], port]
+                for lookup, port in zip(pending, answer["ports"], strict=True)
+            ]
+            cases.append({**given, **loaded, "lookups": lookups})
+    return cases
+
+
 LAYERS: dict[str, tuple[str, str, Callable[[], list[dict[str, Any]]]]] = {
     "hash": (
         "v1-hash.json",
@@ -362,6 +755,13 @@ LAYERS: dict[str, tuple[str, str, Callable[[], list[dict[str, Any]]]]] = {
         "Name validation and normalization (docs/algorithm.md section 1): 'normalized' "
         "or the 'error' kind; 'unicode' is the oldest Unicode version the case holds for.",
         names_cases,
+    ),
+    "config": (
+        "v1-config.json",
+        "Configuration (docs/configuration.md): a file tree, variables, a working directory "
+        "and flags; the map loaded (its inputs after precedence) or the error kind, and "
+        "lookups as stableport.port_for answers them.",
+        config_cases,
     ),
 }
 

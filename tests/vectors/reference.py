@@ -8,16 +8,18 @@ map exactly as a configuration file's table is.
 """
 
 import json
+import os
 import sys
 import unicodedata
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, TextIO
 
 from xxhash import xxh3_64_intdigest
 
 import stableport
-from stableport import ConfigError, PortMap, StableportError
-from stableport._config import settings
+from stableport import ConfigError, PortMap, StableportError, _testports
+from stableport._config import load_with_origin, settings
 from stableport._hashing import jump_hash
 from stableport._names import normalize_name
 
@@ -85,12 +87,92 @@ def map_(request: dict[str, Any]) -> dict[str, Any]:
     return {"ports": [lookup(pm, service, env) for service, env in request["lookups"]]}
 
 
+def config(request: dict[str, Any]) -> dict[str, Any]:
+    """load() in the runner's file tree, as `stableport NAME` with the case's flags.
+
+    The process's own STABLEPORT_* variables are set aside for the case's, and
+    its working directory is the case's, for the call only.
+    """
+    root = request["root"]
+    flags = request.get("flags", {})
+    saved = {key: value for key, value in os.environ.items() if key.startswith("STABLEPORT_")}
+    here = Path.cwd()
+    try:
+        for key in saved:
+            del os.environ[key]
+        os.environ.update(request.get("variables", {}))
+        os.chdir(Path(root) / request.get("cwd", "."))
+        return _config_answer(root, flags, request.get("lookups", []))
+    finally:
+        os.chdir(here)
+        for key in [key for key in os.environ if key.startswith("STABLEPORT_")]:
+            del os.environ[key]
+        os.environ.update(saved)
+
+
+def _config_answer(root: str, flags: dict[str, Any], lookups: list[list[Any]]) -> dict[str, Any]:
+    pm: PortMap | None = None
+    answer: dict[str, Any]
+    try:
+        pm, origin = load_with_origin(
+            flags.get("config"), flags.get("namespace"), instance=flags.get("instance")
+        )
+        answer = {"map": described(pm, root, origin.path)}
+    except StableportError as error:
+        answer = {"error": kind(error)}
+    # As stableport.port_for: the test's port first, unless a flag chose another map.
+    own = not any(flags.get(flag) is not None for flag in ("config", "namespace", "instance"))
+    answer["ports"] = [
+        _config_lookup(pm, answer, service, env, own=own) for service, env in lookups
+    ]
+    return answer
+
+
+def _config_lookup(
+    pm: PortMap | None, answer: dict[str, Any], service: str, env: str | None, *, own: bool
+) -> int | str:
+    try:
+        handed = _testports.test_port(service) if own and env is None else None
+        if handed is not None:
+            return handed
+        return str(answer["error"]) if pm is None else pm.port_for(service, env)
+    except StableportError as error:
+        return kind(error)
+
+
+def described(pm: PortMap, root: str, path: str | None) -> dict[str, Any]:
+    """A loaded map's inputs after precedence, as the config layer writes them."""
+    where = None
+    if path is not None:
+        inside = os.path.relpath(path, root)
+        where = path if inside.startswith("..") else inside.replace(os.sep, "/")
+    pins = {
+        (service if env is None else f"{service}@{env}"): port
+        for (service, env), port in pm.pins.items()
+    }
+    return {
+        "config": where,
+        "services": list(pm.services),
+        "envs": None if pm.envs is None else list(pm.envs),
+        "env": pm.env,
+        "namespace": pm.namespace,
+        "range": list(pm.port_range),
+        "exclude": [list(span) for span in pm.exclude],
+        "pins": dict(sorted(pins.items())),
+        "strict": pm.strict,
+        "default_exclusions": pm.default_exclusions,
+        "instances": pm.instances,
+        "instance": pm.instance,
+    }
+
+
 HANDLERS: dict[str, Handler] = {
     "hello": hello,
     "hash": hash_,
     "jump": jump,
     "name": name,
     "map": map_,
+    "config": config,
 }
 
 

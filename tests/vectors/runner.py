@@ -16,6 +16,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -25,7 +26,7 @@ from typing import Any, TextIO
 
 HERE = Path(__file__).parent
 PROTOCOL = 1
-LAYERS = ("hash", "jump", "names", "maps")
+LAYERS = ("hash", "jump", "names", "maps", "config")
 # The oldest Unicode version docs/algorithm.md allows (section 1).
 OLDEST_UNICODE = "13.0"
 
@@ -85,11 +86,64 @@ def load_corpus(directory: Path) -> Corpus:
     return Corpus(str(manifest["corpus"]), sha256, layers)
 
 
-def checks(layer: str, cases: list[dict[str, Any]]) -> Iterator[Check]:
-    """The requests of one layer's cases, each with its expectation."""
+def make_tree(root: Path, files: dict[str, Any]) -> None:
+    """A config case's file tree under root: each path's text, bytes, link, directory or FIFO."""
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            path.write_bytes(content.encode("utf-8"))
+        elif "hex" in content:
+            path.write_bytes(bytes.fromhex(content["hex"]))
+        elif "symlink" in content:
+            path.symlink_to(content["symlink"])
+        elif content.get("directory"):
+            path.mkdir(exist_ok=True)
+        elif content.get("fifo"):
+            os.mkfifo(path)
+        else:
+            raise CorpusError(f"config case file {name}: not text, hex, symlink, directory or fifo")
+
+
+def with_root(value: Any, root: Path) -> Any:
+    """value with every "{root}" in its strings replaced by the tree's directory."""
+    if isinstance(value, str):
+        return value.replace("{root}", str(root))
+    if isinstance(value, dict):
+        return {key: with_root(item, root) for key, item in value.items()}
+    return value
+
+
+def config_check(case: dict[str, Any], trees: Path) -> Check:
+    """A config case's request, in a file tree of its own under trees."""
+    root = Path(tempfile.mkdtemp(dir=trees))
+    make_tree(root, case.get("files", {}))
+    lookups = case.get("lookups", [])
+    request = {
+        "op": "config",
+        "root": str(root),
+        "cwd": case.get("cwd", "."),
+        "variables": with_root(case.get("variables", {}), root),
+        "flags": with_root(case.get("flags", {}), root),
+        "lookups": [[service, env] for service, env, _ in lookups],
+    }
+    loaded = {"error": case["error"]} if "error" in case else {"map": case["map"]}
+    expected = {"load": loaded, "ports": [port for *_, port in lookups]}
+    return Check("config", case["id"], request, expected, 1 + len(lookups))
+
+
+def checks(layer: str, cases: list[dict[str, Any]], trees: Path | None = None) -> Iterator[Check]:
+    """The requests of one layer's cases, each with its expectation.
+
+    trees: where the config layer makes its cases' file trees.
+    """
     for case in cases:
         case_id = case["id"]
-        if layer == "hash":
+        if layer == "config":
+            if trees is None or ("map" in case) == ("error" in case):
+                raise CorpusError(f"config case {case_id}: needs a directory and 'map' or 'error'")
+            yield config_check(case, trees)
+        elif layer == "hash":
             for seed, digest in enumerate(case["xxh3_64"]):
                 request = {"op": "hash", "key": case["key"], "seed": seed}
                 yield Check(layer, f"{case_id} seed {seed}", request, int(digest, 16), 1)
@@ -125,6 +179,9 @@ def judge(check: Check, answer: Any, result: LayerResult) -> None:
     """Count check's expectations as passed, or note why they are not."""
     if not isinstance(answer, dict):
         why = f"the answer is not a JSON object: {show(answer)[:200]}"
+    elif check.layer == "config":
+        judge_config(check, answer, result)
+        return
     elif isinstance(check.expected, dict) or "error" in answer:
         # An expected error kind (names, maps), or an error where none is expected.
         got = {"error": answer["error"]} if "error" in answer else answer
@@ -161,6 +218,29 @@ def same(answer: dict[str, Any], expected: dict[str, Any]) -> bool:
         return isinstance(got, str) and len(got) == 16 and _is_hex(got) and got.lower() == want
     # bool is an int in Python, and true is no bucket.
     return got == want and type(got) is type(want)
+
+
+def judge_config(check: Check, answer: dict[str, Any], result: LayerResult) -> None:
+    """The loaded map (or its error kind) is one expectation, each lookup another."""
+    loaded = {key: answer[key] for key in ("map", "error") if key in answer}
+    if loaded == check.expected["load"]:
+        result.passed += 1
+    else:
+        want = show(check.expected["load"])
+        result.failures.append(f"{check.case_id}: expected {want}, got {show(loaded)[:300]}")
+    lookups = check.request["lookups"]
+    ports = answer.get("ports")
+    if not isinstance(ports, list) or len(ports) != len(lookups):
+        result.failures.append(f"{check.case_id}: expected {len(lookups)} ports, got {show(ports)}")
+        return
+    for (service, env), want, got in zip(lookups, check.expected["ports"], ports, strict=True):
+        if got == want and type(got) is type(want):
+            result.passed += 1
+        else:
+            lookup = f"[{show(service)}, {show(env)}]"
+            result.failures.append(
+                f"{check.case_id}: lookup {lookup}: expected {show(want)}, got {show(got)}"
+            )
 
 
 def judge_ports(check: Check, answer: dict[str, Any], result: LayerResult) -> None:
@@ -284,7 +364,15 @@ def run(
     command: Sequence[str], corpus: Corpus, layers: Sequence[str], timeout: float = 60.0
 ) -> Report:
     """Replay layers of corpus against command."""
-    all_checks = [check for layer in layers for check in checks(layer, corpus.layers[layer])]
+    with tempfile.TemporaryDirectory(prefix="stableport-config-") as trees:
+        # realpath: a working directory is reported resolved (macOS's /tmp is a link).
+        return _run(command, corpus, layers, timeout, Path(os.path.realpath(trees)))
+
+
+def _run(
+    command: Sequence[str], corpus: Corpus, layers: Sequence[str], timeout: float, trees: Path
+) -> Report:
+    all_checks = [check for layer in layers for check in checks(layer, corpus.layers[layer], trees)]
     results = {layer: LayerResult(layer) for layer in layers}
     for check in all_checks:
         results[check.layer].total += check.expectations

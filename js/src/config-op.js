@@ -1,0 +1,65 @@
+// The conformance protocol's config operation (tests/vectors/README.md, the
+// config layer): load the map in a file tree the runner made, with the
+// case's variables and flags, and answer its inputs after precedence, or the
+// error kind; then each lookup as portFor answers it.
+
+import { join, relative, sep } from 'node:path';
+import { loadWithOrigin } from './config.js';
+import { StableportError } from './errors.js';
+import { testPort } from './testports.js';
+
+const fromRoot = (root, path) => {
+  const inside = relative(root, path);
+  return inside.startsWith('..') ? path : inside.split(sep).join('/');
+};
+
+export function configOperation({ root, cwd = '.', variables = {}, flags = {}, lookups = [] }) {
+  const options = {
+    path: flags.config ?? null,
+    namespace: flags.namespace ?? null,
+    instance: flags.instance ?? null,
+    cwd: join(root, cwd),
+    variables,
+  };
+  let map = null;
+  let failure = null;
+  let answer;
+  try {
+    const [loaded, origin] = loadWithOrigin(options);
+    map = loaded;
+    answer = {
+      map: {
+        config: origin.path === null ? null : fromRoot(root, origin.path),
+        services: map.services,
+        envs: map.envs,
+        env: map.env,
+        namespace: map.namespace,
+        range: map.range,
+        exclude: map.exclude,
+        pins: map.pins,
+        strict: map.strict,
+        default_exclusions: map.defaultExclusions,
+        instances: map.instances,
+        instance: map.instance,
+      },
+    };
+  } catch (error) {
+    if (!(error instanceof StableportError)) throw error;
+    failure = error.kind;
+    answer = { error: failure };
+  }
+  // Lookups as portFor: the test's port first (no flag chose another map),
+  // then the loaded map, whose failure is the lookup's.
+  const own = options.path === null && options.namespace === null && options.instance === null;
+  answer.ports = lookups.map(([service, env]) => {
+    try {
+      const handed = own && env === null ? testPort(service, variables) : null;
+      if (handed !== null) return handed;
+      return map === null ? failure : map.portFor(service, env);
+    } catch (error) {
+      if (error instanceof StableportError) return error.kind;
+      throw error;
+    }
+  });
+  return answer;
+}

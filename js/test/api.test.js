@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import * as stableport from '../src/index.js';
+import { PortMap, load } from '../src/index.js';
+import { clean, tree } from './helpers.js';
+
+const here = new URL('..', import.meta.url).pathname;
+
+// A fresh Node process for the module-level portFor, whose first call loads the map.
+function node(script, { cwd, variables }) {
+  return spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd, env: variables, encoding: 'utf8' });
+}
+
+test('portFor answers from memory after its first call: the file may go away', () => {
+  const root = tree({ 'stableport.toml': 'services = ["web"]\nnamespace = "shop"\n' });
+  const script = `
+    import { rmSync } from 'node:fs';
+    import { portFor, load } from ${JSON.stringify(join(here, 'src/index.js'))};
+    const first = portFor('web');
+    rmSync('stableport.toml');
+    console.log(JSON.stringify([first, portFor('web'), portFor('WEB'), load().namespace]));`;
+  const result = node(script, { cwd: root, variables: clean() });
+  assert.equal(result.stderr, '');
+  const [first, again, folded, after] = JSON.parse(result.stdout);
+  assert.equal(first, again);
+  assert.equal(first, folded);
+  assert.equal(after, null); // load() reads again: the file is gone, so the defaults
+  assert.equal(first, new PortMap({ services: ['web'], namespace: 'shop' }).portFor('web'));
+});
+
+test("portFor's env is the environment's name; an object there is refused", () => {
+  const root = tree({ 'stableport.toml': 'services = ["web"]\nenvs = ["dev", "test"]\nenv = "dev"\n' });
+  const script = `
+    import { portFor } from ${JSON.stringify(join(here, 'src/index.js'))};
+    const out = [portFor('web'), portFor('web', { env: 'test' })];
+    try { portFor('web', { env: process.env }); } catch (error) { out.push(error.name); }
+    console.log(JSON.stringify(out));`;
+  const [dev, testPort, refused] = JSON.parse(node(script, { cwd: root, variables: clean() }).stdout);
+  const map = new PortMap({ services: ['web'], envs: ['dev', 'test'], env: 'dev' });
+  assert.deepEqual([dev, testPort], [map.portFor('web'), map.portFor('web', 'test')]);
+  assert.equal(refused, 'InvalidTypeError');
+});
+
+test("inside a test run a lookup without env gets the test's port, before the configuration", () => {
+  const root = tree({ 'stableport.toml': 'strict = 1\n' }); // broken: never read for web
+  const script = `
+    import { portFor } from ${JSON.stringify(join(here, 'src/index.js'))};
+    const out = [portFor('Web')];
+    try { portFor('api'); } catch (error) { out.push(error.name); }
+    console.log(JSON.stringify(out));`;
+  const result = node(script, { cwd: root, variables: clean({ STABLEPORT_TEST_PORTS: 'web=23456' }) });
+  assert.deepEqual(JSON.parse(result.stdout), [23456, 'ConfigError']);
+});
+
+test('reload() reads the configuration and the environment again', () => {
+  const root = tree({ 'stableport.toml': 'services = ["web"]\n' });
+  const script = `
+    import { portFor, reload } from ${JSON.stringify(join(here, 'src/index.js'))};
+    const before = portFor('web');
+    process.env.STABLEPORT_PINS = 'web=9001';
+    const cached = portFor('web');
+    reload();
+    console.log(JSON.stringify([before, cached, portFor('web')]));`;
+  const [before, cached, after] = JSON.parse(node(script, { cwd: root, variables: clean() }).stdout);
+  assert.equal(before, cached);
+  assert.equal(after, 9001);
+});
+
+test('assignments and explain are data, as the Python map gives them', () => {
+  const map = new PortMap({ services: ['billing', 'auth'], envs: ['dev', 'test'], pins: { billing: 8001 } });
+  assert.deepEqual(map.assignments().map(({ service, env }) => `${service}@${env}`), ['auth@dev', 'auth@test', 'billing@dev', 'billing@test']);
+  assert.deepEqual(map.assignments().filter(({ service }) => service === 'billing').map(({ port }) => port), [8001, 8001]);
+  const pinned = map.explain('billing', 'dev');
+  assert.deepEqual([pinned.how, pinned.pin, pinned.key, pinned.probes], ['pinned', 'billing', null, []]);
+  const hashed = map.explain('auth', 'dev');
+  assert.equal(hashed.port, map.portFor('auth', 'dev'));
+  assert.equal(hashed.probes.at(-1).verdict, 'taken');
+  assert.equal(Buffer.from(hashed.key, 'hex').toString(), 'stableport\0v1\0dev\0auth');
+  // A crowded range: someone probes past another's port, and explain says whose.
+  const crowded = new PortMap({ services: ['a', 'b', 'c', 'd', 'e'], range: [21000, 21004], defaultExclusions: false });
+  const stories = crowded.services.map((name) => crowded.explain(name));
+  assert.deepEqual(new Set(stories.map(({ port }) => port)).size, 5);
+  assert.ok(stories.some(({ how }) => how === 'probed'));
+  for (const story of stories) {
+    for (const probe of story.probes.slice(0, -1)) assert.match(probe.reason, /^held by [a-e]@default \(its probe \d+/);
+  }
+});
+
+test('the types declare every export of the module', () => {
+  const declared = readFileSync(join(here, 'src/index.d.ts'), 'utf8');
+  for (const name of Object.keys(stableport)) {
+    assert.match(declared, new RegExp(`export (?:declare )?(?:function|class|const) ${name}\\b`), name);
+  }
+});
+
+test('the Unicode table is what scripts/unicode.js writes from the pinned data', { skip: !hasUnicodeData() }, () => {
+  execFileSync(process.execPath, [join(here, 'scripts/unicode.js'), '--check']);
+});
+
+function hasUnicodeData() {
+  try {
+    readFileSync(join(here, 'node_modules/@unicode/unicode-15.1.0/package.json'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('load() takes a path, with the same answers as discovery', () => {
+  const root = tree({ 'stableport.toml': 'services = ["web"]\n' });
+  const found = load({ cwd: root, variables: clean() });
+  const named = load(join(root, 'stableport.toml'), { variables: clean() });
+  assert.equal(found.portFor('web'), named.portFor('web'));
+  rmSync(join(root, 'stableport.toml'));
+  writeFileSync(join(root, 'other.toml'), 'services = ["web"]\nnamespace = "x"\n');
+  assert.notEqual(load(new URL(`file://${root}/other.toml`), { variables: clean() }).portFor('web'), named.portFor('web'));
+});

@@ -1,0 +1,240 @@
+"""The JavaScript package (js/) in real Node processes: its recipes and a pytest fixture's server.
+
+docs/javascript.md's recipes run here for real: two git worktrees at once, each
+with Vite on the port the Python command line computes in that checkout;
+Playwright's own runner with the recipe's playwright.config.ts (its request
+fixture: no browser); and a Node server started by a test, reached on the
+fixture's port. Each needs node and the packages .ci/run installs (`npm ci` in
+js/ and js/recipes/), and is skipped without them.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.util import (
+    assigned_ports,
+    clean_environment,
+    free_namespace,
+    git_repository,
+    run,
+    worktree,
+)
+
+pytestmark = pytest.mark.slow
+
+JS = Path(__file__).parent.parent / "js"
+RECIPES = JS / "recipes"
+NODE = shutil.which("node")
+
+needs_package = pytest.mark.skipif(
+    NODE is None or not (JS / "node_modules").is_dir(),
+    reason="needs node and `npm ci` in js/ (.ci/run)",
+)
+needs_recipes = pytest.mark.skipif(
+    NODE is None or not (RECIPES / "node_modules" / ".bin" / "vite").exists(),
+    reason="needs node and `npm ci` in js/recipes/ (.ci/run)",
+)
+
+pytest_plugins = ["pytester"]
+
+
+def fetch(url: str, deadline: float) -> str:
+    """The body at url, retried until deadline (a server that is still starting)."""
+    while True:
+        body = _body(url)
+        if body is not None:
+            return body
+        if time.monotonic() > deadline:
+            raise AssertionError(f"nothing answered at {url}")
+        time.sleep(0.2)
+
+
+def _body(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+            return str(response.read().decode())
+    except OSError:
+        return None
+
+
+@pytest.fixture
+def started() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Servers a test starts, each in its own process group, stopped by id at the end."""
+    processes: list[subprocess.Popen[bytes]] = []
+    yield processes
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover - a server that ignores SIGTERM
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@needs_recipes
+def test_two_worktrees_run_vite_at_once_each_on_its_own_port(
+    tmp_path: Path, started: list[subprocess.Popen[bytes]]
+) -> None:
+    namespace = free_namespace("vite", assigned_ports("web", instances=2))
+    config = f'services = ["web"]\nnamespace = "{namespace}"\ninstances = 2\n'
+    main = git_repository(
+        tmp_path / "shop",
+        {
+            "stableport.toml": config,
+            "vite.config.js": (RECIPES / "vite.config.js").read_text(),
+            "index.html": "<p>shop</p>\n",
+            ".gitignore": "node_modules\n",
+        },
+    )
+    checkouts = [worktree(main, "shop-a"), worktree(main, "shop-b")]
+    expected = {}
+    for checkout in checkouts:
+        (checkout / "node_modules").symlink_to(RECIPES / "node_modules")
+        (checkout / "index.html").write_text(f"<p>{checkout.name}</p>\n")
+        assert run("instance", "new", cwd=checkout).returncode == 0
+        expected[checkout] = int(run("web", cwd=checkout).stdout)
+    assert len(set(expected.values())) == 2  # each instance its own port
+    started.extend(  # both at once
+        subprocess.Popen(
+            [str(checkout / "node_modules" / ".bin" / "vite")],
+            cwd=checkout,
+            env=clean_environment(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        for checkout in checkouts
+    )
+    deadline = time.monotonic() + 60
+    for checkout, port in expected.items():
+        assert f"<p>{checkout.name}</p>" in fetch(f"http://127.0.0.1:{port}/", deadline)
+    assert all(process.poll() is None for process in started)
+
+
+@needs_recipes
+def test_the_playwright_recipe_starts_its_server_on_the_port_of_the_config() -> None:
+    # Playwright's own runner loads playwright.config.ts, whose webServer is
+    # stableport-js run, and its test calls use.baseURL.
+    namespace = free_namespace("e2e", assigned_ports("web", "api", instances=2))
+    environment = clean_environment({"STABLEPORT_NAMESPACE": namespace, "CI": "1"})
+    result = subprocess.run(
+        ["npm", "run", "e2e", "--", "--reporter=line"],  # npm scripts: node_modules/.bin on PATH
+        cwd=RECIPES,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+
+
+NODE_SERVER_TEST = """
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+SERVER = {server!r}
+
+
+def test_a_node_server_gets_the_tests_port(stableport):
+    port = stableport("api")
+    server = subprocess.Popen(["node", SERVER, "api"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout.readline() == f"listening on {{port}}\\n"
+        with urllib.request.urlopen(f"http://127.0.0.1:{{port}}/", timeout=5) as response:
+            assert response.read().decode() == f"api on {{port}}\\n"
+    finally:
+        server.terminate()
+        server.wait()
+"""
+
+
+@needs_package
+def test_a_node_server_started_by_a_fixture_listens_on_the_fixtures_port(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    namespace = free_namespace("fixture", assigned_ports("api", envs=["test"]))
+    for key in [key for key in os.environ if key.startswith("STABLEPORT_")]:
+        if key != "STABLEPORT_LEASE_DIR":
+            monkeypatch.delenv(key)
+    pytester.makefile(".toml", stableport=f'services = ["api"]\nnamespace = "{namespace}"\n')
+    # The server imports the package from js/: a copy beside the test, linked to it.
+    (pytester.path / "node_modules").mkdir()
+    (pytester.path / "node_modules" / "stableport").symlink_to(JS)
+    server = pytester.path / "server.mjs"
+    server.write_text((RECIPES / "server.js").read_text())
+    pytester.makepyfile(test_node=NODE_SERVER_TEST.format(server=str(server)))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+@needs_package
+def test_the_package_passes_its_own_tests() -> None:
+    result = subprocess.run(
+        ["npm", "test"], cwd=JS, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "# fail 0" in result.stdout
+
+
+@needs_package
+def test_npm_pack_installs_into_a_fresh_project(tmp_path: Path) -> None:
+    # As a user meets it: the tarball, installed from npm's cache (no network
+    # needed for the dependencies js/ already installed), then its command.
+    packed = subprocess.run(
+        ["npm", "pack", "--json", "--pack-destination", str(tmp_path)],
+        cwd=JS,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (info,) = json.loads(packed.stdout)
+    files = {entry["path"] for entry in info["files"]}
+    assert {"src/index.js", "src/index.d.ts", "bin/stableport-js.js", "README.md"} <= files
+    assert not any(path.startswith(("test/", "recipes/", "scripts/")) for path in files)
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "package.json").write_text('{"name": "app", "private": true, "type": "module"}')
+    subprocess.run(
+        [
+            "npm",
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--prefer-offline",
+            str(tmp_path / info["filename"]),
+        ],
+        cwd=app,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    (app / "stableport.toml").write_text('services = ["web"]\nenv = "dev"\n')
+    environment = clean_environment()
+    javascript = subprocess.run(
+        [str(app / "node_modules" / ".bin" / "stableport-js"), "web"],
+        cwd=app,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    typed = (app / "node_modules" / "stableport" / "src" / "index.d.ts").read_text()
+    assert "export function portFor" in typed
+    assert javascript.stdout == run("web", cwd=app).stdout

@@ -1,0 +1,285 @@
+"""check --scan: every literal copy of a port in the project, none of its look-alikes.
+
+A seeded repository: each planted literal's line ends with PLANTED, and every
+other line holding a port's digits is a look-alike (a year, a size, a line
+number, a version) the scan must pass over. Real git, real files, the real
+console script.
+"""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from stableport import PortMap
+from stableport._config import load
+
+from .util import SCRIPT, clean_environment, git, git_repository, run, run_redirected
+
+pytestmark = pytest.mark.slow  # real console scripts and git
+
+CONFIG = """\
+namespace = "shop"
+services = ["web", "billing-api", "postgres"]
+envs = ["dev", "test"]
+env = "dev"
+pins = { "web@test" = 2024 }
+"""
+
+# {web} is web@dev's port, {billing} billing-api@dev's, {pg} postgres@dev's, {year}
+# web@test's pin; PLANTED ends each line the scan must report.
+SEED = {
+    "tests/test_web.py": """\
+BASE = "http://localhost:{web}/api"  # PLANTED
+OTHER = requests.get("http://127.0.0.1:{billing}")  # PLANTED
+port = int(os.environ.get("WEB_PORT", "{web}"))  # PLANTED
+app.run(port={year})  # PLANTED
+# Copyright {year} shop authors; released {year}-01-01, {year}/02/03
+SIZE = {web}  # bytes, {web} KiB
+max_size = {web}
+# see views.py:{web}: error on line {web}, column {billing}
+report: {web}
+transport = {web}
+support_level = {web}
+version = "1.{web}"
+big = 1{web}
+ratio = {web}.5
+ids = [{web}, {billing}]
+timeout_ms: {pg}
+""",
+    "k8s/deploy.yaml": """\
+spec:
+  containers:
+    - ports:
+        - containerPort: {web}  # PLANTED
+  ports:
+    - port: {web}  # PLANTED
+      targetPort: "{web}"  # PLANTED
+      nodePort: 3{web}
+  replicas: {year}
+""",
+    "compose.yaml": """\
+services:
+  db:
+    ports:
+      - "{pg}:5432"  # PLANTED
+      - {pg}
+    environment:
+      POSTGRES_PORT: "{pg}"  # PLANTED
+      RETRIES: "{pg}"
+""",
+    "Procfile": "web: gunicorn --port {web} PLANTED\nrt: tool -p {web} PLANTED\ncount: -n {web}\n",
+    "conf.json": '{{"billing": {{"port": "{billing}"}}, "size": {billing}}} PLANTED\n',
+    "nginx.conf": (
+        "location / {{ proxy_pass http://web:{web}/; }} # PLANTED\n"
+        "listen [::1]:{web}; # PLANTED\n"
+        "client_max_body_size {web};\n"
+    ),
+    "README.md": (
+        "Open http://localhost:{billing}/docs PLANTED\n"
+        "Served at :{billing}/ on the host. PLANTED\n"
+        "In {year}, {web} users read {billing} pages.\n"
+    ),
+    ".env.example": "WEB_PORT={web} # PLANTED\nWORKERS={web}\n",
+}
+
+
+def ports(project: Path) -> dict[str, int]:
+    pm = load(project / "stableport.toml")
+    return {
+        "web": pm.port_for("web", "dev"),
+        "billing": pm.port_for("billing-api", "dev"),
+        "pg": pm.port_for("postgres", "dev"),
+        "year": pm.port_for("web", "test"),
+    }
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    main = git_repository(tmp_path / "shop", {"stableport.toml": CONFIG})
+    values = ports(main)
+    for name, template in SEED.items():
+        path = main / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(template.format(**values))
+    git("add", ".", cwd=main)
+    git("commit", "-qm", "seed", cwd=main)
+    return main
+
+
+def planted(project: Path) -> set[tuple[str, int]]:
+    found: set[tuple[str, int]] = set()
+    for name in SEED:
+        lines = (project / name).read_text().splitlines()
+        found.update((name, number) for number, line in enumerate(lines, 1) if "PLANTED" in line)
+    return found
+
+
+def scanned(project: Path, *args: str) -> tuple[int, set[tuple[str, int]], dict[str, object]]:
+    """check --scan --json: its exit status, the (file, line) of each literal, its summary."""
+    result = run("check", "--json", "--scan", *args, cwd=project)
+    assert result.stderr == "", result.stderr
+    document = json.loads(result.stdout)
+    where = set()
+    for finding in document["findings"]:
+        if finding["subject"].rpartition(":")[2].isdigit() and "literal" in finding["message"]:
+            path, _, line = finding["subject"].rpartition(":")
+            where.add((path, int(line)))
+    return result.returncode, where, document["scan"]
+
+
+def test_every_planted_literal_and_no_look_alike(project: Path) -> None:
+    code, found, summary = scanned(project)
+    assert found == planted(project)
+    assert code == 0  # notes, without --strict
+    assert summary["read"] == len(SEED) + 1  # and stableport.toml
+    assert summary["literals"] == len(planted(project))
+
+
+def test_strict_makes_each_literal_a_problem(project: Path) -> None:
+    result = run("check", "--strict", "--scan", cwd=project)
+    assert result.returncode == 1
+    values = ports(project)
+    assert (
+        f"problem: k8s/deploy.yaml:4: web@dev port {values['web']} as a literal: "
+        f"'- containerPort: {values['web']}  # PLANTED'; it goes stale when the map moves the "
+        f"port; read it from the map (stableport web --env dev, or $WEB_PORT)\n"
+    ) in result.stdout
+    assert result.stdout.endswith(f"{len(planted(project))} problem(s), 3 note(s)\n")
+
+
+def test_strict_without_scan_is_a_usage_error(project: Path) -> None:
+    result = run("check", "--strict", cwd=project)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert "--strict grades --scan's findings; give --scan too" in result.stderr
+
+
+def test_only_tracked_files_by_default_and_named_paths_whatever_git_says(project: Path) -> None:
+    values = ports(project)
+    (project / "untracked.py").write_text(f"URL = 'http://localhost:{values['web']}'\n")
+    assert ("untracked.py", 1) not in scanned(project)[1]
+    code, found, _ = scanned(project, "untracked.py", "k8s")
+    assert found == {("untracked.py", 1), ("k8s/deploy.yaml", 4)} | {
+        ("k8s/deploy.yaml", 6),
+        ("k8s/deploy.yaml", 7),
+    }
+    assert code == 0
+
+
+def test_a_file_exactly_as_export_writes_it_is_skipped_and_an_edited_one_is_not(
+    project: Path,
+) -> None:
+    exported = run("export", "--env", "test", cwd=project).stdout
+    (project / "deploy").mkdir()
+    (project / "deploy" / "test.env").write_text(exported)
+    (project / "deploy" / "values.json").write_text(
+        run("export", "--format", "json", cwd=project).stdout
+    )
+    git("add", "deploy", cwd=project)
+    _, found, summary = scanned(project)
+    assert found == planted(project)
+    assert summary["skipped"] == {"as export writes it": 2}
+    (project / "deploy" / "test.env").write_text(exported + "# edited\n")
+    _, found, _ = scanned(project)
+    # No longer export's own output: each of its ports is a literal again.
+    assert found - planted(project) == {("deploy/test.env", line) for line in (1, 2, 3)}
+
+
+def test_the_same_literals_however_the_bytes_are_written(project: Path) -> None:
+    web = ports(project)["web"]
+    files = {
+        "crlf.py": f"a = 1\r\nURL = 'http://localhost:{web}/'\r\n".encode(),
+        "bom.yaml": f"\ufeffport: {web}\n".encode(),
+        "latin1.cfg": f"# caf\xe9\nport = {web}\n".encode("latin-1"),
+        "huge.js": b"x" * 5_000_000 + f"\nfetch('http://localhost:{web}/')\n".encode(),
+        "long-line.js": b"y" * 5_000_000 + f" port: {web}\n".encode(),
+        "binary.bin": b"\0\1\2" + f"port: {web}".encode(),
+    }
+    for name, data in files.items():
+        (project / name).write_bytes(data)
+    git("add", ".", cwd=project)
+    _, found, summary = scanned(project)
+    assert found - planted(project) == {
+        ("crlf.py", 2),
+        ("bom.yaml", 1),
+        ("latin1.cfg", 2),
+        ("huge.js", 2),
+        ("long-line.js", 1),
+    }
+    skipped = summary["skipped"]
+    assert isinstance(skipped, dict)
+    assert skipped["binary"] == 1
+
+
+def test_nothing_outside_the_project_is_read(project: Path, tmp_path: Path) -> None:
+    web = ports(project)["web"]
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.yaml").write_text(f"port: {web}\n")
+    (project / "linked.yaml").symlink_to(outside / "secret.yaml")
+    (project / "sub").mkdir()
+    (project / "sub" / "secret.yaml").write_text(f"port: {web}\n")
+    git("add", ".", cwd=project)
+    # After git listed it, the directory is replaced by a link out of the project.
+    (project / "sub" / "secret.yaml").unlink()
+    (project / "sub").rmdir()
+    (project / "sub").symlink_to(outside)
+    _, found, summary = scanned(project)
+    assert found == planted(project)
+    assert summary["skipped"] == {
+        "behind a symbolic link out of the project": 1,
+        "symbolic link": 1,
+    }
+    result = run("check", "--scan", str(outside), cwd=project)
+    assert result.returncode == 2
+    assert "is outside the project" in result.stderr
+    assert "the scan never reads outside it" in result.stderr
+    result = run("check", "--scan", "linked.yaml", cwd=project)
+    assert result.returncode == 2, "a link named on the command line is refused, not followed"
+
+
+def test_files_gone_or_replaced_after_listing_and_hostile_names(project: Path) -> None:
+    web = ports(project)["web"]
+    (project / "gone.py").write_text(f"port = {web}\n")
+    (project / "pipe.py").write_text(f"port = {web}\n")
+    odd = "new\nline .py"
+    (project / odd).write_text(f"port = {web}\n")
+    git("add", ".", cwd=project)
+    (project / "gone.py").unlink()  # deleted between git ls-files and the read
+    (project / "pipe.py").unlink()
+    os.mkfifo(project / "pipe.py")  # a FIFO where a tracked file was: never waited on
+    assert SCRIPT is not None
+    result = subprocess.run(
+        [SCRIPT, "check", "--json", "--scan"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=clean_environment(),
+        check=False,
+    )
+    document = json.loads(result.stdout)
+    subjects = {finding["subject"] for finding in document["findings"]}
+    assert "'new\\nline .py':1" in subjects
+    assert not any("gone.py" in subject or "pipe.py" in subject for subject in subjects)
+    assert document["scan"]["skipped"] == {"not a regular file": 1}
+
+
+def test_without_git_the_paths_must_be_named(tmp_path: Path) -> None:
+    (tmp_path / "stableport.toml").write_text(CONFIG)
+    web = PortMap(["web"], namespace="shop", envs=["dev", "test"], env="dev").port_for("web")
+    (tmp_path / "app.py").write_text(f"URL = 'http://localhost:{web}/'\n")
+    result = run("check", "--scan", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "is not in a git work tree" in result.stderr
+    assert "stableport check --scan PATH ..." in result.stderr
+    result = run("check", "--scan", ".", cwd=tmp_path)
+    assert result.returncode == 0
+    assert f"note: app.py:1: web@dev port {web} as a literal" in result.stdout
+
+
+def test_a_closed_stdout_is_an_error(project: Path) -> None:
+    result = run_redirected(">&-", "check", "--scan", cwd=project)
+    assert result.returncode == 2
