@@ -6,7 +6,7 @@ Each document runs top to bottom in a fresh directory of its own:
   and what it prints (stdout and stderr, in order) must be the lines below it;
 - a ``python`` block starting with ``>>>`` is a doctest; any other ``python``
   block is executed (it shows no output, but it must run);
-- a block (``python``, ``toml``, ``ini``, ``make``, ``yaml``, ``text``, ``bash``) whose
+- a block (``python``, ``toml``, ``ini``, ``make``, ``yaml``, ``text``, ``bash``, ``hcl``) whose
   first line is a comment naming a file (``# pyproject.toml``) is written to
   that file, as a reader following the document would;
 - ``<!-- skip: next "why" -->`` (Sybil's own directive) skips the block after it.
@@ -58,7 +58,8 @@ COMMAND_TIMEOUT = 120
 # A first line such as "# pyproject.toml" or "# tests/test_web.py" names a file.
 FILE_HEADER = re.compile(
     r"# (?P<name>(?:[\w.-]+/)*"
-    r"(?:[\w.-]+\.(?:py|toml|ini|cfg|yaml|env)|Makefile|Procfile|\.envrc|post-checkout))\n"
+    r"(?:[\w.-]+\.(?:py|toml|ini|cfg|yaml|env|hcl|service)|Makefile|Procfile|\.envrc"
+    r"|post-checkout))\n"
 )
 PROMPT = "$ "
 FLAGS = doctest.ELLIPSIS
@@ -325,7 +326,7 @@ class FileParser:
     """Blocks in other languages are shown only, unless their first line names a file."""
 
     def __init__(self) -> None:
-        self.lexer = FencedCodeBlockLexer(language=r"toml|ini|make|yaml|text|bash")
+        self.lexer = FencedCodeBlockLexer(language=r"toml|ini|make|yaml|text|bash|hcl")
 
     def __call__(self, document: Document) -> Iterable[Region]:
         for region in self.lexer(document):

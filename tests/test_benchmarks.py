@@ -112,3 +112,17 @@ def test_an_unknown_section_is_a_usage_error() -> None:
     result = run_benchmarks("--quick", "--only", "lookup,nope")
     assert result.returncode == 2
     assert "unknown section(s) nope" in result.stderr
+
+
+def test_the_scan_benchmark_runs_on_a_small_tree() -> None:
+    """benchmarks/scan.py --quick: a synthetic tree through the real console script."""
+    result = subprocess.run(
+        [sys.executable, str(RUNNER.with_name("scan.py")), "--quick", "--rounds", "1"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Tree: a synthetic tree, 301 files git tracks" in result.stdout
+    assert "| the scan's own share: median of (scan - check) per round |" in result.stdout

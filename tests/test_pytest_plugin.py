@@ -670,7 +670,7 @@ def test_a_deeply_nested_pyproject_fails_the_test_in_one_line(pytester: pytest.P
     result = pytester.runpytest("-c", str(ini))
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*stableport: */pyproject.toml: arrays or inline tables are nested too deeply to parse"]
+        ["*stableport: */pyproject.toml: arrays or tables are nested more than 100 levels deep"]
     )
     assert "RecursionError" not in result.stdout.str()
 

@@ -384,11 +384,22 @@ function parseFile(path, bytes = readBytes(path)) {
   } catch {
     configError('not UTF-8');
   }
+  let document;
   try {
-    return wrapFloats(parseToml(text, { integersAsBigInt: true }));
+    document = parseToml(text, { integersAsBigInt: true });
   } catch {
     return configError('invalid TOML');
   }
+  // No array or table more than 100 levels inside the document.
+  const stack = [[document, 0]];
+  while (stack.length) {
+    const [value, level] = stack.pop();
+    if (level > 100) configError('nested too deeply');
+    for (const child of Array.isArray(value) ? value : Object.values(value)) {
+      if (Array.isArray(child) || isTable(child)) stack.push([child, level + 1]);
+    }
+  }
+  return wrapFloats(document);
 }
 
 function discover(start) {

@@ -12,6 +12,8 @@ export const STANDALONE_NAME = 'stableport.toml';
 export const PYPROJECT_NAME = 'pyproject.toml';
 // Far above any real configuration (a few kilobytes), far below trouble.
 export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+// Arrays and tables nested deeper than this are an error, as in the Python library.
+export const MAX_NESTING = 100;
 
 const kilo = (n) => n.toLocaleString('en-US');
 
@@ -154,17 +156,32 @@ export function parse(path, data = readBytes(path)) {
   } catch {
     throw new ConfigError(`${shown(path)}: not UTF-8 text (${invalidAt(data)})`);
   }
+  const tooDeep = `${shown(path)}: arrays or tables are nested more than ${MAX_NESTING} levels deep`;
+  let document;
   try {
-    // Integers as BigInt, floats wrapped: a TOML float 1.0 must not pass for the integer 1.
-    return floatsWrapped(tomlModule().parse(text, { integersAsBigInt: true }));
+    // Integers as BigInt: a TOML float 1.0 must not pass for the integer 1.
+    document = tomlModule().parse(text, { integersAsBigInt: true });
   } catch (error) {
-    if (/nested/.test(error.message)) {
-      throw new ConfigError(`${shown(path)}: arrays or inline tables are nested too deeply to parse`);
-    }
+    if (/nested/.test(error.message)) throw new ConfigError(tooDeep);
     const first = String(error.message).split('\n')[0].replace(/^Invalid TOML document: /, '');
     const where = error.line ? ` (at line ${error.line}, column ${error.column})` : '';
     throw new ConfigError(`${shown(path)}: invalid TOML: ${first}${where}`);
   }
+  if (nestingExceeds(document, MAX_NESTING)) throw new ConfigError(tooDeep);
+  return floatsWrapped(document);
+}
+
+/** Whether an array or table lies more than most levels inside document (the top level: 0). */
+function nestingExceeds(document, most) {
+  const stack = [[document, 0]];
+  while (stack.length) {
+    const [value, level] = stack.pop();
+    if (level > most) return true;
+    for (const child of Array.isArray(value) ? value : Object.values(value)) {
+      if (Array.isArray(child) || isTable(child)) stack.push([child, level + 1]);
+    }
+  }
+  return false;
 }
 
 // Where the first byte that is not UTF-8 is, in Python's words.

@@ -38,9 +38,19 @@ class Claimant(NamedTuple):
     pid: int
     config: str | None  # the configuration file it read, if any
 
+    @property
+    def gone(self) -> bool:
+        """Whether the configuration it read is gone: its checkout was removed (an orphan)."""
+        return self.config is not None and not os.path.lexists(self.config)
+
     def __str__(self) -> str:
         namespace = "no namespace" if self.namespace is None else f"namespace {self.namespace!r}"
-        where = "" if self.config is None else f", {self.config}"
+        from ._output import path_text  # noqa: PLC0415 - only when a claimant is shown
+
+        # Quoted if it holds a newline: a directory's name must not forge a line.
+        where = "" if self.config is None else f", {path_text(self.config)}"
+        if self.gone:
+            where += ", which no longer exists"
         return (
             f"stableport run of {self.service}@{self.env} (pid {self.pid}, {namespace}, "
             f"instance {self.instance}{where})"
@@ -68,7 +78,14 @@ def claim(port: int, me: Claimant) -> "_leases.Locks | Refused | None":
         return None
     directory = _leases.lease_directory()
     locks = _leases.Locks(directory)
-    if not locks.take(port):
+    try:
+        taken = locks.take(port)
+    except BaseException:
+        # Its directory may be open already (too few descriptors for the file):
+        # a refused claim keeps nothing, or the command's start would lack one.
+        locks.release()
+        raise
+    if not taken:
         locks.release()
         return Refused(port, claimant(port, directory))
     _write_record(directory, port, {**me._asdict(), "token": locks.token})

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 # Far above any real configuration (a few kilobytes), far below trouble: a
 # path to a huge or endless file fails at once instead of filling memory.
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
+# Arrays and tables nested deeper than this are an error: a real configuration
+# nests two or three levels, and a fixed limit gives every implementation the
+# same answer (how deep a parser can recurse depends on its stack).
+MAX_NESTING = 100
 
 
 def discover(start: str) -> "tuple[str | None, dict[str, object] | None]":
@@ -172,10 +176,26 @@ def parse(path: str, data: bytes | None = None) -> dict[str, object]:
         raise ConfigError(f"{shown(path)}: invalid TOML: {error}") from None
     except RecursionError:
         # The parser recurses once per level of arrays and inline tables.
-        raise ConfigError(
-            f"{shown(path)}: arrays or inline tables are nested too deeply to parse"
-        ) from None
+        raise ConfigError(_too_deep(path)) from None
+    if _nesting_exceeds(document, MAX_NESTING):
+        raise ConfigError(_too_deep(path))
     return document
+
+
+def _too_deep(path: str) -> str:
+    return f"{shown(path)}: arrays or tables are nested more than {MAX_NESTING} levels deep"
+
+
+def _nesting_exceeds(document: "dict[str, object]", most: int) -> bool:
+    """Whether an array or table lies more than most levels inside document (the top level: 0)."""
+    stack: list[tuple[dict[str, object] | list[object], int]] = [(document, 0)]
+    while stack:  # a loop, not recursion: no RecursionError whatever the depth
+        value, level = stack.pop()
+        if level > most:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def read_bytes(path: str) -> bytes:

@@ -4,6 +4,7 @@ import contextlib
 import os
 import re
 import sys
+from pathlib import Path
 
 from ._commands import add_options
 from ._common import Answer, env_option, say
@@ -21,7 +22,9 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Mapping
 
+    from ._claims import Claimant
     from ._leases import Locks
+    from ._live import PortStatus
     from ._portmap import PortMap
 
 # {PORT}, {WEB_PORT}: shells and Procfile runners pass braces through untouched,
@@ -162,39 +165,169 @@ def run(args: "argparse.Namespace") -> int:
 
 
 def _claim(pm: "PortMap", config: str | None, service: str, env: str, port: int) -> "Locks | bool":
-    """Claim port: its holder; True if nothing was claimed; False (said why) if refused."""
+    """Claim port: its holder; True if nothing was claimed; False (said why) if refused.
+
+    Refused too when a program not started through stableport holds the port:
+    a dev server would move on to the next port (Vite, Jupyter), or fail to
+    bind it, and either way the stable port would not be its own.
+    """
+    import signal  # noqa: F401, PLC0415 - imported before the claim holds descriptors
+
     from . import _claims  # noqa: PLC0415 - only run claims, never a lookup
+    from ._live import port_status  # noqa: PLC0415 - sockets, only for a claim
 
     me = _claims.Claimant(pm.namespace, pm.instance, env, service, os.getpid(), config)
+    # Probed first, while every descriptor is free: the claim holds two.
+    status = port_status(port)
     try:
-        held = _claims.claim(port, me)
+        claimed = _claims.claim(port, me)
     except StableportError as error:
         # No lock file to use (an unusable lease directory): start unclaimed, and say so.
         say(f"stableport: run: port {port} is not claimed: {error}")
-        return True
-    if held is None:  # pragma: no cover - leasing unavailable (Windows)
-        return True
-    if not isinstance(held, _claims.Refused):
-        return held
-    holder = (
-        "another live process (a test run, or a claim being made)"
-        if held.claimant is None
-        else str(held.claimant)
-    )
-    if held.claimant is not None and held.claimant._replace(pid=me.pid) == me:
-        # The same service of the same checkout: started already, or a client of it.
-        say(
-            f"stableport: error: run: port {port} of {service}@{env} is claimed by {holder}: "
-            f"it runs already; for a command that connects to it, run with --no-claim"
-        )
+        claimed = None
+    if isinstance(claimed, _claims.Refused):
+        say(_refusal(pm, config, me, port, claimed.claimant))
         return False
-    say(
-        f"stableport: error: run: port {port} of {service}@{env} is claimed by {holder}; "
-        f"pin {service} to another port (STABLEPORT_PINS={service}=PORT), make this checkout "
-        f"an instance (stableport instance new), or set another namespace "
-        f"(STABLEPORT_NAMESPACE)"
+    if status.busy_on:
+        if claimed is not None:
+            claimed.release()
+        say(_squatted(pm, config, me, status))
+        return False
+    return True if claimed is None else claimed  # None: unclaimed (or Windows: no claims)
+
+
+def _refusal(
+    pm: "PortMap", config: str | None, me: "Claimant", port: int, holder: "Claimant | None"
+) -> str:
+    """Why run is refused a port another live holder claims, and the fixes that fit."""
+    head = f"stableport: error: run: port {port} of {me.service}@{me.env} is claimed by"
+    if holder is None:
+        return (
+            f"{head} another live process (a test run, or a claim being made); "
+            f"{_fixes(pm, config, me)}"
+        )
+    if holder.gone:
+        # An orphan: its checkout was removed while its server ran.
+        return (
+            f"{head} {holder}, whose checkout is gone: stop pid {holder.pid} "
+            f"(kill {holder.pid}) to free the port"
+        )
+    if holder._replace(pid=me.pid) == me:
+        # The same service of the same checkout: started already, or a client of it.
+        return (
+            f"{head} {holder}: it runs already; for a command that connects to it, "
+            f"run with --no-claim"
+        )
+    if (
+        holder._replace(pid=me.pid, config=me.config) == me
+        and config is not None
+        and (pm.namespace is not None or _same_repository(config, holder.config))
+    ):
+        # The same service, namespace and instance from another file of this
+        # project (its namespace, or its repository, says so): another checkout
+        # with the same identity. Without either, an unrelated project is as likely.
+        fix = _own_ports(pm, config, me, holder)
+        return f"{head} {holder}, another checkout of this project; {fix}"
+    return f"{head} {holder}; {_fixes(pm, config, me)}"
+
+
+def _squatted(pm: "PortMap", config: str | None, me: "Claimant", status: "PortStatus") -> str:
+    """Why run is refused a port a program not started through stableport holds."""
+    stop = ""
+    if status.holders:
+        pids = " ".join(str(holder.pid) for holder in status.holders)
+        stop = f"stop it (kill {pids}), or "
+    elif status.closing:
+        stop = "wait about a minute, or "
+    return (
+        f"stableport: error: run: port {status.port} of {me.service}@{me.env} is "
+        f"{status.describe()}, not by a stableport run: the command would fail to bind it "
+        f"or move to another port; {stop}{_fixes(pm, config, me)}"
     )
-    return False
+
+
+def _own_ports(pm: "PortMap", config: str, me: "Claimant", holder: "Claimant") -> str:
+    """The fix for two checkouts of one project that share an identity, as far as it applies.
+
+    `instance new` only where it can work: the project declares instances and
+    the checkout is in git; the per-process variable only where instances are declared.
+    """
+    from ._output import path_text  # noqa: PLC0415 - only for a refusal
+
+    if not pm.instances:
+        return (
+            f"declare instances in {path_text(config)} (instances = 4) to give each checkout "
+            f"its own ports; or for this process only STABLEPORT_PINS={me.service}=PORT"
+        )
+    variable = f"STABLEPORT_INSTANCE=N (1 to {pm.instances}) for this process"
+    top = _checkout_top(config)
+    if top is None:
+        return f"set {variable}"
+    if (top / ".git").is_dir() and me.config is not None and holder.config is not None:
+        # The main checkout: instance new here would move its ports under its stack.
+        other = path_text(str(Path(holder.config).parent))
+        return f"give that checkout its own ports with stableport instance new in {other}"
+    if me.instance:
+        # Both are instance N: one is a copy of the other.
+        return (
+            f"both are instance {me.instance}: give this one its own with stableport "
+            f"instance new, or set {variable}"
+        )
+    return f"give this checkout its own ports with stableport instance new, or set {variable}"
+
+
+def _same_repository(config: str, other: str | None) -> bool:
+    """Whether both files are in checkouts of one git repository (one common directory)."""
+    here, there = _common_directory(config), other and _common_directory(other)
+    return here is not None and here == there
+
+
+def _common_directory(config: str) -> Path | None:
+    """The git common directory of config's checkout: .git, or what a worktree's .git names."""
+    for parent in Path(config).parents:
+        marker = parent / ".git"
+        if marker.is_dir():
+            return marker.resolve()
+        if marker.is_file():
+            try:
+                text = marker.read_text(encoding="utf-8", errors="replace")
+                gitdir = (parent / text.removeprefix("gitdir:").strip()).resolve()
+                common = (gitdir / "commondir").read_text(encoding="utf-8").strip()
+            except OSError:
+                return None
+            return (gitdir / common).resolve()
+    return None
+
+
+def _checkout_top(config: str) -> Path | None:
+    """The git checkout config is in (the directory with .git), if git can tell its siblings."""
+    import shutil  # noqa: PLC0415 - only for a refusal
+
+    if shutil.which("git") is None:
+        return None
+    return next((parent for parent in Path(config).parents if (parent / ".git").exists()), None)
+
+
+def _fixes(pm: "PortMap", config: str | None, me: "Claimant") -> str:
+    """Ways to another port, the lasting one (in the file) first, per-process variables after."""
+    from ._output import path_text  # noqa: PLC0415 - only for a refusal
+
+    service = me.service if me.env == pm.env else f"{me.service}@{me.env}"
+    variables = f"STABLEPORT_PINS={service}=PORT"
+    if config is None:
+        return (
+            f"give the project a configuration with its own namespace (stableport init), "
+            f"or for this process only {variables}"
+        )
+    table = "[tool.stableport.pins]" if Path(config).name == "pyproject.toml" else "[pins]"
+    lasting = f"pin {service} to another port in {path_text(config)} ({table} {service} = PORT)"
+    if pm.namespace is None:
+        lasting = (
+            f'set a namespace in {path_text(config)} (namespace = "<project>": every hashed '
+            f"port moves once) or {lasting}"
+        )
+        variables += " or STABLEPORT_NAMESPACE=<project>"
+    return f"{lasting}; or for this process only {variables}"
 
 
 def _notes(

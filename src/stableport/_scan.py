@@ -165,12 +165,7 @@ def _in_context(before: bytes, after: bytes, *, at_line_start: bool) -> bool:
 def _read(root: str, name: str, inside: "dict[str, bool]") -> "tuple[bytes | None, str | None]":
     """(the file's bytes, None), (None, why it was skipped), or (None, None) if it is gone."""
     path = os.path.join(root, name)
-    directory = os.path.dirname(path)
-    if directory not in inside:
-        # A directory replaced by a link since git listed it must not lead outside.
-        real = os.path.realpath(directory)
-        inside[directory] = real == root or real.startswith(root + os.sep)
-    if not inside[directory]:
+    if not _inside(os.path.dirname(path), root, inside):
         return None, "behind a symbolic link out of the project"
     try:
         descriptor = os.open(path, _OPEN_FLAGS)
@@ -190,14 +185,42 @@ def _read(root: str, name: str, inside: "dict[str, bool]") -> "tuple[bytes | Non
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
 
 
+def _inside(directory: str, root: str, known: "dict[str, bool]") -> bool:
+    """Whether directory, a path under root, leads nowhere outside it (each one checked once).
+
+    A directory replaced by a link since git listed it must not lead the scan
+    outside: a directory is inside when its parent is and it is no link, or
+    when it is a link whose target is inside.
+    """
+    if directory == root:
+        return True
+    found = known.get(directory)
+    if found is None:
+        parent = os.path.dirname(directory)
+        found = parent != directory and _inside(parent, root, known)
+        if found and os.path.islink(directory):
+            real = os.path.realpath(directory)
+            found = real == root or real.startswith(root + os.sep)
+        known[directory] = found
+    return found
+
+
 def _regular_bytes(descriptor: int) -> "tuple[bytes | None, str | None]":
     status = os.fstat(descriptor)
     if not stat.S_ISREG(status.st_mode):
         return None, "not a regular file"
     if status.st_size > MAX_FILE_BYTES:
         return None, f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB"
-    with open(descriptor, "rb", closefd=False) as file:
-        return file.read(MAX_FILE_BYTES), None
+    # os.read of the size fstat gave: a buffered read(n) allocates n bytes first,
+    # which for the largest allowed size costs more than the whole scan.
+    chunks, wanted = [], status.st_size + 1  # one more: a file that grew is read to its end
+    while wanted > 0:
+        chunk = os.read(descriptor, min(wanted, MAX_FILE_BYTES))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        wanted -= len(chunk)
+    return b"".join(chunks), None
 
 
 def _unreadable(error: OSError) -> str:

@@ -709,6 +709,30 @@ CONFIG_INPUTS: list[dict[str, Any]] = [
         },
         "lookups": [["FI", None], ["σας", None], ["cafe\u0301", None], ["\U0001f600", "a"]],
     },
+    # Corpus 1.6: nesting has a fixed limit, so every parser gives one answer.
+    *(
+        {
+            "id": f"keys/nested-{depth}",
+            "files": {
+                "pyproject.toml": '[project]\ndependencies = ["stableport"]\n[tool.other]\n'
+                f"x = {'[' * depth}{']' * depth}\n"
+                '[tool.stableport]\nservices = ["web"]\n'
+            },
+        }
+        for depth in (98, 99, 600, 1500)
+    ),
+    {
+        "id": "keys/nested-tables-101",
+        "files": {"stableport.toml": SERVICES + "[" + ".".join(["t"] * 101) + "]\n"},
+    },
+    {
+        "id": "keys/nested-tables-101-in-a-pyproject-without-the-table",
+        "files": {
+            "stableport.toml": SERVICES,
+            "a/pyproject.toml": "# stableport\n[" + ".".join(["t"] * 101) + "]\n",
+        },
+        "cwd": "a",
+    },
 ]
 
 
