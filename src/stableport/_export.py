@@ -96,7 +96,7 @@ def _rewrite_command(args: "argparse.Namespace") -> str:
 
 def variable_name(service: str, prefix: str = "") -> str:
     """prefix + the service upper-cased, each run of other characters one '_', + '_PORT'."""
-    stem = _NOT_ALLOWED.sub("_", service.upper()).strip("_")
+    stem = variable_stem(service)
     if not stem:
         raise InvalidNameError(
             f"service {service!r} has no ASCII letter or digit to name a variable after; "
@@ -109,6 +109,11 @@ def variable_name(service: str, prefix: str = "") -> str:
             f"give a --prefix such as 'APP_'"
         )
     return name
+
+
+def variable_stem(service: str) -> str:
+    """The service's part of its variable: upper-cased, each run of other characters one '_'."""
+    return _NOT_ALLOWED.sub("_", service.upper()).strip("_")
 
 
 def variables(ports: "dict[str, int]", prefix: str = "") -> dict[str, int]:
