@@ -139,8 +139,8 @@ def _write_record(directory: Path, port: int, record: dict[str, object]) -> None
             aside.unlink()
 
 
-def live_claimants() -> list[Claimant]:
-    """Every live stableport run's claimant on this host, from the records (none on Windows).
+def live_claims() -> "list[tuple[int, Claimant]]":
+    """Every live stableport run's claim on this host, (port, claimant), by port (none on Windows).
 
     A record is believed only while its writer lives (see claimant); one that
     cannot be read names no one.
@@ -153,13 +153,13 @@ def live_claimants() -> list[Claimant]:
     except (OSError, ConfigError):
         return []
     found = []
-    for name in sorted(names):
+    for name in names:
         port = name.removeprefix(RECORD_PREFIX)
         if name.startswith(RECORD_PREFIX) and port.isdigit():
             holder = claimant(int(port), directory)
             if holder is not None:
-                found.append(holder)
-    return found
+                found.append((int(port), holder))
+    return sorted(found)
 
 
 def checkout_gone(claimant: Claimant) -> bool:

@@ -494,10 +494,10 @@ def _claimed_elsewhere(directory: str, namespace: str | None) -> "dict[int, Clai
     another checkout that was given another number since: either way, a
     checkout given that number now would get ports a live server holds.
     """
-    from ._claims import live_claimants  # noqa: PLC0415 - only when assigning
+    from ._claims import live_claims  # noqa: PLC0415 - only when assigning
 
     held: dict[int, Claimant] = {}
-    for claimant in live_claimants():
+    for _, claimant in live_claims():
         if not claimant.instance or claimant.config is None or claimant.namespace != namespace:
             continue
         if os.path.realpath(os.path.dirname(claimant.config)) != directory:
