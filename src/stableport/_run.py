@@ -201,13 +201,15 @@ def _refusal(
     pm: "PortMap", config: str | None, me: "Claimant", port: int, holder: "Claimant | None"
 ) -> str:
     """Why run is refused a port another live holder claims, and the fixes that fit."""
+    from ._claims import checkout_gone  # noqa: PLC0415 - only run claims, never a lookup
+
     head = f"stableport: error: run: port {port} of {me.service}@{me.env} is claimed by"
     if holder is None:
         return (
             f"{head} another live process (a test run, or a claim being made); "
             f"{_fixes(pm, config, me)}"
         )
-    if holder.gone:
+    if checkout_gone(holder):
         # An orphan: its checkout was removed while its server ran.
         return (
             f"{head} {holder}, whose checkout is gone: stop pid {holder.pid} "
