@@ -137,3 +137,26 @@ def _write_record(directory: Path, port: int, record: dict[str, object]) -> None
         # refused run then names no holder, only the port.
         with contextlib.suppress(OSError):
             aside.unlink()
+
+
+def live_claims() -> "list[tuple[int, Claimant]]":
+    """Every live stableport run's claim on this host, (port, claimant), by port (none on Windows).
+
+    A record is believed only while its writer lives (see claimant); one that
+    cannot be read names no one.
+    """
+    if not _leases.AVAILABLE:  # pragma: no cover - Windows
+        return []
+    try:
+        directory = _leases.lease_directory()
+        names = [entry.name for entry in os.scandir(directory)]
+    except (OSError, ConfigError):
+        return []
+    found = []
+    for name in names:
+        port = name.removeprefix(RECORD_PREFIX)
+        if name.startswith(RECORD_PREFIX) and port.isdigit():
+            holder = claimant(int(port), directory)
+            if holder is not None:
+                found.append((int(port), holder))
+    return sorted(found)

@@ -6,6 +6,7 @@ import re
 import sys
 from pathlib import Path
 
+from ._checkouts import same_repository
 from ._commands import add_options
 from ._common import Answer, env_option, say
 from ._config import ENV_VARIABLE, INSTANCE_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
@@ -208,7 +209,7 @@ def _refusal(
     if (
         holder._replace(pid=me.pid, config=me.config) == me
         and config is not None
-        and (pm.namespace is not None or _same_repository(config, holder.config))
+        and (pm.namespace is not None or same_repository(config, holder.config))
     ):
         # The same service, namespace and instance from another file of this
         # project (its namespace, or its repository, says so): another checkout
@@ -261,29 +262,6 @@ def _own_ports(pm: "PortMap", config: str, me: "Claimant", holder: "Claimant") -
             f"instance new, or set {variable}"
         )
     return f"give this checkout its own ports with stableport instance new, or set {variable}"
-
-
-def _same_repository(config: str, other: str | None) -> bool:
-    """Whether both files are in checkouts of one git repository (one common directory)."""
-    here, there = _common_directory(config), other and _common_directory(other)
-    return here is not None and here == there
-
-
-def _common_directory(config: str) -> Path | None:
-    """The git common directory of config's checkout: .git, or what a worktree's .git names."""
-    for parent in Path(config).parents:
-        marker = parent / ".git"
-        if marker.is_dir():
-            return marker.resolve()
-        if marker.is_file():
-            try:
-                text = marker.read_text(encoding="utf-8", errors="replace")
-                gitdir = (parent / text.removeprefix("gitdir:").strip()).resolve()
-                common = (gitdir / "commondir").read_text(encoding="utf-8").strip()
-            except OSError:
-                return None
-            return (gitdir / common).resolve()
-    return None
 
 
 def _checkout_top(config: str) -> Path | None:
