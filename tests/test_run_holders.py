@@ -547,3 +547,99 @@ def test_a_vite_dev_server_never_moves_off_its_stable_port(tmp_path: Path, vite:
     finally:
         os.killpg(served.pid, signal.SIGTERM)
         served.communicate(timeout=DEADLINE)
+
+
+# -- adversarial: several runs of one service at once, closed stderr, a non-UTF-8 path ------
+
+
+def test_several_runs_of_one_service_at_once_start_one_server(tmp_path: Path) -> None:
+    where, port = own_project(tmp_path / "web")
+    assert SCRIPT is not None
+    serve = (
+        "import os, socket, sys; s = socket.create_server(('127.0.0.1', int(os.environ['PORT'])));"
+        " print('serving', flush=True); sys.stdin.read()"
+    )
+    runs = [
+        subprocess.Popen(
+            [SCRIPT, "run", "web", "--", sys.executable, "-c", serve],
+            cwd=where,
+            env=clean_environment(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
+    try:
+        outcomes = []
+        for process in runs:
+            assert process.stdout is not None
+            line = process.stdout.readline()  # "serving", or nothing from a refused run
+            outcomes.append(line)
+        assert outcomes.count("serving\n") == 1
+        refused_runs = [process for process, line in zip(runs, outcomes, strict=True) if not line]
+        server_pid = runs[outcomes.index("serving\n")].pid
+        for process in refused_runs:
+            assert process.wait(timeout=DEADLINE) == 2
+            assert process.stderr is not None
+            # The claim speaks first: never "a program not started through stableport".
+            assert process.stderr.read() == (
+                f"stableport: error: run: port {port} of web@default is claimed by stableport "
+                f"run of web@default (pid {server_pid}, namespace "
+                f"{stableport.load(where / 'stableport.toml').namespace!r}, instance 0, "
+                f"{where / 'stableport.toml'}): it runs already; for a command that connects "
+                f"to it, run with --no-claim\n"
+            )
+    finally:
+        for process in runs:
+            process.communicate("", timeout=DEADLINE)
+
+
+def test_a_refusal_with_stderr_closed_still_starts_nothing(tmp_path: Path) -> None:
+    where, port = own_project(tmp_path / "web")
+    marker = where / "started"
+    with foreign("127.0.0.1", port):
+        result = run(
+            "run",
+            "web",
+            "--",
+            sys.executable,
+            "-c",
+            f"open({str(marker)!r}, 'w')",
+            cwd=where,
+            preexec_fn=lambda: os.close(2),
+        )
+    assert (result.returncode, marker.exists()) == (2, False)
+
+
+@linux_only
+def test_a_claimants_path_that_is_not_utf8_is_shown_as_the_bytes_it_is(tmp_path: Path) -> None:
+    first, second, port = colliding_projects(tmp_path)
+    hostile = Path(os.fsdecode(bytes(tmp_path) + b"/caf\xe9"))
+    first.rename(hostile)
+    assert SCRIPT is not None
+    quiet = "import sys; print('ready', flush=True); sys.stdin.read()"  # claims, serves nothing
+    holder = subprocess.Popen(
+        [SCRIPT, "run", "web", "--", sys.executable, "-c", quiet],
+        cwd=hostile,
+        env=clean_environment(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "ready\n"
+        result = refused(second, "app")
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
+        assert f"is claimed by stableport run of web@default (pid {holder.pid}," in result.stderr
+        assert len(result.stderr.splitlines()) == 1
+        document = json.loads(run("ps", "--json", cwd=second).stdout)
+        assert [claim["config"] for claim in document["others"]] == [
+            str(hostile / "stableport.toml")
+        ]
+    finally:
+        holder.communicate("", timeout=DEADLINE)
+    del port
