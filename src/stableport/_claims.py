@@ -164,12 +164,3 @@ def live_claims() -> "list[tuple[int, Claimant]]":
             if holder is not None:
                 found.append((int(port), holder))
     return sorted(found)
-
-
-def checkout_gone(claimant: Claimant) -> bool:
-    """Whether the checkout a live run was started from is gone: its configuration file is.
-
-    Such a run is an orphan (its worktree removed while it served): its ports
-    are still held, and no later checkout is given its instance.
-    """
-    return claimant.config is not None and not os.path.lexists(claimant.config)
