@@ -643,3 +643,88 @@ def test_a_claimants_path_that_is_not_utf8_is_shown_as_the_bytes_it_is(tmp_path:
     finally:
         holder.communicate("", timeout=DEADLINE)
     del port
+
+
+def test_refusals_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What the console script says, in this process (for coverage); each case
+    # as the subprocess tests above show it.
+    from stableport import _claims  # noqa: PLC0415
+    from stableport._cli import main  # noqa: PLC0415
+
+    monkeypatch.setenv("CI", "1")
+    namespace = free_namespace("in-process", assigned_ports("web", instances=3))
+    config = f'namespace = "{namespace}"\nservices = ["web"]\ninstances = 3\n'
+    main_checkout, tree = two_checkouts(tmp_path, config, with_git=True)
+    monkeypatch.chdir(tree)
+    port = stableport.load(tree / "stableport.toml").port_for("web")
+    me = os.getpid()
+    stranger = tmp_path / "stranger.toml"
+    stranger.write_text('namespace = "stranger"\nservices = ["web"]\n')
+    cases = {
+        "gone": (
+            str(tmp_path / "removed" / "stableport.toml"),
+            namespace,
+            "whose checkout is gone",
+        ),
+        "sibling": (
+            str(main_checkout / "stableport.toml"),
+            namespace,
+            "give this checkout its own ports with stableport instance new",
+        ),
+        "stranger": (str(stranger), "stranger", "pin web to another port in"),
+    }
+    for claimed_config, claimed_namespace, expected in cases.values():
+        holder = _claims.claim(
+            port, _claims.Claimant(claimed_namespace, 0, "default", "web", me, claimed_config)
+        )
+        assert isinstance(holder, _leases.Locks)
+        try:
+            assert main(["run", "web", "--", "no-such-command-here"]) == 2
+            assert expected in capsys.readouterr().err
+        finally:
+            holder.release()
+    with socket.create_server(("127.0.0.1", port)):
+        assert main(["run", "web", "--", "no-such-command-here"]) == 2
+        assert f"stop it (kill {me}), or pin web to another port in" in capsys.readouterr().err
+
+
+def test_each_refusal_names_the_fixes_that_fit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The refusal's words for every case, without processes (the subprocess
+    # tests above show the same lines end to end).
+    from stableport._claims import Claimant  # noqa: PLC0415
+    from stableport._run import _refusal  # noqa: PLC0415
+
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    config = str(plain / "pyproject.toml")
+    Path(config).write_text("")
+    me = Claimant(None, 0, "dev", "web", 1, config)
+    alone = stableport.PortMap(["web"], env="default")
+    fixes = _refusal(alone, config, me, 20001, None)
+    assert fixes.endswith(
+        f'set a namespace in {config} (namespace = "<project>": every hashed port moves once) '
+        f"or pin web@dev to another port in {config} ([tool.stableport.pins] web@dev = PORT); "
+        f"or for this process only STABLEPORT_PINS=web@dev=PORT or STABLEPORT_NAMESPACE=<project>"
+    )
+    unconfigured = _refusal(alone, None, me._replace(config=None), 20001, None)
+    assert unconfigured.endswith(
+        "give the project a configuration with its own namespace (stableport init), or for "
+        "this process only STABLEPORT_PINS=web@dev=PORT"
+    )
+    # Without a namespace, two files out of git are as likely two projects: no instance advice.
+    other = str(tmp_path / "pyproject.toml")
+    Path(other).write_text("")
+    stranger = _refusal(alone, config, me, 20001, me._replace(pid=2, config=other))
+    assert "instance" not in stranger.split("; ", 1)[1]
+    # Out of git, instances declared: the variable alone.
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git there
+    named = stableport.PortMap(["web"], namespace="shop", instances=3)
+    me = me._replace(namespace="shop")
+    sibling = _refusal(named, config, me, 20001, me._replace(pid=2, config=other))
+    assert sibling.endswith(
+        "another checkout of this project; set STABLEPORT_INSTANCE=N (1 to 3) for this process"
+    )

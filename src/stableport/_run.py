@@ -266,7 +266,7 @@ def _own_ports(pm: "PortMap", config: str, me: "Claimant", holder: "Claimant") -
     top = _checkout_top(config)
     if top is None:
         return f"set {variable}"
-    if (top / ".git").is_dir() and me.config is not None and holder.config is not None:
+    if (top / ".git").is_dir() and holder.config is not None:
         # The main checkout: instance new here would move its ports under its stack.
         other = path_text(str(Path(holder.config).parent))
         return f"give that checkout its own ports with stableport instance new in {other}"
