@@ -30,6 +30,7 @@ from .util import (
     free_namespace,
     git,
     git_repository,
+    imported_by,
     python,
     run,
     worktree,
@@ -418,3 +419,32 @@ def test_proof_worktrees_added_with_git_alone_run_side_by_side(tmp_path: Path) -
         check_answers([copy, later], pair)
     numbers = [number(tree) for tree in (trees[1], trees[2], late, copy, later)]
     assert len(set(numbers)) == len(numbers), numbers
+
+
+def test_a_worktrees_lookup_imports_nothing_heavy(repo: Path) -> None:
+    # Its identity names its checkout, a path with a letter outside ASCII: read
+    # without json, git or pathlib, with nothing a plain checkout's lookup lacks.
+    tree = worktree(repo, "café")
+    assert web(tree).returncode == 0
+    assert (tree / ".stableport-instance").read_text(encoding="utf-8").splitlines() == [
+        "1",
+        f'for: "{tree}"',
+    ]
+    code = "from stableport._cli import main; main(['web'])"
+    printed, imported = imported_by(code, cwd=tree)
+    assert printed == f"{port_of(1)}\n"
+    _, plain_checkouts = imported_by(code, cwd=repo)
+    assert sorted(imported - plain_checkouts) == []
+    assert sorted(imported & {"json", "subprocess", "argparse", "pathlib"}) == []
+
+
+def test_the_fixture_gives_a_new_worktree_its_instance(repo: Path) -> None:
+    tree = worktree(repo, "a")
+    (tree / "test_port.py").write_text(
+        "def test_port(stableport):\n    assert stableport('web') > 0\n"
+    )
+    result = python(
+        "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_port.py", cwd=tree, env=plain()
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert number(tree) == 1

@@ -545,7 +545,10 @@ def _write(path: str, number: int, directory: str, doing: str) -> None:
     import json  # noqa: PLC0415 - only when an identity is written
 
     temporary = Path(f"{path}.{os.getpid()}.tmp")
-    text = f"{number}\n{MADE_FOR}{json.dumps(directory)}\n"
+    # UTF-8 as it is (a reader needs json only for a quote or a backslash); a
+    # name that is not UTF-8 (surrogates) escaped, so it reads back the same.
+    ascii_only = any("\udc80" <= char <= "\udcff" for char in directory)
+    text = f"{number}\n{MADE_FOR}{json.dumps(directory, ensure_ascii=ascii_only)}\n"
     try:
         with temporary.open("x", encoding="utf-8", errors="surrogateescape") as file:
             file.write(text)
