@@ -448,3 +448,22 @@ def test_the_fixture_gives_a_new_worktree_its_instance(repo: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert number(tree) == 1
+
+
+def test_hostile_worktree_paths_are_recorded_and_told_apart(repo: Path) -> None:
+    names = ["new\nline", "ends in spaces  ", 'quote " and \\ backslash']
+    trees = []
+    for index, name in enumerate(names):
+        git("worktree", "add", "-q", "-b", f"b{index}", f"../{name}", cwd=repo)
+        trees.append(repo.parent / name)
+    for tree in trees:
+        assert web(tree).returncode == 0
+    assert [number(tree) for tree in trees] == [1, 2, 3]
+    record = (repo / ".git" / "stableport-instances").read_text(encoding="utf-8")
+    assert [json.loads(line.partition(" ")[2]) for line in record.splitlines()] == [
+        str(tree) for tree in trees
+    ]
+    # Each still reads its own file as its own (not a copy's): nothing reassigned.
+    for tree in trees:
+        again = web(tree)
+        assert (again.returncode, again.stderr) == (0, "")

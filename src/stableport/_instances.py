@@ -312,7 +312,7 @@ class Repository:
         )
         try:
             Path(exclude).parent.mkdir(parents=True, exist_ok=True)
-            _append_line(exclude, lines.encode())
+            _append_line(exclude, lines.encode(), blank=True)
         except OSError as error:
             undone = getattr(error, "undone", True)
             state = "" if undone else " (it may end in part of a line: remove it)"
@@ -324,15 +324,20 @@ class Repository:
         return f"git ignores {INSTANCE_FILE_NAME} now: added to {path_text(exclude)}"
 
 
-def _append_line(path: str, lines: bytes) -> None:
-    """lines at the end of the file at path, after a newline if it lacks one; all or nothing."""
+def _append_line(path: str, lines: bytes, *, blank: bool = False) -> None:
+    """lines at the end of the file at path, after a newline if it lacks one; all or nothing.
+
+    blank: a blank line before them, setting them apart (a block in a file a
+    person reads and edits, such as info/exclude).
+    """
     from ._appending import append_bytes  # noqa: PLC0415 - only when git must be told
 
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     try:
         length = os.fstat(descriptor).st_size
         last = os.pread(descriptor, 1, length - 1) if length else b"\n"
-        append_bytes(descriptor, length, (b"" if last == b"\n" else b"\n") + b"\n" + lines)
+        ending = b"" if last == b"\n" else b"\n"
+        append_bytes(descriptor, length, ending + (b"\n" if blank else b"") + lines)
     finally:
         os.close(descriptor)
 
