@@ -154,8 +154,8 @@ def toml_value(value: Any) -> str:
 @st.composite
 def configurations(draw: st.DrawFn) -> dict[str, Any]:
     """A case of the config layer's shape: files, cwd, variables, flags and lookups."""
-    table = draw(st.dictionaries(st.sampled_from(sorted(KEY_VALUES)), st.none(), max_size=6))
-    table = {key: draw(KEY_VALUES[key]) for key in table}
+    chosen = draw(st.lists(st.sampled_from(sorted(KEY_VALUES)), unique=True, max_size=6))
+    table: dict[str, Any] = {key: draw(KEY_VALUES[key]) for key in chosen}
     body = "".join(f"{toml_string(key)} = {toml_value(value)}\n" for key, value in table.items())
     files: dict[str, Any] = {"a/b/.keep": ""}
     where = draw(st.sampled_from(["", "a/", "a/b/"]))
@@ -187,7 +187,7 @@ def configurations(draw: st.DrawFn) -> dict[str, Any]:
                         "api=8001",
                         "8080=21001",
                     ]
-                ),  # fmt: skip
+                ),
                 "STABLEPORT_INSTANCE": st.sampled_from(["0", "1", "2", " 3 ", "x", "1001"]),
                 "STABLEPORT_CONFIG": st.sampled_from(
                     [
@@ -199,7 +199,7 @@ def configurations(draw: st.DrawFn) -> dict[str, Any]:
                         "{root}/stableport.toml",
                         "{root}/pyproject.toml",
                     ]
-                ),  # fmt: skip
+                ),
                 "STABLEPORT_TEST_PORTS": st.sampled_from(["web=23456", "", "web", "Web=1,api=2"]),
             },
         )
@@ -215,10 +215,12 @@ def configurations(draw: st.DrawFn) -> dict[str, Any]:
         )
     )
     # Every name the configuration declares, and some it does not.
+    services = table.get("services")
+    pins = table.get("pins")
     declared = [
-        *(table.get("services") if isinstance(table.get("services"), list) else []),
-        *(key.split("@")[0] for key in (table.get("pins") if isinstance(table.get("pins"), dict) else {})),
-    ]  # fmt: skip
+        *(services if isinstance(services, list) else []),
+        *(key.split("@")[0] for key in (pins if isinstance(pins, dict) else {})),
+    ]
     asked = [*declared, *draw(st.lists(names, min_size=1, max_size=3))]
     envs = [None, None, "dev", "test", draw(st.sampled_from(["qa", "DEV", "", "a@b"]))]
     lookups = [[name, env, None] for name in asked if isinstance(name, str) for env in envs]
