@@ -123,9 +123,9 @@ def test_a_second_project_hashing_to_a_claimed_port_is_refused_then_starts(
         assert result.stderr == (
             f"stableport: error: run: port {port} of app@default is claimed by stableport run "
             f"of web@default (pid {holder.pid}, namespace {namespace!r}, instance 0, "
-            f"{first / 'stableport.toml'}); pin app to another port (STABLEPORT_PINS=app=PORT), "
-            f"make this checkout an instance (stableport instance new), or set another "
-            f"namespace (STABLEPORT_NAMESPACE)\n"
+            f"{first / 'stableport.toml'}); pin app to another port in "
+            f"{second / 'stableport.toml'} ([pins] app = PORT); or for this process only "
+            f"STABLEPORT_PINS=app=PORT\n"
         )
         # check --live names the holder by what it is, not only by its pid.
         live = run("check", "--live", cwd=second)
@@ -331,7 +331,9 @@ def test_run_in_process_refuses_releases_and_goes_unclaimed(
         assert main(["run", "web", "--", sys.executable, "-c", "raise SystemExit(7)"]) == 2
         assert capsys.readouterr().err.startswith(
             f"stableport: error: run: port {port} of web@default is claimed by stableport run "
-            f"of web@default (pid 1, namespace {namespace!r}, instance 0); pin web "
+            f"of web@default (pid 1, namespace {namespace!r}, instance 0), another checkout "
+            f"of this project; declare instances in {config} (instances = 4) to give each "
+            f"checkout its own ports; or for this process only STABLEPORT_PINS=web=PORT\n"
         )
     finally:
         held.release()

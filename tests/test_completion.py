@@ -12,7 +12,7 @@ from stableport._completion import completion
 from .util import SCRIPT, clean_environment, imported_by, run
 
 CONFIG = 'services = ["web", "api", "billing-api"]\nenvs = ["dev", "test"]\nenv = "dev"\n'
-COMMANDS = ["list", "explain", "check", "export", "init", "run", "instance"]
+COMMANDS = ["list", "explain", "check", "export", "init", "run", "instance", "ps"]
 
 # Sources the script, then completes the line given as $1 as bash would: the
 # words split at blanks, the cursor in the last one (empty after a space).

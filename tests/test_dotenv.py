@@ -1,14 +1,13 @@
 """check reads the .env beside the configuration: a port in it that is not this checkout's."""
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from stableport._config import load_with_origin
 
-from .util import SCRIPT, clean_environment, git_repository, run
+from .util import Run, git_repository, run, run_both
 
 pytestmark = pytest.mark.slow  # real console scripts
 
@@ -22,6 +21,12 @@ instances = 3
 
 
 @pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
+    """The console script, and main(argv) in this process: the same answer from both."""
+    return run_both(capsys, monkeypatch)
+
+
+@pytest.fixture
 def main(tmp_path: Path) -> Path:
     return git_repository(tmp_path / "shop", {"stableport.toml": CONFIG})
 
@@ -31,14 +36,16 @@ def port(main: Path, service: str, instance: int, env: str = "dev") -> int:
     return pm.port_for(service, env)
 
 
-def test_a_dotenv_copied_from_the_main_checkout_is_a_problem_until_exported(main: Path) -> None:
+def test_a_dotenv_copied_from_the_main_checkout_is_a_problem_until_exported(
+    cli: Run, main: Path
+) -> None:
     # Written in the main checkout (instance 0), then copied for its secrets; 2fa
     # has no variable (export refuses it), and REDIS_PORT is no declared service's.
     (main / ".env").write_text(
         f"SECRET=hunter2\nBILLING_API_PORT={port(main, 'billing-api', 0)}\n"
         f"WEB_PORT={port(main, 'web', 0)}\nREDIS_PORT=6379\n"
     )
-    checked = run("check", cwd=main, env={"STABLEPORT_INSTANCE": "2"})
+    checked = cli("check", cwd=main, env={"STABLEPORT_INSTANCE": "2"})
     assert checked.returncode == 1
     problems = [line for line in checked.stdout.splitlines() if line.startswith("problem")]
     path = main / ".env"
@@ -48,17 +55,17 @@ def test_a_dotenv_copied_from_the_main_checkout_is_a_problem_until_exported(main
         f"compose, make and --env-file read the file's; fix: stableport export > .env"
         for name, line, service in [("BILLING_API_PORT", 2, "billing-api"), ("WEB_PORT", 3, "web")]
     ]
-    assert run("check", cwd=main, env={"STABLEPORT_INSTANCE": "0"}).returncode == 0
-    fixed = run("export", "--prefix", "APP_", cwd=main, env={"STABLEPORT_INSTANCE": "2"})
+    assert cli("check", cwd=main, env={"STABLEPORT_INSTANCE": "0"}).returncode == 0
+    fixed = cli("export", "--prefix", "APP_", cwd=main, env={"STABLEPORT_INSTANCE": "2"})
     path.write_text(fixed.stdout.replace("APP_", ""))
-    assert run("check", cwd=main, env={"STABLEPORT_INSTANCE": "2"}).returncode == 0
+    assert cli("check", cwd=main, env={"STABLEPORT_INSTANCE": "2"}).returncode == 0
 
 
-def test_another_instance_and_a_stranger_value_are_named_apart(main: Path) -> None:
+def test_another_instance_and_a_stranger_value_are_named_apart(cli: Run, main: Path) -> None:
     (main / ".env").write_text(
         f"export WEB_PORT='{port(main, 'web', 3)}'  \nBILLING_API_PORT=${{API}}\n"
     )
-    checked = run("check", cwd=main, env={"STABLEPORT_INSTANCE": "1"})
+    checked = cli("check", cwd=main, env={"STABLEPORT_INSTANCE": "1"})
     assert checked.returncode == 1
     problems = [line for line in checked.stdout.splitlines() if line.startswith("problem")]
     assert len(problems) == 2
@@ -66,27 +73,42 @@ def test_another_instance_and_a_stranger_value_are_named_apart(main: Path) -> No
     assert "line 2 sets ${API}, but this checkout's billing-api port is" in problems[1]
 
 
-def test_this_checkouts_port_in_any_declared_env_is_fine(main: Path) -> None:
-    (main / ".env").write_text(run("export", "--env", "test", cwd=main).stdout)
-    checked = run("check", cwd=main)
+def test_this_checkouts_port_in_any_declared_env_is_fine(cli: Run, main: Path) -> None:
+    (main / ".env").write_text(cli("export", "--env", "test", cwd=main).stdout)
+    checked = cli("check", cwd=main)
     assert checked.returncode == 0, checked.stdout
 
 
-@pytest.mark.parametrize("kind", ["fifo", "directory", "none"])
-def test_no_regular_dotenv_is_nothing_to_check_and_never_waits(main: Path, kind: str) -> None:
+def test_no_dotenv_is_nothing_to_check(cli: Run, main: Path) -> None:
+    checked = cli("check", cwd=main)
+    assert checked.returncode == 0, checked.stdout
+    assert ".env" not in checked.stdout
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory"])
+def test_a_dotenv_that_is_no_file_is_a_problem_and_never_waited_on(main: Path, kind: str) -> None:
     if kind == "fifo":
         os.mkfifo(main / ".env")
-    elif kind == "directory":
+    else:
         (main / ".env").mkdir()
-    assert SCRIPT is not None
-    checked = subprocess.run(
-        [SCRIPT, "check"],
-        cwd=main,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=clean_environment(),
-        check=False,
-    )
-    assert checked.returncode == 0, checked.stdout
+    checked = run("check", cwd=main, timeout=30)  # a wait would time out
+    assert checked.returncode == 1, checked.stdout
+    assert (
+        f"problem: {main / '.env'}: cannot read '{main / '.env'}': it is not a regular file, "
+        f"as export writes one; check cannot tell whose ports it holds\n"
+    ) in checked.stdout
+
+
+def test_a_dotenv_that_cannot_be_read_is_a_problem_not_a_pass(cli: Run, main: Path) -> None:
+    (main / ".env").symlink_to(".env")  # a loop: there is a name, and no file
+    checked = cli("check", cwd=main)
+    assert checked.returncode == 1
+    assert f"problem: {main / '.env'}: cannot read '{main / '.env'}': " in checked.stdout
+    assert "check cannot tell whose ports it holds" in checked.stdout
+
+
+def test_without_a_configuration_no_dotenv_is_read(cli: Run, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("WEB_PORT=1\n")
+    checked = cli("check", cwd=tmp_path)
+    assert checked.returncode == 0
     assert ".env" not in checked.stdout

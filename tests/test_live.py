@@ -347,3 +347,74 @@ def test_a_connection_that_waits_is_a_listener_with_a_full_backlog(
 
     monkeypatch.setattr(socket, "socket", Waiting)
     assert _live._accepts("127.0.0.1", socket.AF_INET, 40000) == "busy"
+
+
+# -- issue 28, item 16: a port in TIME_WAIT is said to be one ------------------------------
+
+
+def closed_first(*, reuse: bool) -> int:
+    """A port whose only socket is a connection its server closed first (in TIME_WAIT)."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if reuse:  # what servers set; the connection it accepts inherits it
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    with server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port: int = server.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            accepted, _ = server.accept()
+            accepted.close()  # the server's side first: its end waits in TIME_WAIT
+            assert client.recv(1) == b""
+    return port
+
+
+@linux_only
+def test_a_port_in_time_wait_is_said_to_be_closing_not_held_by_an_invisible_process() -> None:
+    port = closed_first(reuse=False)
+    status = port_status(port)
+    assert status.busy_on == ("127.0.0.1",)  # a server's bind fails there for now
+    assert status.holders == ()
+    assert status.closing == 1
+    assert status.describe() == (
+        "in use on 127.0.0.1 (no process holds it: 1 connection(s) closing (TIME_WAIT), "
+        "free in about a minute)"
+    )
+
+
+def test_a_port_in_time_wait_a_server_can_reuse_is_free() -> None:
+    # The bind a server makes (SO_REUSEADDR) succeeds: no reason to pass it over.
+    assert port_status(closed_first(reuse=True)).free
+
+
+@linux_only
+def test_closing_connections_are_counted_from_proc(fake_proc: Path) -> None:
+    with (fake_proc / "net" / "tcp").open("a") as table:
+        table.write(socket_line(20009, "06", 0) + socket_line(20009, "05", 0))
+        table.write(socket_line(20009, "01", 555))  # a live connection: a process has it
+    assert _live.closing_connections(20009, str(fake_proc)) == 2
+    assert _live.closing_connections(20001, str(fake_proc)) == 0
+
+
+# -- issue 33, item 6: a port its claimant (or a child of it) serves -----------------------
+
+
+@linux_only
+def test_a_holder_descends_from_its_claimant_through_proc() -> None:
+    assert _live._descends(os.getpid(), os.getpid())
+    assert _live._descends(os.getpid(), os.getppid())  # a child of its parent
+    assert not _live._descends(os.getppid(), os.getpid())
+    assert not _live._descends(2**22 + 1, os.getpid())  # no such process
+
+
+def test_served_by_claimant_believes_the_claim_only_where_a_holder_fits() -> None:
+    from stableport._claims import Claimant  # noqa: PLC0415
+
+    claimant = Claimant(None, 0, "default", "web", os.getpid(), None)
+    listening = PortStatus(20001, ("127.0.0.1",), (Holder(os.getpid(), "python"),), (), claimant)
+    assert listening.served_by_claimant
+    assert listening._replace(holders=None).served_by_claimant  # the OS names none: believed
+    assert not listening._replace(busy_on=()).served_by_claimant  # claimed, not listened on
+    assert not listening._replace(claimant=None).served_by_claimant
+    if sys.platform.startswith("linux"):
+        stranger = (Holder(2**22 + 1, "other"),)
+        assert not listening._replace(holders=stranger).served_by_claimant

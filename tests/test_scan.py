@@ -8,15 +8,15 @@ console script.
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from stableport import PortMap
 from stableport._config import load
+from stableport._scan import variable_or_service
 
-from .util import SCRIPT, clean_environment, git, git_repository, run, run_redirected
+from .util import Run, git, git_repository, run, run_both, run_redirected
 
 pytestmark = pytest.mark.slow  # real console scripts and git
 
@@ -97,6 +97,12 @@ def ports(project: Path) -> dict[str, int]:
 
 
 @pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
+    """The console script, and main(argv) in this process: the same answer from both."""
+    return run_both(capsys, monkeypatch)
+
+
+@pytest.fixture
 def project(tmp_path: Path) -> Path:
     main = git_repository(tmp_path / "shop", {"stableport.toml": CONFIG})
     values = ports(main)
@@ -117,9 +123,11 @@ def planted(project: Path) -> set[tuple[str, int]]:
     return found
 
 
-def scanned(project: Path, *args: str) -> tuple[int, set[tuple[str, int]], dict[str, object]]:
+def scanned(
+    cli: Run, project: Path, *args: str
+) -> tuple[int, set[tuple[str, int]], dict[str, object]]:
     """check --scan --json: its exit status, the (file, line) of each literal, its summary."""
-    result = run("check", "--json", "--scan", *args, cwd=project)
+    result = cli("check", "--json", "--scan", *args, cwd=project)
     assert result.stderr == "", result.stderr
     document = json.loads(result.stdout)
     where = set()
@@ -130,16 +138,16 @@ def scanned(project: Path, *args: str) -> tuple[int, set[tuple[str, int]], dict[
     return result.returncode, where, document["scan"]
 
 
-def test_every_planted_literal_and_no_look_alike(project: Path) -> None:
-    code, found, summary = scanned(project)
+def test_every_planted_literal_and_no_look_alike(cli: Run, project: Path) -> None:
+    code, found, summary = scanned(cli, project)
     assert found == planted(project)
     assert code == 0  # notes, without --strict
     assert summary["read"] == len(SEED) + 1  # and stableport.toml
     assert summary["literals"] == len(planted(project))
 
 
-def test_strict_makes_each_literal_a_problem(project: Path) -> None:
-    result = run("check", "--strict", "--scan", cwd=project)
+def test_strict_makes_each_literal_a_problem(cli: Run, project: Path) -> None:
+    result = cli("check", "--strict", "--scan", cwd=project)
     assert result.returncode == 1
     values = ports(project)
     assert (
@@ -150,17 +158,19 @@ def test_strict_makes_each_literal_a_problem(project: Path) -> None:
     assert result.stdout.endswith(f"{len(planted(project))} problem(s), 3 note(s)\n")
 
 
-def test_strict_without_scan_is_a_usage_error(project: Path) -> None:
-    result = run("check", "--strict", cwd=project)
+def test_strict_without_scan_is_a_usage_error(cli: Run, project: Path) -> None:
+    result = cli("check", "--strict", cwd=project)
     assert (result.returncode, result.stdout) == (2, "")
     assert "--strict grades --scan's findings; give --scan too" in result.stderr
 
 
-def test_only_tracked_files_by_default_and_named_paths_whatever_git_says(project: Path) -> None:
+def test_only_tracked_files_by_default_and_named_paths_whatever_git_says(
+    cli: Run, project: Path
+) -> None:
     values = ports(project)
     (project / "untracked.py").write_text(f"URL = 'http://localhost:{values['web']}'\n")
-    assert ("untracked.py", 1) not in scanned(project)[1]
-    code, found, _ = scanned(project, "untracked.py", "k8s")
+    assert ("untracked.py", 1) not in scanned(cli, project)[1]
+    code, found, _ = scanned(cli, project, "untracked.py", "k8s")
     assert found == {("untracked.py", 1), ("k8s/deploy.yaml", 4)} | {
         ("k8s/deploy.yaml", 6),
         ("k8s/deploy.yaml", 7),
@@ -169,25 +179,26 @@ def test_only_tracked_files_by_default_and_named_paths_whatever_git_says(project
 
 
 def test_a_file_exactly_as_export_writes_it_is_skipped_and_an_edited_one_is_not(
+    cli: Run,
     project: Path,
 ) -> None:
-    exported = run("export", "--env", "test", cwd=project).stdout
+    exported = cli("export", "--env", "test", cwd=project).stdout
     (project / "deploy").mkdir()
     (project / "deploy" / "test.env").write_text(exported)
     (project / "deploy" / "values.json").write_text(
-        run("export", "--format", "json", cwd=project).stdout
+        cli("export", "--format", "json", cwd=project).stdout
     )
     git("add", "deploy", cwd=project)
-    _, found, summary = scanned(project)
+    _, found, summary = scanned(cli, project)
     assert found == planted(project)
     assert summary["skipped"] == {"as export writes it": 2}
     (project / "deploy" / "test.env").write_text(exported + "# edited\n")
-    _, found, _ = scanned(project)
+    _, found, _ = scanned(cli, project)
     # No longer export's own output: each of its ports is a literal again.
     assert found - planted(project) == {("deploy/test.env", line) for line in (1, 2, 3)}
 
 
-def test_the_same_literals_however_the_bytes_are_written(project: Path) -> None:
+def test_the_same_literals_however_the_bytes_are_written(cli: Run, project: Path) -> None:
     web = ports(project)["web"]
     files = {
         "crlf.py": f"a = 1\r\nURL = 'http://localhost:{web}/'\r\n".encode(),
@@ -200,7 +211,7 @@ def test_the_same_literals_however_the_bytes_are_written(project: Path) -> None:
     for name, data in files.items():
         (project / name).write_bytes(data)
     git("add", ".", cwd=project)
-    _, found, summary = scanned(project)
+    _, found, summary = scanned(cli, project)
     assert found - planted(project) == {
         ("crlf.py", 2),
         ("bom.yaml", 1),
@@ -213,7 +224,7 @@ def test_the_same_literals_however_the_bytes_are_written(project: Path) -> None:
     assert skipped["binary"] == 1
 
 
-def test_nothing_outside_the_project_is_read(project: Path, tmp_path: Path) -> None:
+def test_nothing_outside_the_project_is_read(cli: Run, project: Path, tmp_path: Path) -> None:
     web = ports(project)["web"]
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -226,21 +237,21 @@ def test_nothing_outside_the_project_is_read(project: Path, tmp_path: Path) -> N
     (project / "sub" / "secret.yaml").unlink()
     (project / "sub").rmdir()
     (project / "sub").symlink_to(outside)
-    _, found, summary = scanned(project)
+    _, found, summary = scanned(cli, project)
     assert found == planted(project)
     assert summary["skipped"] == {
         "behind a symbolic link out of the project": 1,
         "symbolic link": 1,
     }
-    result = run("check", "--scan", str(outside), cwd=project)
+    result = cli("check", "--scan", str(outside), cwd=project)
     assert result.returncode == 2
     assert "is outside the project" in result.stderr
     assert "the scan never reads outside it" in result.stderr
-    result = run("check", "--scan", "linked.yaml", cwd=project)
+    result = cli("check", "--scan", "linked.yaml", cwd=project)
     assert result.returncode == 2, "a link named on the command line is refused, not followed"
 
 
-def test_files_gone_or_replaced_after_listing_and_hostile_names(project: Path) -> None:
+def test_files_gone_or_replaced_after_listing_and_hostile_names(cli: Run, project: Path) -> None:
     web = ports(project)["web"]
     (project / "gone.py").write_text(f"port = {web}\n")
     (project / "pipe.py").write_text(f"port = {web}\n")
@@ -250,32 +261,25 @@ def test_files_gone_or_replaced_after_listing_and_hostile_names(project: Path) -
     (project / "gone.py").unlink()  # deleted between git ls-files and the read
     (project / "pipe.py").unlink()
     os.mkfifo(project / "pipe.py")  # a FIFO where a tracked file was: never waited on
-    assert SCRIPT is not None
-    result = subprocess.run(
-        [SCRIPT, "check", "--json", "--scan"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=clean_environment(),
-        check=False,
-    )
+    result = run("check", "--json", "--scan", cwd=project, timeout=60)  # a wait would time out
     document = json.loads(result.stdout)
     subjects = {finding["subject"] for finding in document["findings"]}
     assert "'new\\nline .py':1" in subjects
     assert not any("gone.py" in subject or "pipe.py" in subject for subject in subjects)
     assert document["scan"]["skipped"] == {"not a regular file": 1}
+    # Proven not to wait above (with a timeout): the same answer in this process too.
+    assert json.loads(cli("check", "--json", "--scan", cwd=project).stdout) == document
 
 
-def test_without_git_the_paths_must_be_named(tmp_path: Path) -> None:
+def test_without_git_the_paths_must_be_named(cli: Run, tmp_path: Path) -> None:
     (tmp_path / "stableport.toml").write_text(CONFIG)
     web = PortMap(["web"], namespace="shop", envs=["dev", "test"], env="dev").port_for("web")
     (tmp_path / "app.py").write_text(f"URL = 'http://localhost:{web}/'\n")
-    result = run("check", "--scan", cwd=tmp_path)
+    result = cli("check", "--scan", cwd=tmp_path)
     assert result.returncode == 2
     assert "is not in a git work tree" in result.stderr
     assert "stableport check --scan PATH ..." in result.stderr
-    result = run("check", "--scan", ".", cwd=tmp_path)
+    result = cli("check", "--scan", ".", cwd=tmp_path)
     assert result.returncode == 0
     assert f"note: app.py:1: web@dev port {web} as a literal" in result.stdout
 
@@ -283,3 +287,45 @@ def test_without_git_the_paths_must_be_named(tmp_path: Path) -> None:
 def test_a_closed_stdout_is_an_error(project: Path) -> None:
     result = run_redirected(">&-", "check", "--scan", cwd=project)
     assert result.returncode == 2
+
+
+def test_a_file_over_the_size_limit_is_counted_not_read(cli: Run, project: Path) -> None:
+    with (project / "dump.sql").open("wb") as file:
+        file.write(f"port: {ports(project)['web']}\n".encode())
+        file.truncate(33 * 1024 * 1024)  # sparse: over 32 MiB, yet cheap
+    git("add", "dump.sql", cwd=project)
+    result = cli("check", "--json", "--scan", cwd=project)
+    skipped = json.loads(result.stdout)["scan"]["skipped"]
+    assert skipped == {"larger than 32 MiB": 1}
+
+
+def test_without_git_on_the_path_the_default_scan_is_an_error(cli: Run, project: Path) -> None:
+    result = cli("check", "--scan", cwd=project, env={"PATH": str(project / "no-such-bin")})
+    assert (result.returncode, result.stdout) == (2, "")
+    assert "cannot run git to list the tracked files" in result.stderr
+
+
+def test_a_map_without_services_has_nothing_to_find(cli: Run, tmp_path: Path) -> None:
+    main = git_repository(tmp_path / "empty", {"stableport.toml": 'namespace = "x"\n'})
+    result = cli("check", "--scan", cwd=main)
+    assert result.returncode == 0
+    assert "scan: 0 file(s) read under" in result.stdout
+
+
+def test_a_service_export_cannot_name_still_has_its_literals_found(
+    cli: Run, tmp_path: Path
+) -> None:
+    config = 'namespace = "x"\nservices = ["2fa", "web"]\n'
+    main = git_repository(tmp_path / "odd", {"stableport.toml": config})
+    pm = load(main / "stableport.toml")
+    (main / "app.py").write_text(f"URL = 'http://localhost:{pm.port_for('2fa')}/'\n")
+    exported = cli("export", "--prefix", "APP_", cwd=main).stdout
+    (main / "ports.env").write_text(exported)
+    git("add", ".", cwd=main)
+    result = cli("check", "--json", "--scan", cwd=main)
+    document = json.loads(result.stdout)
+    literals = [f for f in document["findings"] if f["subject"].startswith("app.py")]
+    assert len(literals) == 1
+    assert "(stableport 2fa --env default, or $NAME_PORT)" in literals[0]["message"]
+    assert document["scan"]["skipped"] == {"as export writes it": 1}
+    assert variable_or_service("web") == "WEB_PORT"

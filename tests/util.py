@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import stableport
 from stableport._live import port_status
 
@@ -169,3 +171,32 @@ def assigned_ports(*services: str, **arguments: Any) -> Callable[[str], Iterable
     return lambda namespace: (
         stableport.PortMap(services, **arguments, namespace=namespace).assignments().values()
     )
+
+
+# The console script and main(argv) at once: run_both's callable, run()'s signature.
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def run_both(capsys: "pytest.CaptureFixture[str]", monkeypatch: "pytest.MonkeyPatch") -> Run:
+    """run(), and main(argv) in this process in the same directory: they must answer alike.
+
+    The console script is what a user runs; the in-process call is what the
+    coverage measurement sees, and the two agreeing is the point of one entry.
+    """
+    from stableport._cli import main  # noqa: PLC0415 - the tests that need it only
+
+    def both(
+        *args: str, cwd: Path, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        result = run(*args, cwd=cwd, env=env)
+        capsys.readouterr()
+        with monkeypatch.context() as patch:
+            patch.chdir(cwd)
+            for name, value in (env or {}).items():
+                patch.setenv(name, value)
+            code = main(list(args))
+        out, err = capsys.readouterr()
+        assert (code, out, err) == (result.returncode, result.stdout, result.stderr), args
+        return result
+
+    return both

@@ -100,7 +100,7 @@ def handle(args: "argparse.Namespace") -> Answer:
             PROBLEM, f"{service}@{env} {status.port}", f"port {status.port} is {status.describe()}"
         )
         for (service, env), status in live or ()
-        if not status.available
+        if not status.available and _served(pm, origin, (service, env), status) is None
     )
     findings.sort(key=lambda finding: finding.level != PROBLEM)  # stable: problems first
     problems = sum(finding.level == PROBLEM for finding in findings)
@@ -110,17 +110,18 @@ def handle(args: "argparse.Namespace") -> Answer:
             **identity(pm, origin),
             "ok": problems == 0,
             "findings": [finding._asdict() for finding in findings],
-            "live": None if live is None else [_live_entry(*item) for item in live],
+            "live": None if live is None else [_live_entry(pm, origin, *item) for item in live],
             "scan": None if scanned is None else scanned.summary,
         }
         return Answer(code, json_document(document))
     lines = [f"config: {config_name(origin)}"]
     lines.extend(str(finding) for finding in findings)
-    lines.extend(
-        f"live: {service}@{env} {status.port}: {status.describe()}"
-        for (service, env), status in live or ()
-        if status.available
-    )
+    for (service, env), status in live or ():
+        served = _served(pm, origin, (service, env), status)
+        if served is not None:
+            lines.append(f"live: {service}@{env} {status.port}: served by pid {served}")
+        elif status.available:
+            lines.append(f"live: {service}@{env} {status.port}: {status.describe()}")
     if scanned is not None:
         lines.append(f"scan: {scanned.line}")
     notes = len(findings) - problems
@@ -144,7 +145,20 @@ def _live_statuses(pm: "PortMap") -> "list[tuple[tuple[str, str], PortStatus]]":
     return [(pair, statuses[port]) for pair, port in assignments.items()]
 
 
-def _live_entry(pair: tuple[str, str], status: "PortStatus") -> dict[str, object]:
+def _served(
+    pm: "PortMap", origin: "Origin", pair: tuple[str, str], status: "PortStatus"
+) -> int | None:
+    """The pid of this checkout's own `stableport run` of pair serving the port, else None."""
+    claimant = status.claimant
+    if claimant is None or not status.served_by_claimant:
+        return None
+    mine = (pm.namespace, pm.instance, pair[1], pair[0], claimant.pid, origin.path)
+    return claimant.pid if tuple(claimant) == mine else None
+
+
+def _live_entry(
+    pm: "PortMap", origin: "Origin", pair: tuple[str, str], status: "PortStatus"
+) -> dict[str, object]:
     holders = status.holders
     return {
         "service": pair[0],
@@ -155,6 +169,8 @@ def _live_entry(pair: tuple[str, str], status: "PortStatus") -> dict[str, object
         "denied_on": list(status.denied_on),
         "holders": None if holders is None else [holder._asdict() for holder in holders],
         "claimant": None if status.claimant is None else status.claimant._asdict(),
+        "closing": status.closing,
+        "served_by": _served(pm, origin, pair, status),
     }
 
 

@@ -40,7 +40,12 @@ class Claimant(NamedTuple):
 
     def __str__(self) -> str:
         namespace = "no namespace" if self.namespace is None else f"namespace {self.namespace!r}"
-        where = "" if self.config is None else f", {self.config}"
+        from ._output import path_text  # noqa: PLC0415 - only when a claimant is shown
+
+        # Quoted if it holds a newline: a directory's name must not forge a line.
+        where = "" if self.config is None else f", {path_text(self.config)}"
+        if checkout_gone(self):
+            where += ", which no longer exists"
         return (
             f"stableport run of {self.service}@{self.env} (pid {self.pid}, {namespace}, "
             f"instance {self.instance}{where})"
@@ -68,7 +73,14 @@ def claim(port: int, me: Claimant) -> "_leases.Locks | Refused | None":
         return None
     directory = _leases.lease_directory()
     locks = _leases.Locks(directory)
-    if not locks.take(port):
+    try:
+        taken = locks.take(port)
+    except BaseException:
+        # Its directory may be open already (too few descriptors for the file):
+        # a refused claim keeps nothing, or the command's start would lack one.
+        locks.release()
+        raise
+    if not taken:
         locks.release()
         return Refused(port, claimant(port, directory))
     _write_record(directory, port, {**me._asdict(), "token": locks.token})
@@ -120,3 +132,35 @@ def _write_record(directory: Path, port: int, record: dict[str, object]) -> None
         # refused run then names no holder, only the port.
         with contextlib.suppress(OSError):
             aside.unlink()
+
+
+def checkout_gone(claimant: Claimant) -> bool:
+    """Whether the checkout a live run was started from is gone: its configuration file is.
+
+    Such a run is an orphan (its worktree removed while it served): its ports
+    are still held, and no later checkout is given its instance.
+    """
+    return claimant.config is not None and not os.path.lexists(claimant.config)
+
+
+def live_claims() -> "list[tuple[int, Claimant]]":
+    """Every live stableport run's claim on this host, (port, claimant), by port (none on Windows).
+
+    A record is believed only while its writer lives (see claimant); one that
+    cannot be read names no one.
+    """
+    if not _leases.AVAILABLE:  # pragma: no cover - Windows
+        return []
+    try:
+        directory = _leases.lease_directory()
+        names = [entry.name for entry in os.scandir(directory)]
+    except (OSError, ConfigError):
+        return []
+    found = []
+    for name in names:
+        port = name.removeprefix(RECORD_PREFIX)
+        if name.startswith(RECORD_PREFIX) and port.isdigit():
+            holder = claimant(int(port), directory)
+            if holder is not None:
+                found.append((int(port), holder))
+    return sorted(found)

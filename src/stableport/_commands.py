@@ -43,6 +43,7 @@ COMMANDS = {
     "init": ("start a configuration: append [tool.stableport] to pyproject.toml", "_init"),
     "run": ("start a command with PORT and every declared port set", "_run"),
     "instance": ("this checkout's instance; new: give a worktree its own ports", "_instances"),
+    "ps": ("every checkout of the project and what serves its ports now", "_ps"),
 }
 
 

@@ -9,12 +9,11 @@ is not this checkout's port. Only a declared service's exact variable
 may be anything, and guessing would be a false alarm.
 """
 
-import os
 from pathlib import Path
 
-from ._errors import shown
+from ._errors import ConfigError, shown
 from ._export import nameable, variable_name
-from ._exported import decoded, read
+from ._exported import decoded, read, read_file
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -43,9 +42,9 @@ def stale_ports(pm: "PortMap", origin: "Origin") -> list[tuple[str, str]]:
     if path is None:
         return []
     try:
-        data = _read(path)
-    except OSError as error:
-        return [(shown(path), f"cannot read it to check its ports: {error.strerror or error}")]
+        data = read_file(path, _MOST_BYTES)
+    except ConfigError as error:  # a FIFO, a directory, a loop: said, never passed as fine
+        return [(shown(path), f"{error}; check cannot tell whose ports it holds")]
     if data is None:
         return []
     text, _ = decoded(data)
@@ -96,20 +95,3 @@ def _whose(pm: "PortMap", origin: "Origin", service: str, port: int) -> str | No
 def _ports_of(pm: "PortMap", service: str) -> set[int]:
     envs = set(pm.envs or ()) | {pm.env}
     return {pm.port_for(service, env) for env in envs}
-
-
-def _read(path: str) -> bytes | None:
-    """The .env's bytes (the first MiB); None when there is no regular file."""
-    import stat  # noqa: PLC0415 - check's path only
-
-    try:
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        return None  # no .env: nothing was copied
-    try:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            return None  # a FIFO or a directory named .env: no file export wrote
-        with open(descriptor, "rb", closefd=False) as file:
-            return file.read(_MOST_BYTES)
-    finally:
-        os.close(descriptor)

@@ -7,12 +7,9 @@ the file. A file equal in its values but written otherwise (a BOM, CRLF, its
 lines in another order, a comment) is still not export's: one line says how.
 """
 
-import os
-import stat
-
 from ._common import Answer
-from ._errors import ConfigError, shown
-from ._exported import Reading, decoded, format_of, read
+from ._errors import shown
+from ._exported import Reading, decoded, format_of, read, read_file
 
 # A generated file is a few hundred bytes: read a bounded amount more than
 # export's text, so a huge file or device is reported, not read whole.
@@ -22,7 +19,7 @@ _SLACK = 64 * 1024
 def check_file(path: str, expected: str, output_format: str, fix: str) -> Answer:
     """Exit 0 and one line if path holds expected; else 1, each difference and the fix."""
     name = shown(path)
-    data = _read(path, len(expected.encode()) + _SLACK)
+    data = read_file(path, len(expected.encode()) + _SLACK)
     if data == expected.encode():
         count = len(read(expected, output_format).entries)
         return Answer(0, f"{name}: up to date ({count} variable(s))\n")
@@ -81,33 +78,3 @@ def _first_difference(text: str, expected: str) -> str:
         if want != got:
             return f"line {number} is {got!r}, export writes {want!r}"
     return f"has {len(theirs) - 1} line(s), export writes {len(ours) - 1}"
-
-
-def _read(path: str, most: int) -> bytes | None:
-    """At most `most` bytes of the regular file at path; None when there is none."""
-    # O_NONBLOCK: a FIFO must not wait for a writer; fstat then refuses it.
-    try:
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as error:
-        raise ConfigError(f"cannot read {shown(path, quoted=True)}: {_reason(error)}") from None
-    try:
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            raise ConfigError(
-                f"cannot check {shown(path, quoted=True)}: it is not a regular file; "
-                f"export --check compares a file export wrote"
-            )
-        with open(descriptor, "rb", closefd=False) as file:
-            return file.read(most)
-    except OSError as error:
-        raise ConfigError(f"cannot read {shown(path, quoted=True)}: {_reason(error)}") from None
-    finally:
-        os.close(descriptor)
-
-
-def _reason(error: "OSError | ValueError") -> str:
-    if isinstance(error, ValueError):
-        return f"not a valid path ({error})"
-    return error.strerror or str(error)

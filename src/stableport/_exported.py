@@ -7,10 +7,11 @@ tolerant where people edit by hand (comments, quotes, a BOM, CRLF line ends):
 what they cannot read is reported by line, never skipped in silence.
 """
 
+import os
 import re
 from typing import NamedTuple
 
-from ._errors import excerpt
+from ._errors import ConfigError, excerpt, shown
 
 # NAME=VALUE, as export writes it (env), with `export ` before it (shell), and
 # as people write .env files by hand: space around `=`, a quoted value.
@@ -137,3 +138,39 @@ def _key_lines(text: str) -> dict[str, int]:
             except ValueError:
                 continue
     return lines
+
+
+def read_file(path: str, most: int) -> bytes | None:
+    """At most `most` bytes of the regular file at path; None when nothing is there.
+
+    Raises:
+        ConfigError: path is no regular file (a FIFO is never waited on) or
+            cannot be read; the message names it.
+    """
+    import stat  # noqa: PLC0415 - only where a file is read
+
+    # O_NONBLOCK: a FIFO must not wait for a writer; fstat then refuses it.
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"cannot read {shown(path, quoted=True)}: {_reason(error)}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise ConfigError(
+                f"cannot read {shown(path, quoted=True)}: it is not a regular file, "
+                f"as export writes one"
+            )
+        with open(descriptor, "rb", closefd=False) as file:
+            return file.read(most)
+    except OSError as error:
+        raise ConfigError(f"cannot read {shown(path, quoted=True)}: {_reason(error)}") from None
+    finally:
+        os.close(descriptor)
+
+
+def _reason(error: "OSError | ValueError") -> str:
+    if isinstance(error, ValueError):
+        return f"not a valid path ({error})"
+    return error.strerror or str(error)

@@ -44,6 +44,9 @@ MAX_OVERLAY = 64
 # lease bounds how long ENV may be (checked once, before any worker starts).
 MAX_LEASES = 256
 # What a session that uses the fixture sets for the processes it starts.
+# The way out of an unusable lease directory that only a test run has: the lease
+# errors name the fixes every holder shares (run, too), this one is the option's.
+LEASES_OFF = "; or run with --stableport-leases=off"
 EXPORTED = (ENV_VARIABLE, CONFIG_VARIABLE, TEST_PORTS_VARIABLE)
 LONGEST_SUFFIX = f"-lease{MAX_LEASES - 1}"
 
@@ -161,7 +164,7 @@ class StableportFixture:
             try:
                 locks = _leases.Locks(_leases.lease_directory())
             except StableportError as error:
-                pytest.fail(f"stableport: {error}", pytrace=False)
+                pytest.fail(f"stableport: {error}{LEASES_OFF}", pytrace=False)
             config.add_cleanup(locks.release)
             fixture._locks = locks
             number = fixture._take_lease(locks, preferred)
@@ -345,7 +348,7 @@ class StableportFixture:
         else:
             message = ""
         if message:
-            pytest.fail(f"stableport: {message}", pytrace=False)
+            pytest.fail(f"stableport: {message}{LEASES_OFF}", pytrace=False)
         self._check_lost()
         return taken
 

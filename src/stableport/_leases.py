@@ -103,8 +103,7 @@ def lease_directory() -> Path:
         if not parent.is_absolute():
             raise ConfigError(
                 f"{LEASE_DIR_VARIABLE}={variable!r} is a relative path, which each run would "
-                f"resolve from its own working directory; set an absolute path, or run with "
-                f"--stableport-leases=off"
+                f"resolve from its own working directory; set an absolute path"
             )
     else:
         parent, source = Path(DEFAULT_PARENT), "the default"
@@ -115,8 +114,7 @@ def lease_directory() -> Path:
     except OSError as error:
         raise ConfigError(
             f"lease directory {str(where)!r} (from {source}) cannot be created: {error.strerror}; "
-            f"set {LEASE_DIR_VARIABLE} to a directory of yours, or run with "
-            f"--stableport-leases=off"
+            f"set {LEASE_DIR_VARIABLE} to a directory of yours"
         ) from None
     _check_private(where, info, source)
     return where
@@ -135,8 +133,8 @@ def _check_private(where: Path, info: os.stat_result, source: str) -> None:
     if problem:
         raise ConfigError(
             f"lease directory {str(where)!r} (from {source}) {problem}, not a directory private "
-            f"to this user; remove it, set {LEASE_DIR_VARIABLE} to a directory only you can "
-            f"write, or run with --stableport-leases=off"
+            f"to this user; remove it, or set {LEASE_DIR_VARIABLE} to a directory only you "
+            f"can write"
         )
 
 
@@ -312,15 +310,14 @@ class Locks:
                     raise ConfigError(
                         f"lock file {LOCK_FILE!r} in lease directory {str(self.directory)!r} "
                         f"was deleted while live test runs held locks in it, and none has put "
-                        f"it back in {WAIT_SECONDS:.0f} s; let them end, or run with "
-                        f"--stableport-leases=off"
+                        f"it back in {WAIT_SECONDS:.0f} s; let them end"
                     )
                 time.sleep(0.05)
         except OSError as error:
             raise ConfigError(
                 f"lock file {LOCK_FILE!r} in lease directory {str(self.directory)!r} cannot be "
                 f"opened: {error.strerror} (holding {len(self._held)} leases and ports); free "
-                f"descriptors, remove what is in its place, or run with --stableport-leases=off"
+                f"descriptors, or remove what is in its place"
             ) from None
 
     def _keep(self, fd: int) -> bool:

@@ -36,6 +36,10 @@ CONNECT_TIMEOUT = 2.0
 
 # /proc/net/tcp* state column: a socket bound to the port, listening ("0A") or not ("07").
 _BOUND_STATES = frozenset(("0A", "07"))
+# A connection being closed: FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE_WAIT, LAST_ACK,
+# CLOSING (include/net/tcp_states.h). With no process left (inode 0) the kernel
+# keeps it, and the port, for about a minute (TCP_TIMEWAIT_LEN, tcp_fin_timeout).
+_CLOSING_STATES = frozenset(("04", "05", "06", "08", "09", "0B"))
 
 # bind() errors that say "not here", not "taken": an address family or address
 # the host lacks (no IPv6 loopback), so nothing there can collide.
@@ -62,6 +66,7 @@ class PortStatus(NamedTuple):
     holders: tuple[Holder, ...] | None  # None: the OS does not show holders here
     denied_on: tuple[str, ...] = ()  # addresses where this user may not bind it at all
     claimant: "Claimant | None" = None  # the stableport run claiming it, if one does
+    closing: int = 0  # connections on it the kernel is closing, no process holding them
 
     @property
     def free(self) -> bool:
@@ -72,6 +77,20 @@ class PortStatus(NamedTuple):
     def available(self) -> bool:
         """True when the port is free and no live stableport run claims it (see claims)."""
         return self.free and self.claimant is None
+
+    @property
+    def served_by_claimant(self) -> bool:
+        """True when the live stableport run claiming the port (or its child) listens on it.
+
+        Where the OS names no holder (another OS, or not visible), the claim is
+        believed: a run's command inherited it, and nothing else can bind meanwhile
+        without the claimant's server failing or moving (run refuses a held port).
+        """
+        if self.claimant is None or not self.busy_on or self.denied_on:
+            return False
+        if not self.holders:
+            return True
+        return any(_descends(holder.pid, self.claimant.pid) for holder in self.holders)
 
     def describe(self) -> str:
         """One phrase for messages: free, or in use (by whom), or not bindable (why)."""
@@ -99,6 +118,12 @@ class PortStatus(NamedTuple):
         claimed = "" if self.claimant is None else f", claimed by {self.claimant}"
         if self.holders is None:
             return "holder unknown: this OS does not show which process holds a port" + claimed
+        if not self.holders and self.closing:
+            # A server that closed first leaves TIME_WAIT; binding fails unless it set SO_REUSEADDR.
+            return (
+                f"no process holds it: {self.closing} connection(s) closing (TIME_WAIT), "
+                f"free in about a minute" + claimed
+            )
         if not self.holders:
             return "holder unknown: not visible to this user" + claimed
         return "held by " + ", ".join(str(holder) for holder in self.holders) + claimed
@@ -118,12 +143,13 @@ def port_status(port: int, *, claims: bool = False) -> PortStatus:
     busy_on = tuple(address for address, verdict in verdicts if verdict == "busy")
     denied_on = tuple(address for address, verdict in verdicts if verdict == "denied")
     holders = find_holders(port) if busy_on else ()
+    closing = closing_connections(port) if busy_on and not holders else 0
     claimant = None
     if busy_on or claims:
         from ._claims import claimant as claimed  # noqa: PLC0415 - only when asked
 
         claimant = claimed(port)
-    return PortStatus(port, busy_on, holders, denied_on, claimant)
+    return PortStatus(port, busy_on, holders, denied_on, claimant, closing)
 
 
 def _verdict(
@@ -196,20 +222,36 @@ def find_holders(port: int, proc: str = "/proc") -> tuple[Holder, ...] | None:
     return tuple(sorted(holders))
 
 
+def closing_connections(port: int, proc: str = "/proc") -> int:
+    """How many connections on port the kernel is closing with no process left (Linux; else 0)."""
+    root = Path(proc)
+    if not sys.platform.startswith("linux"):
+        return 0
+    return sum(
+        state in _CLOSING_STATES and inode == "0" for state, inode in _sockets_on(port, root)
+    )
+
+
 def _socket_inodes(port: int, root: Path) -> set[str]:
     """Inodes of TCP sockets bound (listening or not) to port, IPv4 and IPv6."""
+    return {
+        inode for state, inode in _sockets_on(port, root) if state in _BOUND_STATES and inode != "0"
+    }
+
+
+def _sockets_on(port: int, root: Path) -> list[tuple[str, str]]:
+    """(state, inode) of each TCP socket whose local port is port, IPv4 and IPv6."""
     lines: list[str] = []
     for table in ("tcp", "tcp6"):
         with contextlib.suppress(OSError):  # a host without IPv6 has no tcp6 table
             lines.extend((root / "net" / table).read_text(encoding="ascii").splitlines()[1:])
-    inodes = set()
+    sockets = []
     for line in lines:
         # Columns: sl, local "ADDR:PORT" in hex, remote, state, ..., inode (the tenth).
         fields = line.split()
-        local_port = int(fields[1].rsplit(":", 1)[1], 16)
-        if local_port == port and fields[3] in _BOUND_STATES and fields[9] != "0":
-            inodes.add(fields[9])
-    return inodes
+        if int(fields[1].rsplit(":", 1)[1], 16) == port:
+            sockets.append((fields[3], fields[9]))
+    return sockets
 
 
 def _open_files(process: Path) -> set[str]:
@@ -222,6 +264,22 @@ def _open_files(process: Path) -> set[str]:
     except OSError:
         pass  # another user's process, or one that just exited
     return targets
+
+
+def _descends(pid: int, ancestor: int, proc: str = "/proc") -> bool:
+    """Whether pid is ancestor or one of its descendants (a server's worker), from /proc."""
+    for _ in range(64):  # a parent chain that long is no chain of a dev server's
+        if pid == ancestor:
+            return True
+        try:
+            stat = (Path(proc) / str(pid) / "stat").read_text(encoding="utf-8", errors="replace")
+            # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+            pid = int(stat.rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return False
+        if pid <= 1:
+            return False
+    return False
 
 
 def _process_name(process: Path) -> str:

@@ -4,7 +4,9 @@ import contextlib
 import os
 import re
 import sys
+from pathlib import Path
 
+from ._checkouts import same_repository
 from ._commands import add_options
 from ._common import Answer, env_option, say
 from ._config import ENV_VARIABLE, INSTANCE_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
@@ -21,7 +23,9 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Mapping
 
+    from ._claims import Claimant
     from ._leases import Locks
+    from ._live import PortStatus
     from ._portmap import PortMap
 
 # {PORT}, {WEB_PORT}: shells and Procfile runners pass braces through untouched,
@@ -32,7 +36,11 @@ if TYPE_CHECKING:
 # argument is expanded, a `sh -c` script too, so no quoting can hide a
 # placeholder; only ${PORT}, the shell's own syntax, is left to the shell
 # (which finds PORT in the environment run sets).
-_PLACEHOLDER = re.compile(r"(?P<dollar>\$?)(?P<open>\{+)(?P<name>[A-Z0-9_]*PORT)(?P<close>\}+)")
+# {INSTANCE} is the checkout's instance (0: the plain map), for a database or
+# compose project name that follows the checkout.
+_PLACEHOLDER = re.compile(
+    r"(?P<dollar>\$?)(?P<open>\{+)(?P<name>[A-Z0-9_]*PORT|INSTANCE)(?P<close>\}+)"
+)
 
 # Where the OS can replace this process, signals and the exit status are the
 # command's own with nothing in between; elsewhere run waits on a child.
@@ -87,7 +95,9 @@ def run(args: "argparse.Namespace") -> int:
     args.env = env_option(args.env)  # as every command: errors say (from --env)
     # A caller that builds its own arguments (a test) may leave --instance out.
     instance = getattr(args, "instance", None)
-    pm, origin = load_with_origin(args.config, args.namespace, instance=instance)
+    # --env is the map's default environment, as the STABLEPORT_ENV run passes on
+    # is for the command: its port_for() without an env agrees with $PORT.
+    pm, origin = load_with_origin(args.config, args.namespace, instance=instance, env=args.env)
     # Started by a test (a pytest session's stableport fixture): the test's
     # ports, unless another configuration, namespace or instance is asked for.
     own = args.config is None and args.namespace is None and instance is None
@@ -96,7 +106,9 @@ def run(args: "argparse.Namespace") -> int:
         return lookup(pm, service, args.env) if own else pm.port_for(service, args.env)
 
     port = port_of(args.name)
-    tell(pm, origin, args.name, args.env)
+    # Outside any project, whoever reads stderr: an agent or a process manager
+    # starts servers on the built-in defaults, shared with every such project.
+    tell(pm, origin, args.name, args.env, always=True)
     ports = {service: port_of(service) for service in pm.services}
     variables = nameable(ports, args.prefix)
     service = normalize_name(args.name)
@@ -109,7 +121,10 @@ def run(args: "argparse.Namespace") -> int:
     settings: dict[str, int | str] = {**variables.named, "PORT": port}
     if keep and inherited is not None:
         settings["PORT"] = inherited
-    argv = [expand(arg, settings, index, variables.shared) for index, arg in enumerate(args.argv)]
+    placeholders = {**settings, "INSTANCE": pm.instance}
+    argv = [
+        expand(arg, placeholders, index, variables.shared) for index, arg in enumerate(args.argv)
+    ]
     # The command's own lookups (stableport.port_for, stableport NAME) see the map
     # run used: what was chosen on run's command line is passed on to it.
     # The file as an absolute path, named by --config or the variable: the
@@ -119,7 +134,9 @@ def run(args: "argparse.Namespace") -> int:
         CONFIG_VARIABLE: origin.path if named else None,
         ENV_VARIABLE: args.env,
         NAMESPACE_VARIABLE: args.namespace,
-        INSTANCE_VARIABLE: None if instance is None else str(pm.instance),
+        # Always: the command's own identity (0: the plain map), for what it
+        # names after the checkout (a database, a compose project).
+        INSTANCE_VARIABLE: str(pm.instance),
     }
     environment = dict(os.environ)
     environment.update({key: value for key, value in chosen.items() if value is not None})
@@ -149,39 +166,148 @@ def run(args: "argparse.Namespace") -> int:
 
 
 def _claim(pm: "PortMap", config: str | None, service: str, env: str, port: int) -> "Locks | bool":
-    """Claim port: its holder; True if nothing was claimed; False (said why) if refused."""
+    """Claim port: its holder; True if nothing was claimed; False (said why) if refused.
+
+    Refused too when a program not started through stableport holds the port:
+    a dev server would move on to the next port (Vite, Jupyter), or fail to
+    bind it, and either way the stable port would not be its own.
+    """
+    import signal  # noqa: F401, PLC0415 - imported before the claim holds descriptors
+
     from . import _claims  # noqa: PLC0415 - only run claims, never a lookup
+    from ._live import port_status  # noqa: PLC0415 - sockets, only for a claim
 
     me = _claims.Claimant(pm.namespace, pm.instance, env, service, os.getpid(), config)
+    # Probed first, while every descriptor is free: the claim holds two.
+    status = port_status(port)
     try:
-        held = _claims.claim(port, me)
+        claimed = _claims.claim(port, me)
     except StableportError as error:
         # No lock file to use (an unusable lease directory): start unclaimed, and say so.
         say(f"stableport: run: port {port} is not claimed: {error}")
-        return True
-    if held is None:  # pragma: no cover - leasing unavailable (Windows)
-        return True
-    if not isinstance(held, _claims.Refused):
-        return held
-    holder = (
-        "another live process (a test run, or a claim being made)"
-        if held.claimant is None
-        else str(held.claimant)
-    )
-    if held.claimant is not None and held.claimant._replace(pid=me.pid) == me:
-        # The same service of the same checkout: started already, or a client of it.
-        say(
-            f"stableport: error: run: port {port} of {service}@{env} is claimed by {holder}: "
-            f"it runs already; for a command that connects to it, run with --no-claim"
-        )
+        claimed = None
+    if isinstance(claimed, _claims.Refused):
+        say(_refusal(pm, config, me, port, claimed.claimant))
         return False
-    say(
-        f"stableport: error: run: port {port} of {service}@{env} is claimed by {holder}; "
-        f"pin {service} to another port (STABLEPORT_PINS={service}=PORT), make this checkout "
-        f"an instance (stableport instance new), or set another namespace "
-        f"(STABLEPORT_NAMESPACE)"
+    if status.busy_on:
+        if claimed is not None:
+            claimed.release()
+        say(_squatted(pm, config, me, status))
+        return False
+    return True if claimed is None else claimed  # None: unclaimed (or Windows: no claims)
+
+
+def _refusal(
+    pm: "PortMap", config: str | None, me: "Claimant", port: int, holder: "Claimant | None"
+) -> str:
+    """Why run is refused a port another live holder claims, and the fixes that fit."""
+    from ._claims import checkout_gone  # noqa: PLC0415 - only run claims, never a lookup
+
+    head = f"stableport: error: run: port {port} of {me.service}@{me.env} is claimed by"
+    if holder is None:
+        return (
+            f"{head} another live process (a test run, or a claim being made); "
+            f"{_fixes(pm, config, me)}"
+        )
+    if checkout_gone(holder):
+        # An orphan: its checkout was removed while its server ran.
+        return (
+            f"{head} {holder}, whose checkout is gone: stop pid {holder.pid} "
+            f"(kill {holder.pid}) to free the port"
+        )
+    if holder._replace(pid=me.pid) == me:
+        # The same service of the same checkout: started already, or a client of it.
+        return (
+            f"{head} {holder}: it runs already; for a command that connects to it, "
+            f"run with --no-claim"
+        )
+    if (
+        holder._replace(pid=me.pid, config=me.config) == me
+        and config is not None
+        and (pm.namespace is not None or same_repository(config, holder.config))
+    ):
+        # The same service, namespace and instance from another file of this
+        # project (its namespace, or its repository, says so): another checkout
+        # with the same identity. Without either, an unrelated project is as likely.
+        fix = _own_ports(pm, config, me, holder)
+        return f"{head} {holder}, another checkout of this project; {fix}"
+    return f"{head} {holder}; {_fixes(pm, config, me)}"
+
+
+def _squatted(pm: "PortMap", config: str | None, me: "Claimant", status: "PortStatus") -> str:
+    """Why run is refused a port a program not started through stableport holds."""
+    stop = ""
+    if status.holders:
+        pids = " ".join(str(holder.pid) for holder in status.holders)
+        stop = f"stop it (kill {pids}), or "
+    elif status.closing:
+        stop = "wait about a minute, or "
+    return (
+        f"stableport: error: run: port {status.port} of {me.service}@{me.env} is "
+        f"{status.describe()}, not by a stableport run: the command would fail to bind it "
+        f"or move to another port; {stop}{_fixes(pm, config, me)}"
     )
-    return False
+
+
+def _own_ports(pm: "PortMap", config: str, me: "Claimant", holder: "Claimant") -> str:
+    """The fix for two checkouts of one project that share an identity, as far as it applies.
+
+    `instance new` only where it can work: the project declares instances and
+    the checkout is in git; the per-process variable only where instances are declared.
+    """
+    from ._output import path_text  # noqa: PLC0415 - only for a refusal
+
+    if not pm.instances:
+        return (
+            f"declare instances in {path_text(config)} (instances = 4) to give each checkout "
+            f"its own ports; or for this process only STABLEPORT_PINS={me.service}=PORT"
+        )
+    variable = f"STABLEPORT_INSTANCE=N (1 to {pm.instances}) for this process"
+    top = _checkout_top(config)
+    if top is None:
+        return f"set {variable}"
+    if (top / ".git").is_dir() and holder.config is not None:
+        # The main checkout: instance new here would move its ports under its stack.
+        other = path_text(str(Path(holder.config).parent))
+        return f"give that checkout its own ports with stableport instance new in {other}"
+    if me.instance:
+        # Both are instance N: one is a copy of the other.
+        return (
+            f"both are instance {me.instance}: give this one its own with stableport "
+            f"instance new, or set {variable}"
+        )
+    return f"give this checkout its own ports with stableport instance new, or set {variable}"
+
+
+def _checkout_top(config: str) -> Path | None:
+    """The git checkout config is in (the directory with .git), if git can tell its siblings."""
+    import shutil  # noqa: PLC0415 - only for a refusal
+
+    if shutil.which("git") is None:
+        return None
+    return next((parent for parent in Path(config).parents if (parent / ".git").exists()), None)
+
+
+def _fixes(pm: "PortMap", config: str | None, me: "Claimant") -> str:
+    """Ways to another port, the lasting one (in the file) first, per-process variables after."""
+    from ._output import path_text  # noqa: PLC0415 - only for a refusal
+
+    service = me.service if me.env == pm.env else f"{me.service}@{me.env}"
+    variables = f"STABLEPORT_PINS={service}=PORT"
+    if config is None:
+        return (
+            f"give the project a configuration with its own namespace (stableport init), "
+            f"or for this process only {variables}"
+        )
+    table = "[tool.stableport.pins]" if Path(config).name == "pyproject.toml" else "[pins]"
+    lasting = f"pin {service} to another port in {path_text(config)} ({table} {service} = PORT)"
+    if pm.namespace is None:
+        lasting = (
+            f'set a namespace in {path_text(config)} (namespace = "<project>": every hashed '
+            f"port moves once) or {lasting}"
+        )
+        variables += " or STABLEPORT_NAMESPACE=<project>"
+    return f"{lasting}; or for this process only {variables}"
 
 
 def _notes(
@@ -219,7 +345,7 @@ def expand(
     index: int,
     shared: "Mapping[str, str] | None" = None,
 ) -> str:
-    """arg with each placeholder replaced by its port; braces read as str.format reads them.
+    """arg with each placeholder replaced by its value; braces read as str.format reads them.
 
     An unknown placeholder is an error; an escaped one is never looked up.
     """

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from ._config import load_with_origin
 from ._errors import StableportError
-from ._export import exported, nameable
+from ._export import exported, variable_stem
 from ._exported import format_of, read
 from ._scan import describe, port_owners, project_root, scan
 
@@ -69,13 +69,30 @@ def _is_exported(pm: "PortMap", origin: "Origin", data: bytes) -> bool:
     )
     if first is None:
         return False
-    made = nameable(dict.fromkeys(pm.services, 0))
-    prefixes = {first[: -len(name)] for name in made.named if first.endswith(name)}
+    # Each prefix the first variable could have been written with: what is left of
+    # it before a service's part (BILLING_API_PORT: '' for billing-api, BILLING_ for api).
+    endings = (f"{variable_stem(service)}_PORT" for service in pm.services)
+    prefixes = {first[: -len(ending)] for ending in endings if first.endswith(ending)}
+    envs = {pm.env, *(pm.envs or ())}
+    return any(
+        _written(pm, origin, env, prefix, output_format, with_instance=with_instance) == text
+        for prefix in prefixes
+        for env in envs
+        for with_instance in (False, True)  # export --with-instance's first line
+    )
+
+
+def _written(
+    pm: "PortMap",
+    origin: "Origin",
+    env: str,
+    prefix: str,
+    output_format: str,
+    *,
+    with_instance: bool,
+) -> str:
+    """What export writes with these options; nothing where it refuses (2fa without a prefix)."""
     try:
-        return any(
-            exported(pm, origin, env, prefix, output_format) == text
-            for prefix in prefixes
-            for env in {pm.env, *(pm.envs or ())}
-        )
+        return exported(pm, origin, env, prefix, output_format, with_instance=with_instance)
     except StableportError:
-        return False  # a map export refuses to write: no file can be its output
+        return ""
