@@ -168,7 +168,23 @@ def configurations(draw: st.DrawFn) -> dict[str, Any]:
         name = draw(st.sampled_from(["stableport.toml", "pyproject.toml"]))
         files[f"{where}{name}"] = {"hex": draw(toml_documents()).hex()}
     if kind != "none" and draw(st.booleans()):
-        identity = draw(st.sampled_from(["1", " 2\n", "0", "x", "4", "\ufeff1"]))
+        identity = draw(
+            st.sampled_from(
+                [
+                    "1",
+                    " 2\n",
+                    "0",
+                    "x",
+                    "4",
+                    "\ufeff1",
+                    "\u00a01",
+                    '1\nfor: "{root}"\n',
+                    '2\nfor: "{root}/a"\n',
+                    '2\nfor: "{root}/gone"\n',
+                    "1\nextra\n",
+                ]
+            )
+        )
         files[f"{where}.stableport-instance"] = identity
     variables = draw(
         st.fixed_dictionaries(
@@ -201,6 +217,7 @@ def configurations(draw: st.DrawFn) -> dict[str, Any]:
                     ]
                 ),
                 "STABLEPORT_TEST_PORTS": st.sampled_from(["web=23456", "", "web", "Web=1,api=2"]),
+                "CI": st.sampled_from(["true", "", "0", "no"]),
             },
         )
     )
@@ -211,6 +228,7 @@ def configurations(draw: st.DrawFn) -> dict[str, Any]:
                 "namespace": st.sampled_from(["other", "A@B"]),
                 "instance": st.sampled_from(["1", "0", "9"]),
                 "config": st.sampled_from(["stableport.toml", "{root}/stableport.toml"]),
+                "env": st.sampled_from(["dev", "Test", "a@b"]),
             },
         )
     )
