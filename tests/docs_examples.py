@@ -58,7 +58,8 @@ COMMAND_TIMEOUT = 120
 # A first line such as "# pyproject.toml" or "# tests/test_web.py" names a file.
 FILE_HEADER = re.compile(
     r"# (?P<name>(?:[\w.-]+/)*"
-    r"(?:[\w.-]+\.(?:py|toml|ini|cfg|yaml|env|hcl|service)|Makefile|Procfile|\.envrc))\n"
+    r"(?:[\w.-]+\.(?:py|toml|ini|cfg|yaml|env|hcl|service)|Makefile|Procfile|\.envrc"
+    r"|post-checkout))\n"
 )
 PROMPT = "$ "
 FLAGS = doctest.ELLIPSIS
@@ -125,12 +126,16 @@ class Workspace:
 
     @property
     def environment(self) -> dict[str, str]:
-        """This interpreter's scripts first; no STABLEPORT_*, no outer pytest-xdist or PORT."""
+        """This interpreter's scripts first; no STABLEPORT_*, no outer pytest-xdist or PORT.
+
+        Nor CI: a reader follows the docs in a shell of their own, where a new
+        git worktree is given its instance on first use (CI keeps the plain map).
+        """
         environment = {
             key: value
             for key, value in os.environ.items()
             if not key.startswith(("STABLEPORT_", "PYTEST_"))
-            and key not in {"PORT", "COLUMNS", "LINES"}
+            and key not in {"PORT", "COLUMNS", "LINES", "CI"}
         }
         scripts = str(Path(sys.executable).parent)
         environment["PATH"] = os.pathsep.join([scripts, environment.get("PATH", os.defpath)])

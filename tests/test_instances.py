@@ -35,6 +35,13 @@ def new(cwd: Path, *args: str, env: dict[str, str] | None = None) -> dict[str, o
     return document
 
 
+def identity_of(tree: Path) -> tuple[int, str]:
+    """The instance a checkout's file holds, and the directory it says it was made for."""
+    number, made_for = (tree / ".stableport-instance").read_text().splitlines()
+    assert made_for.startswith("for: ")
+    return int(number), json.loads(made_for.removeprefix("for: "))
+
+
 def ports(cwd: Path, *args: str) -> dict[str, int]:
     result = run("list", "--all-envs", "--json", *args, cwd=cwd)
     assert result.returncode == 0, result.stderr
@@ -140,7 +147,7 @@ def _shop(instance: int) -> PortMap:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("x\n", "instance 'x\\n' (from {file}) is not a whole number"),
+        ("x\n", "instance 'x' (from {file}) is not a whole number"),
         ("4", "instance 4 (from {file}) is beyond instances = 3 in {config}"),
         ("99999999", "instance '99999999' (from {file}) is not a whole number"),
         ("٣", "is not a whole number"),
@@ -200,7 +207,7 @@ def test_three_worktrees_get_instances_1_2_3_and_keep_them(repo: Path) -> None:
     assert (again["instance"], again["kept"]) == (2, True)
     # Never committed: git ignores it in every worktree, and nothing is to commit.
     for tree in trees:
-        assert (tree / ".stableport-instance").read_text() == f"{trees.index(tree) + 1}\n"
+        assert identity_of(tree) == (trees.index(tree) + 1, str(tree))
         assert git("status", "--porcelain", cwd=tree) == ""
     # Each checkout's ports: its own, apart from every other's and the main's.
     seen = [ports(repo), *(ports(tree) for tree in trees)]
@@ -242,7 +249,7 @@ def test_worktrees_set_up_at_the_same_instant_get_distinct_instances(repo: Path)
     for process in processes:
         assert process.wait(timeout=120) == 0
         process.communicate()
-    numbers = sorted(int((tree / ".stableport-instance").read_text()) for tree in trees)
+    numbers = sorted(identity_of(tree)[0] for tree in trees)
     assert numbers == [1, 2, 3]
 
 
@@ -367,12 +374,15 @@ def test_instance_new_in_process_errors(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     tree = worktree(repo, "a")
-    # git missing from PATH: the way out is to write the file by hand.
+    # git missing from PATH: the siblings cannot be checked, so no number is
+    # advised (issue 28: "echo 1 >" gave this checkout another worktree's ports).
     monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
     code, _, err = in_process(tree, monkeypatch, capsys, "instance", "new")
     assert code == 2
     assert "cannot run git" in err
-    assert f"echo 1 > {tree / '.stableport-instance'}" in err
+    assert "which instances they hold cannot be checked" in err
+    assert "echo" not in err
+    assert not (tree / ".stableport-instance").exists()
     monkeypatch.undo()
     # A directory where the file goes: nothing half-written is left behind.
     (tree / ".stableport-instance").mkdir()
@@ -525,7 +535,7 @@ def test_instance_new_to_a_full_stdout_says_the_file_was_written(repo: Path) -> 
         f"stableport: error: instance 1 of 3: wrote {tree / '.stableport-instance'}, but "
         "cannot write the output: [Errno 28] No space left on device\n",
     )
-    assert (tree / ".stableport-instance").read_text() == "1\n"
+    assert identity_of(tree) == (1, str(tree))
 
 
 def test_a_git_older_than_2_36_is_named_as_the_cause(repo: Path, tmp_path: Path) -> None:

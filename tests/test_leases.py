@@ -7,6 +7,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -490,6 +491,31 @@ def test_a_lease_passed_over_for_a_claimed_port_names_the_claiming_run(
         )
     finally:
         server.communicate("", timeout=60)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_lease_passed_over_for_a_port_in_time_wait_says_so(
+    project: Path, pytester: pytest.Pytester
+) -> None:
+    # A server without SO_REUSEADDR that closed its connection first: no
+    # server can bind the port for about a minute. The summary said "holder
+    # unknown: not visible to this user", even to root.
+    port = stableport.load(project / "stableport.toml").port_for("billing", "test")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+        server.bind(("127.0.0.1", port))
+        server.listen()
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            accepted, _ = server.accept()
+            accepted.close()
+            assert client.recv(1) == b""
+    pytester.makepyfile(test_probe="def test_port(stableport):\n    stableport('billing')\n")
+    pytester.runpytest().stdout.fnmatch_lines(
+        [
+            f"stableport: lease 1, env 'test-lease1'; passed over lease 0: port {port} of "
+            f"'billing' is in use on 127.0.0.1 (no process holds it: 1 connection(s) closing "
+            f"(TIME_WAIT), free in about a minute)"
+        ]
+    )
 
 
 def test_a_pin_another_live_run_holds_is_passed_over_too(

@@ -400,3 +400,28 @@ def test_closing_connections_are_counted_from_proc(fake_proc: Path) -> None:
         table.write(socket_line(20009, "01", 555))  # a live connection: a process has it
     assert _live.closing_connections(20009, str(fake_proc)) == 2
     assert _live.closing_connections(20001, str(fake_proc)) == 0
+
+
+# -- issue 33, item 6: a port its claimant (or a child of it) serves -----------------------
+
+
+@linux_only
+def test_a_holder_descends_from_its_claimant_through_proc() -> None:
+    assert _live._descends(os.getpid(), os.getpid())
+    assert _live._descends(os.getpid(), os.getppid())  # a child of its parent
+    assert not _live._descends(os.getppid(), os.getpid())
+    assert not _live._descends(2**22 + 1, os.getpid())  # no such process
+
+
+def test_served_by_claimant_believes_the_claim_only_where_a_holder_fits() -> None:
+    from stableport._claims import Claimant  # noqa: PLC0415
+
+    claimant = Claimant(None, 0, "default", "web", os.getpid(), None)
+    listening = PortStatus(20001, ("127.0.0.1",), (Holder(os.getpid(), "python"),), (), claimant)
+    assert listening.served_by_claimant
+    assert listening._replace(holders=None).served_by_claimant  # the OS names none: believed
+    assert not listening._replace(busy_on=()).served_by_claimant  # claimed, not listened on
+    assert not listening._replace(claimant=None).served_by_claimant
+    if sys.platform.startswith("linux"):
+        stranger = (Holder(2**22 + 1, "other"),)
+        assert not listening._replace(holders=stranger).served_by_claimant

@@ -173,3 +173,78 @@ def test_ps_outside_git_lists_this_checkout_alone(tmp_path: Path) -> None:
     namespace = free_namespace("ps-alone", assigned_ports("web"))
     where = project(tmp_path / "alone", namespace, "web")
     assert [(row["checkout"], row["state"]) for row in rows(where)] == [("alone", "free")]
+
+
+def test_ps_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What the console script does, in this process (for coverage): claims
+    # made here, a listener held here, so this process is every holder.
+    import os  # noqa: PLC0415
+    import socket  # noqa: PLC0415
+
+    from stableport import _claims  # noqa: PLC0415
+    from stableport._cli import main  # noqa: PLC0415
+
+    monkeypatch.setenv("CI", "1")
+    main_checkout, tree, gone, namespace = checkouts(tmp_path)
+    monkeypatch.chdir(main_checkout)
+    config = str(main_checkout / "stableport.toml")
+    web, api = port_of(main_checkout, "web"), port_of(tree, "api")
+    orphan_port = port_of(gone, "api")
+    elsewhere = free_namespace("ps-other", assigned_ports("db"))
+    other_port = stableport.PortMap(["db"], namespace=elsewhere).port_for("db")
+    me = os.getpid()
+    held = [
+        _claims.claim(web, _claims.Claimant(namespace, 0, "default", "web", me, config)),
+        _claims.claim(
+            orphan_port,
+            _claims.Claimant(namespace, 2, "default", "api", me, str(gone / "stableport.toml")),
+        ),
+        _claims.claim(
+            other_port, _claims.Claimant(elsewhere, 0, "default", "db", me, "/elsewhere/x.toml")
+        ),
+    ]
+    shutil.rmtree(gone)
+    listeners = [socket.create_server(("127.0.0.1", port)) for port in (web, api)]
+    try:
+        assert main(["ps"]) == 0
+        text = capsys.readouterr().out
+        assert f"{main_checkout} (this)" in text
+        assert "other claims on this host:" in text
+        assert main(["ps", "--json"]) == 0
+        document = json.loads(capsys.readouterr().out)
+    finally:
+        for listener in listeners:
+            listener.close()
+        for holder in held:
+            assert isinstance(holder, _leases.Locks)
+            holder.release()
+    states = {
+        (Path(checkout["path"]).name, entry["service"]): (entry["pid"], entry["state"])
+        for checkout in document["checkouts"]
+        for entry in checkout["services"]
+    }
+    assert states == {
+        ("main", "web"): (me, "serving"),
+        ("main", "api"): (None, "free"),
+        ("tree", "web"): (None, "free"),
+        ("tree", "api"): (me, "squatted"),
+        ("gone", "api"): (me, "orphaned"),
+    }
+    assert [claim["port"] for claim in document["others"]] == [other_port]
+
+
+def test_one_repository_is_told_from_its_files(tmp_path: Path) -> None:
+    from stableport._checkouts import common_directory, same_repository  # noqa: PLC0415
+
+    main_checkout, tree, _, _ = checkouts(tmp_path)
+    here, there = str(main_checkout / "stableport.toml"), str(tree / "stableport.toml")
+    assert common_directory(there) == (main_checkout / ".git").resolve()
+    assert same_repository(here, there)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    assert not same_repository(here, str(outside / "stableport.toml"))
+    assert not same_repository(here, None)
+    (tree / ".git").write_text("gitdir: nowhere\n")  # a worktree whose entry is gone
+    assert common_directory(there) is None

@@ -116,7 +116,7 @@ def test_an_unknown_placeholder_is_an_error_naming_it(project: Path) -> None:
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (
         "stableport: error: run: argument 1 '{WEBB_PORT}' names {WEBB_PORT}, which run does "
-        "not set; it sets {API_PORT}, {BILLING_API_PORT}, {PORT}, {WEB_PORT}\n"
+        "not set; it sets {API_PORT}, {BILLING_API_PORT}, {INSTANCE}, {PORT}, {WEB_PORT}\n"
     )
 
 
@@ -323,6 +323,7 @@ def test_config_and_namespace_given_to_run_are_passed_on(project: Path) -> None:
     assert json.loads(result.stdout) == {
         "STABLEPORT_CONFIG": str(project / "stableport.toml"),
         "STABLEPORT_NAMESPACE": "Shop",
+        "STABLEPORT_INSTANCE": "0",  # always: the plain checkout's identity (issue 33)
     }
 
 

@@ -547,3 +547,184 @@ def test_a_vite_dev_server_never_moves_off_its_stable_port(tmp_path: Path, vite:
     finally:
         os.killpg(served.pid, signal.SIGTERM)
         served.communicate(timeout=DEADLINE)
+
+
+# -- adversarial: several runs of one service at once, closed stderr, a non-UTF-8 path ------
+
+
+def test_several_runs_of_one_service_at_once_start_one_server(tmp_path: Path) -> None:
+    where, port = own_project(tmp_path / "web")
+    assert SCRIPT is not None
+    serve = (
+        "import os, socket, sys; s = socket.create_server(('127.0.0.1', int(os.environ['PORT'])));"
+        " print('serving', flush=True); sys.stdin.read()"
+    )
+    runs = [
+        subprocess.Popen(
+            [SCRIPT, "run", "web", "--", sys.executable, "-c", serve],
+            cwd=where,
+            env=clean_environment(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
+    try:
+        outcomes = []
+        for process in runs:
+            assert process.stdout is not None
+            line = process.stdout.readline()  # "serving", or nothing from a refused run
+            outcomes.append(line)
+        assert outcomes.count("serving\n") == 1
+        refused_runs = [process for process, line in zip(runs, outcomes, strict=True) if not line]
+        server_pid = runs[outcomes.index("serving\n")].pid
+        for process in refused_runs:
+            assert process.wait(timeout=DEADLINE) == 2
+            assert process.stderr is not None
+            # The claim speaks first: never "a program not started through stableport".
+            assert process.stderr.read() == (
+                f"stableport: error: run: port {port} of web@default is claimed by stableport "
+                f"run of web@default (pid {server_pid}, namespace "
+                f"{stableport.load(where / 'stableport.toml').namespace!r}, instance 0, "
+                f"{where / 'stableport.toml'}): it runs already; for a command that connects "
+                f"to it, run with --no-claim\n"
+            )
+    finally:
+        for process in runs:
+            process.communicate("", timeout=DEADLINE)
+
+
+def test_a_refusal_with_stderr_closed_still_starts_nothing(tmp_path: Path) -> None:
+    where, port = own_project(tmp_path / "web")
+    marker = where / "started"
+    with foreign("127.0.0.1", port):
+        result = run(
+            "run",
+            "web",
+            "--",
+            sys.executable,
+            "-c",
+            f"open({str(marker)!r}, 'w')",
+            cwd=where,
+            preexec_fn=lambda: os.close(2),
+        )
+    assert (result.returncode, marker.exists()) == (2, False)
+
+
+@linux_only
+def test_a_claimants_path_that_is_not_utf8_is_shown_as_the_bytes_it_is(tmp_path: Path) -> None:
+    first, second, port = colliding_projects(tmp_path)
+    hostile = Path(os.fsdecode(bytes(tmp_path) + b"/caf\xe9"))
+    first.rename(hostile)
+    assert SCRIPT is not None
+    quiet = "import sys; print('ready', flush=True); sys.stdin.read()"  # claims, serves nothing
+    holder = subprocess.Popen(
+        [SCRIPT, "run", "web", "--", sys.executable, "-c", quiet],
+        cwd=hostile,
+        env=clean_environment(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "ready\n"
+        result = refused(second, "app")
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
+        assert f"is claimed by stableport run of web@default (pid {holder.pid}," in result.stderr
+        assert len(result.stderr.splitlines()) == 1
+        document = json.loads(run("ps", "--json", cwd=second).stdout)
+        assert [claim["config"] for claim in document["others"]] == [
+            str(hostile / "stableport.toml")
+        ]
+    finally:
+        holder.communicate("", timeout=DEADLINE)
+    del port
+
+
+def test_refusals_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What the console script says, in this process (for coverage); each case
+    # as the subprocess tests above show it.
+    from stableport import _claims  # noqa: PLC0415
+    from stableport._cli import main  # noqa: PLC0415
+
+    monkeypatch.setenv("CI", "1")
+    namespace = free_namespace("in-process", assigned_ports("web", instances=3))
+    config = f'namespace = "{namespace}"\nservices = ["web"]\ninstances = 3\n'
+    main_checkout, tree = two_checkouts(tmp_path, config, with_git=True)
+    monkeypatch.chdir(tree)
+    port = stableport.load(tree / "stableport.toml").port_for("web")
+    me = os.getpid()
+    stranger = tmp_path / "stranger.toml"
+    stranger.write_text('namespace = "stranger"\nservices = ["web"]\n')
+    cases = {
+        "gone": (
+            str(tmp_path / "removed" / "stableport.toml"),
+            namespace,
+            "whose checkout is gone",
+        ),
+        "sibling": (
+            str(main_checkout / "stableport.toml"),
+            namespace,
+            "give this checkout its own ports with stableport instance new",
+        ),
+        "stranger": (str(stranger), "stranger", "pin web to another port in"),
+    }
+    for claimed_config, claimed_namespace, expected in cases.values():
+        holder = _claims.claim(
+            port, _claims.Claimant(claimed_namespace, 0, "default", "web", me, claimed_config)
+        )
+        assert isinstance(holder, _leases.Locks)
+        try:
+            assert main(["run", "web", "--", "no-such-command-here"]) == 2
+            assert expected in capsys.readouterr().err
+        finally:
+            holder.release()
+    with socket.create_server(("127.0.0.1", port)):
+        assert main(["run", "web", "--", "no-such-command-here"]) == 2
+        assert f"stop it (kill {me}), or pin web to another port in" in capsys.readouterr().err
+
+
+def test_each_refusal_names_the_fixes_that_fit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The refusal's words for every case, without processes (the subprocess
+    # tests above show the same lines end to end).
+    from stableport._claims import Claimant  # noqa: PLC0415
+    from stableport._run import _refusal  # noqa: PLC0415
+
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    config = str(plain / "pyproject.toml")
+    Path(config).write_text("")
+    me = Claimant(None, 0, "dev", "web", 1, config)
+    alone = stableport.PortMap(["web"], env="default")
+    fixes = _refusal(alone, config, me, 20001, None)
+    assert fixes.endswith(
+        f'set a namespace in {config} (namespace = "<project>": every hashed port moves once) '
+        f"or pin web@dev to another port in {config} ([tool.stableport.pins] web@dev = PORT); "
+        f"or for this process only STABLEPORT_PINS=web@dev=PORT or STABLEPORT_NAMESPACE=<project>"
+    )
+    unconfigured = _refusal(alone, None, me._replace(config=None), 20001, None)
+    assert unconfigured.endswith(
+        "give the project a configuration with its own namespace (stableport init), or for "
+        "this process only STABLEPORT_PINS=web@dev=PORT"
+    )
+    # Without a namespace, two files out of git are as likely two projects: no instance advice.
+    other = str(tmp_path / "pyproject.toml")
+    Path(other).write_text("")
+    stranger = _refusal(alone, config, me, 20001, me._replace(pid=2, config=other))
+    assert "instance" not in stranger.split("; ", 1)[1]
+    # Out of git, instances declared: the variable alone.
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git there
+    named = stableport.PortMap(["web"], namespace="shop", instances=3)
+    me = me._replace(namespace="shop")
+    sibling = _refusal(named, config, me, 20001, me._replace(pid=2, config=other))
+    assert sibling.endswith(
+        "another checkout of this project; set STABLEPORT_INSTANCE=N (1 to 3) for this process"
+    )

@@ -38,18 +38,13 @@ class Claimant(NamedTuple):
     pid: int
     config: str | None  # the configuration file it read, if any
 
-    @property
-    def gone(self) -> bool:
-        """Whether the configuration it read is gone: its checkout was removed (an orphan)."""
-        return self.config is not None and not os.path.lexists(self.config)
-
     def __str__(self) -> str:
         namespace = "no namespace" if self.namespace is None else f"namespace {self.namespace!r}"
         from ._output import path_text  # noqa: PLC0415 - only when a claimant is shown
 
         # Quoted if it holds a newline: a directory's name must not forge a line.
         where = "" if self.config is None else f", {path_text(self.config)}"
-        if self.gone:
+        if checkout_gone(self):
             where += ", which no longer exists"
         return (
             f"stableport run of {self.service}@{self.env} (pid {self.pid}, {namespace}, "
@@ -137,6 +132,15 @@ def _write_record(directory: Path, port: int, record: dict[str, object]) -> None
         # refused run then names no holder, only the port.
         with contextlib.suppress(OSError):
             aside.unlink()
+
+
+def checkout_gone(claimant: Claimant) -> bool:
+    """Whether the checkout a live run was started from is gone: its configuration file is.
+
+    Such a run is an orphan (its worktree removed while it served): its ports
+    are still held, and no later checkout is given its instance.
+    """
+    return claimant.config is not None and not os.path.lexists(claimant.config)
 
 
 def live_claims() -> "list[tuple[int, Claimant]]":

@@ -206,7 +206,8 @@ def _port_line(
     from ._testports import lookup  # noqa: PLC0415
 
     env = env_option(env)
-    pm, origin = load_with_origin(config, namespace, instance=instance)
+    # --env is the map's default environment, as STABLEPORT_ENV is: one input.
+    pm, origin = load_with_origin(config, namespace, instance=instance, env=env)
     # Started by a test (a pytest session's stableport fixture): its port, for
     # the project's own configuration, namespace and instance.
     own = config is None and namespace is None and instance is None

@@ -36,6 +36,12 @@ def arguments(parser: "argparse.ArgumentParser") -> None:
     )
     parser.add_argument("--prefix", default="", help="put before every variable name, e.g. APP_")
     parser.add_argument(
+        "--with-instance",
+        action="store_true",
+        help="add STABLEPORT_INSTANCE=N, the checkout's instance (0: the plain map), as the "
+        "first variable",
+    )
+    parser.add_argument(
         "--check",
         metavar="FILE",
         help="write nothing; exit 0 if FILE holds exactly what export would write, "
@@ -45,7 +51,9 @@ def arguments(parser: "argparse.ArgumentParser") -> None:
 
 def handle(args: "argparse.Namespace") -> Answer:
     pm, origin = load(args)
-    text = exported(pm, origin, args.env, args.prefix, args.format)
+    text = exported(
+        pm, origin, args.env, args.prefix, args.format, with_instance=args.with_instance
+    )
     if args.check is None:
         return Answer(0, text)
     from ._export_check import check_file  # noqa: PLC0415 - only for --check
@@ -54,14 +62,20 @@ def handle(args: "argparse.Namespace") -> Answer:
 
 
 def exported(
-    pm: "PortMap", origin: "Origin", env: str | None, prefix: str, output_format: str
+    pm: "PortMap",
+    origin: "Origin",
+    env: str | None,
+    prefix: str,
+    output_format: str,
+    *,
+    with_instance: bool = False,
 ) -> str:
     """What `stableport export` writes for the map: one text, for export and its --check."""
     ports = {service: pm.port_for(service, env) for service in pm.services}
     named = variables(ports, prefix)
     if not named:  # `export > .env` must not write an empty file and succeed
         raise ConfigError(f"nothing to export: no services declared in {config_name(origin)}")
-    return render(named, output_format, pm.namespace, pm.instance)
+    return render(named, output_format, pm.namespace, pm.instance, with_instance=with_instance)
 
 
 def _rewrite_command(args: "argparse.Namespace") -> str:
@@ -75,6 +89,8 @@ def _rewrite_command(args: "argparse.Namespace") -> str:
             words += [f"--{option}", str(value)]
     if args.format != "env":
         words += ["--format", args.format]
+    if getattr(args, "with_instance", False):
+        words.append("--with-instance")
     return f"{shlex.join(words)} > {shlex.quote(args.check)}"
 
 
@@ -162,18 +178,26 @@ def _variable_or_why(service: str, prefix: str) -> tuple[str | None, str]:
 
 
 def render(
-    named: "dict[str, int]", output_format: str, namespace: str | None = None, instance: int = 0
+    named: "dict[str, int]",
+    output_format: str,
+    namespace: str | None = None,
+    instance: int = 0,
+    *,
+    with_instance: bool = False,
 ) -> str:
     """The variables as .env lines, a JSON object or shell export lines.
 
     JSON also carries the map's namespace and instance, as the variables that
     select them, so a reader knows whose ports they are; .env and shell lines do
-    not, since sourcing them would move every later lookup in that shell to it.
+    not, since sourcing them would move every later lookup in that shell to it,
+    unless with_instance asks for the instance (a compose file naming its
+    project after the checkout: the checkout's own instance, 0 if plain).
     """
     if output_format == "json":
         carried: dict[str, object] = {} if namespace is None else {NAMESPACE_VARIABLE: namespace}
-        if instance:
+        if instance or with_instance:
             carried[INSTANCE_VARIABLE] = str(instance)
         return json.dumps({**carried, **named}, indent=2) + "\n"
     export = "export " if output_format == "shell" else ""
-    return "".join(f"{export}{name}={port}\n" for name, port in named.items())
+    lines = {INSTANCE_VARIABLE: instance} if with_instance else {}
+    return "".join(f"{export}{name}={value}\n" for name, value in {**lines, **named}.items())

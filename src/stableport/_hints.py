@@ -19,9 +19,15 @@ if TYPE_CHECKING:
     from ._portmap import PortMap
 
 
-def tell(pm: "PortMap", origin: "Origin", name: str | None, env: str | None) -> None:
-    """Say on stderr what in a lookup of name in env looks like a mistake."""
-    if origin.path is None and person_reads_stderr():
+def tell(
+    pm: "PortMap", origin: "Origin", name: str | None, env: str | None, *, always: bool = False
+) -> None:
+    """Say on stderr what in a lookup of name in env looks like a mistake.
+
+    always: say there is no configuration whoever reads stderr (run: a server
+    started on the built-in defaults, by an agent or a process manager).
+    """
+    if origin.path is None and (always or person_reads_stderr()):
         from ._files import working_directory  # noqa: PLC0415 - loaded by then
 
         say(no_config_note(working_directory()))
@@ -43,6 +49,17 @@ def lookup_notes(pm: "PortMap", origin: "Origin", name: str | None, env: str | N
                 f"stableport: note: {service!r} is not among the services of {where} "
                 f"({_listed(services)}), so it gets an undeclared name's port"
                 f"{_closest(service, services)} (strict = true makes this an error)"
+            )
+    if origin.path is not None and not pm.instances and origin.instance_source is None:
+        from ._config import config_in_linked_worktree  # noqa: PLC0415 - loaded by then
+
+        if config_in_linked_worktree(origin.path):
+            table = "[tool.stableport]" if origin.path.endswith("pyproject.toml") else "it"
+            notes.append(
+                f"stableport: note: this is a linked git worktree, and {where} declares no "
+                f"instances, so it gets the same ports as every other checkout of the "
+                f"project; add `instances = 4` to {table} and commit it: each worktree then "
+                f"gets ports of its own (docs/instances.md)"
             )
     if env is None and origin.env_override is not None:
         env = pm.env  # $STABLEPORT_ENV: as easily mistyped as --env

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
+from ._appending import AppendError, append_bytes, undo, write_from
 from ._common import Answer
 from ._config import (
     ENV_VARIABLE,
@@ -39,7 +40,7 @@ from ._pins import PINS_VARIABLE
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
 # Written above the namespace, because the one way to move every port is to change it.
 NAMESPACE_COMMENT = "# Part of every port's hash: keep it when the project is renamed."
@@ -424,26 +425,16 @@ def _check_result(label: str, data: bytes) -> None:
 def _append_bytes(descriptor: int, label: str, length: int, addition: bytes) -> None:
     """addition after the file's first length bytes; on any failure, the file cut back to them."""
     try:
-        _write_from(descriptor, length, addition)
-    except OSError as error:
-        undone = _undo(lambda: os.ftruncate(descriptor, length))
+        append_bytes(descriptor, length, addition)
+    except AppendError as error:
         outcome = (
             f"the file is back as it was ({length:,} bytes)"
-            if undone
+            if error.undone
             else f"it may end in part of the table: cut it back to {length:,} bytes"
         )
         raise ConfigError(
-            f"cannot append to {shown(label, quoted=True)}: {error.strerror or error}; {outcome}"
+            f"cannot append to {shown(label, quoted=True)}: {error.strerror}; {outcome}"
         ) from None
-
-
-def _write_from(descriptor: int, offset: int, data: bytes) -> None:
-    """Every byte of data at offset, on disk: or an OSError."""
-    os.lseek(descriptor, offset, os.SEEK_SET)
-    view = memoryview(data)
-    while view:
-        view = view[os.write(descriptor, view) :]
-    os.fsync(descriptor)  # a full disk or a quota may only say so here
 
 
 def _create(path: Path, table: str) -> None:
@@ -464,10 +455,10 @@ def _create(path: Path, table: str) -> None:
             f"cannot create {shown(label, quoted=True)}: {error.strerror or error}"
         ) from None
     try:
-        _write_from(descriptor, 0, data)
+        write_from(descriptor, 0, data)
     except OSError as error:
         created = os.fstat(descriptor)
-        removed = _undo(lambda: _remove_if_same(path, created))
+        removed = undo(lambda: _remove_if_same(path, created))
         outcome = "the new file was removed" if removed else f"remove the partial {shown(label)}"
         raise ConfigError(
             f"cannot write {shown(label, quoted=True)}: {error.strerror or error}; {outcome}"
@@ -481,12 +472,3 @@ def _remove_if_same(path: Path, created: os.stat_result) -> None:
     current = os.lstat(path)
     if (current.st_dev, current.st_ino) == (created.st_dev, created.st_ino):
         path.unlink()
-
-
-def _undo(action: "Callable[[], None]") -> bool:
-    """Run action, the undoing of a failed write; whether it succeeded."""
-    try:
-        action()
-    except OSError:
-        return False
-    return True

@@ -39,6 +39,7 @@ def load(args: "argparse.Namespace", *, notes: bool = True) -> "tuple[PortMap, O
         args.config,
         getattr(args, "namespace", None),
         instance=getattr(args, "instance", None),
+        env=getattr(args, "env", None),
     )
     if notes:
         for line in lookup_notes(pm, origin, None, getattr(args, "env", None)):

@@ -19,6 +19,7 @@ Then every other live claim on this host: other projects' servers.
 from pathlib import Path
 
 from ._checkouts import same_repository, worktree_configs
+from ._claims import checkout_gone, live_claims
 from ._commands import add_options
 from ._common import Answer
 from ._output import config_name, json_document, load, path_text
@@ -44,7 +45,6 @@ def arguments(parser: "argparse.ArgumentParser") -> None:
 
 
 def handle(args: "argparse.Namespace") -> Answer:
-    from ._claims import live_claims  # noqa: PLC0415 - the lease directory, only here
     from ._config import load_with_origin  # noqa: PLC0415
 
     pm, origin = load(args, notes=False)
@@ -152,15 +152,11 @@ def _state(
     if claimant is not None and own:
         return claimant.pid, "serving" if status.served_by_claimant else "claimed"
     if claimant is not None:
-        return claimant.pid, "orphaned" if _gone(claimant) else "squatted"
+        return claimant.pid, "orphaned" if checkout_gone(claimant) else "squatted"
     if status.busy_on:
         holders = status.holders or ()
         return (holders[0].pid if holders else None), "squatted"
     return None, "free"
-
-
-def _gone(claimant: "Claimant") -> bool:
-    return claimant.config is not None and not Path(claimant.config).exists()
 
 
 def _claim_entry(port: int, claimant: "Claimant") -> dict[str, object]:

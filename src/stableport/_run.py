@@ -36,7 +36,11 @@ if TYPE_CHECKING:
 # argument is expanded, a `sh -c` script too, so no quoting can hide a
 # placeholder; only ${PORT}, the shell's own syntax, is left to the shell
 # (which finds PORT in the environment run sets).
-_PLACEHOLDER = re.compile(r"(?P<dollar>\$?)(?P<open>\{+)(?P<name>[A-Z0-9_]*PORT)(?P<close>\}+)")
+# {INSTANCE} is the checkout's instance (0: the plain map), for a database or
+# compose project name that follows the checkout.
+_PLACEHOLDER = re.compile(
+    r"(?P<dollar>\$?)(?P<open>\{+)(?P<name>[A-Z0-9_]*PORT|INSTANCE)(?P<close>\}+)"
+)
 
 # Where the OS can replace this process, signals and the exit status are the
 # command's own with nothing in between; elsewhere run waits on a child.
@@ -91,7 +95,9 @@ def run(args: "argparse.Namespace") -> int:
     args.env = env_option(args.env)  # as every command: errors say (from --env)
     # A caller that builds its own arguments (a test) may leave --instance out.
     instance = getattr(args, "instance", None)
-    pm, origin = load_with_origin(args.config, args.namespace, instance=instance)
+    # --env is the map's default environment, as the STABLEPORT_ENV run passes on
+    # is for the command: its port_for() without an env agrees with $PORT.
+    pm, origin = load_with_origin(args.config, args.namespace, instance=instance, env=args.env)
     # Started by a test (a pytest session's stableport fixture): the test's
     # ports, unless another configuration, namespace or instance is asked for.
     own = args.config is None and args.namespace is None and instance is None
@@ -100,7 +106,9 @@ def run(args: "argparse.Namespace") -> int:
         return lookup(pm, service, args.env) if own else pm.port_for(service, args.env)
 
     port = port_of(args.name)
-    tell(pm, origin, args.name, args.env)
+    # Outside any project, whoever reads stderr: an agent or a process manager
+    # starts servers on the built-in defaults, shared with every such project.
+    tell(pm, origin, args.name, args.env, always=True)
     ports = {service: port_of(service) for service in pm.services}
     variables = nameable(ports, args.prefix)
     service = normalize_name(args.name)
@@ -113,7 +121,10 @@ def run(args: "argparse.Namespace") -> int:
     settings: dict[str, int | str] = {**variables.named, "PORT": port}
     if keep and inherited is not None:
         settings["PORT"] = inherited
-    argv = [expand(arg, settings, index, variables.shared) for index, arg in enumerate(args.argv)]
+    placeholders = {**settings, "INSTANCE": pm.instance}
+    argv = [
+        expand(arg, placeholders, index, variables.shared) for index, arg in enumerate(args.argv)
+    ]
     # The command's own lookups (stableport.port_for, stableport NAME) see the map
     # run used: what was chosen on run's command line is passed on to it.
     # The file as an absolute path, named by --config or the variable: the
@@ -123,7 +134,9 @@ def run(args: "argparse.Namespace") -> int:
         CONFIG_VARIABLE: origin.path if named else None,
         ENV_VARIABLE: args.env,
         NAMESPACE_VARIABLE: args.namespace,
-        INSTANCE_VARIABLE: None if instance is None else str(pm.instance),
+        # Always: the command's own identity (0: the plain map), for what it
+        # names after the checkout (a database, a compose project).
+        INSTANCE_VARIABLE: str(pm.instance),
     }
     environment = dict(os.environ)
     environment.update({key: value for key, value in chosen.items() if value is not None})
@@ -205,13 +218,15 @@ def _refusal(
     pm: "PortMap", config: str | None, me: "Claimant", port: int, holder: "Claimant | None"
 ) -> str:
     """Why run is refused a port another live holder claims, and the fixes that fit."""
+    from ._claims import checkout_gone  # noqa: PLC0415 - only run claims, never a lookup
+
     head = f"stableport: error: run: port {port} of {me.service}@{me.env} is claimed by"
     if holder is None:
         return (
             f"{head} another live process (a test run, or a claim being made); "
             f"{_fixes(pm, config, me)}"
         )
-    if holder.gone:
+    if checkout_gone(holder):
         # An orphan: its checkout was removed while its server ran.
         return (
             f"{head} {holder}, whose checkout is gone: stop pid {holder.pid} "
@@ -268,7 +283,7 @@ def _own_ports(pm: "PortMap", config: str, me: "Claimant", holder: "Claimant") -
     top = _checkout_top(config)
     if top is None:
         return f"set {variable}"
-    if (top / ".git").is_dir() and me.config is not None and holder.config is not None:
+    if (top / ".git").is_dir() and holder.config is not None:
         # The main checkout: instance new here would move its ports under its stack.
         other = path_text(str(Path(holder.config).parent))
         return f"give that checkout its own ports with stableport instance new in {other}"
@@ -347,7 +362,7 @@ def expand(
     index: int,
     shared: "Mapping[str, str] | None" = None,
 ) -> str:
-    """arg with each placeholder replaced by its port; braces read as str.format reads them.
+    """arg with each placeholder replaced by its value; braces read as str.format reads them.
 
     An unknown placeholder is an error; an escaped one is never looked up.
     """

@@ -75,15 +75,24 @@ def _is_exported(pm: "PortMap", origin: "Origin", data: bytes) -> bool:
     prefixes = {first[: -len(ending)] for ending in endings if first.endswith(ending)}
     envs = {pm.env, *(pm.envs or ())}
     return any(
-        _written(pm, origin, env, prefix, output_format) == text
+        _written(pm, origin, env, prefix, output_format, with_instance=with_instance) == text
         for prefix in prefixes
         for env in envs
+        for with_instance in (False, True)  # export --with-instance's first line
     )
 
 
-def _written(pm: "PortMap", origin: "Origin", env: str, prefix: str, output_format: str) -> str:
+def _written(
+    pm: "PortMap",
+    origin: "Origin",
+    env: str,
+    prefix: str,
+    output_format: str,
+    *,
+    with_instance: bool,
+) -> str:
     """What export writes with these options; nothing where it refuses (2fa without a prefix)."""
     try:
-        return exported(pm, origin, env, prefix, output_format)
+        return exported(pm, origin, env, prefix, output_format, with_instance=with_instance)
     except StableportError:
         return ""
