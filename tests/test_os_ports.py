@@ -276,7 +276,8 @@ def test_run_refuses_an_excluded_port_saying_why(
     windows(monkeypatch)
     monkeypatch.setenv("STABLEPORT_PINS", "web=25000")
     assert main(["run", "web", "--", "false"]) == 2
-    err = capsys.readouterr().err
+    # (After the note that no configuration file was found.)
+    err = capsys.readouterr().err.splitlines()[-1]
     assert err.startswith(
         "stableport: error: run: port 25000 of web@default is excluded by the OS: 25000 is in "
         "a Windows excluded port range 24902-25001 (`netsh interface ipv4 show "
