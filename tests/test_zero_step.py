@@ -467,3 +467,39 @@ def test_hostile_worktree_paths_are_recorded_and_told_apart(repo: Path) -> None:
     for tree in trees:
         again = web(tree)
         assert (again.returncode, again.stderr) == (0, "")
+
+
+def test_stderr_closed_the_worktree_is_still_given_its_instance(repo: Path) -> None:
+    tree = worktree(repo, "a")
+    # The shell closes stderr, as a daemon's start does.
+    result = subprocess.run(
+        ["bash", "-c", 'exec "$0" web 2>&-', str(SCRIPT)],
+        cwd=tree,
+        env=clean_environment(plain()),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (result.returncode, int(result.stdout)) == (0, port_of(1))
+    assert number(tree) == 1
+
+
+def test_a_ci_job_and_a_person_in_one_new_worktree_at_once(repo: Path) -> None:
+    tree = worktree(repo, "a")
+    processes = [
+        subprocess.Popen(
+            [str(SCRIPT), "web"],
+            cwd=tree,
+            env=clean_environment(plain(env)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for env in ({"CI": "true"}, {}) * 4
+    ]
+    answers = [int(process.communicate(timeout=120)[0]) for process in processes]
+    # The CI job keeps the plain map whatever the person's process did; the person's
+    # processes all get the one instance given.
+    assert answers[::2] == [port_of(0)] * 4
+    assert answers[1::2] == [port_of(1)] * 4
+    assert number(tree) == 1

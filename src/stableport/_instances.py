@@ -89,8 +89,8 @@ def _show(args: "argparse.Namespace") -> Answer:
         head = ""
     elif pm.instances:
         head = (
-            f"instance: none (the plain map; room for {pm.instances}: "
-            f"stableport instance new gives this checkout one)\n"
+            f"instance: none (the plain map; room for {pm.instances}: each linked git "
+            f"worktree is given one the first time it asks for a port)\n"
         )
     else:
         head = "instance: none (the plain map; the configuration declares no instances)\n"
@@ -335,7 +335,10 @@ def _append_line(path: str, lines: bytes, *, blank: bool = False) -> None:
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     try:
         length = os.fstat(descriptor).st_size
-        last = os.pread(descriptor, 1, length - 1) if length else b"\n"
+        last = b"\n"
+        if length:  # no os.pread on Windows
+            os.lseek(descriptor, length - 1, os.SEEK_SET)
+            last = os.read(descriptor, 1)
         ending = b"" if last == b"\n" else b"\n"
         append_bytes(descriptor, length, ending + (b"\n" if blank else b"") + lines)
     finally:
