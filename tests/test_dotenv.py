@@ -112,3 +112,24 @@ def test_without_a_configuration_no_dotenv_is_read(cli: Run, tmp_path: Path) -> 
     checked = cli("check", cwd=tmp_path)
     assert checked.returncode == 0
     assert ".env" not in checked.stdout
+
+
+def test_a_copied_instance_variable_is_a_problem_and_exports_own_passes(
+    cli: Run, main: Path
+) -> None:
+    written = cli(
+        "export", "--with-instance", "--prefix", "APP_", cwd=main, env={"STABLEPORT_INSTANCE": "0"}
+    )
+    assert written.stdout.startswith("STABLEPORT_INSTANCE=0\n")
+    (main / ".env").write_text(written.stdout)
+    checked = cli("check", cwd=main, env={"STABLEPORT_INSTANCE": "2"})
+    problems = [line for line in checked.stdout.splitlines() if line.startswith("problem")]
+    assert problems[0] == (
+        f"problem: {main / '.env'} STABLEPORT_INSTANCE: line 1 sets 0, but this checkout is "
+        f"instance 2; fix: stableport export --with-instance > .env"
+    )
+    own = cli(
+        "export", "--with-instance", "--prefix", "APP_", cwd=main, env={"STABLEPORT_INSTANCE": "2"}
+    )
+    (main / ".env").write_text(own.stdout)
+    assert cli("check", cwd=main, env={"STABLEPORT_INSTANCE": "2"}).returncode == 0

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from stableport import PortMap
+from stableport import PortMap, _scan
 from stableport._config import load
-from stableport._scan import variable_or_service
+from stableport._scan import scan, variable_or_service
 
 from .util import Run, git, git_repository, run, run_both, run_redirected
 
@@ -329,3 +329,19 @@ def test_a_service_export_cannot_name_still_has_its_literals_found(
     assert "(stableport 2fa --env default, or $NAME_PORT)" in literals[0]["message"]
     assert document["scan"]["skipped"] == {"as export writes it": 1}
     assert variable_or_service("web") == "WEB_PORT"
+
+
+def test_without_o_nofollow_a_link_is_still_never_followed(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows has no O_NOFOLLOW: simulated here by taking it away, as the scan sees it."""
+    web = ports(project)["web"]
+    (tmp_path / "outside.yaml").write_text(f"port: {web}\n")
+    (project / "linked.yaml").symlink_to(tmp_path / "outside.yaml")
+    git("add", "linked.yaml", cwd=project)
+    monkeypatch.setattr(_scan, "_NO_FOLLOW", 0)
+    monkeypatch.setattr(_scan, "_OPEN_FLAGS", os.O_RDONLY | os.O_NONBLOCK)
+    found = scan(str(project), [], {web: ["web@dev"]}, lambda _: False)
+    assert found.skipped == {"symbolic link": 1}
+    assert found.hits  # the project's own files are read as ever
+    assert "linked.yaml" not in {hit.path for hit in found.hits}

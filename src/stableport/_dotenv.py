@@ -11,6 +11,7 @@ may be anything, and guessing would be a false alarm.
 
 from pathlib import Path
 
+from ._config import INSTANCE_VARIABLE
 from ._errors import ConfigError, shown
 from ._export import nameable, variable_name
 from ._exported import decoded, read, read_file
@@ -51,6 +52,18 @@ def stale_ports(pm: "PortMap", origin: "Origin") -> list[tuple[str, str]]:
     service_of = _variables(pm)
     stale = []
     for entry in read(text, "env").entries:
+        if entry.name == INSTANCE_VARIABLE and entry.value.strip() != str(pm.instance):
+            # export --with-instance wrote it; a tool that loads the file into the
+            # environment (compose's env_file, direnv's dotenv) would make every
+            # lookup there answer for that instance.
+            stale.append(
+                (
+                    f"{shown(path)} {entry.name}",
+                    f"line {entry.line} sets {entry.value or 'nothing'}, but this checkout is "
+                    f"instance {pm.instance}; fix: stableport export --with-instance > .env",
+                )
+            )
+            continue
         service = service_of.get(entry.name)
         if service is None:
             continue  # not a declared service's variable: not ours to judge

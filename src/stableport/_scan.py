@@ -167,6 +167,8 @@ def _read(root: str, name: str, inside: "dict[str, bool]") -> "tuple[bytes | Non
     path = os.path.join(root, name)
     if not _inside(os.path.dirname(path), root, inside):
         return None, "behind a symbolic link out of the project"
+    if not _NO_FOLLOW and os.path.islink(path):
+        return None, "symbolic link"  # no O_NOFOLLOW (Windows): looked at first instead
     try:
         descriptor = os.open(path, _OPEN_FLAGS)
     except (FileNotFoundError, NotADirectoryError):
@@ -182,7 +184,9 @@ def _read(root: str, name: str, inside: "dict[str, bool]") -> "tuple[bytes | Non
 
 
 # O_NOFOLLOW: a link is never followed out; O_NONBLOCK: a FIFO never waits for a writer.
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+# Windows has neither: a link is looked for before the open, and a FIFO cannot be a file there.
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _NO_FOLLOW
 
 
 def _inside(directory: str, root: str, known: "dict[str, bool]") -> bool:
