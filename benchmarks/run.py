@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import _commands
+import _javascript
 import _lookup
 import _plugin
 import _scale
@@ -28,7 +29,7 @@ from _peers import Peer, load_peers
 from _report import Section, machine, table
 from stableport import DEFAULT_RANGE
 
-SECTIONS = ("lookup", "startup", "scale", "stability", "commands", "plugin")
+SECTIONS = ("lookup", "startup", "scale", "stability", "commands", "plugin", "javascript")
 
 # "Flat" allows this much spread in time per service: at half fill the v1 probe
 # sequence alone computes about 1.35x the hashes per service it does at low fill
@@ -142,6 +143,23 @@ def _commands_within(size: int) -> Check:
     return check
 
 
+def _javascript_within(label: str, seconds: float) -> Check:
+    def check(figures: dict[str, float]) -> tuple[str, bool] | None:
+        measured = figures.get(label)
+        if measured is None:
+            return None
+        return format_seconds(measured), measured <= seconds
+
+    return check
+
+
+def _faster_than_get_port(figures: dict[str, float]) -> tuple[str, bool] | None:
+    if _javascript.WARM not in figures or _javascript.GET_PORT not in figures:
+        return None
+    ratio = figures[_javascript.GET_PORT] / figures[_javascript.WARM]
+    return f"getPort() {format_ratio(ratio)} slower than warm portFor", ratio >= 20
+
+
 def _plugin_added(bytecode: str) -> Check:
     def check(figures: dict[str, float]) -> tuple[str, bool] | None:
         added = figures.get(_plugin.added_key(bytecode))
@@ -202,6 +220,12 @@ def targets(peers: list[Peer], *, quick: bool = False) -> list[Target]:
             )
             for size, span in _commands.cases(quick=quick)
         ),
+        Target("JavaScript: warm `portFor` ≤ 1 µs", _javascript_within(_javascript.WARM, 1e-6)),
+        Target(
+            "JavaScript: import + first `portFor` with a configuration ≤ 20 ms",
+            _javascript_within(_javascript.FIRST, 0.02),
+        ),
+        Target("JavaScript: ≥ 20x faster than get-port", _faster_than_get_port),
         *(
             Target(f"pytest plugin adds ≤ 1 ms to a session, {bytecode}", _plugin_added(bytecode))
             for bytecode in _plugin.BYTECODE
@@ -230,7 +254,7 @@ def targets_section(peers: list[Peer], figures: dict[str, float], *, quick: bool
     method = "Each claim of the issue, checked against the figures above."
     if quick:
         method += " A --quick run measures too little to judge: treat these as a smoke test."
-    return Section("7. Targets", method, table(["target", "measured", "verdict"], rows, left=3))
+    return Section("8. Targets", method, table(["target", "measured", "verdict"], rows, left=3))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -282,7 +306,7 @@ def _mode(args: argparse.Namespace) -> str:
     return f"{mode}; sections: {args.only}"
 
 
-def _run_section(name: str, peers: list[Peer], workdir: Path, args: argparse.Namespace) -> Section:
+def _run_section(name: str, peers: list[Peer], workdir: Path, args: argparse.Namespace) -> Section:  # noqa: PLR0911 - one return per section
     quick: bool = args.quick
     if name == "lookup":
         return _lookup.run(peers, quick=quick)
@@ -294,6 +318,8 @@ def _run_section(name: str, peers: list[Peer], workdir: Path, args: argparse.Nam
         return _commands.run(workdir, quick=quick)
     if name == "plugin":
         return _plugin.run(workdir, quick=quick)
+    if name == "javascript":
+        return _javascript.run(workdir, quick=quick)
     trials: int = args.trials
     return _stability.run(quick=quick, trials=trials)
 

@@ -44,7 +44,8 @@ def quick_report() -> str:
         "## 4. Stability",
         "## 5. Commands at scale",
         "## 6. pytest plugin",
-        "## 7. Targets",
+        "## 7. JavaScript",
+        "## 8. Targets",
     ],
 )
 def test_quick_mode_prints_every_section(quick_report: str, heading: str) -> None:
@@ -87,8 +88,10 @@ def test_quick_mode_prints_every_section(quick_report: str, heading: str) -> Non
         "| without stableport |",
         "| stableport in every session |",
         "| stableport in inner sessions only, as with -p no:stableport |",
-        # 7. Targets, each with a verdict.
+        # 8. Targets, each with a verdict.
         "| pytest plugin adds ≤ 1 ms to a session, bytecode written |",
+        "| JavaScript: warm `portFor` ≤ 1 µs |",
+        "| JavaScript: import + first `portFor` with a configuration ≤ 20 ms |",
         "| warm `port_for` ≤ 2x the floor |",
         "| `import stableport` adds < 3 ms |",
         "| 5,000 services resolve in < 100 ms | — | not measured |",

@@ -427,7 +427,7 @@ def test_every_instance_taken_and_a_copied_one_in_process(
     assert f"all 3 instances are taken by other worktrees (1: {trees[0]}, 2: {trees[1]}" in err
     # The main checkout, plain, with room for 3.
     code, out, _ = in_process(repo, monkeypatch, capsys, "instance")
-    assert "instance: none (the plain map; room for 3: stableport instance new" in out
+    assert "instance: none (the plain map; room for 3: each linked git worktree is given" in out
     # explain and export name the instance in this process too.
     code, out, _ = in_process(trees[0], monkeypatch, capsys, "explain", "web")
     assert out.splitlines()[1] == f"instance: 1 of 3 (from {trees[0] / '.stableport-instance'})"

@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -97,18 +98,19 @@ def test_two_worktrees_run_vite_at_once_each_on_its_own_port(
         },
     )
     checkouts = [worktree(main, "shop-a"), worktree(main, "shop-b")]
-    expected = {}
     for checkout in checkouts:
         (checkout / "node_modules").symlink_to(RECIPES / "node_modules")
         (checkout / "index.html").write_text(f"<p>{checkout.name}</p>\n")
-        assert run("instance", "new", cwd=checkout).returncode == 0
-        expected[checkout] = int(run("web", cwd=checkout).stdout)
-    assert len(set(expected.values())) == 2  # each instance its own port
-    started.extend(  # both at once
+    # Nothing run per worktree: each Vite's portFor finds a linked worktree
+    # without an identity and has it given one (docs/instances.md), both at once.
+    environment = clean_environment()
+    environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"
+    environment.pop("CI", None)
+    started.extend(
         subprocess.Popen(
             [str(checkout / "node_modules" / ".bin" / "vite")],
             cwd=checkout,
-            env=clean_environment(),
+            env=environment,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -116,6 +118,16 @@ def test_two_worktrees_run_vite_at_once_each_on_its_own_port(
         for checkout in checkouts
     )
     deadline = time.monotonic() + 60
+    while not all((checkout / ".stableport-instance").exists() for checkout in checkouts):
+        assert time.monotonic() < deadline, "no worktree was given an instance"
+        time.sleep(0.2)
+    # Each checkout's port as the Python command line computes it there.
+    expected = {checkout: int(run("web", cwd=checkout).stdout) for checkout in checkouts}
+    assert len(set(expected.values())) == 2  # each instance its own port
+    instances = {
+        (checkout / ".stableport-instance").read_text().split()[0] for checkout in checkouts
+    }
+    assert instances == {"1", "2"}
     for checkout, port in expected.items():
         assert f"<p>{checkout.name}</p>" in fetch(f"http://127.0.0.1:{port}/", deadline)
     assert all(process.poll() is None for process in started)

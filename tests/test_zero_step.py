@@ -30,6 +30,7 @@ from .util import (
     free_namespace,
     git,
     git_repository,
+    imported_by,
     python,
     run,
     worktree,
@@ -418,3 +419,87 @@ def test_proof_worktrees_added_with_git_alone_run_side_by_side(tmp_path: Path) -
         check_answers([copy, later], pair)
     numbers = [number(tree) for tree in (trees[1], trees[2], late, copy, later)]
     assert len(set(numbers)) == len(numbers), numbers
+
+
+def test_a_worktrees_lookup_imports_nothing_heavy(repo: Path) -> None:
+    # Its identity names its checkout, a path with a letter outside ASCII: read
+    # without json, git or pathlib, with nothing a plain checkout's lookup lacks.
+    tree = worktree(repo, "café")
+    assert web(tree).returncode == 0
+    assert (tree / ".stableport-instance").read_text(encoding="utf-8").splitlines() == [
+        "1",
+        f'for: "{tree}"',
+    ]
+    code = "from stableport._cli import main; main(['web'])"
+    printed, imported = imported_by(code, cwd=tree)
+    assert printed == f"{port_of(1)}\n"
+    _, plain_checkouts = imported_by(code, cwd=repo)
+    assert sorted(imported - plain_checkouts) == []
+    assert sorted(imported & {"json", "subprocess", "argparse", "pathlib"}) == []
+
+
+def test_the_fixture_gives_a_new_worktree_its_instance(repo: Path) -> None:
+    tree = worktree(repo, "a")
+    (tree / "test_port.py").write_text(
+        "def test_port(stableport):\n    assert stableport('web') > 0\n"
+    )
+    result = python(
+        "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_port.py", cwd=tree, env=plain()
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert number(tree) == 1
+
+
+def test_hostile_worktree_paths_are_recorded_and_told_apart(repo: Path) -> None:
+    names = ["new\nline", "ends in spaces  ", 'quote " and \\ backslash']
+    trees = []
+    for index, name in enumerate(names):
+        git("worktree", "add", "-q", "-b", f"b{index}", f"../{name}", cwd=repo)
+        trees.append(repo.parent / name)
+    for tree in trees:
+        assert web(tree).returncode == 0
+    assert [number(tree) for tree in trees] == [1, 2, 3]
+    record = (repo / ".git" / "stableport-instances").read_text(encoding="utf-8")
+    assert [json.loads(line.partition(" ")[2]) for line in record.splitlines()] == [
+        str(tree) for tree in trees
+    ]
+    # Each still reads its own file as its own (not a copy's): nothing reassigned.
+    for tree in trees:
+        again = web(tree)
+        assert (again.returncode, again.stderr) == (0, "")
+
+
+def test_stderr_closed_the_worktree_is_still_given_its_instance(repo: Path) -> None:
+    tree = worktree(repo, "a")
+    # The shell closes stderr, as a daemon's start does.
+    result = subprocess.run(
+        ["bash", "-c", 'exec "$0" web 2>&-', str(SCRIPT)],
+        cwd=tree,
+        env=clean_environment(plain()),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (result.returncode, int(result.stdout)) == (0, port_of(1))
+    assert number(tree) == 1
+
+
+def test_a_ci_job_and_a_person_in_one_new_worktree_at_once(repo: Path) -> None:
+    tree = worktree(repo, "a")
+    processes = [
+        subprocess.Popen(
+            [str(SCRIPT), "web"],
+            cwd=tree,
+            env=clean_environment(plain(env)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for env in ({"CI": "true"}, {}) * 4
+    ]
+    answers = [int(process.communicate(timeout=120)[0]) for process in processes]
+    # The CI job keeps the plain map whatever the person's process did; the person's
+    # processes all get the one instance given.
+    assert answers[::2] == [port_of(0)] * 4
+    assert answers[1::2] == [port_of(1)] * 4
+    assert number(tree) == 1

@@ -5,8 +5,8 @@
 //
 //   npm ci && python ../../tests/vectors/runner.py --impl "node stableport.mjs"
 
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { xxh3 } from '@node-rs/xxhash';
 import { parse as parseToml } from 'smol-toml';
@@ -507,8 +507,10 @@ function load({ cwd, variables, flags }) {
   for (const key of ['algorithm', 'instances']) if (key in spec) spec[key] = Number(spec[key]);
   if (spec.range) spec.range = spec.range.map(Number);
   if (spec.exclude) spec.exclude = spec.exclude.map((item) => (Array.isArray(item) ? item.map(Number) : Number(item)));
-  // Step 5.
-  if (variables.STABLEPORT_ENV !== undefined) {
+  // Step 5: --env, else STABLEPORT_ENV.
+  if (flags.env !== undefined) {
+    spec.env = normalizeName(flags.env);
+  } else if (variables.STABLEPORT_ENV !== undefined) {
     try { spec.env = normalizeName(variables.STABLEPORT_ENV); } catch { configError('STABLEPORT_ENV'); }
   }
   // Step 6.
@@ -521,13 +523,11 @@ function load({ cwd, variables, flags }) {
     pins = pinsOf([...pins].map(([key, port]) => [key, BigInt(port)]));
   }
   spec.pins = Object.fromEntries(pins);
-  // Step 8.
+  // Step 8, and docs/instances.md's rule.
   let instance = flags.instance ?? variables.STABLEPORT_INSTANCE;
-  if (instance === undefined && path !== null && exists(join(dirname(path), '.stableport-instance'))) {
-    instance = new TextDecoder('utf-8', { ignoreBOM: true }).decode(readBytes(join(dirname(path), '.stableport-instance')));
-  }
+  if (instance === undefined && path !== null) instance = checkoutIdentity(path, Number(spec.instances ?? 0), variables);
   if (instance !== undefined) {
-    const text = strip(instance);
+    const text = asciiStrip(instance);
     if (!/^[0-9]{1,6}$/.test(text) || Number(text) > 1000 || Number(text) > (spec.instances ?? 0)) configError('instance');
     spec.instance = Number(text);
   }
@@ -535,6 +535,65 @@ function load({ cwd, variables, flags }) {
   const map = new PortMap(spec);
   map.strict = spec.strict === true;
   return { map, path, spec };
+}
+
+// docs/instances.md, "Reading an identity file": ASCII white space only.
+const asciiStrip = (text) => text.replace(/^[ \t\n\r\f\v]+|[ \t\n\r\f\v]+$/g, '');
+
+// The identity file beside the configuration: {value, madeFor}, or null.
+function readIdentity(path) {
+  if (!exists(path)) return null;
+  const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(readBytes(path));
+  const [value, ...rest] = text.replace(/^[ \t\n\r\f\v]+/, '').split('\n');
+  let madeFor = null;
+  for (const line of rest) {
+    if (!asciiStrip(line)) continue;
+    if (line.startsWith('for: ') && madeFor === null) {
+      try { madeFor = JSON.parse(line.slice(5)); } catch { madeFor = null; }
+      if (typeof madeFor === 'string' && isAbsolute(madeFor)) continue;
+    }
+    configError(`not an identity line: ${line}`);
+  }
+  return { value, madeFor };
+}
+
+// A linked git worktree: the nearest .git above is a file "gitdir: DIR", DIR holding commondir.
+function linkedWorktree(directory) {
+  for (let dir = resolve(directory); ; dir = dirname(dir)) {
+    let stats = null;
+    try { stats = statSync(join(dir, '.git')); } catch { /* none here */ }
+    if (stats?.isDirectory()) return false;
+    if (stats?.isFile()) {
+      const line = readBytes(join(dir, '.git')).toString().split('\n')[0].trim();
+      if (!line.startsWith('gitdir:')) return false;
+      const gitdir = line.slice(7).trim();
+      try { return statSync(join(isAbsolute(gitdir) ? gitdir : join(dir, gitdir), 'commondir')).isFile(); } catch { return false; }
+    }
+    if (dirname(dir) === dir) return false;
+  }
+}
+
+// The checkout's identity, or undefined for the plain map. A copy's file (made for
+// another directory that exists) is not this checkout's; first use, which assigns
+// a number under git's lock, is not part of this example: a case that needs it fails.
+function checkoutIdentity(configPath, room, variables) {
+  const path = join(dirname(configPath), '.stableport-instance');
+  const found = readIdentity(path);
+  let copied = false;
+  if (found?.madeFor != null) {
+    let here = resolve(dirname(path));
+    try { here = realpathSync(here); } catch { /* as it is */ }
+    copied = here !== found.madeFor && exists(found.madeFor);
+  }
+  if (found !== null && !copied) return found.value;
+  if (!room) return found?.value;
+  const ci = variables.CI;
+  const inCi = ci !== undefined && !['', '0', 'false', 'no'].includes(ci.trim().toLowerCase());
+  if (!linkedWorktree(dirname(configPath)) || inCi) {
+    if (copied) configError('a copy of another checkout\'s identity');
+    return undefined;
+  }
+  return configError('first use: not implemented by this example');
 }
 
 // The test's ports (configuration.md, "Lookups"), or null.
@@ -586,7 +645,8 @@ function configCase({ root, cwd, variables, flags, lookups }) {
     reply = { error: error.kind };
   }
   const own = flags.config === undefined && flags.namespace === undefined && flags.instance === undefined;
-  reply.ports = lookups.map(([service, env]) => {
+  reply.ports = lookups.map(([service, asked]) => {
+    const env = asked ?? flags.env ?? null;
     try {
       const handed = own && env === null ? testPort(service, variables) : null;
       if (handed !== null) return handed;

@@ -93,10 +93,12 @@ export async function main(argv = process.argv.slice(2), variables = process.env
   }
   try {
     const env = args.values.env === undefined ? null : normalizeName(args.values.env, 'environment name', '--env');
+    // --env is the map's default environment, as STABLEPORT_ENV (which run passes on) is.
     const [map, origin] = loadWithOrigin({
       path: args.values.config ?? null,
       namespace: args.values.namespace ?? null,
       instance: args.values.instance ?? null,
+      env,
       variables,
     });
     // Started by a test: the test's ports, unless another map is asked for.
@@ -129,7 +131,8 @@ async function run({ args, map, origin, env, port, portOf, variables }) {
     [CONFIG_VARIABLE]: named ? origin.path : undefined,
     [ENV_VARIABLE]: env ?? undefined,
     [NAMESPACE_VARIABLE]: args.values.namespace,
-    [INSTANCE_VARIABLE]: args.values.instance === undefined ? undefined : String(map.instance),
+    // Always: the command's own identity (0: the plain map), for what it names after the checkout.
+    [INSTANCE_VARIABLE]: String(map.instance),
   };
   const environment = { ...variables };
   for (const [key, value] of Object.entries(chosen)) if (value !== undefined) environment[key] = value;

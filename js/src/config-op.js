@@ -18,6 +18,7 @@ export function configOperation({ root, cwd = '.', variables = {}, flags = {}, l
     path: flags.config ?? null,
     namespace: flags.namespace ?? null,
     instance: flags.instance ?? null,
+    env: flags.env ?? null,
     cwd: join(root, cwd),
     variables,
   };
@@ -51,7 +52,9 @@ export function configOperation({ root, cwd = '.', variables = {}, flags = {}, l
   // Lookups as portFor: the test's port first (no flag chose another map),
   // then the loaded map, whose failure is the lookup's.
   const own = options.path === null && options.namespace === null && options.instance === null;
-  answer.ports = lookups.map(([service, env]) => {
+  // A lookup without an environment asks in --env's, as `stableport NAME --env E` does.
+  answer.ports = lookups.map(([service, asked]) => {
+    const env = asked ?? options.env;
     try {
       const handed = own && env === null ? testPort(service, variables) : null;
       if (handed !== null) return handed;

@@ -112,12 +112,15 @@ export function readSettings(path, document = null) {
 /**
  * The project's map and where it came from, as the Python library's
  * load_with_origin: path (else $STABLEPORT_CONFIG, else discovery from cwd),
- * then $STABLEPORT_ENV, the namespace (flag, else variable), $STABLEPORT_PINS,
+ * then the environment (--env, else $STABLEPORT_ENV), the namespace (flag,
+ * else variable), $STABLEPORT_PINS,
  * and the instance (flag, else variable, else the checkout's identity).
  *
  * variables: the environment to read (process.env by default).
  */
-export function loadWithOrigin({ path = null, namespace = null, instance = null, cwd = null, variables = process.env } = {}) {
+export function loadWithOrigin({
+  path = null, namespace = null, instance = null, env = null, cwd = null, variables = process.env,
+} = {}) {
   let found;
   let inputs;
   if (path === null && variables[CONFIG_VARIABLE] !== undefined) path = namedByVariable(variables[CONFIG_VARIABLE], cwd);
@@ -133,7 +136,7 @@ export function loadWithOrigin({ path = null, namespace = null, instance = null,
   const at = found === null ? null : resolve(found);
   let label = found === null ? 'the built-in defaults' : shown(found);
   const origin = { path: at, envOverride: null, namespaceOverride: null, pinOverrides: {}, instanceSource: null };
-  [inputs, label] = overridden(inputs, origin, label, variables, namespace);
+  [inputs, label] = overridden(inputs, origin, label, variables, namespace, env);
   const chosen = instanceOf({ option: instance, variables, configPath: at, inputs, label });
   if (chosen !== null) {
     inputs.instance = chosen.number;
@@ -147,9 +150,12 @@ export function loadWithOrigin({ path = null, namespace = null, instance = null,
   }
 }
 
-function overridden(inputs, origin, label, variables, namespace) {
+// env is the command line's --env: the map's default environment, over $STABLEPORT_ENV.
+function overridden(inputs, origin, label, variables, namespace, env) {
   inputs = { ...inputs };
-  if (variables[ENV_VARIABLE] !== undefined) {
+  if (env !== null) {
+    inputs.env = normalizeName(env, 'environment name', '--env');
+  } else if (variables[ENV_VARIABLE] !== undefined) {
     origin.envOverride = variables[ENV_VARIABLE];
     try {
       inputs.env = normalizeName(origin.envOverride, 'environment name', ENV_VARIABLE);

@@ -186,14 +186,19 @@ function nestingExceeds(document, most) {
 
 // Where the first byte that is not UTF-8 is, in Python's words.
 function invalidAt(data) {
+  // A decoder of its own: a streaming one keeps state, and the shared one must not.
+  const streaming = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   for (let start = 0; start < data.length; start++) {
     try {
-      decoder.decode(data.subarray(0, start + 1), { stream: true });
+      streaming.decode(data.subarray(start, start + 1), { stream: true });
     } catch {
       return `invalid start byte at byte ${start}`;
     }
   }
-  return `unexpected end of data at byte ${data.length}`;
+  // Every byte decodes but the last character is cut short: where it starts.
+  let start = data.length - 1;
+  while (start > 0 && data.length - start < 4 && (data[start] & 0xc0) === 0x80) start -= 1;
+  return `unexpected end of data at byte ${start}`;
 }
 
 // smol-toml's CommonJS build, required synchronously on first use (load() is

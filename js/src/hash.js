@@ -1,13 +1,34 @@
 // The probe sequence (docs/algorithm.md sections 2 and 3): key bytes, seeded
 // XXH3 64-bit, and the jump consistent hash.
 
-import { xxh3 } from '@node-rs/xxhash';
+import { createRequire } from 'node:module';
 import { HashFunctionError } from './errors.js';
+
+// @node-rs/xxhash's own index finds this platform's prebuilt binary after
+// probing the C library and a local build, which costs a first lookup about
+// 15 ms; the binary's package is required directly when this platform has
+// one installed, else the index (which knows every platform). The check
+// values below hold whichever answers.
+const require = createRequire(import.meta.url);
+const SUFFIXES = { linux: ['-gnu', '-musl'], win32: ['-msvc'], darwin: [''], freebsd: [''] };
+
+function xxhash() {
+  for (const suffix of SUFFIXES[process.platform] ?? []) {
+    try {
+      return require(`@node-rs/xxhash-${process.platform}-${process.arch}${suffix}`);
+    } catch {
+      // Not installed here, or built for another C library: the next, or the index.
+    }
+  }
+  return require('@node-rs/xxhash');
+}
+const { xxh3 } = xxhash();
+
+const MASK64 = (1n << 64n) - 1n;
+const MULTIPLIER = 2862933555777941757n;
 
 export const HASHED_PROBES = 16;
 const PREFIX = Buffer.from('stableport\0v1\0');
-const MASK64 = (1n << 64n) - 1n;
-const MULTIPLIER = 2862933555777941757n;
 // XXH3 with a seed; not @node-rs/xxhash's top-level xxh64, which is XXH64.
 export const hash = (key, seed) => xxh3.xxh64(key, BigInt(seed));
 

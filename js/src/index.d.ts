@@ -14,6 +14,8 @@ export interface LoadOptions {
   cwd?: string | null;
   /** The environment variables to read the STABLEPORT_* ones from; default: process.env. */
   variables?: Record<string, string | undefined>;
+  /** The map's default environment, over $STABLEPORT_ENV and the file's env (the command line's --env). */
+  env?: string | null;
   /** The namespace, over $STABLEPORT_NAMESPACE and the file's (the command line's --namespace). */
   namespace?: string | null;
   /** The instance, over $STABLEPORT_INSTANCE and .stableport-instance (the command line's --instance). */

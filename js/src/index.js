@@ -25,15 +25,15 @@ const lookups = new Map();
  * The project's map: the file at path, else $STABLEPORT_CONFIG, else the
  * first stableport.toml or pyproject.toml with [tool.stableport] from cwd
  * upward, else the built-in defaults; then the STABLEPORT_* variables of
- * `variables`, and namespace and instance as the command line's --namespace
- * and --instance. A new map each call.
+ * `variables`, and env, namespace and instance as the command line's --env,
+ * --namespace and --instance. A new map each call.
  */
 export function load(pathOrOptions = undefined, options = {}) {
   const given = typeof pathOrOptions === 'object' && pathOrOptions !== null && !(pathOrOptions instanceof URL) && !Buffer.isBuffer(pathOrOptions)
     ? pathOrOptions
     : { ...options, path: pathOrOptions ?? null };
-  const { path = null, cwd = null, variables = process.env, namespace = null, instance = null } = given;
-  const [map, origin] = loadWithOrigin({ path, cwd, variables, namespace, instance });
+  const { path = null, cwd = null, variables = process.env, namespace = null, instance = null, env = null } = given;
+  const [map, origin] = loadWithOrigin({ path, cwd, variables, namespace, instance, env });
   map.configPath = origin.path;
   map.origin = origin;
   return map;

@@ -122,3 +122,11 @@ test('the identity file beside the configuration gives the instance', () => {
   writeFileSync(join(root, '.stableport-instance'), '4');
   assert.throws(() => load({ cwd: root, variables: clean() }), /instance 4 \(from .*\) is beyond instances = 3/);
 });
+
+test('a file that is not UTF-8 leaves no trace in the next load (found by the property test)', () => {
+  // Ends inside a character: a streaming decoder would keep its first byte.
+  const bad = tree({ 'stableport.toml': Buffer.from('env = 1\n\xe2', 'latin1') });
+  assert.throws(() => load({ cwd: bad, variables: clean() }), /not UTF-8 text \(unexpected end of data at byte 8\)/);
+  const good = tree({ 'stableport.toml': 'exclude = []\n' });
+  assert.deepEqual(load({ cwd: good, variables: clean() }).exclude, []);
+});

@@ -38,7 +38,9 @@ def _names(what: str, config: str | None) -> str:
     from ._errors import StableportError  # noqa: PLC0415
 
     try:
-        pm, _ = load_with_origin(config)
+        # The plain map: names do not depend on the instance, and a TAB press
+        # must never give a worktree its instance (nor print a note mid-line).
+        pm, _ = load_with_origin(config, instance="0")
     except StableportError:
         return ""  # a broken configuration: the command itself will say why
     names = pm.services if what == "services" else pm.envs or ()

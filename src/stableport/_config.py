@@ -552,13 +552,8 @@ def read_identity(path: str) -> Identity | None:
         if not line.strip(_SPACE):
             continue
         if line.startswith(MADE_FOR) and made_for is None:
-            import json  # noqa: PLC0415 - only for a file that names its checkout
-
-            try:
-                made_for = json.loads(line.removeprefix(MADE_FOR))
-            except ValueError:
-                made_for = None
-            if isinstance(made_for, str) and os.path.isabs(made_for):
+            made_for = _json_string(line.removeprefix(MADE_FOR).rstrip(_SPACE))
+            if made_for is not None and os.path.isabs(made_for):
                 continue
         raise ConfigError(
             f"{shown(path)}: {excerpt(line)} is not a line of an identity file, which holds "
@@ -566,6 +561,23 @@ def read_identity(path: str) -> Identity | None:
             f"the file, and run stableport instance new"
         )
     return Identity(value, made_for)
+
+
+def _json_string(text: str) -> str | None:
+    """The JSON string text holds, or None; json only for one with escapes in it.
+
+    json imports re, which would double a lookup's start-up in every worktree.
+    """
+    if len(text) >= 2 and text[0] == text[-1] == '"' and "\\" not in text:
+        inner = text[1:-1]
+        return None if '"' in inner or any(ord(char) < 0x20 for char in inner) else inner
+    import json  # noqa: PLC0415 - a path with a quote, a backslash or a control character
+
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None
 
 
 def copied_from(found: Identity, path: str) -> str | None:

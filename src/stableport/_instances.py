@@ -89,8 +89,8 @@ def _show(args: "argparse.Namespace") -> Answer:
         head = ""
     elif pm.instances:
         head = (
-            f"instance: none (the plain map; room for {pm.instances}: "
-            f"stableport instance new gives this checkout one)\n"
+            f"instance: none (the plain map; room for {pm.instances}: each linked git "
+            f"worktree is given one the first time it asks for a port)\n"
         )
     else:
         head = "instance: none (the plain map; the configuration declares no instances)\n"
@@ -312,7 +312,7 @@ class Repository:
         )
         try:
             Path(exclude).parent.mkdir(parents=True, exist_ok=True)
-            _append_line(exclude, lines.encode())
+            _append_line(exclude, lines.encode(), blank=True)
         except OSError as error:
             undone = getattr(error, "undone", True)
             state = "" if undone else " (it may end in part of a line: remove it)"
@@ -324,15 +324,23 @@ class Repository:
         return f"git ignores {INSTANCE_FILE_NAME} now: added to {path_text(exclude)}"
 
 
-def _append_line(path: str, lines: bytes) -> None:
-    """lines at the end of the file at path, after a newline if it lacks one; all or nothing."""
+def _append_line(path: str, lines: bytes, *, blank: bool = False) -> None:
+    """lines at the end of the file at path, after a newline if it lacks one; all or nothing.
+
+    blank: a blank line before them, setting them apart (a block in a file a
+    person reads and edits, such as info/exclude).
+    """
     from ._appending import append_bytes  # noqa: PLC0415 - only when git must be told
 
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     try:
         length = os.fstat(descriptor).st_size
-        last = os.pread(descriptor, 1, length - 1) if length else b"\n"
-        append_bytes(descriptor, length, (b"" if last == b"\n" else b"\n") + b"\n" + lines)
+        last = b"\n"
+        if length:  # no os.pread on Windows
+            os.lseek(descriptor, length - 1, os.SEEK_SET)
+            last = os.read(descriptor, 1)
+        ending = b"" if last == b"\n" else b"\n"
+        append_bytes(descriptor, length, ending + (b"\n" if blank else b"") + lines)
     finally:
         os.close(descriptor)
 
@@ -545,7 +553,10 @@ def _write(path: str, number: int, directory: str, doing: str) -> None:
     import json  # noqa: PLC0415 - only when an identity is written
 
     temporary = Path(f"{path}.{os.getpid()}.tmp")
-    text = f"{number}\n{MADE_FOR}{json.dumps(directory)}\n"
+    # UTF-8 as it is (a reader needs json only for a quote or a backslash); a
+    # name that is not UTF-8 (surrogates) escaped, so it reads back the same.
+    ascii_only = any("\udc80" <= char <= "\udcff" for char in directory)
+    text = f"{number}\n{MADE_FOR}{json.dumps(directory, ensure_ascii=ascii_only)}\n"
     try:
         with temporary.open("x", encoding="utf-8", errors="surrogateescape") as file:
             file.write(text)

@@ -279,3 +279,102 @@ def test_the_fixture_with_leasing_off_gives_the_portmaps_port(config: dict[str, 
         assert result.returncode == 0, result.stdout + result.stderr
         ports = json.loads(out.read_text(encoding="utf-8"))
         assert ports == expected
+
+
+# -- identities and environments: one reader for each input (issue 28, 6-12) ------
+
+
+@st.composite
+def identities(draw: st.DrawFn) -> dict[str, Any]:
+    """A map with instances, and its identity and env each from one of its sources.
+
+    With no envs declared (half the time), the default environment is the home
+    each instance has lanes in: where --env and STABLEPORT_ENV once disagreed.
+    """
+    services = draw(st.lists(st.sampled_from(SERVICES), min_size=1, max_size=4, unique=True))
+    room = draw(st.integers(1, 4))
+    table: dict[str, Any] = {"services": services, "instances": room}
+    if draw(st.booleans()):
+        table["envs"] = draw(st.lists(st.sampled_from(["dev", "test"]), min_size=1, unique=True))
+    if draw(st.booleans()):
+        table["env"] = draw(st.sampled_from(["dev", "staging"]))
+    if draw(st.booleans()):
+        table["range"] = [27000, 27000 + draw(st.sampled_from([40, 120]))]
+    return {
+        "table": table,
+        "instance": draw(st.integers(0, room)),
+        "instance_from": draw(st.sampled_from(["--instance", "variable", "file"])),
+        # Written as a person might: space around it in the file, never another kind.
+        "spacing": draw(st.sampled_from(["", " ", "\n", "\t", "\r\n"])),
+        "env": draw(st.sampled_from([None, "dev", "qa", "Staging"])),
+        "env_from": draw(st.sampled_from(["--env", "variable"])),
+    }
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
+@given(identities())
+def test_an_identity_and_an_env_give_one_port_from_every_source(case: dict[str, Any]) -> None:
+    table = case["table"]
+    env = case["env"]
+    try:
+        pm = PortMap(
+            table["services"],
+            envs=table.get("envs"),
+            env=env if env is not None else table.get("env"),
+            port_range=tuple(table.get("range", (20000, 29999))),
+            instances=table["instances"],
+            instance=case["instance"],
+        )
+        expected = {service: pm.port_for(service) for service in [*pm.services, UNDECLARED]}
+    except StableportError:
+        reject()
+    with tempfile.TemporaryDirectory() as name:
+        directory = Path(name)
+        written(directory, {"file": "stableport.toml", "table": table})
+        variables: dict[str, str] = {}
+        flags: list[str] = []
+        number = str(case["instance"])
+        if case["instance_from"] == "--instance":
+            flags += ["--instance", number]
+        elif case["instance_from"] == "variable":
+            variables["STABLEPORT_INSTANCE"] = f"{case['spacing']}{number}{case['spacing']}"
+        else:
+            (directory / ".stableport-instance").write_text(
+                f"{case['spacing']}{number}\n{case['spacing']}", encoding="utf-8"
+            )
+        if env is not None and case["env_from"] == "--env":
+            flags += ["--env", env]
+        elif env is not None:
+            variables["STABLEPORT_ENV"] = env
+        with project(directory, variables):
+            for service, port in expected.items():
+                assert int(command(service, *flags)) == port, service
+            listed = json.loads(command("list", "--json", *flags))
+            assert listed["instance"] == case["instance"]
+            assert {entry["service"]: entry["port"] for entry in listed["entries"]} == {
+                service: expected[service] for service in pm.services
+            }
+            exported = json.loads(command("export", "--format", "json", *flags))
+            assert {key: value for key, value in exported.items() if key.endswith("_PORT")} == {
+                variable_name(service): expected[service] for service in pm.services
+            }
+            if not flags:
+                # The API reads the same file and variables: one reader of each.
+                assert stableport.load().port_for(UNDECLARED) == expected[UNDECLARED]
+                for service in pm.services:
+                    assert stableport.port_for(service) == expected[service]
+        # run: the command's PORT and its own port_for agree, whatever the source.
+        first = pm.services[0]
+        child = "import os, stableport; print(os.environ['PORT'], stableport.port_for(%r))"
+        assert SCRIPT is not None
+        result = subprocess.run(
+            [SCRIPT, "run", first, *flags, "--no-claim", "--", sys.executable, "-c",
+             child % first],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=directory,
+            env=clean_environment(variables),
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split() == [str(expected[first])] * 2

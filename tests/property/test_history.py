@@ -14,15 +14,18 @@ overlay kept answering from the one it replaced (F2).
 """
 
 import pickle
+from pathlib import Path
 from typing import Any
 
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, multiple, rule
 
+import stableport
 from stableport import PortMap, StableportError
 
 from .reference import Reference
+from .test_entry_points import command, project
 
 # Few, short names, so that operations meet: the same service in several maps,
 # the same environment as a lookup, a layer and an overlay. "A" and "W0"
@@ -210,3 +213,127 @@ class History(RuleBasedStateMachine):
 # found F1 and F2 in every run tried (see the issue's note for the counts).
 History.TestCase.settings = settings(max_examples=200, stateful_step_count=30)
 TestHistory = History.TestCase
+
+
+# -- identities: whatever was set before, the answer is the current inputs' ------
+
+
+# Tight: 12 ports for the home and the lanes of three services and three
+# instances, the rest for a layer, so where an environment is resolved shows.
+RANGE = (27000, 27030)
+
+
+class IdentityHistory(RuleBasedStateMachine):
+    """A checkout whose identity and env change underneath every entry point.
+
+    The identity comes from a file (written, rewritten, made for another
+    checkout, broken, removed), STABLEPORT_INSTANCE or --instance; the env from
+    STABLEPORT_ENV or --env. After every step, stableport NAME, list --json and
+    stableport.port_for (reloaded) answer what a PortMap built from the inputs
+    as they are now answers, or all fail: never an answer an earlier step left.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        import tempfile  # noqa: PLC0415 - the machine's own directory
+
+        self.directory = tempfile.TemporaryDirectory()
+        self.root = Path(self.directory.name).resolve()
+        self.project = self.root / "checkout"
+        self.other = self.root / "original"
+        self.project.mkdir()
+        self.other.mkdir()
+        (self.project / "stableport.toml").write_text(
+            f'services = ["a", "b", "c"]\ninstances = 3\nrange = {list(RANGE)}\n',
+            encoding="utf-8",
+        )
+        self.variables: dict[str, str] = {}
+        self.file: str | None = None  # what the identity file says: a number, or None
+
+    def teardown(self) -> None:
+        self.directory.cleanup()
+
+    def expected(self, instance_flag: str | None, env_flag: str | None) -> object:
+        """The port of every service, or the kind of error, from the inputs as they are."""
+        env = env_flag if env_flag is not None else self.variables.get("STABLEPORT_ENV")
+        identity = instance_flag
+        if identity is None:
+            identity = self.variables.get("STABLEPORT_INSTANCE")
+        if identity is None:
+            identity = self.file
+        # As docs/instances.md reads an identity: ASCII digits, ASCII space around.
+        text = "0" if identity is None else identity.strip(" \t\n\r\f\v")
+        if not (text.isascii() and text.isdigit()):
+            return "error"
+        try:
+            pm = PortMap(
+                ["a", "b", "c"], env=env, instances=3, instance=int(text), port_range=RANGE
+            )
+            return [pm.port_for(service) for service in ("a", "b", "c")]
+        except (ValueError, StableportError):
+            return "error"
+
+    @rule(number=st.integers(0, 4), own=st.booleans())
+    def write_file(self, number: int, *, own: bool) -> None:
+        text = f"{number}\n"
+        if own:  # as instance new writes it: for this checkout
+            text += f'for: "{self.project}"\n'
+        (self.project / ".stableport-instance").write_text(text, encoding="utf-8")
+        self.file = str(number)
+
+    @rule()
+    def copied_file(self) -> None:
+        # Made for another checkout that exists: a copy's, never this one's identity.
+        (self.project / ".stableport-instance").write_text(
+            f'1\nfor: "{self.other}"\n', encoding="utf-8"
+        )
+        self.file = "copy"
+
+    @rule(junk=st.sampled_from(["\u00a01", "x", "1 2", ""]))
+    def broken_file(self, junk: str) -> None:
+        (self.project / ".stableport-instance").write_text(junk, encoding="utf-8")
+        self.file = "junk"
+
+    @rule()
+    def remove_file(self) -> None:
+        (self.project / ".stableport-instance").unlink(missing_ok=True)
+        self.file = None
+
+    @rule(value=st.sampled_from([None, "0", "2", " 3 ", "9", "\u00a02"]))
+    def instance_variable(self, value: str | None) -> None:
+        self.set("STABLEPORT_INSTANCE", value)
+
+    @rule(value=st.sampled_from([None, "dev", "qa", "Dev"]))
+    def env_variable(self, value: str | None) -> None:
+        self.set("STABLEPORT_ENV", value)
+
+    def set(self, name: str, value: str | None) -> None:
+        if value is None:
+            self.variables.pop(name, None)
+        else:
+            self.variables[name] = value
+
+    @rule(
+        instance_flag=st.sampled_from([None, "0", "1", "3"]),
+        env_flag=st.sampled_from([None, "dev", "qa"]),
+    )
+    def ask(self, instance_flag: str | None, env_flag: str | None) -> None:
+        expected = self.expected(instance_flag, env_flag)
+        flags = [] if instance_flag is None else ["--instance", instance_flag]
+        flags += [] if env_flag is None else ["--env", env_flag]
+        with project(self.project, {"CI": "", **self.variables}):
+            try:
+                got: object = [int(command(service, *flags)) for service in ("a", "b", "c")]
+            except AssertionError:  # the command failed: an error, exit 2
+                got = "error"
+            assert got == expected, (self.variables, self.file, flags)
+            if not flags:  # the API reads the same inputs, through the same readers
+                try:
+                    api: object = [stableport.port_for(service) for service in ("a", "b", "c")]
+                except StableportError:
+                    api = "error"
+                assert api == expected
+
+
+IdentityHistory.TestCase.settings = settings(max_examples=25, stateful_step_count=12, deadline=None)
+TestIdentityHistory = IdentityHistory.TestCase

@@ -356,6 +356,13 @@ EVERY_KEY = (
 )
 PYPROJECT = '[project]\nname = "shop"\n\n[tool.stableport]\nservices = ["web", "db"]\nenv = "py"\n'
 OTHER_PYPROJECT = '[project]\nname = "other"\n'
+INSTANCES = SERVICES + "instances = 3\n"
+# A linked git worktree at wt/, as git lays one out (gitrepository-layout).
+WORKTREE = {
+    "wt/.git": "gitdir: ../repo/.git/worktrees/wt\n",
+    "repo/.git/worktrees/wt/commondir": "../..\n",
+    "repo/.git/HEAD": "ref: refs/heads/main\n",
+}
 LOOKUPS: list[list[Any]] = [["web", None], ["web", "test"], ["worker", None]]
 
 # Each case: files, cwd, variables, flags and lookups; generate.py adds what the
@@ -732,6 +739,129 @@ CONFIG_INPUTS: list[dict[str, Any]] = [
             "a/pyproject.toml": "# stableport\n[" + ".".join(["t"] * 101) + "]\n",
         },
         "cwd": "a",
+    },
+    # Corpus 1.7: the instance identity (docs/instances.md) and --env.
+    {
+        "id": "identity/linked-worktree-in-ci",
+        "description": "A linked worktree (its .git a file naming a directory with commondir) "
+        "with no identity, in CI: the plain map, nothing written",
+        "files": {**WORKTREE, "wt/stableport.toml": INSTANCES},
+        "cwd": "wt",
+        "variables": {"CI": "true"},
+    },
+    {
+        "id": "identity/main-worktree",
+        "files": {".git/HEAD": "ref: refs/heads/main\n", "stableport.toml": INSTANCES},
+    },
+    {
+        "id": "identity/submodule",
+        "files": {
+            "sub/.git": "gitdir: ../.git/modules/sub\n",
+            ".git/modules/sub/HEAD": "ref: refs/heads/main\n",
+            "sub/stableport.toml": INSTANCES,
+        },
+        "cwd": "sub",
+    },
+    {
+        "id": "identity/made-here",
+        "files": {"stableport.toml": INSTANCES, ".stableport-instance": '2\nfor: "{root}"\n'},
+    },
+    {
+        "id": "identity/moved",
+        "description": "Made for a directory that no longer exists: the same checkout, moved",
+        "files": {
+            "stableport.toml": INSTANCES,
+            ".stableport-instance": '2\nfor: "{root}/gone"\n',
+        },
+    },
+    {
+        "id": "identity/copy-outside-a-worktree",
+        "files": {
+            "stableport.toml": INSTANCES,
+            ".stableport-instance": '2\nfor: "{root}/original"\n',
+            "original/.keep": "",
+        },
+    },
+    {
+        "id": "identity/copy-in-ci",
+        "files": {
+            **WORKTREE,
+            "wt/stableport.toml": INSTANCES,
+            "wt/.stableport-instance": '1\nfor: "{root}/repo"\n',
+            "repo/stableport.toml": INSTANCES,
+        },
+        "cwd": "wt",
+        "variables": {"CI": "1"},
+    },
+    {
+        "id": "identity/copy-the-variable-wins",
+        "files": {
+            "stableport.toml": INSTANCES,
+            ".stableport-instance": '2\nfor: "{root}/original"\n',
+            "original/.keep": "",
+        },
+        "variables": {"STABLEPORT_INSTANCE": "1"},
+    },
+    {
+        "id": "identity/copy-without-instances",
+        "files": {
+            "stableport.toml": SERVICES,
+            ".stableport-instance": '2\nfor: "{root}/original"\n',
+            "original/.keep": "",
+        },
+    },
+    {
+        "id": "identity/another-line",
+        "files": {"stableport.toml": INSTANCES, ".stableport-instance": "1\nhello\n"},
+    },
+    {
+        "id": "identity/two-for-lines",
+        "files": {
+            "stableport.toml": INSTANCES,
+            ".stableport-instance": '1\nfor: "/a"\nfor: "/b"\n',
+        },
+    },
+    {
+        "id": "identity/relative-for",
+        "files": {"stableport.toml": INSTANCES, ".stableport-instance": '1\nfor: "a"\n'},
+    },
+    {
+        "id": "identity/no-break-space",
+        "description": "Only ASCII white space surrounds the number",
+        "files": {"stableport.toml": INSTANCES, ".stableport-instance": "\u00a01\n"},
+    },
+    {
+        "id": "identity/ascii-space-and-blank-lines",
+        "files": {"stableport.toml": INSTANCES, ".stableport-instance": "\t3\r\n\n \n"},
+    },
+    {
+        "id": "identity/ci-false-outside-a-worktree",
+        "files": {"stableport.toml": INSTANCES},
+        "variables": {"CI": "false"},
+    },
+    {
+        "id": "flags/env-over-variable",
+        "files": {"stableport.toml": SERVICES + 'env = "dev"\n'},
+        "variables": {"STABLEPORT_ENV": "staging"},
+        "flags": {"env": "Test"},
+    },
+    {
+        "id": "flags/env-invalid",
+        "files": {"stableport.toml": SERVICES},
+        "flags": {"env": "a@b"},
+    },
+    {
+        "id": "flags/env-asks-its-own-environment-not-the-tests",
+        "files": {"stableport.toml": SERVICES},
+        "variables": {"STABLEPORT_TEST_PORTS": "web=23456"},
+        "flags": {"env": "test"},
+    },
+    {
+        "id": "flags/env-is-the-home-of-the-instances",
+        "files": {"stableport.toml": INSTANCES},
+        "variables": {"STABLEPORT_INSTANCE": "1"},
+        "flags": {"env": "dev"},
+        "lookups": [["web", None], ["web", "dev"], ["api", None], ["web", "default"]],
     },
 ]
 

@@ -95,7 +95,7 @@ def config(request: dict[str, Any]) -> dict[str, Any]:
     """
     root = request["root"]
     flags = request.get("flags", {})
-    saved = {key: value for key, value in os.environ.items() if key.startswith("STABLEPORT_")}
+    saved = {key: value for key, value in os.environ.items() if _case_variable(key)}
     here = Path.cwd()
     try:
         for key in saved:
@@ -105,9 +105,14 @@ def config(request: dict[str, Any]) -> dict[str, Any]:
         return _config_answer(root, flags, request.get("lookups", []))
     finally:
         os.chdir(here)
-        for key in [key for key in os.environ if key.startswith("STABLEPORT_")]:
+        for key in [key for key in os.environ if _case_variable(key)]:
             del os.environ[key]
         os.environ.update(saved)
+
+
+def _case_variable(name: str) -> bool:
+    """A variable a config case sets or leaves unset: STABLEPORT_*, and CI (the identity's)."""
+    return name.startswith("STABLEPORT_") or name == "CI"
 
 
 def _config_answer(root: str, flags: dict[str, Any], lookups: list[list[Any]]) -> dict[str, Any]:
@@ -115,15 +120,20 @@ def _config_answer(root: str, flags: dict[str, Any], lookups: list[list[Any]]) -
     answer: dict[str, Any]
     try:
         pm, origin = load_with_origin(
-            flags.get("config"), flags.get("namespace"), instance=flags.get("instance")
+            flags.get("config"),
+            flags.get("namespace"),
+            instance=flags.get("instance"),
+            env=flags.get("env"),
         )
         answer = {"map": described(pm, root, origin.path)}
     except StableportError as error:
         answer = {"error": kind(error)}
     # As stableport.port_for: the test's port first, unless a flag chose another map.
     own = not any(flags.get(flag) is not None for flag in ("config", "namespace", "instance"))
+    # A lookup without an environment asks in --env's, as `stableport NAME --env E` does.
     answer["ports"] = [
-        _config_lookup(pm, answer, service, env, own=own) for service, env in lookups
+        _config_lookup(pm, answer, service, flags.get("env") if env is None else env, own=own)
+        for service, env in lookups
     ]
     return answer
 

@@ -92,7 +92,8 @@ def make_tree(root: Path, files: dict[str, Any]) -> None:
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, str):
-            path.write_bytes(content.encode("utf-8"))
+            # {root}: the tree's directory, for a file that names a path (an identity's for: line).
+            path.write_bytes(content.replace("{root}", str(root)).encode("utf-8"))
         elif "hex" in content:
             path.write_bytes(bytes.fromhex(content["hex"]))
         elif "symlink" in content:
