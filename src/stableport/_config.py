@@ -188,9 +188,15 @@ def load(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes] | None" = No
 
     Reads the keys of a ``stableport.toml`` (at its top level) or of a
     ``pyproject.toml``'s ``[tool.stableport]`` table, then applies
-    $STABLEPORT_ENV, $STABLEPORT_NAMESPACE and $STABLEPORT_PINS on top.
-    Without path or $STABLEPORT_CONFIG, the first such file from the working
-    directory upward is used; with none found, the built-in defaults.
+    $STABLEPORT_ENV (the default environment, over the file's ``env``),
+    $STABLEPORT_NAMESPACE and $STABLEPORT_PINS on top, and the checkout's
+    instance: $STABLEPORT_INSTANCE, else the ``.stableport-instance`` file
+    beside the configuration (docs/instances.md). Without path or
+    $STABLEPORT_CONFIG, the first such file from the working directory upward
+    is used; with none found, the built-in defaults. In a process a live
+    pytest session started, the map of that session's project answers its
+    ports in the test's environment (docs/configuration.md, "Inside a test
+    run").
 
     Args:
         path: The configuration file to read, instead of $STABLEPORT_CONFIG
