@@ -40,7 +40,7 @@ class Claimant(NamedTuple):
 
     def __str__(self) -> str:
         namespace = "no namespace" if self.namespace is None else f"namespace {self.namespace!r}"
-        from ._output import path_text  # noqa: PLC0415 - only when a claimant is shown
+        from ._errors import path_text  # noqa: PLC0415 - only when a claimant is shown
 
         # Quoted if it holds a newline: a directory's name must not forge a line.
         where = "" if self.config is None else f", {path_text(self.config)}"
