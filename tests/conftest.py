@@ -1,6 +1,7 @@
 """Shared fixtures: every test starts from a clean process-wide state."""
 
 import signal
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -25,6 +26,19 @@ STABLEPORT_VARIABLES = (
 # Under `pytest -n N` this suite runs in xdist workers, whose variables would
 # make every pytester session inside a test believe it is a worker too.
 XDIST_VARIABLES = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID")
+# The kernel's locks as on macOS: classic record locks only. The suite's lock
+# tests run so a second time in CI (.ci/run, tests/macos/sitecustomize.py).
+if sys.platform == "win32":  # pragma: no cover - neither kind
+    CLASSIC_LOCKS = False
+else:
+    import fcntl
+
+    CLASSIC_LOCKS = not hasattr(fcntl, "F_OFD_SETLK")
+
+
+def pytest_report_header() -> str:
+    kind = "classic record locks, as on macOS" if CLASSIC_LOCKS else "open file description locks"
+    return f"stableport locks: {kind}"
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +54,14 @@ def clean_stableport_state(
     # The fixture's leases in a directory of this test's own (subprocesses
     # inherit it): the user-wide default would let any other pytest run on
     # this host, this suite's own runs in other checkouts included, move ports.
-    monkeypatch.setenv("STABLEPORT_LEASE_DIR", str(tmp_path_factory.mktemp("leases")))
+    leases = tmp_path_factory.mktemp("leases")
+    if CLASSIC_LOCKS:
+        # As on macOS, where /tmp is a symbolic link to /private/tmp: the lease
+        # directory's parent reached through a link.
+        link = leases.with_name(f"{leases.name}-link")
+        link.symlink_to(leases, target_is_directory=True)
+        leases = link
+    monkeypatch.setenv("STABLEPORT_LEASE_DIR", str(leases))
     stableport.reload()
     yield
     stableport.reload()

@@ -7,6 +7,7 @@ import pytest
 from stableport import PortMap
 from stableport._check import NOTE, PROBLEM, Finding, check_map
 from stableport._config import Origin, load_with_origin
+from stableport._os_ports import linux_range
 
 from .util import run
 
@@ -14,7 +15,7 @@ NO_HOST_FILE = "/nonexistent/ip_local_port_range"
 
 
 def findings(pm: PortMap, origin: Origin | None = None, host: str = NO_HOST_FILE) -> list[str]:
-    return [str(finding) for finding in check_map(pm, origin or Origin(None), host)]
+    return [str(finding) for finding in check_map(pm, origin or Origin(None), linux_range(host))]
 
 
 def test_the_default_range_has_only_its_documented_notes() -> None:
@@ -84,11 +85,11 @@ def test_a_per_environment_pin_is_named_by_its_key() -> None:
 
 
 def test_ranges_below_1024_or_in_ephemeral_ports_are_problems() -> None:
-    found = check_map(PortMap(port_range=(1000, 1100)), Origin(None), NO_HOST_FILE)
+    found = check_map(PortMap(port_range=(1000, 1100)), Origin(None), ())
     assert found == [
         Finding(PROBLEM, "range", "1000-1100 starts below 1024: binding those ports needs root")
     ]
-    found = check_map(PortMap(port_range=(60000, 61000)), Origin(None), NO_HOST_FILE)
+    found = check_map(PortMap(port_range=(60000, 61000)), Origin(None), ())
     assert [(f.level, f.message.split(" by ")[0]) for f in found] == [
         (PROBLEM, "60000-61000 overlaps the Linux ephemeral range 32768-60999"),
         (

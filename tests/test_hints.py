@@ -362,7 +362,7 @@ def test_check_grades_an_env_outside_envs(
     pm = PortMap(["web"], envs=["dev", "test"], env=env, namespace="shop", port_range=(2000, 2999))
     origin = Origin(None)
     origin.env_override = override
-    found = check_map(pm, origin, "/nonexistent/ip_local_port_range")
+    found = check_map(pm, origin, ())
     assert [(finding.level, finding.subject) for finding in found] == expected
 
 

@@ -137,7 +137,7 @@ def test_two_worktrees_run_vite_at_once_each_on_its_own_port(
 def test_the_playwright_recipe_starts_its_server_on_the_port_of_the_config() -> None:
     # Playwright's own runner loads playwright.config.ts, whose webServer is
     # stableport-js run, and its test calls use.baseURL.
-    namespace = free_namespace("e2e", assigned_ports("web", "api", instances=2))
+    namespace = free_namespace("e2e", assigned_ports("web", "api"))
     environment = clean_environment({"STABLEPORT_NAMESPACE": namespace, "CI": "1"})
     result = subprocess.run(
         ["npm", "run", "e2e", "--", "--reporter=line"],  # npm scripts: node_modules/.bin on PATH
@@ -150,6 +150,37 @@ def test_the_playwright_recipe_starts_its_server_on_the_port_of_the_config() -> 
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+NEXT = RECIPES / "next"
+
+
+@pytest.mark.skipif(
+    NODE is None or not (NEXT / "node_modules" / ".bin" / "next").exists(),
+    reason="needs node and `npm ci` in js/recipes/next/ (.ci/run)",
+)
+def test_the_nextjs_recipe_serves_on_the_port_of_its_npm_script(
+    started: list[subprocess.Popen[bytes]],
+) -> None:
+    # `npm run dev` is `stableport-js run web -- next dev --port {PORT}`, and the
+    # page itself asks portFor (next.config.mjs leaves the package unbundled).
+    namespace = free_namespace("next", assigned_ports("web", "api"))
+    environment = clean_environment({"STABLEPORT_NAMESPACE": namespace})
+    environment["NEXT_TELEMETRY_DISABLED"] = "1"
+    port = int(run("web", cwd=NEXT, env={"STABLEPORT_NAMESPACE": namespace}).stdout)
+    started.append(
+        subprocess.Popen(
+            ["npm", "run", "dev"],
+            cwd=NEXT,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    )
+    body = fetch(f"http://127.0.0.1:{port}/", time.monotonic() + 120)
+    assert "next on " in body
+    assert f">{port}<" in body or f"-->{port}<" in body
 
 
 NODE_SERVER_TEST = """

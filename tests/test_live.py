@@ -125,7 +125,14 @@ class RefusingSocket:
             errno.EPERM,
             50000,
             "not bindable by this user on 127.0.0.1 and ::1 (permission denied: "
-            "the OS reserves it, e.g. a Windows excluded port range)",
+            "excluded by the OS, e.g. a Windows excluded port range)",
+        ),
+        (
+            # Windows' WSAEACCES, a port in an excluded range: was "in use".
+            10013,
+            29999,
+            "not bindable by this user on 127.0.0.1 and ::1 (permission denied: "
+            "excluded by the OS, e.g. a Windows excluded port range)",
         ),
         (errno.EADDRNOTAVAIL, 20001, "free on loopback"),
         (errno.EADDRINUSE, 20001, None),

@@ -549,7 +549,7 @@ function readIdentity(path) {
   for (const line of rest) {
     if (!asciiStrip(line)) continue;
     if (line.startsWith('for: ') && madeFor === null) {
-      try { madeFor = JSON.parse(line.slice(5)); } catch { madeFor = null; }
+      try { madeFor = JSON.parse(line.slice(5).replace(/[ \t\n\r\f\v]+$/, '')); } catch { madeFor = null; }
       if (typeof madeFor === 'string' && isAbsolute(madeFor)) continue;
     }
     configError(`not an identity line: ${line}`);

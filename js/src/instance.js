@@ -146,7 +146,7 @@ export function readIdentity(path) {
     if (!stripSpace(line)) continue;
     if (line.startsWith(MADE_FOR) && madeFor === null) {
       try {
-        madeFor = JSON.parse(line.slice(MADE_FOR.length));
+        madeFor = JSON.parse(line.slice(MADE_FOR.length).replace(/[ \t\n\r\f\v]+$/, ''));
       } catch {
         madeFor = null;
       }

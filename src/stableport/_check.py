@@ -7,15 +7,18 @@ from ._commands import add_options
 from ._common import Answer
 from ._defaults import BROWSER_BLOCKED_PORTS, DEFAULT_ENV, DEFAULT_EXCLUSIONS
 from ._errors import ConfigError
+from ._os_ports import EXCLUDED, taken_away
 from ._output import config_name, identity, json_document, load
 from ._pins import format_pin_key
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Sequence
 
     from ._config import Origin
     from ._live import PortStatus
+    from ._os_ports import Reserved
     from ._portmap import PortMap
 
 Level = Literal["problem", "note"]
@@ -39,8 +42,6 @@ FOREIGN_RANGES: tuple[Foreign, ...] = (
     ("Nomad's dynamic ports", 20000, 32000, NOTE),
     ("portpicker's fallback pool", 15000, 24999, NOTE),
 )
-
-LINUX_PORT_RANGE_FILE = "/proc/sys/net/ipv4/ip_local_port_range"
 
 
 class Finding(NamedTuple):
@@ -175,11 +176,17 @@ def _live_entry(
 
 
 def check_map(
-    pm: "PortMap", origin: "Origin", host_range_file: str = LINUX_PORT_RANGE_FILE
+    pm: "PortMap", origin: "Origin", host: "Sequence[Reserved] | None" = None
 ) -> list[Finding]:
-    """Every problem and note for a loaded map, problems first."""
-    foreign = [*FOREIGN_RANGES, *_host_ephemeral_range(host_range_file)]
+    """Every problem and note for a loaded map, problems first.
+
+    host: the ranges this host's OS takes away (default: asked, _os_ports).
+    """
+    if host is None:
+        host = taken_away()
+    foreign = [*FOREIGN_RANGES, *_host_ephemeral_range(host)]
     findings = _range_findings(pm, foreign)
+    findings.extend(_excluded_findings(pm, host))
     low, high = pm.port_range
     for key, port in sorted(pm.pins.items(), key=lambda item: (item[1], item[0][0])):
         spelled = format_pin_key(key)
@@ -333,12 +340,32 @@ def _pin_findings(subject: str, port: int, foreign: "list[Foreign]") -> list[Fin
     return findings
 
 
-def _host_ephemeral_range(path: str) -> "list[Foreign]":
-    """This host's own ephemeral range, where it differs from Linux's default."""
-    try:
-        low, high = (int(field) for field in Path(path).read_text(encoding="ascii").split())
-    except (OSError, ValueError):
-        return []  # not Linux, or a kernel without the file: the defaults above apply
-    if (low, high) == (32768, 60999):
-        return []
-    return [(f"this host's ephemeral range ({path})", low, high, PROBLEM)]
+def _host_ephemeral_range(host: "Sequence[Reserved]") -> "list[Foreign]":
+    """This host's own ephemeral range, where it differs from its OS's default above."""
+    defaults = {(first, last) for _, first, last, level in FOREIGN_RANGES if level == PROBLEM}
+    return [
+        (f"{reserved.what} ({reserved.source})", reserved.first, reserved.last, PROBLEM)
+        for reserved in host
+        if reserved.what != EXCLUDED and (reserved.first, reserved.last) not in defaults
+    ]
+
+
+def _excluded_findings(pm: "PortMap", host: "Sequence[Reserved]") -> list[Finding]:
+    """Each declared port in a range the OS excludes (Windows): it will not bind."""
+    findings = []
+    for (service, env), port in pm.assignments().items():
+        for reserved in host:
+            if reserved.what != EXCLUDED or port not in reserved:
+                continue
+            subject = f"{service}@{env} {port}"
+            if reserved.administered:
+                message = (
+                    f"{port} is in {EXCLUDED} {reserved.span} an administrator added "
+                    f"(`{reserved.source}`, marked *): Windows hands none of it out, and "
+                    f"applications still bind it"
+                )
+                findings.append(Finding(NOTE, subject, message))
+            else:
+                message = f"{reserved.reason(port)}; {reserved.remedies(service, port)}"
+                findings.append(Finding(PROBLEM, subject, message))
+    return findings

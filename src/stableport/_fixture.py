@@ -32,6 +32,7 @@ from ._testports import TEST_PORTS_VARIABLE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from ._os_ports import Reserved
     from ._portmap import PortMap
 
 # Leases 1..MAX_OVERLAY (fewer in a tight range) are resolved together; a
@@ -272,6 +273,8 @@ class StableportFixture:
         if self._beyond:
             return self._hashed(port_map, name, set(), moved=False)
         port = port_map.port_for(name, self.env)
+        if _excluded(port) is not None:  # the OS's (Windows): no server could bind it
+            return self._hashed(port_map, name, set(), moved=True, passed=port)
         if self._locks is None:  # leasing off: what a run alone gets, as it is
             self._given[name] = port
             return port
@@ -322,7 +325,7 @@ class StableportFixture:
         low, high = port_map.port_range
         skip.update(self._given.values())
         for candidate in undeclared_ports(port_map, name, self.env):
-            if candidate in skip:
+            if candidate in skip or _excluded(candidate) is not None:
                 continue
             if self._locks is None or self._claim(candidate):
                 if moved:
@@ -419,6 +422,10 @@ class StableportFixture:
         taken: list[int] = []
         why = None
         for service, port in ports.items():
+            reserved = _excluded(port)
+            if reserved is not None:
+                why = f"port {port} of {service!r} is {reserved.reason(port)}"
+                break
             if not self._take(port):
                 why = f"port {port} of {service!r} is {self._holder(port)}"
                 break
@@ -486,6 +493,13 @@ class StableportFixture:
     def __repr__(self) -> str:
         worker = f", worker={self.worker!r}" if self.worker else ""
         return f"StableportFixture(env={self.env!r}{worker}, lease={self.lease!r})"
+
+
+def _excluded(port: int) -> "Reserved | None":
+    """The range the OS excludes port in (Windows), else None; asked once per process."""
+    from ._os_ports import excluded  # noqa: PLC0415 - only once a port is handed out
+
+    return excluded(port)
 
 
 def project_map(root: str | None) -> "PortMap":

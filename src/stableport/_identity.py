@@ -240,4 +240,17 @@ def other_checkouts_config(config_path: str) -> str | None:
         return None
     if os.path.realpath(here[0]) == os.path.realpath(there[0]):
         return None
+    if there[1] is not None and _submodule_of(here, there[0], there[1]):
+        return None  # a shared map checked out inside this one (docs/production.md)
     return here[0]
+
+
+def _submodule_of(here: "tuple[str, str | None]", folder: str, gitdir: str) -> bool:
+    """Whether the checkout at folder (its .git file naming gitdir) is a submodule of here.
+
+    A submodule's git directory lives in its superproject's, under modules/: it
+    is part of that checkout, as a map shared by many repositories is.
+    """
+    own = os.path.join(here[0], ".git") if here[1] is None else here[1]
+    modules = os.path.join(os.path.realpath(os.path.join(here[0], own)), "modules")
+    return os.path.realpath(os.path.join(folder, gitdir)).startswith(modules + os.sep)

@@ -11,9 +11,15 @@ On Linux the locks are open file description locks (``F_OFD_SETLK``): two
 Locks exclude each other even within one process (pytester's in-process
 sessions), and the kernel drops them when the descriptor is closed, when the
 process exits and when it is killed, SIGKILL included. There is no PID file,
-no daemon and nothing to clean up. Other POSIX systems get classic record locks
-(``lockf``): they keep processes apart but not two holders in one process.
-Windows has neither: there, leasing is off (documented).
+no daemon and nothing to clean up. macOS and the BSDs have only classic record
+locks (``lockf``), which belong to the process: there one descriptor per file
+is shared by the process's holders, which of them holds which byte is kept in
+the process (_Classic), and each holder also holds a ``flock`` on a file of its
+own (``.live-TOKEN``), which the kernel drops when it dies: that, not its byte,
+tells others it lives. Windows has neither, but byte-range locks that belong
+to the handle (_winlocks), used here as open file description locks are; the
+rest (directory handles, deleting an open file, hard links) differs there and
+has never run on Windows, so leasing stays off there (AVAILABLE, documented).
 
 A cleaner may delete the file while it is held (``systemd-tmpfiles``, a cron
 job emptying ``/tmp``, a user's ``rm``): a new file at the path would be a
@@ -43,6 +49,7 @@ import threading
 import time
 from pathlib import Path
 
+from . import _winlocks
 from ._errors import ConfigError
 
 if sys.platform != "win32":
@@ -56,8 +63,9 @@ LEASE_DIR_VARIABLE = "STABLEPORT_LEASE_DIR"
 DEFAULT_PARENT = "/tmp"  # noqa: S108 - private subdirectory, checked before use
 LOCK_FILE = "locks"
 HOLDER_PREFIX = ".holder-"  # each live holder's hard link to the lock file
+LIVE_PREFIX = ".live-"  # classic record locks only: each live holder's flocked file
 SWAP_PREFIX = ".swap-"  # a holder's link to a live holder's file, renamed over the path
-# Windows has no byte-range locks the kernel drops on exit: leasing is off there.
+# Off on Windows until it has run there (see above; docs/platforms.md).
 AVAILABLE = sys.platform != "win32"
 
 NOFOLLOW = _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -79,6 +87,109 @@ LEASES_PER_FAMILY = 256
 # l_start, l_len, l_pid (0 for these locks), native alignment and padding.
 _OFD = getattr(fcntl, "F_OFD_SETLK", None) if AVAILABLE else None
 _FLOCK = struct.Struct("hhqqi" + "4x" * (struct.calcsize("P") == 8))
+
+
+class _File:
+    """One lock file as a process using classic record locks holds it: once, for all holders."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.extra: list[int] = []  # opened again in a race: closed only with fd
+        self.owners: dict[int, object] = {}  # slot -> the holder that holds it here
+        self.users: set[int] = set()  # id() of the holders using fd
+
+
+class _Classic:
+    """Classic record locks (``lockf``), made to behave as open file description locks.
+
+    Such a lock belongs to the process, not to the descriptor: two holders in
+    one process would never exclude each other, and closing any descriptor of
+    the file, a second one opened just to look included, drops every lock the
+    process has in it. So the process opens each lock file once, its holders
+    share that descriptor, this says which holder holds which byte, and the
+    descriptor is closed only when the file's last holder lets go of it.
+    """
+
+    def __init__(self) -> None:
+        self.mutex = threading.Lock()
+        self.files: dict[tuple[int, int], _File] = {}
+
+    def open(self, path: Path, holder: object) -> int:
+        """The process's descriptor of the file at path, opened if it has none."""
+        with self.mutex:
+            with contextlib.suppress(OSError):  # absent, or a link: os.open says why below
+                known = self.files.get(_key(path.lstat()))
+                if known is not None:
+                    known.users.add(id(holder))
+                    return known.fd
+            fd = _above_standard(os.open(path, os.O_RDWR | _NOFOLLOW))
+            known = self.files.get(_key(os.fstat(fd)))
+            if known is not None:  # pragma: no cover - put back at the path in between
+                known.extra.append(fd)  # closing it would drop the process's locks
+                known.users.add(id(holder))
+                return known.fd
+            return self._adopt(fd, holder)
+
+    def adopt(self, fd: int, holder: object) -> int:
+        """fd, a new file's only descriptor, shared from now on."""
+        with self.mutex:
+            return self._adopt(fd, holder)
+
+    def _adopt(self, fd: int, holder: object) -> int:
+        self.files[_key(os.fstat(fd))] = known = _File(fd)
+        known.users.add(id(holder))
+        return fd
+
+    def lock(self, fd: int, slot: int, holder: object, *, locked: bool) -> bool:
+        """Lock (or unlock) slot for holder, unless another holder, here or anywhere, has it."""
+        with self.mutex:
+            known = self._file(fd)
+            owner = known.owners.get(slot)
+            if not locked:
+                if owner is holder:
+                    _record_lock(fd, slot, locked=False)
+                    del known.owners[slot]
+                return True
+            if owner is not None:
+                return owner is holder
+            if not _record_lock(fd, slot, locked=True):
+                return False
+            known.owners[slot] = holder
+            return True
+
+    def close(self, fd: int, holder: object) -> None:
+        """holder is done with fd: its bytes unlocked, fd closed once nobody uses it."""
+        with self.mutex:
+            key = next(key for key, known in self.files.items() if known.fd == fd)
+            known = self.files[key]
+            for slot in [slot for slot, owner in known.owners.items() if owner is holder]:
+                _record_lock(fd, slot, locked=False)
+                del known.owners[slot]
+            known.users.discard(id(holder))
+            if known.users:
+                return
+            del self.files[key]
+            for each in (fd, *known.extra):
+                os.close(each)
+
+    def _file(self, fd: int) -> _File:
+        return next(known for known in self.files.values() if known.fd == fd)
+
+
+_CLASSIC = _Classic()
+
+
+def _classic() -> bool:
+    """Whether the locks are classic record locks, the process's (macOS, the BSDs).
+
+    Open file description locks (Linux) and Windows' byte-range locks belong
+    to the descriptor: each holder has its own, and a probe may open and close one.
+    """
+    return _OFD is None and _winlocks.LOCK is None
+
+
+def _key(info: os.stat_result) -> tuple[int, int]:
+    return info.st_dev, info.st_ino
 
 
 def lease_slot(family: str, number: int) -> int:
@@ -162,6 +273,9 @@ class Locks:
         # Its byte, locked in whichever file it uses, says the link is live.
         self._token = HOLDER_BASE + secrets.randbits(40)
         self._link = directory / f"{HOLDER_PREFIX}{self._token}"
+        # Classic record locks only: the flocked file that says this holder lives.
+        self._live_path = directory / f"{LIVE_PREFIX}{self._token}"
+        self._live_fd: int | None = None
         self._mutex = threading.Lock()
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
@@ -176,7 +290,7 @@ class Locks:
         """
         with self._mutex:
             fd = self._current()
-            if slot in self._held or not _lock(fd, slot, locked=True):
+            if slot in self._held or not self._lock(fd, slot, locked=True):
                 return False
             self._held.add(slot)
             return True
@@ -185,7 +299,7 @@ class Locks:
         """Release one slot this holder holds (others may take it at once); else nothing."""
         with self._mutex:
             if slot in self._held and self._fd is not None:
-                _lock(self._fd, slot, locked=False)
+                self._lock(self._fd, slot, locked=False)
                 self._held.discard(slot)
 
     def holds(self, slot: int) -> bool:
@@ -202,10 +316,14 @@ class Locks:
             if self._fd is not None:
                 with contextlib.suppress(FileNotFoundError):
                     self._link.unlink()
-            for fd in (self._fd, self._dir_fd):
+                self._close(self._fd)
+            if self._live_fd is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    self._live_path.unlink()
+            for fd in (self._live_fd, self._dir_fd):
                 if fd is not None:
                     os.close(fd)
-            self._fd = self._dir_fd = None
+            self._fd = self._dir_fd = self._live_fd = None
             self._held.clear()
             self._watcher, self._stop = None, threading.Event()  # usable again
 
@@ -224,8 +342,9 @@ class Locks:
         """
         self._stop_watching()
         with self._mutex:
-            if self._fd is not None:
-                os.set_inheritable(self._fd, True)  # noqa: FBT003 - the os API
+            for fd in (self._fd, self._live_fd):
+                if fd is not None:
+                    os.set_inheritable(fd, True)  # noqa: FBT003 - the os API
 
     def _stop_watching(self) -> None:
         """End the watcher thread, if one runs, and wait until it has."""
@@ -241,6 +360,7 @@ class Locks:
                     return
                 with contextlib.suppress(ConfigError):  # the next take() says why
                     self._current()
+                    self._mark_live()
 
     def _current(self) -> int:
         """The lock file's descriptor; if its path names another file now, that one's."""
@@ -258,15 +378,16 @@ class Locks:
         if fd is not None:
             now, before = os.fstat(new), os.fstat(fd)
             if (now.st_dev, now.st_ino) == (before.st_dev, before.st_ino):
-                os.close(new)  # put back from a link: the same file, every lock in it
+                if new != fd:  # (classic record locks: the process's one descriptor)
+                    self._close(new)  # put back from a link: the same file, every lock in it
                 return fd
         # The deleted file's locks exclude nobody now: take them again here.
         for slot in sorted(self._held):
-            if not _lock(new, slot, locked=True):
+            if not self._lock(new, slot, locked=True):
                 self._held.discard(slot)
                 self.lost.append(slot)
         if fd is not None:
-            os.close(fd)
+            self._close(fd)
         self._fd = new
         if self._watcher is None:
             self._watcher = threading.Thread(
@@ -282,7 +403,7 @@ class Locks:
             deadline = time.monotonic() + WAIT_SECONDS
             while True:
                 try:
-                    fd = _above_standard(os.open(self.path, os.O_RDWR | _NOFOLLOW))
+                    fd = self._open_path()
                 except FileNotFoundError:
                     fd = None
                 except OSError as error:
@@ -294,7 +415,7 @@ class Locks:
                     if self._keep(fd):
                         self._join()
                         return fd
-                    os.close(fd)  # pragma: no cover - deleted or replaced meanwhile: again
+                    self._close(fd)  # pragma: no cover - deleted or replaced meanwhile: again
                     continue  # pragma: no cover
                 if self._restore():
                     continue
@@ -326,7 +447,8 @@ class Locks:
         """
         if self._put_back(os.fstat(fd)):
             return False
-        _lock_token(fd, self._token)  # before the link: never seen dead
+        self._lock_token(fd)  # before the link: never seen dead
+        self._mark_live()
         mine = self._link
         with contextlib.suppress(FileNotFoundError):
             mine.unlink()
@@ -357,10 +479,7 @@ class Locks:
             if link == self._link or _live(link):  # its own: made once its byte was locked
                 live.append(link)
             else:  # a killed holder's
-                with contextlib.suppress(OSError):
-                    link.unlink()
-        if _OFD is None:  # pragma: no cover - every link looks live: nothing to tell apart
-            return False
+                _forget(link)
         named = []
         for link in live:
             with contextlib.suppress(FileNotFoundError):  # released meanwhile
@@ -392,8 +511,7 @@ class Locks:
             links.insert(0, self._link)
         for link in links:
             if link != self._link and not _live(link):
-                with contextlib.suppress(OSError):
-                    link.unlink()
+                _forget(link)
                 continue
             try:
                 os.link(link, self.path, follow_symlinks=False)
@@ -459,17 +577,20 @@ class Locks:
         with contextlib.suppress(FileNotFoundError):
             mine.unlink()
         fd = _above_standard(os.open(mine, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600))
-        _lock_token(fd, self._token)
+        if _classic():
+            _CLASSIC.adopt(fd, self)
+        self._lock_token(fd)
+        self._mark_live()
         # Sticky: systemd-tmpfiles never ages such a file out (BSDs refuse the
         # bit on a file; touching it covers the rest).
         with contextlib.suppress(OSError):
             os.fchmod(fd, 0o1600)
         for slot in self._held:
-            _lock(fd, slot, locked=True)
+            self._lock(fd, slot, locked=True)
         try:
             os.link(mine, self.path, follow_symlinks=False)
         except FileExistsError:  # pragma: no cover - a race
-            os.close(fd)
+            self._close(fd)
             with contextlib.suppress(FileNotFoundError):
                 mine.unlink()
             return None
@@ -477,9 +598,68 @@ class Locks:
             # Another holder's _keep() or _restore() saw the new file before
             # its byte was locked, took it for a killed holder's and removed
             # it: start again (seen with xdist workers starting at once).
-            os.close(fd)
+            self._close(fd)
             return None
         return fd
+
+    # The kernel's locks, by kind: open file description locks, each holder's
+    # own; or classic record locks, the process's, shared out by _CLASSIC.
+
+    def _open_path(self) -> int:
+        """A descriptor of the file at the path (with classic record locks, the process's)."""
+        if _classic():
+            return _CLASSIC.open(self.path, self)
+        return _above_standard(os.open(self.path, os.O_RDWR | _NOFOLLOW))
+
+    def _close(self, fd: int) -> None:
+        """Done with fd: with classic record locks, only this holder's bytes let go."""
+        if _classic():
+            _CLASSIC.close(fd, self)
+        else:
+            os.close(fd)
+
+    def _lock(self, fd: int, slot: int, *, locked: bool) -> bool:
+        """Lock (or unlock) byte slot of fd for this holder if nobody else holds it."""
+        if _classic():
+            return _CLASSIC.lock(fd, slot, self, locked=locked)
+        return _record_lock(fd, slot, locked=locked)
+
+    def _lock_token(self, fd: int) -> None:
+        """Lock this holder's own byte, waiting out another holder's _live() probe of it.
+
+        A probe holds the byte for a moment; a lock refused then would leave a
+        live holder's link looking dead, to be removed by the next newcomer.
+        """
+        for _ in range(TOKEN_TRIES):
+            if self._lock(fd, self._token, locked=True):
+                return
+            time.sleep(0.001)  # pragma: no cover - a probe at that very moment
+
+    def _mark_live(self) -> None:
+        """With classic record locks: hold a flock on this holder's own file, there to stay.
+
+        Its byte cannot say so there: a probe would open the lock file, and
+        closing that descriptor would drop its own process's locks. A flock
+        belongs to the open file description, as the kernel drops it when this
+        holder dies. Made under another name and renamed into place flocked, so
+        a probe never finds it unlocked; made again if a cleaner deleted it.
+        """
+        if not _classic():
+            return
+        if self._live_fd is not None:
+            with contextlib.suppress(OSError):
+                if _same_file(self._live_path.lstat(), os.fstat(self._live_fd)):
+                    os.utime(self._live_fd)  # fresh, for cleaners that go by age
+                    return
+            os.close(self._live_fd)
+            self._live_fd = None
+        aside = self._live_path.with_name(f"{SWAP_PREFIX}{LIVE_PREFIX}{self._token}")
+        with contextlib.suppress(FileNotFoundError):
+            aside.unlink()
+        fd = _above_standard(os.open(aside, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600))
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # nobody knows this file yet
+        aside.replace(self._live_path)
+        self._live_fd = fd
 
 
 def _same_file(one: os.stat_result, other: os.stat_result) -> bool:
@@ -492,20 +672,46 @@ def holder_live(directory: Path, token: int) -> bool:
 
 
 def _live(link: Path) -> bool:
-    """Whether a holder's link is live: its holder's byte is locked in the file it names."""
-    if _OFD is None:  # pragma: no cover - closing any descriptor would drop our own locks
-        return True
+    """Whether a holder's link is live: its holder's byte is locked in the file it names.
+
+    With classic record locks: its holder's own file is flocked (_mark_live()).
+    """
     token = link.name.removeprefix(HOLDER_PREFIX)
     if not token.isdigit():
         return False
+    if _classic():
+        return _flocked(link.with_name(f"{LIVE_PREFIX}{token}"))
     try:
         fd = os.open(link, os.O_RDWR | _NOFOLLOW)
     except OSError:  # pragma: no cover - released while we looked
         return False
     try:
-        return not _lock(fd, int(token), locked=True)  # closing drops it if it was ours
+        return not _record_lock(fd, int(token), locked=True)  # closing drops it if it was ours
     finally:
         os.close(fd)
+
+
+def _flocked(path: Path) -> bool:
+    """Whether another open file description holds a flock on the file at path."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return False  # none (a killed holder's, forgotten), or a link put there
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # drops the lock if this probe took it
+    return False
+
+
+def _forget(link: Path) -> None:
+    """Remove a killed holder's link, and its live file if it had one."""
+    token = link.name.removeprefix(HOLDER_PREFIX)
+    for path in (link, link.with_name(f"{LIVE_PREFIX}{token}")):
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def _above_standard(fd: int) -> int:
@@ -527,27 +733,21 @@ def _above_standard(fd: int) -> int:
         os.close(fd)
 
 
-def _lock_token(fd: int, token: int) -> None:
-    """Lock a holder's own byte, waiting out another holder's _live() probe of it.
+def _record_lock(fd: int, slot: int, *, locked: bool) -> bool:
+    """Lock (or unlock) byte slot of fd if nobody else holds it, without waiting.
 
-    A probe holds the byte for a moment; a lock refused then would leave a
-    live holder's link looking dead, to be removed by the next newcomer.
+    Classic record locks only through _CLASSIC, which keeps the process's holders apart.
     """
-    for _ in range(TOKEN_TRIES):
-        if _lock(fd, token, locked=True):
-            return
-        time.sleep(0.001)  # pragma: no cover - a probe at that very moment
-
-
-def _lock(fd: int, slot: int, *, locked: bool) -> bool:
-    """Lock (or unlock) byte slot of fd if nobody else holds it, without waiting."""
-    if sys.platform == "win32":  # pragma: no cover - never called there: AVAILABLE is False
-        return False
+    if _winlocks.LOCK is not None:  # Windows: the handle's, as open file descriptions'
+        if locked:
+            return _winlocks.lock_byte(fd, slot)
+        _winlocks.unlock_byte(fd, slot)
+        return True
     kind = fcntl.F_WRLCK if locked else fcntl.F_UNLCK
     try:
         if _OFD is not None:
             fcntl.fcntl(fd, _OFD, _FLOCK.pack(kind, os.SEEK_SET, slot, 1, 0))
-        else:  # pragma: no cover - classic record locks: macOS, the BSDs
+        else:  # classic record locks: macOS, the BSDs
             fcntl.lockf(fd, (fcntl.LOCK_EX | fcntl.LOCK_NB) if locked else fcntl.LOCK_UN, 1, slot)
     except (BlockingIOError, PermissionError):  # EAGAIN, or EACCES on some systems
         return False

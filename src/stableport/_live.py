@@ -45,7 +45,10 @@ _CLOSING_STATES = frozenset(("04", "05", "06", "08", "09", "0B"))
 # the host lacks (no IPv6 loopback), so nothing there can collide.
 _ABSENT = frozenset((errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT))
 # bind() errors that say "not for you": privileged ports, reserved ranges.
-_DENIED = frozenset((errno.EACCES, errno.EPERM))
+# Windows says WSAEACCES (10013) for a port in an excluded range, as the
+# socket's errno: "excluded by the OS", never "in use".
+WSAEACCES = 10013
+_DENIED = frozenset((errno.EACCES, errno.EPERM, WSAEACCES))
 
 
 class Holder(NamedTuple):
@@ -101,7 +104,7 @@ class PortStatus(NamedTuple):
             why = (
                 "ports below 1024 need root or CAP_NET_BIND_SERVICE"
                 if self.port < 1024
-                else "the OS reserves it, e.g. a Windows excluded port range"
+                else "excluded by the OS, e.g. a Windows excluded port range"
             )
             phrases.append(
                 f"not bindable by this user on {' and '.join(self.denied_on)} "

@@ -150,7 +150,10 @@ def run(args: "argparse.Namespace") -> int:
     # A client of the server (a caller building its own arguments may leave it out).
     client = getattr(args, "no_claim", False)
     held: Locks | bool = True
-    if not (keep and inherited is not None) and not from_test and not client:
+    serves = not (keep and inherited is not None) and not client
+    if serves and _excluded(service, pm.env if args.env is None else args.env, port):
+        return CLAIMED
+    if serves and not from_test:
         env = pm.env if args.env is None else args.env
         held = _claim(pm, origin.path, service, env, port)
     if held is False:
@@ -163,6 +166,20 @@ def run(args: "argparse.Namespace") -> int:
         return start(argv, environment)
     finally:
         held.release()  # the command ended (as a child) or could not start
+
+
+def _excluded(service: str, env: str, port: int) -> bool:
+    """True, said why, if the OS excludes port (a Windows excluded range): no server binds it."""
+    from ._os_ports import excluded  # noqa: PLC0415 - asks the OS: only run's path
+
+    reserved = excluded(port)
+    if reserved is None:
+        return False
+    say(
+        f"stableport: error: run: port {port} of {service}@{env} is {reserved.reason(port)}; "
+        f"{reserved.remedies(service, port)}"
+    )
+    return True
 
 
 def _claim(pm: "PortMap", config: str | None, service: str, env: str, port: int) -> "Locks | bool":

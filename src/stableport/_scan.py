@@ -52,7 +52,7 @@ _BEFORE_PORT = re.compile(
     # any host in a URL: http://web:20695
     rb"|[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@\"'`]+:"
     # a port-like key, then = or : or , (getenv("PORT", "20695")), a value's quote
-    rb"|(?:(?<![A-Za-z0-9])(?:[A-Za-z0-9]*[_.-])?(?:port|Port|PORT)|[a-z0-9]Port)s?"
+    rb"|(?:(?<![A-Za-z0-9])(?:[A-Za-z0-9]*[_.-])?(?:port|Port|PORT)|[a-z0-9]Port)[sS]?"
     rb"[\"']?[ \t]*[:=,][ \t]*[\[(]?[ \t]*[\"']?"
     # a command-line flag: --port 20695, --http-port=20695, -p 20695, EXPOSE, listen
     rb"|(?<![\w-])(?:--(?:[a-z]+-)*port|-p|--publish|EXPOSE|listen)(?:[ \t]+|=)[\"']?"
@@ -217,7 +217,7 @@ def _regular_bytes(descriptor: int) -> "tuple[bytes | None, str | None]":
         return None, f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB"
     # os.read of the size fstat gave: a buffered read(n) allocates n bytes first,
     # which for the largest allowed size costs more than the whole scan.
-    chunks, wanted = [], status.st_size + 1  # one more: a file that grew is read to its end
+    chunks, wanted = [], status.st_size + 1  # one more byte: a file that grew reads as grown
     while wanted > 0:
         chunk = os.read(descriptor, min(wanted, MAX_FILE_BYTES))
         if not chunk:
@@ -293,9 +293,8 @@ def port_owners(maps: "list[PortMap]") -> dict[int, list[str]]:
     for pm in maps:
         suffix = f" (instance {pm.instance})" if pm.instance else ""
         for (service, env), port in pm.assignments().items():
-            who = f"{service}@{env}{suffix}"
-            if who not in owners.setdefault(port, []):
-                owners[port].append(who)
+            # (service, env, instance) is one per map: no name is listed twice.
+            owners.setdefault(port, []).append(f"{service}@{env}{suffix}")
     return owners
 
 

@@ -7,13 +7,58 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from stableport import PortMap
+from stableport import PortMap, _os_ports
 from stableport._errors import StableportError
 from stableport._fixture import StableportFixture
 from stableport._leases import Locks
 from stableport._names import normalize_name
 
 from .strategies import build, crowded_maps, service_sets
+
+
+@given(
+    arguments=crowded_maps(),
+    undeclared=service_sets,
+    leasing=st.booleans(),
+    data=st.data(),
+)
+def test_the_fixture_never_hands_out_a_port_the_os_excludes(
+    arguments: dict[str, object],
+    undeclared: list[str],
+    *,
+    leasing: bool,
+    data: st.DataObject,
+) -> None:
+    try:
+        port_map = build(arguments)
+        port_map.assignments()
+    except StableportError:
+        assume(False)
+        raise  # unreachable: assume(False) stops the example
+    low, high = port_map.port_range
+    # Windows' excluded ranges (netsh), anywhere in the range, up to half of it.
+    spans = st.tuples(st.integers(low, high), st.integers(0, (high - low) // 8))
+    excluded = tuple(
+        _os_ports.Reserved(first, min(first + size, high), _os_ports.EXCLUDED, "netsh")
+        for first, size in data.draw(st.lists(spans, max_size=4))
+    )
+    names = list(dict.fromkeys(normalize_name(name) for name in [*port_map.services, *undeclared]))
+    with tempfile.TemporaryDirectory() as directory, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_os_ports, "_cache", excluded)
+        mine = Locks(Path(directory)) if leasing else None
+        try:
+            fixture = StableportFixture(
+                "test", lease=1 if leasing else None, project=port_map, locks=mine
+            )
+            for name in names:
+                try:
+                    port = fixture(name)
+                except pytest.fail.Exception:  # every port left is excluded or held: said
+                    break
+                assert not [reserved for reserved in excluded if port in reserved], (name, port)
+        finally:
+            if mine is not None:
+                mine.release()
 
 
 @given(

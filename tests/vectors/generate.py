@@ -863,6 +863,27 @@ CONFIG_INPUTS: list[dict[str, Any]] = [
         "flags": {"env": "dev"},
         "lookups": [["web", None], ["web", "dev"], ["api", None], ["web", "default"]],
     },
+    # Corpus 1.8: the for: line as the Python library reads it since, and a link loop.
+    {
+        "id": "identity/for-line-with-ascii-space-after",
+        "files": {
+            "stableport.toml": INSTANCES,
+            ".stableport-instance": '2\nfor: "{root}" \f\r\n',
+        },
+    },
+    {
+        "id": "identity/for-line-with-escapes",
+        "files": {
+            "stableport.toml": INSTANCES,
+            ".stableport-instance": '2\nfor: "{root}\\/a\\u0062"\n',
+            "ab/.keep": "",
+        },
+    },
+    {
+        "id": "discovery/link-loop",
+        "files": {"stableport.toml": SERVICES, "a/stableport.toml": {"symlink": "stableport.toml"}},
+        "cwd": "a",
+    },
 ]
 
 

@@ -1,0 +1,201 @@
+"""The lock path of macOS and the BSDs, run here: classic record locks, no OFD locks.
+
+In this process the classic path is chosen by setting _leases._OFD to None;
+the processes the tests start get macOS's fcntl from tests/macos (no
+F_OFD_*). CI also runs every lock suite a second time that way (.ci/run).
+Each test here fails if a holder on that path is assumed alive.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from stableport import _claims, _leases
+
+from .util import SCRIPT, clean_environment, run
+
+pytestmark = pytest.mark.skipif(not _leases.AVAILABLE, reason="no leasing on this OS")
+
+MACOS = {"PYTHONPATH": str(Path(__file__).parent / "macos")}
+DEADLINE = 60.0
+PORT = 29431  # a lock's byte only: nothing here binds it
+
+# Holds PORT in a fresh interpreter on the classic path, prints its token, waits on stdin.
+HOLDER = f"""\
+import fcntl, sys
+from stableport import _leases
+assert not hasattr(fcntl, "F_OFD_SETLK") and _leases._OFD is None
+locks = _leases.Locks(_leases.lease_directory())
+assert locks.take({PORT})
+print(locks.token, flush=True)
+sys.stdin.read()
+"""
+
+
+@pytest.fixture
+def classic(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process on the classic path, as on macOS."""
+    monkeypatch.setattr(_leases, "_OFD", None)
+
+
+@pytest.fixture
+def holder(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """Another process holding PORT on the classic path, and its token; this one's classic too."""
+    monkeypatch.setattr(_leases, "_OFD", None)
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLDER],
+        env=clean_environment(MACOS),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        yield process, int(process.stdout.readline())
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=DEADLINE)
+
+
+def takes_in_another_process(port: int) -> bool:
+    """Whether a fresh macOS-like process can lock port now."""
+    code = (
+        "from stableport import _leases\n"
+        "locks = _leases.Locks(_leases.lease_directory())\n"
+        f"print(locks.take({port}))\n"
+        "locks.release()"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=clean_environment(MACOS),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {"True\n": True, "False\n": False}[result.stdout]
+
+
+@pytest.mark.usefixtures("classic")
+def test_two_holders_in_one_process_exclude_each_other() -> None:
+    # Classic record locks belong to the process: both took the byte, and the
+    # first one's release dropped the second's locks too.
+    directory = _leases.lease_directory()
+    first, second = _leases.Locks(directory), _leases.Locks(directory)
+    try:
+        assert first.take(PORT)
+        assert not second.take(PORT)
+        assert second.take(PORT + 1)
+        first.release()
+        assert not takes_in_another_process(PORT + 1)  # still the second's
+        assert takes_in_another_process(PORT)  # the first's, let go
+        assert second.take(PORT)
+        second.give_back(PORT + 1)
+        assert takes_in_another_process(PORT + 1)
+    finally:
+        first.release()
+        second.release()
+    assert sorted(path.name for path in directory.iterdir()) == ["locks"]
+
+
+def test_a_holder_is_live_until_killed_then_forgotten(
+    holder: tuple[subprocess.Popen[str], int],
+) -> None:
+    process, token = holder
+    directory = _leases.lease_directory()
+    assert _leases.holder_live(directory, token)
+    mine = _leases.Locks(directory)
+    try:
+        assert not mine.take(PORT)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=DEADLINE)
+        assert not _leases.holder_live(directory, token)
+        assert mine.take(PORT)  # the kernel dropped its lock with it
+        # A newcomer forgets the killed holder's link and live file.
+        newcomer = _leases.Locks(directory)
+        (directory / _leases.LOCK_FILE).unlink()  # the newcomer must look for links
+        try:
+            assert newcomer.take(PORT + 1)
+        finally:
+            newcomer.release()
+        left = {path.name for path in directory.iterdir()}
+        assert f"{_leases.HOLDER_PREFIX}{token}" not in left
+        assert f"{_leases.LIVE_PREFIX}{token}" not in left
+    finally:
+        mine.release()
+
+
+@pytest.mark.usefixtures("classic")
+def test_a_deleted_live_file_is_made_again_by_its_holder() -> None:
+    directory = _leases.lease_directory()
+    locks = _leases.Locks(directory)
+    try:
+        assert locks.take(PORT)
+        (directory / f"{_leases.LIVE_PREFIX}{locks.token}").unlink()  # a cleaner, by age
+        assert not _leases.holder_live(directory, locks.token)
+        deadline = time.monotonic() + DEADLINE
+        while not _leases.holder_live(directory, locks.token):
+            assert time.monotonic() < deadline, "the watcher never made it again"
+            time.sleep(_leases.WATCH_SECONDS / 5)
+    finally:
+        locks.release()
+
+
+@pytest.mark.usefixtures("classic")
+def test_under_a_symbolically_linked_parent_as_macos_tmp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # /tmp is a link to /private/tmp on macOS: the directory's own name is no
+    # link, so it is used; a claim there is named while its holder lives.
+    (tmp_path / "private-tmp").mkdir()
+    (tmp_path / "tmp").symlink_to(tmp_path / "private-tmp", target_is_directory=True)
+    monkeypatch.setenv(_leases.LEASE_DIR_VARIABLE, str(tmp_path / "tmp"))
+    directory = _leases.lease_directory()
+    assert directory.resolve().parent == tmp_path / "private-tmp"
+    me = _claims.Claimant(None, 0, "default", "web", os.getpid(), None)
+    held = _claims.claim(PORT, me)
+    assert isinstance(held, _leases.Locks)
+    try:
+        assert _claims.claim(PORT, me) == _claims.Refused(PORT, me)
+        (directory / _leases.LOCK_FILE).unlink()
+        assert not takes_in_another_process(PORT)  # linked back, the claim in it
+        assert _claims.claimant(PORT) == me
+    finally:
+        held.release()
+    assert _claims.claimant(PORT) is None
+
+
+def test_a_killed_servers_claim_is_never_named(tmp_path: Path) -> None:
+    # The issue's reproducer, every process as on macOS: run a server, kill -9
+    # it, and check --live named the dead pid.
+    (tmp_path / "stableport.toml").write_text('services = ["web"]\n')
+    assert SCRIPT is not None
+    server = subprocess.Popen(
+        [SCRIPT, "run", "web", "--", sys.executable, "-c", "print('ready', flush=True); input()"],
+        cwd=tmp_path,
+        env=clean_environment(MACOS),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        assert server.stdout.readline() == "ready\n"
+        live = json.loads(run("check", "--live", "--json", cwd=tmp_path, env=MACOS).stdout)
+        assert live["live"][0]["claimant"]["pid"] == server.pid
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=DEADLINE)
+    finally:
+        if server.poll() is None:
+            server.kill()
+        server.communicate(timeout=DEADLINE)
+    live = json.loads(run("check", "--live", "--json", cwd=tmp_path, env=MACOS).stdout)
+    assert live["live"][0]["claimant"] is None
+    assert "claimed by" not in run("check", "--live", cwd=tmp_path, env=MACOS).stdout
