@@ -538,3 +538,68 @@ def test_a_nested_run_in_another_project_reads_that_project(pytester: pytest.Pyt
     pytester.makepyfile(test_outer=NESTED.format(script=SCRIPT))
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist")
     result.assert_outcomes(passed=1)
+
+
+# A server a test launches and leaves running: once the session is gone, its
+# lookups are the project's again, from every entry point.
+OUTLIVES = """
+import json, os, subprocess, sys
+
+CHILD = '''
+import json, os, subprocess, sys, time
+session = int(sys.argv[1])
+while True:  # until the test session's process has exited
+    try:
+        os.kill(session, 0)
+    except ProcessLookupError:
+        break
+    time.sleep(0.05)
+import stableport
+line = subprocess.run([{script!r}, "web"], capture_output=True, text=True)
+record = {{"port_for": stableport.port_for("web"), "cli": int(line.stdout),
+           "note": line.stderr, "loaded": stableport.load().port_for("web")}}
+with open(sys.argv[2] + ".tmp", "w") as out:
+    json.dump(record, out)
+os.replace(sys.argv[2] + ".tmp", sys.argv[2])
+'''
+
+
+def test_launches_a_server(stableport):
+    port = stableport("web")
+    with open("handed.txt", "w") as out:
+        out.write(str(port))
+    subprocess.Popen([sys.executable, "-c", CHILD, str(os.getpid()), os.path.abspath("after.json")],
+                     start_new_session=True)
+"""
+
+
+@pytest.mark.slow
+def test_a_process_that_outlives_its_test_run_gets_the_project_s_ports(
+    pytester: pytest.Pytester,
+) -> None:
+    # Issue 28 item 1, as it happens: a dev server launched from a test keeps
+    # STABLEPORT_TEST_PORTS after the session ends, and answered from it.
+    import time  # noqa: PLC0415
+
+    # A lease 1 run: its web is not the project's web@test, so the two differ.
+    pytester.makefile(".toml", stableport='services = ["web", "api"]\nrange = [12000, 14999]')
+    home = stableport.load(pytester.path / "stableport.toml")
+    others = Locks(lease_directory())
+    try:
+        assert others.take(lease_slot(lease_family(home, "test"), 0))
+        pytester.makepyfile(test_outlives=OUTLIVES.format(script=SCRIPT))
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist")
+        result.assert_outcomes(passed=1)
+    finally:
+        others.release()
+    handed = int((pytester.path / "handed.txt").read_text())
+    after = pytester.path / "after.json"
+    deadline = time.monotonic() + 60
+    while not after.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    record = json.loads(after.read_text())
+    real = home.port_for("web")
+    assert handed != real
+    assert (record["port_for"], record["cli"], record["loaded"]) == (real, real, real)
+    assert "test run pid" in record["note"]
+    assert "has ended" in record["note"]
