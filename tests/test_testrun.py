@@ -603,3 +603,54 @@ def test_a_process_that_outlives_its_test_run_gets_the_project_s_ports(
     assert (record["port_for"], record["cli"], record["loaded"]) == (real, real, real)
     assert "test run pid" in record["note"]
     assert "has ended" in record["note"]
+
+
+class FakeKernel32:
+    """kernel32 as Windows answers for one process: open or not, running or exited."""
+
+    def __init__(self, handle: int, exit_code: int | None) -> None:
+        self.handle, self.exit_code, self.closed = handle, exit_code, False
+
+    def OpenProcess(self, access: int, inherit: bool, pid: int) -> int:  # noqa: N802, FBT001
+        assert (access, inherit, pid) == (0x1000, False, 4242)
+        return self.handle
+
+    def GetExitCodeProcess(self, handle: int, code: object) -> bool:  # noqa: N802
+        assert handle == self.handle
+        if self.exit_code is None:
+            return False
+        code._obj.value = self.exit_code  # type: ignore[attr-defined] # ctypes.byref's target
+        return True
+
+    def CloseHandle(self, handle: int) -> None:  # noqa: N802
+        assert handle == self.handle
+        self.closed = True
+
+
+@pytest.mark.parametrize(
+    ("handle", "exit_code", "error", "alive"),
+    [
+        (7, 259, 0, True),  # STILL_ACTIVE
+        (7, 0, 0, False),  # exited, its handle still held by someone
+        (7, None, 0, True),  # exists; its state unreadable
+        (0, None, 5, True),  # access denied: another user's
+        (0, None, 87, False),  # invalid parameter: no such process
+    ],
+)
+def test_windows_liveness_asks_kernel32_never_os_kill(
+    monkeypatch: pytest.MonkeyPatch, handle: int, exit_code: int | None, error: int, *, alive: bool
+) -> None:
+    # On Windows os.kill(pid, 0) terminates the process: simulated here, the
+    # check goes through OpenProcess and GetExitCodeProcess only.
+    kernel = FakeKernel32(handle, exit_code)
+
+    def killed(*_: object) -> None:
+        message = "os.kill on Windows terminates the process"
+        raise AssertionError(message)
+
+    monkeypatch.setattr(os, "kill", killed)
+    monkeypatch.setattr(_testports, "WINDOWS", True)
+    real = _testports._windows_alive
+    monkeypatch.setattr(_testports, "_windows_alive", lambda pid: real(pid, kernel, lambda: error))
+    assert _testports.alive(4242, "") is alive
+    assert kernel.closed is bool(handle)
