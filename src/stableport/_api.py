@@ -1,8 +1,8 @@
 """The module-level port_for and its process-wide default map."""
 
+from . import _testports
 from ._config import load
 from ._portmap import PortMap, cacheable
-from ._testports import test_port
 
 _LOOKUP_CACHE_SIZE = 4096
 _lookups: dict[tuple[object, object], int] = {}
@@ -53,9 +53,9 @@ def port_for(name: str, env: str | None = None) -> int:
         return _lookups[name, env]
     except (KeyError, TypeError):  # TypeError: an unhashable name, rejected below
         pass
-    # Inside a pytest session that uses the stableport fixture, or a process
-    # it started: the test's port (see _testports), not the project's.
-    port = test_port(name) if env is None else None
+    # Inside a pytest session that uses the stableport fixture: the fixture's
+    # port. A process it started loads the run's map (see _testports).
+    port = _testports.session_port(name) if env is None else None
     if port is None:
         port = default_map().port_for(name, env)
     if len(_lookups) < _LOOKUP_CACHE_SIZE and cacheable(name, env):
@@ -83,3 +83,4 @@ def reload() -> None:
     """
     _default_map.clear()
     _lookups.clear()
+    _testports.forget()

@@ -6,6 +6,7 @@ overrides. Finding, reading and parsing the file is _files' job.
 
 import os
 
+from . import _testports
 from ._errors import (
     ConfigError,
     StableportError,
@@ -34,7 +35,7 @@ from ._pins import (
     pin_table,
     portmap_pins,
 )
-from ._portmap import MAX_INSTANCES, PortMap, check_algorithm
+from ._portmap import MAX_INSTANCES, PortMap, check_algorithm, give_test_ports
 from ._ports import check_exclusions, check_range
 
 TYPE_CHECKING = False
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from typing import TypedDict, cast
 
     from ._pins import PinKey, PinTable
+    from ._testports import TestRun
 
     class Settings(TypedDict, total=False):
         """PortMap's keyword arguments, as a configuration gives them."""
@@ -233,6 +235,8 @@ class Origin:
         "path",
         "pin_overrides",
         "replaced_pins",
+        "test_note",
+        "test_run",
     )
 
     def __init__(self, path: str | None) -> None:
@@ -244,6 +248,10 @@ class Origin:
         # Where the instance came from: "--instance", the variable, or the identity
         # file's path; None for the plain map.
         self.instance_source: str | None = None
+        # The live test run whose map this is (see _testports), or None; and why
+        # STABLEPORT_TEST_* variables that are set were ignored, for a person.
+        self.test_run: TestRun | None = None
+        self.test_note: str | None = None
 
 
 def load_with_origin(
@@ -253,6 +261,7 @@ def load_with_origin(
     variables: bool = True,
     instance: str | None = None,
     start: str | None = None,
+    test_run: bool = True,
     env: str | None = None,
 ) -> "tuple[PortMap, Origin]":
     """load(), and where the map came from (for the command line's list and check).
@@ -270,9 +279,13 @@ def load_with_origin(
     _INSTANCE nor identity file.
     start is where discovery begins instead of the working directory (the
     pytest fixture's: its session's root directory).
+    test_run=False ignores a live test run's variables (the fixture: a run of
+    its own); otherwise a map that is that run's answers its ports (see
+    _testports and docs/configuration.md, "Inside a test run").
     """
     found: str | None
     config: Settings
+    run, note = _testports.current() if variables and test_run else (None, None)
     if path is None and os.environ.get(CONFIG_VARIABLE) is not None:
         path = named_by_variable(os.environ[CONFIG_VARIABLE])
         elsewhere = other_checkouts_config(path)
@@ -289,6 +302,9 @@ def load_with_origin(
         config = read_settings(found)
     else:
         found, document = discover(working_directory() if start is None else start)
+        if found is None and run is not None and run.config is not None:
+            # Found nothing here: a process the test started in another directory.
+            found, document = run.config, None
         config = {} if found is None else read_settings(found, document)
     at = None if found is None else absolute(found)
     label = "the built-in defaults" if found is None else shown(found)
@@ -302,10 +318,23 @@ def load_with_origin(
             config["namespace"] = normalize_name(namespace, "namespace", "--namespace")
         if env is not None:
             config["env"] = normalize_name(env, "environment name", "--env")
+    origin.test_note = note
+    own = run is not None and _testports.applies(
+        run, at, config.get("namespace"), config.get("instance", 0)
+    )
+    if own and env is None:
+        # The run's environment, in place of $STABLEPORT_ENV and the file's env
+        # (--env, a question of its own, still wins).
+        config["env"] = run.env  # type: ignore[union-attr] # own: run is not None
+        origin.env_override = None
     try:
-        return PortMap(**config, config_path=origin.path), origin
+        pm = PortMap(**config, config_path=origin.path)
     except StableportError as error:
         raise ConfigError(f"{label}: {error}") from error
+    if own:
+        origin.test_run = run
+        give_test_ports(pm, run.env, run.ports)  # type: ignore[union-attr] # own: run is not None
+    return pm, origin
 
 
 def overridden(
@@ -496,7 +525,20 @@ def other_checkouts_config(config_path: str) -> str | None:
         return None
     if os.path.realpath(here[0]) == os.path.realpath(there[0]):
         return None
+    if there[1] is not None and _submodule_of(here, there[0], there[1]):
+        return None  # a shared map checked out inside this one (docs/production.md)
     return here[0]
+
+
+def _submodule_of(here: "tuple[str, str | None]", folder: str, gitdir: str) -> bool:
+    """Whether the checkout at folder (its .git file naming gitdir) is a submodule of here.
+
+    A submodule's git directory lives in its superproject's, under modules/: it
+    is part of that checkout, as a map shared by many repositories is.
+    """
+    own = os.path.join(here[0], ".git") if here[1] is None else here[1]
+    modules = os.path.join(os.path.realpath(os.path.join(here[0], own)), "modules")
+    return os.path.realpath(os.path.join(folder, gitdir)).startswith(modules + os.sep)
 
 
 def checked_instance(value: str, source: str, room: int, label: str) -> int:

@@ -37,7 +37,7 @@ def tell(
 
 def lookup_notes(pm: "PortMap", origin: "Origin", name: str | None, env: str | None) -> list[str]:
     """The notes for looking up name (None: every declared service) in env (None: pm's)."""
-    notes = []
+    notes = [] if origin.test_note is None else [origin.test_note]
     where = origin.path or "the built-in defaults"
     services = pm.services
     if name is not None and services:

@@ -8,7 +8,6 @@ write is undone.
 """
 
 import os
-import sys
 from pathlib import Path
 from typing import NamedTuple
 
@@ -383,7 +382,12 @@ def _open_locked(target: Path, label: str) -> int:
 
 
 def _lock(descriptor: int) -> None:
-    if sys.platform == "win32":  # pragma: no cover - no flock; the re-check still runs
+    """Wait for, then hold, the file's lock: flock, or on Windows a byte-range lock."""
+    from . import _winlocks  # noqa: PLC0415 - init's path only
+
+    if _winlocks.LOCK is not None:
+        # Far past the data, so readers are never kept out (a mandatory lock).
+        _winlocks.lock_byte(descriptor, _winlocks.INIT_LOCK_BYTE, wait=True)
         return
     import fcntl  # noqa: PLC0415 - POSIX only
 

@@ -16,7 +16,10 @@ locks (``lockf``), which belong to the process: there one descriptor per file
 is shared by the process's holders, which of them holds which byte is kept in
 the process (_Classic), and each holder also holds a ``flock`` on a file of its
 own (``.live-TOKEN``), which the kernel drops when it dies: that, not its byte,
-tells others it lives. Windows has neither: there, leasing is off (documented).
+tells others it lives. Windows has neither, but byte-range locks that belong
+to the handle (_winlocks), used here as open file description locks are; the
+rest (directory handles, deleting an open file, hard links) differs there and
+has never run on Windows, so leasing stays off there (AVAILABLE, documented).
 
 A cleaner may delete the file while it is held (``systemd-tmpfiles``, a cron
 job emptying ``/tmp``, a user's ``rm``): a new file at the path would be a
@@ -46,6 +49,7 @@ import threading
 import time
 from pathlib import Path
 
+from . import _winlocks
 from ._errors import ConfigError
 
 if sys.platform != "win32":
@@ -61,7 +65,7 @@ LOCK_FILE = "locks"
 HOLDER_PREFIX = ".holder-"  # each live holder's hard link to the lock file
 LIVE_PREFIX = ".live-"  # classic record locks only: each live holder's flocked file
 SWAP_PREFIX = ".swap-"  # a holder's link to a live holder's file, renamed over the path
-# Windows has no byte-range locks the kernel drops on exit: leasing is off there.
+# Off on Windows until it has run there (see above; docs/platforms.md).
 AVAILABLE = sys.platform != "win32"
 
 NOFOLLOW = _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -173,6 +177,15 @@ class _Classic:
 
 
 _CLASSIC = _Classic()
+
+
+def _classic() -> bool:
+    """Whether the locks are classic record locks, the process's (macOS, the BSDs).
+
+    Open file description locks (Linux) and Windows' byte-range locks belong
+    to the descriptor: each holder has its own, and a probe may open and close one.
+    """
+    return _OFD is None and _winlocks.LOCK is None
 
 
 def _key(info: os.stat_result) -> tuple[int, int]:
@@ -564,7 +577,7 @@ class Locks:
         with contextlib.suppress(FileNotFoundError):
             mine.unlink()
         fd = _above_standard(os.open(mine, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600))
-        if _OFD is None:
+        if _classic():
             _CLASSIC.adopt(fd, self)
         self._lock_token(fd)
         self._mark_live()
@@ -594,20 +607,20 @@ class Locks:
 
     def _open_path(self) -> int:
         """A descriptor of the file at the path (with classic record locks, the process's)."""
-        if _OFD is None:
+        if _classic():
             return _CLASSIC.open(self.path, self)
         return _above_standard(os.open(self.path, os.O_RDWR | _NOFOLLOW))
 
     def _close(self, fd: int) -> None:
         """Done with fd: with classic record locks, only this holder's bytes let go."""
-        if _OFD is None:
+        if _classic():
             _CLASSIC.close(fd, self)
         else:
             os.close(fd)
 
     def _lock(self, fd: int, slot: int, *, locked: bool) -> bool:
         """Lock (or unlock) byte slot of fd for this holder if nobody else holds it."""
-        if _OFD is None:
+        if _classic():
             return _CLASSIC.lock(fd, slot, self, locked=locked)
         return _record_lock(fd, slot, locked=locked)
 
@@ -631,7 +644,7 @@ class Locks:
         holder dies. Made under another name and renamed into place flocked, so
         a probe never finds it unlocked; made again if a cleaner deleted it.
         """
-        if _OFD is not None:
+        if not _classic():
             return
         if self._live_fd is not None:
             with contextlib.suppress(OSError):
@@ -666,7 +679,7 @@ def _live(link: Path) -> bool:
     token = link.name.removeprefix(HOLDER_PREFIX)
     if not token.isdigit():
         return False
-    if _OFD is None:
+    if _classic():
         return _flocked(link.with_name(f"{LIVE_PREFIX}{token}"))
     try:
         fd = os.open(link, os.O_RDWR | _NOFOLLOW)
@@ -725,8 +738,11 @@ def _record_lock(fd: int, slot: int, *, locked: bool) -> bool:
 
     Classic record locks only through _CLASSIC, which keeps the process's holders apart.
     """
-    if sys.platform == "win32":  # pragma: no cover - never called there: AVAILABLE is False
-        return False
+    if _winlocks.LOCK is not None:  # Windows: the handle's, as open file descriptions'
+        if locked:
+            return _winlocks.lock_byte(fd, slot)
+        _winlocks.unlock_byte(fd, slot)
+        return True
     kind = fcntl.F_WRLCK if locked else fcntl.F_UNLCK
     try:
         if _OFD is not None:

@@ -109,6 +109,8 @@ def _how_text(entry: "dict[str, object]") -> str:
         return f"overridden (STABLEPORT_PINS {entry['pin']}={entry['port']})"
     if entry["how"] == "probed":
         return f"probed past {entry['skipped']} port(s)"
+    if entry["how"] == "test":
+        return "test run (STABLEPORT_TEST_PORTS)"
     return "hashed"
 
 
