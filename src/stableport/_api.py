@@ -17,12 +17,20 @@ def default_map() -> PortMap:
 
 
 def port_for(name: str, env: str | None = None) -> int:
-    """The stable port of service name in env (default: $STABLEPORT_ENV, else 'default').
+    """The stable port of service name in env (default: the project's default environment).
 
     The first call loads the project's map with load(): the configuration file
     found from the working directory upward (or named by $STABLEPORT_CONFIG)
-    and the STABLEPORT_* variables. Later calls answer from memory and touch no
-    file, socket or clock; reload() makes the next call load again.
+    and the STABLEPORT_* variables. The default environment is
+    $STABLEPORT_ENV, else the configuration's ``env``, else ``"default"``; in
+    a checkout that is an instance ($STABLEPORT_INSTANCE, else its
+    ``.stableport-instance`` file), the instance's own port. Later calls
+    answer from memory and touch no file, socket or clock; reload() makes the
+    next call load again.
+
+    Inside a pytest session that uses the ``stableport`` fixture, and in the
+    processes it starts while it lives, a lookup in the test's environment
+    answers the fixture's port (docs/configuration.md, "Inside a test run").
 
     Args:
         name: A service name; names are casefolded (``"Billing"`` is

@@ -51,7 +51,7 @@ def lookup_notes(pm: "PortMap", origin: "Origin", name: str | None, env: str | N
                 f"{_closest(service, services)} (strict = true makes this an error)"
             )
     if origin.path is not None and not pm.instances and origin.instance_source is None:
-        from ._config import config_in_linked_worktree  # noqa: PLC0415 - loaded by then
+        from ._identity import config_in_linked_worktree  # noqa: PLC0415 - loaded by then
 
         if config_in_linked_worktree(origin.path):
             table = "[tool.stableport]" if origin.path.endswith("pyproject.toml") else "it"
