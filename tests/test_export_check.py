@@ -1,5 +1,6 @@
 """export --check FILE: exit 0 only for exactly export's output; each difference named."""
 
+import errno
 import os
 from pathlib import Path
 
@@ -156,7 +157,7 @@ def test_a_huge_file_is_not_read_whole(cli: Run, project: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", ["fifo", "directory"])
-def test_no_regular_file_is_an_error_and_never_waits(project: Path, kind: str) -> None:
+def test_no_regular_file_is_an_error_and_never_waits(cli: Run, project: Path, kind: str) -> None:
     if kind == "fifo":
         os.mkfifo(project / ".env")
     else:
@@ -165,6 +166,28 @@ def test_no_regular_file_is_an_error_and_never_waits(project: Path, kind: str) -
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (
         "stableport: error: cannot read '.env': it is not a regular file, as export writes one\n"
+    )
+    # Proven not to wait: the same answer from main(argv) in this process.
+    assert cli("export", "--check", ".env", cwd=project).stderr == result.stderr
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="names descriptors by /proc")
+def test_a_read_that_fails_half_way_is_an_error_naming_the_file(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / ".env").write_text("WEB_PORT=1\n")
+    monkeypatch.chdir(project)
+    fstat = os.fstat
+
+    def failing_fstat(descriptor: int) -> os.stat_result:
+        if Path(f"/proc/self/fd/{descriptor}").readlink().name == ".env":
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return fstat(descriptor)
+
+    monkeypatch.setattr(os, "fstat", failing_fstat)  # a disk error after .env's open
+    assert main(["export", "--check", ".env"]) == 2
+    assert capsys.readouterr().err == (
+        "stableport: error: cannot read '.env': Input/output error\n"
     )
 
 

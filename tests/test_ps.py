@@ -248,3 +248,30 @@ def test_one_repository_is_told_from_its_files(tmp_path: Path) -> None:
     assert not same_repository(here, None)
     (tree / ".git").write_text("gitdir: nowhere\n")  # a worktree whose entry is gone
     assert common_directory(there) is None
+
+
+def test_ps_gives_no_checkout_an_identity_and_says_which_have_none(tmp_path: Path) -> None:
+    # Another checkout is read, never written: a worktree without an instance
+    # is shown with the plain map's ports and a note, and is left without one.
+    main_checkout, _, _, namespace = checkouts(tmp_path)
+    fresh = main_checkout.parent / "fresh"
+    git("worktree", "add", "-q", "../fresh", cwd=main_checkout)
+    broken = main_checkout.parent / "broken"
+    git("worktree", "add", "-q", "../broken", cwd=main_checkout)
+    (broken / "stableport.toml").write_text("services = [\n")
+    result = run("ps", cwd=main_checkout, env={})  # no CI: a lookup there would assign one
+    assert result.returncode == 0, result.stderr
+    assert not (fresh / ".stableport-instance").exists()
+    lines = result.stdout.splitlines()
+    assert f"note: {fresh}: no instance yet: given one on first use (the plain map's ports)" in (
+        lines
+    )
+    assert any(line.startswith(f"note: {broken}: ") for line in lines)
+    document = json.loads(run("ps", "--json", cwd=main_checkout, env={}).stdout)
+    entries = {Path(str(checkout["path"])).name: checkout for checkout in document["checkouts"]}
+    assert entries["fresh"]["instance"] == 0
+    fresh_ports = {entry["service"]: entry["port"] for entry in entries["fresh"]["services"]}
+    assert fresh_ports["web"] == port_of(main_checkout, "web")
+    assert entries["broken"]["services"] == []
+    assert entries["tree"]["note"] is None
+    del namespace

@@ -6,8 +6,10 @@ number, a version) the scan must pass over. Real git, real files, the real
 console script.
 """
 
+import errno
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -232,15 +234,18 @@ def test_nothing_outside_the_project_is_read(cli: Run, project: Path, tmp_path: 
     (project / "linked.yaml").symlink_to(outside / "secret.yaml")
     (project / "sub").mkdir()
     (project / "sub" / "secret.yaml").write_text(f"port: {web}\n")
+    (project / "sub" / "deeper").mkdir()
+    (project / "sub" / "deeper" / "secret.yaml").write_text(f"port: {web}\n")
+    (outside / "deeper").mkdir()
+    (outside / "deeper" / "secret.yaml").write_text(f"port: {web}\n")
     git("add", ".", cwd=project)
-    # After git listed it, the directory is replaced by a link out of the project.
-    (project / "sub" / "secret.yaml").unlink()
-    (project / "sub").rmdir()
+    # After git listed them, the directory is replaced by a link out of the project.
+    shutil.rmtree(project / "sub")
     (project / "sub").symlink_to(outside)
     _, found, summary = scanned(cli, project)
     assert found == planted(project)
     assert summary["skipped"] == {
-        "behind a symbolic link out of the project": 1,
+        "behind a symbolic link out of the project": 2,
         "symbolic link": 1,
     }
     result = cli("check", "--scan", str(outside), cwd=project)
@@ -321,11 +326,14 @@ def test_a_service_export_cannot_name_still_has_its_literals_found(
     (main / "app.py").write_text(f"URL = 'http://localhost:{pm.port_for('2fa')}/'\n")
     exported = cli("export", "--prefix", "APP_", cwd=main).stdout
     (main / "ports.env").write_text(exported)
+    # No prefix: export refuses 2fa, so this file, whatever it holds, is no output of it.
+    (main / "web.env").write_text(f"WEB_PORT={pm.port_for('web')}\n")
     git("add", ".", cwd=main)
     result = cli("check", "--json", "--scan", cwd=main)
     document = json.loads(result.stdout)
     literals = [f for f in document["findings"] if f["subject"].startswith("app.py")]
     assert len(literals) == 1
+    assert any(f["subject"] == "web.env:1" for f in document["findings"])
     assert "(stableport 2fa --env default, or $NAME_PORT)" in literals[0]["message"]
     assert document["scan"]["skipped"] == {"as export writes it": 1}
     assert variable_or_service("web") == "WEB_PORT"
@@ -345,3 +353,61 @@ def test_without_o_nofollow_a_link_is_still_never_followed(
     assert found.skipped == {"symbolic link": 1}
     assert found.hits  # the project's own files are read as ever
     assert "linked.yaml" not in {hit.path for hit in found.hits}
+
+
+def test_a_read_that_fails_is_counted_not_a_crash(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing_read(*_: int) -> bytes:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    web = ports(project)["web"]
+    monkeypatch.setattr(os, "read", failing_read)  # a disk error on every file
+    named = [str(project / name) for name in [*SEED, "stableport.toml"]]  # no git to list
+    found = scan(str(project), named, {web: ["web@dev"]}, lambda _: False)
+    assert found.hits == []
+    assert found.skipped == {"unreadable (Input/output error)": len(SEED) + 1}
+
+
+def test_a_directory_replaced_by_a_link_inside_the_project_is_read(cli: Run, project: Path) -> None:
+    web = ports(project)["web"]
+    (project / "sub").mkdir()
+    (project / "sub" / "app.yaml").write_text(f"port: {web}\n")
+    git("add", "sub", cwd=project)
+    (project / "elsewhere").mkdir()
+    (project / "sub" / "app.yaml").rename(project / "elsewhere" / "app.yaml")
+    (project / "sub").rmdir()
+    (project / "sub").symlink_to("elsewhere")  # still inside: read, as the file it is
+    _, found, _ = scanned(cli, project)
+    assert found - planted(project) == {("sub/app.yaml", 1)}
+
+
+def test_outside_git_and_any_project_the_named_paths_are_read_from_here(
+    cli: Run, tmp_path: Path
+) -> None:
+    (tmp_path / "notes.txt").write_text("port: 25485\n")
+    result = cli("check", "--scan", ".", cwd=tmp_path)
+    assert result.returncode == 0
+    assert f"scan: 0 file(s) read under {tmp_path}, 0 literal port(s)" in result.stdout
+
+
+def test_a_file_of_stableport_variables_only_is_not_exports_output(cli: Run, project: Path) -> None:
+    (project / "test-ports.env").write_text(f"STABLEPORT_TEST_PORTS={ports(project)['web']}\n")
+    # (PORTS upper-cased is a port-like key too, as EXPOSED_PORTS= is.)
+    (project / "web.env").write_text(f"WEB_PORT={ports(project)['web']}\n")
+    git("add", ".", cwd=project)
+    _, found, _ = scanned(cli, project)
+    assert found - planted(project) == {("test-ports.env", 1), ("web.env", 1)}
+
+
+def test_a_named_directory_in_git_is_what_git_does_not_ignore(cli: Run, project: Path) -> None:
+    web = ports(project)["web"]
+    (project / ".gitignore").write_text(".venv/\n.env\n")
+    (project / ".venv" / "lib").mkdir(parents=True)
+    (project / ".venv" / "lib" / "site.py").write_text(f"PORT = {web}\n")
+    (project / "new.py").write_text(f"PORT = {web}\n")  # untracked, not ignored
+    (project / ".env").write_text(f"WEB_PORT={web}\n# edited\n")
+    _, found, _ = scanned(cli, project, ".")
+    assert found - planted(project) == {("new.py", 1)}
+    _, found, _ = scanned(cli, project, ".env")  # named: read, ignored or not
+    assert found == {(".env", 1)}

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from . import _leases
-from ._errors import ConfigError
+from ._errors import ConfigError, shown
 from ._files import read_bytes
 
 RECORD_PREFIX = ".claim-"
@@ -40,10 +40,8 @@ class Claimant(NamedTuple):
 
     def __str__(self) -> str:
         namespace = "no namespace" if self.namespace is None else f"namespace {self.namespace!r}"
-        from ._output import path_text  # noqa: PLC0415 - only when a claimant is shown
-
         # Quoted if it holds a newline: a directory's name must not forge a line.
-        where = "" if self.config is None else f", {path_text(self.config)}"
+        where = "" if self.config is None else f", {shown(self.config, whole=True)}"
         if checkout_gone(self):
             where += ", which no longer exists"
         return (

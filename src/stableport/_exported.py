@@ -132,11 +132,8 @@ def _key_lines(text: str) -> dict[str, int]:
     lines: dict[str, int] = {}
     for number, line in enumerate(text.split("\n"), start=1):
         match = re.match(r'\s*("(?:[^"\\]|\\.)*")\s*:', line)
-        if match is not None:
-            try:
-                lines.setdefault(json.loads(match[1]), number)
-            except ValueError:
-                continue
+        if match is not None:  # a key of a document json.loads read: valid JSON itself
+            lines.setdefault(json.loads(match[1]), number)
     return lines
 
 

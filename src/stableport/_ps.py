@@ -45,8 +45,6 @@ def arguments(parser: "argparse.ArgumentParser") -> None:
 
 
 def handle(args: "argparse.Namespace") -> Answer:
-    from ._config import load_with_origin  # noqa: PLC0415
-
     pm, origin = load(args, notes=False)
     claims = live_claims()
     ours = [(port, claimant) for port, claimant in claims if _ours(pm, origin.path, claimant)]
@@ -65,13 +63,15 @@ def handle(args: "argparse.Namespace") -> Answer:
         )
     )
     for config in configs:
-        if config == origin.path:
-            checkout_map = pm
-        elif Path(config or "").is_file():
-            checkout_map, _ = load_with_origin(config)  # its own identity file
-        else:
-            checkout_map = None  # gone: only its live claims are left
-        checkouts.append(_checkout(config, config == origin.path, checkout_map, ours))
+        note = None
+        gone = config is not None and not Path(config).exists()
+        checkout_map: PortMap | None = pm
+        if gone:
+            checkout_map = None  # only its live claims are left
+        elif config != origin.path and config is not None:
+            checkout_map, note = _sibling(config)
+        entry = _checkout(config, config == origin.path, checkout_map, ours, gone=gone)
+        checkouts.append({**entry, "note": note})
     named = {config for config in configs if config is not None}
     others = [
         _claim_entry(port, claimant)
@@ -86,6 +86,32 @@ def handle(args: "argparse.Namespace") -> Answer:
     return Answer(0, _text(origin, checkouts, others))
 
 
+def _sibling(config: str) -> "tuple[PortMap | None, str | None]":
+    """Another checkout's map as a lookup there sees it, and a note; nothing written there.
+
+    Its own identity file, read by the loader's reader; a worktree that has
+    none yet (it gets one on first use) or a copy's file: the plain map's ports,
+    said in the note. A checkout whose configuration does not load: None, and why.
+    """
+    from ._config import load_with_origin  # noqa: PLC0415
+    from ._errors import StableportError  # noqa: PLC0415
+    from ._identity import copied_from, instance_file, read_identity  # noqa: PLC0415
+
+    path = instance_file(config)
+    try:
+        found = read_identity(path)
+        if found is not None and copied_from(found, path) is None:
+            return load_with_origin(config, instance=found.value)[0], None
+        checkout_map = load_with_origin(config, instance="0")[0]
+    except StableportError as error:
+        return None, str(error)
+    if found is not None:
+        return checkout_map, f"a copy of {path_text(str(copied_from(found, path)))}: no instance"
+    if checkout_map.instances:
+        return checkout_map, "no instance yet: given one on first use (the plain map's ports)"
+    return checkout_map, None
+
+
 def _ours(pm: "PortMap", config: str | None, claimant: "Claimant") -> bool:
     """Whether a claim is a run of this project: its namespace, and its repository if none."""
     if claimant.namespace != pm.namespace or config is None or claimant.config is None:
@@ -98,20 +124,22 @@ def _checkout(
     this: bool,  # noqa: FBT001 - a private helper's flag
     pm: "PortMap | None",
     claims: "list[tuple[int, Claimant]]",
+    *,
+    gone: bool,
 ) -> dict[str, object]:
     """One checkout's entry: where, which instance, and each port's holder and state."""
     from ._live import port_status  # noqa: PLC0415 - sockets, only here
 
     services: list[dict[str, object]] = []
     mine = [(port, claimant) for port, claimant in claims if claimant.config == config]
-    if pm is None:  # gone: what its live runs still hold
+    if pm is None:  # gone (or not loadable): what its live runs still hold
         services.extend(
             {
                 "service": claimant.service,
                 "env": claimant.env,
                 "port": port,
                 "pid": claimant.pid,
-                "state": "orphaned",
+                "state": "orphaned" if gone else "claimed",
             }
             for port, claimant in mine
         )
@@ -130,7 +158,7 @@ def _checkout(
         "path": None if config is None else str(Path(config).parent),
         "config": config,
         "this": this,
-        "gone": pm is None,
+        "gone": gone,
         "instance": instance,
         "services": services,
     }
@@ -193,6 +221,11 @@ def _text(
             for entry in services
         )
     lines = [f"config: {config_name(origin)}", *_table(rows)]
+    lines.extend(
+        f"note: {path_text(str(checkout['path']))}: {checkout['note']}"
+        for checkout in checkouts
+        if checkout["note"]
+    )
     if others:
         lines.append("other claims on this host:")
         claim_rows: list[tuple[str, ...]] = [
