@@ -1,10 +1,12 @@
 """The code's shape, held: one home per concept, reached through what it offers."""
 
 import ast
+import inspect
 from pathlib import Path
 
 from stableport import PortMap
 from stableport._commands import COMMANDS
+from stableport._definition import Definition
 
 SOURCE = Path(__file__).resolve().parent.parent / "src"
 
@@ -74,24 +76,19 @@ def test_no_module_reads_another_ones_private_state() -> None:
 
 
 def test_a_map_holds_its_definition_and_its_resolver_only() -> None:
-    # Everything derived from a map (tables, caches, lanes) lives in its
-    # Resolver, so that overlay() and equality deal with the definition alone.
-    # A new slot here is a new part of the definition: add it to __eq__,
-    # __hash__, __repr__ and overlay() too, or put it in the Resolver.
-    definition = {
-        "_config_path",
-        "_declared_envs",
-        "_default_exclusions",
-        "_env",
-        "_exclude",
-        "_instance",
-        "_instances",
-        "_namespace",
-        "_overlay",
-        "_pins",
-        "_range",
-        "_services",
-        "_strict",
-        "_test_ports",  # a live test run's ports, in the map load() gives its processes
+    # What a map is lives in one value, its Definition; everything derived from
+    # it (tables, caches, lanes) in its Resolver; config_path is where it was
+    # read, no part of what it is. Equality, hashing, pickling and overlay()
+    # deal with the definition as a whole, never field by field.
+    assert set(PortMap.__slots__) == {"_config_path", "_definition", "_resolver"}
+
+
+def test_a_new_map_argument_is_a_field_of_the_definition() -> None:
+    # Every argument of PortMap but the algorithm (checked, never varied) and
+    # config_path is a field of the definition, under its own name; the
+    # definition's other fields are what overlay() and the loader set.
+    arguments = set(inspect.signature(PortMap).parameters)
+    assert arguments - {"algorithm", "config_path"} == set(Definition.__slots__) - {
+        "overlay",
+        "test_ports",
     }
-    assert set(PortMap.__slots__) == {*definition, "_resolver"}
