@@ -668,7 +668,7 @@ def test_a_definition_is_one_immutable_value() -> None:
     assert pickle.loads(pickle.dumps(definition)) == definition  # noqa: S301 - our own bytes
     assert hash(copy.deepcopy(definition)) == hash(definition)
     with pytest.raises(AttributeError, match="immutable"):
-        definition.env = "prod"  # type: ignore[misc]
+        definition.env = "prod"
     with pytest.raises(AttributeError, match="immutable"):
         del definition.env
     overlaid = pm.overlay(["gw0"])._definition

@@ -13,7 +13,6 @@ from ._errors import (
     UnknownServiceError,
     excerpt,
 )
-from ._files import absolute
 from ._hashing import verify_hash
 from ._names import normalize_name
 from ._pins import check_pins
@@ -678,3 +677,14 @@ def _check_path(value: object) -> str | None:
             f"the file system cannot encode); give the configuration file's path"
         )
     return absolute(path)
+
+
+def absolute(path: str) -> str:
+    """path made absolute against the working directory; as given if that directory was deleted.
+
+    A map's config_path, and the loader's path of the file it read, so the two agree.
+    """
+    try:
+        return os.path.abspath(path)
+    except OSError:  # a relative path under a deleted working directory, already read
+        return path
