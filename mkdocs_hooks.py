@@ -1,5 +1,7 @@
-"""MkDocs hooks for the site: the home page, the API page, and links that leave docs/."""
+"""MkDocs hooks for the site: the home page, the API page, links that leave docs/, and
+what the copy button of a console transcript copies."""
 
+import html
 import posixpath
 import re
 from pathlib import Path
@@ -210,3 +212,49 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, **_: Any) 
         return f"{match[1]}{base}{target}"
 
     return LINK.sub(repository, markdown)
+
+
+# A rendered code block: its wrapper's opening tag, then its <pre>.
+HIGHLIGHT = re.compile(r'(<div class="highlight"[^>]*)(>\s*<pre\b.*?</pre>)', re.DOTALL)
+TAG = re.compile(r"<[^>]+>")
+PROMPT = "$ "
+
+
+def on_page_content(content: str, **_: Any) -> str:
+    """A console transcript's copy button copies its commands only: no prompt, no output.
+
+    The theme copies a block's text as shown, `$ ` prompts and every output
+    line with it, which a shell then runs as commands. It copies a wrapper's
+    data-copy instead, when it has one: the commands, one a line.
+    """
+
+    def tagged(match: re.Match[str]) -> str:
+        shown = html.unescape(TAG.sub("", match[2].lstrip(">")))
+        commands = transcript_commands(shown)
+        if commands is None:
+            return match[0]
+        return f'{match[1]} data-copy="{html.escape(commands, quote=True)}"{match[2]}'
+
+    return HIGHLIGHT.sub(tagged, content)
+
+
+def transcript_commands(text: str) -> str | None:
+    """The commands of a console transcript, one a line; None for any other block.
+
+    A transcript starts with the prompt; a line that starts with it is a
+    command, and so is every line after one that ends with a backslash (its
+    continuation); the rest is output. As tests/docs_examples.py runs them.
+    """
+    if not text.startswith(PROMPT):
+        return None
+    commands: list[str] = []
+    continued = False
+    for line in text.splitlines():
+        if continued:
+            commands[-1] += "\n" + line
+        elif line.startswith(PROMPT):
+            commands.append(line[len(PROMPT) :])
+        else:
+            continue
+        continued = line.endswith("\\")
+    return "\n".join(commands)

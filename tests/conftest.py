@@ -14,6 +14,7 @@ STABLEPORT_VARIABLES = (
     "STABLEPORT_PINS",
     "STABLEPORT_NAMESPACE",
     "STABLEPORT_INSTANCE",
+    "STABLEPORT_TEST_RUN",
     "STABLEPORT_TEST_PORTS",
     "STABLEPORT_KEEP_PORT",
     # A hosting platform's marks: where the suite itself runs on one, run would

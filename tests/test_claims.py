@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import stableport
-from stableport import _claims, _leases
+from stableport import _claims, _leases, _testports
 
 from .util import SCRIPT, bindable, clean_environment, run
 
@@ -223,19 +223,44 @@ def test_the_same_service_twice_is_refused_naming_the_first(tmp_path: Path) -> N
 
 
 def test_a_port_a_test_handed_out_is_the_tests_not_claimed(tmp_path: Path) -> None:
-    # Started by a test whose fixture holds the port (and hands it down in
-    # STABLEPORT_TEST_PORTS): the test's lock is the claim; run takes none.
+    # Started by a live test run whose fixture holds the port (and hands it
+    # down in STABLEPORT_TEST_PORTS): the test's lock is the claim; run takes none.
     first, _, port = colliding_projects(tmp_path)
     fixture = _leases.Locks(_leases.lease_directory())
+    start = _testports.start_time(os.getpid()) or ""
+    config = first / "stableport.toml"
+    namespace = stableport.load(config).namespace
+    handed = {
+        "STABLEPORT_TEST_RUN": f"{os.getpid()},{start},default,{namespace},0,{config}",
+        "STABLEPORT_TEST_PORTS": f"web={port}",
+    }
     try:
         assert fixture.take(port)
-        with server(first, "web", {"STABLEPORT_TEST_PORTS": f"web={port}"}):
+        with server(first, "web", handed):
             assert answer(port) == "first"
         # Naming the test's environment gives the same port: the test's still.
-        with server(first, "web", {"STABLEPORT_TEST_PORTS": f"web={port}"}, ("--env", "default")):
+        with server(first, "web", handed, ("--env", "default")):
             assert answer(port) == "first"
     finally:
         fixture.release()
+
+
+def test_test_ports_left_by_an_ended_run_do_not_skip_the_claim(tmp_path: Path) -> None:
+    # Issue 28 item 1: with STABLEPORT_TEST_PORTS inherited from a run that is
+    # gone (or no run at all), run skipped its claim: two servers of one
+    # service both started.
+    first, _, port = colliding_projects(tmp_path)
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    ended = f"{child.pid},,default,,0,{first / 'stableport.toml'}"
+    without = {"STABLEPORT_TEST_PORTS": f"web={port}"}
+    for left in (without, {**without, "STABLEPORT_TEST_RUN": ended}):
+        with server(first, "web", left):
+            second = run("run", "web", "--", sys.executable, "-c", "print('started')",
+                         cwd=first, env=left)  # fmt: skip
+            assert second.returncode == 2
+            assert second.stdout == ""
+            assert f"run: port {port} of web@default is claimed by stableport run" in second.stderr
 
 
 def test_a_kept_platform_port_is_not_claimed(tmp_path: Path) -> None:

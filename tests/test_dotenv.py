@@ -133,3 +133,17 @@ def test_a_copied_instance_variable_is_a_problem_and_exports_own_passes(
     )
     (main / ".env").write_text(own.stdout)
     assert cli("check", cwd=main, env={"STABLEPORT_INSTANCE": "2"}).returncode == 0
+
+
+def test_a_dotenv_written_on_windows_is_read_as_any_other(cli: Run, main: Path) -> None:
+    """A BOM, CRLF line ends, quotes and a comment: the same ports, the same verdict."""
+    stale = port(main, "web", 0)
+    (main / ".env").write_bytes(
+        f'\ufeff# copied\r\nSECRET="a b"\r\nWEB_PORT="{stale}" \r\n'.encode()
+    )
+    checked = cli("check", cwd=main, env={"STABLEPORT_INSTANCE": "1"})
+    problems = [line for line in checked.stdout.splitlines() if line.startswith("problem")]
+    assert len(problems) == 1
+    assert f"WEB_PORT: line 3 sets {stale}, the main checkout's port, but" in problems[0]
+    (main / ".env").write_bytes(f"\ufeffWEB_PORT={port(main, 'web', 1)}\r\n".encode())
+    assert cli("check", cwd=main, env={"STABLEPORT_INSTANCE": "1"}).returncode == 0

@@ -281,3 +281,53 @@ def test_npm_pack_installs_into_a_fresh_project(tmp_path: Path) -> None:
     typed = (app / "node_modules" / "stableport" / "src" / "index.d.ts").read_text()
     assert "export function portFor" in typed
     assert javascript.stdout == run("web", cwd=app).stdout
+
+
+CLI_CASES = [
+    ([], ["web"], {}),
+    ([], ["Straße"], {}),
+    ([], ["web", "--env", "test"], {}),
+    ([], ["web", "--env", "a@b"], {}),
+    ([], ["a@b"], {}),
+    ([], ["web", "--instance", "1"], {}),
+    ([], ["web", "--instance", "7"], {}),
+    ([], ["web", "--namespace", "Other"], {}),
+    ([], ["web"], {"STABLEPORT_PINS": "web=9001"}),
+    ([], ["web"], {"STABLEPORT_PINS": "web=9001,api=9001"}),
+    ([], ["web"], {"STABLEPORT_ENV": "staging", "STABLEPORT_NAMESPACE": "x"}),
+    ([], ["web"], {"STABLEPORT_TEST_PORTS": "web=23456"}),
+    ([], ["web", "--env", "dev"], {"STABLEPORT_TEST_PORTS": "web=23456"}),
+    (["strict = 1"], ["web"], {}),
+    (["strict = true"], ["worker"], {}),
+    ([], ["web", "--config", "missing.toml"], {}),
+    ([], ["web"], {"STABLEPORT_CONFIG": "C:\\proj\\stableport.toml"}),
+]
+
+
+@needs_package
+@pytest.mark.parametrize(("extra", "args", "variables"), CLI_CASES)
+def test_both_command_lines_give_the_same_answer(
+    tmp_path: Path, extra: list[str], args: list[str], variables: dict[str, str]
+) -> None:
+    # Every other entry point asked the same question: the same port on stdout,
+    # or the same exit status with nothing on stdout.
+    config = 'services = ["web", "api"]\nenvs = ["dev", "test"]\nenv = "dev"\ninstances = 2\n'
+    (tmp_path / "stableport.toml").write_text(config + "".join(f"{line}\n" for line in extra))
+    environment = clean_environment(variables)
+    environment.pop("CI", None)
+    python = run(*args, cwd=tmp_path, env=variables)
+    javascript = subprocess.run(
+        ["node", str(JS / "bin" / "stableport-js.js"), *args],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (javascript.returncode, javascript.stdout) == (python.returncode, python.stdout)
+    if python.returncode:
+        # One line each, naming the same mistake after their program's name.
+        assert javascript.stderr.count("\n") == 1
+        assert (
+            javascript.stderr.partition(": error: ")[2] == python.stderr.partition(": error: ")[2]
+        )

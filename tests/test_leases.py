@@ -1387,12 +1387,16 @@ def test_a_lease_directory_of_another_user_is_refused(tmp_path: Path) -> None:
 def test_the_test_s_ports_reach_a_process_through_its_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # What a process started by a test inherits: its port_for, stableport NAME
-    # and stableport run answer from it for the names it holds.
+    # What a process started by a live test run inherits: its port_for,
+    # stableport NAME and stableport run answer from it for the names it holds.
+    start = _testports.start_time(os.getpid()) or ""
+    monkeypatch.setenv("STABLEPORT_TEST_RUN", f"{os.getpid()},{start},test,,0,")
     monkeypatch.setenv("STABLEPORT_TEST_PORTS", "billing=30001,cache=30002")
     assert stableport.port_for("Billing") == 30001
-    assert stableport.port_for("auth") == stableport.load().port_for("auth")
-    assert stableport.port_for("billing", env="dev") == stableport.load().port_for("billing", "dev")
+    assert stableport.port_for("auth") == stableport.PortMap().port_for("auth", "test")
+    assert stableport.port_for("billing", env="dev") == stableport.PortMap().port_for(
+        "billing", "dev"
+    )
     monkeypatch.setenv("STABLEPORT_TEST_PORTS", "billing=30003")
     stableport.reload()
     assert stableport.port_for("billing") == 30003
@@ -1419,6 +1423,8 @@ def test_a_worker_beyond_the_range_s_capacity_fails_in_process_too(
 def test_a_forked_child_reads_the_variable_not_its_copy_of_the_fixture(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    start = _testports.start_time(os.getpid()) or ""
+    monkeypatch.setenv("STABLEPORT_TEST_RUN", f"{os.getpid()},{start},test,,0,")
     monkeypatch.setenv("STABLEPORT_TEST_PORTS", "billing=30001")
     asked: list[str] = []
 

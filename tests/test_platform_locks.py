@@ -92,6 +92,7 @@ def test_two_holders_in_one_process_exclude_each_other() -> None:
     try:
         assert first.take(PORT)
         assert not second.take(PORT)
+        (directory / _leases.LOCK_FILE).unlink()  # linked back from a holder's own link
         assert second.take(PORT + 1)
         first.release()
         assert not takes_in_another_process(PORT + 1)  # still the second's
@@ -199,3 +200,21 @@ def test_a_killed_servers_claim_is_never_named(tmp_path: Path) -> None:
     live = json.loads(run("check", "--live", "--json", cwd=tmp_path, env=MACOS).stdout)
     assert live["live"][0]["claimant"] is None
     assert "claimed by" not in run("check", "--live", cwd=tmp_path, env=MACOS).stdout
+
+
+@pytest.mark.usefixtures("classic")
+def test_kept_across_exec_every_descriptor_of_the_file_is_inherited() -> None:
+    # exec closes a descriptor that is not inherited, and closing any one of
+    # the file's drops every classic record lock the process has in it.
+    directory = _leases.lease_directory()
+    locks = _leases.Locks(directory)
+    try:
+        assert locks.take(PORT)
+        locks.keep_across_exec()
+        held = _leases._CLASSIC.descriptors(locks._fd)  # type: ignore[arg-type]
+        live = locks._live_fd
+        assert held
+        assert live is not None
+        assert all(os.get_inheritable(fd) for fd in [*held, live])
+    finally:
+        locks.release()

@@ -23,7 +23,7 @@ import yaml
 from stableport._exported import read
 from tests.docs_examples import ROOT, run_document
 
-from .util import SCRIPT, clean_environment
+from .util import SCRIPT, clean_environment, git, git_repository, run
 
 pytestmark = pytest.mark.slow  # the page's transcripts, pre-commit, kubectl
 
@@ -192,3 +192,33 @@ def test_every_pre_commit_hook_and_github_actions_step_passes_here(demo: Path) -
         assert "WEB_PORT: the file has 8081, the map has 8080" in failed.stdout
     finally:
         values.write_text(original)
+
+
+def test_a_shared_map_in_a_submodule_is_this_checkouts_without_a_note(tmp_path: Path) -> None:
+    """The many-repositories pattern with a real submodule: no "another checkout" note.
+
+    A worktree's STABLEPORT_CONFIG naming another worktree's file still gets it.
+    """
+    shared = git_repository(tmp_path / "ports", {"stableport.toml": 'services = ["web"]\n'})
+    web = git_repository(tmp_path / "web", {"README.md": "web\n"})
+    git(
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "--quiet",
+        "add",
+        str(shared),
+        "ports",
+        cwd=web,
+    )
+    git("commit", "-qm", "the shared map", cwd=web)
+    variable = {"STABLEPORT_CONFIG": "ports/stableport.toml"}
+    answer = run("web", cwd=web, env=variable)
+    assert (answer.returncode, answer.stderr) == (0, "")
+    git("worktree", "add", "-q", "../web-wt", cwd=web)
+    tree = tmp_path / "web-wt"
+    git("-c", "protocol.file.allow=always", "submodule", "--quiet", "update", "--init", cwd=tree)
+    assert run("web", cwd=tree, env=variable).stderr == ""  # the worktree's own submodule
+    other = run("web", cwd=tree, env={"STABLEPORT_CONFIG": str(web / "ports/stableport.toml")})
+    assert "in another checkout than the working directory's" in other.stderr
+    assert other.stdout == answer.stdout  # the same map, said so

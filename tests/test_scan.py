@@ -363,7 +363,8 @@ def test_a_read_that_fails_is_counted_not_a_crash(
 
     web = ports(project)["web"]
     monkeypatch.setattr(os, "read", failing_read)  # a disk error on every file
-    found = scan(str(project), [str(project)], {web: ["web@dev"]}, lambda _: False)
+    named = [str(project / name) for name in [*SEED, "stableport.toml"]]  # no git to list
+    found = scan(str(project), named, {web: ["web@dev"]}, lambda _: False)
     assert found.hits == []
     assert found.skipped == {"unreadable (Input/output error)": len(SEED) + 1}
 
@@ -397,3 +398,16 @@ def test_a_file_of_stableport_variables_only_is_not_exports_output(cli: Run, pro
     git("add", ".", cwd=project)
     _, found, _ = scanned(cli, project)
     assert found - planted(project) == {("test-ports.env", 1), ("web.env", 1)}
+
+
+def test_a_named_directory_in_git_is_what_git_does_not_ignore(cli: Run, project: Path) -> None:
+    web = ports(project)["web"]
+    (project / ".gitignore").write_text(".venv/\n.env\n")
+    (project / ".venv" / "lib").mkdir(parents=True)
+    (project / ".venv" / "lib" / "site.py").write_text(f"PORT = {web}\n")
+    (project / "new.py").write_text(f"PORT = {web}\n")  # untracked, not ignored
+    (project / ".env").write_text(f"WEB_PORT={web}\n# edited\n")
+    _, found, _ = scanned(cli, project, ".")
+    assert found - planted(project) == {("new.py", 1)}
+    _, found, _ = scanned(cli, project, ".env")  # named: read, ignored or not
+    assert found == {(".env", 1)}

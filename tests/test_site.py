@@ -163,3 +163,40 @@ def test_the_home_check_catches_a_contents_page(site: Path) -> None:
     )
     assert "no install command in a code block" in home_problems(without_install)
     assert home_problems("<h1>stableport documentation</h1><p>Arranged by what you came for.</p>")
+
+
+HIGHLIGHT = re.compile(r'<div class="highlight"([^>]*)>\s*(<pre\b.*?</pre>)', re.DOTALL)
+DATA_COPY = re.compile(r'data-copy="([^"]*)"')
+
+
+def test_a_transcript_s_copy_button_copies_its_commands_only(site: Path) -> None:
+    # Issue 28: the copy button copied the `$ ` prompts and every output
+    # line, which a shell then runs as commands. Each console transcript's
+    # wrapper holds data-copy, which the theme copies instead: the commands
+    # as tests/docs_examples.py runs them. (Checked once in headless
+    # Chromium, clicking the button: the copied text was this.)
+    from tests.docs_examples import PROMPT, transcript  # noqa: PLC0415
+
+    transcripts = 0
+    for page in site.rglob("*.html"):
+        for attributes, block in HIGHLIGHT.findall(page.read_text(encoding="utf-8")):
+            shown = html.unescape(TAG.sub("", block))
+            copied = DATA_COPY.search(attributes)
+            if not shown.startswith(PROMPT):
+                assert copied is None, (page, shown[:80])
+                continue
+            transcripts += 1
+            assert copied is not None, (page, shown[:80])
+            commands = "\n".join(command for command, _ in transcript(shown))
+            assert html.unescape(copied[1]) == commands, (page, shown[:80])
+    assert transcripts > 50  # every page's transcripts (88 today), not a few
+
+
+def test_a_transcript_wraps_a_long_line_instead_of_cutting_it_off(site: Path) -> None:
+    # The tutorial's worktree recipe was cut off at `... && stableport inst`.
+    page = (site / "tutorial" / "index.html").read_text(encoding="utf-8")
+    assert "stylesheets/transcripts.css" in page
+    css = (site / "stylesheets" / "transcripts.css").read_text(encoding="utf-8")
+    assert re.search(r"div\.highlight\[data-copy\] pre > code \{\s*white-space: pre-wrap;", css)
+    recipe = next(block for block in code_blocks(page) if "git worktree add" in block)
+    assert "$ stableport instance new" in recipe.splitlines()

@@ -92,5 +92,6 @@ def test_a_map_holds_its_definition_and_its_resolver_only() -> None:
         "_range",
         "_services",
         "_strict",
+        "_test_ports",  # a live test run's ports, in the map load() gives its processes
     }
     assert set(PortMap.__slots__) == {*definition, "_resolver"}

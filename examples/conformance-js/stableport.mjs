@@ -5,7 +5,7 @@
 //
 //   npm ci && python ../../tests/vectors/runner.py --impl "node stableport.mjs"
 
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { xxh3 } from '@node-rs/xxhash';
@@ -478,7 +478,50 @@ function pinVariable(value) {
   }));
 }
 
+// The live test run (configuration.md, "Inside a test run"), or null.
+function testRun(variables) {
+  const value = variables.STABLEPORT_TEST_RUN;
+  if (!value) return null;
+  const fields = value.split(',');
+  if (fields.length < 6) configError('STABLEPORT_TEST_RUN: fields');
+  const [pid, start, env, namespace, instance] = fields;
+  const digits = (text) => /^[0-9]+$/.test(text);
+  if (!digits(pid) || Number(pid) < 1 || Number(pid) > 2 ** 31 - 1) configError('STABLEPORT_TEST_RUN: PID');
+  if (start && !digits(start)) configError('STABLEPORT_TEST_RUN: START');
+  if (!digits(instance) || instance.length > 4) configError('STABLEPORT_TEST_RUN: INSTANCE');
+  const run = { pid: Number(pid), start, instance: Number(instance), config: fields.slice(5).join(',') || null };
+  try {
+    run.env = normalizeName(env);
+    run.namespace = namespace ? normalizeName(namespace) : null;
+  } catch { configError('STABLEPORT_TEST_RUN: a name'); }
+  if (!alive(run.pid, run.start)) return null;
+  run.ports = new Map();
+  const ports = variables.STABLEPORT_TEST_PORTS;
+  for (const [key, port] of ports ? pinVariable(ports) : []) {
+    if (key.includes('@')) configError('STABLEPORT_TEST_PORTS: an environment');
+    run.ports.set(key, port);
+  }
+  return run;
+}
+
+// Whether process pid lives and, where /proc tells its start time, started at start.
+function alive(pid, start) {
+  try {
+    process.kill(pid, 0); // signal 0: a check, on Windows too
+  } catch (error) {
+    if (error.code !== 'EPERM') return false; // EPERM: another user's, alive
+  }
+  if (!start) return true;
+  let stat;
+  try { stat = readFileSync(`/proc/${pid}/stat`, 'latin1'); } catch { return true; }
+  return stat.slice(stat.lastIndexOf(')') + 1).trim().split(/\s+/)[19] === start;
+}
+
+const realpath = (path) => { try { return realpathSync.native(path); } catch { return path; } };
+
 function load({ cwd, variables, flags }) {
+  // Step 0.
+  const run = testRun(variables);
   // Step 1.
   let path = flags.config ?? null;
   if (path === null && variables.STABLEPORT_CONFIG !== undefined) {
@@ -487,7 +530,7 @@ function load({ cwd, variables, flags }) {
     try { there = path !== '' && lstatSync(resolve(cwd, path)) !== undefined; } catch { /* names nothing */ }
     if (!there) configError('STABLEPORT_CONFIG names no file');
   }
-  path = path === null ? discover(cwd) : resolve(cwd, path);
+  path = path === null ? discover(cwd) ?? run?.config ?? null : resolve(cwd, path);
   // Steps 2 to 4.
   let table = {};
   if (path !== null) {
@@ -532,9 +575,14 @@ function load({ cwd, variables, flags }) {
     spec.instance = Number(text);
   }
   // Step 9.
+  const own = run !== null
+    && (path === null || run.config === null ? path === run.config : realpath(path) === realpath(run.config))
+    && (spec.namespace === undefined ? null : normalizeName(spec.namespace)) === run.namespace
+    && (spec.instance ?? 0) === run.instance;
+  if (own && flags.env === undefined) spec.env = run.env; // --env still sets its own
   const map = new PortMap(spec);
   map.strict = spec.strict === true;
-  return { map, path, spec };
+  return { map, path, spec, run: own ? run : null };
 }
 
 // docs/instances.md, "Reading an identity file": ASCII white space only.
@@ -596,14 +644,6 @@ function checkoutIdentity(configPath, room, variables) {
   return configError('first use: not implemented by this example');
 }
 
-// The test's ports (configuration.md, "Lookups"), or null.
-function testPort(name, variables) {
-  const value = variables.STABLEPORT_TEST_PORTS;
-  if (!value) return null;
-  const ports = new Map([...pinVariable(value)].map(([key, port]) => [key.split('@')[0], port]));
-  return ports.get(normalizeName(name)) ?? null;
-}
-
 const sorted = (values) => [...values].sort((a, b) => {
   const [x, y] = [Array.from(a, (c) => c.codePointAt(0)), Array.from(b, (c) => c.codePointAt(0))];
   for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
@@ -644,13 +684,15 @@ function configCase({ root, cwd, variables, flags, lookups }) {
     if (!(error instanceof StableportError)) throw error;
     reply = { error: error.kind };
   }
-  const own = flags.config === undefined && flags.namespace === undefined && flags.instance === undefined;
   reply.ports = lookups.map(([service, asked]) => {
     const env = asked ?? flags.env ?? null;
     try {
-      const handed = own && env === null ? testPort(service, variables) : null;
-      if (handed !== null) return handed;
-      return loaded === null ? reply.error : loaded.map.portFor(service, env);
+      if (loaded === null) return reply.error;
+      // A live test run's port, in its environment (configuration.md, "Lookups").
+      const name = normalizeName(service);
+      const run = loaded.run;
+      if (run?.ports.has(name) && (env === null ? loaded.map.env : normalizeName(env)) === run.env) return run.ports.get(name);
+      return loaded.map.portFor(service, env);
     } catch (error) {
       if (error instanceof StableportError) return error.kind;
       throw error;

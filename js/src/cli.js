@@ -10,7 +10,6 @@ import { StableportError } from './errors.js';
 import { INSTANCE_VARIABLE } from './instance.js';
 import { normalizeName } from './names.js';
 import { expand, keepsPort, nameable } from './run.js';
-import { testPort } from './testports.js';
 
 const USAGE = `usage: stableport-js NAME [--env ENV] [--config PATH] [--namespace NS] [--instance N]
        stableport-js run NAME [--env ENV] [--config PATH] [--namespace NS] [--instance N] [--prefix P] -- COMMAND [ARG ...]
@@ -101,12 +100,11 @@ export async function main(argv = process.argv.slice(2), variables = process.env
       env,
       variables,
     });
-    // Started by a test: the test's ports, unless another map is asked for.
-    const own = args.values.config === undefined && args.values.namespace === undefined && args.values.instance === undefined;
-    const portOf = (service) => (own && env === null ? testPort(service, variables) : null) ?? map.portFor(service, env);
+    // Started by a test: a live test run's map answers with the test's ports (testports.js).
+    const portOf = (service) => map.portFor(service, env);
     const port = portOf(args.name);
     if (!args.run) return output(`${port}\n`) ?? 0;
-    return await run({ args, map, origin, env, own, port, portOf, variables });
+    return await run({ args, map, origin, env, port, portOf, variables });
   } catch (error) {
     if (!(error instanceof StableportError)) throw error;
     say(`stableport-js: error: ${error.message}`);

@@ -6,7 +6,6 @@
 import { join, relative, sep } from 'node:path';
 import { loadWithOrigin } from './config.js';
 import { StableportError } from './errors.js';
-import { testPort } from './testports.js';
 
 const fromRoot = (root, path) => {
   const inside = relative(root, path);
@@ -49,15 +48,12 @@ export function configOperation({ root, cwd = '.', variables = {}, flags = {}, l
     failure = error.kind;
     answer = { error: failure };
   }
-  // Lookups as portFor: the test's port first (no flag chose another map),
-  // then the loaded map, whose failure is the lookup's.
-  const own = options.path === null && options.namespace === null && options.instance === null;
-  // A lookup without an environment asks in --env's, as `stableport NAME --env E` does.
+  // A live test run's ports are in the map loaded (docs/configuration.md), whose
+  // failure is the lookup's. A lookup without an environment asks in --env's,
+  // as `stableport NAME --env E` does.
   answer.ports = lookups.map(([service, asked]) => {
     const env = asked ?? options.env;
     try {
-      const handed = own && env === null ? testPort(service, variables) : null;
-      if (handed !== null) return handed;
       return map === null ? failure : map.portFor(service, env);
     } catch (error) {
       if (error instanceof StableportError) return error.kind;

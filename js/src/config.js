@@ -11,10 +11,11 @@ import {
 import { resolve } from 'node:path';
 import { instanceOf } from './instance.js';
 import { normalizeName } from './names.js';
-import { PortMap, checkAlgorithm } from './portmap.js';
+import { GIVE_TEST_PORTS, PortMap, checkAlgorithm } from './portmap.js';
 import { addPin, checkExclusions, checkRange, formatPinKey, pinTable } from './ports.js';
 import { parsePinOverrides, PINS_VARIABLE } from './overrides.js';
 import { MAX_INSTANCES } from './defaults.js';
+import { applies, currentRun } from './testports.js';
 
 export const ENV_VARIABLE = 'STABLEPORT_ENV';
 export const NAMESPACE_VARIABLE = 'STABLEPORT_NAMESPACE';
@@ -123,31 +124,50 @@ export function loadWithOrigin({
 } = {}) {
   let found;
   let inputs;
+  // Step 0: the live test run this process is part of, if any (testports.js).
+  const run = currentRun(variables);
   if (path === null && variables[CONFIG_VARIABLE] !== undefined) path = namedByVariable(variables[CONFIG_VARIABLE], cwd);
   if (path !== null) {
     found = pathArgument(path);
     if (cwd !== null) found = resolve(cwd, found);
     inputs = readSettings(found);
   } else {
-    const [discovered, document] = discover(cwd ?? workingDirectory());
+    let [discovered, document] = discover(cwd ?? workingDirectory());
+    if (discovered === null && run !== null && run.config !== null) {
+      // Found nothing here: a process the test started in another directory.
+      [discovered, document] = [run.config, null];
+    }
     found = discovered;
     inputs = found === null ? {} : readSettings(found, document);
   }
   const at = found === null ? null : resolve(found);
   let label = found === null ? 'the built-in defaults' : shown(found);
-  const origin = { path: at, envOverride: null, namespaceOverride: null, pinOverrides: {}, instanceSource: null };
+  const origin = { path: at, envOverride: null, namespaceOverride: null, pinOverrides: {}, instanceSource: null, testRun: null };
   [inputs, label] = overridden(inputs, origin, label, variables, namespace, env);
   const chosen = instanceOf({ option: instance, variables, configPath: at, inputs, label });
   if (chosen !== null) {
     inputs.instance = chosen.number;
     origin.instanceSource = chosen.source;
   }
+  // The run's own map: its environment (--env, a question of its own, still
+  // wins) and, in it, the ports the run handed out.
+  const own = run !== null && applies(run, at, inputs.namespace ?? null, inputs.instance ?? 0);
+  if (own && env === null) {
+    inputs.env = run.env;
+    origin.envOverride = null;
+  }
+  let map;
   try {
-    return [new PortMap(inputs), origin];
+    map = new PortMap(inputs);
   } catch (error) {
     if (error instanceof StableportError) throw new ConfigError(`${label}: ${error.message}`, { cause: error });
     throw error;
   }
+  if (own) {
+    origin.testRun = run;
+    map[GIVE_TEST_PORTS](run.env, run.ports);
+  }
+  return [map, origin];
 }
 
 // env is the command line's --env: the map's default environment, over $STABLEPORT_ENV.

@@ -7,7 +7,6 @@
 
 import { loadWithOrigin } from './config.js';
 import { InvalidTypeError, excerpt } from './errors.js';
-import { testPort } from './testports.js';
 
 export {
   AlgorithmVersionError, ConfigError, HashFunctionError, InstanceError, InvalidNameError,
@@ -42,9 +41,10 @@ export function load(pathOrOptions = undefined, options = {}) {
 /**
  * The stable port of service name in env (default: $STABLEPORT_ENV, else the
  * configuration's env, else "default"). The first call loads the project's
- * map; later calls answer from memory and touch no file. Inside a test run
- * (STABLEPORT_TEST_PORTS, set by the pytest fixture for the processes it
- * starts), a lookup naming no environment gets the test's port.
+ * map; later calls answer from memory and touch no file. Inside a live test
+ * run (STABLEPORT_TEST_RUN and STABLEPORT_TEST_PORTS, set by the pytest
+ * fixture for the processes it starts), the run's map answers with the
+ * test's ports (docs/configuration.md, "Inside a test run").
  */
 export function portFor(name, { env = null } = {}) {
   if (env !== null && typeof env !== 'string') {
@@ -55,11 +55,8 @@ export function portFor(name, { env = null } = {}) {
     const known = lookups.get(key);
     if (known !== undefined) return known;
   }
-  let port = env === null ? testPort(name) : null;
-  if (port === null) {
-    defaultMap ??= load();
-    port = defaultMap.portFor(name, env);
-  }
+  defaultMap ??= load();
+  const port = defaultMap.portFor(name, env);
   if (typeof name === 'string' && lookups.size < LOOKUP_CACHE_SIZE) lookups.set(key, port);
   return port;
 }

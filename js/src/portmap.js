@@ -14,6 +14,9 @@ import { byCodePoint } from './text.js';
 
 // Joins an environment and an instance into a lane (NUL is in no valid name).
 const LANE = '\0';
+
+/** The loader's step for a live test run's map (config.js): not part of the public API. */
+export const GIVE_TEST_PORTS = Symbol('stableport.giveTestPorts');
 const laneEnv = (env, instance) => (instance ? `${env}${LANE}${instance}` : env);
 const laneName = (env) => env.split(LANE)[0];
 
@@ -87,7 +90,7 @@ function match(claimants, low, high, taken) {
 export class PortMap {
   #services; #declared; #env; #namespace; #range; #exclude; #pins; #strict; #defaultExclusions;
   #instances; #instance; #overlay = []; #prefix; #blocked; #tables = new Map(); #trails = new Map();
-  #lookups = new Map(); #skips;
+  #lookups = new Map(); #skips; #testPorts = null;
   static #copying = null; // [map, overlay] while overlay() builds its copy
 
   /**
@@ -166,9 +169,20 @@ export class PortMap {
       if (known !== undefined) return known;
     }
     const [service, environment] = this.#normalizeLookup(name, env);
-    const port = this.#port(service, environment);
+    const port = this.#handed(service, environment) ?? this.#port(service, environment);
     if (typeof name === 'string' && this.#lookups.size < 4096) this.#lookups.set(cacheKey, port);
     return port;
+  }
+
+  /** Make this map, just loaded, a live test run's: ports answer lookups in env, the run's. */
+  [GIVE_TEST_PORTS](env, ports) {
+    this.#testPorts = [env, ports];
+  }
+
+  // The port a live test run handed service in env, if this map is that run's.
+  #handed(service, env) {
+    if (this.#testPorts === null || env !== this.#testPorts[0]) return null;
+    return this.#testPorts[1].get(service) ?? null;
   }
 
   /** Every declared (service, env) and its port: [{service, env, port}], sorted by service then env. */
@@ -177,7 +191,7 @@ export class PortMap {
     const envs = [...new Set([...homeEnvs, ...this.#overlay])].sort(byCodePoint);
     const out = [];
     for (const service of this.services) {
-      for (const env of envs) out.push({ service, env, port: this.#port(service, env) });
+      for (const env of envs) out.push({ service, env, port: this.#handed(service, env) ?? this.#port(service, env) });
     }
     return out;
   }
@@ -200,6 +214,7 @@ export class PortMap {
     this.#pins = source.#pins; this.#strict = source.#strict; this.#defaultExclusions = source.#defaultExclusions;
     this.#instances = source.#instances; this.#instance = source.#instance; this.#prefix = source.#prefix;
     this.#blocked = source.#blocked; this.#overlay = overlay; this.#lookups = new Map();
+    this.#testPorts = source.#testPorts;
     // Every table but an overlay's: each is defined by its key alone.
     this.#tables = new Map([...source.#tables].filter(([key]) => !key.endsWith('^')));
     this.#trails = new Map([...source.#trails].filter(([key]) => !key.endsWith('^')));

@@ -44,15 +44,43 @@ test("portFor's env is the environment's name; an object there is refused", () =
   assert.equal(refused, 'InvalidTypeError');
 });
 
-test("inside a test run a lookup without env gets the test's port, before the configuration", () => {
-  const root = tree({ 'stableport.toml': 'strict = 1\n' }); // broken: never read for web
+// STABLEPORT_TEST_RUN for a run of this test process (alive while the test runs).
+function testRun(config, env = 'test') {
+  return `${process.pid},,${env},,0,${config}`;
+}
+
+test("inside a live test run the run's map gives the test's ports", () => {
+  const root = tree({ 'stableport.toml': 'services = ["web", "api"]\nenvs = ["dev", "test"]\n' });
+  const config = join(root, 'stableport.toml');
   const script = `
     import { portFor } from ${JSON.stringify(join(here, 'src/index.js'))};
-    const out = [portFor('Web')];
-    try { portFor('api'); } catch (error) { out.push(error.name); }
-    console.log(JSON.stringify(out));`;
-  const result = node(script, { cwd: root, variables: clean({ STABLEPORT_TEST_PORTS: 'web=23456' }) });
-  assert.deepEqual(JSON.parse(result.stdout), [23456, 'ConfigError']);
+    console.log(JSON.stringify([portFor('Web'), portFor('api'), portFor('web', { env: 'dev' })]));`;
+  const run = (extra) => JSON.parse(node(script, { cwd: root, variables: clean(extra) }).stdout);
+  const map = new PortMap({ services: ['web', 'api'], envs: ['dev', 'test'] });
+  const live = { STABLEPORT_TEST_RUN: testRun(config), STABLEPORT_TEST_PORTS: 'web=23456' };
+  // Listed: the test's port; not listed: the map's own in the run's environment;
+  // another environment: the map's own there.
+  assert.deepEqual(run(live), [23456, map.portFor('api', 'test'), map.portFor('web', 'dev')]);
+  // A process the test started in another directory loads the run's file.
+  const elsewhere = tree({});
+  const away = node(script, { cwd: elsewhere, variables: clean(live) });
+  assert.deepEqual(JSON.parse(away.stdout), [23456, map.portFor('api', 'test'), map.portFor('web', 'dev')]);
+  // Ports without a run, and a run that has ended, are ignored: the project's ports.
+  const plain = [map.portFor('web', 'default'), map.portFor('api', 'default'), map.portFor('web', 'dev')];
+  assert.deepEqual(run({ STABLEPORT_TEST_PORTS: 'web=23456' }), plain);
+  const ended = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).stdout.trim();
+  assert.deepEqual(run({ ...live, STABLEPORT_TEST_RUN: `${ended},,test,,0,${config}` }), plain);
+});
+
+test('a malformed test run is an error naming it, never a guess', () => {
+  const root = tree({ 'stableport.toml': 'services = ["web"]\n' });
+  const variables = clean({ STABLEPORT_TEST_RUN: '12,x,test,,0,', STABLEPORT_TEST_PORTS: 'web=1' });
+  assert.throws(() => load({ cwd: root, variables }), {
+    name: 'ConfigError',
+    message: "STABLEPORT_TEST_RUN='12,x,test,,0,' is not PID,START,ENV,NAMESPACE,INSTANCE,CONFIG: START 'x' is not decimal digits; it is set by the stableport pytest fixture for the processes a test starts: unset it",
+  });
+  const named = clean({ STABLEPORT_TEST_RUN: testRun(join(root, 'stableport.toml')), STABLEPORT_TEST_PORTS: 'web@dev=1' });
+  assert.throws(() => load({ cwd: root, variables: named }), /STABLEPORT_TEST_PORTS entry 'web@dev' names an environment/);
 });
 
 test('reload() reads the configuration and the environment again', () => {

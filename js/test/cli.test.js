@@ -65,8 +65,9 @@ test('a full stdout exits 2; a reader that went away exits 141 quietly', () => {
 
 test("run inside a test run gives the test's ports", () => {
   const root = tree({ 'stableport.toml': SERVICES });
+  const run = `${process.pid},,test,,0,${join(root, 'stableport.toml')}`;
   const result = cli(['run', 'web', '--', process.execPath, '-e', 'console.log(process.env.PORT, process.env.API_PORT)'], {
-    cwd: root, variables: clean({ STABLEPORT_TEST_PORTS: 'web=23001,api=23002' }),
+    cwd: root, variables: clean({ STABLEPORT_TEST_RUN: run, STABLEPORT_TEST_PORTS: 'web=23001,api=23002' }),
   });
   assert.equal(result.stdout, '23001 23002\n');
 });

@@ -1,8 +1,8 @@
 """The module-level port_for and its process-wide default map."""
 
+from . import _testports
 from ._config import load
 from ._portmap import PortMap, cacheable
-from ._testports import test_port
 
 _LOOKUP_CACHE_SIZE = 4096
 _lookups: dict[tuple[object, object], int] = {}
@@ -17,12 +17,20 @@ def default_map() -> PortMap:
 
 
 def port_for(name: str, env: str | None = None) -> int:
-    """The stable port of service name in env (default: $STABLEPORT_ENV, else 'default').
+    """The stable port of service name in env (default: the project's default environment).
 
     The first call loads the project's map with load(): the configuration file
     found from the working directory upward (or named by $STABLEPORT_CONFIG)
-    and the STABLEPORT_* variables. Later calls answer from memory and touch no
-    file, socket or clock; reload() makes the next call load again.
+    and the STABLEPORT_* variables. The default environment is
+    $STABLEPORT_ENV, else the configuration's ``env``, else ``"default"``; in
+    a checkout that is an instance ($STABLEPORT_INSTANCE, else its
+    ``.stableport-instance`` file), the instance's own port. Later calls
+    answer from memory and touch no file, socket or clock; reload() makes the
+    next call load again.
+
+    Inside a pytest session that uses the ``stableport`` fixture, and in the
+    processes it starts while it lives, a lookup in the test's environment
+    answers the fixture's port (docs/configuration.md, "Inside a test run").
 
     Args:
         name: A service name; names are casefolded (``"Billing"`` is
@@ -53,9 +61,9 @@ def port_for(name: str, env: str | None = None) -> int:
         return _lookups[name, env]
     except (KeyError, TypeError):  # TypeError: an unhashable name, rejected below
         pass
-    # Inside a pytest session that uses the stableport fixture, or a process
-    # it started: the test's port (see _testports), not the project's.
-    port = test_port(name) if env is None else None
+    # Inside a pytest session that uses the stableport fixture: the fixture's
+    # port. A process it started loads the run's map (see _testports).
+    port = _testports.session_port(name) if env is None else None
     if port is None:
         port = default_map().port_for(name, env)
     if len(_lookups) < _LOOKUP_CACHE_SIZE and cacheable(name, env):
@@ -83,3 +91,4 @@ def reload() -> None:
     """
     _default_map.clear()
     _lookups.clear()
+    _testports.forget()

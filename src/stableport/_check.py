@@ -95,7 +95,7 @@ def handle(args: "argparse.Namespace") -> Answer:
         scanned = scan_findings(pm, origin, args.config, args.scan)
         level = PROBLEM if args.strict else NOTE
         findings.extend(Finding(level, *literal) for literal in scanned.literals)
-    live = _live_statuses(pm) if args.live else None
+    live = _live_statuses(pm, origin) if args.live else None
     findings.extend(
         Finding(
             PROBLEM, f"{service}@{env} {status.port}", f"port {status.port} is {status.describe()}"
@@ -137,11 +137,18 @@ def _dotenv_findings(pm: "PortMap", origin: "Origin") -> list[Finding]:
     return [Finding(PROBLEM, subject, message) for subject, message in stale_ports(pm, origin)]
 
 
-def _live_statuses(pm: "PortMap") -> "list[tuple[tuple[str, str], PortStatus]]":
-    """Each declared pair with its port's live status; a port shared by pins is tried once."""
+def _live_statuses(pm: "PortMap", origin: "Origin") -> "list[tuple[tuple[str, str], PortStatus]]":
+    """Each declared pair with its port's live status; a port shared by pins is tried once.
+
+    Started by a live test run: its environment's pairs too, the ports its servers use.
+    """
     from ._live import port_status  # noqa: PLC0415 - imports socket, only for --live
 
     assignments = pm.assignments()
+    run = origin.test_run
+    if run is not None:
+        for service in pm.services:
+            assignments.setdefault((service, run.env), pm.port_for(service, run.env))
     statuses = {port: port_status(port, claims=True) for port in set(assignments.values())}
     return [(pair, statuses[port]) for pair, port in assignments.items()]
 

@@ -203,15 +203,11 @@ def _port_line(
 ) -> str:
     # Deferred: keeps `--help` and `--version` free of the configuration loader.
     from ._config import load_with_origin  # noqa: PLC0415
-    from ._testports import lookup  # noqa: PLC0415
 
     env = env_option(env)
-    # --env is the map's default environment, as STABLEPORT_ENV is: one input.
+    # Started by a live test run, the map of that run answers its ports (_testports).
     pm, origin = load_with_origin(config, namespace, instance=instance, env=env)
-    # Started by a test (a pytest session's stableport fixture): its port, for
-    # the project's own configuration, namespace and instance.
-    own = config is None and namespace is None and instance is None
-    port = lookup(pm, name, env) if own else pm.port_for(name, env)
+    port = pm.port_for(name, env)
     from ._hints import tell  # noqa: PLC0415 - after the lookup, like the loader above
 
     tell(pm, origin, name, env)

@@ -6,6 +6,7 @@ overrides. Finding, reading and parsing the file is _files' job.
 
 import os
 
+from . import _testports
 from ._errors import (
     ConfigError,
     StableportError,
@@ -20,10 +21,17 @@ from ._files import (
     named_by_variable,
     parse,
     path_argument,
-    read_bytes,
-    read_descriptor,
     stableport_table,
     working_directory,
+)
+from ._identity import INSTANCE_VARIABLE as _INSTANCE_VARIABLE
+from ._identity import (
+    copied_from,
+    instance_file,
+    linked_worktree,
+    other_checkouts_config,
+    parse_instance,
+    read_identity,
 )
 from ._names import normalize_name
 from ._pins import (
@@ -34,7 +42,7 @@ from ._pins import (
     pin_table,
     portmap_pins,
 )
-from ._portmap import MAX_INSTANCES, PortMap, check_algorithm
+from ._portmap import MAX_INSTANCES, PortMap, check_algorithm, give_test_ports
 from ._ports import check_exclusions, check_range
 
 TYPE_CHECKING = False
@@ -43,6 +51,7 @@ if TYPE_CHECKING:
     from typing import TypedDict, cast
 
     from ._pins import PinKey, PinTable
+    from ._testports import TestRun
 
     class Settings(TypedDict, total=False):
         """PortMap's keyword arguments, as a configuration gives them."""
@@ -68,10 +77,8 @@ else:
 
 ENV_VARIABLE = "STABLEPORT_ENV"
 NAMESPACE_VARIABLE = "STABLEPORT_NAMESPACE"
-INSTANCE_VARIABLE = "STABLEPORT_INSTANCE"
-# The checkout's own identity, beside its configuration: written by
-# `stableport instance new`, kept out of git by .git/info/exclude, never committed.
-INSTANCE_FILE_NAME = ".stableport-instance"
+# Defined with the identity's reader (_identity), and named here with the others.
+INSTANCE_VARIABLE = _INSTANCE_VARIABLE
 
 
 # A value of another TOML type than the key takes: reported with the key's
@@ -186,9 +193,15 @@ def load(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes] | None" = No
 
     Reads the keys of a ``stableport.toml`` (at its top level) or of a
     ``pyproject.toml``'s ``[tool.stableport]`` table, then applies
-    $STABLEPORT_ENV, $STABLEPORT_NAMESPACE and $STABLEPORT_PINS on top.
-    Without path or $STABLEPORT_CONFIG, the first such file from the working
-    directory upward is used; with none found, the built-in defaults.
+    $STABLEPORT_ENV (the default environment, over the file's ``env``),
+    $STABLEPORT_NAMESPACE and $STABLEPORT_PINS on top, and the checkout's
+    instance: $STABLEPORT_INSTANCE, else the ``.stableport-instance`` file
+    beside the configuration (docs/instances.md). Without path or
+    $STABLEPORT_CONFIG, the first such file from the working directory upward
+    is used; with none found, the built-in defaults. In a process a live
+    pytest session started, the map of that session's project answers its
+    ports in the test's environment (docs/configuration.md, "Inside a test
+    run").
 
     Args:
         path: The configuration file to read, instead of $STABLEPORT_CONFIG
@@ -233,6 +246,8 @@ class Origin:
         "path",
         "pin_overrides",
         "replaced_pins",
+        "test_note",
+        "test_run",
     )
 
     def __init__(self, path: str | None) -> None:
@@ -244,6 +259,10 @@ class Origin:
         # Where the instance came from: "--instance", the variable, or the identity
         # file's path; None for the plain map.
         self.instance_source: str | None = None
+        # The live test run whose map this is (see _testports), or None; and why
+        # STABLEPORT_TEST_* variables that are set were ignored, for a person.
+        self.test_run: TestRun | None = None
+        self.test_note: str | None = None
 
 
 def load_with_origin(
@@ -253,6 +272,7 @@ def load_with_origin(
     variables: bool = True,
     instance: str | None = None,
     start: str | None = None,
+    test_run: bool = True,
     env: str | None = None,
 ) -> "tuple[PortMap, Origin]":
     """load(), and where the map came from (for the command line's list and check).
@@ -270,9 +290,13 @@ def load_with_origin(
     _INSTANCE nor identity file.
     start is where discovery begins instead of the working directory (the
     pytest fixture's: its session's root directory).
+    test_run=False ignores a live test run's variables (the fixture: a run of
+    its own); otherwise a map that is that run's answers its ports (see
+    _testports and docs/configuration.md, "Inside a test run").
     """
     found: str | None
     config: Settings
+    run, note = _testports.current() if variables and test_run else (None, None)
     if path is None and os.environ.get(CONFIG_VARIABLE) is not None:
         path = named_by_variable(os.environ[CONFIG_VARIABLE])
         elsewhere = other_checkouts_config(path)
@@ -289,6 +313,9 @@ def load_with_origin(
         config = read_settings(found)
     else:
         found, document = discover(working_directory() if start is None else start)
+        if found is None and run is not None and run.config is not None:
+            # Found nothing here: a process the test started in another directory.
+            found, document = run.config, None
         config = {} if found is None else read_settings(found, document)
     at = None if found is None else absolute(found)
     label = "the built-in defaults" if found is None else shown(found)
@@ -302,10 +329,23 @@ def load_with_origin(
             config["namespace"] = normalize_name(namespace, "namespace", "--namespace")
         if env is not None:
             config["env"] = normalize_name(env, "environment name", "--env")
+    origin.test_note = note
+    own = run is not None and _testports.applies(
+        run, at, config.get("namespace"), config.get("instance", 0)
+    )
+    if own and env is None:
+        # The run's environment, in place of $STABLEPORT_ENV and the file's env
+        # (--env, a question of its own, still wins).
+        config["env"] = run.env  # type: ignore[union-attr] # own: run is not None
+        origin.env_override = None
     try:
-        return PortMap(**config, config_path=origin.path), origin
+        pm = PortMap(**config, config_path=origin.path)
     except StableportError as error:
         raise ConfigError(f"{label}: {error}") from error
+    if own:
+        origin.test_run = run
+        give_test_ports(pm, run.env, run.ports)  # type: ignore[union-attr] # own: run is not None
+    return pm, origin
 
 
 def overridden(
@@ -423,80 +463,9 @@ def _checkout_identity(
             f"of its own here ({refused}): remove the file for the plain map, or set "
             f"{INSTANCE_VARIABLE}"
         )
-    from ._instances import first_use  # noqa: PLC0415 - only where an identity is missing
+    from ._assign import first_use  # noqa: PLC0415 - only where an identity is missing
 
     return first_use(config_path, room, namespace, original)
-
-
-def linked_worktree(directory: str) -> bool:
-    """Whether directory is in a linked git worktree: the nearest .git is a file naming one.
-
-    Read from git's own files (gitrepository-layout), so no git runs: a linked
-    worktree's .git is a file `gitdir: COMMON/worktrees/ID`, that directory
-    holding a `commondir` file; a submodule's .git names a directory without
-    one, and a main worktree's .git is a directory.
-    """
-    found = checkout_of(directory)
-    if found is None:
-        return False
-    top, gitdir = found
-    return gitdir is not None and os.path.isfile(os.path.join(top, gitdir, "commondir"))
-
-
-def config_in_linked_worktree(config_path: str) -> bool:
-    """Whether the configuration at config_path is in a linked git worktree."""
-    return linked_worktree(os.path.dirname(config_path))
-
-
-def checkout_of(directory: str) -> "tuple[str, str | None] | None":
-    """The git checkout directory is in: its top, and what its .git file names (None: a dir).
-
-    None outside git. Only a directory or a regular file named .git counts
-    (anything else there is never opened: a FIFO would wait for a writer).
-    """
-    import stat  # noqa: PLC0415 - loaded with os already
-
-    folder = os.path.abspath(directory)
-    while True:
-        dot_git = os.path.join(folder, ".git")
-        try:
-            mode = os.stat(dot_git).st_mode
-        except (OSError, ValueError):
-            mode = 0
-        if stat.S_ISDIR(mode):
-            return folder, None
-        if stat.S_ISREG(mode):
-            try:
-                with open(dot_git, "rb") as file:
-                    head = file.read(4096)
-            except OSError:
-                return None
-            text = os.fsdecode(head.partition(b"\n")[0].strip())
-            if not text.startswith("gitdir:"):
-                return None
-            return folder, text.removeprefix("gitdir:").strip()
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return None
-        folder = parent
-
-
-def other_checkouts_config(config_path: str) -> str | None:
-    """The working directory's checkout, if config_path (named by a variable) is another's.
-
-    A STABLEPORT_CONFIG set for one checkout (a notebook's, a shell's) and
-    used from another gives the other checkout's ports: never silently.
-    """
-    try:
-        here = checkout_of(os.getcwd())
-    except OSError:
-        return None
-    there = checkout_of(os.path.dirname(os.path.abspath(config_path)))
-    if here is None or there is None or here[0] == there[0]:
-        return None
-    if os.path.realpath(here[0]) == os.path.realpath(there[0]):
-        return None
-    return here[0]
 
 
 def checked_instance(value: str, source: str, room: int, label: str) -> int:
@@ -510,158 +479,6 @@ def checked_instance(value: str, source: str, room: int, label: str) -> int:
             if room
             else f"instance {number} (from {source}) needs room: {label} declares no "
             f"instances; add instances = N (N >= {number}) to it, or remove {source}"
-        )
-    return number
-
-
-def instance_file(config_path: str) -> str:
-    """The identity file of the checkout whose configuration is config_path."""
-    return os.path.join(os.path.dirname(config_path), INSTANCE_FILE_NAME)
-
-
-class Identity:
-    """What a checkout's identity file says: its number as written, and for whom."""
-
-    # A plain class: typing's NamedTuple would cost the NAME form an import.
-    __slots__ = ("made_for", "value")
-
-    def __init__(self, value: str, made_for: str | None) -> None:
-        self.value = value  # the first line: the instance, as parse_instance reads it
-        self.made_for = made_for  # the checkout directory it was given to (its real path)
-
-
-# The line after the number that names the checkout an identity was made for
-# (a JSON string: any path, a newline in it too), so a copy is told apart.
-MADE_FOR = "for: "
-
-
-def read_identity(path: str) -> Identity | None:
-    """The identity file at path (see identity_text); None when there is none.
-
-    Its format: the instance on the first line (ASCII space around it allowed),
-    then optionally a line `for: "DIR"`, DIR a JSON string, the real path of
-    the directory it was given to; blank lines are ignored, anything else is
-    an error naming the file.
-    """
-    text = identity_text(path)
-    if text is None:
-        return None
-    value, _, rest = text.lstrip(_SPACE).partition("\n")
-    made_for = None
-    for line in rest.split("\n"):
-        if not line.strip(_SPACE):
-            continue
-        if line.startswith(MADE_FOR) and made_for is None:
-            made_for = _json_string(line.removeprefix(MADE_FOR).rstrip(_SPACE))
-            if made_for is not None and os.path.isabs(made_for):
-                continue
-        raise ConfigError(
-            f"{shown(path)}: {excerpt(line)} is not a line of an identity file, which holds "
-            f'the instance on its first line and at most a line {MADE_FOR}"DIR"; remove '
-            f"the file, and run stableport instance new"
-        )
-    return Identity(value, made_for)
-
-
-def _json_string(text: str) -> str | None:
-    """The JSON string text holds, or None; json only for one with escapes in it.
-
-    json imports re, which would double a lookup's start-up in every worktree.
-    """
-    if len(text) >= 2 and text[0] == text[-1] == '"' and "\\" not in text:
-        inner = text[1:-1]
-        return None if '"' in inner or any(ord(char) < 0x20 for char in inner) else inner
-    import json  # noqa: PLC0415 - a path with a quote, a backslash or a control character
-
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    return value if isinstance(value, str) else None
-
-
-def copied_from(found: Identity, path: str) -> str | None:
-    """The checkout found was made for, if that is another one that still exists: a copy.
-
-    A checkout moved away (its old directory gone) keeps its identity: it is the
-    same checkout. One copied (cp -r) carries its original's file, which names
-    the original's directory, still there: the copy is not that instance.
-    """
-    if found.made_for is None:
-        return None
-    here = os.path.realpath(os.path.dirname(path))
-    if here == found.made_for or not os.path.lexists(found.made_for):
-        return None
-    return found.made_for
-
-
-class UnreadableIdentityError(ConfigError):
-    """An identity file that is there but cannot be read: whose it is cannot be told.
-
-    Not a file whose content is refused (that is a plain ConfigError, the
-    checkout's own loads fail on it): this one may be another user's, or
-    behind a directory this user cannot search, and hold a valid number.
-    """
-
-
-def identity_text(path: str) -> str | None:
-    """The text of the identity file at path; None when there is none.
-
-    The one reader of .stableport-instance: the loader and instance new (for
-    every sibling worktree) call it, so a file means one thing to both. Only a
-    regular file is read (a FIFO is refused, never waited on); bytes that are
-    not UTF-8 become U+FFFD, which parse_instance then refuses, naming the file.
-
-    Raises:
-        UnreadableIdentityError: The file, or a directory above it, cannot be
-            examined or opened (permissions, I/O): never taken for no file.
-        ConfigError: It is not a regular file, or is too large.
-    """
-    try:
-        os.lstat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    except (OSError, ValueError) as error:
-        raise UnreadableIdentityError(_unreadable(path, error)) from None
-    # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
-    try:
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        if os.path.islink(path):  # a link to nowhere: named with its target
-            read_bytes(path)  # raises
-        return None  # removed in between: no file
-    except OSError as error:
-        raise UnreadableIdentityError(_unreadable(path, error)) from None
-    try:
-        return read_descriptor(descriptor, path).decode("utf-8", "replace")
-    finally:
-        os.close(descriptor)
-
-
-def _unreadable(path: str, error: "OSError | ValueError") -> str:
-    why = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-    return f"cannot read {shown(path, quoted=True)}: {why}"
-
-
-# What may surround an identity's digits: ASCII white space only. str.strip()
-# would also take U+00A0 and the like, which a reader in another language (or
-# an ASCII decoder) would not: one file would name two different instances.
-_SPACE = " \t\n\r\f\v"
-
-
-def parse_instance(value: str, source: str) -> int:
-    """An instance identity as written: a decimal 0-MAX_INSTANCES, ASCII space around it allowed."""
-    text = value.strip(_SPACE)
-    # isdecimal accepts other scripts' digits; only ASCII ones spell an instance.
-    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_INSTANCES)) + 2:
-        raise ConfigError(
-            f"instance {excerpt(value)} (from {source}) is not a whole number; "
-            f"write one from 0 (the plain map) to {MAX_INSTANCES}"
-        )
-    number = int(text)
-    if number > MAX_INSTANCES:
-        raise ConfigError(
-            f"instance {number} (from {source}) is above {MAX_INSTANCES}, the most there are"
         )
     return number
 

@@ -1,5 +1,7 @@
 """The exceptions stableport raises: one base, each leaf also a builtin; how they quote."""
 
+import os
+
 # Every error carries its whole message as its only argument, so it pickles
 # unchanged across processes (pytest-xdist workers, multiprocessing).
 
@@ -224,3 +226,20 @@ def _make_repr() -> "Callable[[object], str]":
     quoting.maxstring = quoting.maxother = EXCERPT_LENGTH
     quoting.maxlong = 40
     return quoting.repr
+
+
+def path_text(path: "str | os.PathLike[str]") -> str:
+    """A path in output: whole, quoted if it holds a newline or another unprintable character.
+
+    A byte that is not UTF-8 (os.fsdecode's lone surrogate) is no reason: it goes
+    out as the byte it was, as pwd writes it; a newline would forge a line.
+    """
+    text = os.fspath(path)
+    if text.isprintable() or all(char.isprintable() or _undecoded(char) for char in text):
+        return text
+    return shown(text, whole=True)
+
+
+def _undecoded(char: str) -> bool:
+    """Whether char stands for a byte that was not UTF-8 (os.fsdecode's surrogateescape)."""
+    return "\udc80" <= char <= "\udcff"

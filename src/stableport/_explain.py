@@ -11,8 +11,9 @@ if TYPE_CHECKING:
 
     from ._resolver import Pair, Resolver, Trails
 
-# How a port was found: its pin, its first probe, or a later probe.
-How = Literal["pinned", "hashed", "probed"]
+# How a port was found: its pin, its first probe, a later probe, or handed out
+# by a live test run this process is part of (docs/configuration.md).
+How = Literal["pinned", "hashed", "probed", "test"]
 # What a probe found at its port: free (taken by this service), or why not.
 Verdict = Literal["taken", "excluded", "pinned", "held"]
 
@@ -30,7 +31,8 @@ class Explanation(NamedTuple):
     """Why a (service, env) has its port, as PortMap.explain() tells it.
 
     A pinned port has its pin's key in pin, and key is None; a hashed one has
-    the key bytes that were hashed in key, and pin is None.
+    the key bytes that were hashed in key, and pin is None; a port a live test
+    run handed out (how is ``"test"``) has neither, and no probes.
 
     Example:
         >>> from stableport import PortMap
@@ -58,6 +60,8 @@ class Explanation(NamedTuple):
         head = f"{self.service}@{self.env} -> {self.port}"
         if self.pin is not None:
             return f"{head}: pinned by pins[{self.pin!r}]"
+        if self.how == "test":
+            return f"{head}: handed out by the live test run (STABLEPORT_TEST_PORTS)"
         skipped = self.skipped
         summary = "hashed (its first probe)" if skipped == 0 else f"probed past {skipped} port(s)"
         lines = [f"{head}: {summary}", f"  key: {self.key!r}"]

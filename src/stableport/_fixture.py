@@ -22,13 +22,12 @@ import pytest
 
 from . import _claims, _leases, _testports
 from ._api import reload
-from ._config import ENV_VARIABLE, load_with_origin
+from ._config import load_with_origin
 from ._errors import StableportError
-from ._files import CONFIG_VARIABLE
 from ._live import port_status
 from ._names import MAX_NAME_LENGTH, normalize_name
 from ._portmap import open_ports, undeclared_ports
-from ._testports import TEST_PORTS_VARIABLE
+from ._testports import EXPORTED, TEST_PORTS_VARIABLE, TEST_RUN_VARIABLE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,11 +43,9 @@ MAX_OVERLAY = 64
 # Leases 1, 2, ... use the environments ENV-lease1, ENV-lease2, ...; the highest
 # lease bounds how long ENV may be (checked once, before any worker starts).
 MAX_LEASES = 256
-# What a session that uses the fixture sets for the processes it starts.
 # The way out of an unusable lease directory that only a test run has: the lease
 # errors name the fixes every holder shares (run, too), this one is the option's.
 LEASES_OFF = "; or run with --stableport-leases=off"
-EXPORTED = (ENV_VARIABLE, CONFIG_VARIABLE, TEST_PORTS_VARIABLE)
 LONGEST_SUFFIX = f"-lease{MAX_LEASES - 1}"
 
 
@@ -179,31 +176,54 @@ class StableportFixture:
         """Until the session ends: code under test, and every process it starts, get our ports.
 
         In this process, stableport.port_for(name) asks this fixture (see
-        _testports); a child inherits STABLEPORT_ENV, STABLEPORT_CONFIG and
-        STABLEPORT_TEST_PORTS (kept up to date as names are handed out).
-        Variables, not a mapping to pass: a server started by a session
-        fixture, by `stableport run` or by a tool that builds its own command
-        line gets them without the test's help.
+        _testports); a child inherits STABLEPORT_TEST_RUN (this process, and
+        the map: env, namespace, instance, file) and STABLEPORT_TEST_PORTS
+        (every declared service's port from the start, then each name as it is
+        handed out), honoured while this process lives (docs/configuration.md,
+        "Inside a test run"). Variables, not a mapping to pass: a server
+        started by a session fixture, by `stableport run` or by a tool that
+        builds its own command line gets them without the test's help.
         """
-        saved = {name: os.environ.get(name) for name in EXPORTED}
+        saved = {name: _testports.variable(name) for name in EXPORTED}
+        entry = (os.getpid(), self._for_code)
 
         def restore() -> None:
-            _testports.SESSION.clear()
+            # This session's own entry: an outer session in this process keeps its own.
+            if entry in _testports.SESSION:
+                _testports.SESSION.remove(entry)
             for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+                _testports.publish(name, value)
             reload()  # forget the answers given while the session ran
 
         config.add_cleanup(restore)
-        os.environ[ENV_VARIABLE] = self.env
-        if self._project is not None and self._project.config_path is not None:
-            os.environ[CONFIG_VARIABLE] = str(self._project.config_path)
-        self._exported = True
-        self._publish()
-        _testports.SESSION[:] = [(os.getpid(), self._for_code)]
+        _testports.SESSION.append(entry)
         reload()  # forget any answer given before (the project's own ports)
+        project = self._project
+        if project is None:
+            # The configuration does not load: every lookup fails, here and in
+            # a child alike; the outer run's variables (if any) are no longer ours.
+            for name in EXPORTED:
+                _testports.publish(name, None)
+            return
+        path = project.config_path
+        run = _testports.TestRun(
+            os.getpid(),
+            _testports.start_time(os.getpid()) or "",
+            self.env,
+            project.namespace,
+            project.instance,
+            None if path is None else str(path),
+        )
+        _testports.publish(TEST_RUN_VARIABLE, _testports.encode_run(run))
+        self._exported = True
+        with self._mutex:
+            # Every declared service from the start, whatever the lease: a
+            # child asking for one it was not handed would resolve the
+            # environment alone, and get another lease's port.
+            for service in project.services:
+                if service not in self._given:
+                    self._hand_out(service)
+            self._publish()
 
     def _for_code(self, name: str) -> int:
         """What stableport.port_for(name) in code under test gets: this fixture's port."""
@@ -212,7 +232,7 @@ class StableportFixture:
     def _publish(self) -> None:
         """STABLEPORT_TEST_PORTS: every port handed out so far, for processes started next."""
         if self._exported:
-            _testports.publish(self._given)
+            _testports.publish(TEST_PORTS_VARIABLE, _testports.encode(self._given))
 
     @property
     def map(self) -> "PortMap":
@@ -504,7 +524,8 @@ def _excluded(port: int) -> "Reserved | None":
 
 def project_map(root: str | None) -> "PortMap":
     """The project's map, its configuration found from root (else the working directory)."""
-    return load_with_origin(start=root)[0]
+    # Never a live test run's map: this session is a run of its own.
+    return load_with_origin(start=root, test_run=False)[0]
 
 
 def lease_env(env: str, number: int) -> str:

@@ -37,7 +37,7 @@ def tell(
 
 def lookup_notes(pm: "PortMap", origin: "Origin", name: str | None, env: str | None) -> list[str]:
     """The notes for looking up name (None: every declared service) in env (None: pm's)."""
-    notes = []
+    notes = [] if origin.test_note is None else [origin.test_note]
     where = origin.path or "the built-in defaults"
     services = pm.services
     if name is not None and services:
@@ -51,7 +51,7 @@ def lookup_notes(pm: "PortMap", origin: "Origin", name: str | None, env: str | N
                 f"{_closest(service, services)} (strict = true makes this an error)"
             )
     if origin.path is not None and not pm.instances and origin.instance_source is None:
-        from ._config import config_in_linked_worktree  # noqa: PLC0415 - loaded by then
+        from ._identity import config_in_linked_worktree  # noqa: PLC0415 - loaded by then
 
         if config_in_linked_worktree(origin.path):
             table = "[tool.stableport]" if origin.path.endswith("pyproject.toml") else "it"

@@ -5,13 +5,16 @@ import it, and it imports none of them (nor _cli nor _parser).
 """
 
 import json
-import os
 import unicodedata
 
 from ._common import env_option, say
-from ._errors import shown
+from ._errors import path_text as _path_text
 from ._files import working_directory
 from ._pins import format_pin_key
+
+# Lives with shown (instance assignment needs it, and must not import this
+# module); the commands take it from here, as before.
+path_text = _path_text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -109,29 +112,14 @@ def _how_text(entry: "dict[str, object]") -> str:
         return f"overridden (STABLEPORT_PINS {entry['pin']}={entry['port']})"
     if entry["how"] == "probed":
         return f"probed past {entry['skipped']} port(s)"
+    if entry["how"] == "test":
+        return "test run (STABLEPORT_TEST_PORTS)"
     return "hashed"
 
 
 def overridden(origin: "Origin") -> set[str]:
     """The pins STABLEPORT_PINS set, spelled as Explanation.pin spells a pin."""
     return {format_pin_key(key) for key in origin.pin_overrides}
-
-
-def path_text(path: "str | os.PathLike[str]") -> str:
-    """A path in output: whole, quoted if it holds a newline or another unprintable character.
-
-    A byte that is not UTF-8 (os.fsdecode's lone surrogate) is no reason: it goes
-    out as the byte it was, as pwd writes it; a newline would forge a line.
-    """
-    text = os.fspath(path)
-    if text.isprintable() or all(char.isprintable() or _undecoded(char) for char in text):
-        return text
-    return shown(text, whole=True)
-
-
-def _undecoded(char: str) -> bool:
-    """Whether char stands for a byte that was not UTF-8 (os.fsdecode's surrogateescape)."""
-    return "\udc80" <= char <= "\udcff"
 
 
 def config_name(origin: "Origin") -> str:

@@ -133,6 +133,7 @@ class PortMap:
         "_resolver",
         "_services",
         "_strict",
+        "_test_ports",
     )
 
     def __init__(
@@ -187,6 +188,11 @@ class PortMap:
             declared | {service for service, _ in self._pins} if self._pins else declared
         )
         self._overlay: frozenset[str] = frozenset()
+        # The ports a live test run handed out in this map's env, set by the
+        # loader when the map is that run's (docs/configuration.md, "Inside a
+        # test run"); None for every map built otherwise.
+        # (the run's environment, its ports); None for every map built otherwise.
+        self._test_ports: tuple[str, Mapping[str, int]] | None = None
         self._resolver = self._new_resolver()
 
     # -- public API ---------------------------------------------------------
@@ -305,7 +311,9 @@ class PortMap:
         except (KeyError, TypeError):  # TypeError: an unhashable name, rejected below
             pass
         service, environment = self._normalize_lookup(name, env)
-        port = self._resolver.port(service, environment)
+        port = self._handed(service, environment)
+        if port is None:
+            port = self._resolver.port(service, environment)
         if len(lookups) < _LOOKUP_CACHE_SIZE and cacheable(name, env):
             lookups[name, env] = port
         return port
@@ -328,7 +336,13 @@ class PortMap:
             billing dev 8001
             billing test 8001
         """
-        return self._resolver.assignments()
+        assignments = self._resolver.assignments()
+        if self._test_ports is not None:
+            env, ports = self._test_ports
+            for service, port in ports.items():
+                if (service, env) in assignments:
+                    assignments[service, env] = port
+        return assignments
 
     def reserved_ports(self) -> frozenset[int]:
         """The ports of the range that are excluded, pinned or a declared service's.
@@ -420,6 +434,7 @@ class PortMap:
         copy._range = self._range
         copy._services = self._services
         copy._strict = self._strict
+        copy._test_ports = self._test_ports
         copy._resolver = self._resolver.above(overlay)
         return copy
 
@@ -432,9 +447,10 @@ class PortMap:
 
         Returns:
             An Explanation (a named tuple): service, env, port, how (``"pinned"``,
-            ``"hashed"`` or ``"probed"``), pin (the pin's key when pinned), key
-            (the hashed key bytes otherwise) and probes, each with its step,
-            port, verdict and reason. ``str()`` of it is the text
+            ``"hashed"``, ``"probed"``, or ``"test"`` for a port a live test run
+            handed out, in a map load() gave a process of that run), pin (the
+            pin's key when pinned), key (the hashed key bytes when hashed)
+            and probes, each with its step, port, verdict and reason. ``str()`` of it is the text
             ``stableport explain`` prints.
 
         Raises:
@@ -455,9 +471,13 @@ class PortMap:
               probe   0: 24835  free: taken
         """
         # Deferred: explaining is off the hot path and its module imports typing.
-        from ._explain import explain  # noqa: PLC0415
+        from ._explain import Explanation, explain  # noqa: PLC0415
 
-        return explain(self._resolver, *self._normalize_lookup(name, env))
+        service, environment = self._normalize_lookup(name, env)
+        port = self._handed(service, environment)
+        if port is not None:
+            return Explanation(service, environment, port, "test", None, None, ())
+        return explain(self._resolver, service, environment)
 
     def exclusions_in_force(self) -> tuple[tuple[int, int, str], ...]:
         """Every exclusion in force as (low, high, reason): the defaults, then the map's own.
@@ -506,7 +526,12 @@ class PortMap:
         if self._instance:
             parts.append(f"instance={self._instance}")
         overlay = f".overlay({list(self.overlay_envs)!r})" if self._overlay else ""
-        return f"PortMap({', '.join(parts)}){overlay}"
+        # Not an argument: what load() gave a live test run's process (see _testports).
+        handed = ""
+        if self._test_ports is not None:
+            env, ports = self._test_ports
+            handed = f"  # test run in {env!r}: {dict(ports)!r}"
+        return f"PortMap({', '.join(parts)}){overlay}{handed}"
 
     # A map pickles (and deep-copies) as its definition: every slot but the
     # resolver, whose tables are read-only views (which do not pickle) and a
@@ -521,6 +546,7 @@ class PortMap:
         return state
 
     def __setstate__(self, state: "dict[str, object]") -> None:
+        self._test_ports = None
         for name, value in state.items():
             object.__setattr__(self, name, value)
         verify_hash()  # in the process that loads it, as in the one that built it
@@ -574,7 +600,16 @@ class PortMap:
             self._overlay,
             self._instances,
             self._instance,
+            None
+            if self._test_ports is None
+            else (self._test_ports[0], frozenset(self._test_ports[1].items())),
         )
+
+    def _handed(self, service: str, env: str) -> int | None:
+        """The port a live test run handed service in env, if this map is that run's."""
+        if self._test_ports is None or env != self._test_ports[0]:
+            return None
+        return self._test_ports[1].get(service)
 
     def _normalize_lookup(self, name: object, env: object) -> tuple[str, str]:
         # A declared name is already normalized (normalizing is idempotent): list
@@ -621,6 +656,16 @@ def _normalize_all(values: object, kind: str, where: str) -> frozenset[str]:
             )
         seen[name] = value
     return frozenset(seen)
+
+
+def give_test_ports(pm: PortMap, env: str, ports: "Mapping[str, int]") -> None:
+    """Make pm, just loaded, a live test run's map: ports answer lookups in env, the run's.
+
+    The loader's step (docs/configuration.md, "Inside a test run"), in the
+    class's own module; a map is otherwise never changed once built, and its
+    answers so far (none: just loaded) stay true.
+    """
+    object.__setattr__(pm, "_test_ports", (env, ports))
 
 
 def cacheable(name: object, env: object) -> bool:

@@ -93,8 +93,9 @@ def _sibling(config: str) -> "tuple[PortMap | None, str | None]":
     none yet (it gets one on first use) or a copy's file: the plain map's ports,
     said in the note. A checkout whose configuration does not load: None, and why.
     """
-    from ._config import copied_from, instance_file, load_with_origin, read_identity  # noqa: PLC0415
+    from ._config import load_with_origin  # noqa: PLC0415
     from ._errors import StableportError  # noqa: PLC0415
+    from ._identity import copied_from, instance_file, read_identity  # noqa: PLC0415
 
     path = instance_file(config)
     try:

@@ -16,7 +16,7 @@ from ._files import CONFIG_VARIABLE
 from ._hints import tell
 from ._names import normalize_name
 from ._platform import KEEP_PORT_VARIABLE, keeps_port, platform
-from ._testports import lookup, test_port
+from ._testports import EXPORTED
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -95,21 +95,13 @@ def run(args: "argparse.Namespace") -> int:
     args.env = env_option(args.env)  # as every command: errors say (from --env)
     # A caller that builds its own arguments (a test) may leave --instance out.
     instance = getattr(args, "instance", None)
-    # --env is the map's default environment, as the STABLEPORT_ENV run passes on
-    # is for the command: its port_for() without an env agrees with $PORT.
+    # Started by a live test run, the map of that run answers its ports (_testports).
     pm, origin = load_with_origin(args.config, args.namespace, instance=instance, env=args.env)
-    # Started by a test (a pytest session's stableport fixture): the test's
-    # ports, unless another configuration, namespace or instance is asked for.
-    own = args.config is None and args.namespace is None and instance is None
-
-    def port_of(service: str) -> int:
-        return lookup(pm, service, args.env) if own else pm.port_for(service, args.env)
-
-    port = port_of(args.name)
+    port = pm.port_for(args.name, args.env)
     # Outside any project, whoever reads stderr: an agent or a process manager
     # starts servers on the built-in defaults, shared with every such project.
     tell(pm, origin, args.name, args.env, always=True)
-    ports = {service: port_of(service) for service in pm.services}
+    ports = {service: pm.port_for(service, args.env) for service in pm.services}
     variables = nameable(ports, args.prefix)
     service = normalize_name(args.name)
     if service in variables.refused:
@@ -139,14 +131,19 @@ def run(args: "argparse.Namespace") -> int:
         INSTANCE_VARIABLE: str(pm.instance),
     }
     environment = dict(os.environ)
+    run = origin.test_run
+    if run is not None and args.env is not None and args.env != run.env:
+        # Another environment than the test run's: the command's lookups must
+        # give its ports too, as STABLEPORT_ENV says, not the run's.
+        for variable in EXPORTED:
+            environment.pop(variable, None)
     environment.update({key: value for key, value in chosen.items() if value is not None})
     environment.update({name: str(value) for name, value in settings.items()})
     _notes(args, variables.refused, inherited, keep, port)
     # The port the command gets is claimed for as long as it lives, unless a
     # platform's router owns it (a kept PORT) or a test run already holds it.
-    # With --env too, when that gives the port the test handed down (the test's env).
-    handed = test_port(args.name) if own else None
-    from_test = handed is not None and (args.env is None or handed == port)
+    # With --env too, when that names the test run's environment.
+    from_test = pm.explain(args.name, args.env).how == "test"
     # A client of the server (a caller building its own arguments may leave it out).
     client = getattr(args, "no_claim", False)
     held: Locks | bool = True

@@ -231,14 +231,23 @@ def _unreadable(error: OSError) -> str:
     return f"unreadable ({error.strerror or error})"
 
 
+def _git_files(root: str, *arguments: str) -> "subprocess.CompletedProcess[bytes]":
+    """git ls-files in root (-z, names relative to root) with arguments; OSError if no git."""
+    return subprocess.run(
+        ["git", "-C", root, "ls-files", "-z", "--full-name", *arguments],  # noqa: S607
+        capture_output=True,
+        check=False,
+    )
+
+
+def _names(listed: "subprocess.CompletedProcess[bytes]") -> list[str]:
+    return [os.fsdecode(name) for name in listed.stdout.split(b"\0") if name]
+
+
 def _tracked(root: str) -> list[str]:
     """The files git tracks in root's work tree, as git names them (relative to root)."""
     try:
-        listed = subprocess.run(
-            ["git", "-C", root, "ls-files", "-z", "--full-name"],  # noqa: S607 - git from PATH
-            capture_output=True,
-            check=False,
-        )
+        listed = _git_files(root)
     except OSError as error:
         raise ConfigError(
             f"check --scan: cannot run git to list the tracked files ({error.strerror}); "
@@ -249,7 +258,7 @@ def _tracked(root: str) -> list[str]:
             f"check --scan: {shown(root)} is not in a git work tree, so no files are tracked "
             f"there; name the files or directories to scan: stableport check --scan PATH ..."
         )
-    return [os.fsdecode(name) for name in listed.stdout.split(b"\0") if name]
+    return _names(listed)
 
 
 def _listed(root: str, paths: "list[str]") -> list[str]:
@@ -264,7 +273,16 @@ def _listed(root: str, paths: "list[str]") -> list[str]:
             )
         relative = os.path.relpath(real, root)
         if not os.path.isdir(real):
-            names.append(relative)
+            names.append(relative)  # named: read, even if git ignores it (a .env)
+            continue
+        # In git, a directory's files are those git tracks or would (not ignored):
+        # a .venv or node_modules inside it is not the project's own text.
+        try:
+            listed = _git_files(root, "--cached", "--others", "--exclude-standard", "--", relative)
+        except OSError:
+            listed = None
+        if listed is not None and not listed.returncode:
+            names.extend(_names(listed))
             continue
         for directory, subdirectories, files in os.walk(real):
             subdirectories[:] = sorted(d for d in subdirectories if d != ".git")

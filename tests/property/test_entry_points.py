@@ -378,3 +378,142 @@ def test_an_identity_and_an_env_give_one_port_from_every_source(case: dict[str, 
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
         assert result.stdout.split() == [str(expected[first])] * 2
+
+
+# -- test-run variables: only a live run's, only for its own map (issue 28, 1-5) ------
+
+RUN_SERVICES = ["web", "api", "db"]
+RUN_TABLE: dict[str, Any] = {"services": RUN_SERVICES, "envs": ["dev", "test"], "env": "dev"}
+OTHER_TABLE: dict[str, Any] = {"services": ["web"], "range": [30000, 30999]}
+
+
+def run_variables(state: str, where: Path, ports: dict[str, int], run_env: str) -> dict[str, str]:
+    """STABLEPORT_TEST_RUN and _PORTS for state: none, ports alone, ended, live, or live elsewhere.
+
+    A live run is this process (its pid and start time), whose map is the
+    project at where (or, for "other-namespace", the same file in another
+    namespace).
+    """
+    from stableport import _testports  # noqa: PLC0415
+
+    listed = {"STABLEPORT_TEST_PORTS": _testports.encode(ports)}
+    config = where / "stableport.toml"
+    start = _testports.start_time(os.getpid()) or ""
+    if state == "none":
+        return {}
+    if state == "ports-alone":
+        return listed
+    if state == "ended":
+        return {**listed, "STABLEPORT_TEST_RUN": f"2147483647,,{run_env},,0,{config}"}
+    namespace = "elsewhere" if state == "other-namespace" else ""
+    run = f"{os.getpid()},{start},{run_env},{namespace},0,{config}"
+    return {**listed, "STABLEPORT_TEST_RUN": run}
+
+
+def run_expected(case: dict[str, Any]) -> dict[str, int]:
+    """Every name's port, as docs/configuration.md ("Inside a test run") states it.
+
+    case["here"]: where the lookup runs: "project", "other" (another project)
+    or "empty" (no configuration up from it, so a live run's file is read).
+    """
+    state, here, variables = case["state"], case["here"], case["variables"]
+    env_flag, ports, run_env = case["env_flag"], case["ports"], case["run_env"]
+    live = state in ("live", "other-namespace")
+    table: dict[str, Any] = OTHER_TABLE if here == "other" else RUN_TABLE
+    if here == "empty" and not live:
+        table = {}
+    own = state == "live" and here != "other" and "STABLEPORT_NAMESPACE" not in variables
+    env = env_flag or (run_env if own else None) or variables.get("STABLEPORT_ENV")
+    pins: dict[str | tuple[str, str], int] = {}
+    if "STABLEPORT_PINS" in variables:
+        pins[("web", run_env)] = 9002
+    pm = PortMap(
+        table.get("services", ()),
+        envs=table.get("envs"),
+        env=env or table.get("env"),
+        namespace=variables.get("STABLEPORT_NAMESPACE"),
+        port_range=(table.get("range", [20000])[0], table.get("range", [0, 29999])[1]),
+        pins=pins,
+    )
+    asked = env or pm.env
+    return {
+        name: ports[name] if own and asked == run_env and name in ports else pm.port_for(name)
+        for name in [*RUN_SERVICES, UNDECLARED]
+    }
+
+
+@st.composite
+def run_states(draw: st.DrawFn) -> dict[str, Any]:
+    """A test run's variables in one of their states, other inputs, and where the lookup runs."""
+    run_env = draw(st.sampled_from(["test", "test-lease1", "ci-lease3"]))
+    listed = draw(st.lists(st.sampled_from([*RUN_SERVICES, UNDECLARED]), unique=True))
+    ports = {name: 21000 + index * 7 for index, name in enumerate(listed)}
+    variables: dict[str, str] = {}
+    if draw(st.booleans()):
+        variables["STABLEPORT_ENV"] = draw(st.sampled_from(["dev", "qa"]))
+    if draw(st.booleans()):
+        variables["STABLEPORT_PINS"] = f"web@{run_env}=9002"
+    if draw(st.integers(0, 4)) == 0:
+        variables["STABLEPORT_NAMESPACE"] = "other"
+    return {
+        "state": draw(st.sampled_from(["none", "ports-alone", "ended", "live", "other-namespace"])),
+        "here": draw(st.sampled_from(["project", "other", "empty"])),
+        "run_env": run_env,
+        "ports": ports,
+        "variables": variables,
+        "env_flag": draw(st.sampled_from([None, None, "dev", run_env])),
+    }
+
+
+@settings(max_examples=20, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(run_states())
+def test_test_run_variables_give_one_answer_from_every_entry_point(case: dict[str, Any]) -> None:
+    with tempfile.TemporaryDirectory() as name:
+        root = Path(name).resolve()
+        places = {"project": root / "shop", "other": root / "blog", "empty": root / "empty"}
+        for place in places.values():
+            place.mkdir()
+        written(places["project"], {"file": "stableport.toml", "table": RUN_TABLE})
+        written(places["other"], {"file": "stableport.toml", "table": OTHER_TABLE})
+        state, ports, run_env = case["state"], case["ports"], case["run_env"]
+        variables = {
+            **case["variables"],
+            **run_variables(state, places["project"], ports, run_env),
+        }
+        expected = run_expected(case)
+        given = [] if case["env_flag"] is None else ["--env", case["env_flag"]]
+        where = places[case["here"]]
+        with project(where, variables):
+            for service, port in expected.items():
+                assert int(command(service, *given)) == port, service
+                story = json.loads(command("explain", service, "--json", *given))
+                assert story["port"] == port, service
+            listed = json.loads(command("list", "--json", *given))["entries"]
+            declared = {entry["service"]: entry["port"] for entry in listed}
+            assert declared == {service: expected[service] for service in declared}
+            if declared:  # export refuses a map that declares nothing
+                exported = json.loads(command("export", "--format", "json", *given))
+                assert {k: v for k, v in exported.items() if k.endswith("_PORT")} == {
+                    variable_name(service): expected[service] for service in declared
+                }
+            if not given:
+                loaded = stableport.load()
+                for service, port in expected.items():
+                    assert stableport.port_for(service) == port, service
+                    assert loaded.port_for(service) == port, service
+        # run: its PORT, and its command's own port_for, agree with the rest.
+        first = "web" if case["here"] != "empty" or state in ("live", "other-namespace") else None
+        if first is None:
+            return  # the built-in defaults declare nothing to run
+        child = "import os, stableport; print(os.environ['PORT'], stableport.port_for('web'))"
+        assert SCRIPT is not None
+        result = subprocess.run(
+            [SCRIPT, "run", first, *given, "--no-claim", "--", sys.executable, "-c", child],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=where,
+            env=clean_environment(variables),
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split() == [str(expected[first])] * 2

@@ -13,6 +13,7 @@ overlay reuse a table resolved for another purpose (F1), and an overlay of an
 overlay kept answering from the one it replaced (F2).
 """
 
+import json
 import pickle
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ import stableport
 from stableport import PortMap, StableportError
 
 from .reference import Reference
-from .test_entry_points import command, project
+from .test_entry_points import command, project, run_expected, run_variables
 
 # Few, short names, so that operations meet: the same service in several maps,
 # the same environment as a lookup, a layer and an overlay. "A" and "W0"
@@ -337,3 +338,107 @@ class IdentityHistory(RuleBasedStateMachine):
 
 IdentityHistory.TestCase.settings = settings(max_examples=25, stateful_step_count=12, deadline=None)
 TestIdentityHistory = IdentityHistory.TestCase
+
+
+class RunVariablesHistory(RuleBasedStateMachine):
+    """A test run's variables come, change, go stale and go, under every entry point.
+
+    The run is this process (live), a process that has ended, or absent with
+    its ports left behind; the lookup runs in the run's project, in another
+    project or where no configuration is; STABLEPORT_ENV, _PINS and
+    _NAMESPACE come and go. After every step, stableport NAME, explain, list
+    --json and stableport.port_for / load().port_for (reloaded) answer what
+    docs/configuration.md ("Inside a test run") says for the inputs as they
+    are now: never what an earlier step left (issue 28, items 1-5).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        import tempfile  # noqa: PLC0415 - the machine's own directory
+
+        self.directory = tempfile.TemporaryDirectory()
+        root = Path(self.directory.name).resolve()
+        self.places = {"project": root / "shop", "other": root / "blog", "empty": root / "empty"}
+        for place in self.places.values():
+            place.mkdir()
+        (self.places["project"] / "stableport.toml").write_text(
+            'services = ["web", "api", "db"]\nenvs = ["dev", "test"]\nenv = "dev"\n',
+            encoding="utf-8",
+        )
+        (self.places["other"] / "stableport.toml").write_text(
+            'services = ["web"]\nrange = [30000, 30999]\n', encoding="utf-8"
+        )
+        self.case: dict[str, Any] = {
+            "state": "none",
+            "here": "project",
+            "run_env": "test",
+            "ports": {},
+            "variables": {},
+            "env_flag": None,
+        }
+
+    def teardown(self) -> None:
+        self.directory.cleanup()
+
+    @rule(state=st.sampled_from(["none", "ports-alone", "ended", "live", "other-namespace"]))
+    def run_state(self, state: str) -> None:
+        self.case["state"] = state
+
+    @rule(run_env=st.sampled_from(["test", "test-lease2"]))
+    def run_env(self, run_env: str) -> None:
+        self.case["run_env"] = run_env
+
+    @rule(names=st.lists(st.sampled_from(["web", "api", "db", "adhoc"]), unique=True))
+    def handed(self, names: list[str]) -> None:
+        self.case["ports"] = {name: 21000 + 7 * index for index, name in enumerate(names)}
+
+    @rule(here=st.sampled_from(["project", "other", "empty"]))
+    def move(self, here: str) -> None:
+        self.case["here"] = here
+
+    @rule(
+        name=st.sampled_from(["STABLEPORT_ENV", "STABLEPORT_NAMESPACE", "STABLEPORT_PINS"]),
+        on=st.booleans(),
+    )
+    def variable(self, name: str, *, on: bool) -> None:
+        values = {"STABLEPORT_ENV": "qa", "STABLEPORT_NAMESPACE": "other"}
+        variables = self.case["variables"]
+        if not on:
+            variables.pop(name, None)
+        elif name == "STABLEPORT_PINS":  # a pin of the run's env: the test's port wins
+            variables[name] = f"web@{self.case['run_env']}=9002"
+        else:
+            variables[name] = values[name]
+
+    @rule(env_flag=st.sampled_from([None, "dev", "test"]))
+    def ask(self, env_flag: str | None) -> None:
+        case = {**self.case, "env_flag": env_flag}
+        if "STABLEPORT_PINS" in case["variables"]:  # the pin follows the run's env
+            case["variables"] = {
+                **case["variables"],
+                "STABLEPORT_PINS": f"web@{case['run_env']}=9002",
+            }
+        expected = run_expected(case)
+        ports, run_env = case["ports"], case["run_env"]
+        variables = {
+            **case["variables"],
+            **run_variables(case["state"], self.places["project"], ports, run_env),
+        }
+        given = [] if env_flag is None else ["--env", env_flag]
+        with project(self.places[case["here"]], variables):
+            for service, port in expected.items():
+                assert int(command(service, *given)) == port, (case, service)
+                assert json.loads(command("explain", service, "--json", *given))["port"] == port
+            listed = json.loads(command("list", "--json", *given))["entries"]
+            assert all(entry["port"] == expected[entry["service"]] for entry in listed)
+            if not given:
+                loaded = stableport.load()
+                for service, port in expected.items():
+                    assert stableport.port_for(service) == port, (case, service)
+                    assert loaded.port_for(service) == port, (case, service)
+
+
+RunVariablesHistory.TestCase.settings = settings(
+    max_examples=15, stateful_step_count=10, deadline=None
+)
+TestRunVariablesHistory = RunVariablesHistory.TestCase

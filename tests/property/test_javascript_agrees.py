@@ -218,6 +218,18 @@ def configurations(draw: st.DrawFn) -> dict[str, Any]:
                 ),
                 "STABLEPORT_TEST_PORTS": st.sampled_from(["web=23456", "", "web", "Web=1,api=2"]),
                 "CI": st.sampled_from(["true", "", "0", "no"]),
+                # {pid} and {start}: the runner's, a live process (tests/vectors/runner.py).
+                "STABLEPORT_TEST_RUN": st.sampled_from(
+                    [
+                        "{pid},{start},test,,0,{root}/stableport.toml",
+                        "{pid},,dev,shop,0,{root}/a/stableport.toml",
+                        "{pid},,test,,1,",
+                        "{pid},{start},test,,0,",
+                        "2147483647,,test,,0,",
+                        "x",
+                        "",
+                    ]
+                ),
             },
         )
     )

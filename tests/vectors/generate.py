@@ -367,6 +367,14 @@ LOOKUPS: list[list[Any]] = [["web", None], ["web", "test"], ["worker", None]]
 
 # Each case: files, cwd, variables, flags and lookups; generate.py adds what the
 # library answers (its map, or the error kind, and each lookup's port).
+# The test run's cases (corpus 1.7): a process id above every system's largest
+# (a run that has ended), and the runner's own (a live one).
+ENDED = 2147483647
+LIVE = "{pid},{start},test,,0,{root}/stableport.toml"
+TEST_RUN_LOOKUPS: list[list[Any]] = [
+    ["web", None], ["WEB", None], ["cache", None], ["web", "test"], ["web", "dev"], ["api", None],
+]  # fmt: skip
+
 CONFIG_INPUTS: list[dict[str, Any]] = [
     {
         "id": "discovery/none",
@@ -884,6 +892,142 @@ CONFIG_INPUTS: list[dict[str, Any]] = [
         "files": {"stableport.toml": SERVICES, "a/stableport.toml": {"symlink": "stableport.toml"}},
         "cwd": "a",
     },
+    # Corpus 1.9: the test run's variables (docs/configuration.md, "Inside a test
+    # run"). {pid} and {start} are the runner's: a live process. PID 2147483647
+    # is above every system's largest process id: a run that has ended.
+    *(
+        {
+            "id": f"test-run/{name}",
+            "files": {"stableport.toml": SERVICES + 'envs = ["dev", "test"]\n'},
+            "variables": variables,
+            "lookups": TEST_RUN_LOOKUPS,
+        }
+        for name, variables in (
+            ("ports-without-a-run-are-ignored", {"STABLEPORT_TEST_PORTS": "web=23456"}),
+            (
+                "a-run-that-ended-is-ignored",
+                {
+                    "STABLEPORT_TEST_RUN": f"{ENDED},,test,,0,{{root}}/stableport.toml",
+                    "STABLEPORT_TEST_PORTS": "web=23456",
+                },
+            ),
+            (
+                "ended-malformed-ports-unread",
+                {
+                    "STABLEPORT_TEST_RUN": f"{ENDED},,test,,0,{{root}}/stableport.toml",
+                    "STABLEPORT_TEST_PORTS": "web",
+                },
+            ),
+            (
+                "live",
+                {"STABLEPORT_TEST_RUN": LIVE, "STABLEPORT_TEST_PORTS": "web=23456,Cache=23457"},
+            ),
+            (
+                "live-over-env-and-pins",
+                {
+                    "STABLEPORT_TEST_RUN": LIVE,
+                    "STABLEPORT_TEST_PORTS": "web=23456",
+                    "STABLEPORT_ENV": "dev",
+                    "STABLEPORT_PINS": "web@test=9002,api=9003",
+                },
+            ),
+            (
+                "live-another-namespace",
+                {
+                    "STABLEPORT_TEST_RUN": LIVE,
+                    "STABLEPORT_TEST_PORTS": "web=23456",
+                    "STABLEPORT_NAMESPACE": "other",
+                },
+            ),
+            (
+                "live-same-namespace",
+                {
+                    "STABLEPORT_TEST_RUN": LIVE.replace(",test,,", ",test,shop,"),
+                    "STABLEPORT_TEST_PORTS": "web=23456",
+                    "STABLEPORT_NAMESPACE": "Shop",
+                },
+            ),
+            (
+                "live-another-env",
+                {
+                    "STABLEPORT_TEST_RUN": LIVE.replace(",test,", ",test-lease3,"),
+                    "STABLEPORT_TEST_PORTS": "web=23456",
+                },
+            ),
+            ("live-malformed-ports", {"STABLEPORT_TEST_RUN": LIVE, "STABLEPORT_TEST_PORTS": "web"}),
+            (
+                "live-ports-name-an-environment",
+                {"STABLEPORT_TEST_RUN": LIVE, "STABLEPORT_TEST_PORTS": "web@test=23456"},
+            ),
+            ("malformed-pid", {"STABLEPORT_TEST_RUN": "0,,test,,0,", "STABLEPORT_TEST_PORTS": ""}),
+            ("malformed-fields", {"STABLEPORT_TEST_RUN": "12,,test"}),
+            ("malformed-env", {"STABLEPORT_TEST_RUN": "12,,te@st,,0,"}),
+            ("malformed-start", {"STABLEPORT_TEST_RUN": "12,x,test,,0,"}),
+            ("empty-is-none", {"STABLEPORT_TEST_RUN": "", "STABLEPORT_TEST_PORTS": ""}),
+        )
+    ),
+    {
+        "id": "test-run/live-elsewhere-finds-the-run-s-file",
+        "description": "No configuration from the working directory upward: the run's is read",
+        "files": {"project/stableport.toml": SERVICES, "elsewhere/.keep": ""},
+        "cwd": "elsewhere",
+        "variables": {
+            "STABLEPORT_TEST_RUN": "{pid},{start},test,,0,{root}/project/stableport.toml",
+            "STABLEPORT_TEST_PORTS": "web=23456",
+        },
+        "lookups": TEST_RUN_LOOKUPS,
+    },
+    {
+        "id": "test-run/live-another-project",
+        "description": "Another project's directory: that project, none of the run's ports",
+        "files": {"a/stableport.toml": SERVICES, "b/stableport.toml": 'services = ["web"]\n'},
+        "cwd": "b",
+        "variables": {
+            "STABLEPORT_TEST_RUN": "{pid},{start},test,,0,{root}/a/stableport.toml",
+            "STABLEPORT_TEST_PORTS": "web=23456",
+        },
+        "lookups": TEST_RUN_LOOKUPS,
+    },
+    {
+        "id": "test-run/live-through-a-symbolic-link",
+        "files": {"a/stableport.toml": SERVICES, "link": {"symlink": "a"}},
+        "cwd": "a",
+        "variables": {
+            "STABLEPORT_TEST_RUN": "{pid},{start},test,,0,{root}/link/stableport.toml",
+            "STABLEPORT_TEST_PORTS": "web=23456",
+        },
+        "lookups": TEST_RUN_LOOKUPS,
+    },
+    {
+        "id": "test-run/live-config-flag-names-the-run-s-file",
+        "files": {"stableport.toml": SERVICES},
+        "variables": {"STABLEPORT_TEST_RUN": LIVE, "STABLEPORT_TEST_PORTS": "web=23456"},
+        "flags": {"config": "stableport.toml"},
+        "lookups": TEST_RUN_LOOKUPS,
+    },
+    {
+        "id": "test-run/live-namespace-flag",
+        "files": {"stableport.toml": SERVICES},
+        "variables": {"STABLEPORT_TEST_RUN": LIVE, "STABLEPORT_TEST_PORTS": "web=23456"},
+        "flags": {"namespace": "other"},
+        "lookups": TEST_RUN_LOOKUPS,
+    },
+    {
+        "id": "test-run/live-broken-configuration",
+        "files": {"stableport.toml": "strict = 1\n"},
+        "variables": {"STABLEPORT_TEST_RUN": LIVE, "STABLEPORT_TEST_PORTS": "web=23456"},
+        "lookups": TEST_RUN_LOOKUPS,
+    },
+    {
+        "id": "test-run/live-defaults",
+        "description": "The run's map is the built-in defaults: CONFIG empty",
+        "files": {},
+        "variables": {
+            "STABLEPORT_TEST_RUN": "{pid},{start},test,,0,",
+            "STABLEPORT_TEST_PORTS": "web=23456",
+        },
+        "lookups": TEST_RUN_LOOKUPS,
+    },
 ]
 
 
@@ -951,8 +1095,18 @@ def render(layer: str, description: str, lines: Iterable[str]) -> str:
 
 
 def merged(path: Path, layer: str, description: str, cases: list[dict[str, Any]]) -> str:
-    """The file's new text: its landed cases, byte for byte, then the new ones."""
+    """The file's new text: its landed cases, byte for byte, then the new ones.
+
+    A case the manifest withdrew (README.md) specified what the library no
+    longer does: its line is the committed one, whatever the library says now.
+    """
     lines = {case["id"]: dumps(case) for case in cases}
+    withdrawn = json.loads((HERE / "manifest.json").read_text(encoding="utf-8"))["withdrawn"]
+    committed = HERE / path.name
+    if committed.exists():
+        for case in json.loads(committed.read_text(encoding="utf-8"))["cases"]:
+            if case["id"] in withdrawn:
+                lines[case["id"]] = dumps(case)
     if not path.exists():
         return render(layer, description, lines.values())
     landed = json.loads(path.read_text(encoding="utf-8"))["cases"]

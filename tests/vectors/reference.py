@@ -102,6 +102,7 @@ def config(request: dict[str, Any]) -> dict[str, Any]:
             del os.environ[key]
         os.environ.update(request.get("variables", {}))
         os.chdir(Path(root) / request.get("cwd", "."))
+        _testports.forget()  # the case's own variables: looked at afresh
         return _config_answer(root, flags, request.get("lookups", []))
     finally:
         os.chdir(here)
@@ -128,23 +129,20 @@ def _config_answer(root: str, flags: dict[str, Any], lookups: list[list[Any]]) -
         answer = {"map": described(pm, root, origin.path)}
     except StableportError as error:
         answer = {"error": kind(error)}
-    # As stableport.port_for: the test's port first, unless a flag chose another map.
-    own = not any(flags.get(flag) is not None for flag in ("config", "namespace", "instance"))
-    # A lookup without an environment asks in --env's, as `stableport NAME --env E` does.
+    # A live test run's ports are in the map load() gave (docs/configuration.md);
+    # a lookup without an environment asks in --env's, as `stableport NAME --env E` does.
     answer["ports"] = [
-        _config_lookup(pm, answer, service, flags.get("env") if env is None else env, own=own)
+        _config_lookup(pm, answer, service, flags.get("env") if env is None else env)
         for service, env in lookups
     ]
     return answer
 
 
 def _config_lookup(
-    pm: PortMap | None, answer: dict[str, Any], service: str, env: str | None, *, own: bool
+    pm: PortMap | None, answer: dict[str, Any], service: str, env: str | None
 ) -> int | str:
+    # A live test run's ports are in the map load() gave (docs/configuration.md).
     try:
-        handed = _testports.test_port(service) if own and env is None else None
-        if handed is not None:
-            return handed
         return str(answer["error"]) if pm is None else pm.port_for(service, env)
     except StableportError as error:
         return kind(error)

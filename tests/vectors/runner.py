@@ -66,7 +66,8 @@ class LayerResult:
 class Corpus:
     version: str
     sha256: str
-    layers: dict[str, list[dict[str, Any]]]
+    layers: dict[str, list[dict[str, Any]]]  # every case but the withdrawn ones
+    withdrawn: dict[str, str]  # case id -> why and since which version (README.md)
 
 
 def load_corpus(directory: Path) -> Corpus:
@@ -75,15 +76,18 @@ def load_corpus(directory: Path) -> Corpus:
         manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
         digest_lines = []
         layers = {}
+        withdrawn = dict(manifest.get("withdrawn", {}))
         for entry in manifest["layers"]:
             data = (directory / entry["file"]).read_bytes()
             digest_lines.append(f"{hashlib.sha256(data).hexdigest()}  {entry['file']}\n")
             document = json.loads(data.decode("utf-8"))
-            layers[entry["layer"]] = document["cases"]
+            # A withdrawn case stays in its file, byte for byte, and is not replayed.
+            cases = document["cases"]
+            layers[entry["layer"]] = [case for case in cases if case["id"] not in withdrawn]
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise CorpusError(f"{directory}: not a stableport conformance corpus: {error}") from error
     sha256 = hashlib.sha256("".join(digest_lines).encode()).hexdigest()
-    return Corpus(str(manifest["corpus"]), sha256, layers)
+    return Corpus(str(manifest["corpus"]), sha256, layers, withdrawn)
 
 
 def make_tree(root: Path, files: dict[str, Any]) -> None:
@@ -106,9 +110,24 @@ def make_tree(root: Path, files: dict[str, Any]) -> None:
             raise CorpusError(f"config case file {name}: not text, hex, symlink, directory or fifo")
 
 
+def own_start_time() -> str:
+    """This process's start time, field 22 of /proc/self/stat; "" where the OS has no /proc."""
+    try:
+        text = Path("/proc/self/stat").read_bytes()
+    except OSError:
+        return ""
+    return text[text.rfind(b")") + 1 :].split()[19].decode("ascii")
+
+
 def with_root(value: Any, root: Path) -> Any:
-    """value with every "{root}" in its strings replaced by the tree's directory."""
+    """value with "{root}" (the tree's directory), "{pid}" and "{start}" filled in.
+
+    {pid} and {start} are this runner's process id and start time: a live
+    process for STABLEPORT_TEST_RUN (docs/configuration.md, "Inside a test
+    run"), since the implementation runs as this runner's child.
+    """
     if isinstance(value, str):
+        value = value.replace("{pid}", str(os.getpid())).replace("{start}", own_start_time())
         return value.replace("{root}", str(root))
     if isinstance(value, dict):
         return {key: with_root(item, root) for key, item in value.items()}
