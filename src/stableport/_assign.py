@@ -91,7 +91,9 @@ class Repository:
             held = self._held(namespace)
             found = _read_own(self.path)
             mine = None
-            if found is not None and original is None and copied_from(found, self.path) is None:
+            if found is not None and original is None:
+                original = copied_from(found, self.path)  # instance new in a copy
+            if found is not None and original is None:
                 mine = _number(found.value)
             kept = mine is not None and 0 < mine <= room and mine not in held
             number = mine if kept and mine is not None else _lowest_free(room, held, self)
