@@ -23,6 +23,10 @@ from stableport._leases import Locks, lease_directory, lease_slot
 from .test_leases import TIGHT, tight_range
 from .util import SCRIPT, python, run
 
+# Real processes (console scripts, git, servers): left out of the quick loop,
+# pytest -m "not slow".
+pytestmark = pytest.mark.slow
+
 PROJECT = """
 services = ["web", "api"]
 envs = ["dev", "test"]
