@@ -2,14 +2,19 @@
 // on any OS (no $VAR expansion needed). A command of its own name beside the
 // Python `stableport`, which has more commands (list, check, explain, ...).
 
-import { spawn } from 'node:child_process';
 import { readFileSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { loadWithOrigin, CONFIG_VARIABLE, ENV_VARIABLE, NAMESPACE_VARIABLE } from './config.js';
 import { StableportError } from './errors.js';
 import { INSTANCE_VARIABLE } from './instance.js';
 import { normalizeName } from './names.js';
 import { expand, keepsPort, nameable } from './run.js';
+
+// cross-spawn: on Windows a command is often a .cmd shim (node_modules/.bin/vite.cmd),
+// which child_process.spawn cannot start without a shell; cross-spawn finds it
+// on PATH with PATHEXT and quotes its arguments for cmd.exe. Elsewhere it is spawn.
+const spawn = createRequire(import.meta.url)('cross-spawn');
 
 const USAGE = `usage: stableport-js NAME [--env ENV] [--config PATH] [--namespace NS] [--instance N]
        stableport-js run NAME [--env ENV] [--config PATH] [--namespace NS] [--instance N] [--prefix P] -- COMMAND [ARG ...]
