@@ -7,6 +7,8 @@ marked, built from a recorded one with another language's headers: only
 the numbers are read, so the headers must not matter.
 """
 
+from pathlib import Path
+
 import pytest
 
 from stableport import PortMap, _os_ports
@@ -14,6 +16,7 @@ from stableport._check import check_map
 from stableport._cli import main
 from stableport._config import Origin
 from stableport._fixture import StableportFixture
+from stableport._leases import Locks
 
 # `netsh interface ipv4 show excludedportrange protocol=tcp` on a GitHub Actions
 # Windows runner, after an administrator excluded 55679
@@ -199,6 +202,21 @@ def test_netsh_that_cannot_run_takes_nothing_away(monkeypatch: pytest.MonkeyPatc
     assert _os_ports.taken_away() == ()
 
 
+@pytest.mark.parametrize(
+    ("system", "outputs"),
+    [
+        ("darwin", {}),  # sysctl missing or failing
+        ("darwin", {_os_ports.MACOS_SYSCTL: "net.inet.ip.portrange.first: 49152\n"}),
+        ("freebsd14", {_os_ports.MACOS_SYSCTL: "10000\n65535\n"}),  # not asked
+    ],
+)
+def test_an_os_that_says_nothing_readable_takes_nothing_away(
+    monkeypatch: pytest.MonkeyPatch, system: str, outputs: dict[tuple[str, ...], str]
+) -> None:
+    inject(monkeypatch, system, outputs)
+    assert _os_ports.taken_away() == ()
+
+
 def test_a_real_command_that_fails_or_is_missing_says_nothing() -> None:
     assert _os_ports.run_command(("false",)) is None
     assert _os_ports.run_command(("/nonexistent/netsh",)) is None
@@ -294,3 +312,22 @@ def test_the_fixture_moves_a_name_off_an_excluded_port(monkeypatch: pytest.Monke
     assert port != 24300
     assert _os_ports.excluded(port) is None
     assert fixture.moved == [f"web 24300 -> {port}"]
+
+
+def test_a_lease_whose_declared_port_is_excluded_is_passed_over_saying_why(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    windows(monkeypatch)
+    pm = PortMap(["web"], pins={("web", "test"): 24300}, envs=["test"], env="test")
+    locks = Locks(tmp_path)
+    try:
+        fixture = StableportFixture("test", lease=0, project=pm, locks=locks)
+        why = fixture._reserve(0)  # what pytest's summary shows for lease 0
+        assert why is not None
+        assert why.startswith(
+            "port 24300 of 'web' is excluded by the OS: 24300 is in a Windows excluded port "
+            "range 24266-24365"
+        )
+        assert len(locks) == 0  # nothing of the lease kept
+    finally:
+        locks.release()

@@ -558,3 +558,163 @@ def test_a_file_namespace_is_compared_with_the_run_s_normalized(
     run = _testports.TestRun(os.getpid(), "", "test", run_namespace, 0, str(config))
     own = _testports.applies(run, str(config), written, 0)
     assert own == (verdict == "own")
+
+
+# A server a test launches and leaves running: once the session is gone, its
+# lookups are the project's again, from every entry point.
+OUTLIVES = """
+import json, os, subprocess, sys
+
+CHILD = '''
+import json, os, subprocess, sys, time
+session = int(sys.argv[1])
+while True:  # until the test session's process has exited
+    try:
+        os.kill(session, 0)
+    except ProcessLookupError:
+        break
+    time.sleep(0.05)
+import stableport
+line = subprocess.run([{script!r}, "web"], capture_output=True, text=True)
+record = {{"port_for": stableport.port_for("web"), "cli": int(line.stdout),
+           "note": line.stderr, "loaded": stableport.load().port_for("web")}}
+with open(sys.argv[2] + ".tmp", "w") as out:
+    json.dump(record, out)
+os.replace(sys.argv[2] + ".tmp", sys.argv[2])
+'''
+
+
+def test_launches_a_server(stableport):
+    port = stableport("web")
+    with open("handed.txt", "w") as out:
+        out.write(str(port))
+    subprocess.Popen([sys.executable, "-c", CHILD, str(os.getpid()), os.path.abspath("after.json")],
+                     start_new_session=True)
+"""
+
+
+@pytest.mark.slow
+def test_a_process_that_outlives_its_test_run_gets_the_project_s_ports(
+    pytester: pytest.Pytester,
+) -> None:
+    # Issue 28 item 1, as it happens: a dev server launched from a test keeps
+    # STABLEPORT_TEST_PORTS after the session ends, and answered from it.
+    import time  # noqa: PLC0415
+
+    # A lease 1 run: its web is not the project's web@test, so the two differ.
+    pytester.makefile(".toml", stableport='services = ["web", "api"]\nrange = [12000, 14999]')
+    home = stableport.load(pytester.path / "stableport.toml")
+    others = Locks(lease_directory())
+    try:
+        assert others.take(lease_slot(lease_family(home, "test"), 0))
+        pytester.makepyfile(test_outlives=OUTLIVES.format(script=SCRIPT))
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist")
+        result.assert_outcomes(passed=1)
+    finally:
+        others.release()
+    handed = int((pytester.path / "handed.txt").read_text())
+    after = pytester.path / "after.json"
+    deadline = time.monotonic() + 60
+    while not after.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    record = json.loads(after.read_text())
+    real = home.port_for("web")
+    assert handed != real
+    assert (record["port_for"], record["cli"], record["loaded"]) == (real, real, real)
+    assert "test run pid" in record["note"]
+    assert "has ended" in record["note"]
+
+
+class FakeKernel32:
+    """kernel32 as Windows answers for one process: open or not, running or exited."""
+
+    def __init__(self, handle: int, exit_code: int | None) -> None:
+        self.handle, self.exit_code, self.closed = handle, exit_code, False
+
+    def OpenProcess(self, access: int, inherit: bool, pid: int) -> int:  # noqa: N802, FBT001
+        assert (access, inherit, pid) == (0x1000, False, 4242)
+        return self.handle
+
+    def GetExitCodeProcess(self, handle: int, code: object) -> bool:  # noqa: N802
+        assert handle == self.handle
+        if self.exit_code is None:
+            return False
+        code._obj.value = self.exit_code  # type: ignore[attr-defined] # ctypes.byref's target
+        return True
+
+    def CloseHandle(self, handle: int) -> None:  # noqa: N802
+        assert handle == self.handle
+        self.closed = True
+
+
+@pytest.mark.parametrize(
+    ("handle", "exit_code", "error", "alive"),
+    [
+        (7, 259, 0, True),  # STILL_ACTIVE
+        (7, 0, 0, False),  # exited, its handle still held by someone
+        (7, None, 0, True),  # exists; its state unreadable
+        (0, None, 5, True),  # access denied: another user's
+        (0, None, 87, False),  # invalid parameter: no such process
+    ],
+)
+def test_windows_liveness_asks_kernel32_never_os_kill(
+    monkeypatch: pytest.MonkeyPatch, handle: int, exit_code: int | None, error: int, *, alive: bool
+) -> None:
+    # On Windows os.kill(pid, 0) terminates the process: simulated here, the
+    # check goes through OpenProcess and GetExitCodeProcess only.
+    kernel = FakeKernel32(handle, exit_code)
+
+    def killed(*_: object) -> None:
+        message = "os.kill on Windows terminates the process"
+        raise AssertionError(message)
+
+    monkeypatch.setattr(os, "kill", killed)
+    monkeypatch.setattr(_testports, "WINDOWS", True)
+    real = _testports._windows_alive
+    monkeypatch.setattr(_testports, "_windows_alive", lambda pid: real(pid, kernel, lambda: error))
+    assert _testports.alive(4242, "") is alive
+    assert kernel.closed is bool(handle)
+
+
+def test_in_process_every_entry_point_reads_the_live_run(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The same answers as the processes above, from main() and the API in
+    # this process (the session's own pid: live), and what each shows of it.
+    from stableport import _run  # noqa: PLC0415
+    from stableport._cli import main  # noqa: PLC0415
+
+    monkeypatch.chdir(project)
+    config = project / "stableport.toml"
+    monkeypatch.setenv("STABLEPORT_TEST_RUN", run_value(config))
+    monkeypatch.setenv("STABLEPORT_TEST_PORTS", f"web={HANDED}")
+    loaded = stableport.load()
+    assert loaded.assignments()["web", "test"] == HANDED
+    assert loaded.assignments()["web", "dev"] == stableport.load(config).port_for("web", "dev")
+    assert repr(loaded).endswith(f"  # test run in 'test': {{'web': {HANDED}}}")
+    assert loaded != stableport.PortMap(["web", "api"], envs=["dev", "test"], env="test")
+    assert str(loaded.explain("web")) == (
+        f"web@test -> {HANDED}: handed out by the live test run (STABLEPORT_TEST_PORTS)"
+    )
+    assert main(["list"]) == 0
+    assert f"web      test  {HANDED}  test run (STABLEPORT_TEST_PORTS)" in capsys.readouterr().out
+    assert main(["check", "--live", "--json"]) in (0, 1)  # a port may be in use: not the point
+    live = json.loads(capsys.readouterr().out)["live"]
+    assert {(e["service"], e["env"]): e["port"] for e in live}["web", "test"] == HANDED
+    # run --env dev: the command gets dev's ports, and none of the run's variables.
+    started: list[dict[str, str]] = []
+
+    def start(argv: list[str], environment: dict[str, str]) -> int:
+        assert argv == ["true"]
+        started.append(environment)
+        return 0
+
+    monkeypatch.setattr(_run, "start", start)
+    monkeypatch.setattr(_run, "_claim", lambda *_: True)
+    assert main(["run", "web", "--env", "dev", "--", "true"]) == 0
+    assert "STABLEPORT_TEST_RUN" not in started[0]
+    assert "STABLEPORT_TEST_PORTS" not in started[0]
+    assert started[0]["PORT"] == str(stableport.load(config).port_for("web", "dev"))
+    assert main(["run", "web", "--", "true"]) == 0
+    assert started[1]["PORT"] == str(HANDED)
+    assert started[1]["STABLEPORT_TEST_RUN"] == run_value(config)

@@ -10,6 +10,7 @@ import { StableportError } from './errors.js';
 import { INSTANCE_VARIABLE } from './instance.js';
 import { normalizeName } from './names.js';
 import { expand, keepsPort, nameable } from './run.js';
+import { TEST_PORTS_VARIABLE, TEST_RUN_VARIABLE } from './testports.js';
 
 // cross-spawn: on Windows a command is often a .cmd shim (node_modules/.bin/vite.cmd),
 // which child_process.spawn cannot start without a shell; cross-spawn finds it
@@ -138,6 +139,13 @@ async function run({ args, map, origin, env, port, portOf, variables }) {
     [INSTANCE_VARIABLE]: String(map.instance),
   };
   const environment = { ...variables };
+  const testRun = origin.testRun;
+  if (testRun && env !== null && env !== testRun.env) {
+    // Another environment than the test run's: the command's lookups must give
+    // its ports too, as STABLEPORT_ENV says, not the run's.
+    delete environment[TEST_RUN_VARIABLE];
+    delete environment[TEST_PORTS_VARIABLE];
+  }
   for (const [key, value] of Object.entries(chosen)) if (value !== undefined) environment[key] = value;
   for (const [key, value] of Object.entries(settings)) if (key !== 'INSTANCE') environment[key] = String(value);
   if (Object.keys(names.refused).length) {

@@ -146,7 +146,7 @@ class _Classic:
             known = self._file(fd)
             owner = known.owners.get(slot)
             if not locked:
-                if owner is holder:
+                if owner is holder:  # pragma: no branch - holders give back only their own
                     _record_lock(fd, slot, locked=False)
                     del known.owners[slot]
                 return True
@@ -171,6 +171,12 @@ class _Classic:
             del self.files[key]
             for each in (fd, *known.extra):
                 os.close(each)
+
+    def descriptors(self, fd: int) -> list[int]:
+        """Every descriptor this process has of fd's file."""
+        with self.mutex:
+            known = self._file(fd)
+            return [known.fd, *known.extra]
 
     def _file(self, fd: int) -> _File:
         return next(known for known in self.files.values() if known.fd == fd)
@@ -342,7 +348,12 @@ class Locks:
         """
         self._stop_watching()
         with self._mutex:
-            for fd in (self._fd, self._live_fd):
+            kept = [self._fd, self._live_fd]
+            if self._fd is not None and _classic():
+                # Classic record locks: exec closing any descriptor of the file
+                # (one opened again in a race) would drop all of them.
+                kept.extend(_CLASSIC.descriptors(self._fd))
+            for fd in kept:
                 if fd is not None:
                     os.set_inheritable(fd, True)  # noqa: FBT003 - the os API
 

@@ -51,25 +51,21 @@ class Reserved(NamedTuple):
         return f"{self.first}" if self.first == self.last else f"{self.first}-{self.last}"
 
     def reason(self, port: int) -> str:
-        """Why port cannot be used, naming this range and who likely holds it."""
-        if self.what == EXCLUDED:
-            return (
-                f"excluded by the OS: {port} is in {EXCLUDED} {self.span} (`{self.source}`), "
-                f"likely reserved by {LIKELY_OWNER}; binding it fails with WinError 10013"
-            )
-        return f"{port} is in {self.what} {self.span} ({self.source})"
+        """Why port cannot be used (an excluded range's), naming the range and its likely owner."""
+        return (
+            f"excluded by the OS: {port} is in {EXCLUDED} {self.span} (`{self.source}`), "
+            f"likely reserved by {LIKELY_OWNER}; binding it fails with WinError 10013"
+        )
 
     def remedies(self, service: str, port: int) -> str:
-        """What to do, with the commands to run."""
-        pin = f"pin {service} outside it (pins.{service} = PORT, or STABLEPORT_PINS={service}=PORT)"
-        if self.what == EXCLUDED:
-            return (
-                f"{pin}; or, as administrator while {port} is free (after a restart, before "
-                f"WSL2 or Hyper-V start), reserve it for yourself, which keeps it bindable: "
-                f"`netsh int ipv4 add excludedportrange protocol=tcp startport={port} "
-                f"numberofports=1 store=persistent`; or move range away from {self.span}"
-            )
-        return f"{pin}; or move range away from {self.span}"
+        """What to do about port in this excluded range, with the commands to run."""
+        return (
+            f"pin {service} outside it (pins.{service} = PORT, or STABLEPORT_PINS={service}=PORT); "
+            f"or, as administrator while {port} is free (after a restart, before WSL2 or "
+            f"Hyper-V start), reserve it for yourself, which keeps it bindable: "
+            f"`netsh int ipv4 add excludedportrange protocol=tcp startport={port} "
+            f"numberofports=1 store=persistent`; or move range away from {self.span}"
+        )
 
 
 EXCLUDED = "a Windows excluded port range"

@@ -29,6 +29,8 @@ EXPORTED = (TEST_RUN_VARIABLE, TEST_PORTS_VARIABLE)
 # that no longer shares the fixture's state: it reads the variables instead.
 SESSION: "list[tuple[int, Callable[[str], int]]]" = []
 
+# Where os.kill(pid, 0) terminates the process instead of testing it.
+WINDOWS = os.name == "nt"
 # Above every real process id (Linux's pid_max is at most 2**22); kill() takes an int.
 _MAX_PID = 2**31 - 1
 # Field 22 of /proc/PID/stat, counted after the command name's closing ')'.
@@ -181,7 +183,7 @@ def variable(name: str) -> str | None:
 
 def alive(pid: int, start: str) -> bool:
     """Whether process pid lives and, where the OS tells its start time, started at start."""
-    if os.name == "nt":  # pragma: no cover - Windows: os.kill would terminate it
+    if WINDOWS:  # os.kill would terminate it there
         return _windows_alive(pid)
     try:
         os.kill(pid, 0)
@@ -209,21 +211,28 @@ def start_time(pid: int) -> str | None:
     return fields[_START_FIELD].decode("ascii", "replace")
 
 
-def _windows_alive(pid: int) -> bool:  # pragma: no cover - Windows only
-    import ctypes  # noqa: PLC0415
+def _windows_alive(pid: int, kernel: object = None, last_error: object = None) -> bool:
+    """Whether process pid lives, on Windows: OpenProcess, then GetExitCodeProcess.
 
-    kernel = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+    Never os.kill there, which would terminate it. kernel and last_error are
+    kernel32 and ctypes.get_last_error (given by a test that simulates them).
+    """
+    import ctypes  # noqa: PLC0415 - Windows only
+
+    if kernel is None:  # pragma: no cover - Windows only
+        kernel = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+        last_error = ctypes.get_last_error  # type: ignore[attr-defined]
     query_limited_information, still_active, access_denied = 0x1000, 259, 5
-    handle = kernel.OpenProcess(query_limited_information, False, pid)  # noqa: FBT003
+    handle = kernel.OpenProcess(query_limited_information, False, pid)  # type: ignore[attr-defined]  # noqa: FBT003
     if not handle:
-        return bool(ctypes.get_last_error() == access_denied)  # type: ignore[attr-defined]
+        return bool(last_error() == access_denied)  # type: ignore[operator] # another user's
     try:
         code = ctypes.c_ulong()
-        if not kernel.GetExitCodeProcess(handle, ctypes.byref(code)):
-            return True
-        return bool(code.value == still_active)
+        if not kernel.GetExitCodeProcess(handle, ctypes.byref(code)):  # type: ignore[attr-defined]
+            return True  # it exists; its state cannot be read
+        return code.value == still_active
     finally:
-        kernel.CloseHandle(handle)
+        kernel.CloseHandle(handle)  # type: ignore[attr-defined]
 
 
 def applies(run: TestRun, config: str | None, namespace: str | None, instance: int) -> bool:
