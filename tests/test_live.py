@@ -423,3 +423,13 @@ def test_served_by_claimant_believes_the_claim_only_where_a_holder_fits() -> Non
     if sys.platform.startswith("linux"):
         stranger = (Holder(2**22 + 1, "other"),)
         assert not listening._replace(holders=stranger).served_by_claimant
+
+
+def test_a_parent_chain_is_followed_only_so_far(tmp_path: Path) -> None:
+    # A chain longer than any dev server's (a loop in a fake /proc, say) ends: no ancestor.
+    for pid in range(100, 200):
+        (tmp_path / str(pid)).mkdir()
+        (tmp_path / str(pid) / "stat").write_text(f"{pid} (a (b) c) S {pid + 1} 0 0\n")
+    assert _live._descends(100, 150, str(tmp_path))
+    assert not _live._descends(100, 190, str(tmp_path))  # 90 steps up: past the limit
+    assert not _live._descends(100, 5, str(tmp_path))

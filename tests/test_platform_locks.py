@@ -19,7 +19,8 @@ import pytest
 
 from stableport import _claims, _leases
 
-from .util import SCRIPT, clean_environment, run
+from .test_claims import server
+from .util import clean_environment, run
 
 pytestmark = pytest.mark.skipif(not _leases.AVAILABLE, reason="no leasing on this OS")
 
@@ -178,26 +179,11 @@ def test_a_killed_servers_claim_is_never_named(tmp_path: Path) -> None:
     # The reproducer, every process as on macOS: run a server, kill -9
     # it, and check --live named the dead pid.
     (tmp_path / "stableport.toml").write_text('services = ["web"]\n')
-    assert SCRIPT is not None
-    server = subprocess.Popen(
-        [SCRIPT, "run", "web", "--", sys.executable, "-c", "print('ready', flush=True); input()"],
-        cwd=tmp_path,
-        env=clean_environment(MACOS),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        assert server.stdout.readline() == "ready\n"
+    with server(tmp_path, "web", env=MACOS) as process:
         live = json.loads(run("check", "--live", "--json", cwd=tmp_path, env=MACOS).stdout)
-        assert live["live"][0]["claimant"]["pid"] == server.pid
-        server.send_signal(signal.SIGKILL)
-        server.wait(timeout=DEADLINE)
-    finally:
-        if server.poll() is None:
-            server.kill()
-        server.communicate(timeout=DEADLINE)
+        assert live["live"][0]["claimant"]["pid"] == process.pid
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=DEADLINE)
     live = json.loads(run("check", "--live", "--json", cwd=tmp_path, env=MACOS).stdout)
     assert live["live"][0]["claimant"] is None
     assert "claimed by" not in run("check", "--live", cwd=tmp_path, env=MACOS).stdout

@@ -275,3 +275,39 @@ def test_ps_gives_no_checkout_an_identity_and_says_which_have_none(tmp_path: Pat
     assert entries["broken"]["services"] == []
     assert entries["tree"]["note"] is None
     del namespace
+
+
+def test_ps_in_process_reads_siblings_and_works_outside_git(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stableport._checkouts import _same_file, worktree_configs  # noqa: PLC0415
+    from stableport._cli import main  # noqa: PLC0415
+
+    main_checkout, tree, _, _ = checkouts(tmp_path)
+    for name in ("fresh", "broken", "copy"):
+        git("worktree", "add", "-q", f"../{name}", cwd=main_checkout)
+    (tmp_path / "broken" / "stableport.toml").write_text("services = [\n")
+    made_for = json.dumps(str(tree.resolve()))
+    (tmp_path / "copy" / ".stableport-instance").write_text(f"1\nfor: {made_for}\n")
+    monkeypatch.chdir(main_checkout)
+    assert main(["ps", "--json"]) == 0
+    notes = {
+        Path(checkout["path"]).name: checkout["note"]
+        for checkout in json.loads(capsys.readouterr().out)["checkouts"]
+    }
+    assert notes["tree"] is None
+    assert notes["fresh"] == "no instance yet: given one on first use (the plain map's ports)"
+    assert notes["copy"] == f"a copy of {tree.resolve()}: no instance"
+    assert "invalid TOML" in notes["broken"]
+    # Out of git, or no git: this checkout alone; outside any project: the built-in defaults.
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    assert worktree_configs(str(outside / "stableport.toml")) == []  # git says: no repository
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    assert worktree_configs(str(main_checkout / "stableport.toml")) == []
+    monkeypatch.chdir(outside)
+    assert main(["ps", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["config"] is None
+    assert [checkout["this"] for checkout in document["checkouts"]] == [True]
+    assert not _same_file(str(outside / "missing"), str(outside))

@@ -728,3 +728,101 @@ def test_each_refusal_names_the_fixes_that_fit(
     assert sibling.endswith(
         "another checkout of this project; set STABLEPORT_INSTANCE=N (1 to 3) for this process"
     )
+
+
+def test_refusals_between_checkouts_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stableport import _claims  # noqa: PLC0415
+    from stableport._cli import main  # noqa: PLC0415
+
+    monkeypatch.setenv("CI", "1")
+    namespace = free_namespace(
+        "between", lambda name: [*assigned_ports("web", instances=3, instance=2)(name)]
+    )
+    config = f'namespace = "{namespace}"\nservices = ["web"]\ninstances = 3\n'
+    main_checkout, tree = two_checkouts(tmp_path, config, with_git=True)
+    me = os.getpid()
+    # In the main checkout, the worktree's run holds the port: instance new goes there.
+    monkeypatch.chdir(main_checkout)
+    port = stableport.load(main_checkout / "stableport.toml").port_for("web")
+    theirs = _claims.Claimant(namespace, 0, "default", "web", me, str(tree / "stableport.toml"))
+    holder = _claims.claim(port, theirs)
+    assert isinstance(holder, _leases.Locks)
+    try:
+        assert main(["run", "web", "--", "no-such-command-here"]) == 2
+        assert capsys.readouterr().err.endswith(
+            f"give that checkout its own ports with stableport instance new in {tree}\n"
+        )
+    finally:
+        holder.release()
+    # Both instance 2 (a copy): this one is told to take its own.
+    monkeypatch.chdir(tree)
+    monkeypatch.setenv("STABLEPORT_INSTANCE", "2")
+    port = stableport.load(tree / "stableport.toml").port_for("web")
+    copy = theirs._replace(instance=2, config=str(main_checkout / "stableport.toml"))
+    holder = _claims.claim(port, copy)
+    assert isinstance(holder, _leases.Locks)
+    try:
+        assert main(["run", "web", "--", "no-such-command-here"]) == 2
+        assert "both are instance 2: give this one its own" in capsys.readouterr().err
+    finally:
+        holder.release()
+    # A port in TIME_WAIT no server can take yet: wait.
+    if sys.platform.startswith("linux"):
+        time_wait(port)
+        assert main(["run", "web", "--", "no-such-command-here"]) == 2
+        assert "wait about a minute, or " in capsys.readouterr().err
+
+
+def test_a_failed_claim_keeps_no_descriptor_and_live_claims_of_no_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stableport import _claims  # noqa: PLC0415
+    from stableport._errors import ConfigError  # noqa: PLC0415
+
+    opened: list[_leases.Locks] = []
+    original = _leases.Locks._hold_directory
+
+    def hold_then_fail(self: _leases.Locks) -> None:
+        original(self)  # the directory is open now, as when the file's open fails
+        opened.append(self)
+        message = "lock file cannot be opened: Too many open files"
+        raise ConfigError(message)
+
+    monkeypatch.setattr(_leases.Locks, "_hold_directory", hold_then_fail)
+    me = _claims.Claimant(None, 0, "default", "web", os.getpid(), None)
+    with pytest.raises(ConfigError):
+        _claims.claim(20001, me)
+    assert opened[0]._dir_fd is None  # released
+    monkeypatch.setenv("STABLEPORT_LEASE_DIR", "relative")
+    assert _claims.live_claims() == []
+    del tmp_path
+
+
+def test_check_live_in_process_names_this_checkouts_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stableport import _claims  # noqa: PLC0415
+    from stableport._cli import main  # noqa: PLC0415
+
+    where, port = own_project(tmp_path / "web")
+    monkeypatch.chdir(where)
+    me = _claims.Claimant(
+        stableport.load(where / "stableport.toml").namespace,
+        0,
+        "default",
+        "web",
+        os.getpid(),
+        str(where / "stableport.toml"),
+    )
+    holder = _claims.claim(port, me)
+    assert isinstance(holder, _leases.Locks)
+    try:
+        with socket.create_server(("127.0.0.1", port)):
+            assert main(["check", "--live"]) == 0
+            assert f"live: web@default {port}: served by pid {os.getpid()}" in (
+                capsys.readouterr().out
+            )
+    finally:
+        holder.release()

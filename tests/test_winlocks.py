@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from stableport import _init, _leases, _winlocks
+from stableport import _assign, _init, _leases, _winlocks
 
 # F_OFD_SETLK and F_OFD_SETLKW (Linux's numbers: the kernel has them even
 # when a test process's fcntl module had them removed, as on the macOS pass).
@@ -105,6 +105,27 @@ def test_inits_lock_waits_for_the_other_init_and_keeps_readers_in(
     os.close(first)
     waiting.join(timeout=30)
     assert taken.is_set()
+
+
+def test_instance_news_lock_is_windows_byte_lock_and_waits_for_the_other_pick(
+    windows: LockFileEx, tmp_path: Path
+) -> None:
+    lock_file = str(tmp_path / _assign.LOCK_NAME)
+    taken = threading.Event()
+
+    def second_pick() -> None:
+        with _assign._locked(lock_file, "instance new"):
+            taken.set()
+
+    with _assign._locked(lock_file, "instance new"):
+        assert windows.calls == [(_winlocks.INIT_LOCK_BYTE, True, False)]
+        waiting = threading.Thread(target=second_pick)
+        waiting.start()
+        time.sleep(0.2)
+        assert not taken.is_set()  # waits while the first pick holds it
+    waiting.join(timeout=30)
+    assert taken.is_set()
+    assert windows.calls == [(_winlocks.INIT_LOCK_BYTE, True, False)] * 2
 
 
 def test_leases_on_windows_locks_exclude_and_tell_a_live_holder(

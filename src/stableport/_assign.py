@@ -10,11 +10,10 @@ _config nor _output: the loader calls it.
 import contextlib
 import errno
 import os
-import sys
 from pathlib import Path
 from typing import NamedTuple
 
-from ._common import say
+from . import _winlocks
 from ._errors import ConfigError, path_text, shown
 from ._identity import (
     INSTANCE_FILE_NAME,
@@ -27,13 +26,11 @@ from ._identity import (
     parse_instance,
     read_identity,
 )
+from ._stderr import say
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ._claims import Claimant
-
-if sys.platform != "win32":
-    import fcntl
 
 # Where the lock of the pick lives, in the repository's common git directory.
 LOCK_NAME = "stableport-instance.lock"
@@ -94,7 +91,9 @@ class Repository:
             held = self._held(namespace)
             found = _read_own(self.path)
             mine = None
-            if found is not None and original is None and copied_from(found, self.path) is None:
+            if found is not None and original is None:
+                original = copied_from(found, self.path)  # instance new in a copy
+            if found is not None and original is None:
                 mine = _number(found.value)
             kept = mine is not None and 0 < mine <= room and mine not in held
             number = mine if kept and mine is not None else _lowest_free(room, held, self)
@@ -452,7 +451,7 @@ def _write(path: str, number: int, directory: str, doing: str) -> None:
 
 
 class _locked:  # noqa: N801 - used as a function: with _locked(path)
-    """An exclusive lock on path while the block runs (nothing on Windows: no flock)."""
+    """An exclusive lock on path while the block runs: flock, or Windows' byte-range lock."""
 
     def __init__(self, path: str, doing: str) -> None:
         self.path = path
@@ -460,11 +459,9 @@ class _locked:  # noqa: N801 - used as a function: with _locked(path)
         self.fd = -1
 
     def __enter__(self) -> None:
-        if sys.platform == "win32":  # pragma: no cover - no flock there
-            return
         try:
             self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self.fd, fcntl.LOCK_EX)  # waits: another pick takes a moment
+            _winlocks.wait_exclusive(self.fd)  # waits: another pick takes a moment
         except OSError as error:
             self.__exit__()
             raise ConfigError(

@@ -9,8 +9,9 @@ answer is written here, at once.
 import sys
 
 from ._commands import COMMANDS, SHARED_OPTIONS
-from ._common import Answer, Exit, env_option, say
+from ._common import Answer, Exit, env_option
 from ._errors import StableportError, excerpt
+from ._stderr import say
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

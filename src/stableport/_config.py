@@ -16,7 +16,6 @@ from ._errors import (
 from ._files import (
     CONFIG_VARIABLE,
     MAX_CONFIG_BYTES,
-    absolute,
     discover,
     named_by_variable,
     parse,
@@ -42,7 +41,7 @@ from ._pins import (
     pin_table,
     portmap_pins,
 )
-from ._portmap import MAX_INSTANCES, PortMap, check_algorithm, give_test_ports
+from ._portmap import MAX_INSTANCES, PortMap, absolute, check_algorithm, give_test_ports
 from ._ports import check_exclusions, check_range
 
 TYPE_CHECKING = False
@@ -301,7 +300,7 @@ def load_with_origin(
         path = named_by_variable(os.environ[CONFIG_VARIABLE])
         elsewhere = other_checkouts_config(path)
         if elsewhere is not None:
-            from ._common import say  # noqa: PLC0415 - only for this note
+            from ._stderr import say  # noqa: PLC0415 - only for this note
 
             say(
                 f"stableport: note: {CONFIG_VARIABLE} names {shown(absolute(path))}, in another "

@@ -385,13 +385,7 @@ def _lock(descriptor: int) -> None:
     """Wait for, then hold, the file's lock: flock, or on Windows a byte-range lock."""
     from . import _winlocks  # noqa: PLC0415 - init's path only
 
-    if _winlocks.LOCK is not None:
-        # Far past the data, so readers are never kept out (a mandatory lock).
-        _winlocks.lock_byte(descriptor, _winlocks.INIT_LOCK_BYTE, wait=True)
-        return
-    import fcntl  # noqa: PLC0415 - POSIX only
-
-    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    _winlocks.wait_exclusive(descriptor)
 
 
 def _same_file(descriptor: int, target: Path) -> bool:

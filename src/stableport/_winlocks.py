@@ -26,8 +26,8 @@ from collections.abc import Callable
 Lock = Callable[..., bool]
 LOCK: Lock | None = None
 
-# init's lock: a byte no configuration reaches (they are at most 4 MiB), so
-# the mandatory lock never stands in the way of a reader of the file.
+# init's and instance new's lock: a byte no configuration reaches (they are at
+# most 4 MiB), so the mandatory lock never stands in the way of a reader of the file.
 INIT_LOCK_BYTE = 1 << 40
 
 # winbase.h / winerror.h
@@ -46,6 +46,21 @@ def lock_byte(fd: int, offset: int, *, wait: bool = False) -> bool:
 def unlock_byte(fd: int, offset: int) -> None:
     """Release the byte at offset that fd locked."""
     _lock()(fd, offset, wait=False, unlock=True)
+
+
+def wait_exclusive(fd: int) -> None:
+    """Wait for, then hold, fd's file's one lock (init's, instance new's) until fd is closed.
+
+    flock on POSIX; on Windows, which has no flock, INIT_LOCK_BYTE by
+    LockFileEx, far past the data, so readers are never kept out (a mandatory
+    lock). Either is the kernel's, dropped when the holder dies.
+    """
+    if LOCK is not None:
+        lock_byte(fd, INIT_LOCK_BYTE, wait=True)
+        return
+    import fcntl  # noqa: PLC0415 - POSIX only
+
+    fcntl.flock(fd, fcntl.LOCK_EX)
 
 
 def _lock() -> Lock:
