@@ -23,6 +23,10 @@ from stableport._leases import Locks, lease_directory, lease_slot
 from .test_leases import TIGHT, tight_range
 from .util import SCRIPT, python, run
 
+# Real processes (console scripts, git, servers): left out of the quick loop,
+# pytest -m "not slow".
+pytestmark = pytest.mark.slow
+
 PROJECT = """
 services = ["web", "api"]
 envs = ["dev", "test"]
@@ -538,6 +542,26 @@ def test_a_nested_run_in_another_project_reads_that_project(pytester: pytest.Pyt
     pytester.makepyfile(test_outer=NESTED.format(script=SCRIPT))
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist")
     result.assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    ("written", "run_namespace", "verdict"),
+    [
+        ("Shop", "shop", "own"),
+        ("shop", "shop", "own"),
+        ("blog", "shop", "other"),
+        ("a@b", "a", "other"),
+    ],
+)
+def test_a_file_namespace_is_compared_with_the_run_s_normalized(
+    tmp_path: Path, written: str, run_namespace: str, verdict: str
+) -> None:
+    # The fixture writes the map's namespace normalized; the file may write it
+    # in capitals: the same map, so its processes get the test's ports.
+    config = tmp_path / "stableport.toml"
+    run = _testports.TestRun(os.getpid(), "", "test", run_namespace, 0, str(config))
+    own = _testports.applies(run, str(config), written, 0)
+    assert own == (verdict == "own")
 
 
 # A server a test launches and leaves running: once the session is gone, its
