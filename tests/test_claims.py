@@ -341,8 +341,8 @@ def test_run_in_process_refuses_releases_and_goes_unclaimed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # What the console script does, in this process, for coverage.
-    from stableport import _run  # noqa: PLC0415
     from stableport._cli import main  # noqa: PLC0415
+    from stableport._cli.commands import run as _run  # noqa: PLC0415
 
     first, _, port = colliding_projects(tmp_path)
     monkeypatch.chdir(first)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from stableport._cli import main
-from stableport._completion import completion
+from stableport._cli.completion import completion
 
 from .util import SCRIPT, clean_environment, imported_by, run
 
@@ -173,7 +173,7 @@ def test_zsh_and_fish_complete_where_the_shell_is_installed(shell: str, project:
 
 def test_the_fast_path_imports_no_completion_code(tmp_path: Path) -> None:
     _, modules = imported_by("from stableport._cli import main; main(['billing'])", cwd=tmp_path)
-    assert "stableport._completion" not in modules
+    assert "stableport._cli.completion" not in modules
     assert "argparse" not in modules
 
 

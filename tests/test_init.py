@@ -9,7 +9,7 @@ import pytest
 import stableport
 from stableport import PortMap
 from stableport._cli import main
-from stableport._init import init as init_here
+from stableport._cli.commands.init import init as init_here
 
 from .util import run
 

@@ -17,8 +17,8 @@ import pytest
 
 import stableport
 from stableport._cli import main
+from stableport._cli.commands.init import init as init_here
 from stableport._files import MAX_CONFIG_BYTES
-from stableport._init import init as init_here
 
 from .util import SCRIPT, clean_environment, run, run_redirected
 

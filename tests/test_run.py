@@ -16,7 +16,7 @@ from urllib.request import urlopen
 import pytest
 
 import stableport
-from stableport import _run
+from stableport._cli.commands import run as _run
 
 from .util import SCRIPT, assigned_ports, clean_environment, free_namespace, run
 
@@ -214,7 +214,7 @@ sys.exit(1)
 
 # The console script, with the process-replacing path switched off.
 AS_CHILD = (
-    "import sys; from stableport import _run; _run.REPLACE_PROCESS = False; "
+    "import sys; from stableport._cli.commands import run as _run; _run.REPLACE_PROCESS = False; "
     "from stableport._cli import main; sys.exit(main(sys.argv[1:]))"
 )
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 import stableport
-from stableport import _run
+from stableport._cli.commands import run as _run
+from stableport._cli.commands.run import CANNOT_EXECUTE, run_child
 from stableport._export import nameable
 from stableport._platform import keeps_port, platform
-from stableport._run import CANNOT_EXECUTE, run_child
 
 from .util import SCRIPT, clean_environment, run, run_redirected
 

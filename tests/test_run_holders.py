@@ -696,7 +696,7 @@ def test_each_refusal_names_the_fixes_that_fit(
     # The refusal's words for every case, without processes (the subprocess
     # tests above show the same lines end to end).
     from stableport._claims import Claimant  # noqa: PLC0415
-    from stableport._run import _refusal  # noqa: PLC0415
+    from stableport._cli.commands.run import _refusal  # noqa: PLC0415
 
     plain = tmp_path / "plain"
     plain.mkdir()

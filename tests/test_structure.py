@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from stableport import PortMap
-from stableport._commands import COMMANDS
+from stableport._cli.commands import COMMANDS
 from stableport._definition import Definition
 
 SOURCE = Path(__file__).resolve().parent.parent / "src"
@@ -53,9 +53,11 @@ def test_no_module_imports_itself_through_others() -> None:
     # modules share one concept: split it out, or pass what one needs.
     known = modules()
     graph = {name: imports(path, set(known)) - {name} for name, path in known.items()}
-    # _parser imports each command's module by the name COMMANDS gives it
-    # (__import__), which no import statement shows: an edge all the same.
-    graph["stableport._parser"] |= {f"stableport.{module}" for _, module in COMMANDS.values()}
+    # The table of commands imports each command's module by the name COMMANDS
+    # gives it (__import__), which no import statement shows: an edge all the same.
+    graph["stableport._cli.commands"] |= {
+        f"stableport._cli.commands.{module}" for _, module in COMMANDS.values()
+    }
     circles = []
     for start, first in graph.items():
         path = [start]  # a depth-first walk from start, looking for start again
@@ -73,8 +75,8 @@ def test_no_module_imports_itself_through_others() -> None:
     assert circles == []
     # The check sees real edges: the package's API module imports the map.
     assert "stableport._portmap" in graph["stableport._api"]
-    assert "stableport._instances" in graph["stableport._parser"]
-    assert all(f"stableport.{module}" in known for _, module in COMMANDS.values())
+    assert "stableport._cli.commands.instance" in graph["stableport._cli.commands"]
+    assert all(f"stableport._cli.commands.{module}" in known for _, module in COMMANDS.values())
 
 
 def test_no_module_reads_another_ones_private_state() -> None:
@@ -134,9 +136,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     (
         "commands",
         {
-            "_cli", "_common", "_commands", "_parser", "_output", "_hints", "_completion",
-            "_list", "_explain_command", "_export", "_export_check", "_exported", "_dotenv",
-            "_scan", "_scan_check", "_check", "_init", "_instances", "_ps", "_run", "_fixture",
+            "_cli", "_output", "_hints", "_export", "_export_check", "_exported", "_dotenv",
+            "_scan", "_scan_check", "_check", "_fixture",
         },
     ),
     # What Python, pytest and the console script call.
@@ -171,7 +172,7 @@ def test_no_module_imports_from_a_layer_above_its_own() -> None:
 
 def test_an_upward_import_is_caught() -> None:
     # The check itself: an import of a command from the loader is an upward one.
-    assert layer("stableport._list") > layer("stableport._config")
+    assert layer("stableport._cli.commands.list") > layer("stableport._config")
     assert layer("stableport._cli.commands.list") == layer("stableport._cli")
     with pytest.raises(AssertionError, match="in no layer"):
         layer("stableport._nowhere")

@@ -685,8 +685,8 @@ def test_in_process_every_entry_point_reads_the_live_run(
 ) -> None:
     # The same answers as the processes above, from main() and the API in
     # this process (the session's own pid: live), and what each shows of it.
-    from stableport import _run  # noqa: PLC0415
     from stableport._cli import main  # noqa: PLC0415
+    from stableport._cli.commands import run as _run  # noqa: PLC0415
 
     monkeypatch.chdir(project)
     config = project / "stableport.toml"

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from stableport import _assign, _init, _leases, _winlocks
+from stableport import _assign, _leases, _winlocks
+from stableport._cli.commands import init as _init
 
 # F_OFD_SETLK and F_OFD_SETLKW (Linux's numbers: the kernel has them even
 # when a test process's fcntl module had them removed, as on the macOS pass).

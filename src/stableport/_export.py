@@ -4,17 +4,13 @@ import json
 import re
 from typing import NamedTuple
 
-from ._commands import add_options
-from ._common import Answer
 from ._config import NAMESPACE_VARIABLE
 from ._errors import ConfigError, InvalidNameError
 from ._identity import INSTANCE_VARIABLE
-from ._output import config_name, load
+from ._output import config_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
-
     from ._config import Origin
     from ._portmap import PortMap
 
@@ -22,44 +18,6 @@ FORMATS = ("env", "json", "shell")
 
 _NOT_ALLOWED = re.compile(r"[^A-Z0-9]+")
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def arguments(parser: "argparse.ArgumentParser") -> None:
-    parser.description = (
-        "Every declared service's port as a variable: billing-api -> BILLING_API_PORT."
-    )
-    add_options(parser, "--config", "--env", "--namespace", "--instance")
-    parser.add_argument(
-        "--format",
-        choices=FORMATS,
-        default="env",
-        help="env: NAME=PORT lines (docker compose .env); json: an object; shell: export lines",
-    )
-    parser.add_argument("--prefix", default="", help="put before every variable name, e.g. APP_")
-    parser.add_argument(
-        "--with-instance",
-        action="store_true",
-        help="add STABLEPORT_INSTANCE=N, the checkout's instance (0: the plain map), as the "
-        "first variable",
-    )
-    parser.add_argument(
-        "--check",
-        metavar="FILE",
-        help="write nothing; exit 0 if FILE holds exactly what export would write, "
-        "else 1 and a line per differing variable",
-    )
-
-
-def handle(args: "argparse.Namespace") -> Answer:
-    pm, origin = load(args)
-    text = exported(
-        pm, origin, args.env, args.prefix, args.format, with_instance=args.with_instance
-    )
-    if args.check is None:
-        return Answer(0, text)
-    from ._export_check import check_file  # noqa: PLC0415 - only for --check
-
-    return check_file(args.check, text, args.format, _rewrite_command(args))
 
 
 def exported(
@@ -77,22 +35,6 @@ def exported(
     if not named:  # `export > .env` must not write an empty file and succeed
         raise ConfigError(f"nothing to export: no services declared in {config_name(origin)}")
     return render(named, output_format, pm.namespace, pm.instance, with_instance=with_instance)
-
-
-def _rewrite_command(args: "argparse.Namespace") -> str:
-    """The export command that rewrites --check's FILE: the options given, then > FILE."""
-    import shlex  # noqa: PLC0415 - only for --check
-
-    words = ["stableport", "export"]
-    for option in ("config", "env", "namespace", "instance", "prefix"):
-        value = getattr(args, option, None)
-        if value:
-            words += [f"--{option}", str(value)]
-    if args.format != "env":
-        words += ["--format", args.format]
-    if getattr(args, "with_instance", False):
-        words.append("--with-instance")
-    return f"{shlex.join(words)} > {shlex.quote(args.check)}"
 
 
 def variable_name(service: str, prefix: str = "") -> str:

@@ -7,7 +7,7 @@ the file. A file equal in its values but written otherwise (a BOM, CRLF, its
 lines in another order, a comment) is still not export's: one line says how.
 """
 
-from ._common import Answer
+from ._cli.answer import Answer
 from ._errors import shown
 from ._exported import Reading, decoded, format_of, read, read_file
 

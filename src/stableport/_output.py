@@ -1,13 +1,14 @@
 """What the commands that read a map share: reading it from their options, and showing it.
 
 A leaf of the command line: list, explain, check, export, instance and init
-import it, and it imports none of them (nor _cli nor _parser).
+import it, and it imports none of them (nor the parser): of the command line's
+package, only its options (env_option).
 """
 
 import json
 import unicodedata
 
-from ._common import env_option
+from ._cli.options import env_option
 from ._errors import path_text as _path_text
 from ._files import working_directory
 from ._pins import format_pin_key

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 import stableport
 from stableport import StableportError
+from stableport._cli.commands.init import init
 from stableport._files import MAX_CONFIG_BYTES
-from stableport._init import init
 
 from .profiles import examples
 from .strategies import simple_names

@@ -1,16 +1,8 @@
-"""What every command shares, below all of them: --env's reading, Answer, Exit.
+"""What a command gives back, not yet written: an Answer, or an Exit from argparse.
 
-_cli builds its parser with _parser and dispatches to each command's module,
-and all of them need these: kept here, the command line has no import circle,
-and each command's module imports without _cli.
+The package's main writes either at once; each command's module returns one
+(the modules below the command line that render a command's output too).
 """
-
-
-def env_option(env: str | None) -> str | None:
-    """--env's value normalized, so a bad one is named as the option the user typed."""
-    from ._names import normalize_name  # noqa: PLC0415 - loaded by then; kept off the top
-
-    return None if env is None else normalize_name(env, "environment name", "--env")
 
 
 class Answer:

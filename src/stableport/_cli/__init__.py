@@ -1,17 +1,19 @@
 """The command line: ``stableport NAME`` without argparse, else the parser and one dispatch.
 
 The NAME form's common shapes are read here, on the fast path; anything else
-builds the parser (_parser, from _commands' table of commands and shared
-options) and hands the parsed arguments to the named command's module. Every
-answer is written here, at once.
+builds the parser (.argparser, from the table in .commands and the shared
+options of .options) and hands the parsed arguments to the named command's
+module. Every answer is written here, at once.
 """
 
 import sys
 
-from ._commands import COMMANDS, SHARED_OPTIONS
-from ._common import Answer, Exit, env_option
-from ._errors import StableportError, excerpt
-from ._stderr import say
+from stableport._errors import StableportError, excerpt
+from stableport._stderr import say
+
+from .answer import Answer, Exit
+from .commands import COMMANDS
+from .options import SHARED_OPTIONS, env_option
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -141,7 +143,7 @@ def _json_option(command: str | None) -> str | None:
     """How command asks for JSON (--json, --format json), if it can: an error's path only."""
     if command is None:  # the NAME form: a port, or completion's names; no JSON
         return None
-    from ._parser import command_options  # noqa: PLC0415 - loaded already
+    from .argparser import command_options  # noqa: PLC0415 - loaded already
 
     options = command_options(command)
     if any(option == "--json" for option, _ in options):
@@ -162,12 +164,12 @@ def _run(words: list[str]) -> Answer:
     argv: list[str] = []
     if command == "run":  # what follows -- is the command's, never run's options
         words, argv = _split_at_dashes(words)
-    from ._parser import build  # noqa: PLC0415 - argparse: only off the fast path
+    from .argparser import build  # noqa: PLC0415 - argparse: only off the fast path
 
     parser, command_parser = build(command)
     misplaced = None if command is None else _option_before(words, command)
     if misplaced is not None:
-        from ._parser import command_options  # noqa: PLC0415 - an error's path only
+        from .argparser import command_options  # noqa: PLC0415 - an error's path only
 
         if any(name == misplaced for name, _ in command_options(command)):
             command_parser.error(
@@ -184,11 +186,11 @@ def _run(words: list[str]) -> Answer:
     args.config = getattr(args, "config", None)
     args.argv = argv
     if command is not None:
-        from ._parser import command as module  # noqa: PLC0415 - loaded by build
+        from .commands import command as module  # noqa: PLC0415 - loaded by build
 
         return module(command).handle(args)
     if args.completion is not None:
-        from ._completion import completion  # noqa: PLC0415 - only for shells' start-up
+        from .completion import completion  # noqa: PLC0415 - only for shells' start-up
 
         return Answer(0, completion(args.completion, args.config))
     if args.name is None:
@@ -204,13 +206,13 @@ def _port_line(
     instance: str | None = None,
 ) -> str:
     # Deferred: keeps `--help` and `--version` free of the configuration loader.
-    from ._config import load_with_origin  # noqa: PLC0415
+    from stableport._config import load_with_origin  # noqa: PLC0415
 
     env = env_option(env)
     # Started by a live test run, the map of that run answers its ports (_testports).
     pm, origin = load_with_origin(config, namespace, instance=instance, env=env)
     port = pm.port_for(name, env)
-    from ._hints import tell  # noqa: PLC0415 - after the lookup, like the loader above
+    from stableport._hints import tell  # noqa: PLC0415 - after the lookup, like the loader above
 
     tell(pm, origin, name, env)
     return f"{port}\n"

@@ -11,17 +11,17 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
-from ._appending import AppendError, append_bytes, undo, write_from
-from ._common import Answer
-from ._config import (
+from stableport._appending import AppendError, append_bytes, undo, write_from
+from stableport._cli.answer import Answer
+from stableport._config import (
     ENV_VARIABLE,
     NAMESPACE_VARIABLE,
     load_with_origin,
     overridden,
     settings_of,
 )
-from ._errors import ConfigError, InvalidNameError, StableportError, shown
-from ._files import (
+from stableport._errors import ConfigError, InvalidNameError, StableportError, shown
+from stableport._files import (
     CONFIG_VARIABLE,
     PYPROJECT_NAME,
     STANDALONE_NAME,
@@ -31,10 +31,10 @@ from ._files import (
     read_descriptor,
     working_directory,
 )
-from ._hints import enclosing_project
-from ._names import normalize_name
-from ._output import entries, listing, path_text
-from ._pins import PINS_VARIABLE
+from stableport._hints import enclosing_project
+from stableport._names import normalize_name
+from stableport._output import entries, listing, path_text
+from stableport._pins import PINS_VARIABLE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -383,7 +383,7 @@ def _open_locked(target: Path, label: str) -> int:
 
 def _lock(descriptor: int) -> None:
     """Wait for, then hold, the file's lock: flock, or on Windows a byte-range lock."""
-    from . import _winlocks  # noqa: PLC0415 - init's path only
+    from stableport import _winlocks  # noqa: PLC0415 - init's path only
 
     _winlocks.wait_exclusive(descriptor)
 
@@ -408,7 +408,7 @@ def _addition(data: bytes, table: str) -> bytes:
 
 def _check_result(label: str, data: bytes) -> None:
     """Refuse, before writing, a result that every later command would refuse."""
-    from ._portmap import PortMap  # noqa: PLC0415 - loaded by the config module already
+    from stableport._portmap import PortMap  # noqa: PLC0415 - loaded by the config module already
 
     try:
         PortMap(**settings_of(label, data))

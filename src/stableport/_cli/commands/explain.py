@@ -1,8 +1,16 @@
 """stableport explain: the whole story of one port, the hashed key and every probe."""
 
-from ._commands import add_options
-from ._common import Answer
-from ._output import config_name, entry, identity, instance_line, json_document, load, overridden
+from stableport._cli.answer import Answer
+from stableport._cli.options import add_options
+from stableport._output import (
+    config_name,
+    entry,
+    identity,
+    instance_line,
+    json_document,
+    load,
+    overridden,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -1,9 +1,17 @@
 """stableport list: every declared service, its port, and how it got it."""
 
-from ._commands import add_options
-from ._common import Answer
-from ._output import config_name, entry, identity, json_document, listing, load, overridden
-from ._stderr import say
+from stableport._cli.answer import Answer
+from stableport._cli.options import add_options
+from stableport._output import (
+    config_name,
+    entry,
+    identity,
+    json_document,
+    listing,
+    load,
+    overridden,
+)
+from stableport._stderr import say
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -22,8 +22,8 @@ def completion(what: str, config: str | None) -> str:
     """The script for a shell, or the declared services or envs one per line."""
     if what in NAMES:
         return _names(what, config)
-    from ._commands import COMMANDS  # noqa: PLC0415 - loaded already
-    from ._parser import command_choices, command_options  # noqa: PLC0415
+    from .argparser import command_choices, command_options  # noqa: PLC0415
+    from .commands import COMMANDS  # noqa: PLC0415 - loaded already
 
     options = {command: command_options(command) for command in (None, *COMMANDS)}
     words = {command: command_choices(command) for command in COMMANDS}
@@ -33,8 +33,8 @@ def completion(what: str, config: str | None) -> str:
 
 def _names(what: str, config: str | None) -> str:
     """The discovered (or --config) map's declared names; none if it cannot be loaded."""
-    from ._config import load_with_origin  # noqa: PLC0415
-    from ._errors import StableportError  # noqa: PLC0415
+    from stableport._config import load_with_origin  # noqa: PLC0415
+    from stableport._errors import StableportError  # noqa: PLC0415
 
     try:
         # The plain map: names do not depend on the instance, and a TAB press

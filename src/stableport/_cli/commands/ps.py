@@ -18,20 +18,20 @@ Then every other live claim on this host: other projects' servers.
 
 from pathlib import Path
 
-from ._checkouts import same_repository, worktree_configs
-from ._claims import checkout_gone, live_claims
-from ._commands import add_options
-from ._common import Answer
-from ._output import config_name, json_document, load, path_text
+from stableport._checkouts import same_repository, worktree_configs
+from stableport._claims import checkout_gone, live_claims
+from stableport._cli.answer import Answer
+from stableport._cli.options import add_options
+from stableport._output import config_name, json_document, load, path_text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
 
-    from ._claims import Claimant
-    from ._config import Origin
-    from ._live import PortStatus
-    from ._portmap import PortMap
+    from stableport._claims import Claimant
+    from stableport._config import Origin
+    from stableport._live import PortStatus
+    from stableport._portmap import PortMap
 
 
 def arguments(parser: "argparse.ArgumentParser") -> None:
@@ -93,9 +93,9 @@ def _sibling(config: str) -> "tuple[PortMap | None, str | None]":
     none yet (it gets one on first use) or a copy's file: the plain map's ports,
     said in the note. A checkout whose configuration does not load: None, and why.
     """
-    from ._config import load_with_origin  # noqa: PLC0415
-    from ._errors import StableportError  # noqa: PLC0415
-    from ._identity import copied_from, instance_file, read_identity  # noqa: PLC0415
+    from stableport._config import load_with_origin  # noqa: PLC0415
+    from stableport._errors import StableportError  # noqa: PLC0415
+    from stableport._identity import copied_from, instance_file, read_identity  # noqa: PLC0415
 
     path = instance_file(config)
     try:
@@ -128,7 +128,7 @@ def _checkout(
     gone: bool,
 ) -> dict[str, object]:
     """One checkout's entry: where, which instance, and each port's holder and state."""
-    from ._live import port_status  # noqa: PLC0415 - sockets, only here
+    from stableport._live import port_status  # noqa: PLC0415 - sockets, only here
 
     services: list[dict[str, object]] = []
     mine = [(port, claimant) for port, claimant in claims if claimant.config == config]

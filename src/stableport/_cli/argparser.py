@@ -1,30 +1,29 @@
-"""The command line's parser, built from one table of commands: off the fast path.
+"""The command line's argparse parser, built from the table of commands: off the fast path.
 
-`stableport NAME` never gets here (_cli reads it without argparse); --help, the
-commands and the completion scripts (_completion reads each command's options
-from this parser) do. The commands come from _commands' table; each one's
-module adds its own arguments to the subparser made for it here.
+`stableport NAME` never gets here (the package's main reads it without
+argparse); --help, the commands and the completion scripts (completion reads
+each command's options from this parser) do. The commands come from the
+table in .commands; each one's module adds its own arguments to the
+subparser made for it here. Only argparse's public API is used: every option
+is recorded as it is added (add_argument, and the groups' add_argument), and
+what --help and --version print is kept for main to write.
 """
 
-import sys
+from stableport._stderr import say
 
-from ._commands import COMMANDS, add_options
-from ._common import Exit
-from ._stderr import say
+from .answer import Exit
+from .commands import COMMANDS, command
+from .options import add_options
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from typing import NoReturn, TypeVar
-
-    from ._commands import Command
-
-    Action = TypeVar("Action", bound=argparse.Action)
+    from collections.abc import Sequence
+    from typing import Any, NoReturn
 
 
 def build(
-    name: str | None,
-    added: "list[tuple[argparse.ArgumentParser, argparse.Action]] | None" = None,
+    name: str | None, added: "list[tuple[argparse.ArgumentParser, argparse.Action]] | None" = None
 ) -> "tuple[argparse.ArgumentParser, argparse.ArgumentParser]":
     """The parser, and the one that reports errors: the NAME form's, or command name's.
 
@@ -34,11 +33,34 @@ def build(
     """
     import argparse  # noqa: PLC0415 - only off the fast path
 
-    from ._version import __version__  # noqa: PLC0415
+    from stableport._version import __version__  # noqa: PLC0415
 
     printed: list[str] = []  # what --help or --version print, for main to write
+    recorded = [] if added is None else added
 
-    class OneLineErrors(argparse.ArgumentParser):
+    class Recorded:
+        """A group of a parser's options whose add_argument records each action."""
+
+        def __init__(self, group: "Any", owner: "argparse.ArgumentParser") -> None:
+            self._group = group
+            self._owner = owner
+
+        def add_argument(self, *names: str, **keywords: "Any") -> "argparse.Action":
+            action: argparse.Action = self._group.add_argument(*names, **keywords)
+            recorded.append((self._owner, action))
+            return action
+
+    class Parser(argparse.ArgumentParser):
+        def add_argument(self, *names: "Any", **keywords: "Any") -> "argparse.Action":
+            # Every option as it is added: what the completion scripts offer
+            # (command_options), without reading argparse's own list.
+            action = super().add_argument(*names, **keywords)
+            recorded.append((self, action))
+            return action
+
+        def add_mutually_exclusive_group(self, **keywords: "Any") -> "Any":
+            return Recorded(super().add_mutually_exclusive_group(**keywords), self)
+
         def error(self, message: str) -> "NoReturn":
             # One line, like every other error: usage is one --help away.
             self.exit(2, f"{self.prog}: error: {message}; see '{self.prog} --help'\n")
@@ -48,22 +70,25 @@ def build(
                 say(message.rstrip("\n"))
             raise Exit(status, "".join(printed))
 
-        def _add_action(self, action: "Action") -> "Action":
-            # Every option as it is added (a group's too): what the completion
-            # scripts offer (command_options), without reading argparse's own list.
-            if added is not None:
-                added.append((self, action))
-            return super()._add_action(action)
-
-        def _print_message(self, message: str, file: object = None) -> None:
-            # argparse ignores a failed write (`--version > /dev/full` would exit 0):
+        def print_help(self, file: "Any" = None) -> None:  # noqa: ARG002 - argparse's signature
+            # argparse ignores a failed write (`--help > /dev/full` would exit 0):
             # keep the text, and main writes it as it writes every answer.
-            if message and file is sys.stderr:
-                say(message.rstrip("\n"))
-            elif message:
-                printed.append(message)
+            printed.append(self.format_help())
 
-    parser = OneLineErrors(
+    class Version(argparse.Action):
+        """--version: the version line, kept for main to write like --help's text."""
+
+        def __call__(
+            self,
+            parser: "argparse.ArgumentParser",
+            namespace: "argparse.Namespace",  # noqa: ARG002 - argparse's signature
+            values: "str | Sequence[Any] | None",  # noqa: ARG002
+            option_string: str | None = None,  # noqa: ARG002
+        ) -> None:
+            printed.append(f"stableport {__version__}\n")
+            parser.exit()
+
+    parser = Parser(
         prog="stableport",
         usage=(
             "stableport NAME [--env ENV] [--namespace NS] [--instance N] [--config PATH]\n"
@@ -82,10 +107,16 @@ def build(
         allow_abbrev=False,  # so a new option never changes what an old abbreviation meant
     )
     add_options(parser, "--config")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--version",
+        action=Version,
+        nargs=0,
+        default=argparse.SUPPRESS,
+        help="show program's version number and exit",
+    )
     parser.set_defaults(command=None)
     if name is None:
-        # Optional here, required in _cli: an unknown option is the better message.
+        # Optional here, required in main: an unknown option is the better message.
         parser.add_argument(
             "name", metavar="NAME", nargs="?", help="the service name, e.g. billing"
         )
@@ -127,11 +158,3 @@ def command_choices(name: str) -> tuple[str, ...]:
         if owner is parser and not action.option_strings and action.choices
         for choice in action.choices
     )
-
-
-def command(name: str) -> "Command":
-    """The module of the command called name (a key of COMMANDS), imported on first use."""
-    # __import__, not importlib.import_module: no module to load for it, and
-    # `python -X importtime` times (and so shows) the command's module.
-    module: Command = __import__(f"{__package__}.{COMMANDS[name][1]}", fromlist=["handle"])
-    return module

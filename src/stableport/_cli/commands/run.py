@@ -6,29 +6,29 @@ import re
 import sys
 from pathlib import Path
 
-from ._checkouts import same_repository
-from ._commands import add_options
-from ._common import Answer, env_option
-from ._config import ENV_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
-from ._errors import InvalidNameError, StableportError, excerpt
-from ._export import nameable
-from ._files import CONFIG_VARIABLE
-from ._hints import tell
-from ._identity import INSTANCE_VARIABLE
-from ._names import normalize_name
-from ._platform import KEEP_PORT_VARIABLE, keeps_port, platform
-from ._stderr import say
-from ._testports import EXPORTED
+from stableport._checkouts import same_repository
+from stableport._cli.answer import Answer
+from stableport._cli.options import add_options, env_option
+from stableport._config import ENV_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
+from stableport._errors import InvalidNameError, StableportError, excerpt
+from stableport._export import nameable
+from stableport._files import CONFIG_VARIABLE
+from stableport._hints import tell
+from stableport._identity import INSTANCE_VARIABLE
+from stableport._names import normalize_name
+from stableport._platform import KEEP_PORT_VARIABLE, keeps_port, platform
+from stableport._stderr import say
+from stableport._testports import EXPORTED
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Mapping
 
-    from ._claims import Claimant
-    from ._leases import Locks
-    from ._live import PortStatus
-    from ._portmap import PortMap
+    from stableport._claims import Claimant
+    from stableport._leases import Locks
+    from stableport._live import PortStatus
+    from stableport._portmap import PortMap
 
 # {PORT}, {WEB_PORT}: shells and Procfile runners pass braces through untouched,
 # where they would expand $PORT to their own port before run ever saw it. A
@@ -169,7 +169,7 @@ def run(args: "argparse.Namespace") -> int:
 
 def _excluded(service: str, env: str, port: int) -> bool:
     """True, said why, if the OS excludes port (a Windows excluded range): no server binds it."""
-    from ._os_ports import excluded  # noqa: PLC0415 - asks the OS: only run's path
+    from stableport._os_ports import excluded  # noqa: PLC0415 - asks the OS: only run's path
 
     reserved = excluded(port)
     if reserved is None:
@@ -190,8 +190,8 @@ def _claim(pm: "PortMap", config: str | None, service: str, env: str, port: int)
     """
     import signal  # noqa: F401, PLC0415 - imported before the claim holds descriptors
 
-    from . import _claims  # noqa: PLC0415 - only run claims, never a lookup
-    from ._live import port_status  # noqa: PLC0415 - sockets, only for a claim
+    from stableport import _claims  # noqa: PLC0415 - only run claims, never a lookup
+    from stableport._live import port_status  # noqa: PLC0415 - sockets, only for a claim
 
     me = _claims.Claimant(pm.namespace, pm.instance, env, service, os.getpid(), config)
     # Probed first, while every descriptor is free: the claim holds two.
@@ -217,7 +217,7 @@ def _refusal(
     pm: "PortMap", config: str | None, me: "Claimant", port: int, holder: "Claimant | None"
 ) -> str:
     """Why run is refused a port another live holder claims, and the fixes that fit."""
-    from ._claims import checkout_gone  # noqa: PLC0415 - only run claims, never a lookup
+    from stableport._claims import checkout_gone  # noqa: PLC0415 - only run claims, never a lookup
 
     head = f"stableport: error: run: port {port} of {me.service}@{me.env} is claimed by"
     if holder is None:
@@ -271,7 +271,7 @@ def _own_ports(pm: "PortMap", config: str, me: "Claimant", holder: "Claimant") -
     `instance new` only where it can work: the project declares instances and
     the checkout is in git; the per-process variable only where instances are declared.
     """
-    from ._output import path_text  # noqa: PLC0415 - only for a refusal
+    from stableport._output import path_text  # noqa: PLC0415 - only for a refusal
 
     if not pm.instances:
         return (
@@ -306,7 +306,7 @@ def _checkout_top(config: str) -> Path | None:
 
 def _fixes(pm: "PortMap", config: str | None, me: "Claimant") -> str:
     """Ways to another port, the lasting one (in the file) first, per-process variables after."""
-    from ._output import path_text  # noqa: PLC0415 - only for a refusal
+    from stableport._output import path_text  # noqa: PLC0415 - only for a refusal
 
     service = me.service if me.env == pm.env else f"{me.service}@{me.env}"
     variables = f"STABLEPORT_PINS={service}=PORT"

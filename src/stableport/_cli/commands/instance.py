@@ -12,14 +12,22 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
-from ._assign import Repository, git_output
-from ._commands import add_options
-from ._common import Answer
-from ._config import Origin, load_with_origin
-from ._errors import ConfigError, shown
-from ._identity import INSTANCE_FILE_NAME, INSTANCE_VARIABLE
-from ._output import config_name, entries, identity, json_document, listing, load, path_text
-from ._portmap import PortMap
+from stableport._assign import Repository, git_output
+from stableport._cli.answer import Answer
+from stableport._cli.options import add_options
+from stableport._config import Origin, load_with_origin
+from stableport._errors import ConfigError, shown
+from stableport._identity import INSTANCE_FILE_NAME, INSTANCE_VARIABLE
+from stableport._output import (
+    config_name,
+    entries,
+    identity,
+    json_document,
+    listing,
+    load,
+    path_text,
+)
+from stableport._portmap import PortMap
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
