@@ -276,7 +276,14 @@ def test_the_shells_own_dollar_brace_is_left_to_the_shell(project: Path) -> None
 def run_args(config: Path, *argv: str, name: str = "web") -> argparse.Namespace:
     """run's parsed arguments, as the command line gives them."""
     return argparse.Namespace(
-        name=name, env=None, config=str(config), namespace=None, prefix="", argv=list(argv)
+        name=name,
+        env=None,
+        config=str(config),
+        namespace=None,
+        instance=None,
+        prefix="",
+        no_claim=False,
+        argv=list(argv),
     )
 
 

@@ -1,14 +1,12 @@
 """What the commands that read a map share: reading it from their options, and showing it.
 
 A leaf of the command line: list, explain, check, export, instance and init
-import it, and it imports none of them (nor the parser): of the command line's
-package, only its options (env_option).
+import it, and it imports none of them (nor the parser).
 """
 
 import json
 import unicodedata
 
-from ._cli.options import env_option
 from ._errors import path_text as _path_text
 from ._files import working_directory
 from ._pins import format_pin_key
@@ -30,24 +28,19 @@ if TYPE_CHECKING:
 def load(args: "argparse.Namespace", *, notes: bool = True) -> "tuple[PortMap, Origin]":
     """The map a command reads, from its --config, --env, --namespace and --instance.
 
-    args.env is normalized in place, so the command reads it as the map does.
-    notes: say on stderr what the lookup should know (a STABLEPORT_* override
-    and the like); check leaves them out, since it grades the configuration itself.
+    args.env is normalized already (main does it for every command), so the
+    command reads it as the map does. notes: say on stderr what the lookup
+    should know (a STABLEPORT_* override and the like); check leaves them out,
+    since it grades the configuration itself.
     """
     from ._config import load_with_origin  # noqa: PLC0415 - loaded by then; kept off the top
     from ._hints import lookup_notes  # noqa: PLC0415
 
-    if getattr(args, "env", None) is not None:
-        args.env = env_option(args.env)
-    # A command that takes no --namespace nor --instance (check) reads the map as configured.
-    pm, origin = load_with_origin(
-        args.config,
-        getattr(args, "namespace", None),
-        instance=getattr(args, "instance", None),
-        env=getattr(args, "env", None),
-    )
+    # A command that takes no --namespace nor --instance (check) reads the map as
+    # configured: the parser gives them as None (argparser.build's defaults).
+    pm, origin = load_with_origin(args.config, args.namespace, instance=args.instance, env=args.env)
     if notes:
-        for line in lookup_notes(pm, origin, None, getattr(args, "env", None)):
+        for line in lookup_notes(pm, origin, None, args.env):
             say(line)
     return pm, origin
 

@@ -183,11 +183,13 @@ def _run(words: list[str]) -> Answer:
         command_parser.error("give the command after --: stableport run NAME -- COMMAND")
     if extras:
         command_parser.error(f"unrecognized arguments: {' '.join(extras)}")
-    args.config = getattr(args, "config", None)
     args.argv = argv
     if command is not None:
         from .commands import command as module  # noqa: PLC0415 - loaded by build
 
+        # --env read here for every command, as _port_line reads it for the NAME
+        # form: a bad one is named as the option the user typed.
+        args.env = env_option(args.env)
         return module(command).handle(args)
     if args.completion is not None:
         from .completion import completion  # noqa: PLC0415 - only for shells' start-up

@@ -114,7 +114,10 @@ def build(
         default=argparse.SUPPRESS,
         help="show program's version number and exit",
     )
-    parser.set_defaults(command=None)
+    # Every option any command reads, present in every command's arguments:
+    # None where the command does not take it (check has no --env), so handlers
+    # read args.env and never guess with getattr.
+    parser.set_defaults(command=None, config=None, env=None, namespace=None, instance=None)
     if name is None:
         # Optional here, required in main: an unknown option is the better message.
         parser.add_argument(

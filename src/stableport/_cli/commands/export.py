@@ -53,12 +53,18 @@ def _rewrite_command(args: "argparse.Namespace") -> str:
     import shlex  # noqa: PLC0415 - only for --check
 
     words = ["stableport", "export"]
-    for option in ("config", "env", "namespace", "instance", "prefix"):
-        value = getattr(args, option, None)
+    given = {
+        "config": args.config,
+        "env": args.env,
+        "namespace": args.namespace,
+        "instance": args.instance,
+        "prefix": args.prefix,
+    }
+    for option, value in given.items():
         if value:
             words += [f"--{option}", str(value)]
     if args.format != "env":
         words += ["--format", args.format]
-    if getattr(args, "with_instance", False):
+    if args.with_instance:
         words.append("--with-instance")
     return f"{shlex.join(words)} > {shlex.quote(args.check)}"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from stableport._checkouts import same_repository
 from stableport._cli.answer import Answer
-from stableport._cli.options import add_options, env_option
+from stableport._cli.options import add_options
 from stableport._config import ENV_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
 from stableport._errors import InvalidNameError, StableportError, excerpt
 from stableport._export import nameable
@@ -94,11 +94,8 @@ def handle(args: "argparse.Namespace") -> Answer:
 
 def run(args: "argparse.Namespace") -> int:
     """Run args.argv with PORT and every declared service's variable set."""
-    args.env = env_option(args.env)  # as every command: errors say (from --env)
-    # A caller that builds its own arguments (a test) may leave --instance out.
-    instance = getattr(args, "instance", None)
     # Started by a live test run, the map of that run answers its ports (_testports).
-    pm, origin = load_with_origin(args.config, args.namespace, instance=instance, env=args.env)
+    pm, origin = load_with_origin(args.config, args.namespace, instance=args.instance, env=args.env)
     port = pm.port_for(args.name, args.env)
     # Outside any project, whoever reads stderr: an agent or a process manager
     # starts servers on the built-in defaults, shared with every such project.
@@ -146,8 +143,7 @@ def run(args: "argparse.Namespace") -> int:
     # platform's router owns it (a kept PORT) or a test run already holds it.
     # With --env too, when that names the test run's environment.
     from_test = pm.explain(args.name, args.env).how == "test"
-    # A client of the server (a caller building its own arguments may leave it out).
-    client = getattr(args, "no_claim", False)
+    client = args.no_claim  # a client of the server: it claims nothing
     held: Locks | bool = True
     serves = not (keep and inherited is not None) and not client
     if serves and _excluded(service, pm.env if args.env is None else args.env, port):
