@@ -39,18 +39,29 @@ COUNT_VARIABLE = "PYTEST_XDIST_WORKER_COUNT"
 
 
 class Settings:
-    """What the options say for this session (worked out at configure time), and its fixture.
+    """What this session's options say, every one worked out once, at configure time.
 
-    ``fixture`` stays None until a test first asks for the ``stableport`` fixture.
+    env: the test environment; worker: this xdist worker's id, or None;
+    workers: xdist's worker count on a worker, else 0; check_free: fail a test
+    handed a port in use; leasing: concurrent runs take distinct leases.
     """
 
-    __slots__ = ("env", "fixture", "worker", "workers")
+    __slots__ = ("check_free", "env", "leasing", "worker", "workers")
 
-    def __init__(self, env: str, *, worker: str | None, workers: int = 0) -> None:
+    def __init__(
+        self,
+        env: str,
+        *,
+        worker: str | None,
+        workers: int = 0,
+        check_free: bool = False,
+        leasing: bool = True,
+    ) -> None:
         self.env = env
         self.worker = worker
-        self.workers = workers  # xdist's worker count, on a worker
-        self.fixture: StableportFixture | None = None
+        self.workers = workers
+        self.check_free = check_free
+        self.leasing = leasing
 
 
 class Reporter:
@@ -61,8 +72,8 @@ class Reporter:
     of it.
     """
 
-    def __init__(self) -> None:
-        self.fixture: StableportFixture | None = None
+    def __init__(self, fixture: "StableportFixture | None" = None) -> None:
+        self.fixture = fixture  # None on an xdist controller: its workers hold the fixtures
         self.workers: list[str] = []
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -91,9 +102,10 @@ class Reporter:
         return self.fixture.describe(verbose=config.option.verbose > 0)
 
 
-# Unsubscripted on purpose (see the module docstring); the string annotation is
-# never evaluated.
+# Unsubscripted on purpose (see the module docstring); the string annotations are
+# never evaluated. The fixture is stashed once a test first asks for it.
 SETTINGS: "pytest.StashKey[Settings]" = pytest.StashKey()
+FIXTURE: "pytest.StashKey[StableportFixture]" = pytest.StashKey()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -151,7 +163,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
         env = checked_env(value, where)
     worker, count = _xdist_worker(config)
-    config.stash[SETTINGS] = Settings(env, worker=worker, workers=count)
+    leasing = config.getoption("stableport_leases")
+    check_free = config.getoption("stableport_check_free")
+    config.stash[SETTINGS] = Settings(
+        env,
+        worker=worker,
+        workers=count,
+        check_free=config.getini("stableport_check_free") if check_free is None else check_free,
+        leasing=config.getini("stableport_leases") if leasing is None else leasing == "on",
+    )
     workers = getattr(config.option, "numprocesses", None)  # xdist's -n, once it is resolved
     if worker is None and isinstance(workers, int) and workers > 0:
         # The xdist controller collects the workers' leases for the summary;
@@ -178,14 +198,20 @@ def stableport(pytestconfig: pytest.Config) -> "StableportFixture":
     ``stableport.env`` (``test``, or ``test-leaseK`` on an xdist worker or a
     concurrent run) and ``stableport.lease``.
     """
-    settings = pytestconfig.stash[SETTINGS]
-    if settings.fixture is None:
+    fixture = pytestconfig.stash.get(FIXTURE, None)
+    if fixture is None:
         from stableport._fixture import StableportFixture  # noqa: PLC0415 - first use only
 
-        settings.fixture = StableportFixture.start(
-            pytestconfig, settings.env, worker=settings.worker, workers=settings.workers
+        settings = pytestconfig.stash[SETTINGS]
+        fixture = StableportFixture.start(
+            pytestconfig,
+            settings.env,
+            worker=settings.worker,
+            workers=settings.workers,
+            check_free=settings.check_free,
+            leasing=settings.leasing,
         )
-        reporter = Reporter()  # the controller's is in another process
-        reporter.fixture = settings.fixture
-        pytestconfig.pluginmanager.register(reporter, "stableport-reporter")
-    return settings.fixture
+        pytestconfig.stash[FIXTURE] = fixture
+        # The controller's reporter is in another process.
+        pytestconfig.pluginmanager.register(Reporter(fixture), "stableport-reporter")
+    return fixture

@@ -131,21 +131,23 @@ class StableportFixture:
 
     @classmethod
     def start(
-        cls, config: pytest.Config, env: str, *, worker: str | None, workers: int
+        cls,
+        config: pytest.Config,
+        env: str,
+        *,
+        worker: str | None,
+        workers: int,
+        check_free: bool,
+        leasing: bool,
     ) -> "StableportFixture":
-        """This session's fixture: take a lease (when on), released when the session ends.
+        """This session's fixture: take a lease (when leasing), released when the session ends.
 
-        env: the test environment; worker: this xdist worker's id, or None;
-        workers: xdist's worker count on a worker, else 0. The plugin
-        registers what reports the lease in pytest's summary.
+        The plugin's settings, worked out at configure time: env, the test
+        environment; worker, this xdist worker's id, or None; workers, xdist's
+        worker count on a worker, else 0; check_free and leasing, the options.
+        The plugin registers what reports the lease in pytest's summary.
         """
         preferred = _preferred_lease(worker)
-        leasing = config.getoption("stableport_leases")
-        if leasing is None:
-            leasing = "on" if config.getini("stableport_leases") else "off"
-        check_free = config.getoption("stableport_check_free")
-        if check_free is None:
-            check_free = config.getini("stableport_check_free")
         fixture = cls(env, worker=worker, base_env=env, check_free=check_free)
         # From where pytest started (as the command line there would), never
         # from whatever directory a test changed to before asking.
@@ -159,7 +161,7 @@ class StableportFixture:
             if problem:
                 pytest.fail(f"stableport: {problem}", pytrace=False)
         number = preferred
-        if leasing == "on" and _leases.AVAILABLE:
+        if leasing and _leases.AVAILABLE:
             try:
                 locks = _leases.Locks(_leases.lease_directory())
             except StableportError as error:
