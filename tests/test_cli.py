@@ -113,7 +113,7 @@ def test_the_command_modules_import_without_the_parser() -> None:
     # any order, and argparse's parser is built only when a command runs.
     _, imported = imported_by("import stableport._cli.commands.run, stableport._cli.commands.list")
     assert "stableport._cli.argparser" not in imported
-    assert {"stableport._cli.answer", "stableport._cli.options"} <= imported
+    assert {"stableport._cli.answer", "stableport._cli.commands"} <= imported
 
 
 # -- streams, signals and directories, with real processes ---------------------

@@ -1,8 +1,8 @@
 """The command line: ``stableport NAME`` without argparse, else the parser and one dispatch.
 
 The NAME form's common shapes are read here, on the fast path; anything else
-builds the parser (.argparser, from the table in .commands and the shared
-options of .options) and hands the parsed arguments to the named command's
+builds the parser (.argparser, from the table of commands and their shared
+options in .commands) and hands the parsed arguments to the named command's
 module. Every answer is written here, at once.
 """
 
@@ -12,8 +12,7 @@ from stableport._errors import StableportError, excerpt
 from stableport._stderr import say
 
 from .answer import Answer, Exit
-from .commands import COMMANDS
-from .options import SHARED_OPTIONS, env_option
+from .commands import COMMANDS, SHARED_OPTIONS, env_option
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -185,7 +184,7 @@ def _run(words: list[str]) -> Answer:
         command_parser.error(f"unrecognized arguments: {' '.join(extras)}")
     args.argv = argv
     if command is not None:
-        from .commands import command as module  # noqa: PLC0415 - loaded by build
+        from .argparser import command as module  # noqa: PLC0415 - loaded by build
 
         # --env read here for every command, as _port_line reads it for the NAME
         # form: a bad one is named as the option the user typed.

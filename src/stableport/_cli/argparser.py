@@ -12,14 +12,15 @@ what --help and --version print is kept for main to write.
 from stableport._stderr import say
 
 from .answer import Exit
-from .commands import COMMANDS, command
-from .options import add_options
+from .commands import COMMANDS, add_options
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
     from typing import Any, NoReturn
+
+    from .commands import Command
 
 
 def build(
@@ -161,3 +162,11 @@ def command_choices(name: str) -> tuple[str, ...]:
         if owner is parser and not action.option_strings and action.choices
         for choice in action.choices
     )
+
+
+def command(name: str) -> "Command":
+    """The module of the command called name (a key of COMMANDS), imported on first use."""
+    # __import__, not importlib.import_module: no module to load for it, and
+    # `python -X importtime` times (and so shows) the command's module.
+    module: Command = __import__(f"{__package__}.commands.{COMMANDS[name][1]}", fromlist=["handle"])
+    return module

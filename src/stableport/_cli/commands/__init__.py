@@ -1,7 +1,7 @@
 """The commands, in one table: adding one is a row here and a module in this package.
 
 Each command's module holds its arguments beside its handler (see Command),
-and takes the options it shares with others from stableport._cli.options. The table is on
+and takes the options it shares with others from stableport._cli.commands. The table is on
 the fast path (main tells a command from a service name by it), so it names
 each module rather than importing it: command() imports only the named one,
 when the parser is built for it.
@@ -10,9 +10,15 @@ when the parser is built for it.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from typing import Protocol
+    from typing import Any, Protocol
 
     from stableport._cli.answer import Answer
+
+    class Container(Protocol):
+        """A parser, or a group of its options: what takes add_argument."""
+
+        def add_argument(self, *names: str, **keywords: Any) -> argparse.Action:
+            """Add an option or a positional argument."""
 
     class Command(Protocol):
         """What a command's module holds: its arguments, and its handler."""
@@ -38,9 +44,50 @@ COMMANDS = {
 }
 
 
-def command(name: str) -> "Command":
-    """The module of the command called name (a key of COMMANDS), imported on first use."""
-    # __import__, not importlib.import_module: no module to load for it, and
-    # `python -X importtime` times (and so shows) the command's module.
-    module: Command = __import__(f"{__name__}.{COMMANDS[name][1]}", fromlist=["handle"])
-    return module
+def env_option(env: str | None) -> str | None:
+    """--env's value normalized, so a bad one is named as the option the user typed."""
+    from stableport._names import normalize_name  # noqa: PLC0415 - loaded by then; kept off the top
+
+    return None if env is None else normalize_name(env, "environment name", "--env")
+
+
+def add_options(container: "Container", *options: str) -> None:
+    """The options the NAME form and several commands share, in the order given.
+
+    --config, --json, --env, --namespace and --instance: one spelling and one
+    help text each, wherever they are taken.
+    """
+    for option in options:
+        keywords = SHARED_OPTIONS[option]
+        if option == "--config":
+            import argparse  # noqa: PLC0415 - loaded by the parser, the caller's caller
+
+            # So a command's default never hides one given before the command.
+            keywords = {**keywords, "default": argparse.SUPPRESS}
+        container.add_argument(option, **keywords)
+
+
+# Each shared option's spelling, metavar and help, once: _cli reads the names
+# and metavars on the fast path (which words take a value, what an error
+# suggests), the parser the rest.
+SHARED_OPTIONS: "dict[str, dict[str, Any]]" = {
+    "--config": {
+        "metavar": "PATH",
+        "help": "load this stableport.toml or pyproject.toml instead of discovering one",
+    },
+    "--json": {"action": "store_true", "help": "one JSON object, for machines"},
+    "--env": {
+        "metavar": "ENV",
+        "help": "the environment (default: $STABLEPORT_ENV, else the config's env, else 'default')",
+    },
+    "--namespace": {
+        "metavar": "NS",
+        "help": "the namespace keys are hashed in (default: $STABLEPORT_NAMESPACE, else "
+        "the config's namespace, else none)",
+    },
+    "--instance": {
+        "metavar": "N",
+        "help": "the instance (checkout) whose ports to give, 0 for the plain map "
+        "(default: $STABLEPORT_INSTANCE, else the checkout's .stableport-instance, else 0)",
+    },
+}

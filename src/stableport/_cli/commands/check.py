@@ -2,7 +2,7 @@
 
 from stableport._check import NOTE, PROBLEM, Finding, check_map
 from stableport._cli.answer import Answer
-from stableport._cli.options import add_options
+from stableport._cli.commands import add_options
 from stableport._errors import ConfigError
 from stableport._output import config_name, identity, json_document, load
 

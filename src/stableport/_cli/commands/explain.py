@@ -1,7 +1,7 @@
 """stableport explain: the whole story of one port, the hashed key and every probe."""
 
 from stableport._cli.answer import Answer
-from stableport._cli.options import add_options
+from stableport._cli.commands import add_options
 from stableport._output import (
     config_name,
     entry,

@@ -1,7 +1,7 @@
 """stableport export: ports as variables for .env files, shells and JSON; --check a file."""
 
 from stableport._cli.answer import Answer
-from stableport._cli.options import add_options
+from stableport._cli.commands import add_options
 from stableport._export import FORMATS, exported
 from stableport._output import load
 

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from stableport._assign import Repository, git_output
 from stableport._cli.answer import Answer
-from stableport._cli.options import add_options
+from stableport._cli.commands import add_options
 from stableport._config import Origin, load_with_origin
 from stableport._errors import ConfigError, shown
 from stableport._identity import INSTANCE_FILE_NAME, INSTANCE_VARIABLE

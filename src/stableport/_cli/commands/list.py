@@ -1,7 +1,7 @@
 """stableport list: every declared service, its port, and how it got it."""
 
 from stableport._cli.answer import Answer
-from stableport._cli.options import add_options
+from stableport._cli.commands import add_options
 from stableport._output import (
     config_name,
     entry,

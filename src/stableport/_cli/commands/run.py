@@ -8,7 +8,7 @@ from pathlib import Path
 
 from stableport._checkouts import same_repository
 from stableport._cli.answer import Answer
-from stableport._cli.options import add_options
+from stableport._cli.commands import add_options
 from stableport._config import ENV_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
 from stableport._errors import InvalidNameError, StableportError, excerpt
 from stableport._export import nameable
