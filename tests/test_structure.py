@@ -136,7 +136,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     (
         "commands",
         {
-            "_cli", "_output", "_hints", "_export", "_export_check", "_exported", "_dotenv",
+            "_cli", "_hints", "_export", "_export_check", "_exported", "_dotenv",
             "_scan", "_scan_check", "_check", "_fixture",
         },
     ),

@@ -4,7 +4,7 @@ Shared by the loader's first use (a linked git worktree with no identity,
 through _config) and by `stableport instance new`. The pick and every write
 happen under a lock in the repository's common git directory, so worktrees
 starting at the same instant never pick the same number. It imports neither
-_config nor _output: the loader calls it.
+_config nor the command line: the loader calls it.
 """
 
 import contextlib

@@ -4,10 +4,10 @@ import json
 import re
 from typing import NamedTuple
 
+from ._cli.views import config_name
 from ._config import NAMESPACE_VARIABLE
 from ._errors import ConfigError, InvalidNameError
 from ._identity import INSTANCE_VARIABLE
-from ._output import config_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -3,8 +3,8 @@
 from stableport._check import NOTE, PROBLEM, Finding, check_map
 from stableport._cli.answer import Answer
 from stableport._cli.commands import add_options
+from stableport._cli.views import config_name, identity, json_document, load
 from stableport._errors import ConfigError
-from stableport._output import config_name, identity, json_document, load
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

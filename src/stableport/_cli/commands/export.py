@@ -2,8 +2,8 @@
 
 from stableport._cli.answer import Answer
 from stableport._cli.commands import add_options
+from stableport._cli.views import load
 from stableport._export import FORMATS, exported
-from stableport._output import load
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

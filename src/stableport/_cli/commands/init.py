@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from stableport._appending import AppendError, append_bytes, undo, write_from
 from stableport._cli.answer import Answer
+from stableport._cli.views import entries, listing, path_text
 from stableport._config import (
     ENV_VARIABLE,
     NAMESPACE_VARIABLE,
@@ -33,7 +34,6 @@ from stableport._files import (
 )
 from stableport._hints import enclosing_project
 from stableport._names import normalize_name
-from stableport._output import entries, listing, path_text
 from stableport._pins import PINS_VARIABLE
 
 TYPE_CHECKING = False

@@ -15,10 +15,7 @@ from typing import NamedTuple
 from stableport._assign import Repository, git_output
 from stableport._cli.answer import Answer
 from stableport._cli.commands import add_options
-from stableport._config import Origin, load_with_origin
-from stableport._errors import ConfigError, shown
-from stableport._identity import INSTANCE_FILE_NAME, INSTANCE_VARIABLE
-from stableport._output import (
+from stableport._cli.views import (
     config_name,
     entries,
     identity,
@@ -27,6 +24,9 @@ from stableport._output import (
     load,
     path_text,
 )
+from stableport._config import Origin, load_with_origin
+from stableport._errors import ConfigError, shown
+from stableport._identity import INSTANCE_FILE_NAME, INSTANCE_VARIABLE
 from stableport._portmap import PortMap
 
 TYPE_CHECKING = False

@@ -2,7 +2,7 @@
 
 from stableport._cli.answer import Answer
 from stableport._cli.commands import add_options
-from stableport._output import (
+from stableport._cli.views import (
     config_name,
     entry,
     identity,

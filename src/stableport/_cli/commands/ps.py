@@ -22,7 +22,7 @@ from stableport._checkouts import same_repository, worktree_configs
 from stableport._claims import checkout_gone, live_claims
 from stableport._cli.answer import Answer
 from stableport._cli.commands import add_options
-from stableport._output import config_name, json_document, load, path_text
+from stableport._cli.views import config_name, json_document, load, path_text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -267,7 +267,7 @@ def _own_ports(pm: "PortMap", config: str, me: "Claimant", holder: "Claimant") -
     `instance new` only where it can work: the project declares instances and
     the checkout is in git; the per-process variable only where instances are declared.
     """
-    from stableport._output import path_text  # noqa: PLC0415 - only for a refusal
+    from stableport._cli.views import path_text  # noqa: PLC0415 - only for a refusal
 
     if not pm.instances:
         return (
@@ -302,7 +302,7 @@ def _checkout_top(config: str) -> Path | None:
 
 def _fixes(pm: "PortMap", config: str | None, me: "Claimant") -> str:
     """Ways to another port, the lasting one (in the file) first, per-process variables after."""
-    from stableport._output import path_text  # noqa: PLC0415 - only for a refusal
+    from stableport._cli.views import path_text  # noqa: PLC0415 - only for a refusal
 
     service = me.service if me.env == pm.env else f"{me.service}@{me.env}"
     variables = f"STABLEPORT_PINS={service}=PORT"

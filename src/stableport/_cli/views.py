@@ -1,4 +1,4 @@
-"""What the commands that read a map share: reading it from their options, and showing it.
+"""Views of a map for the commands that read one: the map from their options, and how it is shown.
 
 A leaf of the command line: list, explain, check, export, instance and init
 import it, and it imports none of them (nor the parser).
@@ -7,10 +7,10 @@ import it, and it imports none of them (nor the parser).
 import json
 import unicodedata
 
-from ._errors import path_text as _path_text
-from ._files import working_directory
-from ._pins import format_pin_key
-from ._stderr import say
+from stableport._errors import path_text as _path_text
+from stableport._files import working_directory
+from stableport._pins import format_pin_key
+from stableport._stderr import say
 
 # Lives with shown (instance assignment needs it, and must not import this
 # module); the commands take it from here, as before.
@@ -20,9 +20,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
 
-    from ._config import Origin
-    from ._explain import Explanation
-    from ._portmap import PortMap
+    from stableport._config import Origin
+    from stableport._explain import Explanation
+    from stableport._portmap import PortMap
 
 
 def load(args: "argparse.Namespace", *, notes: bool = True) -> "tuple[PortMap, Origin]":
@@ -33,8 +33,8 @@ def load(args: "argparse.Namespace", *, notes: bool = True) -> "tuple[PortMap, O
     should know (a STABLEPORT_* override and the like); check leaves them out,
     since it grades the configuration itself.
     """
-    from ._config import load_with_origin  # noqa: PLC0415 - loaded by then; kept off the top
-    from ._hints import lookup_notes  # noqa: PLC0415
+    from stableport._config import load_with_origin  # noqa: PLC0415 - loaded by then; kept off the top
+    from stableport._hints import lookup_notes  # noqa: PLC0415
 
     # A command that takes no --namespace nor --instance (check) reads the map as
     # configured: the parser gives them as None (argparser.build's defaults).
