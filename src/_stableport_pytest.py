@@ -39,7 +39,10 @@ COUNT_VARIABLE = "PYTEST_XDIST_WORKER_COUNT"
 
 
 class Settings:
-    """What the options say for this session, worked out at configure time."""
+    """What the options say for this session (worked out at configure time), and its fixture.
+
+    ``fixture`` stays None until a test first asks for the ``stableport`` fixture.
+    """
 
     __slots__ = ("env", "fixture", "worker", "workers")
 

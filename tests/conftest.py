@@ -9,6 +9,11 @@ import pytest
 import stableport
 from stableport import _winlocks
 
+# The property tests' Hypothesis profiles, registered before pytest reads
+# --hypothesis-profile (the quick loop's, README, Development).
+from .property import profiles  # noqa: F401
+from .util import Run, run_both
+
 STABLEPORT_VARIABLES = (
     "STABLEPORT_ENV",
     "STABLEPORT_CONFIG",
@@ -88,3 +93,9 @@ def interruptible() -> Iterator[None]:
     yield
     if previous == signal.SIG_IGN:
         signal.signal(signal.SIGINT, previous)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
+    """The console script, and main(argv) in this process: the same answer from both."""
+    return run_both(capsys, monkeypatch)

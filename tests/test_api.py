@@ -67,6 +67,7 @@ def test_unhashable_names_raise_type_errors_not_key_errors() -> None:
         stableport.port_for(["billing"])  # type: ignore[arg-type]
 
 
+@pytest.mark.slow  # real processes
 def test_ports_agree_across_processes_with_different_hash_seeds() -> None:
     names = ["billing", "auth", "Straße", "サービス", "x" * 128]
     script = (

@@ -187,6 +187,7 @@ def test_a_pin_beside_the_maps_exclusions_is_fine() -> None:
     assert findings(pm) == []
 
 
+@pytest.mark.slow  # real processes
 def test_check_exits_1_for_a_pin_on_an_excluded_port(tmp_path: Path) -> None:
     config = tmp_path / "ports.toml"
     config.write_text('range = [2000, 2999]\nexclude = [2500]\n[pins]\n"web@dev" = 2500\n')

@@ -43,6 +43,7 @@ def test_the_console_script_reads_stableport_env() -> None:
     assert result.stdout == f"{stableport.port_for('billing', env='staging')}\n"
 
 
+@pytest.mark.slow  # real processes
 def test_python_dash_m_matches_the_console_script() -> None:
     result = python("-m", "stableport", "Billing", check=True)
     assert result.stdout == run("billing").stdout
@@ -66,6 +67,7 @@ def test_a_missing_name_is_a_usage_error() -> None:
     )
 
 
+@pytest.mark.slow  # real processes
 def test_version_and_help() -> None:
     assert run("--version").stdout == f"stableport {stableport.__version__}\n"
     assert "Print the stable port of a service" in run("--help").stdout
@@ -113,7 +115,7 @@ def test_the_command_modules_import_without_the_command_line() -> None:
     assert "stableport._common" in imported
 
 
-# -- hardening (issue 12): streams, signals and directories, with real processes
+# -- streams, signals and directories, with real processes ---------------------
 
 
 def run_bytes(
@@ -328,6 +330,7 @@ def test_version_and_help_are_answers_on_stdout(
     assert err == ""
 
 
+@pytest.mark.slow  # real processes
 def test_a_deleted_working_directory_names_the_cause(tmp_path: Path) -> None:
     gone = tmp_path / "gone"
     gone.mkdir()
@@ -368,7 +371,7 @@ def test_a_directory_name_that_is_not_utf8(tmp_path: Path) -> None:
     assert directory + b"/stableport.toml" in result.stdout
 
 
-# -- issue 20: Ctrl-C while the console script is still loading -------------------------
+# -- Ctrl-C while the console script is still loading -----------------------------------
 
 # Sends this process a real SIGINT while the package is being imported: the
 # moment at which the old entry point (stableport._cli:main) had no handler yet.
@@ -423,9 +426,10 @@ def test_the_console_script_entry_catches_ctrl_c_while_importing(
     assert capsys.readouterr().err == "stableport: interrupted\n"
 
 
-# -- issue 20: output that a path cannot forge, and one line for a failed write --------
+# -- output that a path cannot forge, and one line for a failed write ------------------
 
 
+@pytest.mark.slow  # real processes
 def test_a_newline_in_a_directory_name_cannot_forge_a_row(tmp_path: Path) -> None:
     # `stableport list | awk '$1=="web"{print $3}'` gave 1234, the forged row's port.
     project = tmp_path / "x\nweb  default  1234  hashed"
@@ -441,6 +445,7 @@ def test_a_newline_in_a_directory_name_cannot_forge_a_row(tmp_path: Path) -> Non
     assert [row[2] for row in rows if row[:1] == ["web"]] == [str(port)]
 
 
+@pytest.mark.slow  # real processes
 def test_init_quotes_a_path_that_would_break_its_lines(tmp_path: Path) -> None:
     project = tmp_path / "a\nb"
     project.mkdir()

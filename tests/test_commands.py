@@ -13,7 +13,7 @@ import pytest
 import stableport
 from stableport._cli import main
 
-from .util import SCRIPT, free_namespace, run
+from .util import SCRIPT, free_namespace, own_name, run
 
 DECLARED = """\
 services = ["billing", "auth", "search", "billing-api"]
@@ -265,10 +265,6 @@ def test_check_live_names_the_holder_and_sees_the_port_freed(
     assert f"live: billing@dev {port}: free on loopback" in text
 
 
-def own_name() -> str:
-    return Path(f"/proc/{os.getpid()}/comm").read_text(encoding="utf-8").strip()
-
-
 # -- export -----------------------------------------------------------------
 
 
@@ -448,6 +444,7 @@ def test_usage_errors_name_the_real_fault_in_one_line(
     assert capsys.readouterr() == ("", message + "\n")
 
 
+@pytest.mark.slow  # real processes
 def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> None:
     names = ", ".join(f'"svc{index}"' for index in range(3000))  # more than a pipe holds
     (tmp_path / "stableport.toml").write_text(f"services = [{names}]\n")
@@ -483,6 +480,7 @@ def test_no_stdout_at_all_is_one_line_and_exit_2(
     )
 
 
+@pytest.mark.slow  # real processes
 @pytest.mark.parametrize(
     "environment",
     [{"PYTHONIOENCODING": "ascii"}, {"PYTHONUTF8": "0", "LC_ALL": "C", "PYTHONIOENCODING": ""}],

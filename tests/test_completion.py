@@ -11,6 +11,9 @@ from stableport._completion import completion
 
 from .util import SCRIPT, clean_environment, imported_by, run
 
+# Real processes (console scripts, bash): left out of the quick loop, pytest -m "not slow".
+pytestmark = pytest.mark.slow
+
 CONFIG = 'services = ["web", "api", "billing-api"]\nenvs = ["dev", "test"]\nenv = "dev"\n'
 COMMANDS = ["list", "explain", "check", "export", "init", "run", "instance", "ps"]
 

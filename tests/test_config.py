@@ -393,7 +393,7 @@ def test_the_cli_reads_the_project_config(tmp_path: Path) -> None:
     assert result.stdout == "8002\n"
 
 
-# -- hardening (issue 12): each reproducer, with real files -------------------
+# -- files the loader refuses: deep nesting, huge integers, devices, FIFOs ----
 
 
 def load_error(path: "str | Path | None" = None) -> str:
@@ -608,7 +608,7 @@ def test_the_cli_gives_one_line_and_exit_2(tmp_path: Path, args: list[str], mess
     assert result.stderr == f"stableport: error: {message.format(path=path)}\n"
 
 
-# -- issue 20: candidates that cannot be looked at, and what init checks first --------
+# -- candidates that cannot be looked at, and what init checks first ------------------
 
 
 def test_a_candidate_that_cannot_be_looked_at_stops_discovery(tmp_path: Path) -> None:

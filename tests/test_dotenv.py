@@ -7,7 +7,7 @@ import pytest
 
 from stableport._config import load_with_origin
 
-from .util import Run, git_repository, run, run_both
+from .util import Run, git_repository, run
 
 pytestmark = pytest.mark.slow  # real console scripts
 
@@ -18,12 +18,6 @@ envs = ["dev", "test"]
 env = "dev"
 instances = 3
 """
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
-    """The console script, and main(argv) in this process: the same answer from both."""
-    return run_both(capsys, monkeypatch)
 
 
 @pytest.fixture

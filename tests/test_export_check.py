@@ -9,7 +9,7 @@ import pytest
 from stableport._cli import main
 from stableport._exported import Entry, read
 
-from .util import Run, git, git_repository, run, run_both, run_redirected
+from .util import Run, git, git_repository, run, run_redirected
 
 pytestmark = pytest.mark.slow  # real console scripts
 
@@ -20,12 +20,6 @@ envs = ["dev", "prod"]
 env = "dev"
 pins = { "web@prod" = 8080 }
 """
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
-    """The console script, and main(argv) in this process: the same answer from both."""
-    return run_both(capsys, monkeypatch)
 
 
 @pytest.fixture

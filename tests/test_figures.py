@@ -139,6 +139,7 @@ def test_the_cross_project_odds_are_configuration_mds() -> None:
     )
 
 
+@pytest.mark.slow  # a single long one
 @pytest.mark.parametrize("services", [20])
 def test_the_cross_project_formula_matches_real_maps(services: int) -> None:
     """configuration.md's formula against 4,000 pairs of real maps in random namespaces."""

@@ -20,13 +20,6 @@ from .util import SCRIPT, clean_environment, output_of, run
 pytest_plugins = ["pytester"]
 
 
-@pytest.fixture(autouse=True)
-def not_an_xdist_worker(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Runs of this suite under xdist must not leak the outer worker id into inner runs."""
-    for variable in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT"):
-        monkeypatch.delenv(variable, raising=False)
-
-
 CONFIG = 'services = ["web", "api", "worker"]\nenvs = ["dev", "test"]\nenv = "dev"\n'
 
 
@@ -43,6 +36,7 @@ def config_of(project: Path) -> Path:
 # -- a typo in a service name ----------------------------------------------------
 
 
+@pytest.mark.slow  # real processes
 def test_a_typo_gets_its_port_on_stdout_and_the_closest_name_on_stderr(project: Path) -> None:
     result = run("wbe", cwd=project)
     assert (result.returncode, result.stdout) == (
@@ -63,6 +57,7 @@ def test_a_name_close_to_none_gets_the_note_without_a_guess(project: Path) -> No
     assert result.stderr.startswith("stableport: note: 'zzzz' is not among the services of ")
 
 
+@pytest.mark.slow  # real processes
 def test_declared_names_any_case_and_projects_without_services_say_nothing(
     project: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -83,6 +78,7 @@ def test_a_strict_map_refuses_the_typo_instead(project: Path) -> None:
 # -- a wrong environment -----------------------------------------------------------
 
 
+@pytest.mark.slow  # real processes
 @pytest.mark.parametrize(
     ("args", "variables"),
     [
@@ -255,6 +251,7 @@ def test_init_alone_keeps_tests_off_dev_ports(pytester: pytest.Pytester) -> None
         pytester.runpytest_subprocess("-p", "no:cacheprovider", *args).assert_outcomes(passed=4)
 
 
+@pytest.mark.slow  # real processes
 def test_init_in_a_projects_subfolder_says_so(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "shop"\n')
     sub = tmp_path / "services" / "web"

@@ -12,7 +12,11 @@ from pathlib import Path
 import pytest
 
 from .test_init_faults import without_search_override
-from .util import git, git_repository, python, run, worktree
+from .util import git, git_repository, instance_number, plain, python, run, worktree
+
+# Real processes (console scripts, git, servers): left out of the quick loop,
+# pytest -m "not slow".
+pytestmark = pytest.mark.slow
 
 # Three services and four instances, no envs: a lookup in an undeclared
 # environment was a layer above every lane, the variable made it the home.
@@ -22,21 +26,9 @@ SHOP = 'services = ["web", "worker", "queue"]\ninstances = 4\n'
 CONFIG = 'namespace = "shop"\nservices = ["web", "api"]\ninstances = 3\n'
 
 
-def plain(env: dict[str, str] | None = None) -> dict[str, str]:
-    """Variables for the console script: not a CI job (so first use assigns), and env.
-
-    CI="" is not CI, whatever the test run itself has.
-    """
-    return {"CI": "", **(env or {})}
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     return git_repository(tmp_path / "main", {"stableport.toml": CONFIG})
-
-
-def number(tree: Path) -> int:
-    return int((tree / ".stableport-instance").read_text().splitlines()[0])
 
 
 def new(tree: Path, *args: str) -> int:
@@ -126,7 +118,7 @@ def test_config_through_a_link_finds_every_sibling(
         assert result.returncode == 0, result.stderr
         got.append(json.loads(result.stdout)["instance"])
     assert got == [1, 2]
-    assert (number(first), number(second)) == (1, 2)
+    assert (instance_number(first), instance_number(second)) == (1, 2)
 
 
 # -- item 9: a worktree moved with mv --------------------------------------------
@@ -165,7 +157,7 @@ def test_the_original_keeps_its_number_and_the_copy_gets_a_new_one(repo: Path) -
     copied = run("web", cwd=second, env=plain())
     assert copied.returncode == 0, copied.stderr
     assert int(copied.stdout) != port
-    assert number(second) == 2
+    assert instance_number(second) == 2
     assert f"was copied from {first}" in copied.stderr
 
 
@@ -179,7 +171,7 @@ def test_a_copy_of_a_whole_worktree_is_recognised_at_load(repo: Path, tmp_path: 
     assert copied.returncode == 0, copied.stderr
     assert int(copied.stdout) != port
     # The copy is recorded: no later worktree is given its number.
-    taken = number(copy)
+    taken = instance_number(copy)
     assert taken == 2
     assert new(worktree(repo, "b")) == 3
     # In CI (no writes), a copy is an error, never its original's ports.

@@ -28,7 +28,7 @@ from stableport._identity import (
     read_identity,
 )
 
-from .util import git, git_repository, worktree
+from .util import git, git_repository, instance_number, worktree
 
 CONFIG = 'namespace = "shop"\nservices = ["web", "api"]\ninstances = 3\n'
 
@@ -50,10 +50,6 @@ def ask(
     code = main(list(args))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
-
-
-def number(tree: Path) -> int:
-    return int((tree / ".stableport-instance").read_text().splitlines()[0])
 
 
 def test_json_strings_with_escapes_and_not_strings() -> None:
@@ -130,13 +126,13 @@ def test_first_use_instance_new_copies_and_moves_in_process(
 ) -> None:
     first, second = worktree(repo, "a"), worktree(repo, "b")
     code, out, err = ask(first, monkeypatch, capsys, "web")
-    assert (code, number(first)) == (0, 1)
+    assert (code, instance_number(first)) == (0, 1)
     assert "gave it instance 1 of 3" in err
     assert stableport.port_for("web") == int(out)
     # A copied file: the copy's first use gives it its own, naming the original.
     shutil.copy(first / ".stableport-instance", second / ".stableport-instance")
     code, _, err = ask(second, monkeypatch, capsys, "list")
-    assert (code, number(second)) == (0, 2)
+    assert (code, instance_number(second)) == (0, 2)
     assert f"was copied from {first}" in err
     # instance new there keeps it; in the original too.
     code, out, _ = ask(second, monkeypatch, capsys, "instance", "new", "--json")
@@ -161,7 +157,7 @@ def test_first_use_instance_new_copies_and_moves_in_process(
     assert code == 2  # 1, 2 and the moved 3: all held
     git("worktree", "prune", cwd=repo)
     code, _, _ = ask(fifth, monkeypatch, capsys, "web")
-    assert (code, number(fifth)) == (0, 3)
+    assert (code, instance_number(fifth)) == (0, 3)
 
 
 def test_the_record_and_its_faults_in_process(
@@ -172,7 +168,7 @@ def test_the_record_and_its_faults_in_process(
     # A line cut short, one not JSON, one of another kind: none says anything.
     record.write_text('1 "/gone/a\n2 not-json\nx "/b"\n3 ["/c"]\n')
     code, _, _ = ask(tree, monkeypatch, capsys, "web")
-    assert (code, number(tree)) == (0, 1)
+    assert (code, instance_number(tree)) == (0, 1)
     # A record that cannot be read is a refusal.
     other = worktree(repo, "b")
     record.unlink()
@@ -224,7 +220,7 @@ def test_a_live_run_of_a_removed_worktree_keeps_its_number(
     try:
         tree = worktree(repo, "a")
         code, _, _ = ask(tree, monkeypatch, capsys, "web")
-        assert (code, number(tree)) == (0, 2)
+        assert (code, instance_number(tree)) == (0, 2)
         # Another namespace's run of instance 2 holds nothing of this project.
         other = _claims.Claimant("other", 2, "default", "web", os.getpid(), str(gone))
         second = _claims.claim(29998, other)
@@ -232,7 +228,7 @@ def test_a_live_run_of_a_removed_worktree_keeps_its_number(
         assert not isinstance(second, _claims.Refused)
         try:
             code, _, _ = ask(worktree(repo, "b"), monkeypatch, capsys, "web")
-            assert (code, number(repo.parent / "b")) == (0, 3)
+            assert (code, instance_number(repo.parent / "b")) == (0, 3)
         finally:
             second.release()
     finally:

@@ -13,6 +13,9 @@ from stableport._init import init as init_here
 
 from .util import run
 
+# Real processes (console scripts): left out of the quick loop, pytest -m "not slow".
+pytestmark = pytest.mark.slow
+
 # A pyproject.toml as people write them: comments, odd spacing, no final newline.
 PYPROJECT = (
     b"# The shop's web services.\n"

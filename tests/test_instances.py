@@ -13,6 +13,10 @@ from stableport import ConfigError, InstanceError, PortMap
 
 from .util import SCRIPT, clean_environment, git, git_repository, run, run_redirected, worktree
 
+# Real processes (console scripts, git, servers): left out of the quick loop,
+# pytest -m "not slow".
+pytestmark = pytest.mark.slow
+
 CONFIG = """\
 namespace = "shop"
 services = ["web", "api", "db"]

@@ -11,18 +11,22 @@ small round; for a bigger run by hand:
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from urllib.request import urlopen
 
 import pytest
 
-from .util import SCRIPT, clean_environment, free_namespace, git_repository, run, worktree
+from .util import (
+    clean_environment,
+    free_namespace,
+    git_repository,
+    run,
+    stacks,
+    worktree,
+)
 
 # Real processes: left out of the quick inner loop, pytest -m "not slow".
 pytestmark = pytest.mark.slow
@@ -151,46 +155,6 @@ def make_project(where: Path, worktrees: int) -> list[Path]:
     return trees
 
 
-@contextmanager
-def stacks(trees: list[Path]) -> Iterator[dict[tuple[Path, str], int]]:
-    """Every checkout's three servers, started at once; their ports, once all listen."""
-    environment = clean_environment()
-    with ExitStack() as stack:
-        started = []
-        for tree in trees:
-            for service in SERVICES:
-                process = subprocess.Popen(
-                    [str(SCRIPT), "run", service, "--", sys.executable, "server.py", service],
-                    cwd=tree,
-                    env=environment,
-                    stdout=subprocess.PIPE,
-                    text=True,
-                    start_new_session=True,
-                )
-                stack.callback(stop, process)
-                started.append((tree, service, process))
-        ports: dict[tuple[Path, str], int] = {}
-        for tree, service, process in started:
-            assert process.stdout is not None
-            line = process.stdout.readline()
-            report = json.loads(line) if line else {"error": f"exit {process.wait()}"}
-            assert "error" not in report, (tree, service, report)
-            ports[tree, service] = int(report["port"])
-        yield ports
-
-
-def stop(process: "subprocess.Popen[str]") -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=DEADLINE)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    if process.stdout is not None:
-        process.stdout.close()
-
-
 def check_answers(trees: list[Path], ports: dict[tuple[Path, str], int]) -> None:
     """Every server reached through its checkout's web is a server of that checkout."""
     assert len(set(ports.values())) == len(ports), "two servers on one port"
@@ -237,7 +201,7 @@ def prove(where: Path, worktrees: int, rounds: int) -> dict[str, object]:
     first: dict[tuple[Path, str], int] | None = None
     for round_number in range(rounds):
         order = trees if round_number % 2 == 0 else trees[::-1]  # and back, in reverse
-        with stacks(order) as ports:
+        with stacks(order, SERVICES) as ports:
             check_answers(trees, ports)
             if first is None:
                 first = dict(ports)

@@ -966,7 +966,7 @@ def test_the_worker_count_check_says_what_fits() -> None:
     )
 
 
-# -- issue 19: case, deleted lock files, descriptors ---------------------------------
+# -- names differing in case, deleted lock files, descriptors ------------------------
 
 CASES = """
 def test_case(stableport):
@@ -1228,7 +1228,7 @@ def test_300_services_under_ulimit_200_hold_a_bounded_number_of_descriptors(
     assert int(after) - int(before) <= 2
 
 
-# -- issue 19: a killed run's server, the working directory ----------------------------
+# -- a killed run's server is never reached; the project is found from where pytest started ---
 
 ORPHANED = """
 import json

@@ -13,6 +13,8 @@ import pytest
 from stableport import _live
 from stableport._live import Holder, PortStatus, find_holders, port_status
 
+from .util import own_name
+
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
 
@@ -32,10 +34,6 @@ def listener() -> Iterator[socket.socket]:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         yield sock
-
-
-def own_name() -> str:
-    return Path(f"/proc/{os.getpid()}/comm").read_text(encoding="utf-8").strip()
 
 
 def test_a_port_held_by_a_listener_is_busy_and_free_once_it_closes(
@@ -223,7 +221,7 @@ def test_a_system_without_proc_net_shows_no_holders(tmp_path: Path) -> None:
     assert find_holders(20001, str(tmp_path)) is None
 
 
-# -- issue 20: no false "free" where a bind would say free --------------------------------
+# -- no false "free" where a bind would say free ------------------------------------------
 
 # Every address family and address a listener may take here: loopback and wildcard,
 # IPv4 and (where the host has it) IPv6, the IPv6 wildcard both alone and dual-stack.
@@ -356,7 +354,7 @@ def test_a_connection_that_waits_is_a_listener_with_a_full_backlog(
     assert _live._accepts("127.0.0.1", socket.AF_INET, 40000) == "busy"
 
 
-# -- issue 28, item 16: a port in TIME_WAIT is said to be one ------------------------------
+# -- a port in TIME_WAIT is said to be one -------------------------------------------------
 
 
 def closed_first(*, reuse: bool) -> int:
@@ -402,7 +400,7 @@ def test_closing_connections_are_counted_from_proc(fake_proc: Path) -> None:
     assert _live.closing_connections(20001, str(fake_proc)) == 0
 
 
-# -- issue 33, item 6: a port its claimant (or a child of it) serves -----------------------
+# -- a port its claimant (or a child of it) serves -----------------------------------------
 
 
 @linux_only

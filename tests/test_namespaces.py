@@ -105,6 +105,7 @@ def port_in(namespace: str | None, service: str = "api") -> int:
     return PortMap(["api", "web"], namespace=namespace).port_for(service)
 
 
+@pytest.mark.slow  # real processes
 @pytest.mark.parametrize(
     ("variable", "flag", "expected"),
     [
@@ -149,6 +150,7 @@ def test_the_module_level_port_for_uses_the_variable(monkeypatch: pytest.MonkeyP
     assert stableport.port_for("api") == port_in("shop") != unnamespaced
 
 
+@pytest.mark.slow  # real processes
 @pytest.mark.parametrize(
     ("where", "message"),
     [
@@ -196,6 +198,7 @@ def test_namespace_before_a_command_is_refused(project: Path) -> None:
 # -- what the commands show -----------------------------------------------------
 
 
+@pytest.mark.slow  # real processes
 def test_explain_shows_the_namespace_in_the_key(project: Path) -> None:
     result = run("explain", "api", cwd=project)
     assert result.stdout.splitlines()[1:3] == [
@@ -209,6 +212,7 @@ def test_explain_shows_the_namespace_in_the_key(project: Path) -> None:
     )
 
 
+@pytest.mark.slow  # real processes
 def test_list_export_and_check_carry_the_namespace(project: Path) -> None:
     assert run("list", cwd=project).stdout.splitlines()[1:3] == [
         "namespace: shop",
@@ -227,6 +231,7 @@ def test_list_export_and_check_carry_the_namespace(project: Path) -> None:
     assert not [f for f in checked["findings"] if f["subject"] == "namespace"]
 
 
+@pytest.mark.slow  # real processes
 def test_without_a_namespace_the_outputs_are_as_before(tmp_path: Path) -> None:
     (tmp_path / "stableport.toml").write_text('services = ["api"]\n')
     assert run("list", cwd=tmp_path).stdout.splitlines()[1] == "SERVICE  ENV       PORT  HOW"
@@ -235,6 +240,7 @@ def test_without_a_namespace_the_outputs_are_as_before(tmp_path: Path) -> None:
     assert json.loads(run("list", "--json", cwd=tmp_path).stdout)["namespace"] is None
 
 
+@pytest.mark.slow  # real processes
 def test_check_notes_declared_services_without_a_namespace(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[tool.stableport]\nservices = ["api", "web", "worker", "db"]\n'
@@ -254,6 +260,7 @@ def test_check_notes_declared_services_without_a_namespace(tmp_path: Path) -> No
     assert "note: STABLEPORT_NAMESPACE='Shop': sets the namespace to 'shop'" in result.stdout
 
 
+@pytest.mark.slow  # real processes
 def test_check_has_no_namespace_note_for_pins_only_or_no_services(tmp_path: Path) -> None:
     config = tmp_path / "stableport.toml"
     for text in ("", "[pins]\ndb = 5432\n"):

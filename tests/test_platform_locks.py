@@ -174,6 +174,7 @@ def test_under_a_symbolically_linked_parent_as_macos_tmp(
     assert _claims.claimant(PORT) is None
 
 
+@pytest.mark.slow  # real processes
 def test_a_killed_servers_claim_is_never_named(tmp_path: Path) -> None:
     # The reproducer, every process as on macOS: run a server, kill -9
     # it, and check --live named the dead pid.

@@ -658,3 +658,21 @@ def test_reserved_ports_are_what_an_overlays_undeclared_names_avoid() -> None:
         assert pm.port_for(name, "gw0") not in reserved
         assert pm.port_for(name, "gw0") == next(undeclared_ports(pm, name, "gw0"))
     assert any(pm.port_for(name, "dev") in overlay_ports for name in names)
+
+
+def test_a_definition_is_one_immutable_value() -> None:
+    # The map's definition is compared, hashed and pickled as itself, and
+    # changed only by replace(): overlay() is a replace of its overlay.
+    pm = PortMap(SERVICES, envs=["dev"], pins={"billing": 8001}, instances=2, instance=1)
+    definition = pm._definition
+    assert pickle.loads(pickle.dumps(definition)) == definition  # noqa: S301 - our own bytes
+    assert hash(copy.deepcopy(definition)) == hash(definition)
+    with pytest.raises(AttributeError, match="immutable"):
+        definition.env = "prod"
+    with pytest.raises(AttributeError, match="immutable"):
+        del definition.env
+    overlaid = pm.overlay(["gw0"])._definition
+    assert overlaid == definition.replace(overlay=overlaid.overlay)
+    assert overlaid != definition
+    assert definition.replace() == definition
+    assert "Definition(['auth', 'billing', 'search'], envs=['dev']" in repr(overlaid)

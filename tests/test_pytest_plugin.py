@@ -24,7 +24,6 @@ pytestmark = pytest.mark.slow
 pytest_plugins = ["pytester"]
 
 SERVICES = ("billing", "auth", "search", "db")
-XDIST_VARIABLES = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT")
 
 # The project under test: dev and test share a host, so both are declared. Its
 # own range, away from the default one where other suites on this host serve:
@@ -75,13 +74,6 @@ def test_records_its_ports(stableport, index):
 """
 
 Records = dict[str, dict[str, object]]
-
-
-@pytest.fixture(autouse=True)
-def not_an_xdist_worker(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Runs of this suite under xdist must not leak the outer worker id into inner runs."""
-    for variable in XDIST_VARIABLES:
-        monkeypatch.delenv(variable, raising=False)
 
 
 @pytest.fixture
@@ -675,7 +667,7 @@ def test_a_deeply_nested_pyproject_fails_the_test_in_one_line(pytester: pytest.P
     assert "RecursionError" not in result.stdout.str()
 
 
-# -- issue 19: the code under test sees the test's ports ---------------------------------
+# -- the code under test sees the test's ports -------------------------------------------
 
 APP = '''
 """An application: it serves on its own port, as in production."""
@@ -785,12 +777,17 @@ def test_an_app_started_by_a_test_reaches_the_test_s_port_not_the_dev_server(
 
 CODE = """
 import json
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import stableport as module
 
 NAMES = ("billing", "Auth", "cache", "Mail")
+# The console script installed beside this interpreter, as a user's code runs it:
+# found there whether or not the virtual environment is activated.
+SCRIPT = shutil.which("stableport", path=str(Path(sys.executable).parent))
 
 
 def test_code_sees_the_fixture_s_ports(stableport):
@@ -805,10 +802,10 @@ def test_code_sees_the_fixture_s_ports(stableport):
         capture_output=True, text=True, check=True,
     )
     assert json.loads(child.stdout) == [stableport(name) for name in NAMES]
-    cli = subprocess.run(["stableport", "cache"], capture_output=True, text=True, check=True)
+    cli = subprocess.run([SCRIPT, "cache"], capture_output=True, text=True, check=True)
     assert int(cli.stdout) == stableport("cache")
     run = subprocess.run(
-        ["stableport", "run", "mail", "--", sys.executable, "-c",
+        [SCRIPT, "run", "mail", "--", sys.executable, "-c",
          "import os; print(os.environ['PORT'], os.environ['BILLING_PORT'])"],
         capture_output=True, text=True, check=True,
     )

@@ -85,7 +85,7 @@ def own_project(root: Path, *, lines: str = "") -> tuple[Path, int]:
     return where, stableport.load(where / "stableport.toml").port_for("web")
 
 
-# -- issue 33, item 3: a program not started through stableport holds the port -----------
+# -- a program not started through stableport holds the port -----------------------------
 
 
 @linux_only
@@ -131,7 +131,7 @@ def test_run_starts_beside_a_port_in_time_wait_a_server_can_reuse(tmp_path: Path
     assert (result.returncode, result.stdout, result.stderr) == (0, "bound\n", "")
 
 
-# -- issue 33, item 2 (refusals): an orphan of a removed checkout -------------------------
+# -- run's refusal of an orphan of a removed checkout -------------------------------------
 
 
 def test_an_orphans_refusal_says_its_checkout_is_gone_and_which_pid_to_stop(
@@ -156,7 +156,7 @@ def test_an_orphans_refusal_says_its_checkout_is_gone_and_which_pid_to_stop(
         assert f"{gone / 'stableport.toml'}, which no longer exists)" in live.stdout
 
 
-# -- issue 33, item 8: the fixes that fit the case ----------------------------------------
+# -- run's refusals name the fixes that fit the case --------------------------------------
 
 
 def test_another_project_is_told_the_lasting_fix_first_and_never_instance_new(
@@ -296,7 +296,7 @@ def test_a_copy_of_an_instance_is_told_both_are_that_instance(tmp_path: Path) ->
     )
 
 
-# -- issue 28, item 13: a claimant's path cannot forge a line -----------------------------
+# -- a claimant's path cannot forge a line ------------------------------------------------
 
 
 def test_a_claimants_path_with_a_newline_is_quoted_in_runs_refusal_and_check_live(
@@ -319,7 +319,7 @@ def test_a_claimants_path_with_a_newline_is_quoted_in_runs_refusal_and_check_liv
     del port
 
 
-# -- issue 28, items 14 and 15: a tight descriptor limit; advice run can follow ------------
+# -- a tight descriptor limit; advice run can follow ---------------------------------------
 
 
 def limited(limit: int) -> "object":
@@ -398,7 +398,7 @@ def test_run_advises_nothing_it_does_not_take(tmp_path: Path) -> None:
     assert "--stableport-leases" not in result.stderr
 
 
-# -- issue 33, item 6: check --live as a health check -------------------------------------
+# -- check --live as a health check -------------------------------------------------------
 
 
 def test_check_live_counts_this_checkouts_own_run_as_healthy(tmp_path: Path) -> None:
@@ -443,7 +443,7 @@ def test_check_live_does_not_count_a_port_its_run_does_not_serve(tmp_path: Path)
         claimant.communicate("", timeout=DEADLINE)
 
 
-# -- issue 28, item 16: TIME_WAIT, named for what it is by check --live and run -----------
+# -- TIME_WAIT, named for what it is by check --live and run ------------------------------
 
 
 def time_wait(port: int) -> None:
@@ -473,7 +473,7 @@ def test_check_live_and_run_say_a_port_is_closing(tmp_path: Path) -> None:
     assert f"{refusal}move to another port; wait about a minute, or " in result.stderr
 
 
-# -- issue 33, item 3: the Vite recipe of docs/cli.md, against a real Vite ---------------
+# -- the Vite recipe of docs/cli.md, against a real Vite ---------------------------------
 
 
 @pytest.fixture(scope="module")

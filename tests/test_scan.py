@@ -18,7 +18,7 @@ from stableport import PortMap, _scan
 from stableport._config import load
 from stableport._scan import scan, variable_or_service
 
-from .util import Run, git, git_repository, run, run_both, run_redirected
+from .util import Run, git, git_repository, run, run_redirected
 
 pytestmark = pytest.mark.slow  # real console scripts and git
 
@@ -96,12 +96,6 @@ def ports(project: Path) -> dict[str, int]:
         "pg": pm.port_for("postgres", "dev"),
         "year": pm.port_for("web", "test"),
     }
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
-    """The console script, and main(argv) in this process: the same answer from both."""
-    return run_both(capsys, monkeypatch)
 
 
 @pytest.fixture

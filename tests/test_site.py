@@ -120,7 +120,7 @@ def test_the_site_links_stay_inside_the_site_or_go_to_the_repository(site: Path)
     assert "https://github.com/stableport/stableport/blob/main/benchmarks/README.md" in page
 
 
-# -- the checks fail on what the issue reported ----------------------------------------------
+# -- the checks fail on the rendering faults they guard against ------------------------------
 
 
 BROKEN_EXAMPLE = """

@@ -1,32 +1,47 @@
 """The code's shape, held: one home per concept, reached through what it offers."""
 
 import ast
+import inspect
 from pathlib import Path
+
+import pytest
 
 from stableport import PortMap
 from stableport._commands import COMMANDS
+from stableport._definition import Definition
 
 SOURCE = Path(__file__).resolve().parent.parent / "src"
 
 
 def modules() -> dict[str, Path]:
-    """Every module we ship, by its dotted name."""
-    found = {f"stableport.{path.stem}": path for path in (SOURCE / "stableport").glob("*.py")}
+    """Every module we ship, by its dotted name (a package's modules too)."""
+    package = SOURCE / "stableport"
+    found = {}
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(SOURCE).with_suffix("").parts
+        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
     found.update({path.stem: path for path in SOURCE.glob("_stableport_*.py")})
     return found
 
 
 def imports(path: Path, known: set[str]) -> set[str]:
     """The modules of ours path imports, anywhere in it: under TYPE_CHECKING, in functions."""
-    package = "stableport"
+    parts = path.relative_to(SOURCE).with_suffix("").parts
+    # The package a relative import starts from: the module's own.
+    here = list(parts if parts[-1] == "__init__" else parts[:-1])
+    if here and here[-1] == "__init__":
+        here.pop()
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
-            base = f"{package}.{node.module}" if node.level else node.module
-            if node.level and node.module is None:
-                candidates = [f"{package}.{alias.name}" for alias in node.names]
+            if node.level:
+                base = ".".join(here[: len(here) - node.level + 1])
+                base = f"{base}.{node.module}" if node.module else base
             else:
-                candidates = [str(base)]
+                base = str(node.module)
+            # `from . import _x` names a module; `from .pkg import mod` a package and a module.
+            named = [f"{base}.{alias.name}" for alias in node.names]
+            candidates = named if node.module is None else [base, *named]
             found.update(name for name in candidates if name in known)
         elif isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names if alias.name in known)
@@ -74,24 +89,89 @@ def test_no_module_reads_another_ones_private_state() -> None:
 
 
 def test_a_map_holds_its_definition_and_its_resolver_only() -> None:
-    # Everything derived from a map (tables, caches, lanes) lives in its
-    # Resolver, so that overlay() and equality deal with the definition alone.
-    # A new slot here is a new part of the definition: add it to __eq__,
-    # __hash__, __repr__ and overlay() too, or put it in the Resolver.
-    definition = {
-        "_config_path",
-        "_declared_envs",
-        "_default_exclusions",
-        "_env",
-        "_exclude",
-        "_instance",
-        "_instances",
-        "_namespace",
-        "_overlay",
-        "_pins",
-        "_range",
-        "_services",
-        "_strict",
-        "_test_ports",  # a live test run's ports, in the map load() gives its processes
+    # What a map is lives in one value, its Definition; everything derived from
+    # it (tables, caches, lanes) in its Resolver; config_path is where it was
+    # read, no part of what it is. Equality, hashing, pickling and overlay()
+    # deal with the definition as a whole, never field by field.
+    assert set(PortMap.__slots__) == {"_config_path", "_definition", "_resolver"}
+
+
+def test_a_new_map_argument_is_a_field_of_the_definition() -> None:
+    # Every argument of PortMap but the algorithm (checked, never varied) and
+    # config_path is a field of the definition, under its own name; the
+    # definition's other fields are what overlay() and the loader set.
+    arguments = set(inspect.signature(PortMap).parameters)
+    assert arguments - {"algorithm", "config_path"} == set(Definition.__slots__) - {
+        "overlay",
+        "test_ports",
     }
-    assert set(PortMap.__slots__) == {*definition, "_resolver"}
+
+
+# -- layers ------------------------------------------------------------------------
+
+# Which module may import which: each layer only from its own and those below
+# it, never upward. A module (or a package: its name covers every module in
+# it) belongs to exactly one layer; a new one is placed here when it lands.
+LAYERS: list[tuple[str, set[str]]] = [
+    # Values, checks and leaf helpers, knowing nothing of maps, files or processes.
+    (
+        "base",
+        {
+            "_errors", "_defaults", "_version", "_names", "_ports", "_pins", "_hashing",
+            "_matching", "_appending", "_checkouts", "_os_ports", "_winlocks", "_platform",
+            "_stderr",
+        },
+    ),
+    # What a map is and what it resolves to.
+    ("map", {"_definition", "_resolver", "_explain", "_portmap"}),
+    # What a checkout holds: its configuration file, its identity, a test run's variables.
+    ("checkout", {"_files", "_identity", "_testports"}),
+    # Processes and what they hold: locks, claims, live checks, the pick of an instance.
+    ("process", {"_leases", "_claims", "_live", "_assign"}),
+    # The library's own entry: load() and the module-level port_for.
+    ("loader", {"_config", "_api", "stableport"}),
+    # The command line and the checks and formats its commands are made of.
+    (
+        "commands",
+        {
+            "_cli", "_common", "_commands", "_parser", "_output", "_hints", "_completion",
+            "_list", "_explain_command", "_export", "_export_check", "_exported", "_dotenv",
+            "_scan", "_scan_check", "_check", "_init", "_instances", "_ps", "_run", "_fixture",
+        },
+    ),
+    # What Python, pytest and the console script call.
+    ("entry points", {"__main__", "_stableport_cli", "_stableport_pytest"}),
+]  # fmt: skip
+
+
+def layer(module: str) -> int:
+    """The layer of module: of its own name, else of the package it is in."""
+    name = module.removeprefix("stableport.") if module != "stableport" else module
+    for rank, (_, members) in enumerate(LAYERS):
+        parts = name.split(".")
+        if any(".".join(parts[:end]) in members for end in range(len(parts), 0, -1)):
+            return rank
+    raise AssertionError(f"{module} is in no layer: place it in LAYERS")
+
+
+def test_no_module_imports_from_a_layer_above_its_own() -> None:
+    known = modules()
+    upward = [
+        f"{name} ({LAYERS[layer(name)][0]}) imports {target} ({LAYERS[layer(target)][0]})"
+        for name, path in sorted(known.items())
+        for target in sorted(imports(path, set(known)) - {name})
+        if layer(target) > layer(name)
+    ]
+    assert upward == []
+    # The check sees real edges across layers, and every module is placed once.
+    assert layer("stableport._portmap") < layer("stableport._config") < layer("stableport._cli")
+    placed = [module for _, members in LAYERS for module in members]
+    assert len(placed) == len(set(placed))
+
+
+def test_an_upward_import_is_caught() -> None:
+    # The check itself: an import of a command from the loader is an upward one.
+    assert layer("stableport._list") > layer("stableport._config")
+    assert layer("stableport._cli.commands.list") == layer("stableport._cli")
+    with pytest.raises(AssertionError, match="in no layer"):
+        layer("stableport._nowhere")

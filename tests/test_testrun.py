@@ -23,6 +23,10 @@ from stableport._leases import Locks, lease_directory, lease_slot
 from .test_leases import TIGHT, tight_range
 from .util import SCRIPT, python, run
 
+# Real processes (console scripts, git, servers): left out of the quick loop,
+# pytest -m "not slow".
+pytestmark = pytest.mark.slow
+
 PROJECT = """
 services = ["web", "api"]
 envs = ["dev", "test"]
@@ -540,6 +544,26 @@ def test_a_nested_run_in_another_project_reads_that_project(pytester: pytest.Pyt
     result.assert_outcomes(passed=1)
 
 
+@pytest.mark.parametrize(
+    ("written", "run_namespace", "verdict"),
+    [
+        ("Shop", "shop", "own"),
+        ("shop", "shop", "own"),
+        ("blog", "shop", "other"),
+        ("a@b", "a", "other"),
+    ],
+)
+def test_a_file_namespace_is_compared_with_the_run_s_normalized(
+    tmp_path: Path, written: str, run_namespace: str, verdict: str
+) -> None:
+    # The fixture writes the map's namespace normalized; the file may write it
+    # in capitals: the same map, so its processes get the test's ports.
+    config = tmp_path / "stableport.toml"
+    run = _testports.TestRun(os.getpid(), "", "test", run_namespace, 0, str(config))
+    own = _testports.applies(run, str(config), written, 0)
+    assert own == (verdict == "own")
+
+
 # A server a test launches and leaves running: once the session is gone, its
 # lookups are the project's again, from every entry point.
 OUTLIVES = """
@@ -654,3 +678,47 @@ def test_windows_liveness_asks_kernel32_never_os_kill(
     monkeypatch.setattr(_testports, "_windows_alive", lambda pid: real(pid, kernel, lambda: error))
     assert _testports.alive(4242, "") is alive
     assert kernel.closed is bool(handle)
+
+
+def test_in_process_every_entry_point_reads_the_live_run(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The same answers as the processes above, from main() and the API in
+    # this process (the session's own pid: live), and what each shows of it.
+    from stableport import _run  # noqa: PLC0415
+    from stableport._cli import main  # noqa: PLC0415
+
+    monkeypatch.chdir(project)
+    config = project / "stableport.toml"
+    monkeypatch.setenv("STABLEPORT_TEST_RUN", run_value(config))
+    monkeypatch.setenv("STABLEPORT_TEST_PORTS", f"web={HANDED}")
+    loaded = stableport.load()
+    assert loaded.assignments()["web", "test"] == HANDED
+    assert loaded.assignments()["web", "dev"] == stableport.load(config).port_for("web", "dev")
+    assert repr(loaded).endswith(f"  # test run in 'test': {{'web': {HANDED}}}")
+    assert loaded != stableport.PortMap(["web", "api"], envs=["dev", "test"], env="test")
+    assert str(loaded.explain("web")) == (
+        f"web@test -> {HANDED}: handed out by the live test run (STABLEPORT_TEST_PORTS)"
+    )
+    assert main(["list"]) == 0
+    assert f"web      test  {HANDED}  test run (STABLEPORT_TEST_PORTS)" in capsys.readouterr().out
+    assert main(["check", "--live", "--json"]) in (0, 1)  # a port may be in use: not the point
+    live = json.loads(capsys.readouterr().out)["live"]
+    assert {(e["service"], e["env"]): e["port"] for e in live}["web", "test"] == HANDED
+    # run --env dev: the command gets dev's ports, and none of the run's variables.
+    started: list[dict[str, str]] = []
+
+    def start(argv: list[str], environment: dict[str, str]) -> int:
+        assert argv == ["true"]
+        started.append(environment)
+        return 0
+
+    monkeypatch.setattr(_run, "start", start)
+    monkeypatch.setattr(_run, "_claim", lambda *_: True)
+    assert main(["run", "web", "--env", "dev", "--", "true"]) == 0
+    assert "STABLEPORT_TEST_RUN" not in started[0]
+    assert "STABLEPORT_TEST_PORTS" not in started[0]
+    assert started[0]["PORT"] == str(stableport.load(config).port_for("web", "dev"))
+    assert main(["run", "web", "--", "true"]) == 0
+    assert started[1]["PORT"] == str(HANDED)
+    assert started[1]["STABLEPORT_TEST_RUN"] == run_value(config)

@@ -14,8 +14,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,7 +21,7 @@ import pytest
 import stableport
 
 from .test_init_faults import without_search_override
-from .test_instances_proof import SERVER, SERVICES, check_answers, stop
+from .test_instances_proof import SERVER, SERVICES, check_answers
 from .util import (
     SCRIPT,
     clean_environment,
@@ -31,26 +29,24 @@ from .util import (
     git,
     git_repository,
     imported_by,
+    instance_number,
+    plain,
     python,
     run,
+    stacks,
     worktree,
 )
 
+# Real processes (console scripts, git, servers): left out of the quick loop,
+# pytest -m "not slow".
+pytestmark = pytest.mark.slow
+
 CONFIG = 'namespace = "shop"\nservices = ["web", "api"]\ninstances = 6\n'
-
-
-def plain(env: dict[str, str] | None = None) -> dict[str, str]:
-    """Variables for a child: not a CI job (CI="" is none, whatever this run has), and env."""
-    return {"CI": "", **(env or {})}
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     return git_repository(tmp_path / "main", {"stableport.toml": CONFIG})
-
-
-def number(tree: Path) -> int:
-    return int((tree / ".stableport-instance").read_text().splitlines()[0])
 
 
 def web(tree: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -105,7 +101,7 @@ def test_every_entry_point_gives_it_first(repo: Path, entry: list[str]) -> None:
         result = run(*entry, cwd=tree, env=plain())
     assert result.returncode == 0, result.stderr
     assert "gave it instance 1 of 6" in result.stderr
-    assert number(tree) == 1
+    assert instance_number(tree) == 1
 
 
 @pytest.mark.parametrize(
@@ -246,7 +242,7 @@ def test_many_worktrees_starting_at_once_get_distinct_numbers(repo: Path) -> Non
         assert process.returncode == 0, err
         answers.setdefault(trees[index % len(trees)], set()).add(int(out))
     assert all(len(ports) == 1 for ports in answers.values()), answers
-    assert sorted(number(tree) for tree in trees) == [1, 2, 3, 4, 5, 6]
+    assert sorted(instance_number(tree) for tree in trees) == [1, 2, 3, 4, 5, 6]
     assert len({ports.pop() for ports in answers.values()}) == len(trees)
 
 
@@ -268,7 +264,7 @@ def test_sigkill_at_any_moment_of_an_assignment_leaves_no_two_alike(repo: Path) 
         process.wait()
     for tree in trees:
         assert web(tree).returncode == 0
-    assert sorted(number(tree) for tree in trees) == [1, 2, 3, 4]
+    assert sorted(instance_number(tree) for tree in trees) == [1, 2, 3, 4]
     assert git("status", "--porcelain", cwd=trees[0]) == ""  # leftovers are ignored too
 
 
@@ -289,7 +285,7 @@ def test_a_full_disk_leaves_no_identity_and_no_half_line(repo: Path) -> None:
     assert not (tree / ".stableport-instance").exists()
     # With room again, the next lookup gives it its instance.
     assert web(tree).returncode == 0
-    assert number(tree) == 1
+    assert instance_number(tree) == 1
 
 
 def test_an_identity_file_replaced_underneath_is_read_as_it_is_now(repo: Path) -> None:
@@ -306,7 +302,7 @@ def test_an_identity_file_replaced_underneath_is_read_as_it_is_now(repo: Path) -
     # Another worktree skips 3 and takes the lowest below it.
     other = worktree(repo, "b")
     assert web(other).returncode == 0
-    assert number(other) == 1
+    assert instance_number(other) == 1
 
 
 # -- orphans: a worktree removed while its servers run ---------------------------
@@ -327,12 +323,12 @@ def test_an_orphans_number_is_never_given_while_its_server_lives(repo: Path) -> 
         while not (tree / ".stableport-instance").exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.5)  # the claim is taken just before the command starts
-        assert number(tree) == 1
+        assert instance_number(tree) == 1
         git("worktree", "remove", "--force", str(tree), cwd=repo)
         new = worktree(repo, "b")
         result = web(new)
         assert result.returncode == 0, result.stderr
-        assert number(new) == 2
+        assert instance_number(new) == 2
         assert int(result.stdout) != port_of(1)
     finally:
         os.killpg(server.pid, signal.SIGKILL)
@@ -341,40 +337,10 @@ def test_an_orphans_number_is_never_given_while_its_server_lives(repo: Path) -> 
         server.stderr.close()
     # The orphan gone, its number is free again.
     assert web(worktree(repo, "c")).returncode == 0
-    assert number(repo.parent / "c") == 1
+    assert instance_number(repo.parent / "c") == 1
 
 
 # -- the proof: plain `git worktree add`, real servers, no terminal, at once --------
-
-
-@contextmanager
-def stacks(trees: list[Path]) -> Iterator[dict[tuple[Path, str], int]]:
-    """Every checkout's servers through `stableport run`, all started at the same instant."""
-    environment = clean_environment(plain())
-    with ExitStack() as stack:
-        started = []
-        for tree in trees:
-            for service in SERVICES:
-                process = subprocess.Popen(
-                    [str(SCRIPT), "run", service, "--", sys.executable, "server.py", service],
-                    cwd=tree,
-                    env=environment,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.DEVNULL,
-                    text=True,
-                    start_new_session=True,
-                )
-                stack.callback(stop, process)
-                started.append((tree, service, process))
-        ports: dict[tuple[Path, str], int] = {}
-        for tree, service, process in started:
-            assert process.stdout is not None
-            line = process.stdout.readline()
-            report = json.loads(line) if line else {"error": f"exit {process.wait()}"}
-            assert "error" not in report, (tree, service, report)
-            ports[tree, service] = int(report["port"])
-        yield ports
 
 
 @pytest.mark.slow
@@ -396,28 +362,28 @@ def test_proof_worktrees_added_with_git_alone_run_side_by_side(tmp_path: Path) -
     )
     main = git_repository(tmp_path / "main", {"stableport.toml": config, "server.py": SERVER})
     trees = [main, *(worktree(main, f"tree-{index}") for index in (1, 2, 3))]
-    with stacks(trees) as first:
+    with stacks(trees, SERVICES, plain()) as first:
         check_answers(trees, first)
-    with stacks(trees[::-1]) as again:
+    with stacks(trees[::-1], SERVICES, plain()) as again:
         check_answers(trees, again)
         assert again == first, "a port moved on a restart in reverse order"
     # A worktree removed while its stack runs, then a new one: never the orphan's ports.
-    with stacks([trees[3]]) as orphan:
+    with stacks([trees[3]], SERVICES, plain()) as orphan:
         git("worktree", "remove", "--force", str(trees[3]), cwd=main)
         late = worktree(main, "tree-4")
-        with stacks([late]) as fresh:
+        with stacks([late], SERVICES, plain()) as fresh:
             assert not set(fresh.values()) & set(orphan.values())
             check_answers([late], fresh)
     # A cp -r copy of a worktree: never its original's ports, and no later
     # worktree is given the copy's.
     copy = tmp_path / "tree-1-copy"
     shutil.copytree(trees[1], copy, symlinks=True)
-    with stacks([trees[1], copy]) as pair:
+    with stacks([trees[1], copy], SERVICES, plain()) as pair:
         check_answers([trees[1], copy], pair)
     later = worktree(main, "tree-5")
-    with stacks([copy, later]) as pair:
+    with stacks([copy, later], SERVICES, plain()) as pair:
         check_answers([copy, later], pair)
-    numbers = [number(tree) for tree in (trees[1], trees[2], late, copy, later)]
+    numbers = [instance_number(tree) for tree in (trees[1], trees[2], late, copy, later)]
     assert len(set(numbers)) == len(numbers), numbers
 
 
@@ -447,7 +413,7 @@ def test_the_fixture_gives_a_new_worktree_its_instance(repo: Path) -> None:
         "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_port.py", cwd=tree, env=plain()
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert number(tree) == 1
+    assert instance_number(tree) == 1
 
 
 def test_hostile_worktree_paths_are_recorded_and_told_apart(repo: Path) -> None:
@@ -458,7 +424,7 @@ def test_hostile_worktree_paths_are_recorded_and_told_apart(repo: Path) -> None:
         trees.append(repo.parent / name)
     for tree in trees:
         assert web(tree).returncode == 0
-    assert [number(tree) for tree in trees] == [1, 2, 3]
+    assert [instance_number(tree) for tree in trees] == [1, 2, 3]
     record = (repo / ".git" / "stableport-instances").read_text(encoding="utf-8")
     assert [json.loads(line.partition(" ")[2]) for line in record.splitlines()] == [
         str(tree) for tree in trees
@@ -481,7 +447,7 @@ def test_stderr_closed_the_worktree_is_still_given_its_instance(repo: Path) -> N
         check=False,
     )
     assert (result.returncode, int(result.stdout)) == (0, port_of(1))
-    assert number(tree) == 1
+    assert instance_number(tree) == 1
 
 
 def test_a_ci_job_and_a_person_in_one_new_worktree_at_once(repo: Path) -> None:
@@ -502,4 +468,4 @@ def test_a_ci_job_and_a_person_in_one_new_worktree_at_once(repo: Path) -> None:
     # processes all get the one instance given.
     assert answers[::2] == [port_of(0)] * 4
     assert answers[1::2] == [port_of(1)] * 4
-    assert number(tree) == 1
+    assert instance_number(tree) == 1

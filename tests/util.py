@@ -1,11 +1,14 @@
-"""Helpers shared by the test modules: the console script and fresh interpreters."""
+"""Helpers shared by the test modules: the console script, fresh interpreters, git, servers."""
 
+import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +46,14 @@ def run(
     """
     assert SCRIPT is not None, "the stableport console script is not installed"
     return completed([SCRIPT, *args], env=env, cwd=cwd, **options)
+
+
+def plain(env: dict[str, str] | None = None) -> dict[str, str]:
+    """Variables for a child: not a CI job (so first use assigns an instance), and env.
+
+    CI="" is not CI, whatever the test run itself has.
+    """
+    return {"CI": "", **(env or {})}
 
 
 def python(
@@ -138,6 +149,70 @@ def worktree(main: Path, name: str) -> Path:
     """A new git worktree of main's repository, beside main, called name."""
     git("worktree", "add", "-q", f"../{name}", cwd=main)
     return main.parent / name
+
+
+def instance_number(tree: Path) -> int:
+    """The instance recorded in tree's identity file, .stableport-instance."""
+    return int((tree / ".stableport-instance").read_text().splitlines()[0])
+
+
+# How long a server may take to start, or to stop once told.
+SERVER_DEADLINE = 120.0
+
+
+@contextmanager
+def stacks(
+    trees: list[Path], services: Iterable[str], env: dict[str, str] | None = None
+) -> Iterator[dict[tuple[Path, str], int]]:
+    """Each checkout's servers through `stableport run`, started at the same instant.
+
+    Each runs server.py from its checkout with the service's name, without a
+    terminal (no stdin, stderr discarded), and prints a JSON line with its
+    port once it listens; yields the ports once all listen, and stops them all.
+    """
+    environment = clean_environment(env)
+    with ExitStack() as stack:
+        started = []
+        for tree in trees:
+            for service in services:
+                process = subprocess.Popen(
+                    [str(SCRIPT), "run", service, "--", sys.executable, "server.py", service],
+                    cwd=tree,
+                    env=environment,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    text=True,
+                    start_new_session=True,
+                )
+                stack.callback(stop, process)
+                started.append((tree, service, process))
+        ports: dict[tuple[Path, str], int] = {}
+        for tree, service, process in started:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            report = json.loads(line) if line else {"error": f"exit {process.wait()}"}
+            assert "error" not in report, (tree, service, report)
+            ports[tree, service] = int(report["port"])
+        yield ports
+
+
+def stop(process: "subprocess.Popen[str]") -> None:
+    """process and its session ended: SIGTERM, then SIGKILL after the deadline."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=SERVER_DEADLINE)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+
+
+def own_name() -> str:
+    """This process's name as the kernel reports it (Linux's /proc), as a holder is named."""
+    return Path(f"/proc/{os.getpid()}/comm").read_text(encoding="utf-8").strip()
 
 
 def bindable(port: int) -> bool:

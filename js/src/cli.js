@@ -2,14 +2,20 @@
 // on any OS (no $VAR expansion needed). A command of its own name beside the
 // Python `stableport`, which has more commands (list, check, explain, ...).
 
-import { spawn } from 'node:child_process';
 import { readFileSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { loadWithOrigin, CONFIG_VARIABLE, ENV_VARIABLE, NAMESPACE_VARIABLE } from './config.js';
 import { StableportError } from './errors.js';
 import { INSTANCE_VARIABLE } from './instance.js';
 import { normalizeName } from './names.js';
 import { expand, keepsPort, nameable } from './run.js';
+import { TEST_PORTS_VARIABLE, TEST_RUN_VARIABLE } from './testports.js';
+
+// cross-spawn: on Windows a command is often a .cmd shim (node_modules/.bin/vite.cmd),
+// which child_process.spawn cannot start without a shell; cross-spawn finds it
+// on PATH with PATHEXT and quotes its arguments for cmd.exe. Elsewhere it is spawn.
+const spawn = createRequire(import.meta.url)('cross-spawn');
 
 const USAGE = `usage: stableport-js NAME [--env ENV] [--config PATH] [--namespace NS] [--instance N]
        stableport-js run NAME [--env ENV] [--config PATH] [--namespace NS] [--instance N] [--prefix P] -- COMMAND [ARG ...]
@@ -133,6 +139,13 @@ async function run({ args, map, origin, env, port, portOf, variables }) {
     [INSTANCE_VARIABLE]: String(map.instance),
   };
   const environment = { ...variables };
+  const testRun = origin.testRun;
+  if (testRun && env !== null && env !== testRun.env) {
+    // Another environment than the test run's: the command's lookups must give
+    // its ports too, as STABLEPORT_ENV says, not the run's.
+    delete environment[TEST_RUN_VARIABLE];
+    delete environment[TEST_PORTS_VARIABLE];
+  }
   for (const [key, value] of Object.entries(chosen)) if (value !== undefined) environment[key] = value;
   for (const [key, value] of Object.entries(settings)) if (key !== 'INSTANCE') environment[key] = String(value);
   if (Object.keys(names.refused).length) {

@@ -112,9 +112,22 @@ function startTime(pid) {
   return fields.length > START_FIELD ? fields[START_FIELD] : null;
 }
 
-/** Whether the map of configPath, namespace and instance is the run's own. */
+/**
+ * Whether the map of configPath, namespace and instance is the run's own. The
+ * namespace as the configuration writes it, compared normalized as the run's
+ * is (a file's "Shop" is the run's "shop"); one that is no name is no run's.
+ */
 export function applies(run, configPath, namespace, instance) {
-  if ((namespace ?? null) !== run.namespace || instance !== run.instance) return false;
+  let normalized = null;
+  if (namespace !== null && namespace !== undefined) {
+    try {
+      normalized = normalizeName(namespace, 'namespace');
+    } catch (error) {
+      if (error instanceof StableportError) return false;
+      throw error;
+    }
+  }
+  if (normalized !== run.namespace || instance !== run.instance) return false;
   if (configPath === null || run.config === null) return configPath === run.config;
   if (configPath === run.config) return true;
   try {

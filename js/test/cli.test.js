@@ -70,6 +70,11 @@ test("run inside a test run gives the test's ports", () => {
     cwd: root, variables: clean({ STABLEPORT_TEST_RUN: run, STABLEPORT_TEST_PORTS: 'web=23001,api=23002' }),
   });
   assert.equal(result.stdout, '23001 23002\n');
+  // --env naming another environment: its ports, and none of the run's variables passed on.
+  const other = cli(['run', 'web', '--env', 'dev', '--', process.execPath, '-e', 'console.log(process.env.PORT, process.env.STABLEPORT_TEST_RUN ?? "-")'], {
+    cwd: root, variables: clean({ STABLEPORT_TEST_RUN: run, STABLEPORT_TEST_PORTS: 'web=23001,api=23002' }),
+  });
+  assert.equal(other.stdout, `${load({ cwd: root, variables: clean(), env: 'dev' }).portFor('web')} -\n`);
 });
 
 test('a hosting platform keeps its PORT, STABLEPORT_KEEP_PORT decides', () => {

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 from . import _winlocks
-from ._common import say
 from ._errors import ConfigError, path_text, shown
 from ._identity import (
     INSTANCE_FILE_NAME,
@@ -27,6 +26,7 @@ from ._identity import (
     parse_instance,
     read_identity,
 )
+from ._stderr import say
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

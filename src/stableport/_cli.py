@@ -1,15 +1,17 @@
 """The command line: ``stableport NAME`` without argparse, else the parser and one dispatch.
 
 The NAME form's common shapes are read here, on the fast path; anything else
-builds the parser from _parser's table of commands and hands the parsed
-arguments to the named command's module. Every answer is written here, at once.
+builds the parser (_parser, from _commands' table of commands and shared
+options) and hands the parsed arguments to the named command's module. Every
+answer is written here, at once.
 """
 
 import sys
 
 from ._commands import COMMANDS, SHARED_OPTIONS
-from ._common import Answer, Exit, env_option, say
+from ._common import Answer, Exit, env_option
 from ._errors import StableportError, excerpt
+from ._stderr import say
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -269,7 +271,7 @@ def _command_of(args: list[str]) -> str | None:
 
 
 def _option_before(args: list[str], command: str) -> str | None:
-    """The --env or --namespace before the command, where only the NAME form takes it."""
+    """The --env, --namespace or --instance before the command: only the NAME form takes it."""
     for arg in args[: args.index(command)]:
         option = arg.partition("=")[0]
         if option in _COMMAND_OPTIONS:

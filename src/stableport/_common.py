@@ -1,20 +1,9 @@
-"""What every command shares, below all of them: stderr lines, --env's reading, Exit.
+"""What every command shares, below all of them: --env's reading, Answer, Exit.
 
 _cli builds its parser with _parser and dispatches to each command's module,
 and all of them need these: kept here, the command line has no import circle,
 and each command's module imports without _cli.
 """
-
-import sys
-
-
-def say(line: str) -> None:
-    """Write one line to stderr, if there is a stderr that takes it: errors never crash."""
-    try:
-        sys.stderr.write(line + "\n")
-        sys.stderr.flush()
-    except (AttributeError, OSError, ValueError):  # closed (`2>&-`), full, or detached
-        pass
 
 
 def env_option(env: str | None) -> str | None:

@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from ._hashing import key_bytes, probe_sequence
+from ._hashing import probe_sequence
 from ._pins import format_pin_key
 from ._resolver import LANE
 
@@ -73,6 +73,9 @@ class Explanation(NamedTuple):
 
 def explain(resolver: "Resolver", service: str, env: str) -> Explanation:
     """Why service has its port in env (both normalized), as resolver resolved it."""
+    handed = resolver.handed(service, env)
+    if handed is not None:
+        return Explanation(service, env, handed, "test", None, None, ())
     port = resolver.port(service, env)
     pin_key = resolver.pin_key(service, env)
     if pin_key is not None:
@@ -85,7 +88,7 @@ def explain(resolver: "Resolver", service: str, env: str) -> Explanation:
     # competed with it; every other holder was there before it asked.
     rivals = table_key[0] if declared else frozenset()
     trails = resolver.trails(table_key)
-    key = key_bytes(service, environment, resolver.prefix)
+    key = resolver.key(service, environment)
     # A declared pair was resolved by a matching, which kept what it passed over.
     candidates = (
         [*trails.get((service, environment), ()), port]

@@ -115,13 +115,6 @@ def working_directory() -> str:
         ) from None
 
 
-def absolute(path: str) -> str:
-    try:
-        return os.path.abspath(path)
-    except OSError:  # a relative path under a deleted working directory, already read
-        return path
-
-
 def named_by_variable(value: str) -> str:
     if not value or not os.path.lexists(value):
         raise ConfigError(

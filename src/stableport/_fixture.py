@@ -7,7 +7,8 @@ lease k >= 1 the environment ``ENV-lease{k}``, resolved together with every othe
 lease's in one overlay above the project's map, so declared services never
 share a port across leases. xdist worker ``gwN`` asks for lease N+1 and a plain
 run for lease 0; a lease held by another live run is passed over for the lowest
-free one. Every port handed out is also locked, user-wide: a port another live
+free one. With leases on (the default; ``--stableport-leases=off`` turns them
+off), every port handed out is also locked, user-wide: a port another live
 test process holds (an undeclared name hashed onto it, another project's run)
 is passed over for the next in the name's probe order, so no two live test
 processes are ever handed the same port.
@@ -299,7 +300,7 @@ class StableportFixture:
             self._given[name] = port
             return port
         # Declared services of the lease were locked when it was taken (in
-        # reserve()); here: undeclared names, and pins shared by every lease.
+        # _reserve()); here: undeclared names, and pins shared by every lease.
         # Lease 0 gives what the command line gives, even where that is
         # another lease's declared port: the locks keep the two apart (a live
         # lease k holds it, and this name moves; or this run holds it first,

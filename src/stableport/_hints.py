@@ -8,7 +8,7 @@ leaving stdout as it was, so `PORT=$(stableport web)` is unchanged.
 
 import os
 
-from ._common import say
+from ._stderr import say
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -1,8 +1,9 @@
 """stableport list: every declared service, its port, and how it got it."""
 
 from ._commands import add_options
-from ._common import Answer, say
+from ._common import Answer
 from ._output import config_name, entry, identity, json_document, listing, load, overridden
+from ._stderr import say
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -7,10 +7,11 @@ import it, and it imports none of them (nor _cli nor _parser).
 import json
 import unicodedata
 
-from ._common import env_option, say
+from ._common import env_option
 from ._errors import path_text as _path_text
 from ._files import working_directory
 from ._pins import format_pin_key
+from ._stderr import say
 
 # Lives with shown (instance assignment needs it, and must not import this
 # module); the commands take it from here, as before.

@@ -9,7 +9,8 @@ module adds its own arguments to the subparser made for it here.
 import sys
 
 from ._commands import COMMANDS, add_options
-from ._common import Exit, say
+from ._common import Exit
+from ._stderr import say
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 import os
 
-from ._defaults import ALGORITHM_VERSION, DEFAULT_ENV, DEFAULT_EXCLUSIONS, DEFAULT_RANGE
+from ._defaults import ALGORITHM_VERSION, DEFAULT_ENV, DEFAULT_RANGE
 from ._errors import (
     AlgorithmVersionError,
     ConfigError,
@@ -12,12 +12,9 @@ from ._errors import (
     UnknownServiceError,
     excerpt,
 )
-from ._files import absolute
-from ._hashing import key_bytes, key_prefix, probe_sequence, verify_hash
 from ._names import normalize_name
 from ._pins import check_pins
 from ._ports import check_exclusions, check_range
-from ._resolver import LANE, Resolver, lane_env
 
 # As in every module on the import path: names only the type checker needs are
 # imported under this flag (not typing.TYPE_CHECKING, which imports typing) and
@@ -28,9 +25,10 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
     from pathlib import Path
 
+    from ._definition import Definition
     from ._explain import Explanation
     from ._pins import PinKey
-    from ._resolver import Assignments
+    from ._resolver import Assignments, Resolver
 
 # Distinct (name, env) lookups remembered per map; bounds memory for callers
 # that generate names, while any real project stays entirely cached.
@@ -116,25 +114,9 @@ class PortMap:
         29740
     """
 
-    # What the map is, each set by name, and its resolver: everything computed
-    # from it lives there, none of it here.
-    __slots__ = (
-        "_config_path",
-        "_declared_envs",
-        "_default_exclusions",
-        "_env",
-        "_exclude",
-        "_instance",
-        "_instances",
-        "_namespace",
-        "_overlay",
-        "_pins",
-        "_range",
-        "_resolver",
-        "_services",
-        "_strict",
-        "_test_ports",
-    )
+    # What the map is, one value; everything computed from it, its resolver;
+    # and where it was read from, no part of what it is.
+    __slots__ = ("_config_path", "_definition", "_resolver")
 
     def __init__(
         self,
@@ -153,99 +135,113 @@ class PortMap:
         instance: int = 0,
         config_path: "str | os.PathLike[str] | None" = None,
     ) -> None:
+        # Deferred, here and below: resolving (its hash, xxhash, and the matching)
+        # loads with the first map built, not with the package.
+        from ._definition import Definition  # noqa: PLC0415
+        from ._hashing import verify_hash  # noqa: PLC0415
+
         check_algorithm(algorithm)
         verify_hash()  # before any port is computed with a hash that may differ
-        self._strict = _check_bool(strict, "strict")
+        strict = _check_bool(strict, "strict")
         self._config_path = _check_path(config_path)
-        self._default_exclusions = _check_bool(default_exclusions, "default_exclusions")
-        self._range = check_range(port_range)
-        self._exclude = check_exclusions(exclude)
-        self._pins = check_pins({} if pins is None else pins)
-        self._env = DEFAULT_ENV if env is None else normalize_name(env, "environment name", "env")
-        self._namespace = (
+        default_exclusions = _check_bool(default_exclusions, "default_exclusions")
+        port_range = check_range(port_range)
+        excluded = check_exclusions(exclude)
+        checked_pins = check_pins({} if pins is None else pins)
+        env = DEFAULT_ENV if env is None else normalize_name(env, "environment name", "env")
+        namespace = (
             None if namespace is None else normalize_name(namespace, "namespace", "namespace")
         )
-        self._instances = check_count(instances, "instances", MAX_INSTANCES)
-        self._instance = check_count(instance, "instance", MAX_INSTANCES)
-        if self._instance > self._instances:
+        instances = check_count(instances, "instances", MAX_INSTANCES)
+        instance = check_count(instance, "instance", MAX_INSTANCES)
+        if instance > instances:
             room = (
-                "it declares no instances"
-                if not self._instances
-                else f"instances are 1 to {self._instances}"
+                "it declares no instances" if not instances else f"instances are 1 to {instances}"
             )
             raise InstanceError(
-                f"instance {self._instance} is beyond this map's instances = {self._instances} "
+                f"instance {instance} is beyond this map's instances = {instances} "
                 f"({room}; 0 is the plain map); raise instances or pick an instance within it"
             )
         # No declared environments and an empty list mean the same: each env on its own.
-        self._declared_envs = (
+        declared_envs = (
             None if envs is None else _normalize_all(envs, "environment name", "envs") or None
         )
         declared = _normalize_all(services, "service name", "services")
         # Pinned services are declared too (a union only when there are pins: a
         # copy of the declared set costs a large map a fresh table).
-        self._services = (
-            declared | {service for service, _ in self._pins} if self._pins else declared
+        if checked_pins:
+            declared |= {service for service, _ in checked_pins}
+        self._definition = Definition(
+            declared,
+            declared_envs,
+            env,
+            namespace,
+            port_range,
+            excluded,
+            checked_pins,
+            strict,
+            default_exclusions,
+            instances,
+            instance,
+            frozenset(),  # no overlay: overlay() gives a map one
+            None,  # no test run's ports: only the loader gives a map those
         )
-        self._overlay: frozenset[str] = frozenset()
-        # The ports a live test run handed out in this map's env, set by the
-        # loader when the map is that run's (docs/configuration.md, "Inside a
-        # test run"); None for every map built otherwise.
-        # (the run's environment, its ports); None for every map built otherwise.
-        self._test_ports: tuple[str, Mapping[str, int]] | None = None
-        self._resolver = self._new_resolver()
+        self._resolver = _resolved(self._definition)
 
     # -- public API ---------------------------------------------------------
 
     @property
     def services(self) -> tuple[str, ...]:
         """Declared services (pinned ones included), normalized and sorted."""
-        return tuple(sorted(self._services))
+        return tuple(sorted(self._definition.services))
 
     @property
     def envs(self) -> tuple[str, ...] | None:
         """Environments resolved together on one host, or None if none were declared."""
-        return None if self._declared_envs is None else tuple(sorted(self._declared_envs))
+        envs = self._definition.envs
+        return None if envs is None else tuple(sorted(envs))
 
     @property
     def overlay_envs(self) -> tuple[str, ...]:
         """Environments resolved together above the declared ones (see overlay()), sorted."""
-        return tuple(sorted(env.partition(LANE)[0] for env in self._overlay))
+        from ._resolver import LANE  # noqa: PLC0415 - loaded with the first map (see __init__)
+
+        return tuple(sorted(env.partition(LANE)[0] for env in self._definition.overlay))
 
     @property
     def instances(self) -> int:
         """How many instances (checkouts side by side) the map holds apart; 0: none."""
-        return self._instances
+        return self._definition.instances
 
     @property
     def instance(self) -> int:
         """Which instance this map is, 1 to instances; 0 is the plain map."""
-        return self._instance
+        return self._definition.instance
 
     @property
     def env(self) -> str:
         """The environment of lookups that name none."""
-        return self._env
+        return self._definition.env
 
     @property
     def namespace(self) -> str | None:
         """The namespace every key of this map is hashed in, or None for the shared one."""
-        return self._namespace
+        return self._definition.namespace
 
     @property
     def port_range(self) -> tuple[int, int]:
         """The inclusive range ports are hashed into."""
-        return self._range
+        return self._definition.port_range
 
     @property
     def exclude(self) -> tuple[tuple[int, int], ...]:
         """The map's own exclude argument, as merged inclusive intervals (no defaults)."""
-        return self._exclude
+        return self._definition.exclude
 
     @property
     def pins(self) -> "dict[PinKey, int]":
         """Pinned ports by (service, env), env None meaning every environment."""
-        return dict(self._pins)
+        return dict(self._definition.pins)
 
     @property
     def config_path(self) -> "Path | None":
@@ -272,12 +268,12 @@ class PortMap:
     @property
     def strict(self) -> bool:
         """Whether an undeclared service is an error."""
-        return self._strict
+        return self._definition.strict
 
     @property
     def default_exclusions(self) -> bool:
         """Whether the frozen default exclusion list applies."""
-        return self._default_exclusions
+        return self._definition.default_exclusions
 
     def port_for(self, name: str, env: str | None = None) -> int:
         """The port of service name in env (default: the map's env).
@@ -310,10 +306,7 @@ class PortMap:
             return lookups[name, env]
         except (KeyError, TypeError):  # TypeError: an unhashable name, rejected below
             pass
-        service, environment = self._normalize_lookup(name, env)
-        port = self._handed(service, environment)
-        if port is None:
-            port = self._resolver.port(service, environment)
+        port = self._resolver.port(*self._normalize_lookup(name, env))
         if len(lookups) < _LOOKUP_CACHE_SIZE and cacheable(name, env):
             lookups[name, env] = port
         return port
@@ -336,13 +329,7 @@ class PortMap:
             billing dev 8001
             billing test 8001
         """
-        assignments = self._resolver.assignments()
-        if self._test_ports is not None:
-            env, ports = self._test_ports
-            for service, port in ports.items():
-                if (service, env) in assignments:
-                    assignments[service, env] = port
-        return assignments
+        return self._resolver.assignments()
 
     def reserved_ports(self) -> frozenset[int]:
         """The ports of the range that are excluded, pinned or a declared service's.
@@ -408,34 +395,23 @@ class PortMap:
             billing gw1 24957
         """
         overlay = _normalize_all(envs, "environment name", "overlay")
-        own = self._declared_envs or frozenset((self._env,))
+        definition = self._definition
+        own = definition.envs or frozenset((definition.env,))
         clash = sorted(overlay & own)
         if clash:
-            where = "declared in envs" if self._declared_envs else "this map's env"
+            where = "declared in envs" if definition.envs else "this map's env"
             raise InvalidNameError(
                 f"overlay environment {clash[0]!r} is already {where}; "
                 f"an overlay may only add environments"
             )
-        # The copy is this map's definition with overlay as its overlay (any
-        # earlier one is replaced, and an empty one leaves none); its resolver
-        # starts from no answer this map gave (see Resolver.above).
-        overlay = frozenset(self._resolver.lane_env(env) for env in overlay)
+        # This map's definition with overlay as its overlay (any earlier one is
+        # replaced, and an empty one leaves none); its resolver starts from no
+        # answer this map gave (see Resolver.above).
+        lanes = frozenset(self._resolver.lane_env(env) for env in overlay)
         copy: PortMap = PortMap.__new__(PortMap)
         copy._config_path = self._config_path
-        copy._declared_envs = self._declared_envs
-        copy._default_exclusions = self._default_exclusions
-        copy._env = self._env
-        copy._exclude = self._exclude
-        copy._instance = self._instance
-        copy._instances = self._instances
-        copy._namespace = self._namespace
-        copy._overlay = overlay
-        copy._pins = self._pins
-        copy._range = self._range
-        copy._services = self._services
-        copy._strict = self._strict
-        copy._test_ports = self._test_ports
-        copy._resolver = self._resolver.above(overlay)
+        copy._definition = definition.replace(overlay=lanes)
+        copy._resolver = self._resolver.above(copy._definition)
         return copy
 
     def explain(self, name: str, env: str | None = None) -> "Explanation":
@@ -471,13 +447,9 @@ class PortMap:
               probe   0: 24835  free: taken
         """
         # Deferred: explaining is off the hot path and its module imports typing.
-        from ._explain import Explanation, explain  # noqa: PLC0415
+        from ._explain import explain  # noqa: PLC0415
 
-        service, environment = self._normalize_lookup(name, env)
-        port = self._handed(service, environment)
-        if port is not None:
-            return Explanation(service, environment, port, "test", None, None, ())
-        return explain(self._resolver, service, environment)
+        return explain(self._resolver, *self._normalize_lookup(name, env))
 
     def exclusions_in_force(self) -> tuple[tuple[int, int, str], ...]:
         """Every exclusion in force as (low, high, reason): the defaults, then the map's own.
@@ -501,146 +473,114 @@ class PortMap:
             >>> (27017, 27019, "MongoDB") in pm.exclusions_in_force()
             True
         """
-        own = tuple((low, high, "in this map's exclude list") for low, high in self._exclude)
-        return (DEFAULT_EXCLUSIONS if self._default_exclusions else ()) + own
+        return self._definition.exclusions()
 
     def __repr__(self) -> str:
-        parts = [repr(list(self.services))]
-        if self._declared_envs is not None:
-            parts.append(f"envs={list(self.envs or ())!r}")
-        parts.append(f"env={self._env!r}")
-        if self._namespace is not None:
-            parts.append(f"namespace={self._namespace!r}")
-        parts.append(f"port_range={self._range!r}")
-        if self._exclude:
-            parts.append(f"exclude={list(self._exclude)!r}")
-        if self._pins:
-            pins = {key[0] if key[1] is None else key: port for key, port in self._pins.items()}
-            parts.append(f"pins={pins!r}")
-        if self._strict:
-            parts.append("strict=True")
-        if not self._default_exclusions:
-            parts.append("default_exclusions=False")
-        if self._instances:
-            parts.append(f"instances={self._instances}")
-        if self._instance:
-            parts.append(f"instance={self._instance}")
-        overlay = f".overlay({list(self.overlay_envs)!r})" if self._overlay else ""
+        definition = self._definition
+        overlay = f".overlay({list(self.overlay_envs)!r})" if definition.overlay else ""
         # Not an argument: what load() gave a live test run's process (see _testports).
         handed = ""
-        if self._test_ports is not None:
-            env, ports = self._test_ports
+        if definition.test_ports is not None:
+            env, ports = definition.test_ports
             handed = f"  # test run in {env!r}: {dict(ports)!r}"
-        return f"PortMap({', '.join(parts)}){overlay}{handed}"
+        return f"PortMap({definition.arguments()}){overlay}{handed}"
 
-    # A map pickles (and deep-copies) as its definition: every slot but the
-    # resolver, whose tables are read-only views (which do not pickle) and a
-    # cache, no part of what the map is. It is resolved again where the map is
-    # loaded, as when the map was built.
+    # A map pickles (and deep-copies) as its definition and where it was read
+    # from: its resolver's tables are read-only views (which do not pickle)
+    # and a cache, no part of what the map is. It is resolved again where the
+    # map is loaded, as when the map was built. A subclass's own attributes
+    # travel as the state.
 
-    def __getstate__(self) -> "dict[str, object]":
-        # A subclass's own attributes too, in its slots or its __dict__.
-        state = {slot: getattr(self, slot) for slot in _slots(type(self)) if hasattr(self, slot)}
+    def __reduce__(self) -> "tuple[object, ...]":
+        state = {
+            slot: getattr(self, slot) for slot in _own_slots(type(self)) if hasattr(self, slot)
+        }
         state.update(getattr(self, "__dict__", ()))
-        del state["_resolver"]
-        return state
+        return _rebuilt, (type(self), self._definition, self._config_path), state or None
 
     def __setstate__(self, state: "dict[str, object]") -> None:
-        self._test_ports = None
         for name, value in state.items():
             object.__setattr__(self, name, value)
-        verify_hash()  # in the process that loads it, as in the one that built it
-        self._resolver = self._new_resolver()
 
     def __copy__(self) -> "PortMap":
         # The same definition: its resolver answers for both, already resolved.
         copy: PortMap = type(self).__new__(type(self))
-        for name, value in self.__getstate__().items():
+        for slot in _own_slots(type(self)):
+            if hasattr(self, slot):
+                object.__setattr__(copy, slot, getattr(self, slot))
+        for name, value in getattr(self, "__dict__", {}).items():
             object.__setattr__(copy, name, value)
+        copy._definition = self._definition
+        copy._config_path = self._config_path
         copy._resolver = self._resolver
         return copy
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, PortMap):
             return NotImplemented
-        return self._identity() == other._identity()
+        return self._definition == other._definition
 
     def __hash__(self) -> int:
-        return hash(self._identity())
+        return hash(self._definition)
 
-    # -- resolution ---------------------------------------------------------
-
-    def _new_resolver(self) -> Resolver:
-        """The resolver of this map's definition, its home (and overlay) resolved."""
-        resolver = Resolver(
-            services=self._services,
-            declared_envs=self._declared_envs,
-            env=self._env,
-            pins=self._pins,
-            port_range=self._range,
-            exclusions=self.exclusions_in_force(),
-            namespace=self._namespace,
-            instances=self._instances,
-            instance=self._instance,
-        )
-        resolver.resolve_home()
-        return resolver.above(self._overlay) if self._overlay else resolver
-
-    def _identity(self) -> tuple[object, ...]:
-        return (
-            frozenset(self._services),
-            self._declared_envs,
-            self._env,
-            self._namespace,
-            self._range,
-            self._exclude,
-            frozenset(self._pins.items()),
-            self._strict,
-            self._default_exclusions,
-            self._overlay,
-            self._instances,
-            self._instance,
-            None
-            if self._test_ports is None
-            else (self._test_ports[0], frozenset(self._test_ports[1].items())),
-        )
-
-    def _handed(self, service: str, env: str) -> int | None:
-        """The port a live test run handed service in env, if this map is that run's."""
-        if self._test_ports is None or env != self._test_ports[0]:
-            return None
-        return self._test_ports[1].get(service)
+    # -- lookups -------------------------------------------------------------
 
     def _normalize_lookup(self, name: object, env: object) -> tuple[str, str]:
         # A declared name is already normalized (normalizing is idempotent): list
         # and explain ask with those, and skip the per-character checks.
-        if type(name) is str and name in self._services:
+        definition = self._definition
+        if type(name) is str and name in definition.services:
             service = name
         else:
             service = normalize_name(name, "service name")
         if env is None:
-            environment = self._env
-        elif type(env) is str and (env == self._env or env in (self._declared_envs or ())):
+            environment = definition.env
+        elif type(env) is str and (env == definition.env or env in (definition.envs or ())):
             environment = env
         else:
             environment = normalize_name(env, "environment name")
-        if self._strict and service not in self._services:
-            declared = ", ".join(sorted(self._services)) or "none"
+        if definition.strict and service not in definition.services:
+            declared = ", ".join(sorted(definition.services)) or "none"
             raise UnknownServiceError(
                 f"service {service!r} is not declared in this strict map (declared: {declared})"
             )
         return service, environment
 
 
-def _slots(cls: type) -> "Iterator[str]":
-    """The attribute of each slot cls and its bases declare, a private one's mangled."""
+def _own_slots(cls: type) -> "Iterator[str]":
+    """The attribute of each slot a subclass of PortMap declares, a private one's mangled."""
     for klass in cls.__mro__:
+        if klass is PortMap:
+            return
         slots = klass.__dict__.get("__slots__", ())
         for slot in (slots,) if isinstance(slots, str) else slots:
             if slot.startswith("__") and not slot.endswith("__"):
                 yield f"_{klass.__name__.lstrip('_')}{slot}"
             elif slot not in {"__dict__", "__weakref__"}:
                 yield slot
+
+
+def _resolved(definition: "Definition") -> "Resolver":
+    """The resolver of definition, its home and overlay resolved: an over-full map fails now."""
+    from ._resolver import Resolver  # noqa: PLC0415 - with the first map (see PortMap.__init__)
+
+    resolver = Resolver(definition)
+    resolver.resolve_home()
+    if definition.overlay:
+        resolver.assignments()
+    return resolver
+
+
+def _rebuilt(cls: "type[PortMap]", definition: "Definition", config_path: str | None) -> PortMap:
+    """A map of cls from its pickled definition, resolved again in this process."""
+    from ._hashing import verify_hash  # noqa: PLC0415 - with the first map (see PortMap.__init__)
+
+    verify_hash()  # in the process that loads it, as in the one that built it
+    pm = cls.__new__(cls)
+    pm._definition = definition
+    pm._config_path = config_path
+    pm._resolver = _resolved(definition)
+    return pm
 
 
 def _normalize_all(values: object, kind: str, where: str) -> frozenset[str]:
@@ -665,7 +605,9 @@ def give_test_ports(pm: PortMap, env: str, ports: "Mapping[str, int]") -> None:
     class's own module; a map is otherwise never changed once built, and its
     answers so far (none: just loaded) stay true.
     """
-    object.__setattr__(pm, "_test_ports", (env, ports))
+    definition = pm._definition.replace(test_ports=(env, ports))
+    pm._definition = definition
+    pm._resolver = pm._resolver.above(definition)
 
 
 def cacheable(name: object, env: object) -> bool:
@@ -718,10 +660,7 @@ def undeclared_ports(pm: PortMap, name: str, env: str) -> "Iterator[int]":
     or others (a layer's declared ports). The pytest fixture takes a later
     one when a live test run holds it.
     """
-    taken = pm.reserved_ports()
-    low, high = pm.port_range
-    key = key_bytes(name, lane_env(env, pm.instance), key_prefix(pm.namespace))
-    return (port for port in probe_sequence(key, low, high) if port not in taken)
+    return pm._resolver.probes(name, env)
 
 
 def _check_path(value: object) -> str | None:
@@ -747,3 +686,14 @@ def _check_path(value: object) -> str | None:
             f"the file system cannot encode); give the configuration file's path"
         )
     return absolute(path)
+
+
+def absolute(path: str) -> str:
+    """path made absolute against the working directory; as given if that directory was deleted.
+
+    A map's config_path, and the loader's path of the file it read, so the two agree.
+    """
+    try:
+        return os.path.abspath(path)
+    except OSError:  # a relative path under a deleted working directory, already read
+        return path

@@ -10,13 +10,13 @@ whatever was asked first.
 
 from ._errors import PortRangeError, RangeExhaustedError
 from ._hashing import key_bytes, key_prefix, probe_sequence
-from ._matching import deferred_acceptance
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
     from typing import Any, Literal
 
+    from ._definition import Definition
     from ._pins import PinKey
 
     Pair = tuple[str, str]
@@ -48,55 +48,30 @@ class Resolver:
     """Every table one definition resolves to, each resolved on first use.
 
     Built by PortMap from its validated definition; above() gives the resolver
-    of an overlay of it. Names are normalized by the caller.
+    of a definition that differs only in its overlay or test ports. Names are
+    normalized by the caller.
     """
 
     __slots__ = (
         "_blocked",
-        "_declared",
-        "_env",
-        "_exclusions",
         "_holders",
-        "_instance",
-        "_instances",
         "_lanes",
-        "_overlay",
-        "_pins",
         "_prefix",
-        "_range",
         "_reserved",
-        "_services",
         "_skips",
         "_tables",
         "_trails",
+        "definition",
         "lookups",
     )
 
-    def __init__(
-        self,
-        *,
-        services: frozenset[str],
-        declared_envs: frozenset[str] | None,
-        env: str,
-        pins: "Mapping[PinKey, int]",
-        port_range: tuple[int, int],
-        exclusions: tuple[tuple[int, int, str], ...],
-        namespace: str | None,
-        instances: int,
-        instance: int,
-    ) -> None:
-        self._services = services
-        self._declared = declared_envs
-        self._env = env
-        self._pins = pins
-        self._range = port_range
-        self._instances = instances
-        self._instance = instance
-        self._overlay: frozenset[str] = frozenset()
+    def __init__(self, definition: "Definition") -> None:
+        self.definition = definition
         # Computed once: every key of this definition starts with it (see key_prefix).
-        self._prefix = key_prefix(namespace)
-        self._exclusions = exclusions
-        self._blocked = unavailable_ports(port_range, self._exclusions, pins.values())
+        self._prefix = key_prefix(definition.namespace)
+        self._blocked = unavailable_ports(
+            definition.port_range, definition.exclusions(), definition.pins.values()
+        )
         # Distinct (name, env) lookups answered, for PortMap.port_for's warm path.
         self.lookups: dict[tuple[object, object], int] = {}
         self._tables: dict[TableKey, Table] = {}
@@ -115,13 +90,13 @@ class Resolver:
     def resolve_home(self) -> None:
         """Resolve the home now, so an over-full map fails at once; count the lanes' room."""
         home = self.table(self._home_key())
-        if self._instances:
+        if self.definition.instances:
             # Only counted: the matching of every lane waits for a lookup that
             # needs it, so a plain checkout never pays for its siblings' ports.
             self._check_room(self._lane_claimants(), home, "instances")
 
-    def above(self, overlay: frozenset[str]) -> "Resolver":
-        """The resolver of this definition with overlay as its overlay (replacing any).
+    def above(self, definition: "Definition") -> "Resolver":
+        """The resolver of definition: this one's but for its overlay or test ports.
 
         It starts with no answers given, and with this resolver's tables: each
         is a function of the definition and its key alone (the overlay only
@@ -129,23 +104,15 @@ class Resolver:
         again, and cannot be misled by them.
         """
         copy: Resolver = Resolver.__new__(Resolver)
-        copy._services = self._services
-        copy._declared = self._declared
-        copy._env = self._env
-        copy._pins = self._pins
-        copy._range = self._range
-        copy._instances = self._instances
-        copy._instance = self._instance
+        copy.definition = definition
         copy._prefix = self._prefix
-        copy._exclusions = self._exclusions
         copy._blocked = self._blocked
-        copy._overlay = overlay
         copy.lookups = {}
         # All but this resolver's own overlay, which the copy's replaces: else
         # an overlay of an overlay of ... would carry every one before it. Each
         # dict is copied at once (in C) first, as another thread may be adding
         # a table to it.
-        replaced = (self._overlay, True)
+        replaced = (self.definition.overlay, True)
         copy._tables = _without(dict(self._tables), replaced)
         copy._trails = _without(dict(self._trails), replaced)
         copy._holders = _without(dict(self._holders), replaced)
@@ -159,13 +126,16 @@ class Resolver:
 
     def port(self, service: str, env: str) -> int:
         """The port of service in env, both normalized."""
+        handed = self.handed(service, env)
+        if handed is not None:
+            return handed
         # A pinned pair answers before any layer resolves: it claims nothing, so
         # an over-full layer of other services cannot make it fail.
         pin = self.pin(service, env)
         if pin is not None:
             return pin
-        if self._instance:
-            env = lane_env(env, self._instance)
+        if self.definition.instance:
+            env = lane_env(env, self.definition.instance)
         key = self.table_key(env)
         table = self.table(key)
         port = table.get((service, env))
@@ -175,16 +145,44 @@ class Resolver:
 
     def assignments(self) -> "Assignments":
         """Every declared (service, env) of the map and its overlay, and its port, sorted."""
-        if self._instances:
+        definition = self.definition
+        if definition.instances:
             # The tables below hold every lane too: ask for this instance's own pairs.
-            envs = self._home_envs().union(env.partition(LANE)[0] for env in self._overlay)
+            envs = self._home_envs().union(env.partition(LANE)[0] for env in definition.overlay)
             return {
                 (service, env): self.port(service, env)
-                for service in sorted(self._services)
+                for service in sorted(definition.services)
                 for env in sorted(envs)
             }
-        table = self.table((self._overlay, True) if self._overlay else self._home_key())
-        return {pair: table[pair] for pair in sorted(table)}
+        table = self.table((definition.overlay, True) if definition.overlay else self._home_key())
+        assignments = {pair: table[pair] for pair in sorted(table)}
+        if definition.test_ports is not None:
+            env, ports = definition.test_ports
+            for service, port in ports.items():
+                if (service, env) in assignments:
+                    assignments[service, env] = port
+        return assignments
+
+    def handed(self, service: str, env: str) -> int | None:
+        """The port a live test run handed service in env, if the map is that run's."""
+        test_ports = self.definition.test_ports
+        if test_ports is None or env != test_ports[0]:
+            return None
+        return test_ports[1].get(service)
+
+    def key(self, service: str, env: str) -> bytes:
+        """The hashed key of service in env, env as hashed (an instance's lane, see lane_env)."""
+        return key_bytes(service, env, self._prefix)
+
+    def probes(self, service: str, env: str) -> "Iterator[int]":
+        """service's probe order in env, as an undeclared name's, past every reserved port.
+
+        See _portmap.undeclared_ports, which asks this.
+        """
+        taken = self.reserved()
+        low, high = self.definition.port_range
+        key = self.key(service, self.lane_env(env))
+        return (port for port in probe_sequence(key, low, high) if port not in taken)
 
     def reserved(self) -> frozenset[int]:
         """The ports of the range that are excluded, pinned, or held by a declared pair.
@@ -193,54 +191,49 @@ class Resolver:
         lanes (the top table holds every table below it).
         """
         if self._reserved is None:
-            if self._overlay:
-                top = self.table((self._overlay, True))
-            elif self._instances:
+            if self.definition.overlay:
+                top = self.table((self.definition.overlay, True))
+            elif self.definition.instances:
                 top = self.table(self._lanes_key())
             else:
                 top = self.table(self._home_key())
-            low, high = self._range
+            low, high = self.definition.port_range
             held = (port for port in top.values() if low <= port <= high)
             self._reserved = self._blocked.union(held)
         return self._reserved
 
     def pin(self, service: str, env: str) -> int | None:
         """service's pin in env (its own, else its every-environment one), or None."""
-        pin = self._pins.get((service, env))
-        return self._pins.get((service, None)) if pin is None else pin
+        pin = self.definition.pins.get((service, env))
+        return self.definition.pins.get((service, None)) if pin is None else pin
 
     def pin_key(self, service: str, env: str) -> "PinKey | None":
         """The key of service's pin in force in env, or None if it has none there."""
         for key in ((service, env), (service, None)):
-            if key in self._pins:
+            if key in self.definition.pins:
                 return key
         return None
 
     # -- what explain reads -----------------------------------------------------
 
     @property
-    def prefix(self) -> bytes:
-        """The bytes every key of this definition starts with."""
-        return self._prefix
-
-    @property
     def port_range(self) -> tuple[int, int]:
-        return self._range
+        return self.definition.port_range
 
     def is_declared(self, service: str) -> bool:
-        return service in self._services
+        return service in self.definition.services
 
     def lane_env(self, env: str) -> str:
         """The environment env is hashed, matched and held in (see lane_env)."""
-        return lane_env(env, self._instance)
+        return lane_env(env, self.definition.instance)
 
     def table_key(self, env: str) -> "TableKey":
         """What defines the table env is answered from (docs/algorithm.md section 4, T(e))."""
-        if self._declared is not None and env in self._declared:
-            return self._declared, False
-        if env in self._overlay:
-            return self._overlay, True
-        if self._instance and env.partition(LANE)[0] in self._home_envs():
+        if self.definition.envs is not None and env in self.definition.envs:
+            return self.definition.envs, False
+        if env in self.definition.overlay:
+            return self.definition.overlay, True
+        if self.definition.instance and env.partition(LANE)[0] in self._home_envs():
             return self._lanes_key()
         return frozenset((env,)), False
 
@@ -251,7 +244,7 @@ class Resolver:
             envs, above_home = key
             if key == self._base_key():
                 below: Table = {}
-            elif self._instances and key not in (self._home_key(), self._lanes_key()):
+            elif self.definition.instances and key not in (self._home_key(), self._lanes_key()):
                 # Every lane above the home, and everything else above every lane:
                 # no test run nor undeclared environment lands on an instance's port.
                 below = self.table(self._lanes_key())
@@ -279,15 +272,15 @@ class Resolver:
         if self._skips is None:
             from ._pins import format_pin_key  # noqa: PLC0415 - only explain asks
 
-            low, high = self._range
+            low, high = self.definition.port_range
             pinned: dict[int, list[str]] = {}
-            for pin, port in self._pins.items():
+            for pin, port in self.definition.pins.items():
                 if low <= port <= high:
                     pinned.setdefault(port, []).append(format_pin_key(pin))
             skips: dict[int, Skip] = {
                 port: ("pinned", f"pinned to {' and '.join(keys)}") for port, keys in pinned.items()
             }
-            for first, last, reason in self._exclusions:
+            for first, last, reason in self.definition.exclusions():
                 for port in range(max(first, low), min(last, high) + 1):
                     skips.setdefault(port, ("excluded", f"excluded: {reason}"))
             self._skips = _ReadOnly(skips)
@@ -296,14 +289,16 @@ class Resolver:
     # -- resolving --------------------------------------------------------------
 
     def _home_envs(self) -> frozenset[str]:
-        return self._declared or frozenset((self._env,))
+        return self.definition.envs or frozenset((self.definition.env,))
 
     def _base_key(self) -> "TableKey":
-        return self._declared or frozenset(), False
+        return self.definition.envs or frozenset(), False
 
     def _home_key(self) -> "TableKey":
         """The declared pairs: of the declared envs, else of the map's env alone."""
-        return self._base_key() if self._declared else (frozenset((self._env,)), False)
+        return (
+            self._base_key() if self.definition.envs else (frozenset((self.definition.env,)), False)
+        )
 
     def _lanes_key(self) -> "TableKey":
         """The lane of every home environment in every instance, one matching above the home."""
@@ -311,7 +306,7 @@ class Resolver:
             self._lanes = frozenset(
                 f"{env}{LANE}{number}"
                 for env in self._home_envs()
-                for number in range(1, self._instances + 1)
+                for number in range(1, self.definition.instances + 1)
             )
         return self._lanes, True
 
@@ -320,10 +315,10 @@ class Resolver:
         pairs = sum(
             1
             for env in self._home_envs()
-            for service in self._services
+            for service in self.definition.services
             if self.pin(service, env) is None
         )
-        return pairs * self._instances
+        return pairs * self.definition.instances
 
     def _resolve(self, envs: "Iterable[str]", below: "Table") -> "tuple[Assignments, Trails]":
         """Every declared service in envs resolved together above below, and their trails."""
@@ -331,29 +326,33 @@ class Resolver:
         claimants: dict[bytes, Pair] = {}
         for env in envs:
             pinned_in = env.partition(LANE)[0]  # a lane keeps its environment's pins
-            for service in self._services:
+            for service in self.definition.services:
                 pin = self.pin(service, pinned_in)
                 if pin is None:
-                    claimants[key_bytes(service, env, self._prefix)] = (service, env)
+                    claimants[self.key(service, env)] = (service, env)
                 else:
                     table[service, env] = pin
         taken = self._check_room(len(claimants), below)
-        low, high = self._range
+        low, high = self.definition.port_range
         trails: dict[bytes, list[int]] = {}
-        ports = deferred_acceptance(claimants, low, high, taken, trails)
+        ports: dict[int, bytes] = {}
+        if claimants:  # none in a map of no services, such as the built-in defaults'
+            from ._matching import deferred_acceptance  # noqa: PLC0415 - only with claimants
+
+            ports = deferred_acceptance(claimants, low, high, taken, trails)
         table.update((claimants[key], port) for port, key in ports.items())
         return table, _ReadOnly({claimants[key]: tuple(trail) for key, trail in trails.items()})
 
     def _check_room(self, claimants: int, below: "Table", what: str = "") -> frozenset[int]:
         """The ports claimants may not take; RangeExhaustedError if too few are left."""
         taken = self._blocked.union(below.values())
-        low, high = self._range
+        low, high = self.definition.port_range
         free = high - low + 1 - sum(1 for port in taken if low <= port <= high)
         if claimants > free:
             if what == "instances":
-                per = claimants // self._instances
+                per = claimants // self.definition.instances
                 raise RangeExhaustedError(
-                    f"instances = {self._instances} of {per} (service, env) pairs need "
+                    f"instances = {self.definition.instances} of {per} (service, env) pairs need "
                     f"{claimants} ports but range {low}-{high} has only {free} free after "
                     f"exclusions, pins and the plain map's ports; declare at most "
                     f"{free // per} instances or widen the port range"
@@ -367,8 +366,8 @@ class Resolver:
 
     def _undeclared_port(self, service: str, env: str, table: "Table") -> int:
         taken = self._blocked.union(table.values())
-        low, high = self._range
-        for port in probe_sequence(key_bytes(service, env, self._prefix), low, high):
+        low, high = self.definition.port_range
+        for port in probe_sequence(self.key(service, env), low, high):
             if port not in taken:
                 return port
         raise RangeExhaustedError(

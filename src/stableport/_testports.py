@@ -236,7 +236,20 @@ def _windows_alive(pid: int, kernel: object = None, last_error: object = None) -
 
 
 def applies(run: TestRun, config: str | None, namespace: str | None, instance: int) -> bool:
-    """Whether the map of config (its path), namespace and instance is the run's own."""
+    """Whether the map of config (its path), namespace and instance is the run's own.
+
+    namespace as the configuration writes it: compared normalized, as the run's
+    is (a file's "Shop" is the run's "shop"). One that is no name is no run's:
+    building the map refuses it next.
+    """
+    if namespace is not None:
+        from ._errors import StableportError  # noqa: PLC0415 - test runs only
+        from ._names import normalize_name  # noqa: PLC0415
+
+        try:
+            namespace = normalize_name(namespace, "namespace")
+        except StableportError:
+            return False
     if (namespace, instance) != (run.namespace, run.instance):
         return False
     if config is None or run.config is None:

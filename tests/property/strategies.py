@@ -92,7 +92,7 @@ def build(arguments: dict[str, object]) -> PortMap:
     return PortMap(**arguments)  # type: ignore[arg-type]
 
 
-# -- odd inputs for the loader and the constructor (issue 12) -------------------
+# -- odd inputs for the loader and the constructor ------------------------------
 
 
 def nested(depth: int, leaf: object = 1) -> object:

@@ -16,6 +16,7 @@ from stableport import PortMap, StableportError
 from stableport._config import settings as config_settings
 from stableport._files import may_hold_table
 
+from .profiles import examples
 from .strategies import config_keys, odd_values, pin_tables, toml_documents
 
 if sys.version_info >= (3, 11):
@@ -25,7 +26,7 @@ else:  # pragma: no cover - Python 3.10 only
 
 # Each example writes a file or builds maps from nested values: bounded, so the
 # whole module stays a few seconds of the suite.
-FUZZ = settings(max_examples=120)
+FUZZ = settings(max_examples=examples(120))
 
 ARGUMENTS = (
     "services",

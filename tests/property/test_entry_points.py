@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
@@ -33,6 +34,8 @@ from stableport import PortMap, StableportError
 from stableport._cli import main
 from stableport._export import variable_name
 from tests.util import SCRIPT, clean_environment
+
+from .profiles import examples
 
 # Names whose export variables differ (BILLING_PORT, SEARCH_API_PORT, ...).
 SERVICES = ["billing", "Search-API", "db", "auth"]
@@ -163,7 +166,8 @@ def written(directory: Path, config: dict[str, Any]) -> None:
     (directory / config["file"]).write_text(text, encoding="utf-8")
 
 
-@settings(max_examples=15, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow  # real processes for each example
+@settings(max_examples=examples(15), suppress_health_check=[HealthCheck.too_slow])
 @given(configurations())
 def test_every_entry_point_gives_the_portmaps_port(config: dict[str, Any]) -> None:
     with tempfile.TemporaryDirectory() as name:
@@ -236,7 +240,8 @@ def test_ports(stableport):
 """
 
 
-@settings(max_examples=4, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow  # a real pytest session for each example
+@settings(max_examples=examples(4), suppress_health_check=[HealthCheck.too_slow])
 @given(configurations())
 def test_the_fixture_with_leasing_off_gives_the_portmaps_port(config: dict[str, Any]) -> None:
     with tempfile.TemporaryDirectory() as name:
@@ -281,7 +286,7 @@ def test_the_fixture_with_leasing_off_gives_the_portmaps_port(config: dict[str, 
         assert ports == expected
 
 
-# -- identities and environments: one reader for each input (issue 28, 6-12) ------
+# -- identities and environments: one reader for each input -----------------------
 
 
 @st.composite
@@ -311,7 +316,8 @@ def identities(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-@settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow  # real processes for each example
+@settings(max_examples=examples(25), suppress_health_check=[HealthCheck.too_slow])
 @given(identities())
 def test_an_identity_and_an_env_give_one_port_from_every_source(case: dict[str, Any]) -> None:
     table = case["table"]
@@ -380,7 +386,7 @@ def test_an_identity_and_an_env_give_one_port_from_every_source(case: dict[str, 
         assert result.stdout.split() == [str(expected[first])] * 2
 
 
-# -- test-run variables: only a live run's, only for its own map (issue 28, 1-5) ------
+# -- test-run variables: only a live run's, only for its own map ----------------------
 
 RUN_SERVICES = ["web", "api", "db"]
 RUN_TABLE: dict[str, Any] = {"services": RUN_SERVICES, "envs": ["dev", "test"], "env": "dev"}
@@ -465,7 +471,8 @@ def run_states(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-@settings(max_examples=20, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@pytest.mark.slow  # real processes for each example
+@settings(max_examples=examples(20), suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(run_states())
 def test_test_run_variables_give_one_answer_from_every_entry_point(case: dict[str, Any]) -> None:
     with tempfile.TemporaryDirectory() as name:

@@ -25,6 +25,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, multi
 import stableport
 from stableport import PortMap, StableportError
 
+from .profiles import examples
 from .reference import Reference
 from .test_entry_points import command, project, run_expected, run_variables
 
@@ -212,7 +213,7 @@ class History(RuleBasedStateMachine):
 
 # In the suite: a size that fits CI. On the code before issue 18's fix, this size
 # found F1 and F2 in every run tried (see the issue's note for the counts).
-History.TestCase.settings = settings(max_examples=200, stateful_step_count=30)
+History.TestCase.settings = settings(max_examples=examples(200), stateful_step_count=30)
 TestHistory = History.TestCase
 
 
@@ -336,7 +337,9 @@ class IdentityHistory(RuleBasedStateMachine):
                 assert api == expected
 
 
-IdentityHistory.TestCase.settings = settings(max_examples=25, stateful_step_count=12, deadline=None)
+IdentityHistory.TestCase.settings = settings(
+    max_examples=examples(25), stateful_step_count=12, deadline=None
+)
 TestIdentityHistory = IdentityHistory.TestCase
 
 
@@ -439,6 +442,6 @@ class RunVariablesHistory(RuleBasedStateMachine):
 
 
 RunVariablesHistory.TestCase.settings = settings(
-    max_examples=15, stateful_step_count=10, deadline=None
+    max_examples=examples(15), stateful_step_count=10, deadline=None
 )
 TestRunVariablesHistory = RunVariablesHistory.TestCase

@@ -18,6 +18,7 @@ from stableport import StableportError
 from stableport._files import MAX_CONFIG_BYTES
 from stableport._init import init
 
+from .profiles import examples
 from .strategies import simple_names
 
 # A project table, or none...
@@ -81,7 +82,7 @@ def pyproject_files(draw: st.DrawFn) -> bytes:
     return data
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(
     original=pyproject_files(),
     services=st.lists(simple_names, max_size=3, unique_by=str.casefold),

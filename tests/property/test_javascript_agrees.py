@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from tests.vectors import reference, runner
 
+from .profiles import examples
 from .strategies import simple_names, toml_documents
 
 JS = Path(__file__).parent.parent.parent / "js"
@@ -259,7 +260,8 @@ def configurations(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @settings(
-    max_examples=400, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+    max_examples=examples(400),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(case=configurations())
 def test_python_and_javascript_load_the_same_map_and_ports(

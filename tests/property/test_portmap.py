@@ -12,6 +12,7 @@ from stableport import PortMap
 from stableport._hashing import key_bytes, key_prefix, probe_sequence
 from stableport._names import normalize_name
 
+from .profiles import examples
 from .strategies import build, crowded_maps, junk, service_sets, simple_names, small_ranges
 
 
@@ -141,7 +142,7 @@ def test_an_exclusion_moves_only_its_port_and_the_chain_behind_it(
     assert moved == expected
 
 
-@settings(max_examples=30)
+@settings(max_examples=examples(30))
 @given(small_ranges(), st.integers(0, 5))
 def test_a_nearly_full_range_resolves_and_an_overfull_one_raises(
     port_range: tuple[int, int], spare: int
@@ -211,7 +212,7 @@ def _sequence_to(service: str, env: str, pm: PortMap, port: int) -> list[int]:
     raise AssertionError(port)  # pragma: no cover - every port of the range comes up
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(crowded_maps())
 def test_explain_from_the_matchings_trails_tells_the_hashed_story(
     arguments: dict[str, object],

@@ -1028,6 +1028,26 @@ CONFIG_INPUTS: list[dict[str, Any]] = [
         },
         "lookups": TEST_RUN_LOOKUPS,
     },
+    # Corpus 1.10: a file's namespace is compared normalized with the run's.
+    {
+        "id": "test-run/live-file-namespace-in-capitals",
+        "description": "The file writes Shop, the run (normalized) shop: the run's map",
+        "files": {"stableport.toml": SERVICES + 'namespace = "Shop"\n'},
+        "variables": {
+            "STABLEPORT_TEST_RUN": "{pid},{start},test,shop,0,{root}/stableport.toml",
+            "STABLEPORT_TEST_PORTS": "web=23456",
+        },
+        "lookups": TEST_RUN_LOOKUPS,
+    },
+    {
+        "id": "test-run/live-file-namespace-no-name",
+        "files": {"stableport.toml": SERVICES + 'namespace = "a@b"\n'},
+        "variables": {
+            "STABLEPORT_TEST_RUN": "{pid},{start},test,a,0,{root}/stableport.toml",
+            "STABLEPORT_TEST_PORTS": "web=23456",
+        },
+        "lookups": TEST_RUN_LOOKUPS,
+    },
 ]
 
 
