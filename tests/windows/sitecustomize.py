@@ -1,8 +1,9 @@
 """A process started with this directory on PYTHONPATH locks and deletes as Windows does.
 
 The library takes its Windows lock path wherever stableport._winlocks.LOCK is
-set; this sets it, before anything imports the rest of stableport, to a
-stand-in for LockFileEx that has Windows' semantics, and takes away what
+set; this sets it, as each import of that module does on Windows, to a
+stand-in for LockFileEx that has Windows' semantics (an import hook: nothing
+of stableport is imported before the program imports it), and takes away what
 Windows lacks. PYTHONPATH (an absolute one) is inherited by every process the
 suite starts: the CLI, pytester subprocesses, xdist workers. CI runs the core
 lock tests so a third time (.ci/run). What is modelled:
@@ -32,9 +33,11 @@ import fcntl
 import os
 import stat
 import struct
-from collections.abc import Callable
-
-from stableport import _winlocks
+import sys
+from collections.abc import Callable, Sequence
+from importlib.abc import Loader, MetaPathFinder
+from importlib.machinery import ModuleSpec, PathFinder
+from types import ModuleType
 
 OFD_GETLK, OFD_SETLK, OFD_SETLKW = 36, 37, 38  # Linux's numbers
 FLOCK = struct.Struct("hhqqi4x")
@@ -106,7 +109,32 @@ def _moving(real: Callable[..., None]) -> Callable[..., None]:
 os.open = _marked_open
 os.unlink = os.remove = _unlink
 os.replace, os.rename = _moving(_real_replace), _moving(_real_rename)
+
+
+class _WindowsLocks(MetaPathFinder, Loader):
+    """Finds stableport._winlocks as usual, and sets LOCK in it as Windows' own import does."""
+
+    def find_spec(
+        self, fullname: str, path: "Sequence[str] | None", target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if fullname != "stableport._winlocks":
+            return None
+        spec = PathFinder.find_spec(fullname, list(path) if path else None, target)
+        if spec is None or spec.loader is None:  # pragma: no cover - not installed
+            return spec
+        self.real = spec.loader
+        spec.loader = self
+        return spec
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+        return self.real.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        self.real.exec_module(module)
+        module.LOCK = lock_file_ex  # type: ignore[attr-defined]
+
+
 for name in ("F_OFD_GETLK", "F_OFD_SETLK", "F_OFD_SETLKW", "flock", "lockf"):
     if hasattr(fcntl, name):
         delattr(fcntl, name)
-_winlocks.LOCK = lock_file_ex
+sys.meta_path.insert(0, _WindowsLocks())
