@@ -1,6 +1,5 @@
 """The module-level port_for and its process-wide default map."""
 
-from . import _testports
 from ._config import load
 from ._portmap import PortMap, cacheable
 
@@ -63,7 +62,10 @@ def port_for(name: str, env: str | None = None) -> int:
         pass
     # Inside a pytest session that uses the stableport fixture: the fixture's
     # port. A process it started loads the run's map (see _testports).
-    port = _testports.session_port(name) if env is None else None
+    # Deferred: a test run's ports load with the first lookup, not with the package.
+    from ._testports import session_port  # noqa: PLC0415
+
+    port = session_port(name) if env is None else None
     if port is None:
         port = default_map().port_for(name, env)
     if len(_lookups) < _LOOKUP_CACHE_SIZE and cacheable(name, env):
@@ -91,4 +93,6 @@ def reload() -> None:
     """
     _default_map.clear()
     _lookups.clear()
-    _testports.forget()
+    from ._testports import forget  # noqa: PLC0415 - as in port_for
+
+    forget()

@@ -6,7 +6,6 @@ overrides. Finding, reading and parsing the file is _files' job.
 
 import os
 
-from . import _testports
 from ._errors import (
     ConfigError,
     StableportError,
@@ -22,15 +21,6 @@ from ._files import (
     path_argument,
     stableport_table,
     working_directory,
-)
-from ._identity import INSTANCE_VARIABLE as _INSTANCE_VARIABLE
-from ._identity import (
-    copied_from,
-    instance_file,
-    linked_worktree,
-    other_checkouts_config,
-    parse_instance,
-    read_identity,
 )
 from ._names import normalize_name
 from ._pins import (
@@ -76,8 +66,6 @@ else:
 
 ENV_VARIABLE = "STABLEPORT_ENV"
 NAMESPACE_VARIABLE = "STABLEPORT_NAMESPACE"
-# Defined with the identity's reader (_identity), and named here with the others.
-INSTANCE_VARIABLE = _INSTANCE_VARIABLE
 
 
 # A value of another TOML type than the key takes: reported with the key's
@@ -293,6 +281,11 @@ def load_with_origin(
     its own); otherwise a map that is that run's answers its ports (see
     _testports and docs/configuration.md, "Inside a test run").
     """
+    # Deferred, as every module on the way to a checkout's identity and a test
+    # run's variables: they load with the first map loaded, not with the package.
+    from . import _testports  # noqa: PLC0415
+    from ._identity import other_checkouts_config  # noqa: PLC0415
+
     found: str | None
     config: Settings
     run, note = _testports.current() if variables and test_run else (None, None)
@@ -408,6 +401,8 @@ def apply_instance(
     Records where it came from in origin. An instance beyond the configuration's
     instances is a ConfigError naming both.
     """
+    from ._identity import INSTANCE_VARIABLE  # noqa: PLC0415 - loaded by load_with_origin
+
     value = option
     source = "--instance"
     if value is None and os.environ.get(INSTANCE_VARIABLE) is not None:
@@ -432,6 +427,14 @@ def _checkout_identity(
     identity of its own, is given the lowest free one on this first use
     (_instances.first_use), unless CI is set or it cannot be written.
     """
+    from ._identity import (  # noqa: PLC0415 - loaded by load_with_origin
+        INSTANCE_VARIABLE,
+        copied_from,
+        instance_file,
+        linked_worktree,
+        read_identity,
+    )
+
     path = instance_file(config_path)
     found = read_identity(path)
     original = None if found is None else copied_from(found, path)
@@ -469,6 +472,8 @@ def _checkout_identity(
 
 def checked_instance(value: str, source: str, room: int, label: str) -> int:
     """value as an instance of a configuration (label) with room for room instances."""
+    from ._identity import parse_instance  # noqa: PLC0415 - loaded by load_with_origin
+
     number = parse_instance(value, source)
     if number > room:
         raise ConfigError(

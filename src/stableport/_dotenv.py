@@ -11,10 +11,10 @@ may be anything, and guessing would be a false alarm.
 
 from pathlib import Path
 
-from ._config import INSTANCE_VARIABLE
 from ._errors import ConfigError, shown
 from ._export import nameable, variable_name
 from ._exported import decoded, read, read_file
+from ._identity import INSTANCE_VARIABLE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -6,8 +6,9 @@ from typing import NamedTuple
 
 from ._commands import add_options
 from ._common import Answer
-from ._config import INSTANCE_VARIABLE, NAMESPACE_VARIABLE
+from ._config import NAMESPACE_VARIABLE
 from ._errors import ConfigError, InvalidNameError
+from ._identity import INSTANCE_VARIABLE
 from ._output import config_name, load
 
 TYPE_CHECKING = False

@@ -1,7 +1,5 @@
 """Validation and normalization of service and environment names."""
 
-import unicodedata
-
 from ._errors import InvalidNameError, InvalidTypeError, excerpt
 
 MAX_NAME_LENGTH = 128
@@ -42,6 +40,12 @@ def normalize_name(value: object, kind: str = "service name", where: str = "") -
         raise InvalidNameError(
             f"{kind} {value!r}{origin} has leading or trailing whitespace; remove it"
         )
+    if value.isascii() and value.isprintable() and not any(c in value for c in RESERVED_CHARACTERS):
+        # Printable ASCII: no character of a forbidden category, NFC as it is,
+        # and casefold() is lower(). The common name, without unicodedata.
+        return value.lower()
+    import unicodedata  # noqa: PLC0415 - only for a name beyond printable ASCII, or a bad one
+
     for char in value:
         if char in RESERVED_CHARACTERS:
             raise InvalidNameError(

@@ -3,7 +3,6 @@
 import os
 
 from ._defaults import ALGORITHM_VERSION, DEFAULT_ENV, DEFAULT_RANGE
-from ._definition import Definition
 from ._errors import (
     AlgorithmVersionError,
     ConfigError,
@@ -13,11 +12,9 @@ from ._errors import (
     UnknownServiceError,
     excerpt,
 )
-from ._hashing import verify_hash
 from ._names import normalize_name
 from ._pins import check_pins
 from ._ports import check_exclusions, check_range
-from ._resolver import LANE, Resolver
 
 # As in every module on the import path: names only the type checker needs are
 # imported under this flag (not typing.TYPE_CHECKING, which imports typing) and
@@ -28,9 +25,10 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
     from pathlib import Path
 
+    from ._definition import Definition
     from ._explain import Explanation
     from ._pins import PinKey
-    from ._resolver import Assignments
+    from ._resolver import Assignments, Resolver
 
 # Distinct (name, env) lookups remembered per map; bounds memory for callers
 # that generate names, while any real project stays entirely cached.
@@ -137,6 +135,11 @@ class PortMap:
         instance: int = 0,
         config_path: "str | os.PathLike[str] | None" = None,
     ) -> None:
+        # Deferred, here and below: resolving (its hash, xxhash, and the matching)
+        # loads with the first map built, not with the package.
+        from ._definition import Definition  # noqa: PLC0415
+        from ._hashing import verify_hash  # noqa: PLC0415
+
         check_algorithm(algorithm)
         verify_hash()  # before any port is computed with a hash that may differ
         strict = _check_bool(strict, "strict")
@@ -201,6 +204,8 @@ class PortMap:
     @property
     def overlay_envs(self) -> tuple[str, ...]:
         """Environments resolved together above the declared ones (see overlay()), sorted."""
+        from ._resolver import LANE  # noqa: PLC0415 - loaded with the first map (see __init__)
+
         return tuple(sorted(env.partition(LANE)[0] for env in self._definition.overlay))
 
     @property
@@ -555,8 +560,10 @@ def _own_slots(cls: type) -> "Iterator[str]":
                 yield slot
 
 
-def _resolved(definition: Definition) -> Resolver:
+def _resolved(definition: "Definition") -> "Resolver":
     """The resolver of definition, its home and overlay resolved: an over-full map fails now."""
+    from ._resolver import Resolver  # noqa: PLC0415 - with the first map (see PortMap.__init__)
+
     resolver = Resolver(definition)
     resolver.resolve_home()
     if definition.overlay:
@@ -564,8 +571,10 @@ def _resolved(definition: Definition) -> Resolver:
     return resolver
 
 
-def _rebuilt(cls: "type[PortMap]", definition: Definition, config_path: str | None) -> PortMap:
+def _rebuilt(cls: "type[PortMap]", definition: "Definition", config_path: str | None) -> PortMap:
     """A map of cls from its pickled definition, resolved again in this process."""
+    from ._hashing import verify_hash  # noqa: PLC0415 - with the first map (see PortMap.__init__)
+
     verify_hash()  # in the process that loads it, as in the one that built it
     pm = cls.__new__(cls)
     pm._definition = definition

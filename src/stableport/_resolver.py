@@ -10,7 +10,6 @@ whatever was asked first.
 
 from ._errors import PortRangeError, RangeExhaustedError
 from ._hashing import key_bytes, key_prefix, probe_sequence
-from ._matching import deferred_acceptance
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -336,7 +335,11 @@ class Resolver:
         taken = self._check_room(len(claimants), below)
         low, high = self.definition.port_range
         trails: dict[bytes, list[int]] = {}
-        ports = deferred_acceptance(claimants, low, high, taken, trails)
+        ports: dict[int, bytes] = {}
+        if claimants:  # none in a map of no services, such as the built-in defaults'
+            from ._matching import deferred_acceptance  # noqa: PLC0415 - only with claimants
+
+            ports = deferred_acceptance(claimants, low, high, taken, trails)
         table.update((claimants[key], port) for port, key in ports.items())
         return table, _ReadOnly({claimants[key]: tuple(trail) for key, trail in trails.items()})
 

@@ -9,11 +9,12 @@ from pathlib import Path
 from ._checkouts import same_repository
 from ._commands import add_options
 from ._common import Answer, env_option
-from ._config import ENV_VARIABLE, INSTANCE_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
+from ._config import ENV_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
 from ._errors import InvalidNameError, StableportError, excerpt
 from ._export import nameable
 from ._files import CONFIG_VARIABLE
 from ._hints import tell
+from ._identity import INSTANCE_VARIABLE
 from ._names import normalize_name
 from ._platform import KEEP_PORT_VARIABLE, keeps_port, platform
 from ._stderr import say
