@@ -137,8 +137,8 @@ class PortMap:
     ) -> None:
         # Deferred, here and below: resolving (its hash, xxhash, and the matching)
         # loads with the first map built, not with the package.
-        from ._definition import Definition  # noqa: PLC0415
-        from ._hashing import verify_hash  # noqa: PLC0415
+        from ._definition import Definition  # noqa: PLC0415 - see above
+        from ._hashing import verify_hash  # noqa: PLC0415 - see above
 
         check_algorithm(algorithm)
         verify_hash()  # before any port is computed with a hash that may differ
@@ -446,8 +446,7 @@ class PortMap:
               key: b'stableport\\x00v1\\x00default\\x00auth'
               probe   0: 24835  free: taken
         """
-        # Deferred: explaining is off the hot path and its module imports typing.
-        from ._explain import explain  # noqa: PLC0415
+        from ._explain import explain  # noqa: PLC0415 - off the hot path; it imports typing
 
         return explain(self._resolver, *self._normalize_lookup(name, env))
 
