@@ -2,14 +2,19 @@
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 import stableport
 from stableport import ConfigError, PortMap
+from stableport._config import overridden
 from stableport._files import MAX_CONFIG_BYTES
 
 from .util import imported_by, python, run
+
+if TYPE_CHECKING:
+    from stableport._config import Settings
 
 EXAMPLE = """\
 services = ["billing", "auth", "search"]
@@ -687,3 +692,30 @@ def test_nesting_has_a_fixed_limit_whatever_the_parser_can_follow(
     else:
         with pytest.raises(ConfigError, match=r"no \[tool.stableport\] table"):
             stableport.load(path)
+
+
+def test_the_overrides_are_one_pure_function(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Flags and variables over a file's values: the environment it is given,
+    # never the process's, and the file's settings left as they were.
+    monkeypatch.setenv("STABLEPORT_ENV", "process")
+    monkeypatch.setenv("STABLEPORT_PINS", "billing=9999")
+    file_values: Settings = {"services": ["billing"], "env": "dev", "pins": {"billing": 8001}}
+    given = {
+        "STABLEPORT_ENV": "Staging",
+        "STABLEPORT_NAMESPACE": "Team",
+        "STABLEPORT_PINS": "auth=8002",
+    }
+    config, origin, label = overridden(file_values, "/p/stableport.toml", "stableport.toml", given)
+    assert config == {
+        "services": ["billing"],
+        "env": "staging",
+        "namespace": "team",
+        "pins": {"billing": 8001, "auth": 8002},
+    }
+    assert (origin.env_override, origin.namespace_override) == ("Staging", "Team")
+    assert origin.pin_overrides == {("auth", None): 8002}
+    assert label == "stableport.toml with STABLEPORT_PINS"
+    assert file_values == {"services": ["billing"], "env": "dev", "pins": {"billing": 8001}}
+    # The flags win over the variables; without variables, the flags alone.
+    config, origin, _ = overridden(file_values, None, "x", {}, "Ns", env="Prod")
+    assert (config["env"], config["namespace"], origin.env_override) == ("prod", "ns", None)

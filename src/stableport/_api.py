@@ -62,8 +62,7 @@ def port_for(name: str, env: str | None = None) -> int:
         pass
     # Inside a pytest session that uses the stableport fixture: the fixture's
     # port. A process it started loads the run's map (see _testports).
-    # Deferred: a test run's ports load with the first lookup, not with the package.
-    from ._testports import session_port  # noqa: PLC0415
+    from ._testports import session_port  # noqa: PLC0415 - with a first lookup, not the package
 
     port = session_port(name) if env is None else None
     if port is None:

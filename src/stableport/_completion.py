@@ -13,7 +13,6 @@ if TYPE_CHECKING:
     Options = dict[str | None, list[tuple[str, argparse.Action]]]  # by command, None: NAME
     Words = dict[str, tuple[str, ...]]  # a command's positional choices
 
-SHELLS = ("bash", "zsh", "fish")
 NAMES = ("services", "envs")  # what the scripts ask for while completing
 # Options whose value is an environment name: completed from the project's envs.
 _ENV_OPTIONS = ("--env",)

@@ -37,7 +37,7 @@ from ._ports import check_exclusions, check_range
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
-    from typing import TypedDict, cast
+    from typing import TypedDict
 
     from ._pins import PinKey, PinTable
     from ._testports import TestRun
@@ -57,11 +57,6 @@ if TYPE_CHECKING:
         algorithm: int
         instances: int
         instance: int
-
-else:
-
-    def cast(_kind, value):  # typing stays unimported at run time: it costs startup
-        return value
 
 
 ENV_VARIABLE = "STABLEPORT_ENV"
@@ -172,7 +167,8 @@ def settings(table: "Mapping[str, object]", source: str, where: str) -> "Setting
                 f"{source}: key {key!r} in {where} must be {expected}, not {_toml_repr(value)}"
             )
         arguments[argument] = converted
-    return cast("Settings", arguments)
+    # Each key is one of Settings' (KEYS' arguments), of the type its conversion checked.
+    return arguments  # type: ignore[return-value]
 
 
 def load(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes] | None" = None) -> PortMap:
@@ -283,8 +279,8 @@ def load_with_origin(
     """
     # Deferred, as every module on the way to a checkout's identity and a test
     # run's variables: they load with the first map loaded, not with the package.
-    from . import _testports  # noqa: PLC0415
-    from ._identity import other_checkouts_config  # noqa: PLC0415
+    from . import _testports  # noqa: PLC0415 - see above
+    from ._identity import other_checkouts_config  # noqa: PLC0415 - see above
 
     found: str | None
     config: Settings
@@ -311,16 +307,13 @@ def load_with_origin(
         config = {} if found is None else read_settings(found, document)
     at = None if found is None else absolute(found)
     label = "the built-in defaults" if found is None else shown(found)
+    # The flags and variables over the file's values, in one place; without
+    # variables, the flags alone.
+    environ: Mapping[str, str] = os.environ if variables else {}
+    config, origin, label = overridden(config, at, label, environ, namespace, env=env)
     if variables:
-        config, origin, label = overridden(config, at, label, os.environ, namespace, env=env)
         # The instance reads its file too: config and origin are this call's own here.
-        apply_instance(config, origin, label, instance)
-    else:
-        origin = Origin(at)
-        if namespace is not None:
-            config["namespace"] = normalize_name(namespace, "namespace", "--namespace")
-        if env is not None:
-            config["env"] = normalize_name(env, "environment name", "--env")
+        apply_instance(config, origin, label, instance, environ)
     origin.test_note = note
     own = run is not None and _testports.applies(
         run, at, config.get("namespace"), config.get("instance", 0)
@@ -351,12 +344,15 @@ def overridden(
 ) -> "tuple[Settings, Origin, str]":
     """config with --env, --namespace (each over its variable) and $STABLEPORT_PINS.
 
-    Reads environ and changes none of its arguments: returns new settings, the
+    The one place flags and variables change a configuration's values (the
+    instance aside: apply_instance, which may read the checkout's file). A
+    pure function: it reads environ, never os.environ, and changes none of
+    its arguments: returns new settings, the
     Origin of the file at path recording what the variables set, and label, the
     configuration's name in messages, extended when the pins come from the
     variable too.
     """
-    config = cast("Settings", dict(config))
+    config = config.copy()
     origin = Origin(path)
     if env is not None:
         config["env"] = normalize_name(env, "environment name", "--env")
@@ -394,7 +390,11 @@ def overridden(
 
 
 def apply_instance(
-    config: "Settings", origin: Origin, label: str, option: str | None = None
+    config: "Settings",
+    origin: Origin,
+    label: str,
+    option: str | None,
+    environ: "Mapping[str, str]",
 ) -> None:
     """Put the checkout's instance in config: --instance, else the variable, else its file.
 
@@ -405,8 +405,8 @@ def apply_instance(
 
     value = option
     source = "--instance"
-    if value is None and os.environ.get(INSTANCE_VARIABLE) is not None:
-        value, source = os.environ[INSTANCE_VARIABLE], INSTANCE_VARIABLE
+    if value is None and environ.get(INSTANCE_VARIABLE) is not None:
+        value, source = environ[INSTANCE_VARIABLE], INSTANCE_VARIABLE
     if value is None and origin.path is not None:
         value, source = _checkout_identity(
             origin.path, config.get("instances", 0), config.get("namespace")

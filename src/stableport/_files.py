@@ -157,7 +157,7 @@ def parse(path: str, data: bytes | None = None) -> dict[str, object]:
     if sys.version_info >= (3, 11):
         import tomllib  # noqa: PLC0415 - only for projects that have a config
     else:  # pragma: no cover - exercised on Python 3.10 only
-        import tomli as tomllib  # noqa: PLC0415
+        import tomli as tomllib  # noqa: PLC0415 - as tomllib above
     try:
         text = data.decode()
         document: dict[str, object] = tomllib.loads(text)

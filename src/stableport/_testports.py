@@ -116,7 +116,7 @@ def _read(run_value: str | None, ports_value: str | None) -> "tuple[TestRun | No
 def parse_run(value: str) -> TestRun:
     """STABLEPORT_TEST_RUN's fields: PID,START,ENV,NAMESPACE,INSTANCE,CONFIG."""
     from ._errors import ConfigError, StableportError, excerpt  # noqa: PLC0415 - test runs only
-    from ._names import normalize_name  # noqa: PLC0415
+    from ._names import normalize_name  # noqa: PLC0415 - test runs only
 
     fields = value.split(",", 5)
     problem = None
@@ -154,7 +154,7 @@ def parse_ports(value: str) -> dict[str, int]:
     if not value:
         return {}
     from ._errors import ConfigError  # noqa: PLC0415 - test runs only
-    from ._pins import PINS_VARIABLE, parse_pin_overrides  # noqa: PLC0415
+    from ._pins import PINS_VARIABLE, parse_pin_overrides  # noqa: PLC0415 - test runs only
 
     try:
         ports = parse_pin_overrides(value)
@@ -244,7 +244,7 @@ def applies(run: TestRun, config: str | None, namespace: str | None, instance: i
     """
     if namespace is not None:
         from ._errors import StableportError  # noqa: PLC0415 - test runs only
-        from ._names import normalize_name  # noqa: PLC0415
+        from ._names import normalize_name  # noqa: PLC0415 - test runs only
 
         try:
             namespace = normalize_name(namespace, "namespace")
