@@ -39,11 +39,11 @@ mail = 8025
 """
 
 
-def console_script() -> tuple[list[str], str]:
-    """The stableport command next to this interpreter, or python -m as a fallback."""
-    found = shutil.which("stableport", path=str(Path(sys.executable).parent))
+def console_script(python: str = sys.executable) -> tuple[list[str], str]:
+    """The stableport command next to python, or python -m as a fallback."""
+    found = shutil.which("stableport", path=str(Path(python).parent))
     if found is None:
-        return [sys.executable, "-m", "stableport"], "python -m stableport"
+        return [python, "-m", "stableport"], "python -m stableport"
     return [found], "stableport"
 
 
@@ -77,8 +77,12 @@ def importtime_us(stderr: str, module: str) -> float:
     raise ValueError(f"-X importtime printed no line for {module}")
 
 
-def run(peers: list[Peer], workdir: Path, *, quick: bool) -> Section:
-    """Time processes; figures: median seconds by label, and added seconds of the import."""
+def run(peers: list[Peer], workdir: Path, *, quick: bool, before: str | None = None) -> Section:
+    """Time processes; figures: median seconds by label, and added seconds of the import.
+
+    before: another interpreter (a checkout before a change), whose import and
+    console script are timed in the same rounds, in rows of their own.
+    """
     rounds = 3 if quick else 60
     empty = workdir / "no-config"
     project = workdir / "with-config"
@@ -103,6 +107,16 @@ def run(peers: list[Peer], workdir: Path, *, quick: bool) -> Section:
         MODULE_NO_CONFIG: command([python, "-m", "stableport", "billing"]),
         CLI_WITH_CONFIG: command([*script, "billing"], project),
     }
+    if before is not None:
+        old, _ = console_script(before)
+        wall.update(
+            {
+                f"before: {BASELINE}": command([before, "-c", "pass"]),
+                f"before: {IMPORT_STABLEPORT}": command([before, "-c", "import stableport"]),
+                f"before: {CLI_NO_CONFIG}": command([*old, "billing"]),
+                f"before: {CLI_WITH_CONFIG}": command([*old, "billing"], project),
+            }
+        )
     importtime = {
         f"-X importtime {module}": command(
             [python, "-X", "importtime", "-c", f"import {module}"], stderr=True
@@ -156,7 +170,13 @@ def run(peers: list[Peer], workdir: Path, *, quick: bool) -> Section:
         f"Whole processes started from this one with `{python}` and the console script "
         f"next to it, {rounds} interleaved rounds after 2 warm-up runs each (bytecode "
         f'written), in an empty directory ("no config") or one holding a '
-        f'`stableport.toml` of 8 services in 2 environments ("with config").',
+        f'`stableport.toml` of 8 services in 2 environments ("with config").'
+        + (
+            ""
+            if before is None
+            else f" Rows marked before: `{before}` and the console script next to it, "
+            "in the same rounds; their ratios are to this interpreter's `python -c pass`."
+        ),
         lines,
     )
     section.figures.update(medians)

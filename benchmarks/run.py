@@ -269,6 +269,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--trials", type=int, default=200, help="stability trials per row (default: 200)"
     )
+    parser.add_argument(
+        "--before",
+        metavar="PYTHON",
+        help="startup: also time this interpreter (another checkout's virtual environment) "
+        "and its console script, in the same rounds: a before/after in one run",
+    )
     args = parser.parse_args(argv)
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(SECTIONS))
@@ -311,7 +317,7 @@ def _run_section(name: str, peers: list[Peer], workdir: Path, args: argparse.Nam
     if name == "lookup":
         return _lookup.run(peers, quick=quick)
     if name == "startup":
-        return _startup.run(peers, workdir, quick=quick)
+        return _startup.run(peers, workdir, quick=quick, before=args.before)
     if name == "scale":
         return _scale.run(quick=quick)
     if name == "commands":

@@ -6,8 +6,8 @@
 // plain map). One place for the identity rule, as the Python library's
 // apply_instance, read_identity and _checkout_identity.
 
-import { spawnSync } from 'node:child_process';
 import { closeSync, constants, lstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, excerpt, shown } from './errors.js';
 import { readBytes } from './files.js';
@@ -18,6 +18,9 @@ export const INSTANCE_VARIABLE = 'STABLEPORT_INSTANCE';
 export const INSTANCE_FILE_NAME = '.stableport-instance';
 // The line after the number naming the checkout an identity was made for (a JSON string).
 const MADE_FOR = 'for: ';
+// node:child_process loads Node's streams, net and dgram (about 3 ms): only a
+// worktree's first use runs a command, so only it pays for them.
+const require = createRequire(import.meta.url);
 // What may surround an identity's digits: ASCII white space only, in every implementation.
 const SPACE = ' \t\n\r\f\v';
 const stripSpace = (text) => {
@@ -112,6 +115,7 @@ function checkoutIdentity(configPath, room, variables) {
 function firstUse(configPath, path, room, variables) {
   const environment = { ...variables };
   delete environment[INSTANCE_VARIABLE];
+  const { spawnSync } = require('node:child_process');
   const result = spawnSync('stableport', ['instance', '--config', configPath], {
     env: environment, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8',
   });

@@ -1,12 +1,14 @@
 // Names (docs/algorithm.md section 1): validation and normalization of
 // service, environment and namespace names, as the Python library's
 // normalize_name does, with case folding and categories from one Unicode
-// version (src/unicode-data.js) and NFC from the platform.
+// version (src/unicode-data.json) and NFC from the platform.
 
+import { createRequire } from 'node:module';
 import { InvalidNameError, InvalidTypeError, excerpt, pyrepr } from './errors.js';
-import { FOLDING, REJECTED, UNICODE_VERSION } from './unicode-data.js';
 
-export { UNICODE_VERSION };
+// The version of src/unicode-data.json, which scripts/unicode.js checks; the
+// table itself is read only for a name that is not plain ASCII.
+export const UNICODE_VERSION = '15.1';
 export const MAX_NAME_LENGTH = 128;
 export const RESERVED_CHARACTERS = '@=,';
 
@@ -25,11 +27,18 @@ const PLAIN = /^[\x20-\x7e]*$/;
 let rejectedRanges; // [first, last, first, last, ...], decoded on first use
 let folding; // Map of code point -> its full folding, as a string
 
+const require = createRequire(import.meta.url);
 function tables() {
   if (rejectedRanges === undefined) {
-    rejectedRanges = REJECTED.split(',').flatMap((pair) => pair.split(' ').map((n) => parseInt(n, 36)));
+    // Through ../src/: the same file from src/names.js and from the bundle in
+    // dist/, which leaves the table out (read only by a name that is not ASCII).
+    const data = require('../src/unicode-data.json');
+    if (data.version !== UNICODE_VERSION) {
+      throw new Error(`src/unicode-data.json holds Unicode ${data.version}, names.js says ${UNICODE_VERSION}: run npm run unicode`);
+    }
+    rejectedRanges = data.rejected.split(',').flatMap((pair) => pair.split(' ').map((n) => parseInt(n, 36)));
     folding = new Map();
-    for (const entry of FOLDING.split(',')) {
+    for (const entry of data.folding.split(',')) {
       const [codePoint, ...target] = entry.split(' ').map((n) => parseInt(n, 36));
       folding.set(codePoint, String.fromCodePoint(...target));
     }

@@ -491,10 +491,7 @@ class PortMap:
     # travel as the state.
 
     def __reduce__(self) -> "tuple[object, ...]":
-        state = {
-            slot: getattr(self, slot) for slot in _own_slots(type(self)) if hasattr(self, slot)
-        }
-        state.update(getattr(self, "__dict__", ()))
+        state = self._own_state()
         return _rebuilt, (type(self), self._definition, self._config_path), state or None
 
     def __setstate__(self, state: "dict[str, object]") -> None:
@@ -504,15 +501,19 @@ class PortMap:
     def __copy__(self) -> "PortMap":
         # The same definition: its resolver answers for both, already resolved.
         copy: PortMap = type(self).__new__(type(self))
-        for slot in _own_slots(type(self)):
-            if hasattr(self, slot):
-                object.__setattr__(copy, slot, getattr(self, slot))
-        for name, value in getattr(self, "__dict__", {}).items():
-            object.__setattr__(copy, name, value)
+        copy.__setstate__(self._own_state())
         copy._definition = self._definition
         copy._config_path = self._config_path
         copy._resolver = self._resolver
         return copy
+
+    def _own_state(self) -> "dict[str, object]":
+        """A subclass's own attributes, in its slots or its __dict__ (none for a PortMap)."""
+        state = {
+            slot: getattr(self, slot) for slot in _own_slots(type(self)) if hasattr(self, slot)
+        }
+        state.update(getattr(self, "__dict__", ()))
+        return state
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, PortMap):
