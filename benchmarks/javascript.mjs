@@ -18,7 +18,7 @@ if (mode === 'first') {
   // work itself cost, without the time spent waiting for a core).
   const cpu = process.cpuUsage();
   const start = performance.now();
-  const { portFor } = await import(pathToFileURL(join(js, 'src/index.js')));
+  const { portFor } = await import(pathToFileURL(join(js, 'dist/stableport.mjs')));
   const port = portFor('billing');
   const seconds = (performance.now() - start) / 1000;
   const used = process.cpuUsage(cpu);
@@ -26,7 +26,7 @@ if (mode === 'first') {
   process.exit(0);
 }
 
-const { portFor, load } = await import(pathToFileURL(join(js, 'src/index.js')));
+const { portFor, load } = await import(pathToFileURL(join(js, 'dist/stableport.mjs')));
 const { default: getPort } = await import(pathToFileURL(join(js, 'node_modules/get-port/index.js')));
 const map = load();
 const rounds = Number(roundsText);

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 import stableport
+from stableport import _winlocks
 
 # The property tests' Hypothesis profiles, registered before pytest reads
 # --hypothesis-profile (the quick loop's, README, Development).
@@ -39,11 +40,15 @@ if sys.platform == "win32":  # pragma: no cover - neither kind
 else:
     import fcntl
 
-    CLASSIC_LOCKS = not hasattr(fcntl, "F_OFD_SETLK")
+    CLASSIC_LOCKS = not hasattr(fcntl, "F_OFD_SETLK") and _winlocks.LOCK is None
+# Windows' locks, simulated (a third pass in CI: tests/windows/sitecustomize.py).
+WINDOWS_LOCKS = _winlocks.LOCK is not None
 
 
 def pytest_report_header() -> str:
     kind = "classic record locks, as on macOS" if CLASSIC_LOCKS else "open file description locks"
+    if WINDOWS_LOCKS:
+        kind = "Windows' byte-range locks (LockFileEx), simulated"
     return f"stableport locks: {kind}"
 
 

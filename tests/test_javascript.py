@@ -248,8 +248,17 @@ def test_npm_pack_installs_into_a_fresh_project(tmp_path: Path) -> None:
     )
     (info,) = json.loads(packed.stdout)
     files = {entry["path"] for entry in info["files"]}
-    assert {"src/index.js", "src/index.d.ts", "bin/stableport-js.js", "README.md"} <= files
+    assert {
+        "dist/stableport.mjs",
+        "dist/cli.mjs",
+        "src/index.js",
+        "src/index.d.ts",
+        "src/unicode-data.json",
+        "bin/stableport-js.js",
+        "README.md",
+    } <= files
     assert not any(path.startswith(("test/", "recipes/", "scripts/")) for path in files)
+    assert "dist/conformance.mjs" not in files
     app = tmp_path / "app"
     app.mkdir()
     (app / "package.json").write_text('{"name": "app", "private": true, "type": "module"}')
@@ -281,6 +290,45 @@ def test_npm_pack_installs_into_a_fresh_project(tmp_path: Path) -> None:
     typed = (app / "node_modules" / "stableport" / "src" / "index.d.ts").read_text()
     assert "export function portFor" in typed
     assert javascript.stdout == run("web", cwd=app).stdout
+    # The library as imported (the bundle in dist/), with a name that is not
+    # ASCII: its Unicode table is read from src/ beside the bundle.
+    imported = subprocess.run(
+        [
+            "node",
+            "--input-type=module",
+            "-e",
+            "import { portFor } from 'stableport'; console.log(portFor('Straße'));",
+        ],
+        cwd=app,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert imported.stdout == run("Straße", cwd=app).stdout
+
+
+@needs_package
+def test_a_bundle_older_than_its_sources_fails_the_check(tmp_path: Path) -> None:
+    # dist/ is committed; `npm test` (and so .ci/run) starts with this check.
+    copy = tmp_path / "js"
+    for part in ("src", "scripts", "dist"):
+        shutil.copytree(JS / part, copy / part)
+    # The bundled package copied (the bundle names its path), esbuild linked.
+    modules = copy / "node_modules"
+    shutil.copytree(JS / "node_modules" / "smol-toml", modules / "smol-toml")
+    for tool in ("esbuild", "@esbuild"):
+        (modules / tool).symlink_to(JS / "node_modules" / tool)
+    check = ["node", "scripts/bundle.js", "--check"]
+    fresh = subprocess.run(check, cwd=copy, capture_output=True, text=True, check=False)
+    assert fresh.returncode == 0, fresh.stderr
+    defaults = copy / "src" / "defaults.js"
+    source = defaults.read_text()
+    assert "MAX_INSTANCES = 1000;" in source
+    defaults.write_text(source.replace("MAX_INSTANCES = 1000;", "MAX_INSTANCES = 1001;"))
+    stale = subprocess.run(check, cwd=copy, capture_output=True, text=True, check=False)
+    assert stale.returncode == 1
+    assert "dist/stableport.mjs is not what src/ builds" in stale.stderr
 
 
 CLI_CASES = [

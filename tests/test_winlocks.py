@@ -10,6 +10,8 @@ in docs/platforms.md as never run.
 import fcntl
 import os
 import struct
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -17,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from stableport import _assign, _init, _leases, _winlocks
+from stableport._errors import ConfigError
 
 # F_OFD_SETLK and F_OFD_SETLKW (Linux's numbers: the kernel has them even
 # when a test process's fcntl module had them removed, as on the macOS pass).
@@ -68,7 +71,10 @@ def test_a_byte_is_the_handles_even_within_one_process(windows: LockFileEx, tmp_
     assert (1 << 60, False, True) in windows.calls
 
 
-def test_off_windows_they_refuse_to_pretend(tmp_path: Path) -> None:
+def test_off_windows_they_refuse_to_pretend(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_winlocks, "LOCK", None)  # as imported off Windows (not the third pass's)
     fd = opened(tmp_path / "f")
     try:
         with pytest.raises(OSError, match="Windows only"):
@@ -152,3 +158,121 @@ def test_leases_on_windows_locks_exclude_and_tell_a_live_holder(
     assert (20001, False, False) in windows.calls
     assert (20001, False, True) in windows.calls
     assert not (directory / f"{_leases.LIVE_PREFIX}{token}").exists()  # no classic path
+
+
+def test_a_windows_holder_makes_no_link_no_flock_no_watcher_and_unlocks_before_closing(
+    windows: LockFileEx, tmp_path: Path
+) -> None:
+    directory = tmp_path / "leases"
+    holder = _leases.Locks(directory)
+    threads = threading.active_count()
+    try:
+        assert holder.take(20001)
+        assert holder.take(_leases.lease_slot("ab", 0))
+        # Windows: nothing beside the lock file (an open file cannot be
+        # deleted there, so no link is needed to put it back), no directory
+        # handle (no flock on Windows), no watcher (os.utime takes no handle).
+        assert sorted(path.name for path in directory.iterdir()) == [_leases.LOCK_FILE]
+        assert holder._dir_fd is None
+        assert threading.active_count() == threads
+        assert _leases.holder_live(directory, holder.token)
+        token = holder.token
+    finally:
+        holder.release()
+    # Unlocked one by one before the close: Windows frees a closed handle's
+    # locks only "when resources allow".
+    unlocked = {offset for offset, _wait, unlock in windows.calls if unlock}
+    assert {20001, _leases.lease_slot("ab", 0), token} <= unlocked
+    assert not _leases.holder_live(directory, token)
+    # A probe that found the holder gone unlocked the byte it took, too.
+    assert windows.calls[-1] == (token, False, True)
+
+
+@pytest.mark.usefixtures("windows")
+def test_no_windows_lock_file_means_no_live_holder(tmp_path: Path) -> None:
+    assert not _leases.holder_live(tmp_path, 1 << 60)
+
+
+@pytest.mark.usefixtures("windows")
+def test_a_windows_lock_file_being_deleted_is_opened_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A cleaner deleting the unused file holds it open for a moment: an open
+    # then fails with a sharing violation, which Python raises as PermissionError.
+    real_open, refused = os.open, list[object]()
+
+    def sharing_violation_once(path: object, *args: object, **kwargs: object) -> int:
+        if str(path).endswith(_leases.LOCK_FILE) and not refused:
+            refused.append(path)
+            raise PermissionError(13, "The process cannot access the file", str(path))
+        return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", sharing_violation_once)
+    holder = _leases.Locks(tmp_path)
+    try:
+        assert holder.take(20001)
+    finally:
+        holder.release()
+    assert refused
+
+
+@pytest.mark.usefixtures("windows")
+def test_a_windows_lock_file_never_freed_fails_naming_the_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def denied(path: object, *_args: object, **_kwargs: object) -> int:
+        raise PermissionError(13, "Access is denied", str(path))
+
+    monkeypatch.setattr(os, "open", denied)
+    monkeypatch.setattr(_leases, "WAIT_SECONDS", 0.1)
+    holder = _leases.Locks(tmp_path)
+    with pytest.raises(ConfigError, match=r"cannot be opened: Access is denied"):
+        holder.take(20001)
+    holder.release()
+
+
+def test_a_lease_directory_where_there_is_no_uid_is_named_without_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delattr(os, "getuid")
+    monkeypatch.setenv(_leases.LEASE_DIR_VARIABLE, str(tmp_path))
+    (tmp_path / "stableport").mkdir(mode=0o777)  # no mode bits on Windows: its ACL rules
+    assert _leases.lease_directory() == tmp_path / "stableport"
+
+
+WINDOWS = Path(__file__).parent / "windows"
+CLEANER = """
+import os, sys
+from pathlib import Path
+from stableport import _leases
+directory = Path(sys.argv[1])
+holder = _leases.Locks(directory)
+assert holder.take(20001)
+try:
+    (directory / _leases.LOCK_FILE).unlink()
+except PermissionError as error:
+    print("refused:", error.strerror)
+holder.release()
+(directory / _leases.LOCK_FILE).unlink()  # unused now: a cleaner may delete it
+again = _leases.Locks(directory)
+print("taken again:", again.take(20001))
+again.release()
+"""
+
+
+def test_the_simulation_refuses_to_delete_a_held_lock_file_as_windows_does(tmp_path: Path) -> None:
+    # The third CI pass (tests/windows) runs the lock suites so; this shows its
+    # stand-in has the semantics the Windows path relies on.
+    result = subprocess.run(
+        [sys.executable, "-c", CLEANER, str(tmp_path)],
+        env={**os.environ, "PYTHONPATH": str(WINDOWS)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "refused: The process cannot access the file because it is being used by another process",
+        "taken again: True",
+    ]

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// stableport-js NAME | stableport-js run NAME -- COMMAND: see src/cli.js.
-import { main } from '../src/cli.js';
+// stableport-js NAME | stableport-js run NAME -- COMMAND: see src/cli.js (bundled in dist/cli.mjs by scripts/bundle.js).
+import { main } from '../dist/cli.mjs';
 
 const status = await main();
 if (typeof status === 'object' && status !== null) {

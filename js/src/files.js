@@ -3,8 +3,8 @@
 // library's _files.py does.
 
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlinkSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
 import { ConfigError, InvalidTypeError, excerpt, shown } from './errors.js';
 
 export const CONFIG_VARIABLE = 'STABLEPORT_CONFIG';
@@ -141,7 +141,6 @@ function floatsWrapped(value) {
   return value;
 }
 
-let toml; // smol-toml, imported on first use: a project without a configuration never loads it
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function parse(path, data = readBytes(path)) {
@@ -160,7 +159,7 @@ export function parse(path, data = readBytes(path)) {
   let document;
   try {
     // Integers as BigInt: a TOML float 1.0 must not pass for the integer 1.
-    document = tomlModule().parse(text, { integersAsBigInt: true });
+    document = parseToml(text, { integersAsBigInt: true });
   } catch (error) {
     if (/nested/.test(error.message)) throw new ConfigError(tooDeep);
     const first = String(error.message).split('\n')[0].replace(/^Invalid TOML document: /, '');
@@ -199,14 +198,6 @@ function invalidAt(data) {
   let start = data.length - 1;
   while (start > 0 && data.length - start < 4 && (data[start] & 0xc0) === 0x80) start -= 1;
   return `unexpected end of data at byte ${start}`;
-}
-
-// smol-toml's CommonJS build, required synchronously on first use (load() is
-// synchronous, and a project without a configuration never pays for it).
-const require = createRequire(import.meta.url);
-function tomlModule() {
-  toml ??= require('smol-toml');
-  return toml;
 }
 
 /** The file's bytes: only a regular file, and at most MAX_CONFIG_BYTES of it. */

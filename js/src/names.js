@@ -30,7 +30,9 @@ let folding; // Map of code point -> its full folding, as a string
 const require = createRequire(import.meta.url);
 function tables() {
   if (rejectedRanges === undefined) {
-    const data = require('./unicode-data.json');
+    // Through ../src/: the same file from src/names.js and from the bundle in
+    // dist/, which leaves the table out (read only by a name that is not ASCII).
+    const data = require('../src/unicode-data.json');
     if (data.version !== UNICODE_VERSION) {
       throw new Error(`src/unicode-data.json holds Unicode ${data.version}, names.js says ${UNICODE_VERSION}: run npm run unicode`);
     }

@@ -3,8 +3,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import * as stableport from '../src/index.js';
-import { PortMap, load } from '../src/index.js';
+import * as stableport from '../dist/stableport.mjs';
+import { PortMap, load } from '../dist/stableport.mjs';
 import { clean, tree } from './helpers.js';
 
 const here = new URL('..', import.meta.url).pathname;
@@ -18,7 +18,7 @@ test('portFor answers from memory after its first call: the file may go away', (
   const root = tree({ 'stableport.toml': 'services = ["web"]\nnamespace = "shop"\n' });
   const script = `
     import { rmSync } from 'node:fs';
-    import { portFor, load } from ${JSON.stringify(join(here, 'src/index.js'))};
+    import { portFor, load } from ${JSON.stringify(join(here, 'dist/stableport.mjs'))};
     const first = portFor('web');
     rmSync('stableport.toml');
     console.log(JSON.stringify([first, portFor('web'), portFor('WEB'), load().namespace]));`;
@@ -34,7 +34,7 @@ test('portFor answers from memory after its first call: the file may go away', (
 test("portFor's env is the environment's name; an object there is refused", () => {
   const root = tree({ 'stableport.toml': 'services = ["web"]\nenvs = ["dev", "test"]\nenv = "dev"\n' });
   const script = `
-    import { portFor } from ${JSON.stringify(join(here, 'src/index.js'))};
+    import { portFor } from ${JSON.stringify(join(here, 'dist/stableport.mjs'))};
     const out = [portFor('web'), portFor('web', { env: 'test' })];
     try { portFor('web', { env: process.env }); } catch (error) { out.push(error.name); }
     console.log(JSON.stringify(out));`;
@@ -53,7 +53,7 @@ test("inside a live test run the run's map gives the test's ports", () => {
   const root = tree({ 'stableport.toml': 'services = ["web", "api"]\nenvs = ["dev", "test"]\n' });
   const config = join(root, 'stableport.toml');
   const script = `
-    import { portFor } from ${JSON.stringify(join(here, 'src/index.js'))};
+    import { portFor } from ${JSON.stringify(join(here, 'dist/stableport.mjs'))};
     console.log(JSON.stringify([portFor('Web'), portFor('api'), portFor('web', { env: 'dev' })]));`;
   const run = (extra) => JSON.parse(node(script, { cwd: root, variables: clean(extra) }).stdout);
   const map = new PortMap({ services: ['web', 'api'], envs: ['dev', 'test'] });
@@ -86,7 +86,7 @@ test('a malformed test run is an error naming it, never a guess', () => {
 test('reload() reads the configuration and the environment again', () => {
   const root = tree({ 'stableport.toml': 'services = ["web"]\n' });
   const script = `
-    import { portFor, reload } from ${JSON.stringify(join(here, 'src/index.js'))};
+    import { portFor, reload } from ${JSON.stringify(join(here, 'dist/stableport.mjs'))};
     const before = portFor('web');
     process.env.STABLEPORT_PINS = 'web=9001';
     const cached = portFor('web');

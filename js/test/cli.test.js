@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { load } from '../src/index.js';
+import { load } from '../dist/stableport.mjs';
 import { clean, tree } from './helpers.js';
 
 const BIN = new URL('../bin/stableport-js.js', import.meta.url).pathname;

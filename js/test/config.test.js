@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, PinConflictError, PortRangeError, load } from '../src/index.js';
+import { ConfigError, PinConflictError, PortRangeError, load } from '../dist/stableport.mjs';
 import { clean, tree } from './helpers.js';
 
 const SERVICES = 'services = ["web", "api"]\nenv = "dev"\n';

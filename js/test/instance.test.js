@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, load } from '../src/index.js';
+import { ConfigError, load } from '../dist/stableport.mjs';
 import { clean, tree } from './helpers.js';
 
 const CONFIG = 'services = ["web"]\ninstances = 2\n';

@@ -60,14 +60,14 @@ class Refused(NamedTuple):
 def claim(port: int, me: Claimant) -> "_leases.Locks | Refused | None":
     """Lock port's byte for this process, its holder; Refused if another holds it.
 
-    Leasing unavailable (Windows): no claim, None. To keep the claim in the
+    Leasing unavailable: no claim, None. To keep the claim in the
     command that replaces this process, call keep_across_exec() on the holder
     just before exec; release() ends it.
 
     Raises:
         ConfigError: The lease directory or lock file cannot be used.
     """
-    if not _leases.AVAILABLE:  # pragma: no cover - Windows
+    if not _leases.AVAILABLE:  # pragma: no cover - a platform with no kernel locks
         return None
     directory = _leases.lease_directory()
     locks = _leases.Locks(directory)
@@ -87,7 +87,7 @@ def claim(port: int, me: Claimant) -> "_leases.Locks | Refused | None":
 
 def claimant(port: int, directory: Path | None = None) -> Claimant | None:
     """The live stableport run claiming port, from its record; None if no live one has."""
-    if not _leases.AVAILABLE:  # pragma: no cover - Windows
+    if not _leases.AVAILABLE:  # pragma: no cover - a platform with no kernel locks
         return None
     try:
         where = _leases.lease_directory() if directory is None else directory
@@ -142,12 +142,12 @@ def checkout_gone(claimant: Claimant) -> bool:
 
 
 def live_claims() -> "list[tuple[int, Claimant]]":
-    """Every live stableport run's claim on this host, (port, claimant), by port (none on Windows).
+    """Every live stableport run's claim on this host, (port, claimant), by port.
 
     A record is believed only while its writer lives (see claimant); one that
     cannot be read names no one.
     """
-    if not _leases.AVAILABLE:  # pragma: no cover - Windows
+    if not _leases.AVAILABLE:  # pragma: no cover - a platform with no kernel locks
         return []
     try:
         directory = _leases.lease_directory()

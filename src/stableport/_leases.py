@@ -17,9 +17,8 @@ is shared by the process's holders, which of them holds which byte is kept in
 the process (_Classic), and each holder also holds a ``flock`` on a file of its
 own (``.live-TOKEN``), which the kernel drops when it dies: that, not its byte,
 tells others it lives. Windows has neither, but byte-range locks that belong
-to the handle (_winlocks), used here as open file description locks are; the
-rest (directory handles, deleting an open file, hard links) differs there and
-has never run on Windows, so leasing stays off there (AVAILABLE, documented).
+to the handle (_winlocks), used here as open file description locks are (see
+"On Windows" below).
 
 A cleaner may delete the file while it is held (``systemd-tmpfiles``, a cron
 job emptying ``/tmp``, a user's ``rm``): a new file at the path would be a
@@ -37,6 +36,19 @@ no live holder exists (an exclusive ``flock`` succeeds), and otherwise waits
 for the holders, whose threads put a file back within WATCH_SECONDS, their
 locks taken in it before it is linked at the path. A lock another holder took
 in between is recorded in ``lost``.
+
+On Windows (_windows()) none of that is needed, and most of it would not
+work: a file open without FILE_SHARE_DELETE (every os.open there) can be
+neither deleted nor renamed over while any holder has it open, so the path
+names the holders' file for as long as one lives, and a file that is absent
+holds no lock: it is created, with no link, no directory flock (Windows has
+none) and no watcher (os.utime takes no descriptor there). A holder's life is
+its own byte, probed through the path. Windows releases a closed handle's
+locks only "when resources allow", so a holder and a probe unlock their bytes
+before closing. A file being deleted by a cleaner that found it unused cannot
+be opened for a moment: that open is tried again. Never run on a Windows
+host: the tests run this path on Linux with Windows' semantics injected
+(tests/windows, docs/platforms.md).
 """
 
 import contextlib
@@ -65,8 +77,8 @@ LOCK_FILE = "locks"
 HOLDER_PREFIX = ".holder-"  # each live holder's hard link to the lock file
 LIVE_PREFIX = ".live-"  # classic record locks only: each live holder's flocked file
 SWAP_PREFIX = ".swap-"  # a holder's link to a live holder's file, renamed over the path
-# Off on Windows until it has run there (see above; docs/platforms.md).
-AVAILABLE = sys.platform != "win32"
+# Wherever the kernel has locks the library can take: POSIX's, or Windows'.
+AVAILABLE = sys.platform != "win32" or _winlocks.LOCK is not None
 
 NOFOLLOW = _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 # How often a holder checks that its file is still there (and touches it), and
@@ -85,7 +97,7 @@ LEASES_PER_FAMILY = 256
 # Open file description locks where the kernel has them (Linux): a lock
 # belongs to the descriptor, not the process. struct flock: l_type, l_whence,
 # l_start, l_len, l_pid (0 for these locks), native alignment and padding.
-_OFD = getattr(fcntl, "F_OFD_SETLK", None) if AVAILABLE else None
+_OFD = getattr(fcntl, "F_OFD_SETLK", None) if sys.platform != "win32" else None
 _FLOCK = struct.Struct("hhqqi" + "4x" * (struct.calcsize("P") == 8))
 
 
@@ -194,6 +206,11 @@ def _classic() -> bool:
     return _OFD is None and _winlocks.LOCK is None
 
 
+def _windows() -> bool:
+    """Whether the locks are Windows' (LockFileEx): the handle's; the file undeletable if open."""
+    return _winlocks.LOCK is not None
+
+
 def _key(info: os.stat_result) -> tuple[int, int]:
     return info.st_dev, info.st_ino
 
@@ -208,7 +225,9 @@ def lease_directory() -> Path:
 
     ``$STABLEPORT_LEASE_DIR/stableport-UID`` if the variable is set, else
     ``/tmp/stableport-UID``: one place per user, whatever else differs
-    between their sessions.
+    between their sessions. On Windows, which has no uid, ``stableport`` in
+    the user's own ``%LOCALAPPDATA%`` (not ``%TEMP%``, which differs between a
+    user's sessions on a terminal server).
 
     Raises:
         ConfigError: The variable is relative, or the directory cannot be
@@ -222,9 +241,11 @@ def lease_directory() -> Path:
                 f"{LEASE_DIR_VARIABLE}={variable!r} is a relative path, which each run would "
                 f"resolve from its own working directory; set an absolute path"
             )
+    elif sys.platform == "win32":  # pragma: no cover - Windows
+        parent, source = Path(_local_app_data()), "%LOCALAPPDATA%"
     else:
         parent, source = Path(DEFAULT_PARENT), "the default"
-    where = parent / f"stableport-{os.getuid()}"
+    where = parent / (f"stableport-{os.getuid()}" if hasattr(os, "getuid") else "stableport")
     try:
         where.mkdir(mode=0o700, exist_ok=True)
         info = where.lstat()
@@ -237,12 +258,30 @@ def lease_directory() -> Path:
     return where
 
 
+def _local_app_data() -> str:  # pragma: no cover - Windows
+    """The user's %LOCALAPPDATA%, the parent of their lease directory on Windows."""
+    found = os.environ.get("LOCALAPPDATA")
+    if not found:
+        raise ConfigError(
+            f"no lease directory: %LOCALAPPDATA% is not set; set {LEASE_DIR_VARIABLE} to a "
+            f"directory of yours"
+        )
+    return found
+
+
 def _check_private(where: Path, info: os.stat_result, source: str) -> None:
-    """Refuse a directory (found by lstat) that another user could write or swap."""
+    """Refuse a directory (found by lstat) that another user could write or swap.
+
+    Windows has no uid nor mode bits (st_uid is 0, a directory's mode 777):
+    there the directory's access list, inherited from the user's profile,
+    keeps others out, and only a link is refused here.
+    """
     # Another user's directory (or a link to one) would let them hold our leases.
     problem = None
     if where.is_symlink():
         problem = "is a symbolic link"
+    elif not hasattr(os, "getuid"):  # Windows
+        pass
     elif info.st_uid != os.getuid():
         problem = f"belongs to uid {info.st_uid}"
     elif info.st_mode & 0o022:
@@ -319,9 +358,15 @@ class Locks:
         """Release every lock (closing the descriptor drops them all) and stop watching."""
         self._stop_watching()
         with self._mutex:
-            if self._fd is not None:
+            if self._fd is not None and _windows():
+                # Windows drops a closed handle's locks only "when resources allow".
+                for slot in (*self._held, self._token):
+                    with contextlib.suppress(OSError):  # the token, if a probe kept it
+                        self._lock(self._fd, slot, locked=False)
+            elif self._fd is not None:
                 with contextlib.suppress(FileNotFoundError):
                     self._link.unlink()
+            if self._fd is not None:
                 self._close(self._fd)
             if self._live_fd is not None:
                 with contextlib.suppress(FileNotFoundError):
@@ -376,6 +421,8 @@ class Locks:
     def _current(self) -> int:
         """The lock file's descriptor; if its path names another file now, that one's."""
         fd = self._fd
+        if fd is not None and _windows():
+            return fd  # the path names it while it is open (see above)
         if fd is not None:
             try:
                 named = self.path.lstat()
@@ -400,7 +447,7 @@ class Locks:
         if fd is not None:
             self._close(fd)
         self._fd = new
-        if self._watcher is None:
+        if self._watcher is None and not _windows():  # nothing to watch there
             self._watcher = threading.Thread(
                 target=self._watch, name="stableport-locks", daemon=True
             )
@@ -410,6 +457,8 @@ class Locks:
     def _open(self) -> int:
         """The file at the path (put back, or created with this holder's locks, if absent)."""
         try:
+            if _windows():
+                return self._open_windows()
             self._hold_directory()
             deadline = time.monotonic() + WAIT_SECONDS
             while True:
@@ -451,6 +500,27 @@ class Locks:
                 f"opened: {error.strerror} (holding {len(self._held)} leases and ports); free "
                 f"descriptors, or remove what is in its place"
             ) from None
+
+    def _open_windows(self) -> int:
+        """Windows: the file at the path, created if absent, this holder's byte locked in it.
+
+        Nobody can delete or replace it while a holder has it open, so no link
+        and no directory lock are needed. A cleaner deleting it (unused) has it
+        open for a moment, in which an open fails with a sharing violation
+        (PermissionError): tried again until WAIT_SECONDS have passed.
+        """
+        self.directory.mkdir(mode=0o700, exist_ok=True)
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
+            try:
+                fd = _above_standard(os.open(self.path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o600))
+                break
+            except PermissionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        self._lock_token(fd)
+        return fd
 
     def _keep(self, fd: int) -> bool:
         """Link this holder's own name to fd's file, its byte locked there: while it lives,
@@ -686,6 +756,7 @@ def _live(link: Path) -> bool:
     """Whether a holder's link is live: its holder's byte is locked in the file it names.
 
     With classic record locks: its holder's own file is flocked (_mark_live()).
+    On Windows, where holders make no link: its byte in the file at the path.
     """
     token = link.name.removeprefix(HOLDER_PREFIX)
     if not token.isdigit():
@@ -693,13 +764,17 @@ def _live(link: Path) -> bool:
     if _classic():
         return _flocked(link.with_name(f"{LIVE_PREFIX}{token}"))
     try:
-        fd = os.open(link, os.O_RDWR | _NOFOLLOW)
-    except OSError:  # pragma: no cover - released while we looked
+        fd = os.open(link.with_name(LOCK_FILE) if _windows() else link, os.O_RDWR | _NOFOLLOW)
+    except OSError:  # released while we looked; on Windows, no file: no holder
         return False
     try:
-        return not _record_lock(fd, int(token), locked=True)  # closing drops it if it was ours
+        if not _record_lock(fd, int(token), locked=True):
+            return True
+        if _windows():  # not left to the close, which Windows takes its time over
+            _record_lock(fd, int(token), locked=False)
+        return False
     finally:
-        os.close(fd)
+        os.close(fd)  # closing drops it if it was ours
 
 
 def _flocked(path: Path) -> bool:
@@ -736,7 +811,7 @@ def _above_standard(fd: int) -> int:
     no open here ever lands there.) Called before any lock or flock is taken
     on fd, so closing it drops nothing.
     """
-    if fd > 2:  # stdin, stdout and stderr are 0, 1 and 2
+    if fd > 2 or sys.platform == "win32":  # stdin, stdout, stderr; Windows never execs
         return fd
     try:
         return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
