@@ -23,7 +23,7 @@ from typing import NamedTuple
 from _measure import Call, child_environment, format_ratio, median, per_call_seconds, rotated
 from _report import Section, table
 from _startup import importtime_us
-from stableport._leases import Locks
+from stableport._lockfile import Locks
 
 SESSION_WITH = "pytest --co, plugin loaded"
 SESSION_WITHOUT = "pytest --co, -p no:stableport"

@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 
 import stableport
-from stableport import _claims, _leases, _testports
+from stableport import _claims, _lockfile, _test_run
 
 from .util import SCRIPT, bindable, clean_environment, run
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not _leases.AVAILABLE, reason="no claims where leasing is unavailable"),
+    pytest.mark.skipif(not _lockfile.AVAILABLE, reason="no claims where leasing is unavailable"),
 ]
 
 # Listens on $PORT, says so, and serves one line (its project's name) per connection.
@@ -185,11 +185,11 @@ def test_a_dead_claimants_record_is_never_believed(tmp_path: Path) -> None:
     with server(first, "web") as holder:
         holder.send_signal(signal.SIGKILL)
         holder.wait(timeout=DEADLINE)
-    directory = _leases.lease_directory()
+    directory = _lockfile.lease_directory()
     assert (directory / f"{_claims.RECORD_PREFIX}{port}").exists()  # left behind
     assert _claims.claimant(port) is None
     # A test run's fixture holds the port now: refused, and the dead server is not named.
-    test_run = _leases.Locks(directory)
+    test_run = _lockfile.Locks(directory)
     try:
         assert test_run.take(port)
         result = refused(second, "app")
@@ -226,8 +226,8 @@ def test_a_port_a_test_handed_out_is_the_tests_not_claimed(tmp_path: Path) -> No
     # Started by a live test run whose fixture holds the port (and hands it
     # down in STABLEPORT_TEST_PORTS): the test's lock is the claim; run takes none.
     first, _, port = colliding_projects(tmp_path)
-    fixture = _leases.Locks(_leases.lease_directory())
-    start = _testports.start_time(os.getpid()) or ""
+    fixture = _lockfile.Locks(_lockfile.lease_directory())
+    start = _test_run.start_time(os.getpid()) or ""
     config = first / "stableport.toml"
     namespace = stableport.load(config).namespace
     handed = {
@@ -305,7 +305,7 @@ def test_claiming_in_process_and_reading_back(
     monkeypatch.setenv("STABLEPORT_LEASE_DIR", str(tmp_path))
     me = _claims.Claimant("ns", 2, "dev", "web", os.getpid(), None)
     held = _claims.claim(30001, me)
-    assert isinstance(held, _leases.Locks)
+    assert isinstance(held, _lockfile.Locks)
     try:
         assert _claims.claimant(30001) == me
         assert _claims.claim(30001, me) == _claims.Refused(30001, me)
@@ -317,7 +317,7 @@ def test_claiming_in_process_and_reading_back(
     assert str(me) == f"stableport run of web@dev (pid {os.getpid()}, namespace 'ns', instance 2)"
     assert str(me._replace(namespace=None)).endswith("no namespace, instance 2)")
     # A record that is not one: no holder named.
-    directory = _leases.lease_directory()
+    directory = _lockfile.lease_directory()
     (directory / f"{_claims.RECORD_PREFIX}30002").write_text("{not json")
     assert _claims.claimant(30002) is None
 
@@ -325,11 +325,11 @@ def test_claiming_in_process_and_reading_back(
 def test_the_record_is_whole_or_absent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Nowhere to write it (a directory in its place): the claim holds, no holder is named.
     monkeypatch.setenv("STABLEPORT_LEASE_DIR", str(tmp_path))
-    directory = _leases.lease_directory()
+    directory = _lockfile.lease_directory()
     (directory / f"{_claims.RECORD_PREFIX}30003").mkdir()
     me = _claims.Claimant(None, 0, "default", "web", os.getpid(), None)
     held = _claims.claim(30003, me)
-    assert isinstance(held, _leases.Locks)
+    assert isinstance(held, _lockfile.Locks)
     try:
         assert _claims.claim(30003, me) == _claims.Refused(30003, None)
         assert not list(directory.glob(f"{_claims.RECORD_PREFIX}30003.*"))  # nothing aside
@@ -351,7 +351,7 @@ def test_run_in_process_refuses_releases_and_goes_unclaimed(
     # Another checkout's web (a copy elsewhere, without a file of its own).
     other = _claims.Claimant(namespace, 0, "default", "web", 1, None)
     held = _claims.claim(port, other)
-    assert isinstance(held, _leases.Locks)
+    assert isinstance(held, _lockfile.Locks)
     try:
         assert main(["run", "web", "--", sys.executable, "-c", "raise SystemExit(7)"]) == 2
         assert capsys.readouterr().err.startswith(
@@ -364,7 +364,7 @@ def test_run_in_process_refuses_releases_and_goes_unclaimed(
         held.release()
     # This checkout's own web: it runs already.
     held = _claims.claim(port, other._replace(config=config))
-    assert isinstance(held, _leases.Locks)
+    assert isinstance(held, _lockfile.Locks)
     try:
         assert main(["run", "web", "--", sys.executable, "-c", "raise SystemExit(7)"]) == 2
         assert capsys.readouterr().err.endswith(

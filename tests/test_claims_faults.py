@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from stableport import _claims, _leases
+from stableport import _claims, _lockfile
 
 from .test_claims import DEADLINE, colliding_projects, project, server
 from .util import SCRIPT, completed, run
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not _leases.AVAILABLE, reason="no claims where leasing is unavailable"),
+    pytest.mark.skipif(not _lockfile.AVAILABLE, reason="no claims where leasing is unavailable"),
 ]
 
 # Writes which of the standard descriptors 0, 1 and 2 it found open to the file argv[1].
@@ -68,7 +68,7 @@ def test_a_command_started_with_streams_closed_finds_them_closed(
     )
     assert result.returncode == 0, result
     assert report.read_text() == left_open
-    assert (_leases.lease_directory() / _leases.LOCK_FILE).stat().st_size == 0
+    assert (_lockfile.lease_directory() / _lockfile.LOCK_FILE).stat().st_size == 0
 
 
 def stableport_run(*args: str, cwd: Path, **options: Any) -> subprocess.CompletedProcess[str]:
@@ -80,7 +80,7 @@ def test_a_fifo_in_place_of_a_claim_record_is_never_waited_on(tmp_path: Path) ->
     """Reading a record opened it as it found it: a FIFO there hung run and check --live."""
     first, _, port = colliding_projects(tmp_path)
     with server(first, "web"):
-        record = _leases.lease_directory() / f"{_claims.RECORD_PREFIX}{port}"
+        record = _lockfile.lease_directory() / f"{_claims.RECORD_PREFIX}{port}"
         record.unlink()
         os.mkfifo(record, 0o600)
         result = stableport_run("run", "web", "--", sys.executable, "-c", "", cwd=first)
@@ -98,7 +98,7 @@ def test_a_claim_outlives_its_lock_file_being_replaced(tmp_path: Path, kind: str
     """A lock file replaced (not deleted) under a live server let the same service start twice."""
     first, _, port = colliding_projects(tmp_path)
     with server(first, "web") as holder:
-        lock_file = _leases.lease_directory() / _leases.LOCK_FILE
+        lock_file = _lockfile.lease_directory() / _lockfile.LOCK_FILE
         lock_file.unlink()
         if kind == "file":
             lock_file.touch(mode=0o600)
@@ -146,7 +146,7 @@ def test_a_file_size_limit_leaves_the_record_whole_or_absent(
         "run", "web", "--", sys.executable, "-c", RECORD_STATE, cwd=where, preexec_fn=limited
     )
     assert (result.returncode, result.stdout, result.stderr) == (0, f"{state}\n", "")
-    leftovers = _leases.lease_directory().glob(f"{_claims.RECORD_PREFIX}*.*")
+    leftovers = _lockfile.lease_directory().glob(f"{_claims.RECORD_PREFIX}*.*")
     assert not list(leftovers)
 
 
@@ -166,9 +166,9 @@ def test_a_record_cut_short_in_process_is_never_renamed_in(
         held = _claims.claim(30004, me)
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
-    assert isinstance(held, _leases.Locks)
+    assert isinstance(held, _lockfile.Locks)
     try:
-        assert not list(_leases.lease_directory().glob(f"{_claims.RECORD_PREFIX}*"))
+        assert not list(_lockfile.lease_directory().glob(f"{_claims.RECORD_PREFIX}*"))
         assert _claims.claim(30004, me) == _claims.Refused(30004, None)
     finally:
         held.release()
@@ -180,7 +180,7 @@ def test_a_lock_file_opened_on_a_standard_stream_s_number_moves_above_it(
     saved = os.dup(0)
     try:
         os.close(0)
-        locks = _leases.Locks(tmp_path)
+        locks = _lockfile.Locks(tmp_path)
         try:
             assert locks.take(30005)  # opened while 0 was free: one would have been 0
             assert locks._fd is not None
@@ -200,12 +200,12 @@ def test_a_record_left_aside_by_a_killed_claimant_is_cleared_by_the_next(
     # leaves (seen with the rename held up under strace, then SIGKILL); a
     # FIFO under this process's own aside name would have blocked the open.
     monkeypatch.setenv("STABLEPORT_LEASE_DIR", str(tmp_path))
-    directory = _leases.lease_directory()
+    directory = _lockfile.lease_directory()
     (directory / f"{_claims.RECORD_PREFIX}30006.4194305").write_text("{}")
     os.mkfifo(directory / f"{_claims.RECORD_PREFIX}30006.{os.getpid()}", 0o600)
     me = _claims.Claimant(None, 0, "default", "web", os.getpid(), None)
     held = _claims.claim(30006, me)
-    assert isinstance(held, _leases.Locks)
+    assert isinstance(held, _lockfile.Locks)
     try:
         assert [path.name for path in directory.glob(f"{_claims.RECORD_PREFIX}*")] == [
             f"{_claims.RECORD_PREFIX}30006"

@@ -20,10 +20,10 @@ import pytest
 
 import stableport
 from _stableport_pytest import Reporter
-from stableport import _leases, _testports
+from stableport import _lockfile, _test_run
 from stableport._fixture import StableportFixture, capacity_problem, lease_family, overlay_envs
 from stableport._hashing import key_bytes, key_prefix, probe_sequence
-from stableport._leases import Locks, lease_directory, lease_slot
+from stableport._lockfile import Locks, lease_directory, lease_slot
 
 from .util import SCRIPT, bindable, clean_environment, free_namespace
 
@@ -221,7 +221,7 @@ def run_round(
     }
     if delete:
         env["DELETE_LOCKS"] = str(
-            Path(_leases.DEFAULT_PARENT, f"stableport-{os.getuid()}", "locks")
+            Path(_lockfile.DEFAULT_PARENT, f"stableport-{os.getuid()}", "locks")
         )
     # KIND:xdg: a session with XDG_RUNTIME_DIR and TMPDIR of its own (an IDE's,
     # an ssh session's); they must meet the others all the same.
@@ -615,7 +615,7 @@ def test_one_user_s_runs_meet_in_one_place_whatever_their_environment(
                 else:
                     monkeypatch.setenv(variable, value)
             places.add(lease_directory())
-    assert places == {Path(_leases.DEFAULT_PARENT) / f"stableport-{os.getuid()}"}
+    assert places == {Path(_lockfile.DEFAULT_PARENT) / f"stableport-{os.getuid()}"}
     # The variable names the parent: a subdirectory of this user's own in it.
     monkeypatch.setenv("STABLEPORT_LEASE_DIR", str(tmp_path))
     where = lease_directory()
@@ -987,7 +987,7 @@ def test_names_that_differ_only_in_case_get_one_port(pytester: pytest.Pytester) 
 @pytest.fixture
 def slow_watch(monkeypatch: pytest.MonkeyPatch) -> None:
     """Holders that never check their file on their own: only take() does."""
-    monkeypatch.setattr(_leases, "WATCH_SECONDS", 3600.0)
+    monkeypatch.setattr(_lockfile, "WATCH_SECONDS", 3600.0)
 
 
 def test_a_deleted_lock_file_is_put_back_with_its_locks_before_anyone_else_takes_them(
@@ -1083,7 +1083,7 @@ def test_a_killed_holder_s_link_is_forgotten(lease_dir: Path) -> None:
     holder = Locks(lease_dir)
     assert holder.take(20001)
     # What a holder killed by SIGKILL leaves: a link whose byte nobody holds.
-    stale = lease_dir / f"{_leases.HOLDER_PREFIX}{_leases.HOLDER_BASE}"
+    stale = lease_dir / f"{_lockfile.HOLDER_PREFIX}{_lockfile.HOLDER_BASE}"
     os.link(lease_dir / "locks", stale)
     newcomer = Locks(lease_dir)
     assert newcomer.take(20002)
@@ -1097,7 +1097,7 @@ def test_a_killed_holder_s_link_is_forgotten(lease_dir: Path) -> None:
 def test_a_newcomer_waits_for_live_holders_and_then_gives_up_saying_why(
     lease_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_leases, "WAIT_SECONDS", 0.2)
+    monkeypatch.setattr(_lockfile, "WAIT_SECONDS", 0.2)
     holder, newcomer = Locks(lease_dir), Locks(lease_dir)
     assert holder.take(20001)
     for path in lease_dir.iterdir():  # the file and every holder's link to it
@@ -1354,7 +1354,7 @@ def test_a_holder_that_finds_its_file_gone_links_it_back_itself(lease_dir: Path)
     inode = (lease_dir / "locks").stat().st_ino
     (lease_dir / "locks").unlink()
     # A link nobody holds (a killed holder's) and one that is no holder's.
-    os.link(lease_dir / f".holder-{holder._token}", lease_dir / f".holder-{_leases.HOLDER_BASE}")
+    os.link(lease_dir / f".holder-{holder._token}", lease_dir / f".holder-{_lockfile.HOLDER_BASE}")
     (lease_dir / ".holder-junk").write_text("")
     assert holder.take(20002)
     assert (lease_dir / "locks").stat().st_ino == inode
@@ -1389,7 +1389,7 @@ def test_the_test_s_ports_reach_a_process_through_its_environment(
 ) -> None:
     # What a process started by a live test run inherits: its port_for,
     # stableport NAME and stableport run answer from it for the names it holds.
-    start = _testports.start_time(os.getpid()) or ""
+    start = _test_run.start_time(os.getpid()) or ""
     monkeypatch.setenv("STABLEPORT_TEST_RUN", f"{os.getpid()},{start},test,,0,")
     monkeypatch.setenv("STABLEPORT_TEST_PORTS", "billing=30001,cache=30002")
     assert stableport.port_for("Billing") == 30001
@@ -1423,7 +1423,7 @@ def test_a_worker_beyond_the_range_s_capacity_fails_in_process_too(
 def test_a_forked_child_reads_the_variable_not_its_copy_of_the_fixture(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    start = _testports.start_time(os.getpid()) or ""
+    start = _test_run.start_time(os.getpid()) or ""
     monkeypatch.setenv("STABLEPORT_TEST_RUN", f"{os.getpid()},{start},test,,0,")
     monkeypatch.setenv("STABLEPORT_TEST_PORTS", "billing=30001")
     asked: list[str] = []
@@ -1433,9 +1433,9 @@ def test_a_forked_child_reads_the_variable_not_its_copy_of_the_fixture(
         return 30002
 
     # As a child forked from the session's process sees it: another pid.
-    monkeypatch.setattr(_testports, "SESSION", [(os.getpid() + 1, fixture)])
+    monkeypatch.setattr(_test_run, "SESSION", [(os.getpid() + 1, fixture)])
     assert stableport.port_for("billing") == 30001
-    monkeypatch.setattr(_testports, "SESSION", [(os.getpid(), fixture)])
+    monkeypatch.setattr(_test_run, "SESSION", [(os.getpid(), fixture)])
     stableport.reload()
     assert stableport.port_for("billing") == 30002
     assert asked == ["billing"]
@@ -1446,7 +1446,7 @@ def test_a_forked_child_reads_the_variable_not_its_copy_of_the_fixture(
 NEWCOMER = """
 import sys, time
 from pathlib import Path
-from stableport._leases import Locks
+from stableport._lockfile import Locks
 
 directory, slot, start = Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
 time.sleep(max(0.0, start - time.time()))

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from stableport import _live
-from stableport._live import Holder, PortStatus, find_holders, port_status
+from stableport import _port_status
+from stableport._port_status import Holder, PortStatus, find_holders, port_status
 
 from .util import own_name
 
@@ -249,7 +249,7 @@ def listening_on(address: str, family: socket.AddressFamily, v6only: bool) -> It
 
 def binds_always_succeed(monkeypatch: pytest.MonkeyPatch) -> None:
     """Binds as macOS and the BSDs answer them next to another's wildcard listener."""
-    monkeypatch.setattr(_live, "_try_bind", lambda *_args: "free")
+    monkeypatch.setattr(_port_status, "_try_bind", lambda *_args: "free")
 
 
 @pytest.mark.parametrize(("address", "family", "v6only"), LISTENERS)
@@ -340,7 +340,7 @@ class SelfConnected:
 
 def test_a_connection_to_itself_is_no_listener(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "socket", SelfConnected)
-    assert _live._accepts("127.0.0.1", socket.AF_INET, 40000) is None
+    assert _port_status._accepts("127.0.0.1", socket.AF_INET, 40000) is None
 
 
 def test_a_connection_that_waits_is_a_listener_with_a_full_backlog(
@@ -351,7 +351,7 @@ def test_a_connection_that_waits_is_a_listener_with_a_full_backlog(
             raise TimeoutError
 
     monkeypatch.setattr(socket, "socket", Waiting)
-    assert _live._accepts("127.0.0.1", socket.AF_INET, 40000) == "busy"
+    assert _port_status._accepts("127.0.0.1", socket.AF_INET, 40000) == "busy"
 
 
 # -- a port in TIME_WAIT is said to be one -------------------------------------------------
@@ -396,8 +396,8 @@ def test_closing_connections_are_counted_from_proc(fake_proc: Path) -> None:
     with (fake_proc / "net" / "tcp").open("a") as table:
         table.write(socket_line(20009, "06", 0) + socket_line(20009, "05", 0))
         table.write(socket_line(20009, "01", 555))  # a live connection: a process has it
-    assert _live.closing_connections(20009, str(fake_proc)) == 2
-    assert _live.closing_connections(20001, str(fake_proc)) == 0
+    assert _port_status.closing_connections(20009, str(fake_proc)) == 2
+    assert _port_status.closing_connections(20001, str(fake_proc)) == 0
 
 
 # -- a port its claimant (or a child of it) serves -----------------------------------------
@@ -405,10 +405,10 @@ def test_closing_connections_are_counted_from_proc(fake_proc: Path) -> None:
 
 @linux_only
 def test_a_holder_descends_from_its_claimant_through_proc() -> None:
-    assert _live._descends(os.getpid(), os.getpid())
-    assert _live._descends(os.getpid(), os.getppid())  # a child of its parent
-    assert not _live._descends(os.getppid(), os.getpid())
-    assert not _live._descends(2**22 + 1, os.getpid())  # no such process
+    assert _port_status._descends(os.getpid(), os.getpid())
+    assert _port_status._descends(os.getpid(), os.getppid())  # a child of its parent
+    assert not _port_status._descends(os.getppid(), os.getpid())
+    assert not _port_status._descends(2**22 + 1, os.getpid())  # no such process
 
 
 def test_served_by_claimant_believes_the_claim_only_where_a_holder_fits() -> None:
@@ -430,6 +430,6 @@ def test_a_parent_chain_is_followed_only_so_far(tmp_path: Path) -> None:
     for pid in range(100, 200):
         (tmp_path / str(pid)).mkdir()
         (tmp_path / str(pid) / "stat").write_text(f"{pid} (a (b) c) S {pid + 1} 0 0\n")
-    assert _live._descends(100, 150, str(tmp_path))
-    assert not _live._descends(100, 190, str(tmp_path))  # 90 steps up: past the limit
-    assert not _live._descends(100, 5, str(tmp_path))
+    assert _port_status._descends(100, 150, str(tmp_path))
+    assert not _port_status._descends(100, 190, str(tmp_path))  # 90 steps up: past the limit
+    assert not _port_status._descends(100, 5, str(tmp_path))

@@ -16,7 +16,7 @@ from stableport._check import check_map
 from stableport._cli import main
 from stableport._config import Origin
 from stableport._fixture import StableportFixture
-from stableport._leases import Locks
+from stableport._lockfile import Locks
 
 # `netsh interface ipv4 show excludedportrange protocol=tcp` on a GitHub Actions
 # Windows runner, after an administrator excluded 55679

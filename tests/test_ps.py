@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import stableport
-from stableport import _leases
+from stableport import _lockfile
 
 from .test_claims import DEADLINE, project, server
 from .test_run_holders import foreign
@@ -22,7 +22,7 @@ from .util import SCRIPT, assigned_ports, clean_environment, free_namespace, git
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not _leases.AVAILABLE, reason="no claims where leasing is unavailable"),
+    pytest.mark.skipif(not _lockfile.AVAILABLE, reason="no claims where leasing is unavailable"),
 ]
 
 # Where no checkout is given an instance unasked (issue 33, item 1): the
@@ -218,7 +218,7 @@ def test_ps_in_process(
         for listener in listeners:
             listener.close()
         for holder in held:
-            assert isinstance(holder, _leases.Locks)
+            assert isinstance(holder, _lockfile.Locks)
             holder.release()
     states = {
         (Path(checkout["path"]).name, entry["service"]): (entry["pid"], entry["state"])

@@ -14,7 +14,7 @@ import pytest
 
 import stableport
 from stableport._fixture import lease_family
-from stableport._leases import Locks, lease_directory, lease_slot
+from stableport._lockfile import Locks, lease_directory, lease_slot
 
 from .util import assigned_ports, free_namespace, imported_by, output_of
 
@@ -582,7 +582,7 @@ NO_HYPOTHESIS = ["-p", "no:hypothesispytest"]
 # Every module the fixture can load: the map, leases, explain, the free check
 # (imported, not run: binding billing's port could meet another run's server).
 USES_EVERYTHING = """
-import stableport._live
+import stableport._port_status
 
 def test_port(stableport):
     port = stableport("billing")

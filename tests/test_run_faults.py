@@ -21,7 +21,7 @@ import stableport
 from stableport._cli.commands import run as _run
 from stableport._cli.commands.run import CANNOT_EXECUTE, run_child
 from stableport._export import nameable
-from stableport._platform import keeps_port, platform
+from stableport._hosting import keeps_port, platform
 
 from .util import SCRIPT, clean_environment, run, run_redirected
 

@@ -22,14 +22,14 @@ from pathlib import Path
 import pytest
 
 import stableport
-from stableport import _leases
+from stableport import _lockfile
 
 from .test_claims import DEADLINE, colliding_projects, project, refused, server
 from .util import SCRIPT, assigned_ports, clean_environment, free_namespace, git, python, run
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not _leases.AVAILABLE, reason="no claims where leasing is unavailable"),
+    pytest.mark.skipif(not _lockfile.AVAILABLE, reason="no claims where leasing is unavailable"),
 ]
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -187,7 +187,7 @@ def test_a_project_without_a_namespace_is_told_to_set_one_first(tmp_path: Path) 
             probe.bind(("127.0.0.1", port))
         except OSError:
             pytest.skip("that port is busy on this host right now")
-    holder = _leases.Locks(_leases.lease_directory())  # a test run holds it: no claimant record
+    holder = _lockfile.Locks(_lockfile.lease_directory())  # a test run holds it: no claimant record
     try:
         assert holder.take(port)
         result = refused(second, "app")
@@ -688,7 +688,7 @@ def test_refusals_in_process(
         holder = _claims.claim(
             port, _claims.Claimant(claimed_namespace, 0, "default", "web", me, claimed_config)
         )
-        assert isinstance(holder, _leases.Locks)
+        assert isinstance(holder, _lockfile.Locks)
         try:
             assert main(["run", "web", "--", "no-such-command-here"]) == 2
             assert expected in capsys.readouterr().err
@@ -757,7 +757,7 @@ def test_refusals_between_checkouts_in_process(
     port = stableport.load(main_checkout / "stableport.toml").port_for("web")
     theirs = _claims.Claimant(namespace, 0, "default", "web", me, str(tree / "stableport.toml"))
     holder = _claims.claim(port, theirs)
-    assert isinstance(holder, _leases.Locks)
+    assert isinstance(holder, _lockfile.Locks)
     try:
         assert main(["run", "web", "--", "no-such-command-here"]) == 2
         assert capsys.readouterr().err.endswith(
@@ -771,7 +771,7 @@ def test_refusals_between_checkouts_in_process(
     port = stableport.load(tree / "stableport.toml").port_for("web")
     copy = theirs._replace(instance=2, config=str(main_checkout / "stableport.toml"))
     holder = _claims.claim(port, copy)
-    assert isinstance(holder, _leases.Locks)
+    assert isinstance(holder, _lockfile.Locks)
     try:
         assert main(["run", "web", "--", "no-such-command-here"]) == 2
         assert "both are instance 2: give this one its own" in capsys.readouterr().err
@@ -790,16 +790,16 @@ def test_a_failed_claim_keeps_no_descriptor_and_live_claims_of_no_directory(
     from stableport import _claims  # noqa: PLC0415
     from stableport._errors import ConfigError  # noqa: PLC0415
 
-    opened: list[_leases.Locks] = []
-    original = _leases.Locks._hold_directory
+    opened: list[_lockfile.Locks] = []
+    original = _lockfile.Locks._hold_directory
 
-    def hold_then_fail(self: _leases.Locks) -> None:
+    def hold_then_fail(self: _lockfile.Locks) -> None:
         original(self)  # the directory is open now, as when the file's open fails
         opened.append(self)
         message = "lock file cannot be opened: Too many open files"
         raise ConfigError(message)
 
-    monkeypatch.setattr(_leases.Locks, "_hold_directory", hold_then_fail)
+    monkeypatch.setattr(_lockfile.Locks, "_hold_directory", hold_then_fail)
     me = _claims.Claimant(None, 0, "default", "web", os.getpid(), None)
     with pytest.raises(ConfigError):
         _claims.claim(20001, me)
@@ -826,7 +826,7 @@ def test_check_live_in_process_names_this_checkouts_run(
         str(where / "stableport.toml"),
     )
     holder = _claims.claim(port, me)
-    assert isinstance(holder, _leases.Locks)
+    assert isinstance(holder, _lockfile.Locks)
     try:
         with socket.create_server(("127.0.0.1", port)):
             assert main(["check", "--live"]) == 0

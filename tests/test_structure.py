@@ -119,17 +119,17 @@ LAYERS: list[tuple[str, set[str]]] = [
     (
         "base",
         {
-            "_errors", "_defaults", "_version", "_names", "_ports", "_pins", "_hashing",
-            "_matching", "_appending", "_checkouts", "_os_ports", "_winlocks", "_platform",
+            "_errors", "_defaults", "_version", "_names", "_port_numbers", "_pins", "_hashing",
+            "_matching", "_appending", "_checkouts", "_os_ports", "_winlocks", "_hosting",
             "_stderr",
         },
     ),
     # What a map is and what it resolves to.
     ("map", {"_definition", "_resolver", "_explain", "_portmap"}),
     # What a checkout holds: its configuration file, its identity, a test run's variables.
-    ("checkout", {"_files", "_identity", "_testports"}),
+    ("checkout", {"_files", "_identity", "_test_run"}),
     # Processes and what they hold: locks, claims, live checks, the pick of an instance.
-    ("process", {"_leases", "_claims", "_live", "_assign"}),
+    ("process", {"_lockfile", "_claims", "_port_status", "_assign"}),
     # The library's own entry: load() and the module-level port_for.
     ("loader", {"_config", "_api", "stableport"}),
     # The command line and the checks and formats its commands are made of.

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 import stableport
-from stableport import _testports
+from stableport import _test_run
 from stableport._fixture import lease_family, overlay_envs
-from stableport._leases import Locks, lease_directory, lease_slot
+from stableport._lockfile import Locks, lease_directory, lease_slot
 
 from .test_leases import TIGHT, tight_range
 from .util import SCRIPT, python, run
@@ -49,7 +49,7 @@ def run_value(config: Path | None, *, pid: int | None = None, start: str | None 
     """STABLEPORT_TEST_RUN for a run of env 'test' of config, in this process unless pid."""
     pid = os.getpid() if pid is None else pid
     if start is None:
-        start = _testports.start_time(pid) or ""
+        start = _test_run.start_time(pid) or ""
     return f"{pid},{start},test,,0,{'' if config is None else config}"
 
 
@@ -305,13 +305,13 @@ def test_liveness_is_checked_once_per_process_until_reload(
     os.environ["STABLEPORT_TEST_RUN"] = run_value(project / "stableport.toml")
     os.environ["STABLEPORT_TEST_PORTS"] = f"web={HANDED}"
     checked: list[int] = []
-    real_alive = _testports.alive
+    real_alive = _test_run.alive
 
     def alive(pid: int, start: str) -> bool:
         checked.append(pid)
         return real_alive(pid, start)
 
-    monkeypatch.setattr(_testports, "alive", alive)
+    monkeypatch.setattr(_test_run, "alive", alive)
     assert stableport.port_for("web") == HANDED
     assert stableport.load().port_for("web") == HANDED
     assert stableport.load().port_for("api") == stableport.load().port_for("api", "test")
@@ -327,7 +327,7 @@ def test_another_user_s_live_process_is_live(monkeypatch: pytest.MonkeyPatch) ->
         raise PermissionError(1, "Operation not permitted")
 
     monkeypatch.setattr(os, "kill", denied)
-    assert _testports.alive(1, "")
+    assert _test_run.alive(1, "")
 
 
 def test_where_the_os_tells_no_start_time_the_id_alone_is_checked(
@@ -335,10 +335,10 @@ def test_where_the_os_tells_no_start_time_the_id_alone_is_checked(
 ) -> None:
     # macOS has no /proc: the fixture writes START empty, and a reader that
     # cannot read /proc/PID/stat checks the id alone.
-    assert _testports.alive(os.getpid(), "")
-    assert not _testports.alive(ended_pid(), "")
-    monkeypatch.setattr(_testports, "start_time", lambda _pid: None)
-    assert _testports.alive(os.getpid(), "12345")
+    assert _test_run.alive(os.getpid(), "")
+    assert not _test_run.alive(ended_pid(), "")
+    monkeypatch.setattr(_test_run, "start_time", lambda _pid: None)
+    assert _test_run.alive(os.getpid(), "12345")
 
 
 # -- real sessions -------------------------------------------------------------------------
@@ -559,8 +559,8 @@ def test_a_file_namespace_is_compared_with_the_run_s_normalized(
     # The fixture writes the map's namespace normalized; the file may write it
     # in capitals: the same map, so its processes get the test's ports.
     config = tmp_path / "stableport.toml"
-    run = _testports.TestRun(os.getpid(), "", "test", run_namespace, 0, str(config))
-    own = _testports.applies(run, str(config), written, 0)
+    run = _test_run.TestRun(os.getpid(), "", "test", run_namespace, 0, str(config))
+    own = _test_run.applies(run, str(config), written, 0)
     assert own == (verdict == "own")
 
 
@@ -673,10 +673,10 @@ def test_windows_liveness_asks_kernel32_never_os_kill(
         raise AssertionError(message)
 
     monkeypatch.setattr(os, "kill", killed)
-    monkeypatch.setattr(_testports, "WINDOWS", True)
-    real = _testports._windows_alive
-    monkeypatch.setattr(_testports, "_windows_alive", lambda pid: real(pid, kernel, lambda: error))
-    assert _testports.alive(4242, "") is alive
+    monkeypatch.setattr(_test_run, "WINDOWS", True)
+    real = _test_run._windows_alive
+    monkeypatch.setattr(_test_run, "_windows_alive", lambda pid: real(pid, kernel, lambda: error))
+    assert _test_run.alive(4242, "") is alive
     assert kernel.closed is bool(handle)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from stableport import _assign, _leases, _winlocks
+from stableport import _assign, _lockfile, _winlocks
 from stableport._cli.commands import init as _init
 from stableport._errors import ConfigError
 
@@ -140,58 +140,58 @@ def test_leases_on_windows_locks_exclude_and_tell_a_live_holder(
 ) -> None:
     directory = tmp_path / "leases"
     directory.mkdir(mode=0o700)
-    first, second = _leases.Locks(directory), _leases.Locks(directory)
+    first, second = _lockfile.Locks(directory), _lockfile.Locks(directory)
     try:
         assert first.take(20001)
         assert not second.take(20001)  # one process, two holders: apart
         assert second.take(20002)
-        assert _leases.holder_live(directory, first.token)
+        assert _lockfile.holder_live(directory, first.token)
         first.give_back(20001)
         assert second.take(20001)
         token = first.token
         first.release()
-        assert not _leases.holder_live(directory, token)
-        assert _leases.holder_live(directory, second.token)
+        assert not _lockfile.holder_live(directory, token)
+        assert _lockfile.holder_live(directory, second.token)
     finally:
         first.release()
         second.release()
     # Every lock went through LockFileEx.
     assert (20001, False, False) in windows.calls
     assert (20001, False, True) in windows.calls
-    assert not (directory / f"{_leases.LIVE_PREFIX}{token}").exists()  # no classic path
+    assert not (directory / f"{_lockfile.LIVE_PREFIX}{token}").exists()  # no classic path
 
 
 def test_a_windows_holder_makes_no_link_no_flock_no_watcher_and_unlocks_before_closing(
     windows: LockFileEx, tmp_path: Path
 ) -> None:
     directory = tmp_path / "leases"
-    holder = _leases.Locks(directory)
+    holder = _lockfile.Locks(directory)
     threads = threading.active_count()
     try:
         assert holder.take(20001)
-        assert holder.take(_leases.lease_slot("ab", 0))
+        assert holder.take(_lockfile.lease_slot("ab", 0))
         # Windows: nothing beside the lock file (an open file cannot be
         # deleted there, so no link is needed to put it back), no directory
         # handle (no flock on Windows), no watcher (os.utime takes no handle).
-        assert sorted(path.name for path in directory.iterdir()) == [_leases.LOCK_FILE]
+        assert sorted(path.name for path in directory.iterdir()) == [_lockfile.LOCK_FILE]
         assert holder._dir_fd is None
         assert threading.active_count() == threads
-        assert _leases.holder_live(directory, holder.token)
+        assert _lockfile.holder_live(directory, holder.token)
         token = holder.token
     finally:
         holder.release()
     # Unlocked one by one before the close: Windows frees a closed handle's
     # locks only "when resources allow".
     unlocked = {offset for offset, _wait, unlock in windows.calls if unlock}
-    assert {20001, _leases.lease_slot("ab", 0), token} <= unlocked
-    assert not _leases.holder_live(directory, token)
+    assert {20001, _lockfile.lease_slot("ab", 0), token} <= unlocked
+    assert not _lockfile.holder_live(directory, token)
     # A probe that found the holder gone unlocked the byte it took, too.
     assert windows.calls[-1] == (token, False, True)
 
 
 @pytest.mark.usefixtures("windows")
 def test_no_windows_lock_file_means_no_live_holder(tmp_path: Path) -> None:
-    assert not _leases.holder_live(tmp_path, 1 << 60)
+    assert not _lockfile.holder_live(tmp_path, 1 << 60)
 
 
 @pytest.mark.usefixtures("windows")
@@ -203,13 +203,13 @@ def test_a_windows_lock_file_being_deleted_is_opened_again(
     real_open, refused = os.open, list[object]()
 
     def sharing_violation_once(path: object, *args: object, **kwargs: object) -> int:
-        if str(path).endswith(_leases.LOCK_FILE) and not refused:
+        if str(path).endswith(_lockfile.LOCK_FILE) and not refused:
             refused.append(path)
             raise PermissionError(13, "The process cannot access the file", str(path))
         return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(os, "open", sharing_violation_once)
-    holder = _leases.Locks(tmp_path)
+    holder = _lockfile.Locks(tmp_path)
     try:
         assert holder.take(20001)
     finally:
@@ -225,8 +225,8 @@ def test_a_windows_lock_file_never_freed_fails_naming_the_directory(
         raise PermissionError(13, "Access is denied", str(path))
 
     monkeypatch.setattr(os, "open", denied)
-    monkeypatch.setattr(_leases, "WAIT_SECONDS", 0.1)
-    holder = _leases.Locks(tmp_path)
+    monkeypatch.setattr(_lockfile, "WAIT_SECONDS", 0.1)
+    holder = _lockfile.Locks(tmp_path)
     with pytest.raises(ConfigError, match=r"cannot be opened: Access is denied"):
         holder.take(20001)
     holder.release()
@@ -236,26 +236,26 @@ def test_a_lease_directory_where_there_is_no_uid_is_named_without_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delattr(os, "getuid")
-    monkeypatch.setenv(_leases.LEASE_DIR_VARIABLE, str(tmp_path))
+    monkeypatch.setenv(_lockfile.LEASE_DIR_VARIABLE, str(tmp_path))
     (tmp_path / "stableport").mkdir(mode=0o777)  # no mode bits on Windows: its ACL rules
-    assert _leases.lease_directory() == tmp_path / "stableport"
+    assert _lockfile.lease_directory() == tmp_path / "stableport"
 
 
 WINDOWS = Path(__file__).parent / "windows"
 CLEANER = """
 import os, sys
 from pathlib import Path
-from stableport import _leases
+from stableport import _lockfile
 directory = Path(sys.argv[1])
-holder = _leases.Locks(directory)
+holder = _lockfile.Locks(directory)
 assert holder.take(20001)
 try:
-    (directory / _leases.LOCK_FILE).unlink()
+    (directory / _lockfile.LOCK_FILE).unlink()
 except PermissionError as error:
     print("refused:", error.strerror)
 holder.release()
-(directory / _leases.LOCK_FILE).unlink()  # unused now: a cleaner may delete it
-again = _leases.Locks(directory)
+(directory / _lockfile.LOCK_FILE).unlink()  # unused now: a cleaner may delete it
+again = _lockfile.Locks(directory)
 print("taken again:", again.take(20001))
 again.release()
 """

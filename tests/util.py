@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import stableport
-from stableport._live import port_status
+from stableport._port_status import port_status
 
 # The console script next to this interpreter: the one `pip install -e .` wrote.
 SCRIPT = shutil.which("stableport", path=str(Path(sys.executable).parent))

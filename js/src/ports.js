@@ -1,5 +1,5 @@
 // Port numbers, ranges, exclusions and pins, checked as the Python library
-// checks them (_ports.py, _pins.py), each mistake named as its source writes it.
+// checks them (_port_numbers.py, _pins.py), each mistake named as its source writes it.
 
 import { InvalidTypeError, PinConflictError, PortRangeError, excerpt, pyrepr } from './errors.js';
 import { normalizeName } from './names.js';

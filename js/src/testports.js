@@ -5,7 +5,7 @@
 // STABLEPORT_TEST_PORTS (the ports it handed out) for every process it starts.
 // A reader honours them only while that process lives, and only for the run's
 // own map. One reader here; the loader (config.js) applies it. As the Python
-// library's _testports.
+// library's _test_run.
 
 import { readFileSync, realpathSync } from 'node:fs';
 import { ConfigError, StableportError, excerpt } from './errors.js';

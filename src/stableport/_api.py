@@ -61,8 +61,8 @@ def port_for(name: str, env: str | None = None) -> int:
     except (KeyError, TypeError):  # TypeError: an unhashable name, rejected below
         pass
     # Inside a pytest session that uses the stableport fixture: the fixture's
-    # port. A process it started loads the run's map (see _testports).
-    from ._testports import session_port  # noqa: PLC0415 - with a first lookup, not the package
+    # port. A process it started loads the run's map (see _test_run).
+    from ._test_run import session_port  # noqa: PLC0415 - with a first lookup, not the package
 
     port = session_port(name) if env is None else None
     if port is None:
@@ -92,6 +92,6 @@ def reload() -> None:
     """
     _default_map.clear()
     _lookups.clear()
-    from ._testports import forget  # noqa: PLC0415 - as in port_for
+    from ._test_run import forget  # noqa: PLC0415 - as in port_for
 
     forget()

@@ -1,6 +1,6 @@
 """Claims: a port held by a server `stableport run` started, for as long as it lives.
 
-A claim is the port's byte in the user's lock file (_leases.Locks), the byte a
+A claim is the port's byte in the user's lock file (_lockfile.Locks), the byte a
 test run's fixture locks for the same port, so a claimed port and a port a
 test holds exclude each other by construction. `run` takes it just before it
 replaces itself with the command, on a descriptor the command inherits: an
@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
-from . import _leases
+from . import _lockfile
 from ._errors import ConfigError, shown
 from ._files import read_bytes
 
@@ -57,7 +57,7 @@ class Refused(NamedTuple):
     claimant: Claimant | None
 
 
-def claim(port: int, me: Claimant) -> "_leases.Locks | Refused | None":
+def claim(port: int, me: Claimant) -> "_lockfile.Locks | Refused | None":
     """Lock port's byte for this process, its holder; Refused if another holds it.
 
     Leasing unavailable: no claim, None. To keep the claim in the
@@ -67,10 +67,10 @@ def claim(port: int, me: Claimant) -> "_leases.Locks | Refused | None":
     Raises:
         ConfigError: The lease directory or lock file cannot be used.
     """
-    if not _leases.AVAILABLE:  # pragma: no cover - a platform with no kernel locks
+    if not _lockfile.AVAILABLE:  # pragma: no cover - a platform with no kernel locks
         return None
-    directory = _leases.lease_directory()
-    locks = _leases.Locks(directory)
+    directory = _lockfile.lease_directory()
+    locks = _lockfile.Locks(directory)
     try:
         taken = locks.take(port)
     except BaseException:
@@ -87,10 +87,10 @@ def claim(port: int, me: Claimant) -> "_leases.Locks | Refused | None":
 
 def claimant(port: int, directory: Path | None = None) -> Claimant | None:
     """The live stableport run claiming port, from its record; None if no live one has."""
-    if not _leases.AVAILABLE:  # pragma: no cover - a platform with no kernel locks
+    if not _lockfile.AVAILABLE:  # pragma: no cover - a platform with no kernel locks
         return None
     try:
-        where = _leases.lease_directory() if directory is None else directory
+        where = _lockfile.lease_directory() if directory is None else directory
         # As a configuration file is read: a FIFO or a link to a device put in
         # its place is refused, never waited on nor read without end.
         data = json.loads(read_bytes(str(where / f"{RECORD_PREFIX}{port}")))
@@ -99,7 +99,7 @@ def claimant(port: int, directory: Path | None = None) -> Claimant | None:
     except (OSError, ValueError, TypeError, KeyError, AttributeError, ConfigError):
         return None  # none, or unreadable: never guess a holder
     # Believed only while its writer's byte is locked: a dead server's record lies.
-    if not isinstance(token, int) or not _leases.holder_live(where, token):
+    if not isinstance(token, int) or not _lockfile.holder_live(where, token):
         return None
     return found
 
@@ -116,7 +116,7 @@ def _write_record(directory: Path, port: int, record: dict[str, object]) -> None
         for leftover in directory.glob(f"{RECORD_PREFIX}{port}.*"):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
-        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _leases.NOFOLLOW, 0o600)
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _lockfile.NOFOLLOW, 0o600)
         try:
             written = os.write(fd, data)
         finally:
@@ -147,10 +147,10 @@ def live_claims() -> "list[tuple[int, Claimant]]":
     A record is believed only while its writer lives (see claimant); one that
     cannot be read names no one.
     """
-    if not _leases.AVAILABLE:  # pragma: no cover - a platform with no kernel locks
+    if not _lockfile.AVAILABLE:  # pragma: no cover - a platform with no kernel locks
         return []
     try:
-        directory = _leases.lease_directory()
+        directory = _lockfile.lease_directory()
         names = [entry.name for entry in os.scandir(directory)]
     except (OSError, ConfigError):
         return []

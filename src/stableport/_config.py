@@ -31,8 +31,8 @@ from ._pins import (
     pin_table,
     portmap_pins,
 )
+from ._port_numbers import check_exclusions, check_range
 from ._portmap import MAX_INSTANCES, PortMap, absolute, check_algorithm, give_test_ports
-from ._ports import check_exclusions, check_range
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from typing import TypedDict
 
     from ._pins import PinKey, PinTable
-    from ._testports import TestRun
+    from ._test_run import TestRun
 
     class Settings(TypedDict, total=False):
         """PortMap's keyword arguments, as a configuration gives them."""
@@ -242,7 +242,7 @@ class Origin:
         # Where the instance came from: "--instance", the variable, or the identity
         # file's path; None for the plain map.
         self.instance_source: str | None = None
-        # The live test run whose map this is (see _testports), or None; and why
+        # The live test run whose map this is (see _test_run), or None; and why
         # STABLEPORT_TEST_* variables that are set were ignored, for a person.
         self.test_run: TestRun | None = None
         self.test_note: str | None = None
@@ -275,16 +275,16 @@ def load_with_origin(
     pytest fixture's: its session's root directory).
     test_run=False ignores a live test run's variables (the fixture: a run of
     its own); otherwise a map that is that run's answers its ports (see
-    _testports and docs/configuration.md, "Inside a test run").
+    _test_run and docs/configuration.md, "Inside a test run").
     """
     # Deferred, as every module on the way to a checkout's identity and a test
     # run's variables: they load with the first map loaded, not with the package.
-    from . import _testports  # noqa: PLC0415 - see above
+    from . import _test_run  # noqa: PLC0415 - see above
     from ._identity import other_checkouts_config  # noqa: PLC0415 - see above
 
     found: str | None
     config: Settings
-    run, note = _testports.current() if variables and test_run else (None, None)
+    run, note = _test_run.current() if variables and test_run else (None, None)
     if path is None and os.environ.get(CONFIG_VARIABLE) is not None:
         path = named_by_variable(os.environ[CONFIG_VARIABLE])
         elsewhere = other_checkouts_config(path)
@@ -315,7 +315,7 @@ def load_with_origin(
         # The instance reads its file too: config and origin are this call's own here.
         apply_instance(config, origin, label, instance, environ)
     origin.test_note = note
-    own = run is not None and _testports.applies(
+    own = run is not None and _test_run.applies(
         run, at, config.get("namespace"), config.get("instance", 0)
     )
     if own and env is None:

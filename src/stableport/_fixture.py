@@ -21,14 +21,14 @@ import threading
 
 import pytest
 
-from . import _claims, _leases, _testports
+from . import _claims, _lockfile, _test_run
 from ._api import reload
 from ._config import load_with_origin
 from ._errors import StableportError
-from ._live import port_status
 from ._names import MAX_NAME_LENGTH, normalize_name
+from ._port_status import port_status
 from ._portmap import open_ports, undeclared_ports
-from ._testports import EXPORTED, TEST_PORTS_VARIABLE, TEST_RUN_VARIABLE
+from ._test_run import EXPORTED, TEST_PORTS_VARIABLE, TEST_RUN_VARIABLE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ class StableportFixture:
         project: "PortMap | None" = None,
         base_env: str | None = None,
         check_free: bool = False,
-        locks: "_leases.Locks | None" = None,
+        locks: "_lockfile.Locks | None" = None,
     ) -> None:
         self.env = env
         self.worker = worker
@@ -161,9 +161,9 @@ class StableportFixture:
             if problem:
                 pytest.fail(f"stableport: {problem}", pytrace=False)
         number = preferred
-        if leasing and _leases.AVAILABLE:
+        if leasing and _lockfile.AVAILABLE:
             try:
-                locks = _leases.Locks(_leases.lease_directory())
+                locks = _lockfile.Locks(_lockfile.lease_directory())
             except StableportError as error:
                 pytest.fail(f"stableport: {error}{LEASES_OFF}", pytrace=False)
             config.add_cleanup(locks.release)
@@ -179,7 +179,7 @@ class StableportFixture:
         """Until the session ends: code under test, and every process it starts, get our ports.
 
         In this process, stableport.port_for(name) asks this fixture (see
-        _testports); a child inherits STABLEPORT_TEST_RUN (this process, and
+        _test_run); a child inherits STABLEPORT_TEST_RUN (this process, and
         the map: env, namespace, instance, file) and STABLEPORT_TEST_PORTS
         (every declared service's port from the start, then each name as it is
         handed out), honoured while this process lives (docs/configuration.md,
@@ -187,37 +187,37 @@ class StableportFixture:
         started by a session fixture, by `stableport run` or by a tool that
         builds its own command line gets them without the test's help.
         """
-        saved = {name: _testports.variable(name) for name in EXPORTED}
+        saved = {name: _test_run.variable(name) for name in EXPORTED}
         entry = (os.getpid(), self._for_code)
 
         def restore() -> None:
             # This session's own entry: an outer session in this process keeps its own.
-            if entry in _testports.SESSION:
-                _testports.SESSION.remove(entry)
+            if entry in _test_run.SESSION:
+                _test_run.SESSION.remove(entry)
             for name, value in saved.items():
-                _testports.publish(name, value)
+                _test_run.publish(name, value)
             reload()  # forget the answers given while the session ran
 
         config.add_cleanup(restore)
-        _testports.SESSION.append(entry)
+        _test_run.SESSION.append(entry)
         reload()  # forget any answer given before (the project's own ports)
         project = self._project
         if project is None:
             # The configuration does not load: every lookup fails, here and in
             # a child alike; the outer run's variables (if any) are no longer ours.
             for name in EXPORTED:
-                _testports.publish(name, None)
+                _test_run.publish(name, None)
             return
         path = project.config_path
-        run = _testports.TestRun(
+        run = _test_run.TestRun(
             os.getpid(),
-            _testports.start_time(os.getpid()) or "",
+            _test_run.start_time(os.getpid()) or "",
             self.env,
             project.namespace,
             project.instance,
             None if path is None else str(path),
         )
-        _testports.publish(TEST_RUN_VARIABLE, _testports.encode_run(run))
+        _test_run.publish(TEST_RUN_VARIABLE, _test_run.encode_run(run))
         self._exported = True
         with self._mutex:
             # Every declared service from the start, whatever the lease: a
@@ -235,7 +235,7 @@ class StableportFixture:
     def _publish(self) -> None:
         """STABLEPORT_TEST_PORTS: every port handed out so far, for processes started next."""
         if self._exported:
-            _testports.publish(TEST_PORTS_VARIABLE, _testports.encode(self._given))
+            _test_run.publish(TEST_PORTS_VARIABLE, _test_run.encode(self._given))
 
     @property
     def map(self) -> "PortMap":
@@ -387,7 +387,7 @@ class StableportFixture:
             f"stableport: the lock file in {str(self._locks.directory)!r} was deleted "
             f"while this session held it, and another run took some of its locks "
             f"meanwhile ({lost}): this run's ports may be shared; keep cleaners away from "
-            f"that directory, or set {_leases.LEASE_DIR_VARIABLE} to one they leave alone",
+            f"that directory, or set {_lockfile.LEASE_DIR_VARIABLE} to one they leave alone",
             pytrace=False,
         )
 
@@ -403,12 +403,12 @@ class StableportFixture:
             return False
         return True
 
-    def _take_lease(self, locks: "_leases.Locks", preferred: int) -> int:
+    def _take_lease(self, locks: "_lockfile.Locks", preferred: int) -> int:
         """The preferred lease if free, else the lowest free one above 0, its ports locked."""
         family = lease_family(self._project, self._base_env)
         candidates: list[int] = list(dict.fromkeys([preferred, *range(1, MAX_LEASES)]))
         for number in candidates:
-            slot = _leases.lease_slot(family, number)
+            slot = _lockfile.lease_slot(family, number)
             if not self._take(slot):
                 continue
             why = self._reserve(number)

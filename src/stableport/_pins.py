@@ -16,7 +16,7 @@ from ._errors import (
     excerpt,
 )
 from ._names import normalize_name
-from ._ports import MAX_PORT, MIN_PORT, check_port
+from ._port_numbers import MAX_PORT, MIN_PORT, check_port
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from ._errors import (
 )
 from ._names import normalize_name
 from ._pins import check_pins
-from ._ports import check_exclusions, check_range
+from ._port_numbers import check_exclusions, check_range
 
 # As in every module on the import path: names only the type checker needs are
 # imported under this flag (not typing.TYPE_CHECKING, which imports typing) and
@@ -477,7 +477,7 @@ class PortMap:
     def __repr__(self) -> str:
         definition = self._definition
         overlay = f".overlay({list(self.overlay_envs)!r})" if definition.overlay else ""
-        # Not an argument: what load() gave a live test run's process (see _testports).
+        # Not an argument: what load() gave a live test run's process (see _test_run).
         handed = ""
         if definition.test_ports is not None:
             env, ports = definition.test_ports

@@ -400,11 +400,11 @@ def run_variables(state: str, where: Path, ports: dict[str, int], run_env: str) 
     project at where (or, for "other-namespace", the same file in another
     namespace).
     """
-    from stableport import _testports  # noqa: PLC0415
+    from stableport import _test_run  # noqa: PLC0415
 
-    listed = {"STABLEPORT_TEST_PORTS": _testports.encode(ports)}
+    listed = {"STABLEPORT_TEST_PORTS": _test_run.encode(ports)}
     config = where / "stableport.toml"
-    start = _testports.start_time(os.getpid()) or ""
+    start = _test_run.start_time(os.getpid()) or ""
     if state == "none":
         return {}
     if state == "ports-alone":

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from stableport import PortMap, _os_ports
 from stableport._errors import StableportError
 from stableport._fixture import StableportFixture
-from stableport._leases import Locks
+from stableport._lockfile import Locks
 from stableport._names import normalize_name
 
 from .strategies import build, crowded_maps, service_sets

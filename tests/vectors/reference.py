@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from xxhash import xxh3_64_intdigest
 
 import stableport
-from stableport import ConfigError, PortMap, StableportError, _testports
+from stableport import ConfigError, PortMap, StableportError, _test_run
 from stableport._config import load_with_origin, settings
 from stableport._hashing import jump_hash
 from stableport._names import normalize_name
@@ -102,7 +102,7 @@ def config(request: dict[str, Any]) -> dict[str, Any]:
             del os.environ[key]
         os.environ.update(request.get("variables", {}))
         os.chdir(Path(root) / request.get("cwd", "."))
-        _testports.forget()  # the case's own variables: looked at afresh
+        _test_run.forget()  # the case's own variables: looked at afresh
         return _config_answer(root, flags, request.get("lookups", []))
     finally:
         os.chdir(here)

@@ -210,7 +210,7 @@ def _port_line(
     from stableport._config import load_with_origin  # noqa: PLC0415
 
     env = env_option(env)
-    # Started by a live test run, the map of that run answers its ports (_testports).
+    # Started by a live test run, the map of that run answers its ports (_test_run).
     pm, origin = load_with_origin(config, namespace, instance=instance, env=env)
     port = pm.port_for(name, env)
     from stableport._hints import tell  # noqa: PLC0415 - after the lookup, like the loader above

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     import argparse
 
     from stableport._config import Origin
-    from stableport._live import PortStatus
+    from stableport._port_status import PortStatus
     from stableport._portmap import PortMap
 
 
@@ -102,7 +102,7 @@ def _live_statuses(pm: "PortMap", origin: "Origin") -> "list[tuple[tuple[str, st
 
     Started by a live test run: its environment's pairs too, the ports its servers use.
     """
-    from stableport._live import port_status  # noqa: PLC0415 - imports socket, only for --live
+    from stableport._port_status import port_status  # noqa: PLC0415 - imports socket, only for --live
 
     assignments = pm.assignments()
     run = origin.test_run

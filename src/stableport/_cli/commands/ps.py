@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from stableport._claims import Claimant
     from stableport._config import Origin
-    from stableport._live import PortStatus
+    from stableport._port_status import PortStatus
     from stableport._portmap import PortMap
 
 
@@ -128,7 +128,7 @@ def _checkout(
     gone: bool,
 ) -> dict[str, object]:
     """One checkout's entry: where, which instance, and each port's holder and state."""
-    from stableport._live import port_status  # noqa: PLC0415 - sockets, only here
+    from stableport._port_status import port_status  # noqa: PLC0415 - sockets, only here
 
     services: list[dict[str, object]] = []
     mine = [(port, claimant) for port, claimant in claims if claimant.config == config]

@@ -14,11 +14,11 @@ from stableport._errors import InvalidNameError, StableportError, excerpt
 from stableport._export import nameable
 from stableport._files import CONFIG_VARIABLE
 from stableport._hints import tell
+from stableport._hosting import KEEP_PORT_VARIABLE, keeps_port, platform
 from stableport._identity import INSTANCE_VARIABLE
 from stableport._names import normalize_name
-from stableport._platform import KEEP_PORT_VARIABLE, keeps_port, platform
 from stableport._stderr import say
-from stableport._testports import EXPORTED
+from stableport._test_run import EXPORTED
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from stableport._claims import Claimant
-    from stableport._leases import Locks
-    from stableport._live import PortStatus
+    from stableport._lockfile import Locks
+    from stableport._port_status import PortStatus
     from stableport._portmap import PortMap
 
 # {PORT}, {WEB_PORT}: shells and Procfile runners pass braces through untouched,
@@ -94,7 +94,7 @@ def handle(args: "argparse.Namespace") -> Answer:
 
 def run(args: "argparse.Namespace") -> int:
     """Run args.argv with PORT and every declared service's variable set."""
-    # Started by a live test run, the map of that run answers its ports (_testports).
+    # Started by a live test run, the map of that run answers its ports (_test_run).
     pm, origin = load_with_origin(args.config, args.namespace, instance=args.instance, env=args.env)
     port = pm.port_for(args.name, args.env)
     # Outside any project, whoever reads stderr: an agent or a process manager
@@ -187,7 +187,7 @@ def _claim(pm: "PortMap", config: str | None, service: str, env: str, port: int)
     import signal  # noqa: F401, PLC0415 - imported before the claim holds descriptors
 
     from stableport import _claims  # noqa: PLC0415 - only run claims, never a lookup
-    from stableport._live import port_status  # noqa: PLC0415 - sockets, only for a claim
+    from stableport._port_status import port_status  # noqa: PLC0415 - sockets, only for a claim
 
     me = _claims.Claimant(pm.namespace, pm.instance, env, service, os.getpid(), config)
     # Probed first, while every descriptor is free: the claim holds two.
