@@ -21,8 +21,9 @@ import pytest
 import stableport
 from _stableport_pytest import Reporter
 from stableport import _lockfile, _test_run
-from stableport._fixture import StableportFixture, capacity_problem, lease_family, overlay_envs
+from stableport._fixture import StableportFixture
 from stableport._hashing import key_bytes, key_prefix, probe_sequence
+from stableport._leasing import capacity_problem, lease_family, overlay_envs
 from stableport._lockfile import Locks, lease_directory, lease_slot
 
 from .util import SCRIPT, bindable, clean_environment, free_namespace

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import stableport
-from stableport._fixture import lease_family
+from stableport._leasing import lease_family
 from stableport._lockfile import Locks, lease_directory, lease_slot
 
 from .util import assigned_ports, free_namespace, imported_by, output_of

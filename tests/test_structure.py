@@ -129,7 +129,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     # What a checkout holds: its configuration file, its identity, a test run's variables.
     ("checkout", {"_files", "_identity", "_test_run"}),
     # Processes and what they hold: locks, claims, live checks, the pick of an instance.
-    ("process", {"_lockfile", "_claims", "_port_status", "_assign"}),
+    ("process", {"_lockfile", "_claims", "_port_status", "_assign", "_leasing"}),
     # The library's own entry: load() and the module-level port_for.
     ("loader", {"_config", "_api", "stableport"}),
     # The command line and the checks and formats its commands are made of.

@@ -17,7 +17,7 @@ import pytest
 
 import stableport
 from stableport import _test_run
-from stableport._fixture import lease_family, overlay_envs
+from stableport._leasing import lease_family, overlay_envs
 from stableport._lockfile import Locks, lease_directory, lease_slot
 
 from .test_leases import TIGHT, tight_range

@@ -15,7 +15,6 @@ processes are ever handed the same port.
 """
 
 import contextlib
-import hashlib
 import os
 import threading
 
@@ -25,9 +24,18 @@ from . import _claims, _lockfile, _test_run
 from ._api import reload
 from ._config import load_with_origin
 from ._errors import StableportError
+from ._leasing import (
+    LONGEST_SUFFIX,
+    MAX_LEASES,
+    capacity_problem,
+    lease_env,
+    lease_family,
+    overlay_envs,
+    preferred_lease,
+)
 from ._names import MAX_NAME_LENGTH, normalize_name
 from ._port_status import port_status
-from ._portmap import open_ports, undeclared_ports
+from ._portmap import undeclared_ports
 from ._test_run import EXPORTED, TEST_PORTS_VARIABLE, TEST_RUN_VARIABLE
 
 TYPE_CHECKING = False
@@ -35,19 +43,9 @@ if TYPE_CHECKING:
     from ._os_ports import Reserved
     from ._portmap import PortMap
 
-# Leases 1..MAX_OVERLAY (fewer in a tight range) are resolved together; a
-# higher one (more live test processes than that) hands out every name as an
-# undeclared name is hashed, skipping every port the map hands out, and is kept
-# apart from other processes by the port locks. Keeps the overlay cheap: 64
-# environments per declared service.
-MAX_OVERLAY = 64
-# Leases 1, 2, ... use the environments ENV-lease1, ENV-lease2, ...; the highest
-# lease bounds how long ENV may be (checked once, before any worker starts).
-MAX_LEASES = 256
 # The way out of an unusable lease directory that only a test run has: the lease
 # errors name the fixes every holder shares (run, too), this one is the option's.
 LEASES_OFF = "; or run with --stableport-leases=off"
-LONGEST_SUFFIX = f"-lease{MAX_LEASES - 1}"
 
 
 def checked_env(value: object, where: str) -> str:
@@ -64,29 +62,6 @@ def checked_env(value: object, where: str) -> str:
             f"{MAX_NAME_LENGTH - len(LONGEST_SUFFIX)} are allowed"
         )
     return env
-
-
-def overlay_envs(project: "PortMap", env: str) -> tuple[str, ...]:
-    """The environments of leases 1, 2, ... that the range can hold apart (at most half full)."""
-    services = len(project.services)
-    if not services:
-        return ()
-    count = min(MAX_OVERLAY, open_ports(project) // (2 * services))
-    return tuple(f"{env}-lease{index}" for index in range(1, count + 1))
-
-
-def capacity_problem(project: "PortMap", workers: int, env: str) -> str | None:
-    """Why the range cannot hold the declared services of workers xdist workers apart, or None."""
-    held = len(overlay_envs(project, env))
-    if not project.services or workers <= held:
-        return None
-    low, high = project.port_range
-    most = f"use at most {held} workers" if held else "run without -n"
-    return (
-        f"-n {workers}: range {low}-{high} holds the {len(project.services)} declared services "
-        f"of at most {held} workers apart (keeping it at most half full); {most}, widen range "
-        f"or declare fewer services"
-    )
 
 
 class StableportFixture:
@@ -147,7 +122,7 @@ class StableportFixture:
         worker count on a worker, else 0; check_free and leasing, the options.
         The plugin registers what reports the lease in pytest's summary.
         """
-        preferred = _preferred_lease(worker)
+        preferred = preferred_lease(worker)
         fixture = cls(env, worker=worker, base_env=env, check_free=check_free)
         # From where pytest started (as the command line there would), never
         # from whatever directory a test changed to before asking.
@@ -529,27 +504,3 @@ def project_map(root: str | None) -> "PortMap":
     """The project's map, its configuration found from root (else the working directory)."""
     # Never a live test run's map: this session is a run of its own.
     return load_with_origin(start=root, test_run=False)[0]
-
-
-def lease_env(env: str, number: int) -> str:
-    """The environment of lease number: env itself for lease 0, ENV-lease{k} for lease k."""
-    return env if number == 0 else f"{env}-lease{number}"
-
-
-def _preferred_lease(worker: str | None) -> int:
-    """Lease 0 for a plain run; N+1 for xdist worker gwN, so a lone run's workers never move."""
-    if worker is None:
-        return 0
-    number = worker.removeprefix("gw")
-    return int(number) + 1 if number.isdigit() and number.isascii() else 1
-
-
-def lease_family(project: "PortMap | None", env: str) -> str:
-    """The name of the project's lease files in env: runs of other projects never share it."""
-    # Keyed by everything its ports depend on (namespace, services, envs,
-    # range, exclusions, pins: repr shows them all), not by its path: two
-    # worktrees of one project share it and take distinct leases, while
-    # another project's run never pushes this one off lease 0 (the port
-    # locks keep the two projects' ports apart). None: a configuration that
-    # does not load, whose lookups all fail anyway.
-    return hashlib.sha256(f"{env}\x00{project!r}".encode()).hexdigest()[:16]
