@@ -41,11 +41,11 @@ class LockFileError(HandOutError):
 class LeaseHolder:
     """A test process's ports: each name's, handed out once, in its lease's environment.
 
-    project is the project's map, or why its configuration does not load
-    (read once: each lookup then fails with that message). env is the environment of the
-    ports handed out: base_env itself for lease 0, ENV-lease{k} for lease k.
-    lease is None without locks (leasing off or unavailable). The map is the
-    project's, or for a lease k >= 1 every lease's environment resolved
+    project is the project's map, or why its configuration does not load (read
+    once: each lookup then fails with that message). env is the environment of
+    the ports handed out: base_env itself for lease 0, ENV-lease{k} for lease
+    k. lease is None without locks (leasing off or unavailable). The map is
+    the project's, or for a lease k >= 1 every lease's environment resolved
     together as one overlay above it.
     """
 
@@ -67,8 +67,8 @@ class LeaseHolder:
         self.given: dict[str, int] = {}  # normalized name: the port this process handed it
         self.moved: list[str] = []  # names moved off their port, and where to
         self.passed: list[str] = [] if passed is None else passed  # leases passed over, and why
-        # The map (or why there is none: a message, holding no traceback and
-        # through it this holder), and whether env is a lease past the overlay.
+        # The map, or why there is none (a message: an exception's traceback
+        # would hold this holder's frames); and whether env is past the overlay.
         self._map, self._beyond = self._lease_map(env)
         # Every lease's declared ports, worked out the first time lease 0 moves a name.
         self._leases_declare: frozenset[int] | None = None
