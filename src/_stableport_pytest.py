@@ -97,21 +97,9 @@ class Reporter:
             terminalreporter.write_line(f"stableport: {text}")
 
     def _line(self, config: pytest.Config) -> str | None:
-        """This process's line: the lease, the environment, leases passed over, ports moved.
-
-        None when it got what a run alone gets, unless -v asks.
-        """
-        fixture = self.fixture
-        if fixture is None:
+        if self.fixture is None:
             return None
-        if fixture.alone and not fixture.moved and config.option.verbose <= 0:
-            return None
-        who = f"{fixture.worker}: " if fixture.worker else ""
-        lease = "leases off" if fixture.lease is None else f"lease {fixture.lease}"
-        passed = f"; passed over {'; '.join(fixture.passed)}" * bool(fixture.passed)
-        moved = f"; moved off ports held by other runs or in use: {', '.join(fixture.moved)}"
-        moved *= bool(fixture.moved)
-        return f"{who}{lease}, env {fixture.env!r}{passed}{moved}"
+        return self.fixture.describe(verbose=config.option.verbose > 0)
 
 
 # Unsubscripted on purpose (see the module docstring); the string annotations are

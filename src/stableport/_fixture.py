@@ -15,8 +15,8 @@ processes are ever handed the same port.
 
 The fixture is the public face of that: which lease to ask for is _leasing's,
 handing out ports under it _lease_holder's, passing them to code under test
-_test_run's; the summary line is the plugin's. Here: the session's start, the
-lookup, and a test failed with why a port cannot be had.
+_test_run's. Here: the session's start, the lookup, a test failed with why a
+port cannot be had, and the summary line the plugin's reporter writes.
 """
 
 import threading
@@ -193,7 +193,7 @@ class StableportFixture:
         return _or_fail(lambda: self._holder.map)
 
     @property
-    def alone(self) -> bool:
+    def _alone(self) -> bool:
         """Whether this process holds the lease a run alone gets (or none: leasing off)."""
         return self.lease is None or self.lease == preferred_lease(self.worker)
 
@@ -236,6 +236,22 @@ class StableportFixture:
                 f"free: {status.describe()}",
                 pytrace=False,
             )
+
+    def describe(self, *, verbose: bool = False) -> str | None:
+        """One line for pytest's summary: the lease, the environment, any port moved.
+
+        None when this process got what a run alone gets, unless verbose. The
+        plugin's reporter writes it; composed here, so that the plugin, which
+        every pytest session loads, stays as small as it is.
+        """
+        if self._alone and not self.moved and not verbose:
+            return None
+        who = f"{self.worker}: " if self.worker else ""
+        lease = "leases off" if self.lease is None else f"lease {self.lease}"
+        passed = f"; passed over {'; '.join(self.passed)}" * bool(self.passed)
+        moved = f"; moved off ports held by other runs or in use: {', '.join(self.moved)}"
+        moved *= bool(self.moved)
+        return f"{who}{lease}, env {self.env!r}{passed}{moved}"
 
     def __getattr__(self, name: str) -> object:
         # Only for names it lacks: a test whose `stableport` argument is the
