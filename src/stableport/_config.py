@@ -399,92 +399,33 @@ def apply_instance(
     """Put the checkout's instance in config: --instance, else the variable, else its file.
 
     Records where it came from in origin. An instance beyond the configuration's
-    instances is a ConfigError naming both.
+    instances is a ConfigError naming both. Which instance the checkout's file
+    gives, and whether a worktree is given one now, is _identity's rule.
     """
-    from ._identity import INSTANCE_VARIABLE  # noqa: PLC0415 - loaded by load_with_origin
+    from ._identity import (  # noqa: PLC0415 - loaded by load_with_origin
+        INSTANCE_VARIABLE,
+        FirstUse,
+        checked_instance,
+        checkout_instance,
+    )
 
+    room = config.get("instances", 0)
     value = option
     source = "--instance"
     if value is None and environ.get(INSTANCE_VARIABLE) is not None:
         value, source = environ[INSTANCE_VARIABLE], INSTANCE_VARIABLE
     if value is None and origin.path is not None:
-        value, source = _checkout_identity(
-            origin.path, config.get("instances", 0), config.get("namespace")
-        )
+        found = checkout_instance(origin.path, room)
+        if isinstance(found, FirstUse):
+            from ._assign import first_use  # noqa: PLC0415 - only where an identity is missing
+
+            value, source = first_use(origin.path, room, config.get("namespace"), found.original)
+        elif found is not None:
+            value, source = found
     if value is None:
         return
-    config["instance"] = checked_instance(value, source, config.get("instances", 0), label)
+    config["instance"] = checked_instance(value, source, room, label)
     origin.instance_source = source
-
-
-def _checkout_identity(
-    config_path: str, room: int, namespace: str | None
-) -> "tuple[str | None, str]":
-    """The instance of the checkout of config_path: its file's, else one given it now.
-
-    A file made for another checkout (a copy's, see copied_from) is not this
-    one's. A linked git worktree of a project that declares instances, with no
-    identity of its own, is given the lowest free one on this first use
-    (_instances.first_use), unless CI is set or it cannot be written.
-    """
-    from ._identity import (  # noqa: PLC0415 - loaded by load_with_origin
-        INSTANCE_VARIABLE,
-        copied_from,
-        instance_file,
-        linked_worktree,
-        read_identity,
-    )
-
-    path = instance_file(config_path)
-    found = read_identity(path)
-    original = None if found is None else copied_from(found, path)
-    if found is not None and original is None:
-        return found.value, shown(path)
-    if not room:
-        if found is not None:  # a copy, in a project that holds no instances: its error
-            return found.value, shown(path)
-        return None, ""
-    directory = os.path.dirname(config_path)
-    ci = os.environ.get("CI")
-    if ci is not None and ci.strip().lower() in ("", "0", "false", "no"):
-        ci = None
-    refused = (
-        "it is not in a linked git worktree"
-        if not linked_worktree(directory)
-        else None
-        if ci is None
-        else f"CI={ci} is set"
-    )
-    if refused is not None:
-        # The main checkout, a plain directory, a CI job: the plain map, as before.
-        if original is None:
-            return None, ""
-        raise ConfigError(
-            f"{shown(path)} was made for {shown(original)}, which still exists: this "
-            f"checkout is a copy of it and would get its ports. It is given no instance "
-            f"of its own here ({refused}): remove the file for the plain map, or set "
-            f"{INSTANCE_VARIABLE}"
-        )
-    from ._assign import first_use  # noqa: PLC0415 - only where an identity is missing
-
-    return first_use(config_path, room, namespace, original)
-
-
-def checked_instance(value: str, source: str, room: int, label: str) -> int:
-    """value as an instance of a configuration (label) with room for room instances."""
-    from ._identity import parse_instance  # noqa: PLC0415 - loaded by load_with_origin
-
-    number = parse_instance(value, source)
-    if number > room:
-        raise ConfigError(
-            f"instance {number} (from {source}) is beyond instances = {room} in {label}; "
-            f"instances are 1 to {room} (0: the plain map). Raise instances, or run "
-            f"stableport instance new for a free one"
-            if room
-            else f"instance {number} (from {source}) needs room: {label} declares no "
-            f"instances; add instances = N (N >= {number}) to it, or remove {source}"
-        )
-    return number
 
 
 def read_settings(path: str, document: "dict[str, object] | None" = None) -> "Settings":
