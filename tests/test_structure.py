@@ -126,8 +126,9 @@ LAYERS: list[tuple[str, set[str]]] = [
     ),
     # What a map is and what it resolves to.
     ("map", {"_definition", "_resolver", "_explain", "_portmap"}),
-    # What a checkout holds: its configuration file, its identity, a test run's variables.
-    ("checkout", {"_files", "_identity", "_test_run"}),
+    # What a checkout holds: its configuration file and what its keys mean, its
+    # identity, a test run's variables.
+    ("checkout", {"_files", "_schema", "_identity", "_test_run"}),
     # Processes and what they hold: locks, claims, live checks, the pick of an instance.
     ("process", {"_lockfile", "_claims", "_port_status", "_assign", "_leasing"}),
     # The library's own entry: load() and the module-level port_for.
