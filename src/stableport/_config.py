@@ -9,8 +9,16 @@ here, the identity file's rule in _identity) and a live test run's ports
 
 import os
 
+from . import _test_run
 from ._errors import ConfigError, StableportError, shown
 from ._files import CONFIG_VARIABLE, discover, named_by_variable, path_argument, working_directory
+from ._identity import (
+    INSTANCE_VARIABLE,
+    FirstUse,
+    checked_instance,
+    checkout_instance,
+    other_checkouts_config,
+)
 from ._names import normalize_name
 from ._pins import PINS_VARIABLE, format_pin_key, parse_pin_overrides, pin_keys, portmap_pins
 from ._portmap import PortMap, absolute, give_test_ports
@@ -26,54 +34,6 @@ if TYPE_CHECKING:
 
 ENV_VARIABLE = "STABLEPORT_ENV"
 NAMESPACE_VARIABLE = "STABLEPORT_NAMESPACE"
-
-
-def load(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes] | None" = None) -> PortMap:
-    """The project's PortMap: from path, $STABLEPORT_CONFIG or discovery, plus overrides.
-
-    Reads the keys of a ``stableport.toml`` (at its top level) or of a
-    ``pyproject.toml``'s ``[tool.stableport]`` table, then applies
-    $STABLEPORT_ENV (the default environment, over the file's ``env``),
-    $STABLEPORT_NAMESPACE and $STABLEPORT_PINS on top, and the checkout's
-    instance: $STABLEPORT_INSTANCE, else the ``.stableport-instance`` file
-    beside the configuration (docs/instances.md). Without path or
-    $STABLEPORT_CONFIG, the first such file from the working directory upward
-    is used; with none found, the built-in defaults. In a process a live
-    pytest session started, the map of that session's project answers its
-    ports in the test's environment (docs/configuration.md, "Inside a test
-    run").
-
-    Args:
-        path: The configuration file to read, instead of $STABLEPORT_CONFIG
-            and discovery.
-
-    Returns:
-        A new PortMap each call (stableport.port_for() keeps the first); its
-        config_path is the file read, or None for the built-in defaults.
-
-    Raises:
-        ConfigError: The file is missing, not a regular file, larger than
-            MAX_CONFIG_BYTES, not UTF-8 or not TOML (or nested too deeply to
-            parse), holds an unknown key, a value of the wrong shape or one
-            PortMap refuses (then the error's ``__cause__`` is PortMap's own,
-            such as PortRangeError), or a STABLEPORT_* variable is invalid. The
-            message names the file (or variable), the key as written there and
-            what is allowed.
-        InvalidTypeError: path is not a str, bytes or os.PathLike.
-        InvalidNameError: $STABLEPORT_NAMESPACE is not a valid name.
-
-    Example:
-        In a project whose ``stableport.toml`` declares
-        ``services = ["billing", "auth"]`` and ``env = "dev"``:
-
-        >>> import stableport
-        >>> pm = stableport.load()
-        >>> pm.services, pm.env, pm.config_path.name
-        (('auth', 'billing'), 'dev', 'stableport.toml')
-        >>> pm.port_for("billing") == stableport.load("stableport.toml").port_for("billing")
-        True
-    """
-    return load_with_origin(path)[0]
 
 
 class Origin:
@@ -134,11 +94,6 @@ def load_with_origin(
     its own); otherwise a map that is that run's answers its ports (see
     _test_run and docs/configuration.md, "Inside a test run").
     """
-    # Deferred, as every module on the way to a checkout's identity and a test
-    # run's variables: they load with the first map loaded, not with the package.
-    from . import _test_run  # noqa: PLC0415 - see above
-    from ._identity import other_checkouts_config  # noqa: PLC0415 - see above
-
     found: str | None
     config: Settings
     run, note = _test_run.current() if variables and test_run else (None, None)
@@ -263,13 +218,6 @@ def apply_instance(
     instances is a ConfigError naming both. Which instance the checkout's file
     gives, and whether a worktree is given one now, is _identity's rule.
     """
-    from ._identity import (  # noqa: PLC0415 - loaded by load_with_origin
-        INSTANCE_VARIABLE,
-        FirstUse,
-        checked_instance,
-        checkout_instance,
-    )
-
     room = config.get("instances", 0)
     value = option
     source = "--instance"
