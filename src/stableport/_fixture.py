@@ -80,6 +80,8 @@ class StableportFixture:
         check_free: bool = False,
         run: "_test_run.TestRun | None" = None,
     ) -> None:
+        self.env = holder.env
+        self.lease = holder.lease
         self.worker = worker
         self.check_free = check_free
         self._holder = holder  # the lease, and the ports handed out under it
@@ -176,16 +178,6 @@ class StableportFixture:
         """STABLEPORT_TEST_PORTS: every port handed out so far, for processes started next."""
         if self._run is not None:
             _test_run.export_ports(self._holder.given)
-
-    @property
-    def env(self) -> str:
-        """The environment of this process's ports (see the class docstring)."""
-        return self._holder.env
-
-    @property
-    def lease(self) -> int | None:
-        """The lease this process holds, or None when leasing is off or unavailable."""
-        return self._holder.lease
 
     @property
     def map(self) -> "PortMap":
