@@ -159,7 +159,7 @@ def pytest_configure(config: pytest.Config) -> None:
     value = config.getini("stableport_env") if option is None else option
     env = value
     if value != DEFAULT_TEST_ENV:  # the default is known good: no import for it
-        from stableport._fixture import checked_env  # noqa: PLC0415
+        from stableport._fixture import checked_env  # noqa: PLC0415 - the whole package: if needed
 
         env = checked_env(value, where)
     worker, count = _xdist_worker(config)

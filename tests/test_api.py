@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +94,23 @@ def test_import_stays_light() -> None:
     heavy = {"socket", "argparse", "logging", "tomllib", "tomli", "typing", "re", "dataclasses"}
     _, imported = imported_by("import stableport; stableport.port_for('billing')")
     assert sorted(imported & heavy) == []
+
+
+def test_the_loader_loads_with_the_first_map_and_the_schema_with_a_file(tmp_path: Path) -> None:
+    # import stableport is the map and its functions; reading a configuration
+    # loads with the first lookup, and what its keys mean only with a file.
+    loader = {
+        "stableport._config",
+        "stableport._files",
+        "stableport._identity",
+        "stableport._schema",
+        "stableport._test_run",
+    }
+    _, imported = imported_by("import stableport", cwd=tmp_path)
+    assert sorted(imported & loader) == []
+    lookup = "import stableport; print(stableport.port_for('billing'))"
+    printed, imported = imported_by(lookup, cwd=tmp_path)
+    assert (printed, sorted(loader - imported)) == ("20695\n", ["stableport._schema"])
+    (tmp_path / "stableport.toml").write_text('env = "staging"\n', encoding="utf-8")
+    printed, imported = imported_by(lookup, cwd=tmp_path)
+    assert (printed, sorted(loader - imported)) == ("22659\n", [])

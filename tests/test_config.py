@@ -14,7 +14,7 @@ from stableport._files import MAX_CONFIG_BYTES
 from .util import imported_by, python, run
 
 if TYPE_CHECKING:
-    from stableport._config import Settings
+    from stableport._schema import Settings
 
 EXAMPLE = """\
 services = ["billing", "auth", "search"]
@@ -659,7 +659,7 @@ def test_a_byte_order_mark_is_named_by_every_reader(tmp_path: Path) -> None:
 
 
 def test_settings_of_applies_the_size_limit_to_what_would_be_written() -> None:
-    from stableport._config import settings_of  # noqa: PLC0415
+    from stableport._schema import settings_of  # noqa: PLC0415
 
     assert settings_of("stableport.toml", b'services = ["web"]\n') == {"services": ["web"]}
     with pytest.raises(ConfigError) as raised:

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from stableport import PortMap, _scan
-from stableport._config import load
+from stableport import PortMap, _scan, load
 from stableport._scan import scan, variable_or_service
 
 from .util import Run, git, git_repository, run, run_redirected

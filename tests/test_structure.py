@@ -2,6 +2,9 @@
 
 import ast
 import inspect
+import io
+import re
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -90,6 +93,48 @@ def test_no_module_reads_another_ones_private_state() -> None:
     assert offenders == []
 
 
+# A silenced PLC0415 (an import inside a function) and what follows its codes.
+NOQA_DEFERRED = re.compile(r"#\s*noqa:\s*(?:[A-Z]+[0-9]+,\s*)*PLC0415(?:,\s*[A-Z]+[0-9]+)*(.*)")
+
+
+def deferred_imports(text: str) -> list[tuple[int, str, str]]:
+    """Each deferred import's line number, its reason after the codes, and the line above it."""
+    lines = text.splitlines()
+    found = []
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        match = NOQA_DEFERRED.search(token.string) if token.type == tokenize.COMMENT else None
+        if match is not None:
+            number = token.start[0]
+            above = lines[number - 2].strip() if number > 1 else ""
+            found.append((number, match.group(1).strip(" -"), above))
+    return found
+
+
+def test_every_deferred_import_says_why() -> None:
+    # An import kept inside a function keeps a module off some path: a start-up
+    # (`import stableport`, `stableport NAME`), a platform, a branch that alone
+    # needs something heavy, an import circle. Which, is said after the noqa's
+    # codes (`- Windows only`) or in a comment line just above;
+    # without it, the next reader cannot tell whether it may move to the top.
+    deferred = {
+        f"{path.relative_to(SOURCE)}:{number}": (reason, above)
+        for path in modules().values()
+        for number, reason, above in deferred_imports(path.read_text(encoding="utf-8"))
+    }
+    unexplained = [
+        where
+        for where, (reason, above) in deferred.items()
+        if not reason and not above.startswith("#")
+    ]
+    assert unexplained == []
+    # The check reads real comments: the package has deferred imports, each one found.
+    assert len(deferred) > 50
+    assert deferred_imports("def f():\n    import json  # noqa: PLC0415\n") == [(2, "", "def f():")]
+    assert deferred_imports("# why\nimport a  # noqa: F401, PLC0415 - only here\n") == [
+        (2, "only here", "# why")
+    ]
+
+
 def test_a_map_holds_its_definition_and_its_resolver_only() -> None:
     # What a map is lives in one value, its Definition; everything derived from
     # it (tables, caches, lanes) in its Resolver; config_path is where it was
@@ -126,8 +171,9 @@ LAYERS: list[tuple[str, set[str]]] = [
     ),
     # What a map is and what it resolves to.
     ("map", {"_definition", "_resolver", "_explain", "_portmap"}),
-    # What a checkout holds: its configuration file, its identity, a test run's variables.
-    ("checkout", {"_files", "_identity", "_test_run"}),
+    # What a checkout holds: its configuration file and what its keys mean, its
+    # identity, a test run's variables.
+    ("checkout", {"_files", "_schema", "_identity", "_test_run"}),
     # Processes and what they hold: locks, claims, live checks, the pick of an instance.
     ("process", {"_lockfile", "_claims", "_port_status", "_assign", "_leasing"}),
     # The library's own entry: load() and the module-level port_for.

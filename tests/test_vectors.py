@@ -8,7 +8,7 @@ import pytest
 
 import stableport
 from stableport import ALGORITHM_VERSION, ConfigError, PortMap, StableportError
-from stableport._config import settings
+from stableport._schema import settings
 
 VECTORS = Path(__file__).parent / "vectors" / "v1.json"
 MINIMUM_LOOKUPS = 300

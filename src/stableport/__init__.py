@@ -1,7 +1,6 @@
 """Stable ports for services: hashed from the name, the same everywhere, forever."""
 
-from ._api import port_for, reload
-from ._config import load
+from ._api import load, port_for, reload
 from ._defaults import ALGORITHM_VERSION, DEFAULT_ENV, DEFAULT_RANGE
 from ._errors import (
     AlgorithmVersionError,

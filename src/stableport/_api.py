@@ -1,7 +1,15 @@
-"""The module-level port_for and its process-wide default map."""
+"""The library's entry: load(), and the module-level port_for with its process-wide map.
 
-from ._config import load
+The loader (_config) and everything it reads with (its files, their schema, a
+checkout's identity, a test run's variables) load with the first map, not
+with the package: `import stableport` is the map and these functions.
+"""
+
 from ._portmap import PortMap, cacheable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import os
 
 _LOOKUP_CACHE_SIZE = 4096
 _lookups: dict[tuple[object, object], int] = {}
@@ -13,6 +21,56 @@ def default_map() -> PortMap:
     if not _default_map:
         _default_map.append(load())
     return _default_map[0]
+
+
+def load(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes] | None" = None) -> PortMap:
+    """The project's PortMap: from path, $STABLEPORT_CONFIG or discovery, plus overrides.
+
+    Reads the keys of a ``stableport.toml`` (at its top level) or of a
+    ``pyproject.toml``'s ``[tool.stableport]`` table, then applies
+    $STABLEPORT_ENV (the default environment, over the file's ``env``),
+    $STABLEPORT_NAMESPACE and $STABLEPORT_PINS on top, and the checkout's
+    instance: $STABLEPORT_INSTANCE, else the ``.stableport-instance`` file
+    beside the configuration (docs/instances.md). Without path or
+    $STABLEPORT_CONFIG, the first such file from the working directory upward
+    is used; with none found, the built-in defaults. In a process a live
+    pytest session started, the map of that session's project answers its
+    ports in the test's environment (docs/configuration.md, "Inside a test
+    run").
+
+    Args:
+        path: The configuration file to read, instead of $STABLEPORT_CONFIG
+            and discovery.
+
+    Returns:
+        A new PortMap each call (stableport.port_for() keeps the first); its
+        config_path is the file read, or None for the built-in defaults.
+
+    Raises:
+        ConfigError: The file is missing, not a regular file, larger than
+            MAX_CONFIG_BYTES, not UTF-8 or not TOML (or nested too deeply to
+            parse), holds an unknown key, a value of the wrong shape or one
+            PortMap refuses (then the error's ``__cause__`` is PortMap's own,
+            such as PortRangeError), or a STABLEPORT_* variable is invalid. The
+            message names the file (or variable), the key as written there and
+            what is allowed.
+        InvalidTypeError: path is not a str, bytes or os.PathLike.
+        InvalidNameError: $STABLEPORT_NAMESPACE is not a valid name.
+
+    Example:
+        In a project whose ``stableport.toml`` declares
+        ``services = ["billing", "auth"]`` and ``env = "dev"``:
+
+        >>> import stableport
+        >>> pm = stableport.load()
+        >>> pm.services, pm.env, pm.config_path.name
+        (('auth', 'billing'), 'dev', 'stableport.toml')
+        >>> pm.port_for("billing") == stableport.load("stableport.toml").port_for("billing")
+        True
+    """
+    from ._config import load_with_origin  # noqa: PLC0415 - with the first map, not the package
+
+    return load_with_origin(path)[0]
 
 
 def port_for(name: str, env: str | None = None) -> int:

@@ -1,222 +1,39 @@
-"""Project configuration: what its keys mean, and what the STABLEPORT_* variables change.
+"""Loading a project's map: which configuration, what the flags and variables change.
 
-The schema (KEYS: each key, its PortMap argument and its check), load() and the
-overrides. Finding, reading and parsing the file is _files' job.
+load_with_origin finds the file (_files), reads its keys (_schema, only when
+there is a file), lays the flags and STABLEPORT_* variables over them
+(overridden, one pure function), then the checkout's instance (the order
+here, the identity file's rule in _identity) and a live test run's ports
+(_test_run); Origin records what each of them changed.
 """
 
 import os
 
-from ._errors import (
-    ConfigError,
-    StableportError,
-    excerpt,
-    shown,
-)
-from ._files import (
-    CONFIG_VARIABLE,
-    MAX_CONFIG_BYTES,
-    discover,
-    named_by_variable,
-    parse,
-    path_argument,
-    stableport_table,
-    working_directory,
+from . import _test_run
+from ._errors import ConfigError, StableportError, shown
+from ._files import CONFIG_VARIABLE, discover, named_by_variable, path_argument, working_directory
+from ._identity import (
+    INSTANCE_VARIABLE,
+    FirstUse,
+    checked_instance,
+    checkout_instance,
+    other_checkouts_config,
 )
 from ._names import normalize_name
-from ._pins import (
-    PINS_VARIABLE,
-    format_pin_key,
-    parse_pin_overrides,
-    pin_keys,
-    pin_table,
-    portmap_pins,
-)
-from ._port_numbers import check_exclusions, check_range
-from ._portmap import MAX_INSTANCES, PortMap, absolute, check_algorithm, give_test_ports
+from ._pins import PINS_VARIABLE, format_pin_key, parse_pin_overrides, pin_keys, portmap_pins
+from ._portmap import PortMap, absolute, give_test_ports
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
-    from typing import TypedDict
+    from collections.abc import Mapping
 
     from ._pins import PinKey, PinTable
+    from ._schema import Settings
     from ._test_run import TestRun
-
-    class Settings(TypedDict, total=False):
-        """PortMap's keyword arguments, as a configuration gives them."""
-
-        services: list[str]
-        envs: list[str]
-        env: str
-        namespace: str
-        port_range: tuple[int, int]
-        exclude: tuple[tuple[int, int], ...]
-        pins: dict[str | tuple[str, str], int]
-        strict: bool
-        default_exclusions: bool
-        algorithm: int
-        instances: int
-        instance: int
 
 
 ENV_VARIABLE = "STABLEPORT_ENV"
 NAMESPACE_VARIABLE = "STABLEPORT_NAMESPACE"
-
-
-# A value of another TOML type than the key takes: reported with the key's
-# expected shape, from KEYS.
-_WRONG_SHAPE = object()
-
-
-def _strings(value: object, _key: str) -> object:
-    """An array of names: PortMap normalizes each, naming it key[index] as the file does."""
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return value
-    return _WRONG_SHAPE
-
-
-def _string(value: object, _key: str) -> object:
-    return value if isinstance(value, str) else _WRONG_SHAPE
-
-
-def _boolean(value: object, _key: str) -> object:
-    return value if isinstance(value, bool) else _WRONG_SHAPE
-
-
-def _algorithm(value: object, _key: str) -> object:
-    if type(value) is not int:
-        return _WRONG_SHAPE
-    check_algorithm(value)
-    return value
-
-
-def _instances(value: object, _key: str) -> object:
-    """An integer: PortMap checks its bounds, after the names before it (spec section 7)."""
-    return value if type(value) is int else _WRONG_SHAPE
-
-
-def _range(value: object, key: str) -> object:
-    """[low, high], checked here so its errors say range, not PortMap's port_range."""
-    if isinstance(value, list) and len(value) == 2:
-        return check_range(value, key)
-    return _WRONG_SHAPE
-
-
-def _exclusions(value: object, key: str) -> object:
-    if isinstance(value, list) and all(type(item) in (int, list) for item in value):
-        return check_exclusions(value, key)
-    return _WRONG_SHAPE
-
-
-def _pins(value: object, key: str) -> object:
-    """A table of 'service' or 'service@env' = port, each pin named as the file writes it."""
-    if not isinstance(value, dict) or not all(isinstance(text, str) for text in value):
-        return _WRONG_SHAPE
-    entries = ((text, port, f"{key}[{excerpt(text)}]") for text, port in value.items())
-    return {
-        service if env is None else (service, env): port
-        for (service, env), (port, _) in pin_table(entries).items()
-    }
-
-
-# Every key of a configuration, once: key -> (its PortMap argument, what its
-# value must be, and the conversion that returns the argument's value or
-# _WRONG_SHAPE). A conversion's own errors name the key as the file spells it;
-# those whose PortMap check would name it otherwise (range, pins) or would come
-# too late (algorithm, exclude) check here. In the order PortMap checks its
-# arguments, so a table with several mistakes reports the one PortMap would,
-# whatever the order of the file.
-KEYS: "dict[str, tuple[str, str, Callable[[object, str], object]]]" = {
-    "algorithm": ("algorithm", "the integer 1", _algorithm),
-    "strict": ("strict", "true or false", _boolean),
-    "default_exclusions": ("default_exclusions", "true or false", _boolean),
-    "range": ("port_range", "an array of two integers [low, high]", _range),
-    "exclude": ("exclude", "an array of ports and [low, high] ranges", _exclusions),
-    "pins": ("pins", "a table of service (or 'service@env') = port", _pins),
-    "env": ("env", "an environment name (a string)", _string),
-    "namespace": ("namespace", "a namespace name (a string)", _string),
-    "instances": ("instances", f"an integer from 0 to {MAX_INSTANCES}", _instances),
-    "envs": ("envs", "an array of environment names", _strings),
-    "services": ("services", "an array of service names", _strings),
-}
-
-
-def settings(table: "Mapping[str, object]", source: str, where: str) -> "Settings":
-    """PortMap keyword arguments from a table of configuration keys.
-
-    source names the table's origin in messages (a file's path); where, the
-    table within it ("[tool.stableport]", "the top level").
-    """
-    unknown = next((key for key in table if key not in KEYS), None)
-    if unknown is not None:
-        raise ConfigError(
-            f"{source}: unknown key {excerpt(unknown)} in {where}{_suggestion(unknown)}"
-        )
-    arguments: dict[str, object] = {}
-    for key, (argument, expected, convert) in KEYS.items():
-        if key not in table:
-            continue
-        value = table[key]
-        try:
-            converted = convert(value, key)
-        except StableportError as error:
-            # Caused by PortMap's own kind of error: a bad range is a PortRangeError too.
-            raise ConfigError(f"{source}: {error}") from error
-        if converted is _WRONG_SHAPE:
-            raise ConfigError(
-                f"{source}: key {key!r} in {where} must be {expected}, not {_toml_repr(value)}"
-            )
-        arguments[argument] = converted
-    # Each key is one of Settings' (KEYS' arguments), of the type its conversion checked.
-    return arguments  # type: ignore[return-value]
-
-
-def load(path: "str | bytes | os.PathLike[str] | os.PathLike[bytes] | None" = None) -> PortMap:
-    """The project's PortMap: from path, $STABLEPORT_CONFIG or discovery, plus overrides.
-
-    Reads the keys of a ``stableport.toml`` (at its top level) or of a
-    ``pyproject.toml``'s ``[tool.stableport]`` table, then applies
-    $STABLEPORT_ENV (the default environment, over the file's ``env``),
-    $STABLEPORT_NAMESPACE and $STABLEPORT_PINS on top, and the checkout's
-    instance: $STABLEPORT_INSTANCE, else the ``.stableport-instance`` file
-    beside the configuration (docs/instances.md). Without path or
-    $STABLEPORT_CONFIG, the first such file from the working directory upward
-    is used; with none found, the built-in defaults. In a process a live
-    pytest session started, the map of that session's project answers its
-    ports in the test's environment (docs/configuration.md, "Inside a test
-    run").
-
-    Args:
-        path: The configuration file to read, instead of $STABLEPORT_CONFIG
-            and discovery.
-
-    Returns:
-        A new PortMap each call (stableport.port_for() keeps the first); its
-        config_path is the file read, or None for the built-in defaults.
-
-    Raises:
-        ConfigError: The file is missing, not a regular file, larger than
-            MAX_CONFIG_BYTES, not UTF-8 or not TOML (or nested too deeply to
-            parse), holds an unknown key, a value of the wrong shape or one
-            PortMap refuses (then the error's ``__cause__`` is PortMap's own,
-            such as PortRangeError), or a STABLEPORT_* variable is invalid. The
-            message names the file (or variable), the key as written there and
-            what is allowed.
-        InvalidTypeError: path is not a str, bytes or os.PathLike.
-        InvalidNameError: $STABLEPORT_NAMESPACE is not a valid name.
-
-    Example:
-        In a project whose ``stableport.toml`` declares
-        ``services = ["billing", "auth"]`` and ``env = "dev"``:
-
-        >>> import stableport
-        >>> pm = stableport.load()
-        >>> pm.services, pm.env, pm.config_path.name
-        (('auth', 'billing'), 'dev', 'stableport.toml')
-        >>> pm.port_for("billing") == stableport.load("stableport.toml").port_for("billing")
-        True
-    """
-    return load_with_origin(path)[0]
 
 
 class Origin:
@@ -277,11 +94,6 @@ def load_with_origin(
     its own); otherwise a map that is that run's answers its ports (see
     _test_run and docs/configuration.md, "Inside a test run").
     """
-    # Deferred, as every module on the way to a checkout's identity and a test
-    # run's variables: they load with the first map loaded, not with the package.
-    from . import _test_run  # noqa: PLC0415 - see above
-    from ._identity import other_checkouts_config  # noqa: PLC0415 - see above
-
     found: str | None
     config: Settings
     run, note = _test_run.current() if variables and test_run else (None, None)
@@ -297,14 +109,18 @@ def load_with_origin(
                 f"checkout's ports; unset {CONFIG_VARIABLE} for this one's"
             )
     if path is not None:
-        found = path_argument(path)
-        config = read_settings(found)
+        found, document = path_argument(path), None
     else:
         found, document = discover(working_directory() if start is None else start)
         if found is None and run is not None and run.config is not None:
             # Found nothing here: a process the test started in another directory.
             found, document = run.config, None
-        config = {} if found is None else read_settings(found, document)
+    if found is None:
+        config = {}
+    else:
+        from ._schema import read_settings  # noqa: PLC0415 - only when there is a file to read
+
+        config = read_settings(found, document)
     at = None if found is None else absolute(found)
     label = "the built-in defaults" if found is None else shown(found)
     # The flags and variables over the file's values, in one place; without
@@ -399,129 +215,23 @@ def apply_instance(
     """Put the checkout's instance in config: --instance, else the variable, else its file.
 
     Records where it came from in origin. An instance beyond the configuration's
-    instances is a ConfigError naming both.
+    instances is a ConfigError naming both. Which instance the checkout's file
+    gives, and whether a worktree is given one now, is _identity's rule.
     """
-    from ._identity import INSTANCE_VARIABLE  # noqa: PLC0415 - loaded by load_with_origin
-
+    room = config.get("instances", 0)
     value = option
     source = "--instance"
     if value is None and environ.get(INSTANCE_VARIABLE) is not None:
         value, source = environ[INSTANCE_VARIABLE], INSTANCE_VARIABLE
     if value is None and origin.path is not None:
-        value, source = _checkout_identity(
-            origin.path, config.get("instances", 0), config.get("namespace")
-        )
+        found = checkout_instance(origin.path, room)
+        if isinstance(found, FirstUse):
+            from ._assign import first_use  # noqa: PLC0415 - only where an identity is missing
+
+            value, source = first_use(origin.path, room, config.get("namespace"), found.original)
+        elif found is not None:
+            value, source = found
     if value is None:
         return
-    config["instance"] = checked_instance(value, source, config.get("instances", 0), label)
+    config["instance"] = checked_instance(value, source, room, label)
     origin.instance_source = source
-
-
-def _checkout_identity(
-    config_path: str, room: int, namespace: str | None
-) -> "tuple[str | None, str]":
-    """The instance of the checkout of config_path: its file's, else one given it now.
-
-    A file made for another checkout (a copy's, see copied_from) is not this
-    one's. A linked git worktree of a project that declares instances, with no
-    identity of its own, is given the lowest free one on this first use
-    (_instances.first_use), unless CI is set or it cannot be written.
-    """
-    from ._identity import (  # noqa: PLC0415 - loaded by load_with_origin
-        INSTANCE_VARIABLE,
-        copied_from,
-        instance_file,
-        linked_worktree,
-        read_identity,
-    )
-
-    path = instance_file(config_path)
-    found = read_identity(path)
-    original = None if found is None else copied_from(found, path)
-    if found is not None and original is None:
-        return found.value, shown(path)
-    if not room:
-        if found is not None:  # a copy, in a project that holds no instances: its error
-            return found.value, shown(path)
-        return None, ""
-    directory = os.path.dirname(config_path)
-    ci = os.environ.get("CI")
-    if ci is not None and ci.strip().lower() in ("", "0", "false", "no"):
-        ci = None
-    refused = (
-        "it is not in a linked git worktree"
-        if not linked_worktree(directory)
-        else None
-        if ci is None
-        else f"CI={ci} is set"
-    )
-    if refused is not None:
-        # The main checkout, a plain directory, a CI job: the plain map, as before.
-        if original is None:
-            return None, ""
-        raise ConfigError(
-            f"{shown(path)} was made for {shown(original)}, which still exists: this "
-            f"checkout is a copy of it and would get its ports. It is given no instance "
-            f"of its own here ({refused}): remove the file for the plain map, or set "
-            f"{INSTANCE_VARIABLE}"
-        )
-    from ._assign import first_use  # noqa: PLC0415 - only where an identity is missing
-
-    return first_use(config_path, room, namespace, original)
-
-
-def checked_instance(value: str, source: str, room: int, label: str) -> int:
-    """value as an instance of a configuration (label) with room for room instances."""
-    from ._identity import parse_instance  # noqa: PLC0415 - loaded by load_with_origin
-
-    number = parse_instance(value, source)
-    if number > room:
-        raise ConfigError(
-            f"instance {number} (from {source}) is beyond instances = {room} in {label}; "
-            f"instances are 1 to {room} (0: the plain map). Raise instances, or run "
-            f"stableport instance new for a free one"
-            if room
-            else f"instance {number} (from {source}) needs room: {label} declares no "
-            f"instances; add instances = N (N >= {number}) to it, or remove {source}"
-        )
-    return number
-
-
-def read_settings(path: str, document: "dict[str, object] | None" = None) -> "Settings":
-    """PortMap keyword arguments from a stableport.toml or a pyproject.toml's table."""
-    table, where = stableport_table(path, parse(path) if document is None else document)
-    return settings(table, shown(path), where)
-
-
-def _suggestion(key: str) -> str:
-    import difflib  # noqa: PLC0415 - only when reporting an unknown key
-
-    close = difflib.get_close_matches(key, KEYS, n=1)
-    allowed = ", ".join(sorted(KEYS))
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"{hint} (allowed: {allowed})"
-
-
-def _toml_repr(value: object) -> str:
-    kind = {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a float",
-        str: "a string",
-        list: "an array",
-        dict: "a table",
-    }
-    return f"{kind.get(type(value), type(value).__name__)} {excerpt(value)}"
-
-
-def settings_of(path: str, data: bytes) -> "Settings":
-    """What load would read from path if it held data: its size limit, TOML and keys.
-
-    init checks what it is about to write with this, before writing a byte.
-    """
-    if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigError(
-            f"{shown(path)}: it would be {len(data):,} bytes, over {MAX_CONFIG_BYTES:,}, "
-            f"the most stableport reads of a configuration file"
-        )
-    return read_settings(path, parse(path, data))

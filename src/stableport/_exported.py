@@ -127,7 +127,7 @@ def _read_json(text: str) -> Reading:
 
 def _key_lines(text: str) -> dict[str, int]:
     """The line of each top-level key's first "KEY": (close enough to name it in a message)."""
-    import json  # noqa: PLC0415
+    import json  # noqa: PLC0415 - only for a JSON file: loaded by _read_json, the caller
 
     lines: dict[str, int] = {}
     for number, line in enumerate(text.split("\n"), start=1):

@@ -3,7 +3,7 @@
 Discovery (from a directory upward, or the file STABLEPORT_CONFIG names),
 reading (a regular file only, at most MAX_CONFIG_BYTES, never waiting on a
 FIFO) and parsing (UTF-8 TOML, the BOM and deep nesting named). What the keys
-mean is _config's; init reads and parses the file it appends to with these too.
+mean is _schema's; init reads and parses the file it appends to with these too.
 """
 
 import os

@@ -1,11 +1,14 @@
-"""A checkout's identity: the one reader of .stableport-instance, and where a checkout is.
+"""A checkout's identity: the one reader of .stableport-instance, its instance, where it is.
 
 The loader (through _config) and instance assignment (_assign, instance new)
 read an identity file through read_identity alone, so one file means one
-thing to both; what a linked git worktree is, is read from git's own files
-(no git runs), here too. docs/instances.md states the same rules for other
-implementations. os.path throughout: pathlib imports re, which a lookup's
-start-up does without.
+thing to both; which instance a checkout's file gives it, or whether it is
+given one now, is decided here (checkout_instance) and checked against the
+configuration's room (checked_instance); what a linked git worktree is, is
+read from git's own files (no git runs), here too. This module reads and
+never writes: giving an instance is _assign's, which the loader calls.
+docs/instances.md states the same rules for other implementations. os.path
+throughout: pathlib imports re, which a lookup's start-up does without.
 """
 
 import os
@@ -170,6 +173,78 @@ def parse_instance(value: str, source: str) -> int:
             f"instance {number} (from {source}) is above {MAX_INSTANCES}, the most there are"
         )
     return number
+
+
+def checked_instance(value: str, source: str, room: int, label: str) -> int:
+    """value as an instance of a configuration (label) with room for room instances."""
+    number = parse_instance(value, source)
+    if number > room:
+        raise ConfigError(
+            f"instance {number} (from {source}) is beyond instances = {room} in {label}; "
+            f"instances are 1 to {room} (0: the plain map). Raise instances, or run "
+            f"stableport instance new for a free one"
+            if room
+            else f"instance {number} (from {source}) needs room: {label} declares no "
+            f"instances; add instances = N (N >= {number}) to it, or remove {source}"
+        )
+    return number
+
+
+class FirstUse:
+    """A checkout to be given an instance now: a linked worktree with none of its own.
+
+    What checkout_instance returns where the rule gives one; the loader then
+    calls _assign.first_use, which writes (this module only reads).
+    """
+
+    __slots__ = ("original",)
+
+    def __init__(self, original: str | None) -> None:
+        # The checkout a copied identity file was made for, or None: no file at all.
+        self.original = original
+
+
+def checkout_instance(config_path: str, room: int) -> "tuple[str, str] | FirstUse | None":
+    """The instance of the checkout of config_path: its file's, else whether it is given one.
+
+    Returns the instance as written and its source (the file's name in
+    messages); None for the plain map; FirstUse for a linked git worktree of
+    a project that declares instances (room) with no identity of its own,
+    unless CI is set (docs/instances.md). A file made for another checkout (a
+    copy's, see copied_from) is not this one's: where it is given none of its
+    own, that is an error naming both.
+    """
+    path = instance_file(config_path)
+    found = read_identity(path)
+    original = None if found is None else copied_from(found, path)
+    if found is not None and original is None:
+        return found.value, shown(path)
+    if not room:
+        if found is not None:  # a copy, in a project that holds no instances: its error
+            return found.value, shown(path)
+        return None
+    directory = os.path.dirname(config_path)
+    ci = os.environ.get("CI")
+    if ci is not None and ci.strip().lower() in ("", "0", "false", "no"):
+        ci = None
+    refused = (
+        "it is not in a linked git worktree"
+        if not linked_worktree(directory)
+        else None
+        if ci is None
+        else f"CI={ci} is set"
+    )
+    if refused is None:
+        return FirstUse(original)
+    # The main checkout, a plain directory, a CI job: the plain map, as before.
+    if original is None:
+        return None
+    raise ConfigError(
+        f"{shown(path)} was made for {shown(original)}, which still exists: this "
+        f"checkout is a copy of it and would get its ports. It is given no instance "
+        f"of its own here ({refused}): remove the file for the plain map, or set "
+        f"{INSTANCE_VARIABLE}"
+    )
 
 
 def linked_worktree(directory: str) -> bool:

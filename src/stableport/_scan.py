@@ -28,7 +28,7 @@ import stat
 import subprocess
 from typing import NamedTuple
 
-from ._errors import ConfigError, excerpt, shown
+from ._errors import ConfigError, StableportError, excerpt, shown
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -330,7 +330,6 @@ def describe(hit: Hit, owners: "list[str]") -> tuple[str, str]:
 
 def variable_or_service(service: str) -> str:
     """The variable export gives service, or a placeholder where it has none."""
-    from ._errors import StableportError  # noqa: PLC0415
     from ._export import variable_name  # noqa: PLC0415 - a finding's path only
 
     try:

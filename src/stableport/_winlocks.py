@@ -72,8 +72,8 @@ def _lock() -> Lock:
 def _lock_file_ex(fd: int, offset: int, *, wait: bool, unlock: bool) -> bool:  # pragma: no cover
     """LockFileEx / UnlockFileEx on fd's handle, one byte at offset (winbase.h)."""
     import ctypes  # noqa: PLC0415 - Windows only
-    import msvcrt  # noqa: PLC0415
-    from ctypes import wintypes  # noqa: PLC0415
+    import msvcrt  # noqa: PLC0415 - Windows only
+    from ctypes import wintypes  # noqa: PLC0415 - Windows only
 
     class Overlapped(ctypes.Structure):
         _fields_ = (

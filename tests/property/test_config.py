@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 import stableport
 from stableport import PortMap, StableportError
-from stableport._config import settings as config_settings
 from stableport._files import may_hold_table
+from stableport._schema import settings as config_settings
 
 from .profiles import examples
 from .strategies import config_keys, odd_values, pin_tables, toml_documents

@@ -19,9 +19,10 @@ from xxhash import xxh3_64_intdigest
 
 import stableport
 from stableport import ConfigError, PortMap, StableportError, _test_run
-from stableport._config import load_with_origin, settings
+from stableport._config import load_with_origin
 from stableport._hashing import jump_hash
 from stableport._names import normalize_name
+from stableport._schema import settings
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 

@@ -207,7 +207,7 @@ def _port_line(
     instance: str | None = None,
 ) -> str:
     # Deferred: keeps `--help` and `--version` free of the configuration loader.
-    from stableport._config import load_with_origin  # noqa: PLC0415
+    from stableport._config import load_with_origin  # noqa: PLC0415 - see above
 
     env = env_option(env)
     # Started by a live test run, the map of that run answers its ports (_test_run).

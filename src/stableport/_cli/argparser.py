@@ -10,6 +10,7 @@ what --help and --version print is kept for main to write.
 """
 
 from stableport._stderr import say
+from stableport._version import __version__
 
 from .answer import Exit
 from .commands import COMMANDS, add_options
@@ -33,8 +34,6 @@ def build(
     as the action is added.
     """
     import argparse  # noqa: PLC0415 - only off the fast path
-
-    from stableport._version import __version__  # noqa: PLC0415
 
     printed: list[str] = []  # what --help or --version print, for main to write
     recorded = [] if added is None else added

@@ -6,6 +6,12 @@ asks `stableport --completion services` (or `envs`) for the project's declared
 names when it needs them. The fast `stableport NAME` path never sees any of it.
 """
 
+from stableport._config import load_with_origin
+from stableport._errors import StableportError
+
+from .argparser import command_choices, command_options
+from .commands import COMMANDS
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
@@ -22,9 +28,6 @@ def completion(what: str, config: str | None) -> str:
     """The script for a shell, or the declared services or envs one per line."""
     if what in NAMES:
         return _names(what, config)
-    from .argparser import command_choices, command_options  # noqa: PLC0415
-    from .commands import COMMANDS  # noqa: PLC0415 - loaded already
-
     options = {command: command_options(command) for command in (None, *COMMANDS)}
     words = {command: command_choices(command) for command in COMMANDS}
     words = {command: choices for command, choices in words.items() if choices}
@@ -33,9 +36,6 @@ def completion(what: str, config: str | None) -> str:
 
 def _names(what: str, config: str | None) -> str:
     """The discovered (or --config) map's declared names; none if it cannot be loaded."""
-    from stableport._config import load_with_origin  # noqa: PLC0415
-    from stableport._errors import StableportError  # noqa: PLC0415
-
     try:
         # The plain map: names do not depend on the instance, and a TAB press
         # must never give a worktree its instance (nor print a note mid-line).

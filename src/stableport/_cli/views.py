@@ -7,8 +7,10 @@ import it, and it imports none of them (nor the parser).
 import json
 import unicodedata
 
+from stableport._config import load_with_origin
 from stableport._errors import path_text as _path_text
 from stableport._files import working_directory
+from stableport._hints import lookup_notes
 from stableport._pins import format_pin_key
 from stableport._stderr import say
 
@@ -33,9 +35,6 @@ def load(args: "argparse.Namespace", *, notes: bool = True) -> "tuple[PortMap, O
     should know (a STABLEPORT_* override and the like); check leaves them out,
     since it grades the configuration itself.
     """
-    from stableport._config import load_with_origin  # noqa: PLC0415 - loaded by then; kept off the top
-    from stableport._hints import lookup_notes  # noqa: PLC0415
-
     # A command that takes no --namespace nor --instance (check) reads the map as
     # configured: the parser gives them as None (argparser.build's defaults).
     pm, origin = load_with_origin(args.config, args.namespace, instance=args.instance, env=args.env)

@@ -19,7 +19,6 @@ from stableport._config import (
     NAMESPACE_VARIABLE,
     load_with_origin,
     overridden,
-    settings_of,
 )
 from stableport._errors import ConfigError, InvalidNameError, StableportError, shown
 from stableport._files import (
@@ -35,6 +34,7 @@ from stableport._files import (
 from stableport._hints import enclosing_project
 from stableport._names import normalize_name
 from stableport._pins import PINS_VARIABLE
+from stableport._schema import settings_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

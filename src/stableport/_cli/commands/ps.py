@@ -23,6 +23,9 @@ from stableport._claims import checkout_gone, live_claims
 from stableport._cli.answer import Answer
 from stableport._cli.commands import add_options
 from stableport._cli.views import config_name, json_document, load, path_text
+from stableport._config import load_with_origin
+from stableport._errors import StableportError
+from stableport._identity import copied_from, instance_file, read_identity
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -93,10 +96,6 @@ def _sibling(config: str) -> "tuple[PortMap | None, str | None]":
     none yet (it gets one on first use) or a copy's file: the plain map's ports,
     said in the note. A checkout whose configuration does not load: None, and why.
     """
-    from stableport._config import load_with_origin  # noqa: PLC0415
-    from stableport._errors import StableportError  # noqa: PLC0415
-    from stableport._identity import copied_from, instance_file, read_identity  # noqa: PLC0415
-
     path = instance_file(config)
     try:
         found = read_identity(path)

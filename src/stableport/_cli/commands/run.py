@@ -448,7 +448,7 @@ def _ignore_signals() -> None:
 def run_child(argv: list[str], environment: "dict[str, str]") -> int:
     """argv as a child: signals sent to run reach it, and its status is run's status."""
     import signal  # noqa: PLC0415 - only off POSIX, where the process cannot be replaced
-    import subprocess  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415 - as signal
 
     try:
         child = subprocess.Popen(argv, env=environment)  # noqa: S603 - the user's command
