@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import stableport
 from stableport import _port_status
 from stableport._errors import PortCheckError, StableportError
 from stableport._port_status import Holder, PortStatus, find_holders, port_status
@@ -324,6 +325,26 @@ def test_run_refuses_a_port_it_cannot_check_in_process(
     out, err = capsys.readouterr()
     assert (code, out, started) == (2, "", [])
     assert err.splitlines()[-1] == f"stableport: error: run: {emfile(port)}"
+
+
+def test_ps_fails_on_a_port_it_cannot_check(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # ps lists each port's state: one it cannot check has none to list.
+    from stableport._cli import main  # noqa: PLC0415 - the command line, this test only
+
+    (tmp_path / "stableport.toml").write_text('services = ["web"]\n')
+    monkeypatch.chdir(tmp_path)
+    port = stableport.load(tmp_path / "stableport.toml").port_for("web")
+
+    def refused(*_args: object) -> None:
+        raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
+
+    monkeypatch.setattr(socket, "socket", refused)
+    code = main(["ps"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err == f"stableport: error: {emfile(port)}\n"
 
 
 # The pytest fixture probes the ports it hands out: an inner session whose
