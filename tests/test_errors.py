@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import stableport
-from stableport._errors import PATH_LENGTH
+from stableport._errors import PATH_LENGTH, PortCheckError
 
 LEAVES = [
     (stableport.InvalidTypeError, TypeError),
@@ -17,6 +17,7 @@ LEAVES = [
     (stableport.UnknownServiceError, LookupError),
     (stableport.AlgorithmVersionError, ValueError),
     (stableport.HashFunctionError, RuntimeError),
+    (PortCheckError, OSError),
 ]
 
 

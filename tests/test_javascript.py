@@ -10,6 +10,7 @@ js/ and js/recipes/), and is skipped without them.
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -186,6 +187,7 @@ def test_the_nextjs_recipe_serves_on_the_port_of_its_npm_script(
 NODE_SERVER_TEST = """
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -287,6 +289,16 @@ def test_npm_pack_installs_into_a_fresh_project(tmp_path: Path) -> None:
         text=True,
         check=True,
     )
+    # One copy of the library: the command's bundle imports it from the
+    # library's (esbuild heads each module it bundles with its path), and the
+    # TOML parser bundled there is not installed beside it.
+    bundled = {
+        bundle.name: set(re.findall(r"^// (?:src|node_modules)/\S+$", bundle.read_text(), re.M))
+        for bundle in (app / "node_modules" / "stableport" / "dist").glob("*.mjs")
+    }
+    assert "// src/portmap.js" in bundled["stableport.mjs"]
+    assert bundled["cli.mjs"] & bundled["stableport.mjs"] == set()
+    assert not (app / "node_modules" / "smol-toml").exists()
     typed = (app / "node_modules" / "stableport" / "src" / "index.d.ts").read_text()
     assert "export function portFor" in typed
     assert javascript.stdout == run("web", cwd=app).stdout

@@ -10,10 +10,14 @@ from pathlib import Path
 
 import pytest
 
+import stableport
 from stableport import _port_status
+from stableport._errors import PortCheckError, StableportError
 from stableport._port_status import Holder, PortStatus, find_holders, port_status
 
-from .util import own_name
+from .util import USE_UP_DESCRIPTORS, clean_environment, own_name, python
+
+pytest_plugins = ["pytester"]
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -149,14 +153,222 @@ def test_a_port_this_user_may_not_bind_is_not_called_busy(
         assert not status.busy_on
 
 
+@pytest.mark.parametrize(
+    "code",
+    [
+        errno.EAFNOSUPPORT,  # Linux booted with ipv6.disable=1, for AF_INET6
+        errno.EPROTONOSUPPORT,
+        10047,  # Windows' WSAEAFNOSUPPORT
+        10043,  # Windows' WSAEPROTONOSUPPORT
+    ],
+)
 def test_no_address_family_means_nothing_to_collide_with(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, code: int
 ) -> None:
     def no_family(*_args: object) -> None:
-        raise OSError(errno.EAFNOSUPPORT, "Address family not supported")
+        raise OSError(code, "Address family not supported")
 
     monkeypatch.setattr(socket, "socket", no_family)
     assert port_status(20001).free
+
+
+# -- a socket the OS refuses: the port is unknown, never free -------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "advice"),
+    [
+        (errno.EMFILE, "this process has too many open files: raise its limit (ulimit -n)"),
+        (errno.ENFILE, "the system has too many open files: close programs, or raise its"),
+        (errno.ENOBUFS, "the system is out of buffer space for sockets"),
+        (errno.ENOMEM, "the system is out of memory: free some"),
+        (errno.EACCES, "try again"),  # socket(2): a policy refusing sockets
+    ],
+)
+def test_a_socket_the_os_refuses_is_an_error_never_free(
+    monkeypatch: pytest.MonkeyPatch, code: int, advice: str
+) -> None:
+    def refused(*_args: object) -> None:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(socket, "socket", refused)
+    with pytest.raises(PortCheckError) as caught:
+        port_status(20001)
+    message = str(caught.value)
+    assert message.startswith(
+        f"port 20001 cannot be checked: the OS refused a socket to test 127.0.0.1 with "
+        f"({os.strerror(code)}, {errno.errorcode[code]}), so whether it is free is unknown; "
+    )
+    assert advice in message
+    # Caught as the OS error it is, or as stableport's.
+    assert isinstance(caught.value, OSError)
+    assert isinstance(caught.value, StableportError)
+
+
+# A process that has used up its descriptors: its limit lowered, then filled
+# with open files. What it runs (warm) first has loaded every module it needs,
+# as an import opens a file too; no configuration file is read (a pin from
+# STABLEPORT_PINS), so only the check's own socket needs a descriptor.
+NO_DESCRIPTORS = """\
+import os, resource, sys
+from stableport._cli import main
+from stableport._errors import PortCheckError
+from stableport._port_status import port_status
+
+{warm}
+print("-- no descriptors left --", flush=True)
+print("-- no descriptors left --", file=sys.stderr, flush=True)
+{use_up}{then}
+"""
+
+needs_rlimit = pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_NOFILE is POSIX")
+
+
+def without_descriptors(warm: str, then: str, cwd: Path, port: int) -> tuple[int, str, str]:
+    """Exit status, stdout and stderr of what came after the descriptors ran out."""
+    script = NO_DESCRIPTORS.format(warm=warm, use_up=USE_UP_DESCRIPTORS, then=then)
+    result = python(
+        "-c", script, cwd=cwd, env=clean_environment({"STABLEPORT_PINS": f"web={port}"})
+    )
+    marker = "-- no descriptors left --\n"
+    assert marker in result.stdout, result.stderr
+    return (
+        result.returncode,
+        result.stdout.partition(marker)[2],
+        result.stderr.partition(marker)[2],
+    )
+
+
+def unused_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def emfile(port: int) -> str:
+    return (
+        f"port {port} cannot be checked: the OS refused a socket to test 127.0.0.1 with "
+        f"({os.strerror(errno.EMFILE)}, EMFILE), so whether it is free is unknown; this process "
+        f"has too many open files: raise its limit (ulimit -n) or close descriptors"
+    )
+
+
+@needs_rlimit
+def test_a_port_checked_without_a_descriptor_left_is_an_error(tmp_path: Path) -> None:
+    port = unused_port()
+    then = """\
+try:
+    print("free" if port_status(int(sys.argv[1])).free else "not free")
+except PortCheckError as error:
+    print(error)
+"""
+    script = NO_DESCRIPTORS.format(warm="", use_up=USE_UP_DESCRIPTORS, then=then)
+    result = python("-c", script, str(port), cwd=tmp_path, env=clean_environment())
+    assert result.stdout.splitlines()[-1] == emfile(port), result.stderr
+
+
+@needs_rlimit
+def test_check_live_without_a_descriptor_left_fails_and_calls_nothing_free(
+    tmp_path: Path,
+) -> None:
+    port = unused_port()
+    code, out, err = without_descriptors(
+        'main(["check", "--live"])', 'sys.exit(main(["check", "--live"]))', tmp_path, port
+    )
+    assert (code, out) == (2, "")
+    assert err == f"stableport: error: {emfile(port)}\n"
+
+
+@needs_rlimit
+def test_run_without_a_descriptor_left_starts_nothing(tmp_path: Path) -> None:
+    # Warmed by a run whose command is not found (run returns; its probe and
+    # claim ran). Unchecked, the port could be a program's: run refuses it.
+    port = unused_port()
+    code, out, err = without_descriptors(
+        'main(["run", "web", "--", "no-such-command-of-stableport"])',
+        'sys.exit(main(["run", "web", "--", "sh", "-c", "echo started"]))',
+        tmp_path,
+        port,
+    )
+    assert (code, out) == (2, "")
+    # After its note that the built-in defaults apply (no configuration file).
+    assert err.splitlines()[-1] == f"stableport: error: run: {emfile(port)}"
+    assert "started" not in err
+
+
+def test_run_refuses_a_port_it_cannot_check_in_process(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # The same refusal as above, in this process (what coverage sees): every
+    # socket refused as a process out of descriptors has it; nothing started.
+    from stableport._cli import main  # noqa: PLC0415 - the command line, this test only
+    from stableport._cli.commands import run  # noqa: PLC0415
+
+    started: list[list[str]] = []
+
+    def start(argv: list[str], _environment: dict[str, str]) -> int:
+        # Never this process replaced by the command, should run go on to start it.
+        started.append(argv)
+        return 0
+
+    monkeypatch.setattr(run, "start", start)
+    port = unused_port()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STABLEPORT_PINS", f"web={port}")
+
+    def refused(*_args: object) -> None:
+        raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
+
+    monkeypatch.setattr(socket, "socket", refused)
+    code = main(["run", "web", "--", "sh", "-c", "echo started"])
+    out, err = capsys.readouterr()
+    assert (code, out, started) == (2, "", [])
+    assert err.splitlines()[-1] == f"stableport: error: run: {emfile(port)}"
+
+
+def test_ps_fails_on_a_port_it_cannot_check(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # ps lists each port's state: one it cannot check has none to list.
+    from stableport._cli import main  # noqa: PLC0415 - the command line, this test only
+
+    (tmp_path / "stableport.toml").write_text('services = ["web"]\n')
+    monkeypatch.chdir(tmp_path)
+    port = stableport.load(tmp_path / "stableport.toml").port_for("web")
+
+    def refused(*_args: object) -> None:
+        raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
+
+    monkeypatch.setattr(socket, "socket", refused)
+    code = main(["ps"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err == f"stableport: error: {emfile(port)}\n"
+
+
+# The pytest fixture probes the ports it hands out: an inner session whose
+# sockets are all refused, as a process out of descriptors has them refused.
+REFUSING_CONFTEST = """\
+import errno, os, socket
+
+def refused(*_args, **_kwargs):
+    raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
+
+socket.socket = refused
+"""
+
+
+def test_the_fixture_does_not_hand_out_a_port_it_could_not_check(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makefile(".toml", stableport='services = ["web"]')
+    pytester.makeconftest(REFUSING_CONFTEST)
+    pytester.makepyfile("def test_port(stableport):\n    assert stableport('web')\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    outcomes = result.parseoutcomes()
+    assert "passed" not in outcomes, result.stdout.str()
+    result.stdout.fnmatch_lines(["*PortCheckError: port * cannot be checked*EMFILE*ulimit -n*"])
 
 
 HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid ...\n"

@@ -25,7 +25,16 @@ import stableport
 from stableport import _lockfile
 
 from .test_claims import DEADLINE, colliding_projects, project, refused, server
-from .util import SCRIPT, assigned_ports, clean_environment, free_namespace, git, python, run
+from .util import (
+    SCRIPT,
+    USE_UP_DESCRIPTORS,
+    assigned_ports,
+    clean_environment,
+    free_namespace,
+    git,
+    python,
+    run,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -344,18 +353,15 @@ def test_run_under_a_tight_descriptor_limit_starts_its_command(tmp_path: Path, l
     assert "--stableport-leases" not in result.stderr
 
 
-CLAIM_UNDER_LIMIT = """\
+CLAIM_UNDER_LIMIT = (
+    """\
 import os, resource, sys
 from stableport import _claims
 from stableport._errors import ConfigError
 
-resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
-filler = []
-try:
-    while True:
-        filler.append(os.open(os.devnull, os.O_RDONLY))
-except OSError:
-    pass
+"""
+    + USE_UP_DESCRIPTORS
+    + """\
 os.close(filler.pop())  # room for one: the lease directory opens, the lock file does not
 me = _claims.Claimant(None, 0, "default", "web", os.getpid(), None)
 try:
@@ -369,6 +375,7 @@ except OSError as error:
 else:
     print("none leaked")
 """
+)
 
 
 @linux_only

@@ -21,6 +21,20 @@ from stableport._port_status import port_status
 SCRIPT = shutil.which("stableport", path=str(Path(sys.executable).parent))
 
 
+# Python source for a child process that uses up its descriptors: its limit
+# lowered (to 32, quick to fill), then every descriptor left opened on
+# os.devnull and kept in `filler`. The child imports os and resource first.
+USE_UP_DESCRIPTORS = """\
+resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
+filler = []
+try:
+    while True:
+        filler.append(os.open(os.devnull, os.O_RDONLY))
+except OSError:
+    pass
+"""
+
+
 def clean_environment(env: dict[str, str] | None = None) -> dict[str, str]:
     """This process's environment without STABLEPORT_* variables, plus env.
 

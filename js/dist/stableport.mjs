@@ -2668,6 +2668,17 @@ function reload() {
   defaultMap = null;
   lookups.clear();
 }
+
+// stableport.mjs
+var __internals = () => ({
+  "src/config.js": { CONFIG_VARIABLE, ENV_VARIABLE, NAMESPACE_VARIABLE, PINS_VARIABLE, loadWithOrigin, readSettings, settings },
+  "src/errors.js": { AlgorithmVersionError, ConfigError, HashFunctionError, InstanceError, InvalidNameError, InvalidTypeError, PinConflictError, PortRangeError, RangeExhaustedError, StableportError, UnknownServiceError, excerpt, pyrepr, shown },
+  "src/hash.js": { HASHED_PROBES, hash, jump, keyBytes, keyPrefix, probeSequence },
+  "src/instance.js": { INSTANCE_FILE_NAME, INSTANCE_VARIABLE, UnreadableIdentityError, instanceOf, linkedWorktree, parseInstance, readIdentity },
+  "src/names.js": { MAX_NAME_LENGTH, RESERVED_CHARACTERS, UNICODE_VERSION, normalizeName },
+  "src/portmap.js": { GIVE_TEST_PORTS, PortMap, checkAlgorithm },
+  "src/testports.js": { TEST_PORTS_VARIABLE, TEST_RUN_VARIABLE, alive, applies, currentRun, parsePorts, parseRun }
+});
 export {
   AlgorithmVersionError,
   ConfigError,
@@ -2682,6 +2693,7 @@ export {
   StableportError,
   UNICODE_VERSION,
   UnknownServiceError,
+  __internals,
   load,
   normalizeName,
   portFor,

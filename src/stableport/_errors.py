@@ -172,6 +172,17 @@ class ConfigError(StableportError, ValueError):
     """
 
 
+class PortCheckError(StableportError, OSError):
+    """Whether a port is free cannot be checked: the OS refused a socket to check it with.
+
+    Also an OSError. Raised by the live checks (``check --live``, ``ps``, the
+    probe ``run`` makes before claiming a port, the pytest fixture's) when
+    ``socket()`` fails for a reason other than the host lacking the address
+    family: too many open files, say. A port that could not be checked is
+    never called free; the message names the port, the OS error and what to do.
+    """
+
+
 # -- quoting values in messages ---------------------------------------------------
 
 TYPE_CHECKING = False

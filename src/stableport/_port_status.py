@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 from typing import Literal, NamedTuple
 
+from ._errors import PortCheckError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ._claims import Claimant
@@ -40,6 +42,28 @@ _BOUND_STATES = frozenset(("0A", "07"))
 # CLOSING (include/net/tcp_states.h). With no process left (inode 0) the kernel
 # keeps it, and the port, for about a minute (TCP_TIMEWAIT_LEN, tcp_fin_timeout).
 _CLOSING_STATES = frozenset(("04", "05", "06", "08", "09", "0B"))
+
+# socket() errors that say the host lacks the address family (a kernel built or
+# booted without IPv6, ipv6.disable=1 on Linux): nothing there can collide.
+# socket(2) and POSIX socket() name EAFNOSUPPORT and EPROTONOSUPPORT; Windows'
+# socket() says WSAEAFNOSUPPORT (10047) or WSAEPROTONOSUPPORT (10043), which
+# Python's errno module names EAFNOSUPPORT and EPROTONOSUPPORT there, listed
+# by number too. Any other failure (EMFILE, ENFILE, ENOBUFS, ENOMEM: see
+# _ADVICE) says nothing about the port, so it is an error, never "free".
+# https://man7.org/linux/man-pages/man2/socket.2.html
+# https://pubs.opengroup.org/onlinepubs/9799919799/functions/socket.html
+# https://learn.microsoft.com/en-us/windows/win32/api/winsock2/nf-winsock2-socket
+_NO_FAMILY = frozenset((errno.EAFNOSUPPORT, errno.EPROTONOSUPPORT, 10047, 10043))
+# What to do about a socket() failure, by errno; anything else: try again.
+_ADVICE = {
+    errno.EMFILE: "this process has too many open files: raise its limit (ulimit -n) "
+    "or close descriptors",
+    errno.ENFILE: "the system has too many open files: close programs, or raise its "
+    "limit (fs.file-max on Linux)",
+    errno.ENOBUFS: "the system is out of buffer space for sockets: close connections "
+    "or free memory",
+    errno.ENOMEM: "the system is out of memory: free some",
+}
 
 # bind() errors that say "not here", not "taken": an address family or address
 # the host lacks (no IPv6 loopback), so nothing there can collide.
@@ -138,6 +162,10 @@ def port_status(port: int, *, claims: bool = False) -> PortStatus:
     On each loopback address, a connection, then a bind; where both say free,
     a bind on that family's wildcard address. The stableport run claiming a
     busy port is named; with claims, a free port's claimant too.
+
+    Raises:
+        PortCheckError: The OS refused a socket to check with (too many open
+            files, no memory), other than for a family the host lacks.
     """
     wildcards = {family: wildcard for wildcard, family in WILDCARD_ADDRESSES}
     verdicts = [
@@ -167,11 +195,30 @@ def _verdict(
     return wildcard, _try_bind(wildcard, family, port)
 
 
+def _socket(address: str, family: socket.AddressFamily, port: int) -> "socket.socket | None":
+    """A TCP socket to check port on address with; None where the host lacks the family.
+
+    Raises:
+        PortCheckError: The OS refused the socket for another reason (too many
+            open files, no memory): the port cannot be checked.
+    """
+    try:
+        return socket.socket(family, socket.SOCK_STREAM)
+    except OSError as error:
+        if error.errno in _NO_FAMILY:
+            return None
+        code = errno.errorcode.get(error.errno or 0, str(error.errno))
+        advice = _ADVICE.get(error.errno or 0, "try again")
+        raise PortCheckError(
+            f"port {port} cannot be checked: the OS refused a socket to test {address} "
+            f"with ({error.strerror}, {code}), so whether it is free is unknown; {advice}"
+        ) from None
+
+
 def _accepts(address: str, family: socket.AddressFamily, port: int) -> 'Literal["busy"] | None':
     """'busy' if something on address accepts a connection to port, else None."""
-    try:
-        sock = socket.socket(family, socket.SOCK_STREAM)
-    except OSError:
+    sock = _socket(address, family, port)
+    if sock is None:
         return None  # no such address family on this host
     with sock:
         sock.settimeout(CONNECT_TIMEOUT)
@@ -188,9 +235,8 @@ def _accepts(address: str, family: socket.AddressFamily, port: int) -> 'Literal[
 
 def _try_bind(address: str, family: socket.AddressFamily, port: int) -> Bind:
     """'free', 'busy' or 'denied': what binding port on address says right now."""
-    try:
-        sock = socket.socket(family, socket.SOCK_STREAM)
-    except OSError:
+    sock = _socket(address, family, port)
+    if sock is None:
         return "free"  # no such address family on this host: nothing there to collide with
     with sock:
         if os.name != "nt":

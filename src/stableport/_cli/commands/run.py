@@ -10,7 +10,7 @@ from stableport._checkouts import same_repository
 from stableport._cli.answer import Answer
 from stableport._cli.commands import add_options
 from stableport._config import ENV_VARIABLE, NAMESPACE_VARIABLE, load_with_origin
-from stableport._errors import InvalidNameError, StableportError, excerpt
+from stableport._errors import InvalidNameError, PortCheckError, StableportError, excerpt
 from stableport._export import nameable
 from stableport._files import CONFIG_VARIABLE
 from stableport._hints import tell
@@ -191,7 +191,12 @@ def _claim(pm: "PortMap", config: str | None, service: str, env: str, port: int)
 
     me = _claims.Claimant(pm.namespace, pm.instance, env, service, os.getpid(), config)
     # Probed first, while every descriptor is free: the claim holds two.
-    status = port_status(port)
+    try:
+        status = port_status(port)
+    except PortCheckError as error:
+        # Unchecked is not free: a program on the port would take the command's place.
+        say(f"stableport: error: run: {error}")
+        return False
     try:
         claimed = _claims.claim(port, me)
     except StableportError as error:
