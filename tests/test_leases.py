@@ -26,6 +26,7 @@ from stableport._hashing import key_bytes, key_prefix, probe_sequence
 from stableport._lease_holder import LeaseHolder
 from stableport._leasing import capacity_problem, lease_family, overlay_envs
 from stableport._lockfile import Locks, lease_directory, lease_slot
+from stableport._portmap import undeclared_ports
 
 from .util import SCRIPT, bindable, clean_environment, free_namespace
 
@@ -1156,6 +1157,42 @@ def test_lease_0_resolves_the_leases_once_however_many_names_it_moves(
     assert len(overlays) == 1
     leases = resolve(project, overlays[0]).assignments()
     assert not set(ports) & {port for (_, env), port in leases.items() if env != "test"}
+
+
+def test_a_name_lease_0_moves_fails_with_why_the_leases_do_not_resolve(lease_dir: Path) -> None:
+    # Lease 0 resolves every lease's declared ports only once a name moves;
+    # an overlay that cannot be resolved then fails that lookup, saying why.
+    project = stableport.PortMap(["billing"], envs=["dev", "test", "test-lease1"], env="dev")
+    other, locks = Locks(lease_dir), Locks(lease_dir)
+    try:
+        assert other.take(project.port_for("cache", "test"))  # another live run holds it
+        fixture = StableportFixture(LeaseHolder(project, "test", lease=0, locks=locks))
+        with pytest.raises(pytest.fail.Exception) as failed:
+            fixture("cache")
+    finally:
+        locks.release()
+        other.release()
+    assert str(failed.value).startswith(
+        "stableport: overlay environment 'test-lease1' is already declared in envs"
+    )
+
+
+def test_a_lease_past_the_overlay_says_which_held_port_a_name_moved_off(lease_dir: Path) -> None:
+    # Past the overlay every name is hashed as an undeclared one; its first
+    # port held by another live run, it moves on, and the summary says so.
+    project = stableport.PortMap(["billing"])
+    other, locks = Locks(lease_dir), Locks(lease_dir)
+    try:
+        holder = LeaseHolder(project, "test-lease100", lease=100, base_env="test", locks=locks)
+        first = next(undeclared_ports(holder.map, "cache", "test-lease100"))
+        assert other.take(first)
+        fixture = StableportFixture(holder)
+        port = fixture("cache")
+    finally:
+        locks.release()
+        other.release()
+    assert port != first
+    assert fixture.moved == [f"cache {first} -> {port}"]
 
 
 def test_a_run_alone_gives_an_undeclared_name_the_cli_port_even_where_a_lease_declares_it(

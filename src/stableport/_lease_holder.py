@@ -142,7 +142,7 @@ class LeaseHolder:
         # another lease's declared port: the locks keep the two apart (a live
         # lease k holds it, and this name moves; or this run holds it first,
         # and a run taking lease k passes it over).
-        if port not in self.given.values() and self._claim(port):
+        if port not in self.given.values() and _claim(self.locks, port):
             self.given[name] = port
             return port
         # Rare: another live test process (or name) holds it. Skip the ports of
@@ -187,7 +187,7 @@ class LeaseHolder:
         for candidate in undeclared_ports(port_map, name, self.env):
             if candidate in skip or _excluded(candidate) is not None:
                 continue
-            if self.locks is None or self._claim(candidate):
+            if self.locks is None or _claim(self.locks, candidate):
                 if moved:
                     self.moved.append(f"{name} {passed} -> {candidate}")
                 self.given[name] = candidate
@@ -203,20 +203,6 @@ class LeaseHolder:
         """Raise if a lock of this session was taken by another run while its file was gone."""
         if self.locks is not None:
             _check_lost(self.locks)
-
-    def _claim(self, port: int) -> bool:
-        """Lock port for this session if no one serves it: a server left by a killed run does.
-
-        False if another holder has it or a process listens on it on loopback.
-        """
-        if self.locks is None:
-            return True
-        if not _lock(self.locks, port):
-            return False
-        if port_status(port).busy_on:
-            self.locks.give_back(port)
-            return False
-        return True
 
     def _reserve(self) -> str | None:
         """Lock every declared port of this lease; None, or why one cannot be had.
@@ -259,6 +245,19 @@ class LeaseHolder:
         for port in taken:
             locks.give_back(port)
         return why
+
+
+def _claim(locks: "_lockfile.Locks", port: int) -> bool:
+    """Lock port for this session if no one serves it: a server left by a killed run does.
+
+    False if another holder has it or a process listens on it on loopback.
+    """
+    if not _lock(locks, port):
+        return False
+    if port_status(port).busy_on:
+        locks.give_back(port)
+        return False
+    return True
 
 
 def _lock(locks: "_lockfile.Locks", port: int) -> bool:
