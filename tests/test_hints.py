@@ -14,6 +14,7 @@ from stableport._cli import main
 from stableport._config import Origin
 from stableport._fixture import StableportFixture
 from stableport._hints import enclosing_project, lookup_notes
+from stableport._lease_holder import LeaseHolder
 
 from .util import SCRIPT, clean_environment, output_of, run
 
@@ -364,7 +365,7 @@ def test_check_grades_an_env_outside_envs(
 
 
 def test_the_fixture_object_names_the_module_mistake_in_process() -> None:
-    fixture = StableportFixture("test")
+    fixture = StableportFixture(LeaseHolder(PortMap(), "test"))
     with pytest.raises(AttributeError, match=r"it is not the module.*sp\.reload\)") as caught:
         fixture.reload  # noqa: B018 - the attribute access is the test
     assert (caught.value.name, caught.value.obj) == ("reload", fixture)

@@ -23,6 +23,7 @@ from _stableport_pytest import Reporter
 from stableport import _lockfile, _test_run
 from stableport._fixture import StableportFixture
 from stableport._hashing import key_bytes, key_prefix, probe_sequence
+from stableport._lease_holder import LeaseHolder
 from stableport._leasing import capacity_problem, lease_family, overlay_envs
 from stableport._lockfile import Locks, lease_directory, lease_slot
 
@@ -1122,7 +1123,7 @@ def test_a_lock_taken_while_the_whole_directory_was_gone_is_reported_lost(
     assert holder.take(20002)  # notices, puts its locks in the new file: one is taken
     assert holder.lost == [20001]
     assert not holder.holds(20001)
-    fixture = StableportFixture("test", lease=0, project=stableport.PortMap(), locks=holder)
+    fixture = StableportFixture(LeaseHolder(stableport.PortMap(), "test", lease=0, locks=holder))
     with pytest.raises(pytest.fail.Exception, match=r"was deleted .* \(20001\): this run's"):
         fixture("cache")
     holder.release()
@@ -1147,7 +1148,7 @@ def test_lease_0_resolves_the_leases_once_however_many_names_it_moves(
         return resolve(pm, envs)
 
     monkeypatch.setattr(stableport.PortMap, "overlay", counted)
-    fixture = StableportFixture("test", lease=0, project=project, locks=locks)
+    fixture = StableportFixture(LeaseHolder(project, "test", lease=0, locks=locks))
     ports = [fixture(name) for name in names]
     locks.release()
     other.release()

@@ -16,6 +16,7 @@ from stableport._check import check_map
 from stableport._cli import main
 from stableport._config import Origin
 from stableport._fixture import StableportFixture
+from stableport._lease_holder import LeaseHolder
 from stableport._lockfile import Locks
 
 # `netsh interface ipv4 show excludedportrange protocol=tcp` on a GitHub Actions
@@ -307,7 +308,7 @@ def test_run_refuses_an_excluded_port_saying_why(
 def test_the_fixture_moves_a_name_off_an_excluded_port(monkeypatch: pytest.MonkeyPatch) -> None:
     windows(monkeypatch)
     pm = PortMap(["web"], pins={"web": 24300})
-    fixture = StableportFixture("default", project=pm)
+    fixture = StableportFixture(LeaseHolder(pm, "default"))
     port = fixture("web")
     assert port != 24300
     assert _os_ports.excluded(port) is None
@@ -321,8 +322,8 @@ def test_a_lease_whose_declared_port_is_excluded_is_passed_over_saying_why(
     pm = PortMap(["web"], pins={("web", "test"): 24300}, envs=["test"], env="test")
     locks = Locks(tmp_path)
     try:
-        fixture = StableportFixture("test", lease=0, project=pm, locks=locks)
-        why = fixture._reserve(0)  # what pytest's summary shows for lease 0
+        holder = LeaseHolder(pm, "test", lease=0, locks=locks)
+        why = holder._reserve()  # what pytest's summary shows for lease 0
         assert why is not None
         assert why.startswith(
             "port 24300 of 'web' is excluded by the OS: 24300 is in a Windows excluded port "

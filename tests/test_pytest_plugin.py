@@ -419,6 +419,29 @@ def test_a_broken_config_fails_the_test_with_its_message_only(pytester: pytest.P
     assert "_fixture.py" not in result.stdout.str()
 
 
+def test_a_config_broken_when_the_session_began_fails_every_lookup_with_its_message(
+    pytester: pytest.Pytester,
+) -> None:
+    # Read once, as docs/pytest.md says, even when it does not load: fixed
+    # during the session, it still is the message the session began with.
+    pytester.makefile(".toml", stableport="servics = 1")
+    pytester.makepyfile(
+        """
+        from pathlib import Path
+
+        def test_first(stableport):
+            Path("stableport.toml").write_text('services = ["billing"]')
+            stableport("billing")
+
+        def test_second(stableport):
+            stableport("billing")
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=2)
+    assert result.stdout.str().count("unknown key 'servics' in the top level") == 2
+
+
 def test_an_overlay_env_the_project_declares_fails_cleanly(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

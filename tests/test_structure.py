@@ -174,8 +174,9 @@ LAYERS: list[tuple[str, set[str]]] = [
     # What a checkout holds: its configuration file and what its keys mean, its
     # identity, a test run's variables.
     ("checkout", {"_files", "_schema", "_identity", "_test_run"}),
-    # Processes and what they hold: locks, claims, live checks, the pick of an instance.
-    ("process", {"_lockfile", "_claims", "_port_status", "_assign", "_leasing"}),
+    # Processes and what they hold: locks, claims, live checks, the pick of an instance,
+    # a test process's lease and the ports handed out under it.
+    ("process", {"_lockfile", "_claims", "_port_status", "_assign", "_leasing", "_lease_holder"}),
     # The library's own entry: load() and the module-level port_for.
     ("loader", {"_config", "_api", "stableport"}),
     # The command line and the checks and formats its commands are made of.

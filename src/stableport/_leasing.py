@@ -1,7 +1,7 @@
 """The leases of test runs: which one a test process asks for, and what each one's ports are.
 
-The policy the pytest fixture (_fixture) follows, apart from how it hands out
-ports: lease 0 is the plain test environment, lease k >= 1 the environment
+The policy a test process's lease holder (_lease_holder) follows, apart from
+how it hands out ports: lease 0 is the plain test environment, lease k >= 1 the environment
 ENV-lease{k}, and leases 1..len(overlay_envs) are resolved together as one
 overlay above the project's map, so their declared services never share a
 port. The lock file (_lockfile) keeps live runs' leases and ports apart.

@@ -9,6 +9,7 @@ starts. A reader honours them only while that process lives, and only for the
 run's own map: one reader here (current()), applied where a map is loaded
 (_config.load_with_origin), so every entry point gives the same answer. In the
 session's own process, stableport.port_for asks the fixture itself (SESSION).
+One writer too: export() and export_ports(), which the fixture calls.
 """
 
 import os
@@ -255,6 +256,45 @@ def applies(run: TestRun, config: str | None, namespace: str | None, instance: i
     if config is None or run.config is None:
         return config is run.config
     return config == run.config or os.path.realpath(config) == os.path.realpath(run.config)
+
+
+def this_run(env: str, namespace: str | None, instance: int, config: str | None) -> TestRun:
+    """This process as a test run of the map of env, namespace, instance and config (its file)."""
+    return TestRun(os.getpid(), start_time(os.getpid()) or "", env, namespace, instance, config)
+
+
+def export(lookup: "Callable[[str], int]", run: TestRun | None) -> "Callable[[], None]":
+    """Until the returned restore() is called, code under test gets a session's ports.
+
+    In this process, stableport.port_for(name) asks lookup (SESSION); a child
+    inherits STABLEPORT_TEST_RUN (run) and STABLEPORT_TEST_PORTS (each
+    export_ports()). run None: the configuration does not load, so every
+    lookup fails, here and in a child alike; an outer run's variables (if
+    any) are no longer this process's, and are unset. restore() puts back
+    what was there before.
+    """
+    saved = {name: variable(name) for name in EXPORTED}
+    entry = (os.getpid(), lookup)
+
+    def restore() -> None:
+        # This session's own entry: an outer session in this process keeps its own.
+        if entry in SESSION:
+            SESSION.remove(entry)
+        for name, value in saved.items():
+            publish(name, value)
+
+    SESSION.append(entry)
+    if run is None:
+        for name in EXPORTED:
+            publish(name, None)
+    else:
+        publish(TEST_RUN_VARIABLE, encode_run(run))
+    return restore
+
+
+def export_ports(ports: "Mapping[str, int]") -> None:
+    """STABLEPORT_TEST_PORTS: every port handed out so far, for processes started next."""
+    publish(TEST_PORTS_VARIABLE, encode(ports))
 
 
 def encode_run(run: TestRun) -> str:

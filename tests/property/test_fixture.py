@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from stableport import PortMap, _os_ports
 from stableport._errors import StableportError
 from stableport._fixture import StableportFixture
+from stableport._lease_holder import LeaseHolder
 from stableport._lockfile import Locks
 from stableport._names import normalize_name
 
@@ -47,9 +48,8 @@ def test_the_fixture_never_hands_out_a_port_the_os_excludes(
         patch.setattr(_os_ports, "_cache", excluded)
         mine = Locks(Path(directory)) if leasing else None
         try:
-            fixture = StableportFixture(
-                "test", lease=1 if leasing else None, project=port_map, locks=mine
-            )
+            holder = LeaseHolder(port_map, "test", lease=1 if leasing else None, locks=mine)
+            fixture = StableportFixture(holder)
             for name in names:
                 try:
                     port = fixture(name)
@@ -93,7 +93,7 @@ def test_within_one_process_distinct_names_never_share_a_port(
             assert all(other.take(port) for port in others)
             # Its own map as the project's (overlaid above), and a lease of 1:
             # no other lease's ports to avoid.
-            fixture = StableportFixture(env, lease=1, project=port_map, locks=mine)
+            fixture = StableportFixture(LeaseHolder(port_map, env, lease=1, locks=mine))
             given_ports: dict[str, int] = {}
             for name in names:
                 try:
@@ -116,7 +116,7 @@ def test_a_declared_service_keeps_its_port_when_an_undeclared_one_moved_first() 
     billing = port_map.port_for("billing", "test")
     with tempfile.TemporaryDirectory() as directory:
         other, mine = Locks(Path(directory)), Locks(Path(directory))
-        fixture = StableportFixture("test", lease=1, project=port_map, locks=mine)
+        fixture = StableportFixture(LeaseHolder(port_map, "test", lease=1, locks=mine))
         # Every port but billing's is held by another run: the undeclared name
         # finds nothing rather than taking billing's.
         for port in range(20001, 20042):
