@@ -11,6 +11,7 @@ may be anything, and guessing would be a false alarm.
 
 from pathlib import Path
 
+from ._config import load_with_origin
 from ._errors import ConfigError, shown
 from ._export import nameable, variable_name
 from ._exported import decoded, read, read_file
@@ -95,8 +96,6 @@ def _variables(pm: "PortMap") -> dict[str, str]:
 
 def _whose(pm: "PortMap", origin: "Origin", service: str, port: int) -> str | None:
     """Which other checkout of this project has port for service, if one does."""
-    from ._config import load_with_origin  # noqa: PLC0415 - loaded by then
-
     for number in range(pm.instances + 1):
         if number != pm.instance:
             other, _ = load_with_origin(origin.path, instance=str(number))

@@ -8,6 +8,9 @@ leaving stdout as it was, so `PORT=$(stableport web)` is unchanged.
 
 import os
 
+from ._files import working_directory
+from ._identity import config_in_linked_worktree
+from ._names import normalize_name
 from ._stderr import say
 
 TYPE_CHECKING = False
@@ -28,8 +31,6 @@ def tell(
     started on the built-in defaults, by an agent or a process manager).
     """
     if origin.path is None and (always or person_reads_stderr()):
-        from ._files import working_directory  # noqa: PLC0415 - loaded by then
-
         say(no_config_note(working_directory()))
     for note in lookup_notes(pm, origin, name, env):
         say(note)
@@ -41,8 +42,6 @@ def lookup_notes(pm: "PortMap", origin: "Origin", name: str | None, env: str | N
     where = origin.path or "the built-in defaults"
     services = pm.services
     if name is not None and services:
-        from ._names import normalize_name  # noqa: PLC0415 - loaded already; kept off the top
-
         service = normalize_name(name)
         if service not in services:
             notes.append(
@@ -50,17 +49,19 @@ def lookup_notes(pm: "PortMap", origin: "Origin", name: str | None, env: str | N
                 f"({_listed(services)}), so it gets an undeclared name's port"
                 f"{_closest(service, services)} (strict = true makes this an error)"
             )
-    if origin.path is not None and not pm.instances and origin.instance_source is None:
-        from ._identity import config_in_linked_worktree  # noqa: PLC0415 - loaded by then
-
-        if config_in_linked_worktree(origin.path):
-            table = "[tool.stableport]" if origin.path.endswith("pyproject.toml") else "it"
-            notes.append(
-                f"stableport: note: this is a linked git worktree, and {where} declares no "
-                f"instances, so it gets the same ports as every other checkout of the "
-                f"project; add `instances = 4` to {table} and commit it: each worktree then "
-                f"gets ports of its own (docs/instances.md)"
-            )
+    if (
+        origin.path is not None
+        and not pm.instances
+        and origin.instance_source is None
+        and config_in_linked_worktree(origin.path)
+    ):
+        table = "[tool.stableport]" if origin.path.endswith("pyproject.toml") else "it"
+        notes.append(
+            f"stableport: note: this is a linked git worktree, and {where} declares no "
+            f"instances, so it gets the same ports as every other checkout of the "
+            f"project; add `instances = 4` to {table} and commit it: each worktree then "
+            f"gets ports of its own (docs/instances.md)"
+        )
     if env is None and origin.env_override is not None:
         env = pm.env  # $STABLEPORT_ENV: as easily mistyped as --env
     envs = pm.envs

@@ -142,7 +142,8 @@ def _json_option(command: str | None) -> str | None:
     """How command asks for JSON (--json, --format json), if it can: an error's path only."""
     if command is None:  # the NAME form: a port, or completion's names; no JSON
         return None
-    from .argparser import command_options  # noqa: PLC0415 - loaded already
+    # argparse, on an error's path only: the NAME form never loads it.
+    from .argparser import command_options  # noqa: PLC0415
 
     options = command_options(command)
     if any(option == "--json" for option, _ in options):

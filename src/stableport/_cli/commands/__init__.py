@@ -7,6 +7,8 @@ each module rather than importing it: command() imports only the named one,
 when the parser is built for it.
 """
 
+from stableport._names import normalize_name
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
@@ -46,8 +48,6 @@ COMMANDS = {
 
 def env_option(env: str | None) -> str | None:
     """--env's value normalized, so a bad one is named as the option the user typed."""
-    from stableport._names import normalize_name  # noqa: PLC0415 - loaded by then; kept off the top
-
     return None if env is None else normalize_name(env, "environment name", "--env")
 
 
