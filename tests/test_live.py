@@ -11,8 +11,12 @@ from pathlib import Path
 import pytest
 
 import stableport
-from stableport import _port_status
+from stableport import _lease_holder, _port_status
 from stableport._errors import PortCheckError, StableportError
+from stableport._fixture import StableportFixture
+from stableport._lease_holder import LeaseHolder
+from stableport._leasing import lease_family
+from stableport._lockfile import Locks, lease_directory, lease_slot
 from stableport._port_status import Holder, PortStatus, find_holders, port_status
 
 from .util import USE_UP_DESCRIPTORS, clean_environment, own_name, python
@@ -368,7 +372,65 @@ def test_the_fixture_does_not_hand_out_a_port_it_could_not_check(
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     outcomes = result.parseoutcomes()
     assert "passed" not in outcomes, result.stdout.str()
-    result.stdout.fnmatch_lines(["*PortCheckError: port * cannot be checked*EMFILE*ulimit -n*"])
+    # The fixture's one-line failure, as for any port it cannot hand out: no traceback.
+    result.stdout.fnmatch_lines(["stableport: port * cannot be checked*EMFILE*ulimit -n*"])
+    result.stdout.no_fnmatch_line("*PortCheckError*")
+
+
+def test_a_port_that_could_not_be_checked_is_asked_for_again_not_moved(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Refused once (out of descriptors a moment), the port's lock is given
+    # back: the next lookup of the name gets its own port, not the next one.
+    project = stableport.PortMap(["web"])
+    locks = Locks(lease_directory())
+    refusals = [PortCheckError(f"port {project.port_for('cache', 'test')} cannot be checked")]
+
+    def refused_once(port: int) -> PortStatus:
+        if refusals:
+            raise refusals.pop()
+        return port_status(port)
+
+    monkeypatch.setattr(_lease_holder, "port_status", refused_once)
+    try:
+        fixture = StableportFixture(LeaseHolder(project, "test", lease=0, locks=locks))
+        with pytest.raises(pytest.fail.Exception) as failed:
+            fixture("cache")
+        port = fixture("cache")
+    finally:
+        locks.release()
+    assert str(failed.value) == f"stableport: port {port} cannot be checked"
+    assert port == project.port_for("cache", "test")
+    assert fixture.moved == []
+
+
+def test_a_lease_whose_port_could_not_be_checked_keeps_none_of_its_locks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The lease's number and every declared port it locked before the refusal
+    # are given back: another run may take them, as if this one never tried.
+    project = stableport.PortMap(["web", "api", "db"])
+    locks, other = Locks(lease_directory()), Locks(lease_directory())
+    probed: list[int] = []
+
+    def refused_third(port: int) -> PortStatus:
+        probed.append(port)
+        if len(probed) == 3:
+            raise PortCheckError(f"port {port} cannot be checked")
+        return port_status(port)
+
+    monkeypatch.setattr(_lease_holder, "port_status", refused_third)
+    try:
+        with pytest.raises(PortCheckError):
+            LeaseHolder.take(project, "test", locks, 1)
+        held = [port for port in probed if not other.take(port)]
+        lease_free = other.take(lease_slot(lease_family(project, "test"), 1))
+    finally:
+        locks.release()
+        other.release()
+    assert len(probed) == 3
+    assert held == []
+    assert lease_free
 
 
 HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid ...\n"

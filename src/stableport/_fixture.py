@@ -26,7 +26,7 @@ import pytest
 from . import _lockfile, _test_run
 from ._api import reload
 from ._config import load_with_origin
-from ._errors import StableportError
+from ._errors import PortCheckError, StableportError
 from ._lease_holder import HandOutError, LeaseHolder, LockFileError
 from ._leasing import LONGEST_SUFFIX, capacity_problem, lease_env, preferred_lease
 from ._names import MAX_NAME_LENGTH, normalize_name
@@ -221,7 +221,7 @@ class StableportFixture:
         return port
 
     def _require_free(self, name: str, port: int) -> None:
-        status = port_status(port)
+        status = _or_fail(port_status, port)
         if not status.free:
             pytest.fail(
                 f"stableport: port {port} for service {name!r} (env {self.env!r}) is not "
@@ -274,7 +274,7 @@ def _or_fail(step: "Callable[..., T]", *args: object) -> "T":
         return step(*args)
     except LockFileError as error:
         message = f"{error}{LEASES_OFF}"
-    except HandOutError as error:
+    except (HandOutError, PortCheckError) as error:
         message = str(error)
     # Failed outside the handler: one line, no chained traceback.
     pytest.fail(f"stableport: {message}", pytrace=False)

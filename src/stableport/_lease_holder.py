@@ -12,11 +12,12 @@ probe order. Without locks (leasing off or unavailable) the ports are a run
 alone's, as they are, but for ports the OS excludes.
 
 Nothing here knows pytest: what cannot be handed out raises HandOutError, whose
-message the fixture fails the test with.
+message the fixture fails the test with, as it does PortCheckError's (a port
+whose status cannot be checked is never handed out, and its lock is given back).
 """
 
 from . import _claims, _lockfile
-from ._errors import StableportError
+from ._errors import PortCheckError, StableportError
 from ._leasing import MAX_LEASES, lease_env, lease_family, overlay_envs
 from ._port_status import port_status
 from ._portmap import undeclared_ports
@@ -96,7 +97,11 @@ class LeaseHolder:
                 locks=locks,
                 passed=passed,
             )
-            why = holder._reserve()
+            try:
+                why = holder._reserve()
+            except PortCheckError:
+                locks.give_back(slot)  # this lease is not taken: a later run may have it
+                raise
             if why is None:
                 return holder
             locks.give_back(slot)
@@ -226,19 +231,24 @@ class LeaseHolder:
         }
         taken: list[int] = []
         why = None
-        for service, port in ports.items():
-            reserved = _excluded(port)
-            if reserved is not None:
-                why = f"port {port} of {service!r} is {reserved.reason(port)}"
-                break
-            if not _lock(locks, port):
-                why = f"port {port} of {service!r} is {_holder(locks, port)}"
-                break
-            taken.append(port)
-            status = port_status(port)
-            if status.busy_on:
-                why = f"port {port} of {service!r} is {status.describe()}"
-                break
+        try:
+            for service, port in ports.items():
+                reserved = _excluded(port)
+                if reserved is not None:
+                    why = f"port {port} of {service!r} is {reserved.reason(port)}"
+                    break
+                if not _lock(locks, port):
+                    why = f"port {port} of {service!r} is {_holder(locks, port)}"
+                    break
+                taken.append(port)
+                status = port_status(port)
+                if status.busy_on:
+                    why = f"port {port} of {service!r} is {status.describe()}"
+                    break
+        except PortCheckError:  # none of the lease's ports stays locked
+            for port in taken:
+                locks.give_back(port)
+            raise
         if why is None:
             self.given.update(ports)
             return None
@@ -254,7 +264,12 @@ def _claim(locks: "_lockfile.Locks", port: int) -> bool:
     """
     if not _lock(locks, port):
         return False
-    if port_status(port).busy_on:
+    try:
+        busy = port_status(port).busy_on
+    except PortCheckError:
+        locks.give_back(port)  # not handed out: a later lookup of the name asks for it again
+        raise
+    if busy:
         locks.give_back(port)
         return False
     return True
