@@ -169,8 +169,8 @@ def pytest_configure(config: pytest.Config) -> None:
         env,
         worker=worker,
         workers=count,
-        check_free=config.getini("stableport_check_free") if check_free is None else check_free,
-        leasing=config.getini("stableport_leases") if leasing is None else leasing == "on",
+        check_free=_switch(config, "stableport_check_free") if check_free is None else check_free,
+        leasing=_switch(config, "stableport_leases") if leasing is None else leasing == "on",
     )
     workers = getattr(config.option, "numprocesses", None)  # xdist's -n, once it is resolved
     if worker is None and isinstance(workers, int) and workers > 0:
@@ -178,6 +178,19 @@ def pytest_configure(config: pytest.Config) -> None:
         # it loads nothing: whether the range holds the workers apart is
         # checked by each worker whose tests ask for a port.
         config.pluginmanager.register(Reporter(), "stableport-reporter")
+
+
+def _switch(config: pytest.Config, name: str) -> bool:
+    """A boolean ini option; a bad value stops the run naming the option, as stableport_env does.
+
+    pytest's own line names only the value ("invalid truth value 'maybe'").
+    """
+    try:
+        return bool(config.getini(name))
+    except (pytest.UsageError, ValueError, TypeError) as error:
+        raise pytest.UsageError(
+            f"stableport: ini option {name}: {error}; use true or false"
+        ) from None
 
 
 def _xdist_worker(config: pytest.Config) -> tuple[str | None, int]:

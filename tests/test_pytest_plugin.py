@@ -340,6 +340,34 @@ def test_a_bad_env_is_a_usage_error_naming_the_option(
     assert "Traceback" not in result.stderr.str()
 
 
+@pytest.mark.parametrize(
+    ("ini", "message"),
+    [
+        (
+            "[pytest]\nstableport_leases = maybe\n",
+            "ERROR: stableport: ini option stableport_leases: invalid truth value 'maybe'; "
+            "use true or false",
+        ),
+        (
+            "[pytest]\nstableport_check_free = perhaps\n",
+            "ERROR: stableport: ini option stableport_check_free: invalid truth value "
+            "'perhaps'; use true or false",
+        ),
+    ],
+)
+def test_a_bad_switch_is_a_usage_error_naming_the_option(
+    pytester: pytest.Pytester, ini: str, message: str
+) -> None:
+    # Read when the session is configured, as stableport_env is: the run stops
+    # before any test, naming the option (pytest's own line names only the value).
+    pytester.makeini(ini)
+    pytester.makepyfile("def test_never_runs(): pass")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert message in result.stderr.lines
+    assert "Traceback" not in result.stderr.str()
+
+
 def test_the_options_are_listed_in_help(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--help")
     result.stdout.fnmatch_lines(
