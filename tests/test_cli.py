@@ -98,6 +98,82 @@ def test_an_extra_argument_is_a_usage_error(capsys: pytest.CaptureFixture[str]) 
     assert "unrecognized arguments: auth" in capsys.readouterr().err
 
 
+# -- one reading of the words: the NAME form's fast path and argparse agree ------------
+
+
+def outcome(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("option", ["--env", "--namespace", "--instance"])
+@pytest.mark.parametrize("value", ["-x", "--", "--env", "--namespace=y"])
+def test_a_word_that_looks_like_an_option_is_no_value_on_either_path(
+    option: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # After the name, the fast path reads the words; before it, argparse does.
+    # The fast path took "-x" for the environment and answered a port, where
+    # argparse (and every command) refuses it.
+    fast = outcome(["billing", option, value], capsys)
+    parsed = outcome([option, value, "billing"], capsys)
+    assert fast == parsed
+    assert fast == (
+        2,
+        "",
+        f"stableport: error: argument {option}: expected one argument; see 'stableport --help'\n",
+    )
+
+
+@pytest.mark.parametrize("option", ["--env", "--namespace", "--instance"])
+def test_option_equals_dashes_is_the_value_dashes_on_either_path(
+    option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # argparse before Python 3.12.7 drops the "--" of --env=--, leaving a list:
+    # "environment name must be a str, not list", and a traceback for --instance.
+    fast = outcome(["billing", f"{option}=--"], capsys)
+    parsed = outcome([f"{option}=--", "billing"], capsys)
+    assert fast == parsed
+    if option == "--instance":
+        assert fast[0] == 2
+        assert fast[2].startswith("stableport: error: instance '--' (from --instance)")
+    else:
+        assert fast[0] == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list", "--instance=--"],
+        ["explain", "billing", "--instance=--"],
+        ["run", "billing", "--instance=--", "--", "true"],
+        ["list", "--config=--"],
+        ["--completion=--"],
+        ["export", "--format=--"],
+    ],
+)
+def test_option_equals_dashes_is_never_a_traceback(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = outcome(args, capsys)
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert err.startswith("stableport")
+    assert "[]" not in err
+    if "--format=--" in args or "--completion=--" in args:
+        assert "invalid choice: '--'" in err
+
+
+def test_export_check_equals_dashes_checks_the_file_named_dashes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "stableport.toml").write_text('services = ["billing"]\n')
+    assert main(["export"]) == 0
+    (tmp_path / "--").write_text(capsys.readouterr().out)
+    assert outcome(["export", "--check=--"], capsys) == (0, "--: up to date (1 variable(s))\n", "")
+
+
 def test_the_name_form_imports_nothing_the_answer_does_not_need(tmp_path: Path) -> None:
     heavy = {"argparse", "json", "socket", "re", "typing", "tomllib", "tomli", "pathlib"}
     printed, imported = imported_by(

@@ -250,6 +250,10 @@ def _parse_simple(args: list[str]) -> tuple[str, str | None, str | None, str | N
             if len(rest) == 1:  # the option's value is missing: argparse says so
                 return None
             value = rest[1]
+            if value.startswith("-"):
+                # argparse's to read: a negative number is a value, any other
+                # such word an option, and the value missing.
+                return None
         values[option] = value
         rest = rest[1 if equals else 2 :]
     return args[0], values.get("--env"), values.get("--namespace"), values.get("--instance")

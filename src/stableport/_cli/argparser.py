@@ -50,7 +50,36 @@ def build(
             recorded.append((self._owner, action))
             return action
 
+    class Store(argparse.Action):
+        """argparse's store, but --option=-- stores "--", as Python 3.13's argparse does.
+
+        Python's argparse before 3.12.7 drops the "--" of --env=--, leaving an
+        empty list: a traceback further on, or a choice never checked. The
+        NAME form's fast path reads the value "--", and so does this.
+        """
+
+        def __call__(
+            self,
+            parser: "argparse.ArgumentParser",
+            namespace: "argparse.Namespace",
+            values: "str | Sequence[Any] | None",
+            option_string: str | None = None,
+        ) -> None:
+            if values == [] and self.nargs is None:
+                values = "--"
+                if self.choices is not None and values not in self.choices:
+                    choices = ", ".join(map(repr, self.choices))
+                    parser.error(
+                        f"argument {option_string}: invalid choice: '--' (choose from {choices})"
+                    )
+            setattr(namespace, self.dest, values)
+
     class Parser(argparse.ArgumentParser):
+        def __init__(self, *arguments: "Any", **keywords: "Any") -> None:
+            super().__init__(*arguments, **keywords)
+            # The action of every argument added without one, its groups' too.
+            self.register("action", None, Store)
+
         def add_argument(self, *names: "Any", **keywords: "Any") -> "argparse.Action":
             # Every option as it is added: what the completion scripts offer
             # (command_options), without reading argparse's own list.
