@@ -109,6 +109,33 @@ def test_a_plain_run_gets_the_module_api_and_the_cli_ports(
     assert expected == {name: stableport.port_for(name, env="test") for name in SERVICES}
 
 
+MOVED = """
+def test_moved_first(request, monkeypatch, tmp_path):
+    (tmp_path / "stableport.toml").write_text('services = ["web"]\\nnamespace = "moved-here"\\n')
+    monkeypatch.chdir(tmp_path)
+    stableport = request.getfixturevalue("stableport")
+    print("PORT", stableport("web"), stableport.map.namespace)
+"""
+
+
+def test_a_relative_stableport_config_is_read_from_where_pytest_started(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As discovery is, and as `stableport web` there reads it: a test that
+    # changes directory before asking changes nothing. The variable was read
+    # from the test's directory, another project's file there (or none, an error).
+    pytester.makefile(".toml", stableport='services = ["web"]\nnamespace = "started-here"\n')
+    pytester.makepyfile(test_moved=MOVED)
+    monkeypatch.setenv("STABLEPORT_CONFIG", "stableport.toml")
+    result = pytester.runpytest("-s", "--stableport-leases=off")
+    result.assert_outcomes(passed=1)
+    expected = output_of("web", "--env", "test", cwd=pytester.path).strip()
+    assert expected == str(
+        stableport.PortMap(["web"], namespace="started-here").port_for("web", "test")
+    )
+    result.stdout.fnmatch_lines([f"*PORT {expected} started-here*"])
+
+
 def test_a_run_with_xdist_disabled_is_a_plain_run(project: Path, pytester: pytest.Pytester) -> None:
     pytester.runpytest_subprocess("-p", "no:xdist").assert_outcomes(passed=16)
     recorded = records(project)

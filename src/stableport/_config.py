@@ -89,7 +89,8 @@ def load_with_origin(
     variables=False reads the file alone: no $STABLEPORT_ENV, _NAMESPACE, _PINS,
     _INSTANCE nor identity file.
     start is where discovery begins instead of the working directory (the
-    pytest fixture's: its session's root directory).
+    pytest fixture's: its session's root directory), and what a relative
+    $STABLEPORT_CONFIG is relative to.
     test_run=False ignores a live test run's variables (the fixture: a run of
     its own); otherwise a map that is that run's answers its ports (see
     _test_run and docs/configuration.md, "Inside a test run").
@@ -98,8 +99,8 @@ def load_with_origin(
     config: Settings
     run, note = _test_run.current() if variables and test_run else (None, None)
     if path is None and os.environ.get(CONFIG_VARIABLE) is not None:
-        path = named_by_variable(os.environ[CONFIG_VARIABLE])
-        elsewhere = other_checkouts_config(path)
+        path = named_by_variable(os.environ[CONFIG_VARIABLE], start)
+        elsewhere = other_checkouts_config(path, start)
         if elsewhere is not None:
             from ._stderr import say  # noqa: PLC0415 - only for this note
 

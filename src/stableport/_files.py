@@ -115,13 +115,19 @@ def working_directory() -> str:
         ) from None
 
 
-def named_by_variable(value: str) -> str:
-    if not value or not os.path.lexists(value):
+def named_by_variable(value: str, start: str | None = None) -> str:
+    """The file $STABLEPORT_CONFIG names: relative to start, as discovery begins there.
+
+    start None: the working directory. The pytest fixture's start is where the
+    session began, so a test that changed directory first reads the same file.
+    """
+    path = value if start is None or not value else os.path.join(start, value)
+    if not value or not os.path.lexists(path):
         raise ConfigError(
             f"{CONFIG_VARIABLE}={excerpt(value)} names no file; point it at a stableport.toml "
             f"or a pyproject.toml with a [tool.stableport] table, or unset it"
         )
-    return value
+    return path
 
 
 def may_hold_table(data: bytes) -> bool:

@@ -300,14 +300,15 @@ def checkout_of(directory: str) -> "tuple[str, str | None] | None":
         folder = parent
 
 
-def other_checkouts_config(config_path: str) -> str | None:
-    """The working directory's checkout, if config_path (named by a variable) is another's.
+def other_checkouts_config(config_path: str, start: str | None = None) -> str | None:
+    """The working directory's (or start's) checkout, if config_path is another's.
 
-    A STABLEPORT_CONFIG set for one checkout (a notebook's, a shell's) and
-    used from another gives the other checkout's ports: never silently.
+    config_path is named by a variable. A STABLEPORT_CONFIG set for one
+    checkout (a notebook's, a shell's) and used from another gives the other
+    checkout's ports: never silently.
     """
     try:
-        here = checkout_of(os.getcwd())
+        here = checkout_of(os.getcwd() if start is None else start)
     except OSError:
         return None
     there = checkout_of(os.path.dirname(os.path.abspath(config_path)))
