@@ -147,7 +147,12 @@ def test_first_use_instance_new_copies_and_moves_in_process(
     fourth = worktree(repo, "d")
     code, _, err = ask(fourth, monkeypatch, capsys, "web")
     assert code == 2
-    assert "all 3 instances are taken by other worktrees" in err
+    # Said once, by the step that failed: not "stableport: error: stableport: ...".
+    assert (
+        "stableport: error: giving this worktree an instance: all 3 instances are taken by "
+        "other worktrees"
+    ) in err
+    assert "stableport: error: stableport:" not in err
     assert not (fourth / ".stableport-instance").exists()
     # A worktree moved away keeps its number from the next; pruned, it frees it.
     shutil.move(third, repo.parent / "c-moved")

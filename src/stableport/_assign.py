@@ -225,6 +225,9 @@ def _append_line(path: str, lines: bytes, *, blank: bool = False) -> None:
         os.close(descriptor)
 
 
+FIRST_USE = "giving this worktree an instance"
+
+
 def first_use(
     config_path: str, room: int, namespace: str | None, original: str | None
 ) -> "tuple[str | None, str]":
@@ -238,7 +241,8 @@ def first_use(
     """
     path = instance_file(config_path)
     try:
-        made = Repository.of(config_path, "stableport").assign(room, namespace, original)
+        # What each message begins with: the step that failed (the CLI adds "stableport: error:").
+        made = Repository.of(config_path, FIRST_USE).assign(room, namespace, original)
     except ConfigError as error:
         if original is None and _read_only(error):
             say(
@@ -297,7 +301,7 @@ def git_output(directory: str, *args: str, doing: str = "instance new") -> str:
         way_out = (
             f"{doing} needs git 2.36 or later"  # 129: a usage error (-z, --path-format)
             if done.returncode == 129
-            else f"{doing} gives instances to git worktrees (elsewhere, set {INSTANCE_VARIABLE})"
+            else f"instances are given to git worktrees only (elsewhere, set {INSTANCE_VARIABLE})"
         )
         raise ConfigError(
             f"{doing}: git {args[0]} failed in {shown(directory)}: "
