@@ -1,8 +1,9 @@
 """The built site: mkdocs build --strict, then the HTML a reader gets, checked.
 
 `--strict` passes a page whose examples lost their prompts and line breaks,
-so this reads the built HTML: the API page's examples, Returns sections and
-order, and the home page's pitch and install step. MkDocs and its plugins are
+or whose lists did not nest, so this reads the built HTML: the API page's
+examples, Returns sections and order, the home page's pitch and install step,
+and every page's lists (nested, numbered as written). MkDocs and its plugins are
 in the test extra, so `pip install -e '.[test]' && pytest --cov -n auto` (README,
 .ci/run) always runs this; it is never skipped.
 """
@@ -200,3 +201,108 @@ def test_a_transcript_wraps_a_long_line_instead_of_cutting_it_off(site: Path) ->
     assert re.search(r"div\.highlight\[data-copy\] pre > code \{\s*white-space: pre-wrap;", css)
     recipe = next(block for block in code_blocks(page) if "git worktree add" in block)
     assert "$ stableport instance new" in recipe.splitlines()
+
+
+# Python-Markdown, which MkDocs uses, nests a block in a list item only when it
+# is indented four spaces (CommonMark, and so GitHub, takes two or three): a
+# sub-list or a second paragraph indented less becomes the next item of the
+# outer list, or text with its marker showing. Both happened in the spec's
+# steps, unseen by --strict and by a preview on GitHub.
+LIST_ITEM = re.compile(r"^(\d+\. |[-*] )")
+NESTED_START = re.compile(r"^ *([-*+] |\d+\. |```)")
+PARAGRAPH = re.compile(r"<p\b[^>]*>(.*?)</p>", re.DOTALL)
+SWALLOWED_MARKER = re.compile(r"^\s*(?:[-*+] |\d+\. )\S.*", re.MULTILINE)
+
+
+def shallow_nesting(text: str) -> list[int]:
+    """The lines (1-based) that start a block nested in a list item with fewer than 4 spaces."""
+    lines = text.split("\n")
+    found = []
+    in_item = fenced = after_blank = False
+    for number, line in enumerate(lines, 1):
+        if LIST_ITEM.match(line):
+            in_item = True
+        elif line.strip() and not line.startswith(" "):
+            in_item = False
+        elif in_item and line.strip() and not fenced:
+            indent = len(line) - len(line.lstrip(" "))
+            if indent < 4 and (after_blank or NESTED_START.match(line)):
+                found.append(number)
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        after_blank = not line.strip()
+    return found
+
+
+def swallowed_markers(page: str) -> list[str]:
+    """Lines of prose (code blocks aside) a reader sees starting with a list marker."""
+    paragraphs = PARAGRAPH.findall(PRE.sub("", page))
+    prose = "\n".join(html.unescape(TAG.sub("", paragraph)) for paragraph in paragraphs)
+    return [match[0].strip() for match in SWALLOWED_MARKER.finditer(prose)]
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in (ROOT / "docs").glob("*.md")))
+def test_a_block_in_a_list_item_is_nested_as_python_markdown_needs(name: str) -> None:
+    assert shallow_nesting((ROOT / "docs" / name).read_text(encoding="utf-8")) == [], name
+
+
+def test_the_nesting_check_catches_a_sub_list_and_a_paragraph_indented_three() -> None:
+    steps = (
+        "1. **Step.** Text\n   continued lazily:\n   - a sub-item\n\n   A second paragraph.\n"
+        "2. Next\n"
+    )
+    assert shallow_nesting(steps) == [3, 5]
+    assert shallow_nesting(steps.replace("\n   -", "\n    -").replace("\n   A", "\n    A")) == []
+    bullets = "- item:\n\n  ```text\n  output\n  ```\n\n  and more.\n- next\n"
+    assert shallow_nesting(bullets) == [3, 7]
+
+
+def test_no_page_shows_a_list_marker_as_text(site: Path) -> None:
+    pages = sorted(site.glob("**/index.html"))
+    assert len(pages) > 10
+    shown = {
+        str(page.relative_to(site)): markers
+        for page in pages
+        if (markers := swallowed_markers(page.read_text(encoding="utf-8")))
+    }
+    assert shown == {}
+
+
+def test_the_marker_check_catches_a_swallowed_item() -> None:
+    page = "<ul>\n<li>a lease</li>\n</ul>\n<p>and more.\n- <strong>Declared</strong> ports</p>"
+    assert swallowed_markers(page) == ["- Declared ports"]
+    assert swallowed_markers("<pre><code>- not prose</code></pre><p>1 - 2 = -1</p>") == []
+
+
+def source_list_starts(text: str) -> list[int]:
+    """The first number of each top-level ordered list in text that does not start at 1."""
+    starts = []
+    previous = ""  # the last line that was not blank
+    fenced = False
+    for line in text.split("\n"):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        match = re.match(r"^(\d+)\. ", line)
+        in_list = previous.startswith(" ") or bool(LIST_ITEM.match(previous))
+        if match and not fenced and not in_list and int(match[1]) != 1:
+            starts.append(int(match[1]))
+        if line.strip():
+            previous = line
+    return starts
+
+
+@pytest.mark.parametrize("name", sorted(path.stem for path in (ROOT / "docs").glob("*.md")))
+def test_an_ordered_list_starts_at_its_source_number(site: Path, name: str) -> None:
+    # The spec's steps start at 0 and are named by number in its prose
+    # ("step 2's rules"); a list that goes on after a paragraph starts at 4.
+    page = site / ("" if name == "README" else name) / "index.html"
+    if not page.exists():
+        pytest.skip(f"docs/{name}.md is not a page of the site")
+    built = [int(start) for start in re.findall(r'<ol start="(\d+)"', page.read_text())]
+    assert built == source_list_starts((ROOT / "docs" / f"{name}.md").read_text()), name
+
+
+def test_the_start_check_reads_a_list_after_a_paragraph_and_skips_items() -> None:
+    text = "Steps:\n\n0. **The run.** Text\n   more.\n1. Next\n\nThen:\n\n4. Goes on\n5. again\n"
+    assert source_list_starts(text) == [0, 4]
+    assert source_list_starts("1. one\n\n    nested\n\n2. two\n") == []
