@@ -136,6 +136,49 @@ def test_a_relative_stableport_config_is_read_from_where_pytest_started(
     result.stdout.fnmatch_lines([f"*PORT {expected} started-here*"])
 
 
+CHILDREN = """
+import subprocess
+import sys
+
+
+def ask(cwd, code):
+    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True)
+    return done.stdout.strip() or done.stderr.strip().splitlines()[-1]
+
+
+def test_children_elsewhere(stableport, tmp_path):
+    port = stableport("web")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "stableport.toml").write_text('services = ["web"]\\nnamespace = "other"\\n')
+    for cwd in (tmp_path, other):
+        for code in (
+            "import stableport._cli as c; c.main(['web'])",
+            "import stableport; print(stableport.port_for('web'))",
+        ):
+            print("CHILD", cwd.name, ask(cwd, code) == str(port), ask(cwd, code))
+"""
+
+
+def test_a_relative_stableport_config_names_the_fixtures_file_to_the_processes_it_starts(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fixture read the variable from where pytest started; a server a test
+    # starts in another directory inherits the variable, and read it from
+    # there: no file (an error, where with no variable it got the test's port),
+    # or another project's (its ports). The session names the file it read.
+    pytester.makefile(".toml", stableport='services = ["web"]\nnamespace = "started-here"\n')
+    pytester.makepyfile(test_children=CHILDREN)
+    monkeypatch.setenv("STABLEPORT_CONFIG", "stableport.toml")
+    result = pytester.runpytest("-s", "--stableport-leases=off")  # in-process: restored?
+    result.assert_outcomes(passed=1)
+    # -s: the first line follows the test file's name.
+    children = [line[line.index("CHILD") :] for line in result.outlines if "CHILD" in line]
+    assert len(children) == 4, result.outlines
+    assert all(line.split()[2] == "True" for line in children), children
+    assert os.environ["STABLEPORT_CONFIG"] == "stableport.toml"  # put back when it ended
+
+
 def test_a_run_with_xdist_disabled_is_a_plain_run(project: Path, pytester: pytest.Pytester) -> None:
     pytester.runpytest_subprocess("-p", "no:xdist").assert_outcomes(passed=16)
     recorded = records(project)

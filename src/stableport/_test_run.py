@@ -270,9 +270,14 @@ def export(lookup: "Callable[[str], int]", run: TestRun | None) -> "Callable[[],
     inherits STABLEPORT_TEST_RUN (run) and STABLEPORT_TEST_PORTS (each
     export_ports()). run None: the configuration does not load, so every
     lookup fails, here and in a child alike; an outer run's variables (if
-    any) are no longer this process's, and are unset. restore() puts back
-    what was there before.
+    any) are no longer this process's, and are unset. A relative
+    STABLEPORT_CONFIG, which the session read from where it started, names
+    run's file by its absolute path meanwhile: a process a test starts in
+    another directory reads the same file, not none or another project's.
+    restore() puts back what was there before.
     """
+    from ._files import CONFIG_VARIABLE  # noqa: PLC0415 - sessions only: not on port_for's path
+
     saved = {name: variable(name) for name in EXPORTED}
     entry = (os.getpid(), lookup)
 
@@ -289,6 +294,10 @@ def export(lookup: "Callable[[str], int]", run: TestRun | None) -> "Callable[[],
             publish(name, None)
     else:
         publish(TEST_RUN_VARIABLE, encode_run(run))
+        named = variable(CONFIG_VARIABLE)
+        if named and run.config is not None and not os.path.isabs(named):  # noqa: PTH117 - as _files
+            saved[CONFIG_VARIABLE] = named  # put back by restore() too, and only then
+            publish(CONFIG_VARIABLE, run.config)
     return restore
 
 
