@@ -249,6 +249,20 @@ def test_nothing_outside_the_project_is_read(cli: Run, project: Path, tmp_path: 
     assert result.returncode == 2, "a link named on the command line is refused, not followed"
 
 
+def test_a_named_path_that_does_not_exist_is_an_error_not_an_empty_scan(
+    cli: Run, project: Path
+) -> None:
+    # A typo would read no file, find no literal and pass, --strict included.
+    for args in (["nosuchdir"], ["nosuchdir", "--strict"], ["tests/test_web.py", "nosuchdir"]):
+        result = cli("check", "--scan", *args, cwd=project)
+        assert result.returncode == 2, args
+        assert result.stdout == ""
+        assert result.stderr == (
+            "stableport: error: check --scan: 'nosuchdir' names no file or directory; give "
+            "paths inside the project, relative to the working directory or absolute\n"
+        )
+
+
 def test_files_gone_or_replaced_after_listing_and_hostile_names(cli: Run, project: Path) -> None:
     web = ports(project)["web"]
     (project / "gone.py").write_text(f"port = {web}\n")

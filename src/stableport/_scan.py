@@ -271,6 +271,12 @@ def _listed(root: str, paths: "list[str]") -> list[str]:
                 f"check --scan: {shown(given, quoted=True)} is outside the project "
                 f"({shown(root)}); the scan never reads outside it"
             )
+        if not os.path.lexists(given):
+            # A typo would scan nothing and pass: a check that read no file says so.
+            raise ConfigError(
+                f"check --scan: {shown(given, quoted=True)} names no file or directory; "
+                f"give paths inside the project, relative to the working directory or absolute"
+            )
         relative = os.path.relpath(real, root)
         if not os.path.isdir(real):
             names.append(relative)  # named: read, even if git ignores it (a .env)
