@@ -17,7 +17,7 @@ import pytest
 
 import stableport
 from stableport import ConfigError
-from stableport._assign import Repository, first_use
+from stableport._assign import Repository, _lowest_free, first_use
 from stableport._cli import main
 from stableport._identity import (
     UnreadableIdentityError,
@@ -257,3 +257,19 @@ def test_git_failing_is_named(
     code, _, err = ask(tree, monkeypatch, capsys, "web")
     assert "exit status 1" in err
     assert subprocess.run([sys.executable, "-c", "pass"], check=False).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("room", "said"),
+    [
+        (1, "the 1 instance is taken by another worktree (1: /w/a)"),
+        (2, "all 2 instances are taken by other worktrees (1: /w/a, 2: /w/b)"),
+    ],
+)
+def test_every_instance_taken_is_said_in_the_number_there_is(room: int, said: str) -> None:
+    repository = Repository.__new__(Repository)
+    repository.doing, repository.path = "instance new", "/w/c/.stableport-instance"
+    held = {number: f"/w/{'ab'[number - 1]}" for number in range(1, room + 1)}
+    with pytest.raises(ConfigError) as raised:
+        _lowest_free(room, held, repository)
+    assert str(raised.value).startswith(f"instance new: {said}; raise instances")

@@ -200,7 +200,7 @@ def test_a_socket_the_os_refuses_is_an_error_never_free(
         port_status(20001)
     message = str(caught.value)
     assert message.startswith(
-        f"port 20001 cannot be checked: the OS refused a socket to test 127.0.0.1 with "
+        f"port 20001 cannot be checked: the OS refused the socket to test it on 127.0.0.1 "
         f"({os.strerror(code)}, {errno.errorcode[code]}), so whether it is free is unknown; "
     )
     assert advice in message
@@ -252,7 +252,7 @@ def unused_port() -> int:
 
 def emfile(port: int) -> str:
     return (
-        f"port {port} cannot be checked: the OS refused a socket to test 127.0.0.1 with "
+        f"port {port} cannot be checked: the OS refused the socket to test it on 127.0.0.1 "
         f"({os.strerror(errno.EMFILE)}, EMFILE), so whether it is free is unknown; this process "
         f"has too many open files: raise its limit (ulimit -n) or close descriptors"
     )

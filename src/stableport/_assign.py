@@ -424,10 +424,14 @@ def _lowest_free(room: int, held: "dict[int, str]", repository: Repository) -> i
         if number not in held:
             return number
     holders = ", ".join(f"{number}: {holder}" for number, holder in sorted(held.items()))
+    taken = (
+        "the 1 instance is taken by another worktree"
+        if room == 1
+        else f"all {room} instances are taken by other worktrees"
+    )
     raise ConfigError(
-        f"{repository.doing}: all {room} instances are taken by other worktrees "
-        f"({holders}); raise instances in the configuration, or remove a worktree "
-        f"(git worktree remove) and run this again. Nothing written to "
+        f"{repository.doing}: {taken} ({holders}); raise instances in the configuration, "
+        f"or remove a worktree (git worktree remove) and run this again. Nothing written to "
         f"{shown(repository.path)}"
     )
 

@@ -210,8 +210,8 @@ def _socket(address: str, family: socket.AddressFamily, port: int) -> "socket.so
         code = errno.errorcode.get(error.errno or 0, str(error.errno))
         advice = _ADVICE.get(error.errno or 0, "try again")
         raise PortCheckError(
-            f"port {port} cannot be checked: the OS refused a socket to test {address} "
-            f"with ({error.strerror}, {code}), so whether it is free is unknown; {advice}"
+            f"port {port} cannot be checked: the OS refused the socket to test it on "
+            f"{address} ({error.strerror}, {code}), so whether it is free is unknown; {advice}"
         ) from None
 
 
