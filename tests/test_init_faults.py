@@ -159,6 +159,22 @@ def test_a_directory_as_the_config_is_refused(tmp_path: Path) -> None:
     )
 
 
+def test_an_existing_directory_or_an_empty_config_is_refused_as_such(tmp_path: Path) -> None:
+    # Not "already exists; init never overwrites a file": no file is there.
+    (tmp_path / "conf").mkdir()
+    result = init(tmp_path, "web", "--config", "conf")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"stableport: error: init: {tmp_path / 'conf'} names a directory, not a file to write\n"
+    )
+    result = init(tmp_path, "web", "--config=")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "stableport: error: init: --config '' names no file to write; name one, or leave it out\n"
+    )
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["conf"]
+
+
 def test_a_file_the_loader_would_refuse_after_the_append_is_not_written(tmp_path: Path) -> None:
     # With [[tool]], the appended [tool.stableport] is valid TOML in an array
     # element, which the loader refuses: init appended, then failed its reload.
@@ -362,7 +378,9 @@ def test_a_pyproject_that_is_a_directory_cannot_be_appended_to(tmp_path: Path) -
     (tmp_path / "pyproject.toml").mkdir()
     with pytest.raises(stableport.ConfigError) as raised:
         init_here(tmp_path, ["web"], "pyproject.toml")
-    assert str(raised.value).startswith(f"cannot read {str(tmp_path / 'pyproject.toml')!r}: ")
+    assert str(raised.value) == (
+        f"init: {tmp_path / 'pyproject.toml'} names a directory, not a file to write"
+    )
 
 
 def test_a_file_in_a_missing_directory_cannot_be_created(tmp_path: Path) -> None:

@@ -218,9 +218,13 @@ def _target(directory: Path, path: str | None) -> Path:
     if path is None:
         pyproject = directory / PYPROJECT_NAME
         target = pyproject if _exists(str(pyproject)) else directory / STANDALONE_NAME
+    elif not path:
+        # Path("") is the directory itself: it "already exists", which misleads.
+        message = "init: --config '' names no file to write; name one, or leave it out"
+        raise ConfigError(message)
     else:
         target = directory / path  # an absolute path stays itself
-    if not target.name or target.name in (".", ".."):
+    if not target.name or target.name in (".", "..") or target.is_dir():
         raise ConfigError(f"init: {shown(str(target))} names a directory, not a file to write")
     return Path(os.path.realpath(target.parent)) / target.name
 
